@@ -1,0 +1,21 @@
+export { BuildQueue, type BuildQueueOptions, type EnqueueRequest, type ListRequest } from './build-queue.ts';
+export { Reaper, type ReaperOptions, type ReapResult } from './reaper.ts';
+export {
+  QueueWorker,
+  type QueueWorkerOptions,
+  type BuildHandler,
+  type BuildContext,
+  type BuildResult,
+  type StopOptions,
+} from './queue-worker.ts';
+export { retryWhileUnavailable, sleep } from './retry.ts';
+export {
+  formatBuildId,
+  parseBuildId,
+  validateCommit,
+  isFinal,
+  type Build,
+  type BuildStatus,
+  type Claim,
+  type ClaimedBuild,
+} from './build.ts';

@@ -1,0 +1,172 @@
+import { FleetcastError, isFleetcastError } from '../../errors/index.ts';
+import { silentLogger, type Logger } from '../../logging/index.ts';
+import { formatBuildId, type Build, type Claim, type ClaimedBuild } from './build.ts';
+import type { BuildQueue } from './build-queue.ts';
+import { retryWhileUnavailable, sleep } from './retry.ts';
+
+/** The abort reason handlers see when the worker gives their build back on shutdown. */
+const shuttingDown = new FleetcastError('CANCELLED', 'worker shutting down; the build goes back to the queue');
+
+export interface BuildResult {
+  /** sha256 of the stored artifact, lower-case hex. */
+  digest: string;
+  size: number;
+}
+
+export interface BuildContext {
+  claim: Claim;
+  /** Aborted when the claim is lost or cancelled, or the worker shuts down: stop at once. */
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+/** Does the work of one build. Throwing fails the build with the error's message as reason. */
+export type BuildHandler = (build: Build, context: BuildContext) => Promise<BuildResult>;
+
+export interface QueueWorkerOptions {
+  workerId: string;
+  /** Builds this worker runs at once. @defaultValue 1 */
+  concurrency?: number;
+  /** How often a held claim is proven alive. Keep well under the reaper's timeout. @defaultValue 5 s */
+  heartbeatIntervalMs?: number;
+  /** Wait between claims while the queue is empty. @defaultValue 1 s */
+  pollIntervalMs?: number;
+  logger?: Logger;
+}
+
+export interface StopOptions {
+  /** Give running builds back to the queue instead of letting them finish. @defaultValue false */
+  release?: boolean;
+}
+
+/**
+ * The loop every worker runs: claim the oldest build, heartbeat while the handler works,
+ * record the outcome. A lost or cancelled claim aborts the handler and writes nothing; a
+ * database outage is waited out, never turned into a failed build.
+ */
+export class QueueWorker {
+  private readonly concurrency: number;
+  private readonly heartbeatIntervalMs: number;
+  private readonly pollIntervalMs: number;
+  private readonly logger: Logger;
+  private readonly stopping = new AbortController();
+  private readonly running = new Map<number, { claim: Claim; abort: AbortController }>();
+  private slots: Promise<void>[] = [];
+
+  constructor(
+    private readonly queue: BuildQueue,
+    private readonly handler: BuildHandler,
+    private readonly options: QueueWorkerOptions,
+  ) {
+    this.concurrency = options.concurrency ?? 1;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5_000;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.logger = (options.logger ?? silentLogger()).child({ worker: options.workerId });
+  }
+
+  start(): void {
+    if (this.slots.length > 0) throw new Error('worker already started');
+    for (let slot = 0; slot < this.concurrency; slot++) this.slots.push(this.runSlot());
+  }
+
+  /** Stops claiming and waits for the running builds to finish (or to be released). */
+  async stop(options: StopOptions = {}): Promise<void> {
+    this.stopping.abort();
+    if (options.release) {
+      for (const { abort } of this.running.values()) abort.abort(shuttingDown);
+    }
+    await Promise.all(this.slots);
+  }
+
+  /** Builds held right now, for status displays and tests. */
+  get held(): Claim[] {
+    return [...this.running.values()].map(({ claim }) => claim);
+  }
+
+  private async runSlot(): Promise<void> {
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
+      let claimed: ClaimedBuild | null;
+      try {
+        claimed = await retryWhileUnavailable(() => this.queue.claim(this.options.workerId), {
+          signal,
+          logger: this.logger,
+          what: 'claim',
+        });
+      } catch (err) {
+        if (!signal.aborted) this.logger.error({ err }, 'claim failed');
+        await sleep(this.pollIntervalMs, signal);
+        continue;
+      }
+      if (!claimed) {
+        await sleep(this.pollIntervalMs, signal);
+        continue;
+      }
+      await this.runBuild(claimed);
+    }
+  }
+
+  private async runBuild({ build, claim }: ClaimedBuild): Promise<void> {
+    const logger = this.logger.child({ build: formatBuildId(build.id), service: build.service, attempt: build.attempts });
+    const abort = new AbortController();
+    this.running.set(build.id, { claim, abort });
+    const heartbeat = this.heartbeatUntil(claim, abort, logger);
+    logger.info({ commit: build.commit }, 'build claimed');
+
+    let outcome: { result: BuildResult } | { error: unknown };
+    try {
+      outcome = { result: await this.handler(build, { claim, signal: abort.signal, logger }) };
+    } catch (error) {
+      outcome = { error };
+    }
+    const lostReason = abort.signal.reason as unknown;
+    abort.abort();
+    await heartbeat;
+    this.running.delete(build.id);
+
+    try {
+      if (lostReason !== undefined && lostReason !== shuttingDown) {
+        // Lost to the reaper or cancelled: the build is no longer ours to write.
+        logger.warn({ reason: (lostReason as Error).message }, 'build abandoned');
+      } else if ('result' in outcome) {
+        await this.writeOutcome(() => this.queue.succeed(claim, outcome.result), logger);
+        logger.info({ digest: outcome.result.digest, size: outcome.result.size }, 'build succeeded');
+      } else if (lostReason === shuttingDown) {
+        await this.writeOutcome(() => this.queue.release(claim), logger);
+        logger.info('build released: worker shutting down');
+      } else {
+        const reason = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+        await this.writeOutcome(() => this.queue.fail(claim, reason), logger);
+        logger.warn({ reason }, 'build failed');
+      }
+    } catch (err) {
+      if (isFleetcastError(err, 'CLAIM_LOST') || isFleetcastError(err, 'CANCELLED')) {
+        logger.warn({ reason: err.message }, 'outcome not recorded: claim lost');
+      } else {
+        logger.error({ err }, 'could not record the outcome; the reaper will take the build back');
+      }
+    }
+  }
+
+  private async writeOutcome(write: () => Promise<unknown>, logger: Logger): Promise<void> {
+    await retryWhileUnavailable(write, { logger, what: 'record outcome' });
+  }
+
+  /** Heartbeats every interval until `abort` fires; aborts it itself when the claim is gone. */
+  private async heartbeatUntil(claim: Claim, abort: AbortController, logger: Logger): Promise<void> {
+    while (!abort.signal.aborted) {
+      await sleep(this.heartbeatIntervalMs, abort.signal);
+      if (abort.signal.aborted) return;
+      try {
+        await this.queue.heartbeat(claim);
+      } catch (err) {
+        if (isFleetcastError(err, 'CLAIM_LOST') || isFleetcastError(err, 'CANCELLED')) {
+          abort.abort(err);
+          return;
+        }
+        // Keep working: if the outage outlasts the reaper's timeout, the next heartbeat says so.
+        logger.warn({ err: err instanceof Error ? err.message : err }, 'heartbeat failed; retrying');
+      }
+    }
+  }
+}

@@ -1,0 +1,98 @@
+import { humanDuration } from '../../config/index.ts';
+import type { Database } from '../../entities/index.ts';
+import { silentLogger, type Logger } from '../../logging/index.ts';
+import { formatBuildId } from './build.ts';
+import { sleep } from './retry.ts';
+import { failStale, findOverdueBuilds, findStaleHeartbeats, requeueStale } from './sql/reap.ts';
+
+export interface ReaperOptions {
+  /** A RUNNING build without a heartbeat for this long has lost its worker. @defaultValue 30 s */
+  heartbeatTimeoutMs?: number;
+  /** A build RUNNING for longer than this is failed as timed out. @defaultValue 15 min */
+  buildTimeoutMs?: number;
+  /** Time between sweeps. @defaultValue 5 s */
+  intervalMs?: number;
+  logger?: Logger;
+}
+
+export interface ReapResult {
+  requeued: number[];
+  failed: number[];
+  timedOut: number[];
+}
+
+/**
+ * Takes builds back from workers that died or hung. Safe to run in every coordinator at once:
+ * each write is fenced by the claim token it saw, so two reapers never both act on one claim.
+ */
+export class Reaper {
+  private readonly heartbeatTimeoutMs: number;
+  private readonly buildTimeoutMs: number;
+  private readonly intervalMs: number;
+  private readonly logger: Logger;
+  private stopping = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly db: Database,
+    options: ReaperOptions = {},
+  ) {
+    this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 30_000;
+    this.buildTimeoutMs = options.buildTimeoutMs ?? 15 * 60_000;
+    this.intervalMs = options.intervalMs ?? 5_000;
+    this.logger = (options.logger ?? silentLogger()).child({ component: 'reaper' });
+  }
+
+  async reapOnce(): Promise<ReapResult> {
+    const result: ReapResult = { requeued: [], failed: [], timedOut: [] };
+
+    for (const overdue of await findOverdueBuilds(this.db, this.buildTimeoutMs)) {
+      const reason = `timed out after ${humanDuration(this.buildTimeoutMs)} (attempt ${overdue.attempts} of ${overdue.maxAttempts})`;
+      if (await failStale(this.db, overdue, reason)) {
+        result.timedOut.push(overdue.id);
+        this.logger.warn({ build: formatBuildId(overdue.id), reason }, 'build failed: timed out');
+      }
+    }
+
+    for (const stale of await findStaleHeartbeats(this.db, this.heartbeatTimeoutMs)) {
+      const build = formatBuildId(stale.id);
+      if (stale.attempts < stale.maxAttempts) {
+        if (await requeueStale(this.db, stale)) {
+          result.requeued.push(stale.id);
+          this.logger.warn({ build, attempts: stale.attempts, staleSeconds: stale.ageSeconds }, 'worker lost: build re-queued');
+        }
+      } else {
+        const reason = `worker lost (heartbeat stale ${stale.ageSeconds} s) after ${stale.attempts} attempts`;
+        if (await failStale(this.db, stale, reason)) {
+          result.failed.push(stale.id);
+          this.logger.error({ build, reason }, 'build failed: worker lost too often');
+        }
+      }
+    }
+    return result;
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.stopping = new AbortController();
+    this.loop = this.run(this.stopping.signal);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await this.reapOnce();
+      } catch (err) {
+        // The next sweep tries again; a database outage must not kill the reaper.
+        this.logger.warn({ err }, 'reaper sweep failed');
+      }
+      await sleep(this.intervalMs, signal);
+    }
+  }
+}

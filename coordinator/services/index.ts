@@ -1,0 +1,2 @@
+export { ServiceRegistry } from './service-registry.ts';
+export { validateServiceName, validateServiceSpec, type Service, type ServiceSpec } from './service.ts';

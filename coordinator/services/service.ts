@@ -1,0 +1,55 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { FleetcastError } from '../../errors/index.ts';
+
+export interface Service {
+  name: string;
+  repo: string;
+  branch: string;
+  buildCommand: string;
+  artifactPath: string;
+  runCommand: string | null;
+  createdAt: Date;
+}
+
+// Service names end up in bucket object names, KV keys and directory names: keep them boring.
+const serviceName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'service names are 1–63 lower-case letters, digits and dashes, starting with a letter');
+
+const artifactPath = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine(
+    (value) => !path.isAbsolute(value) && !path.normalize(value).split(path.sep).includes('..'),
+    'the artifact path is relative to the checkout and may not leave it',
+  );
+
+export const serviceSpec = z.object({
+  name: serviceName,
+  repo: z.string().min(1, 'give the repository URL or path').max(1024),
+  branch: z.string().min(1).max(255).default('main'),
+  buildCommand: z.string().trim().min(1, 'give the command that builds the service'),
+  artifactPath,
+  runCommand: z.string().trim().min(1).nullable().default(null),
+});
+
+export type ServiceSpec = z.input<typeof serviceSpec>;
+
+export function validateServiceName(name: string): string {
+  const result = serviceName.safeParse(name);
+  if (!result.success) {
+    throw new FleetcastError('INVALID_INPUT', `"${name}" is not a service name: ${result.error.issues[0]!.message}`, { service: name });
+  }
+  return result.data;
+}
+
+export function validateServiceSpec(spec: ServiceSpec): z.output<typeof serviceSpec> {
+  const result = serviceSpec.safeParse(spec);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'service'}: ${issue.message}`);
+    throw new FleetcastError('INVALID_INPUT', `invalid service: ${problems.join('; ')}`, { problems });
+  }
+  return result.data;
+}

@@ -1,0 +1,7 @@
+export { Database, type DatabaseOptions, type SqlRunner, type ExecResult, type IsolationLevel } from './database.ts';
+export { isTransientDatabaseError } from './database-errors.ts';
+export type { Dialect, DialectSql } from './dialect.ts';
+export { BuildEntity, buildStatuses, type BuildStatus } from './build.entity.ts';
+export { ServiceEntity } from './service.entity.ts';
+export { migrations } from './migrations/index.ts';
+export { fromSqlTime } from './sql-time.ts';

@@ -1,0 +1,52 @@
+/**
+ * The one error type of fleetcast. Every failure a person can meet carries a stable code and a
+ * message that says what went wrong and what to do; the HTTP status, the CLI exit code and the
+ * Slack wording are all derived from the code, never chosen at the throw site.
+ */
+export const errorCodes = {
+  INVALID_INPUT: { httpStatus: 400, exitCode: 2 },
+  UNAUTHORIZED: { httpStatus: 401, exitCode: 3 },
+  FORBIDDEN: { httpStatus: 403, exitCode: 3 },
+  NOT_FOUND: { httpStatus: 404, exitCode: 1 },
+  CONFLICT: { httpStatus: 409, exitCode: 1 },
+  FINAL_STATE: { httpStatus: 409, exitCode: 1 },
+  NOT_DEPLOYABLE: { httpStatus: 409, exitCode: 3 },
+  LOCKED: { httpStatus: 423, exitCode: 3 },
+  CLAIM_LOST: { httpStatus: 409, exitCode: 1 },
+  CANCELLED: { httpStatus: 409, exitCode: 1 },
+  CONFIG_INVALID: { httpStatus: 500, exitCode: 2 },
+  DATABASE_UNAVAILABLE: { httpStatus: 503, exitCode: 1 },
+  DATABASE_TOO_NEW: { httpStatus: 500, exitCode: 1 },
+  INTERNAL: { httpStatus: 500, exitCode: 1 },
+} as const satisfies Record<string, { httpStatus: number; exitCode: number }>;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export class FleetcastError extends Error {
+  override readonly name = 'FleetcastError';
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  get httpStatus(): number {
+    return errorCodes[this.code].httpStatus;
+  }
+
+  get exitCode(): number {
+    return errorCodes[this.code].exitCode;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details: Record<string, unknown> } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isFleetcastError(err: unknown, code?: ErrorCode): err is FleetcastError {
+  return err instanceof FleetcastError && (code === undefined || err.code === code);
+}

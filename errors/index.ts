@@ -1,0 +1,1 @@
+export { FleetcastError, isFleetcastError, errorCodes, type ErrorCode } from './fleetcast-error.ts';
