@@ -36,6 +36,11 @@ export interface SqlRunner {
 export type IsolationLevel = 'READ COMMITTED' | 'SERIALIZABLE';
 
 const migrationsTable = 'fleetcast_migrations';
+
+/** Where the embedded SQLite database lives inside a data directory. */
+export function defaultSqlitePath(dataDir: string): string {
+  return path.join(dataDir, 'fleetcast.sqlite');
+}
 const mysqlMigrationLock = 'fleetcast_migrations';
 
 /**

@@ -1,4 +1,4 @@
-export { Database, type DatabaseOptions, type SqlRunner, type ExecResult, type IsolationLevel } from './database.ts';
+export { Database, defaultSqlitePath, type DatabaseOptions, type SqlRunner, type ExecResult, type IsolationLevel } from './database.ts';
 export { isTransientDatabaseError } from './database-errors.ts';
 export type { Dialect, DialectSql } from './dialect.ts';
 export { BuildEntity, buildStatuses, type BuildStatus } from './build.entity.ts';
