@@ -114,6 +114,24 @@ export class Database implements SqlRunner {
     });
   }
 
+  /**
+   * MariaDB only: sends several statements in one round trip on one connection and returns
+   * each statement's result. If any fails, an open transaction is rolled back before the
+   * connection goes back to the pool.
+   */
+  async batch(sql: string, params: unknown[] = []): Promise<unknown[]> {
+    if (this.dialect !== 'mysql') throw new Error('batch() is for MariaDB; SQLite runs one statement at a time');
+    return this.withRunner(async (runner) => {
+      try {
+        const result = await runner.query(sql, params, true);
+        return result.records ?? [];
+      } catch (err) {
+        await runner.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
   async close(): Promise<void> {
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
@@ -207,6 +225,8 @@ function createDataSource(options: DatabaseOptions): { dataSource: DataSource; d
       timezone: 'Z',
       poolSize: options.poolSize ?? 10,
       connectTimeout: 5_000,
+      // For batch(): the queue's claim is one round trip. Every statement uses placeholders.
+      multipleStatements: true,
       extra: { enableKeepAlive: true },
     });
     return { dataSource, dialect: 'mysql', location };

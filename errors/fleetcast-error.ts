@@ -18,6 +18,12 @@ export const errorCodes = {
   DATABASE_UNAVAILABLE: { httpStatus: 503, exitCode: 1 },
   DATABASE_TOO_NEW: { httpStatus: 500, exitCode: 1 },
   INTERNAL: { httpStatus: 500, exitCode: 1 },
+  /** Stored bytes differ from the digest or size they were written or expected with. */
+  DIGEST_MISMATCH: { httpStatus: 422, exitCode: 1 },
+  /** The blob store (GCS) kept failing after retries; trying again later may work. */
+  STORAGE_UNAVAILABLE: { httpStatus: 503, exitCode: 1 },
+  /** The filesystem holding a blob store is full (ENOSPC) or over quota. */
+  DISK_FULL: { httpStatus: 507, exitCode: 1 },
 } as const satisfies Record<string, { httpStatus: number; exitCode: number }>;
 
 export type ErrorCode = keyof typeof errorCodes;
