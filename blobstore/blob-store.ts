@@ -60,6 +60,8 @@ export interface GetOptions {
 export interface LogWriter {
   /** Appends one line (a newline is added when missing). Resolves once the store accepted it. */
   append(line: string): Promise<void>;
+  /** Makes what was appended visible to readers on other machines now (GCS); a no-op where it already is (fs). */
+  flush(): Promise<void>;
   /** Ends the log: it becomes an ordinary object, with its sha256, under its name. */
   close(): Promise<BlobInfo>;
 }

@@ -1,3 +1,3 @@
 export { loadConfig, type ConfigSources } from './load-config.ts';
-export { settings, flagName, type SettingName, type SettingValues } from './settings.ts';
+export { settings, settingHelp, flagName, type SettingName, type SettingValues } from './settings.ts';
 export { durationMs, formatDuration, humanDuration } from './duration.ts';

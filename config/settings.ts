@@ -46,3 +46,16 @@ export type SettingValues<K extends SettingName> = { [P in K]: z.output<Settings
 export function flagName(setting: SettingName): string {
   return '--' + setting.replace(/^FLEETCAST_/, '').toLowerCase().replaceAll('_', '-');
 }
+
+/** One line per setting, for `--help`. */
+export const settingHelp: Record<SettingName, string> = {
+  FLEETCAST_DATA_DIR: 'where this installation keeps its state (default ~/.fleetcast)',
+  FLEETCAST_DATABASE_URL: 'mysql://user:pass@host:port/db (default: SQLite in the data dir)',
+  FLEETCAST_REGIONS: 'comma-separated region names (default local)',
+  FLEETCAST_LOG_LEVEL: 'trace|debug|info|warn|error|fatal|silent (default info)',
+  FLEETCAST_HEARTBEAT_INTERVAL: 'how often a worker heartbeats its build (default 5s)',
+  FLEETCAST_HEARTBEAT_TIMEOUT: 'a build without a heartbeat this long is taken back (default 30s)',
+  FLEETCAST_BUILD_TIMEOUT: 'a build running longer fails as timed out (default 15m)',
+  FLEETCAST_MAX_ATTEMPTS: 'claims of a build before lost workers fail it (default 3)',
+  FLEETCAST_REAPER_INTERVAL: 'time between reaper sweeps (default 5s)',
+};

@@ -1,0 +1,25 @@
+export type {
+  BlobInfo,
+  BlobListing,
+  BlobSource,
+  BlobStore,
+  BlobStoreKind,
+  ByteRange,
+  GetOptions,
+  LogChunk,
+  LogWriter,
+  PutOptions,
+} from './blob-store.ts';
+export { createBlobStore, createFleetBlobStores, type CreateBlobStoreOptions, type FleetBlobStores } from './create-blob-store.ts';
+export { FsBlobStore, type FsBlobStoreOptions } from './fs-blob-store.ts';
+export { GcsBlobStore, type GcsBlobStoreOptions } from './gcs-blob-store.ts';
+export type { RetryOptions } from './retry-policy.ts';
+export {
+  artifactObjectName,
+  defaultBucketPrefix,
+  logObjectName,
+  mainBucketName,
+  regionBucketName,
+  validateBucketName,
+} from './names.ts';
+export { validateObjectName } from './object-name.ts';

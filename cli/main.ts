@@ -1,0 +1,25 @@
+import { Command, CommanderError } from 'commander';
+import { coordinatorCommand } from './commands/coordinator.ts';
+import { demoCommand } from './commands/demo.ts';
+import { migrateCommand } from './commands/migrate.ts';
+import { reportError } from './output.ts';
+
+const program = new Command('fleetcast')
+  .description('Builds merged commits into binaries and ships them to every machine of a fleet.')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+for (const command of [coordinatorCommand(), migrateCommand(), demoCommand()]) {
+  program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // --help and --version end here too, with code 0; usage errors are exit code 2.
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  }
+  process.exit(reportError(err, process.argv.includes('--json')));
+}
