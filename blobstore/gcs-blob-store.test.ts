@@ -131,8 +131,10 @@ describe('GcsBlobStore', () => {
     fake.failNext({ status: 503, count: 1, match: (r) => r.kind === 'object.download' });
     expect(sha256Hex(await collect(await store.get('retry/dl')))).toBe(sha256);
 
+    // A connection dropped mid-body: the client library never reports it; the stall timer does.
+    const watchful = await GcsBlobStore.open({ bucket: 'fleetcast-main', apiEndpoint: fake.url, stallTimeoutMs: 300, retry: { initialDelayMs: 5 } });
     fake.truncateNextDownloads(1, 2 * MB + 5);
-    const requests = await requestsDuring(async () => expect(sha256Hex(await collect(await store.get('retry/dl')))).toBe(sha256));
+    const requests = await requestsDuring(async () => expect(sha256Hex(await collect(await watchful.get('retry/dl')))).toBe(sha256));
     const downloads = requests.filter((r) => r.kind === 'object.download');
     expect(downloads).toHaveLength(2);
     expect(downloads[0]!.range).toBe(`bytes=0-${size - 1}`);

@@ -41,6 +41,8 @@ export interface GcsBlobStoreOptions {
   retry?: RetryOptions;
   /** Bytes per chunk through the hashing stream. @defaultValue 1 MiB */
   chunkSize?: number;
+  /** A download silent this long is dropped and resumed where it stopped. @defaultValue 30 s */
+  stallTimeoutMs?: number;
   /** Objects per list request. @defaultValue 1000 (the API's maximum) */
   listPageSize?: number;
   /** Unfinished uploads (crashed writers) older than this are deleted when the store opens. @defaultValue 24 h */
@@ -82,6 +84,7 @@ export class GcsBlobStore implements BlobStore {
   private readonly policy: RetryPolicy;
   private readonly chunkSize: number;
   private readonly listPageSize: number;
+  private readonly stallTimeoutMs: number;
   private readonly staleUploadMs: number;
   private readonly logFlushIntervalMs: number;
   private readonly logSpillDir: string;
@@ -98,6 +101,7 @@ export class GcsBlobStore implements BlobStore {
     this.uploads = createClient(options, this.policy, true).bucket(this.bucket);
     this.chunkSize = options.chunkSize ?? 1 << 20;
     this.listPageSize = options.listPageSize ?? 1000;
+    this.stallTimeoutMs = options.stallTimeoutMs ?? 30_000;
     this.staleUploadMs = options.staleUploadMs ?? 24 * 3_600_000;
     this.logFlushIntervalMs = options.logFlushIntervalMs ?? 5_000;
     this.logSpillDir = options.logSpillDir ?? os.tmpdir();
@@ -381,6 +385,7 @@ export class GcsBlobStore implements BlobStore {
       start,
       end,
       policy: this.policy,
+      stallTimeoutMs: this.stallTimeoutMs,
       logger: this.logger,
       where: { bucket: this.bucket, name },
       highWaterMark: this.chunkSize,

@@ -110,6 +110,7 @@ export async function openSite(
               projectId: 'fleetcast-test',
               createBucket: true,
               retry: { initialDelayMs: 5, maxDelayMs: 50 },
+              stallTimeoutMs: 5_000,
               logSpillDir: root,
               ...options.gcs,
             });

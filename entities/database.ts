@@ -49,6 +49,9 @@ const mysqlMigrationLock = 'fleetcast_migrations';
  * the pool, the entities and the migrations.
  */
 export class Database implements SqlRunner {
+  /** SQLite: the tail of the queue of operations waiting for the one connection. */
+  private sqliteTurn: Promise<void> = Promise.resolve();
+
   private constructor(
     readonly dataSource: DataSource,
     readonly dialect: Dialect,
@@ -151,6 +154,27 @@ export class Database implements SqlRunner {
   }
 
   private async withRunner<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+    if (this.dialect === 'sqlite') return this.takeSqliteTurn(() => this.onRunner(work));
+    return this.onRunner(work);
+  }
+
+  /**
+   * SQLite has one connection per process, shared by every caller. A transaction spans awaits,
+   * so without turns another caller's statement would run inside it (or its BEGIN would fail).
+   */
+  private async takeSqliteTurn<T>(work: () => Promise<T>): Promise<T> {
+    const previous = this.sqliteTurn;
+    let done!: () => void;
+    this.sqliteTurn = new Promise((resolve) => (done = resolve));
+    await previous;
+    try {
+      return await work();
+    } finally {
+      done();
+    }
+  }
+
+  private async onRunner<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
     let runner: QueryRunner | undefined;
     try {
       runner = this.dataSource.createQueryRunner();

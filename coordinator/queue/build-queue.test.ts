@@ -132,6 +132,27 @@ describe.each(dialects)('BuildQueue on %s', (dialect) => {
     expect((await queue.claim('w2'))!.build).toMatchObject({ id: first.id, attempts: 1 });
   });
 
+  it('submits a commit once while it is queued or running, again once it finished or when forced', async () => {
+    const [a, b] = await Promise.all([
+      queue.submit({ service: 'api', commit: commitA }),
+      queue.submit({ service: 'api', commit: commitA }),
+    ]);
+    expect([a.created, b.created].sort()).toEqual([false, true]);
+    expect(a.build.id).toBe(b.build.id);
+    const forced = await queue.submit({ service: 'api', commit: commitA, force: true });
+    expect(forced.created).toBe(true);
+
+    const { claim: first } = (await queue.claim('w1'))!;
+    expect((await queue.submit({ service: 'api', commit: commitA })).build.id).toBe(forced.build.id);
+    await queue.succeed(first, { digest: digestA, size: 1 });
+    const { claim: second } = (await queue.claim('w1'))!;
+    expect((await queue.submit({ service: 'api', commit: commitA })).build.id).toBe(second.buildId);
+    await queue.fail(second, 'x');
+    const again = await queue.submit({ service: 'api', commit: commitA });
+    expect(again.created).toBe(true);
+    expect(again.build.id).toBeGreaterThan(forced.build.id);
+  });
+
   it('rejects bad input with typed errors', async () => {
     expect(await expectCode(queue.enqueue({ service: 'api', commit: 'abc' }), 'INVALID_INPUT')).toMatch(/7 to 64 hexadecimal/);
     await expectCode(queue.enqueue({ service: 'api', commit: 'g'.repeat(40) }), 'INVALID_INPUT');

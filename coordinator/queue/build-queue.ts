@@ -17,7 +17,7 @@ import {
 import { markCancelled } from './sql/cancel.ts';
 import { claimOldestQueued } from './sql/claim.ts';
 import { markFailed, markSucceeded, releaseClaim } from './sql/complete.ts';
-import { insertBuild } from './sql/enqueue.ts';
+import { findActiveBuild, insertBuild, lockService } from './sql/enqueue.ts';
 import { touchHeartbeat } from './sql/heartbeat.ts';
 import { countByStatus, selectBuild, selectBuilds } from './sql/select.ts';
 
@@ -31,6 +31,17 @@ export interface EnqueueRequest {
   commit: string;
   requestedBy?: string;
   maxAttempts?: number;
+}
+
+export interface SubmitRequest extends EnqueueRequest {
+  /** Queue a new build even if the same commit is already QUEUED or RUNNING. @defaultValue false */
+  force?: boolean;
+}
+
+export interface SubmitResult {
+  build: Build;
+  /** false: an equal build was already QUEUED or RUNNING and is returned instead. */
+  created: boolean;
 }
 
 export interface ListRequest {
@@ -68,6 +79,33 @@ export class BuildQueue {
       requestedBy: request.requestedBy ?? null,
     });
     return this.get(id);
+  }
+
+  /**
+   * What users and webhooks call: queues a build of (service, commit) unless an equal one is
+   * already QUEUED or RUNNING, so a retried request or a repeated webhook builds once.
+   * Checked and inserted in one transaction that locks the service row, so two concurrent
+   * requests cannot both insert.
+   */
+  async submit(request: SubmitRequest): Promise<SubmitResult> {
+    const commit = validateCommit(request.commit);
+    const service = await this.services.get(request.service);
+    const outcome = await this.db.transaction(async (tx) => {
+      await lockService(tx, service.name);
+      if (!request.force) {
+        const active = await findActiveBuild(tx, service.name, commit);
+        if (active !== null) return { id: active, created: false };
+      }
+      const id = await insertBuild(tx, {
+        service: service.name,
+        commit,
+        artifact: service.artifactPath,
+        maxAttempts: request.maxAttempts ?? this.maxAttempts,
+        requestedBy: request.requestedBy ?? null,
+      });
+      return { id, created: true };
+    });
+    return { build: await this.get(outcome.id), created: outcome.created };
   }
 
   /** The oldest QUEUED build, now RUNNING and held by `workerId`; null when the queue is empty. */

@@ -1,4 +1,11 @@
-export { BuildQueue, type BuildQueueOptions, type EnqueueRequest, type ListRequest } from './build-queue.ts';
+export {
+  BuildQueue,
+  type BuildQueueOptions,
+  type EnqueueRequest,
+  type SubmitRequest,
+  type SubmitResult,
+  type ListRequest,
+} from './build-queue.ts';
 export { Reaper, type ReaperOptions, type ReapResult } from './reaper.ts';
 export {
   QueueWorker,
