@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { coordinatorCommand } from './commands/coordinator.ts';
 import { demoCommand } from './commands/demo.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { workerCommand } from './commands/worker.ts';
 import { reportError } from './output.ts';
 
 const program = new Command('fleetcast')
@@ -10,7 +11,7 @@ const program = new Command('fleetcast')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [coordinatorCommand(), migrateCommand(), demoCommand()]) {
+for (const command of [coordinatorCommand(), workerCommand(), migrateCommand(), demoCommand()]) {
   program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
 }
 

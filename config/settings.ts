@@ -1,9 +1,13 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { byteSize } from './byte-size.ts';
 import { durationMs } from './duration.ts';
 
 const regionName = /^[a-z0-9-]+$/;
+
+/** `host:port`, `[::1]:port`; port 0 lets the OS choose (tests). */
+const listenAddress = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 /**
  * Every setting fleetcast reads, by environment variable. Each is also a flag of the role that
@@ -36,6 +40,46 @@ export const settings = {
   FLEETCAST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
   /** How often the reaper looks for stale claims. */
   FLEETCAST_REAPER_INTERVAL: durationMs.default(5_000),
+  /** Where the coordinator's HTTP API listens. */
+  FLEETCAST_LISTEN: z
+    .string()
+    .trim()
+    .default('127.0.0.1:7070')
+    .refine((text) => listenAddress.test(text) && Number(listenAddress.exec(text)![2]) <= 65_535, 'must be host:port, e.g. 127.0.0.1:7070 or [::1]:7070')
+    .transform((text) => {
+      const [, host, port] = listenAddress.exec(text)!;
+      return { host: host!.replace(/^\[|\]$/g, ''), port: Number(port) };
+    }),
+  /** HMAC secret of the git push webhook; without it POST /v1/hooks/git is off. */
+  FLEETCAST_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters, e.g. the output of: openssl rand -hex 32').optional(),
+  /** JSON file of API tokens and their scopes (README, "Permissions file"). */
+  FLEETCAST_PERMISSIONS: z.string().min(1).optional(),
+  /** Where clients (CLI, bot) find the coordinator. */
+  FLEETCAST_API_URL: z
+    .string()
+    .trim()
+    .regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, 'must be an http(s) URL such as http://127.0.0.1:7070')
+    .transform((url) => url.replace(/\/+$/, ''))
+    .optional(),
+  /** The bearer token clients send to the coordinator. */
+  FLEETCAST_API_TOKEN: z.string().trim().min(1).optional(),
+  FLEETCAST_BLOBSTORE: z.enum(['fs', 'gcs']).default('fs'),
+  FLEETCAST_BUCKET_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes, starting with a letter or digit')
+    .default('fleetcast'),
+  /** The GCS JSON API's address; unset means STORAGE_EMULATOR_HOST, else Google's. */
+  FLEETCAST_GCS_ENDPOINT: z.url().optional(),
+  FLEETCAST_GCS_PROJECT: z.string().min(1).optional(),
+  /** Names a builder in claims and logs. */
+  FLEETCAST_WORKER_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, ".", "_" and "-"')
+    .default(`${os.hostname()}-${process.pid}`),
+  /** Builds one worker process runs at once. */
+  FLEETCAST_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  /** A builder refuses to start a build with less free disk than this in its work folder. */
+  FLEETCAST_MIN_FREE_DISK: byteSize.default(2 * 1024 ** 3),
 } as const;
 
 export type SettingName = keyof typeof settings;
@@ -58,4 +102,16 @@ export const settingHelp: Record<SettingName, string> = {
   FLEETCAST_BUILD_TIMEOUT: 'a build running longer fails as timed out (default 15m)',
   FLEETCAST_MAX_ATTEMPTS: 'claims of a build before lost workers fail it (default 3)',
   FLEETCAST_REAPER_INTERVAL: 'time between reaper sweeps (default 5s)',
+  FLEETCAST_LISTEN: 'host:port of the coordinator HTTP API (default 127.0.0.1:7070; port 0: any free port)',
+  FLEETCAST_WEBHOOK_SECRET: 'HMAC secret of the git push webhook POST /v1/hooks/git (default: webhook off; prefer the variable: flags show in ps)',
+  FLEETCAST_PERMISSIONS: 'JSON file of API tokens and their scopes (default: only the generated <data dir>/api-token)',
+  FLEETCAST_API_URL: 'coordinator URL for client commands (default: <data dir>/up.json, else http://127.0.0.1:7070)',
+  FLEETCAST_API_TOKEN: 'API token for client commands (default: <data dir>/up.json, else <data dir>/api-token)',
+  FLEETCAST_BLOBSTORE: 'fs or gcs (default fs: <data dir>/buckets/<bucket>/)',
+  FLEETCAST_BUCKET_PREFIX: 'buckets are <prefix>-main and <prefix>-<region> (default fleetcast)',
+  FLEETCAST_GCS_ENDPOINT: "GCS JSON API address (default STORAGE_EMULATOR_HOST, else Google's)",
+  FLEETCAST_GCS_PROJECT: 'GCS project, to create buckets (default the client library\'s)',
+  FLEETCAST_WORKER_ID: 'this builder\'s name in claims and logs (default <hostname>-<pid>)',
+  FLEETCAST_WORKER_CONCURRENCY: 'builds one worker process runs at once (default 1)',
+  FLEETCAST_MIN_FREE_DISK: 'free disk a builder needs to start a build, e.g. 2G (default 2G)',
 };

@@ -1,0 +1,59 @@
+import path from 'node:path';
+import { openMainStore } from '../blobstore/from-config.ts';
+import { BuildQueue, QueueWorker, type StopOptions } from '../coordinator/queue/index.ts';
+import { ServiceRegistry } from '../coordinator/services/index.ts';
+import { Database, defaultSqlitePath } from '../entities/index.ts';
+import { createLogger, type Logger } from '../logging/index.ts';
+import { createBuildHandler } from './build-job.ts';
+import type { BuilderConfig } from './config.ts';
+import { GitMirror } from './git-mirror.ts';
+
+export interface BuilderOverrides {
+  logger?: Logger;
+  /** Poll interval while the queue is empty. @defaultValue 1 s */
+  pollIntervalMs?: number;
+}
+
+export interface BuilderHandle {
+  worker: QueueWorker;
+  /** `release: true` gives running builds back to the queue (SIGTERM); otherwise waits for them. */
+  stop(options?: StopOptions): Promise<void>;
+}
+
+/** Wires a builder worker in one visible sequence; `stop()` undoes it in reverse. */
+export async function runBuilder(config: BuilderConfig, overrides: BuilderOverrides = {}): Promise<BuilderHandle> {
+  const workerId = config.FLEETCAST_WORKER_ID;
+  const logger = overrides.logger ?? createLogger({ level: config.FLEETCAST_LOG_LEVEL, bindings: { role: 'worker', worker: workerId } });
+  const db = await Database.open({ url: config.FLEETCAST_DATABASE_URL, sqlitePath: defaultSqlitePath(config.FLEETCAST_DATA_DIR), logger });
+  const store = await openMainStore(config, logger);
+  const services = new ServiceRegistry(db);
+  const queue = new BuildQueue(db, services);
+  const builderDir = path.join(config.FLEETCAST_DATA_DIR, 'builder');
+  const handler = createBuildHandler({
+    services,
+    store,
+    mirror: new GitMirror(path.join(builderDir, 'git')),
+    workDir: path.join(builderDir, 'workspaces', workerId),
+    buildTimeoutMs: config.FLEETCAST_BUILD_TIMEOUT,
+    minFreeDiskBytes: config.FLEETCAST_MIN_FREE_DISK,
+  });
+  const worker = new QueueWorker(queue, handler, {
+    workerId,
+    concurrency: config.FLEETCAST_WORKER_CONCURRENCY,
+    heartbeatIntervalMs: config.FLEETCAST_HEARTBEAT_INTERVAL,
+    pollIntervalMs: overrides.pollIntervalMs ?? 1_000,
+    logger,
+  });
+  worker.start();
+  logger.info({ database: db.location, bucket: store.bucket, concurrency: config.FLEETCAST_WORKER_CONCURRENCY }, 'worker ready');
+
+  return {
+    worker,
+    async stop(options) {
+      await worker.stop(options);
+      await store.close();
+      await db.close();
+      logger.info('worker stopped');
+    },
+  };
+}
