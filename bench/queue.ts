@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import BetterSqlite3 from 'better-sqlite3';
 import mysql from 'mysql2/promise';
-import { BuildQueue } from '../coordinator/queue/index.ts';
+import { BuildQueue, buildsTable } from '../coordinator/queue/index.ts';
 import { mysqlClaimBatch, sqliteClaim } from '../coordinator/queue/sql/claim.ts';
 import { ServiceRegistry } from '../coordinator/services/index.ts';
 import { Database } from '../entities/index.ts';
@@ -58,7 +58,7 @@ async function refill(db: Database, jobs: number): Promise<void> {
 // The batch of coordinator/queue/sql/claim.ts, sent by mysql2 directly.
 async function rawMysqlClaim(pool: mysql.Pool, worker: string): Promise<number | null> {
   const token = randomUUID();
-  const [results] = await pool.query<mysql.RowDataPacket[][]>(mysqlClaimBatch, [worker, token, token]);
+  const [results] = await pool.query<mysql.RowDataPacket[][]>(mysqlClaimBatch(buildsTable), [worker, token, token]);
   const found = results.at(-1)?.[0];
   return found ? Number(found.id) : null;
 }
@@ -73,7 +73,7 @@ async function measure(dialect: 'mysql' | 'sqlite', workerCounts: number[], jobs
     const services = new ServiceRegistry(db);
     await services.add({ name: 'api', repo: '/srv/git/api', buildCommand: 'make', artifactPath: 'api' });
     const queue = new BuildQueue(db, services);
-    const rawSqliteClaim = sqlite?.prepare(sqliteClaim);
+    const rawSqliteClaim = sqlite?.prepare(sqliteClaim(buildsTable));
     const label = dialect === 'mysql' ? 'mariadb' : 'sqlite';
 
     for (const workers of workerCounts) {

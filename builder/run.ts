@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { openMainStore } from '../blobstore/from-config.ts';
-import { BuildQueue, QueueWorker, type StopOptions } from '../coordinator/queue/index.ts';
+import { BuildQueue, QueueWorker, type Build, type BuildResult, type StopOptions } from '../coordinator/queue/index.ts';
 import { ServiceRegistry } from '../coordinator/services/index.ts';
 import { Database, defaultSqlitePath } from '../entities/index.ts';
 import { createLogger, type Logger } from '../logging/index.ts';
@@ -15,7 +15,7 @@ export interface BuilderOverrides {
 }
 
 export interface BuilderHandle {
-  worker: QueueWorker;
+  worker: QueueWorker<Build, BuildResult>;
   /** `release: true` gives running builds back to the queue (SIGTERM); otherwise waits for them. */
   stop(options?: StopOptions): Promise<void>;
 }
@@ -37,7 +37,7 @@ export async function runBuilder(config: BuilderConfig, overrides: BuilderOverri
     buildTimeoutMs: config.FLEETCAST_BUILD_TIMEOUT,
     minFreeDiskBytes: config.FLEETCAST_MIN_FREE_DISK,
   });
-  const worker = new QueueWorker(queue, handler, {
+  const worker = new QueueWorker(queue.asWorkSource(), handler, {
     workerId,
     concurrency: config.FLEETCAST_WORKER_CONCURRENCY,
     heartbeatIntervalMs: config.FLEETCAST_HEARTBEAT_INTERVAL,

@@ -36,7 +36,7 @@ it('workers carry on after a MariaDB kill -9 and restart; every build ends SUCCE
     { length: 4 },
     (_, n) =>
       new QueueWorker(
-        queue,
+        queue.asWorkSource(),
         async (build) => {
           if (active.has(build.id)) overlaps.push(build.id);
           active.add(build.id);

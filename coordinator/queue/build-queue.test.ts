@@ -75,8 +75,8 @@ describe.each(dialects)('BuildQueue on %s', (dialect) => {
     await queue.fail(claim, 'build command exited with code 2');
     await expectCode(queue.succeed(claim, { digest: digestA, size: 1 }), 'CLAIM_LOST');
     await expectCode(queue.heartbeat(claim), 'CLAIM_LOST');
-    expect(await expectCode(queue.cancel(claim.buildId, 'bob'), 'FINAL_STATE')).toMatch(/already FAILED/);
-    const build = await queue.get(claim.buildId);
+    expect(await expectCode(queue.cancel(claim.id, 'bob'), 'FINAL_STATE')).toMatch(/already FAILED/);
+    const build = await queue.get(claim.id);
     expect(build).toMatchObject({ status: 'FAILED', failureReason: 'build command exited with code 2', digest: null });
   });
 
@@ -146,7 +146,7 @@ describe.each(dialects)('BuildQueue on %s', (dialect) => {
     expect((await queue.submit({ service: 'api', commit: commitA })).build.id).toBe(forced.build.id);
     await queue.succeed(first, { digest: digestA, size: 1 });
     const { claim: second } = (await queue.claim('w1'))!;
-    expect((await queue.submit({ service: 'api', commit: commitA })).build.id).toBe(second.buildId);
+    expect((await queue.submit({ service: 'api', commit: commitA })).build.id).toBe(second.id);
     await queue.fail(second, 'x');
     const again = await queue.submit({ service: 'api', commit: commitA });
     expect(again.created).toBe(true);
@@ -169,7 +169,7 @@ describe.each(dialects)('BuildQueue on %s', (dialect) => {
     await expectCode(queue.succeed(claim, { digest: 'not-a-digest', size: 1 }), 'INVALID_INPUT');
     await expectCode(queue.succeed(claim, { digest: digestA, size: -1 }), 'INVALID_INPUT');
     await expectCode(queue.heartbeat({ ...claim, token: 'forged' }), 'CLAIM_LOST');
-    expect((await queue.get(claim.buildId)).status).toBe('RUNNING');
+    expect((await queue.get(claim.id)).status).toBe('RUNNING');
   });
 
   it('lists history newest first with filters and paging', async () => {

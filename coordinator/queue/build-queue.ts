@@ -11,11 +11,13 @@ import {
   validateDigest,
   type Build,
   type BuildStatus,
-  type Claim,
   type ClaimedBuild,
 } from './build.ts';
+import type { Claim, Claimed } from './claim.ts';
+import { buildsTable } from './job-table.ts';
+import type { BuildResult, WorkSource } from './queue-worker.ts';
 import { markCancelled } from './sql/cancel.ts';
-import { claimOldestQueued } from './sql/claim.ts';
+import { claimOldest } from './sql/claim.ts';
 import { markFailed, markSucceeded, releaseClaim } from './sql/complete.ts';
 import { findActiveBuild, insertBuild, lockService } from './sql/enqueue.ts';
 import { touchHeartbeat } from './sql/heartbeat.ts';
@@ -112,14 +114,14 @@ export class BuildQueue {
   async claim(workerId: string): Promise<ClaimedBuild | null> {
     if (!workerId) throw new FleetcastError('INVALID_INPUT', 'a worker needs an id to claim builds');
     const token = randomUUID();
-    const row = await claimOldestQueued(this.db, workerId, token);
+    const row = await claimOldest(this.db, buildsTable, workerId, token);
     if (!row) return null;
     const build = toBuild(row);
-    return { build, claim: { buildId: build.id, workerId, token } };
+    return { build, claim: { id: build.id, workerId, token } };
   }
 
   async heartbeat(claim: Claim): Promise<void> {
-    if (await touchHeartbeat(this.db, claim)) return;
+    if (await touchHeartbeat(this.db, buildsTable, claim)) return;
     throw await this.lostClaimError(claim, 'heartbeat');
   }
 
@@ -128,23 +130,23 @@ export class BuildQueue {
     if (!Number.isSafeInteger(result.size) || result.size < 0) {
       throw new FleetcastError('INVALID_INPUT', `artifact size must be a whole number of bytes, got ${result.size}`);
     }
-    if (await markSucceeded(this.db, claim, digest, result.size)) return this.get(claim.buildId);
-    const build = await this.get(claim.buildId);
+    if (await markSucceeded(this.db, buildsTable, claim, { digest, size: result.size })) return this.get(claim.id);
+    const build = await this.get(claim.id);
     // A retry whose first attempt committed before the connection dropped.
     if (build.status === 'SUCCEEDED' && build.digest === digest && (await this.holdsToken(claim))) return build;
     throw await this.lostClaimError(claim, 'succeed');
   }
 
   async fail(claim: Claim, reason: string): Promise<Build> {
-    if (await markFailed(this.db, claim, reason)) return this.get(claim.buildId);
-    const build = await this.get(claim.buildId);
+    if (await markFailed(this.db, buildsTable, claim, reason)) return this.get(claim.id);
+    const build = await this.get(claim.id);
     if (build.status === 'FAILED' && build.cancelledBy === null && (await this.holdsToken(claim))) return build;
     throw await this.lostClaimError(claim, 'fail');
   }
 
   /** Puts a RUNNING build back at its place in the queue without counting the attempt. */
   async release(claim: Claim): Promise<Build> {
-    if (await releaseClaim(this.db, claim)) return this.get(claim.buildId);
+    if (await releaseClaim(this.db, buildsTable, claim)) return this.get(claim.id);
     throw await this.lostClaimError(claim, 'release');
   }
 
@@ -179,18 +181,33 @@ export class BuildQueue {
     return rows.map(toBuild);
   }
 
+  /** The queue as a QueueWorker consumes it. */
+  asWorkSource(): WorkSource<Build, BuildResult> {
+    return {
+      claim: async (workerId): Promise<Claimed<Build> | null> => {
+        const claimed = await this.claim(workerId);
+        return claimed && { job: claimed.build, claim: claimed.claim };
+      },
+      heartbeat: (claim) => this.heartbeat(claim),
+      succeed: (claim, result) => this.succeed(claim, result),
+      fail: (claim, reason) => this.fail(claim, reason),
+      release: (claim) => this.release(claim),
+      describe: (build) => ({ build: formatBuildId(build.id), service: build.service, attempt: build.attempts }),
+    };
+  }
+
   async counts(): Promise<Record<BuildStatus, number>> {
     return countByStatus(this.db);
   }
 
   private async holdsToken(claim: Claim): Promise<boolean> {
-    const [row] = await this.db.query<{ claim_token: string | null }>(`SELECT claim_token FROM builds WHERE id = ?`, [claim.buildId]);
+    const [row] = await this.db.query<{ claim_token: string | null }>(`SELECT claim_token FROM builds WHERE id = ?`, [claim.id]);
     return row?.claim_token === claim.token;
   }
 
   /** Says why a fenced write matched nothing: cancelled, finished, or taken over. */
   private async lostClaimError(claim: Claim, operation: string): Promise<FleetcastError> {
-    const build = await this.get(claim.buildId);
+    const build = await this.get(claim.id);
     const id = formatBuildId(build.id);
     const details = { buildId: id, workerId: claim.workerId, operation, status: build.status };
     if (build.cancelledBy !== null) {

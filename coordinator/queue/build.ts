@@ -1,5 +1,6 @@
 import { fromSqlTime, type BuildStatus } from '../../entities/index.ts';
 import { FleetcastError } from '../../errors/index.ts';
+import type { Claim } from './claim.ts';
 
 export type { BuildStatus };
 
@@ -23,13 +24,6 @@ export interface Build {
   size: number | null;
   requestedBy: string | null;
   cancelledBy: string | null;
-}
-
-/** Proof that a worker holds a build: every write it makes to the build carries the token. */
-export interface Claim {
-  buildId: number;
-  workerId: string;
-  token: string;
 }
 
 export interface ClaimedBuild {

@@ -13,8 +13,13 @@ export {
   type BuildHandler,
   type BuildContext,
   type BuildResult,
+  type JobHandler,
+  type JobContext,
+  type WorkSource,
   type StopOptions,
 } from './queue-worker.ts';
+export type { Claim, Claimed } from './claim.ts';
+export { buildsTable, type JobTable } from './job-table.ts';
 export { retryWhileUnavailable, sleep } from './retry.ts';
 export {
   formatBuildId,
@@ -23,6 +28,5 @@ export {
   isFinal,
   type Build,
   type BuildStatus,
-  type Claim,
   type ClaimedBuild,
 } from './build.ts';

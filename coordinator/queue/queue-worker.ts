@@ -1,11 +1,11 @@
 import { FleetcastError, isFleetcastError } from '../../errors/index.ts';
 import { silentLogger, type Logger } from '../../logging/index.ts';
-import { formatBuildId, type Build, type Claim, type ClaimedBuild } from './build.ts';
-import type { BuildQueue } from './build-queue.ts';
+import type { Build } from './build.ts';
+import type { Claim, Claimed } from './claim.ts';
 import { retryWhileUnavailable, sleep } from './retry.ts';
 
-/** The abort reason handlers see when the worker gives their build back on shutdown. */
-const shuttingDown = new FleetcastError('CANCELLED', 'worker shutting down; the build goes back to the queue');
+/** The abort reason handlers see when the worker gives their job back on shutdown. */
+const shuttingDown = new FleetcastError('CANCELLED', 'worker shutting down; the job goes back to the queue');
 
 export interface BuildResult {
   /** sha256 of the stored artifact, lower-case hex. */
@@ -13,19 +13,34 @@ export interface BuildResult {
   size: number;
 }
 
-export interface BuildContext {
+export interface JobContext {
   claim: Claim;
   /** Aborted when the claim is lost or cancelled, or the worker shuts down: stop at once. */
   signal: AbortSignal;
   logger: Logger;
 }
 
-/** Does the work of one build. Throwing fails the build with the error's message as reason. */
-export type BuildHandler = (build: Build, context: BuildContext) => Promise<BuildResult>;
+/** Does the work of one job. Throwing fails the job with the error's message as reason. */
+export type JobHandler<Job, Result> = (job: Job, context: JobContext) => Promise<Result>;
+
+export type BuildContext = JobContext;
+export type BuildHandler = JobHandler<Build, BuildResult>;
+
+/** A queue as the worker loop sees it (BuildQueue.asWorkSource(), the replication queue). */
+export interface WorkSource<Job, Result> {
+  claim(workerId: string): Promise<Claimed<Job> | null>;
+  /** Throws CLAIM_LOST or CANCELLED when the claim is gone. */
+  heartbeat(claim: Claim): Promise<void>;
+  succeed(claim: Claim, result: Result): Promise<unknown>;
+  fail(claim: Claim, reason: string): Promise<unknown>;
+  release(claim: Claim): Promise<unknown>;
+  /** Ids a person searches the logs for. */
+  describe(job: Job): Record<string, unknown>;
+}
 
 export interface QueueWorkerOptions {
   workerId: string;
-  /** Builds this worker runs at once. @defaultValue 1 */
+  /** Jobs this worker runs at once. @defaultValue 1 */
   concurrency?: number;
   /** How often a held claim is proven alive. Keep well under the reaper's timeout. @defaultValue 5 s */
   heartbeatIntervalMs?: number;
@@ -35,16 +50,16 @@ export interface QueueWorkerOptions {
 }
 
 export interface StopOptions {
-  /** Give running builds back to the queue instead of letting them finish. @defaultValue false */
+  /** Give running jobs back to the queue instead of letting them finish. @defaultValue false */
   release?: boolean;
 }
 
 /**
- * The loop every worker runs: claim the oldest build, heartbeat while the handler works,
+ * The loop every worker runs: claim the oldest job, heartbeat while the handler works,
  * record the outcome. A lost or cancelled claim aborts the handler and writes nothing; a
- * database outage is waited out, never turned into a failed build.
+ * database outage is waited out, never turned into a failed job.
  */
-export class QueueWorker {
+export class QueueWorker<Job extends { id: number }, Result> {
   private readonly concurrency: number;
   private readonly heartbeatIntervalMs: number;
   private readonly pollIntervalMs: number;
@@ -54,8 +69,8 @@ export class QueueWorker {
   private slots: Promise<void>[] = [];
 
   constructor(
-    private readonly queue: BuildQueue,
-    private readonly handler: BuildHandler,
+    private readonly queue: WorkSource<Job, Result>,
+    private readonly handler: JobHandler<Job, Result>,
     private readonly options: QueueWorkerOptions,
   ) {
     this.concurrency = options.concurrency ?? 1;
@@ -69,7 +84,7 @@ export class QueueWorker {
     for (let slot = 0; slot < this.concurrency; slot++) this.slots.push(this.runSlot());
   }
 
-  /** Stops claiming and waits for the running builds to finish (or to be released). */
+  /** Stops claiming and waits for the running jobs to finish (or to be released). */
   async stop(options: StopOptions = {}): Promise<void> {
     this.stopping.abort();
     if (options.release) {
@@ -78,7 +93,7 @@ export class QueueWorker {
     await Promise.all(this.slots);
   }
 
-  /** Builds held right now, for status displays and tests. */
+  /** Jobs held right now, for status displays and tests. */
   get held(): Claim[] {
     return [...this.running.values()].map(({ claim }) => claim);
   }
@@ -86,7 +101,7 @@ export class QueueWorker {
   private async runSlot(): Promise<void> {
     const signal = this.stopping.signal;
     while (!signal.aborted) {
-      let claimed: ClaimedBuild | null;
+      let claimed: Claimed<Job> | null;
       try {
         claimed = await retryWhileUnavailable(() => this.queue.claim(this.options.workerId), {
           signal,
@@ -102,42 +117,42 @@ export class QueueWorker {
         await sleep(this.pollIntervalMs, signal);
         continue;
       }
-      await this.runBuild(claimed);
+      await this.runJob(claimed);
     }
   }
 
-  private async runBuild({ build, claim }: ClaimedBuild): Promise<void> {
-    const logger = this.logger.child({ build: formatBuildId(build.id), service: build.service, attempt: build.attempts });
+  private async runJob({ job, claim }: Claimed<Job>): Promise<void> {
+    const logger = this.logger.child(this.queue.describe(job));
     const abort = new AbortController();
-    this.running.set(build.id, { claim, abort });
+    this.running.set(job.id, { claim, abort });
     const heartbeat = this.heartbeatUntil(claim, abort, logger);
-    logger.info({ commit: build.commit }, 'build claimed');
+    logger.info('claimed');
 
-    let outcome: { result: BuildResult } | { error: unknown };
+    let outcome: { result: Result } | { error: unknown };
     try {
-      outcome = { result: await this.handler(build, { claim, signal: abort.signal, logger }) };
+      outcome = { result: await this.handler(job, { claim, signal: abort.signal, logger }) };
     } catch (error) {
       outcome = { error };
     }
     const lostReason = abort.signal.reason as unknown;
     abort.abort();
     await heartbeat;
-    this.running.delete(build.id);
+    this.running.delete(job.id);
 
     try {
       if (lostReason !== undefined && lostReason !== shuttingDown) {
-        // Lost to the reaper or cancelled: the build is no longer ours to write.
-        logger.warn({ reason: (lostReason as Error).message }, 'build abandoned');
+        // Lost to the reaper or cancelled: the job is no longer ours to write.
+        logger.warn({ reason: (lostReason as Error).message }, 'abandoned');
       } else if ('result' in outcome) {
         await this.writeOutcome(() => this.queue.succeed(claim, outcome.result), logger);
-        logger.info({ digest: outcome.result.digest, size: outcome.result.size }, 'build succeeded');
+        logger.info({ result: outcome.result }, 'succeeded');
       } else if (lostReason === shuttingDown) {
         await this.writeOutcome(() => this.queue.release(claim), logger);
-        logger.info('build released: worker shutting down');
+        logger.info('released: worker shutting down');
       } else {
         const reason = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
         await this.writeOutcome(() => this.queue.fail(claim, reason), logger);
-        logger.warn({ reason }, 'build failed');
+        logger.warn({ reason }, 'failed');
       }
     } catch (err) {
       if (isFleetcastError(err, 'CLAIM_LOST') || isFleetcastError(err, 'CANCELLED')) {

@@ -1,8 +1,10 @@
 import type { Database } from '../../../entities/index.ts';
-import type { BuildRow } from '../build.ts';
+import type { JobTable } from '../job-table.ts';
+
+type Row = Record<string, unknown>;
 
 /**
- * Hands the oldest QUEUED build to one worker, never to two.
+ * Hands the oldest claimable job to one worker, never to two.
  *
  * MariaDB: one short READ COMMITTED transaction; SKIP LOCKED lets concurrent claimers pass over
  * a row another claimer holds instead of waiting for it or taking it too (NOTES.md measured the
@@ -12,38 +14,58 @@ import type { BuildRow } from '../build.ts';
  * behind each other.
  *
  * SQLite: a single writer, so one UPDATE … WHERE id = (oldest) … RETURNING is atomic.
+ *
+ * Parameters of both: worker id, token, [partition value]; the MariaDB batch takes the token
+ * once more at the end to read the claimed row back.
  */
-export const mysqlClaimBatch = `
+export function mysqlClaimBatch(t: JobTable): string {
+  return `
   SET @claim_id = NULL, @claimed_at = NULL;
   SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
   START TRANSACTION;
   SELECT id, UTC_TIMESTAMP(3) INTO @claim_id, @claimed_at
-    FROM builds
-   WHERE status = 'QUEUED'
+    FROM ${t.table}
+   WHERE status = '${t.queued}'${claimableFilter(t, 'UTC_TIMESTAMP(3)')}
    ORDER BY created_at, id
    LIMIT 1
      FOR UPDATE SKIP LOCKED;
-  UPDATE builds
-     SET status = 'RUNNING', claimed_by = ?, claim_token = ?, attempts = attempts + 1,
+  UPDATE ${t.table}
+     SET status = '${t.running}', claimed_by = ?, claim_token = ?, attempts = attempts + 1,
          started_at = @claimed_at, last_heartbeat = @claimed_at
-   WHERE id = @claim_id AND status = 'QUEUED';
+   WHERE id = @claim_id AND status = '${t.queued}';
   COMMIT;
-  SELECT * FROM builds WHERE id = @claim_id AND claim_token = ?;`;
+  SELECT * FROM ${t.table} WHERE id = @claim_id AND claim_token = ?;`;
+}
 
-export const sqliteClaim = `
-  UPDATE builds
-     SET status = 'RUNNING', claimed_by = ?, claim_token = ?, attempts = attempts + 1,
+export function sqliteClaim(t: JobTable): string {
+  return `
+  UPDATE ${t.table}
+     SET status = '${t.running}', claimed_by = ?, claim_token = ?, attempts = attempts + 1,
          started_at = strftime('%Y-%m-%d %H:%M:%f', 'now'), last_heartbeat = strftime('%Y-%m-%d %H:%M:%f', 'now')
-   WHERE id = (SELECT id FROM builds WHERE status = 'QUEUED' ORDER BY created_at, id LIMIT 1)
-     AND status = 'QUEUED'
+   WHERE id = (SELECT id FROM ${t.table}
+                WHERE status = '${t.queued}'${claimableFilter(t, "strftime('%Y-%m-%d %H:%M:%f', 'now')")}
+                ORDER BY created_at, id LIMIT 1)
+     AND status = '${t.queued}'
   RETURNING *`;
+}
 
-export async function claimOldestQueued(db: Database, workerId: string, token: string): Promise<BuildRow | null> {
+function claimableFilter(t: JobTable, now: string): string {
+  let filter = '';
+  if (t.partitionColumn) filter += ` AND ${t.partitionColumn} = ?`;
+  if (t.availableColumn) filter += ` AND (${t.availableColumn} IS NULL OR ${t.availableColumn} <= ${now})`;
+  return filter;
+}
+
+export async function claimOldest(db: Database, t: JobTable, workerId: string, token: string, partition?: string): Promise<Row | null> {
+  if (t.partitionColumn && partition === undefined) throw new Error(`claims of ${t.table} name a ${t.partitionColumn}`);
+  const where = t.partitionColumn ? [partition] : [];
   if (db.dialect === 'sqlite') {
-    const [row] = await db.query(sqliteClaim, [workerId, token]);
+    // The partition placeholder sits in the subquery, after the SET's two.
+    const [row] = await db.query(sqliteClaim(t), [workerId, token, ...where]);
     return row ?? null;
   }
-  const results = await db.batch(mysqlClaimBatch, [workerId, token, token]);
-  const claimed = results.at(-1) as BuildRow[];
+  // The partition placeholder comes first (in the SELECT), then the UPDATE's, then the read-back.
+  const results = await db.batch(mysqlClaimBatch(t), [...where, workerId, token, token]);
+  const claimed = results.at(-1) as Row[];
   return claimed[0] ?? null;
 }
