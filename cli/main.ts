@@ -3,7 +3,9 @@ import { coordinatorCommand } from './commands/coordinator.ts';
 import { demoCommand } from './commands/demo.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { workerCommand } from './commands/worker.ts';
-import { reportError } from './output.ts';
+import { replicatorCommand } from './commands/replicator.ts';
+import { clientCommands } from './client-commands.ts';
+import { reportError, reportUsageError } from './output.ts';
 
 const program = new Command('fleetcast')
   .description('Builds merged commits into binaries and ships them to every machine of a fleet.')
@@ -11,7 +13,7 @@ const program = new Command('fleetcast')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [coordinatorCommand(), workerCommand(), migrateCommand(), demoCommand()]) {
+for (const command of [coordinatorCommand(), workerCommand(), replicatorCommand(), migrateCommand(), demoCommand(), ...clientCommands()]) {
   program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
 }
 
@@ -19,8 +21,10 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
-    // --help and --version end here too, with code 0; usage errors are exit code 2.
-    process.exit(err.exitCode === 0 ? 0 : 2);
+    // --help and --version end here too, with code 0; usage errors are exit code 2 (and, with
+    // --json, still one JSON document on stdout; commander has told the person on stderr).
+    if (err.exitCode === 0) process.exit(0);
+    process.exit(reportUsageError(err, process.argv.includes('--json')));
   }
   process.exit(reportError(err, process.argv.includes('--json')));
 }

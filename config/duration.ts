@@ -1,17 +1,17 @@
 import { z } from 'zod';
 
-const units: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+const units: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /**
- * A duration written as `500ms`, `30s`, `15m`, `1h` or a bare number of seconds, parsed to
+ * A duration written as `500ms`, `30s`, `15m`, `1h`, `7d` or a bare number of seconds, parsed to
  * milliseconds. Operators write durations by hand; a bare `30` meaning seconds is what they expect.
  */
 export const durationMs = z
   .string()
   .trim()
-  .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'must be a duration such as 500ms, 30s, 15m or 1h')
+  .regex(/^\d+(\.\d+)?(ms|s|m|h|d)?$/, 'must be a duration such as 500ms, 30s, 15m or 1h')
   .transform((text) => {
-    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text)!;
+    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text)!;
     return Math.round(Number(match[1]) * units[match[2] ?? 's']!);
   })
   .refine((ms) => ms > 0, 'must be longer than zero');

@@ -78,6 +78,14 @@ export const settings = {
     .default(`${os.hostname()}-${process.pid}`),
   /** Builds one worker process runs at once. */
   FLEETCAST_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  /** Copies into each region one replicator runs at once; 0: this coordinator runs no replicator. */
+  FLEETCAST_REPLICATION_CONCURRENCY: z.coerce.number().int().min(0).max(64).default(2),
+  /** Tries of one copy before it is FAILED. */
+  FLEETCAST_REPLICATION_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /** Each regional copy is read back and re-hashed this often. */
+  FLEETCAST_AUDIT_EVERY: durationMs.default(24 * 3_600_000),
+  /** Newest builds per service whose regional copies retention keeps. */
+  FLEETCAST_RETENTION_KEEP: z.coerce.number().int().min(1).default(20),
   /** A builder refuses to start a build with less free disk than this in its work folder. */
   FLEETCAST_MIN_FREE_DISK: byteSize.default(2 * 1024 ** 3),
 } as const;
@@ -113,5 +121,9 @@ export const settingHelp: Record<SettingName, string> = {
   FLEETCAST_GCS_PROJECT: 'GCS project, to create buckets (default the client library\'s)',
   FLEETCAST_WORKER_ID: 'this builder\'s name in claims and logs (default <hostname>-<pid>)',
   FLEETCAST_WORKER_CONCURRENCY: 'builds one worker process runs at once (default 1)',
+  FLEETCAST_REPLICATION_CONCURRENCY: 'copies into each region a replicator runs at once; 0 = no replicator in the coordinator (default 2)',
+  FLEETCAST_REPLICATION_ATTEMPTS: 'tries of one copy before it is FAILED (default 5)',
+  FLEETCAST_AUDIT_EVERY: 'how often each regional copy is read back and re-hashed (default 1d)',
+  FLEETCAST_RETENTION_KEEP: 'newest builds per service kept in regional buckets (default 20)',
   FLEETCAST_MIN_FREE_DISK: 'free disk a builder needs to start a build, e.g. 2G (default 2G)',
 };

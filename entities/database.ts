@@ -7,6 +7,7 @@ import { BuildEntity } from './build.entity.ts';
 import { toDatabaseError } from './database-errors.ts';
 import type { Dialect, DialectSql } from './dialect.ts';
 import { migrations } from './migrations/index.ts';
+import { ReplicationEntity } from './replication.entity.ts';
 import { ServiceEntity } from './service.entity.ts';
 
 export interface DatabaseOptions {
@@ -234,7 +235,7 @@ export class Database implements SqlRunner {
 
 function createDataSource(options: DatabaseOptions): { dataSource: DataSource; dialect: Dialect; location: string } {
   const common = {
-    entities: [ServiceEntity, BuildEntity],
+    entities: [ServiceEntity, BuildEntity, ReplicationEntity],
     migrations,
     migrationsTableName: migrationsTable,
     logging: false,

@@ -2,7 +2,7 @@ import { humanDuration } from '../../config/index.ts';
 import type { Database } from '../../entities/index.ts';
 import { silentLogger, type Logger } from '../../logging/index.ts';
 import { buildsTable, type JobTable } from './job-table.ts';
-import { sleep } from './retry.ts';
+import { PeriodicTask } from '../periodic-task.ts';
 import { failStale, findOverdue, findStaleHeartbeats, requeueStale } from './sql/reap.ts';
 
 export interface ReaperOptions {
@@ -33,8 +33,7 @@ export class Reaper {
   private readonly buildTimeoutMs: number;
   private readonly intervalMs: number;
   private readonly logger: Logger;
-  private stopping = new AbortController();
-  private loop: Promise<void> | undefined;
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly db: Database,
@@ -45,6 +44,7 @@ export class Reaper {
     this.buildTimeoutMs = options.buildTimeoutMs ?? 15 * 60_000;
     this.intervalMs = options.intervalMs ?? 5_000;
     this.logger = (options.logger ?? silentLogger()).child({ component: 'reaper', table: this.table.table });
+    this.task = new PeriodicTask('reaper sweep', this.intervalMs, () => this.reapOnce(), this.logger);
   }
 
   async reapOnce(): Promise<ReapResult> {
@@ -78,26 +78,10 @@ export class Reaper {
   }
 
   start(): void {
-    if (this.loop) return;
-    this.stopping = new AbortController();
-    this.loop = this.run(this.stopping.signal);
+    this.task.start();
   }
 
   async stop(): Promise<void> {
-    this.stopping.abort();
-    await this.loop;
-    this.loop = undefined;
-  }
-
-  private async run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        await this.reapOnce();
-      } catch (err) {
-        // The next sweep tries again; a database outage must not kill the reaper.
-        this.logger.warn({ err }, 'reaper sweep failed');
-      }
-      await sleep(this.intervalMs, signal);
-    }
+    await this.task.stop();
   }
 }

@@ -1,4 +1,5 @@
 import { ServicesAndBuilds } from './0001-services-and-builds.ts';
+import { Replications } from './0002-replications.ts';
 
 /** Every migration, in order. Append only. */
-export const migrations = [ServicesAndBuilds];
+export const migrations = [ServicesAndBuilds, Replications];

@@ -1,0 +1,73 @@
+import { fromSqlTime, type ReplicationStatus } from '../../entities/index.ts';
+import type { JobTable } from '../queue/index.ts';
+
+export type { ReplicationStatus };
+
+/** One copy of a build's artifact into one region's bucket. */
+export interface Replication {
+  id: number;
+  buildId: number;
+  region: string;
+  objectName: string;
+  /** What the copy must have: the build's sha256 and size. */
+  digest: string;
+  size: number;
+  status: ReplicationStatus;
+  createdAt: Date;
+  availableAt: Date | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  attempts: number;
+  maxAttempts: number;
+  claimedBy: string | null;
+  lastHeartbeat: Date | null;
+  /** Why the last attempt failed, or why a DONE copy went back to PENDING. */
+  error: string | null;
+  bytesCopied: number;
+  /** The sha256 read back from the regional bucket when the copy was verified. */
+  verifiedDigest: string | null;
+  auditedAt: Date | null;
+  /** Set when retention deleted the regional object: the row stays, as history. */
+  removedAt: Date | null;
+}
+
+export interface CopyResult {
+  verifiedDigest: string;
+  bytes: number;
+}
+
+export const replicationsTable: JobTable = {
+  table: 'replications',
+  queued: 'PENDING',
+  running: 'COPYING',
+  succeeded: 'DONE',
+  failed: 'FAILED',
+  partitionColumn: 'region',
+  availableColumn: 'available_at',
+  formatId: (id) => `r${id}`,
+};
+
+export function toReplication(row: Record<string, unknown>): Replication {
+  return {
+    id: Number(row.id),
+    buildId: Number(row.build_id),
+    region: String(row.region),
+    objectName: String(row.object_name),
+    digest: String(row.digest),
+    size: Number(row.size),
+    status: row.status as ReplicationStatus,
+    createdAt: fromSqlTime(row.created_at)!,
+    availableAt: fromSqlTime(row.available_at),
+    startedAt: fromSqlTime(row.started_at),
+    finishedAt: fromSqlTime(row.finished_at),
+    attempts: Number(row.attempts),
+    maxAttempts: Number(row.max_attempts),
+    claimedBy: (row.claimed_by as string | null) ?? null,
+    lastHeartbeat: fromSqlTime(row.last_heartbeat),
+    error: (row.failure_reason as string | null) ?? null,
+    bytesCopied: Number(row.bytes_copied),
+    verifiedDigest: (row.verified_digest as string | null) ?? null,
+    auditedAt: fromSqlTime(row.audited_at),
+    removedAt: fromSqlTime(row.removed_at),
+  };
+}
