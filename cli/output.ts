@@ -1,3 +1,4 @@
+import type { CommanderError } from 'commander';
 import { FleetcastError, errorCodes } from '../errors/index.ts';
 
 /** `--json` prints exactly one JSON document on stdout; otherwise text for people. */
@@ -14,4 +15,13 @@ export function reportError(err: unknown, json: boolean): number {
   if (json) process.stdout.write(JSON.stringify({ error: error.toJSON() }, null, 2) + '\n');
   else process.stderr.write(`fleetcast: ${error.message}\n`);
   return errorCodes[error.code].exitCode;
+}
+
+/** A command line commander refused (it already wrote why on stderr): exit code 2. */
+export function reportUsageError(err: CommanderError, json: boolean): number {
+  if (json) {
+    const error = new FleetcastError('INVALID_INPUT', err.message.replace(/^error: /, ''), { reason: err.code });
+    process.stdout.write(JSON.stringify({ error: error.toJSON() }, null, 2) + '\n');
+  }
+  return 2;
 }

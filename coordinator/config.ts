@@ -8,6 +8,9 @@ export const coordinatorSettings = [
   'FLEETCAST_BUILD_TIMEOUT',
   'FLEETCAST_MAX_ATTEMPTS',
   'FLEETCAST_REAPER_INTERVAL',
+  'FLEETCAST_LISTEN',
+  'FLEETCAST_WEBHOOK_SECRET',
+  'FLEETCAST_PERMISSIONS',
 ] as const;
 
 export type CoordinatorConfig = SettingValues<(typeof coordinatorSettings)[number]>;

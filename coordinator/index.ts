@@ -2,3 +2,18 @@ export { runCoordinator, type CoordinatorHandle, type CoordinatorOverrides } fro
 export { loadCoordinatorConfig, coordinatorSettings, type CoordinatorConfig } from './config.ts';
 export * from './queue/index.ts';
 export { ServiceRegistry, type Service, type ServiceSpec } from './services/index.ts';
+export {
+  emptyBuildLog,
+  toBuildJson,
+  toServiceJson,
+  type BuildLogSource,
+  type LogChunk,
+  type BuildJson,
+  type BuildPageJson,
+  type ServiceJson,
+  type ServiceListJson,
+  type ErrorJson,
+  type ClientMessage,
+  type ServerMessage,
+  type Scope,
+} from './api/index.ts';

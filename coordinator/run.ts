@@ -1,23 +1,36 @@
 import { defaultSqlitePath, Database } from '../entities/index.ts';
 import { createLogger, type Logger } from '../logging/index.ts';
+import { ApiServer, ensureLocalToken, readPermissionsFile, TokenStore, type BuildLogSource } from './api/index.ts';
 import type { CoordinatorConfig } from './config.ts';
 import { BuildQueue, Reaper } from './queue/index.ts';
 import { ServiceRegistry } from './services/index.ts';
 
 export interface CoordinatorOverrides {
   logger?: Logger;
+  /** Where GET /v1/builds/:id/log and log subscriptions read from. @defaultValue every log is empty */
+  buildLogs?: BuildLogSource;
+  /** How often each /v1/events subscription looks at its build. @defaultValue 300 */
+  eventsPollMs?: number;
 }
 
 export interface CoordinatorHandle {
   db: Database;
   queue: BuildQueue;
   services: ServiceRegistry;
+  /** The HTTP API, e.g. `http://127.0.0.1:7070` (with the real port when FLEETCAST_LISTEN asked for 0). */
+  url: string;
+  /** The admin token of this data directory (`<data dir>/api-token`). */
+  adminToken: string;
   stop(): Promise<void>;
 }
 
 /** Wires the coordinator in one visible sequence; `stop()` undoes it in reverse. */
 export async function runCoordinator(config: CoordinatorConfig, overrides: CoordinatorOverrides = {}): Promise<CoordinatorHandle> {
   const logger = overrides.logger ?? createLogger({ level: config.FLEETCAST_LOG_LEVEL, bindings: { role: 'coordinator' } });
+  // Tokens first: a broken permissions file stops the start before anything else is touched.
+  const fileTokens = config.FLEETCAST_PERMISSIONS === undefined ? [] : readPermissionsFile(config.FLEETCAST_PERMISSIONS);
+  const localToken = ensureLocalToken(config.FLEETCAST_DATA_DIR, logger);
+  const tokens = new TokenStore([localToken, ...fileTokens]);
   const db = await Database.open({
     url: config.FLEETCAST_DATABASE_URL,
     sqlitePath: defaultSqlitePath(config.FLEETCAST_DATA_DIR),
@@ -32,13 +45,33 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
     logger,
   });
   reaper.start();
-  logger.info({ database: db.location }, 'coordinator ready');
+  let api: ApiServer;
+  try {
+    api = await ApiServer.start(
+      { db, queue, services, tokens, logger },
+      {
+        host: config.FLEETCAST_LISTEN.host,
+        port: config.FLEETCAST_LISTEN.port,
+        webhookSecret: config.FLEETCAST_WEBHOOK_SECRET,
+        ...(overrides.buildLogs ? { logs: overrides.buildLogs } : {}),
+        ...(overrides.eventsPollMs ? { eventsPollMs: overrides.eventsPollMs } : {}),
+      },
+    );
+  } catch (err) {
+    await reaper.stop();
+    await db.close();
+    throw err;
+  }
+  logger.info({ database: db.location, api: api.url }, 'coordinator ready');
 
   return {
     db,
     queue,
     services,
+    url: api.url,
+    adminToken: localToken.token,
     async stop() {
+      await api.close();
       await reaper.stop();
       await db.close();
       logger.info('coordinator stopped');

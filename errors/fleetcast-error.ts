@@ -24,6 +24,8 @@ export const errorCodes = {
   STORAGE_UNAVAILABLE: { httpStatus: 503, exitCode: 1 },
   /** The filesystem holding a blob store is full (ENOSPC) or over quota. */
   DISK_FULL: { httpStatus: 507, exitCode: 1 },
+  /** A client (CLI, bot) could not connect to the coordinator's HTTP API at all. */
+  COORDINATOR_UNREACHABLE: { httpStatus: 503, exitCode: 1 },
 } as const satisfies Record<string, { httpStatus: number; exitCode: number }>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { loadConfig } from '../../config/index.ts';
-import { Database, defaultSqlitePath, migrations } from '../../entities/index.ts';
 import { printResult } from '../output.ts';
 import { addSettingOptions, settingFlags } from '../setting-options.ts';
 
@@ -12,6 +11,8 @@ export function migrateCommand(): Command {
     .option('--json', 'print one JSON document')
     .action(async (options: { json?: boolean }) => {
       const config = loadConfig(names, { flags: settingFlags(command, names) });
+      // Loaded when run, so that other commands do not pay for TypeORM at start-up.
+      const { Database, defaultSqlitePath, migrations } = await import('../../entities/index.ts');
       const db = await Database.open({ url: config.FLEETCAST_DATABASE_URL, sqlitePath: defaultSqlitePath(config.FLEETCAST_DATA_DIR) });
       try {
         const applied = await db.appliedMigrations();

@@ -1,2 +1,2 @@
 export { ServiceRegistry } from './service-registry.ts';
-export { validateServiceName, validateServiceSpec, type Service, type ServiceSpec } from './service.ts';
+export { serviceSpec, validateServiceName, validateServiceSpec, type Service, type ServiceSpec } from './service.ts';

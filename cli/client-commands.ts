@@ -1,0 +1,12 @@
+import type { Command } from 'commander';
+import { buildCommand } from './commands/build.ts';
+import { buildsCommand } from './commands/builds.ts';
+import { cancelCommand } from './commands/cancel.ts';
+import { logsCommand } from './commands/logs.ts';
+import { serviceCommand } from './commands/service.ts';
+import { showCommand } from './commands/show.ts';
+
+/** The commands that talk to the coordinator's HTTP API (DESIGN.md, "Client commands"). */
+export function clientCommands(): Command[] {
+  return [serviceCommand(), buildCommand(), buildsCommand(), showCommand(), logsCommand(), cancelCommand()];
+}

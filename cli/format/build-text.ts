@@ -1,0 +1,70 @@
+import type { BuildJson, ServiceJson } from '../../coordinator/api/index.ts';
+import { fields } from './table.ts';
+
+/** `1h 2m`, `3m 04s`, `12.3s`. */
+export function elapsed(ms: number): string {
+  const seconds = ms / 1000;
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m ${String(Math.floor(seconds % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+export function bytes(size: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = size;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) (value /= 1024), (unit += 1);
+  return unit === 0 ? `${size} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** `2026-01-31 12:00:05Z`: sortable, unambiguous, short. */
+export function when(iso: string | null): string {
+  return iso === null ? '-' : iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+export const shortCommit = (commit: string): string => commit.slice(0, 12);
+
+/** One line for a finished (or current) build. */
+export function buildSummary(build: BuildJson): string {
+  const what = `${build.id} ${build.service} @ ${shortCommit(build.commit)}`;
+  if (build.status === 'SUCCEEDED') {
+    return `${what} SUCCEEDED in ${elapsed(build.durationMs ?? 0)}: ${bytes(build.size ?? 0)}, sha256 ${build.digest}`;
+  }
+  if (build.status === 'FAILED') return `${what} FAILED${build.durationMs === null ? '' : ` after ${elapsed(build.durationMs)}`}: ${build.failureReason ?? 'no reason given'}`;
+  return `${what} ${build.status}`;
+}
+
+export function buildDetails(build: BuildJson): string {
+  return fields([
+    ['build', build.id],
+    ['service', build.service],
+    ['commit', build.commit],
+    ['status', build.status],
+    ['artifact', build.artifact],
+    ['created', when(build.createdAt)],
+    ['started', when(build.startedAt)],
+    ['finished', when(build.finishedAt)],
+    ['duration', build.durationMs === null ? '-' : elapsed(build.durationMs)],
+    ['attempts', `${build.attempts}/${build.maxAttempts}`],
+    ['worker', build.claimedBy ?? '-'],
+    ['heartbeat', when(build.lastHeartbeat)],
+    ['digest', build.digest === null ? '-' : `sha256:${build.digest}`],
+    ['size', build.size === null ? '-' : `${bytes(build.size)} (${build.size} bytes)`],
+    ['requested by', build.requestedBy ?? '-'],
+    ...(build.cancelledBy === null ? [] : ([['cancelled by', build.cancelledBy]] as const)),
+    ...(build.failureReason === null ? [] : ([['failure', build.failureReason]] as const)),
+  ]);
+}
+
+export function serviceDetails(service: ServiceJson): string {
+  return fields([
+    ['service', service.name],
+    ['repo', service.repo],
+    ['branch', service.branch],
+    ['build', service.buildCommand],
+    ['artifact', service.artifactPath],
+    ['run', service.runCommand ?? '-'],
+    ['created', when(service.createdAt)],
+  ]);
+}

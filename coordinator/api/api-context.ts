@@ -1,0 +1,16 @@
+import type { Database } from '../../entities/index.ts';
+import type { Logger } from '../../logging/index.ts';
+import type { BuildQueue } from '../queue/index.ts';
+import type { ServiceRegistry } from '../services/index.ts';
+import type { TokenStore } from './auth/index.ts';
+import type { BuildLogSource } from './build-log-source.ts';
+
+/** What the API's routes work with; the coordinator's run() wires it. */
+export interface ApiContext {
+  db: Database;
+  queue: BuildQueue;
+  services: ServiceRegistry;
+  tokens: TokenStore;
+  logs: BuildLogSource;
+  logger: Logger;
+}

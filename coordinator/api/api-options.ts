@@ -1,0 +1,14 @@
+import type { BuildLogSource } from './build-log-source.ts';
+
+export interface ApiOptions {
+  /** Interface to listen on. @defaultValue `127.0.0.1` (FLEETCAST_LISTEN) */
+  host: string;
+  /** 0 lets the OS choose (tests); the server's `url` tells which. @defaultValue 7070 (FLEETCAST_LISTEN) */
+  port: number;
+  /** HMAC secret of POST /v1/hooks/git; without it the webhook answers 404. @defaultValue none (FLEETCAST_WEBHOOK_SECRET) */
+  webhookSecret?: string | undefined;
+  /** Where build logs are read. @defaultValue {@link emptyBuildLog} */
+  logs?: BuildLogSource;
+  /** How often each /v1/events subscription looks at its build. @defaultValue 300 */
+  eventsPollMs?: number;
+}

@@ -1,0 +1,126 @@
+import type { AddressInfo } from 'node:net';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { FleetcastError } from '../../errors/index.ts';
+import type { Logger } from '../../logging/index.ts';
+import type { ApiContext } from './api-context.ts';
+import type { ApiOptions } from './api-options.ts';
+import { authenticate, presentedToken, requireScope, type Principal } from './auth/index.ts';
+import { emptyBuildLog } from './build-log-source.ts';
+import { installErrorReplies } from './error-replies.ts';
+import { EventsServer } from './events/events-server.ts';
+import { CoordinatorMetrics } from './metrics/coordinator-metrics.ts';
+import type { Route } from './route.ts';
+import { buildRoutes } from './routes/builds.ts';
+import { registerGitHook } from './routes/git-hook.ts';
+import { healthRoutes } from './routes/health.ts';
+import { metricsRoutes } from './routes/metrics.ts';
+import { openApiRoutes } from './routes/openapi.ts';
+import { serviceRoutes } from './routes/services.ts';
+
+/**
+ * The coordinator's HTTP API: JSON under /v1, bearer tokens with scopes, /healthz, /metrics,
+ * the git webhook and the /v1/events WebSocket, on one fastify server.
+ */
+export class ApiServer {
+  private constructor(
+    private readonly app: FastifyInstance,
+    private readonly events: EventsServer,
+    /** Where clients reach the server, with the port the OS chose when asked for 0. */
+    readonly url: string,
+  ) {}
+
+  static async start(context: Omit<ApiContext, 'logs'>, options: ApiOptions): Promise<ApiServer> {
+    const logs = options.logs ?? emptyBuildLog;
+    const ctx: ApiContext = { ...context, logs };
+    const logger = ctx.logger.child({ component: 'api' });
+    // Typed with fastify's own logger interface: pino's full type only makes its generics diverge.
+    const app: FastifyInstance = Fastify({
+      loggerInstance: logger as FastifyBaseLogger,
+      // logRequests() below writes one line per request, without the URL (it may carry ?token=).
+      logController: new LogController({ disableRequestLogging: true }),
+    });
+    const principals = new WeakMap<FastifyRequest, Principal>();
+
+    installErrorReplies(app, logger);
+    logRequests(app, logger, principals);
+
+    const metrics = new CoordinatorMetrics(ctx.db, ctx.queue, logger);
+    await metrics.start();
+    const routes: Route[] = [
+      ...healthRoutes(ctx),
+      ...metricsRoutes(ctx, metrics),
+      ...serviceRoutes(ctx),
+      ...buildRoutes(ctx),
+      ...openApiRoutes(() => routes),
+    ];
+    for (const route of routes) {
+      app.route({
+        method: route.method,
+        url: route.url,
+        // Before the body is read: an unauthenticated client cannot make the server parse anything.
+        onRequest: async (request) => {
+          if (route.scope === null) return;
+          const principal = authenticate(ctx.tokens, presentedToken(request.headers.authorization));
+          requireScope(principal, route.scope, route.action);
+          principals.set(request, principal);
+        },
+        handler: (request, reply) => route.handle(request, reply, principals.get(request) ?? null),
+      });
+    }
+    registerGitHook(app, ctx, options.webhookSecret);
+
+    const events = new EventsServer({ queue: ctx.queue, logs, tokens: ctx.tokens, logger, pollMs: options.eventsPollMs });
+    events.attach(app.server);
+
+    try {
+      await app.listen({ host: options.host, port: options.port });
+    } catch (err) {
+      await events.close();
+      await app.close();
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new FleetcastError(
+        'CONFIG_INVALID',
+        code === 'EADDRINUSE'
+          ? `cannot listen on ${options.host}:${options.port}: the address is in use (another coordinator?); stop it or set FLEETCAST_LISTEN (--listen) to another address`
+          : `cannot listen on ${options.host}:${options.port} (${(err as Error).message}); check FLEETCAST_LISTEN (--listen)`,
+        { host: options.host, port: options.port },
+        { cause: err },
+      );
+    }
+    const url = clientUrl(app.server.address() as AddressInfo);
+    logger.info({ url, tokens: ctx.tokens.size, webhook: options.webhookSecret !== undefined }, 'API listening');
+    return new ApiServer(app, events, url);
+  }
+
+  /** Stops taking requests and ends WebSockets first, then waits for requests in flight. */
+  async close(): Promise<void> {
+    await this.events.close();
+    await this.app.close();
+  }
+}
+
+/** A URL clients can use: a wildcard listen address is reached through loopback. */
+function clientUrl(address: AddressInfo): string {
+  const host =
+    address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '[::1]' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+/**
+ * One log line per request: the route pattern (never the raw URL, which may carry
+ * `?token=`), the status, the time and who asked. Writes at info, reads at debug.
+ */
+function logRequests(app: FastifyInstance, logger: Logger, principals: WeakMap<FastifyRequest, Principal>): void {
+  app.addHook('onResponse', async (request, reply) => {
+    const line = {
+      requestId: request.id,
+      method: request.method,
+      route: request.routeOptions.url ?? 'unknown',
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+      token: principals.get(request)?.name,
+    };
+    if (request.method === 'GET' || request.method === 'HEAD') logger.debug(line, 'request');
+    else logger.info(line, 'request');
+  });
+}

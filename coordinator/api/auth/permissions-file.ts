@@ -1,0 +1,62 @@
+import fs from 'node:fs';
+import { z } from 'zod';
+import { FleetcastError } from '../../../errors/index.ts';
+import { localAdminName } from './local-token.ts';
+import { scopes } from './scopes.ts';
+import type { ApiToken } from './token-store.ts';
+
+/**
+ * The permissions file (FLEETCAST_PERMISSIONS):
+ *
+ *     { "tokens": [ { "name": "ci", "token": "<at least 16 characters>", "scopes": ["build"] } ] }
+ *
+ * Other top-level keys are left for the parts that come later (Slack users and groups);
+ * unknown keys inside a token entry are refused, since a misspelt "scope" would otherwise
+ * silently grant nothing.
+ */
+export const permissionsFile = z.looseObject({
+  tokens: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, 'names are 1–64 letters, digits, ".", "_", "@" or "-"'),
+        token: z.string().min(16, 'tokens must be at least 16 characters (e.g. openssl rand -hex 32)'),
+        scopes: z.array(z.enum(scopes)).min(1, 'give at least one scope: read, build, deploy or admin'),
+      }),
+    )
+    .default([]),
+});
+
+/** Reads and checks the file at start, so a mistake stops the coordinator instead of locking people out later. */
+export function readPermissionsFile(file: string): ApiToken[] {
+  const fail = (problem: string, details: Record<string, unknown> = {}): never => {
+    throw new FleetcastError('CONFIG_INVALID', `FLEETCAST_PERMISSIONS file ${file}: ${problem}`, { file, ...details });
+  };
+  let text = '';
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    fail(`cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    fail(`not valid JSON (${(err as Error).message})`);
+  }
+  const result = permissionsFile.safeParse(json);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'file'}: ${issue.message}`);
+    fail(problems.join('; '), { problems });
+  }
+  const tokens = result.data!.tokens;
+  const names = new Set<string>();
+  const secrets = new Set<string>();
+  for (const [index, token] of tokens.entries()) {
+    if (token.name === localAdminName) fail(`tokens.${index}.name: "${localAdminName}" is reserved for the token the coordinator generates`);
+    if (names.has(token.name)) fail(`tokens.${index}.name: two tokens are named "${token.name}"; give each its own name`);
+    if (secrets.has(token.token)) fail(`tokens.${index}.token: "${token.name}" has the same secret as another token; give each holder its own`);
+    names.add(token.name);
+    secrets.add(token.token);
+  }
+  return tokens;
+}

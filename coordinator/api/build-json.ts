@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { buildStatuses } from '../../entities/index.ts';
+import { formatBuildId, type Build } from '../queue/index.ts';
+
+const time = z.iso.datetime();
+
+/**
+ * A build as the API and `fleetcast … --json` show it. The field names are a stable interface
+ * (DESIGN.md): the CLI, the bot and people's scripts read them.
+ */
+export const buildJson = z
+  .object({
+    id: z.string().regex(/^b\d+$/).meta({ description: 'b + the build number, e.g. b42' }),
+    service: z.string(),
+    commit: z.string().meta({ description: 'lower-case hex sha as given (7 to 64 characters)' }),
+    artifact: z.string().meta({ description: "the service's artifact path when the build was queued" }),
+    status: z.enum(buildStatuses),
+    createdAt: time,
+    startedAt: time.nullable(),
+    finishedAt: time.nullable(),
+    attempts: z.number().int(),
+    maxAttempts: z.number().int(),
+    claimedBy: z.string().nullable().meta({ description: 'the worker that holds (or last held) the build' }),
+    lastHeartbeat: time.nullable(),
+    failureReason: z.string().nullable(),
+    digest: z.string().nullable().meta({ description: 'sha256 of the artifact (hex), once SUCCEEDED' }),
+    size: z.number().int().nullable().meta({ description: 'artifact size in bytes, once SUCCEEDED' }),
+    requestedBy: z.string().nullable(),
+    cancelledBy: z.string().nullable(),
+    durationMs: z.number().int().nullable().meta({ description: 'finishedAt − startedAt of the last attempt; null until finished' }),
+  })
+  .meta({ id: 'Build' });
+
+export type BuildJson = z.output<typeof buildJson>;
+
+export const buildPageJson = z
+  .object({
+    builds: z.array(buildJson),
+    next: z.string().nullable().meta({ description: 'pass as ?before= for the next (older) page; null on the last page' }),
+  })
+  .meta({ id: 'BuildPage' });
+
+export type BuildPageJson = z.output<typeof buildPageJson>;
+
+const iso = (date: Date | null): string | null => (date === null ? null : date.toISOString());
+
+export function toBuildJson(build: Build): BuildJson {
+  return {
+    id: formatBuildId(build.id),
+    service: build.service,
+    commit: build.commit,
+    artifact: build.artifact,
+    status: build.status,
+    createdAt: build.createdAt.toISOString(),
+    startedAt: iso(build.startedAt),
+    finishedAt: iso(build.finishedAt),
+    attempts: build.attempts,
+    maxAttempts: build.maxAttempts,
+    claimedBy: build.claimedBy,
+    lastHeartbeat: iso(build.lastHeartbeat),
+    failureReason: build.failureReason,
+    digest: build.digest,
+    size: build.size,
+    requestedBy: build.requestedBy,
+    cancelledBy: build.cancelledBy,
+    durationMs: build.startedAt && build.finishedAt ? build.finishedAt.getTime() - build.startedAt.getTime() : null,
+  };
+}

@@ -1,0 +1,105 @@
+import { WebSocket, type RawData } from 'ws';
+import { FleetcastError, isFleetcastError } from '../../../errors/index.ts';
+import type { Logger } from '../../../logging/index.ts';
+import { formatBuildId, parseBuildId, type BuildQueue } from '../../queue/index.ts';
+import type { Principal } from '../auth/index.ts';
+import type { BuildLogSource } from '../build-log-source.ts';
+import { parseInput } from '../parse-input.ts';
+import { BuildWatch } from './build-watch.ts';
+import { LogWatch } from './log-watch.ts';
+import { clientMessage, type ServerMessage } from './messages.ts';
+import type { NextStep } from './polling-loop.ts';
+
+/** A client watching more than this many things at once is probably leaking subscriptions. */
+const maxSubscriptions = 64;
+
+export interface EventsConnectionOptions {
+  queue: BuildQueue;
+  logs: BuildLogSource;
+  logger: Logger;
+  pollMs: number;
+}
+
+/** One client of GET /v1/events and its subscriptions, each keyed `build:42` or `log:42`. */
+export class EventsConnection {
+  private readonly watches = new Map<string, BuildWatch | LogWatch>();
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly principal: Principal,
+    private readonly options: EventsConnectionOptions,
+  ) {
+    socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    socket.on('close', () => this.stopAll());
+    socket.on('error', (err) => options.logger.debug({ err, token: principal.name }, 'events: socket error'));
+  }
+
+  close(code: number, reason: string): void {
+    this.stopAll();
+    this.socket.close(code, reason);
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    try {
+      if (isBinary) throw new FleetcastError('INVALID_INPUT', 'send JSON text messages, e.g. {"subscribe":"build","id":"b42"}');
+      let json: unknown;
+      try {
+        json = JSON.parse(data.toString());
+      } catch {
+        throw new FleetcastError('INVALID_INPUT', 'a message is not valid JSON; send e.g. {"subscribe":"build","id":"b42"}');
+      }
+      const message = parseInput(clientMessage, json, 'message');
+      if ('unsubscribe' in message) {
+        this.stopWatch(`${message.unsubscribe}:${parseBuildId(message.id)}`);
+        return;
+      }
+      const buildId = parseBuildId(message.id);
+      const key = `${message.subscribe}:${buildId}`;
+      this.stopWatch(key);
+      if (this.watches.size >= maxSubscriptions) {
+        throw new FleetcastError('INVALID_INPUT', `at most ${maxSubscriptions} subscriptions per connection; unsubscribe from some first`);
+      }
+      const { queue, logs, pollMs } = this.options;
+      const onError = (err: unknown) => this.onWatchError(key, buildId, err);
+      const watch =
+        message.subscribe === 'build'
+          ? new BuildWatch(buildId, queue, (m) => this.send(m), pollMs, onError)
+          : new LogWatch(buildId, message.offset, queue, logs, (m) => this.send(m), () => this.socket.bufferedAmount, pollMs, onError);
+      this.watches.set(key, watch);
+      watch.start();
+    } catch (err) {
+      this.sendError(err);
+    }
+  }
+
+  /** A build that does not exist ends its subscription; a database hiccup is retried. */
+  private onWatchError(key: string, buildId: number, err: unknown): NextStep {
+    if (isFleetcastError(err, 'NOT_FOUND') || isFleetcastError(err, 'INVALID_INPUT')) {
+      this.watches.delete(key);
+      this.sendError(err, formatBuildId(buildId));
+      return 'done';
+    }
+    this.options.logger.warn({ err, build: buildId }, 'events: a watch failed; retrying');
+    return 'later';
+  }
+
+  private sendError(err: unknown, id?: string): void {
+    const error = isFleetcastError(err) ? err : new FleetcastError('INTERNAL', 'internal error; the coordinator logged it');
+    if (!isFleetcastError(err)) this.options.logger.error({ err }, 'events: unexpected error');
+    this.send({ type: 'error', ...(id === undefined ? {} : { id }), error: error.toJSON() });
+  }
+
+  private send(message: ServerMessage): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  private stopWatch(key: string): void {
+    this.watches.get(key)?.stop();
+    this.watches.delete(key);
+  }
+
+  private stopAll(): void {
+    for (const watch of this.watches.values()) watch.stop();
+    this.watches.clear();
+  }
+}

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { buildStatuses } from '../../entities/index.ts';
+import { serviceSpec } from '../services/index.ts';
+
+// The requests of the API, as zod schemas: they validate input and, through z.toJSONSchema,
+// describe the API in GET /v1/openapi.json, so the documentation cannot drift from the checks.
+
+/** The registry's own rule, so the API refuses exactly what the registry would (`../x`, `a/b`). */
+export const serviceName = serviceSpec.shape.name;
+
+/** `b42` or `42`. */
+export const buildIdText = z
+  .string()
+  .regex(/^b?[1-9]\d{0,15}$/, 'build ids look like b42')
+  .meta({ description: 'a build id: b42 (or 42)' });
+
+export const commitSha = z
+  .string()
+  .regex(/^[0-9a-fA-F]{7,64}$/, 'give 7 to 64 hexadecimal characters (e.g. the output of git rev-parse HEAD)');
+
+/** Unknown fields are refused: a misspelt `runComand` should not silently vanish. */
+export const addServiceBody = serviceSpec.strict().meta({ id: 'AddService' });
+
+export const serviceParams = z.object({ name: serviceName });
+
+export const submitBuildBody = z
+  .strictObject({
+    service: serviceName,
+    commit: commitSha,
+    force: z.boolean().default(false).meta({ description: 'queue even if the same commit is already QUEUED or RUNNING' }),
+  })
+  .meta({ id: 'SubmitBuild' });
+
+export const buildParams = z.object({ id: buildIdText });
+
+/** Page size is capped below the queue's own cap so one more row tells whether a next page exists. */
+export const maxPageSize = 500;
+
+export const listBuildsQuery = z.strictObject({
+  service: serviceName.optional(),
+  status: z.enum(buildStatuses).optional(),
+  limit: z.coerce.number().int().min(1).max(maxPageSize).default(50),
+  before: buildIdText.optional().meta({ description: "only builds older than this one: the previous page's `next`" }),
+});
+
+export const logQuery = z.strictObject({
+  offset: z.coerce.number().int().min(0).default(0).meta({ description: 'byte offset to read from: the previous chunk’s x-fleetcast-log-offset' }),
+});

@@ -1,0 +1,84 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { Principal, Scope } from './auth/index.ts';
+import { parseInput } from './parse-input.ts';
+
+export interface RouteResponse {
+  description: string;
+  /** The JSON body; absent for bodies that are not JSON (see contentType). */
+  schema?: z.ZodType;
+  /** @defaultValue `application/json` */
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+export interface RouteInput<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType> {
+  body: z.output<B>;
+  query: z.output<Q>;
+  params: z.output<P>;
+  /** Who called; null on routes that need no token. */
+  principal: Principal | null;
+  request: FastifyRequest;
+  reply: FastifyReply;
+}
+
+export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType> {
+  method: 'GET' | 'POST';
+  /** fastify syntax: `/v1/builds/:id`. */
+  url: string;
+  summary: string;
+  /** The scope a token needs; null: no token at all (health, metrics, the API description). */
+  scope: Scope | null;
+  /** For refusals: "token ci may not <action>". */
+  action: string;
+  body?: B;
+  query?: Q;
+  params?: P;
+  responses: Record<number, RouteResponse>;
+  /** Returns the reply body (JSON unless the handler set another type on `reply`). */
+  handle(input: RouteInput<B, Q, P>): Promise<unknown>;
+}
+
+/** A route with its input types erased: what the server registers and the OpenAPI document describes. */
+export interface Route {
+  method: 'GET' | 'POST';
+  url: string;
+  summary: string;
+  scope: Scope | null;
+  action: string;
+  body: z.ZodType | undefined;
+  query: z.ZodType | undefined;
+  params: z.ZodType | undefined;
+  responses: Record<number, RouteResponse>;
+  handle(request: FastifyRequest, reply: FastifyReply, principal: Principal | null): Promise<unknown>;
+}
+
+/**
+ * One API operation: its input schemas validate the request (a failure is 400 INVALID_INPUT
+ * naming every bad field) and, with its responses, describe it in GET /v1/openapi.json.
+ */
+export function defineRoute<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined, P extends z.ZodType = z.ZodUndefined>(
+  spec: RouteSpec<B, Q, P>,
+): Route {
+  return {
+    method: spec.method,
+    url: spec.url,
+    summary: spec.summary,
+    scope: spec.scope,
+    action: spec.action,
+    body: spec.body,
+    query: spec.query,
+    params: spec.params,
+    responses: spec.responses,
+    handle(request, reply, principal) {
+      return spec.handle({
+        body: (spec.body ? parseInput(spec.body, request.body, 'body') : undefined) as z.output<B>,
+        query: (spec.query ? parseInput(spec.query, request.query ?? {}, 'query') : undefined) as z.output<Q>,
+        params: (spec.params ? parseInput(spec.params, request.params ?? {}, 'path') : undefined) as z.output<P>,
+        principal,
+        request,
+        reply,
+      });
+    },
+  };
+}

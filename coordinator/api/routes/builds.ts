@@ -1,0 +1,109 @@
+import { formatBuildId, isFinal, parseBuildId } from '../../queue/index.ts';
+import type { ApiContext } from '../api-context.ts';
+import { buildJson, buildPageJson, toBuildJson } from '../build-json.ts';
+import { errorJson } from '../error-json.ts';
+import { buildParams, listBuildsQuery, logQuery, submitBuildBody } from '../request-schemas.ts';
+import { defineRoute, type Route } from '../route.ts';
+
+const refused = { description: 'refused', schema: errorJson };
+
+export function buildRoutes({ queue, logs }: ApiContext): Route[] {
+  return [
+    defineRoute({
+      method: 'POST',
+      url: '/v1/builds',
+      summary: 'queue a build of a commit (or return the equal build already QUEUED or RUNNING)',
+      scope: 'build',
+      action: 'queue builds',
+      body: submitBuildBody,
+      responses: {
+        201: { description: 'queued', schema: buildJson },
+        200: { description: 'the same commit was already QUEUED or RUNNING: that build', schema: buildJson },
+        400: refused,
+        404: { description: 'unknown service', schema: errorJson },
+      },
+      async handle({ body, principal, reply }) {
+        const { build, created } = await queue.submit({ ...body, requestedBy: principal!.name });
+        void reply.code(created ? 201 : 200);
+        return toBuildJson(build);
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/v1/builds',
+      summary: 'build history, newest first, a page at a time',
+      scope: 'read',
+      action: 'list builds',
+      query: listBuildsQuery,
+      responses: { 200: { description: 'a page of builds', schema: buildPageJson }, 400: refused },
+      async handle({ query }) {
+        const { service, status, limit } = query;
+        const beforeId = query.before === undefined ? undefined : parseBuildId(query.before);
+        // One row more than asked says whether an older page exists.
+        const rows = await queue.list({ service, status, beforeId, limit: limit + 1 });
+        const page = rows.slice(0, limit);
+        return { builds: page.map(toBuildJson), next: rows.length > limit ? formatBuildId(page.at(-1)!.id) : null };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/v1/builds/:id',
+      summary: 'one build',
+      scope: 'read',
+      action: 'read builds',
+      params: buildParams,
+      responses: { 200: { description: 'the build', schema: buildJson }, 400: refused, 404: refused },
+      async handle({ params }) {
+        return toBuildJson(await queue.get(params.id));
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/builds/:id/cancel',
+      summary: 'cancel a QUEUED or RUNNING build (it ends FAILED, cancelledBy set)',
+      scope: 'build',
+      action: 'cancel builds',
+      params: buildParams,
+      responses: {
+        200: { description: 'the cancelled build', schema: buildJson },
+        404: refused,
+        409: { description: 'the build is already final (FINAL_STATE)', schema: errorJson },
+      },
+      async handle({ params, principal }) {
+        return toBuildJson(await queue.cancel(params.id, principal!.name));
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/v1/builds/:id/log',
+      summary: 'a chunk of the build log from a byte offset',
+      scope: 'read',
+      action: 'read build logs',
+      params: buildParams,
+      query: logQuery,
+      responses: {
+        200: {
+          description:
+            'log text from the offset (possibly empty). Read again from x-fleetcast-log-offset until x-fleetcast-log-complete is true ' +
+            '(the build is final and nothing is left); or subscribe to the log on GET /v1/events instead of polling',
+          contentType: 'text/plain; charset=utf-8',
+          headers: {
+            'x-fleetcast-log-offset': 'the offset to read from next',
+            'x-fleetcast-log-complete': 'true once the build is final and the log is read to its end',
+          },
+        },
+        404: refused,
+      },
+      async handle({ params, query, reply }) {
+        // The build is read before the log: if it was final then, a read returning nothing is the end.
+        const build = await queue.get(params.id);
+        const chunk = await logs.read(build, query.offset);
+        void reply
+          .type('text/plain; charset=utf-8')
+          .header('x-fleetcast-log-offset', String(chunk.nextOffset))
+          .header('x-fleetcast-log-complete', String(isFinal(build.status) && chunk.text === ''));
+        return chunk.text;
+      },
+    }),
+  ];
+}

@@ -1,0 +1,91 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { FleetcastError } from '../../../errors/index.ts';
+import type { ApiContext } from '../api-context.ts';
+import { buildJson, toBuildJson } from '../build-json.ts';
+import { parseInput } from '../parse-input.ts';
+import { isDeletion, pushEvent, servicesForPush } from '../webhook/push-event.ts';
+import { RecentDeliveries } from '../webhook/recent-deliveries.ts';
+import { verifySignature } from '../webhook/signature.ts';
+
+export const gitHookPath = '/v1/hooks/git';
+
+/** GitHub sends pushes of up to 25 MB (many commits); the signature needs all of it. */
+const hookBodyLimit = 25 * 1024 * 1024;
+
+export const gitHookReply = z
+  .object({
+    builds: z.array(buildJson).meta({ description: 'the builds this push queued (or found already QUEUED/RUNNING)' }),
+    ignored: z.string().optional().meta({ description: 'why nothing was queued: another event, a deleted branch' }),
+    replay: z.boolean().optional().meta({ description: 'this delivery id was seen before; nothing new was queued' }),
+  })
+  .meta({ id: 'GitHookReply' });
+
+type GitHookReply = z.output<typeof gitHookReply>;
+
+/**
+ * POST /v1/hooks/git: a push webhook (GitHub's format, HMAC-signed with
+ * FLEETCAST_WEBHOOK_SECRET) that queues a build of the pushed commit for every service built
+ * from that repository and branch. Registered in a scope of its own whose body parser keeps
+ * the raw bytes: the signature is over exactly what was sent, not over re-serialized JSON.
+ */
+export function registerGitHook(app: FastifyInstance, { services, queue, logger }: ApiContext, secret: string | undefined): void {
+  const deliveries = new RecentDeliveries<number[]>();
+
+  const queueBuilds = async (event: z.output<typeof pushEvent>): Promise<number[]> => {
+    const ids: number[] = [];
+    for (const service of servicesForPush(await services.list(), event)) {
+      const { build, created } = await queue.submit({ service: service.name, commit: event.after, requestedBy: 'webhook' });
+      logger.info({ service: service.name, build: build.id, commit: build.commit, created }, 'push webhook: build queued');
+      ids.push(build.id);
+    }
+    return ids;
+  };
+
+  const handle = async (request: FastifyRequest): Promise<GitHookReply> => {
+    if (secret === undefined) {
+      throw new FleetcastError(
+        'NOT_FOUND',
+        'the git webhook is off: start the coordinator with FLEETCAST_WEBHOOK_SECRET set, and give the git host the same secret',
+      );
+    }
+    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const signature = request.headers['x-hub-signature-256'];
+    if (!verifySignature(secret, body, typeof signature === 'string' ? signature : undefined)) {
+      throw new FleetcastError(
+        'UNAUTHORIZED',
+        'missing or wrong x-hub-signature-256: sign the raw body with HMAC-SHA256 using the coordinator\'s FLEETCAST_WEBHOOK_SECRET',
+      );
+    }
+    const eventName = request.headers['x-github-event'];
+    if (typeof eventName === 'string' && eventName !== 'push') return { builds: [], ignored: `${eventName} event` };
+    if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) {
+      throw new FleetcastError('INVALID_INPUT', 'the webhook must send JSON: set its content type to application/json');
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new FleetcastError('INVALID_INPUT', 'the request body is not valid JSON');
+    }
+    const event = parseInput(pushEvent, json, 'body');
+    if (isDeletion(event)) return { builds: [], ignored: `${event.ref} was deleted` };
+
+    const delivery = request.headers['x-github-delivery'];
+    const { result: ids, replay } =
+      typeof delivery === 'string' && delivery !== ''
+        ? await deliveries.run(delivery, () => queueBuilds(event))
+        : { result: await queueBuilds(event), replay: false };
+    const builds = await Promise.all(ids.map(async (id) => toBuildJson(await queue.get(id))));
+    return replay ? { builds, replay } : { builds };
+  };
+
+  void app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: hookBodyLimit }, (_request, body, done) => done(null, body));
+    scope.post(gitHookPath, { bodyLimit: hookBodyLimit }, async (request, reply) => {
+      const result = await handle(request);
+      return reply.code(202).send(result);
+    });
+  });
+}

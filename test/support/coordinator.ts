@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadCoordinatorConfig, runCoordinator, type CoordinatorHandle, type CoordinatorOverrides } from '../../coordinator/index.ts';
+import type { Dialect } from '../../entities/index.ts';
+import { silentLogger } from '../../logging/index.ts';
+import { freshDatabase, type TestDatabase } from './databases.ts';
+
+export interface TestCoordinator {
+  handle: CoordinatorHandle;
+  url: string;
+  /** The generated local admin token. */
+  token: string;
+  dataDir: string;
+  testDb: TestDatabase;
+  /** For child processes (the CLI): where the coordinator is, with the admin token. */
+  env: Record<string, string>;
+  /** Sends a request to the API; `token: null` sends none. */
+  request(method: string, urlPath: string, options?: RequestOptions): Promise<ApiResponse>;
+  stop(): Promise<void>;
+}
+
+export interface RequestOptions {
+  /** @defaultValue the admin token */
+  token?: string | null;
+  /** JSON-encoded unless a string. */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** The parsed body, when it is JSON. Loosely typed on purpose: tests assert its shape. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  json: any;
+}
+
+/**
+ * A coordinator on its own fresh database, its own data directory and a port from the OS.
+ * `env` are extra settings (FLEETCAST_WEBHOOK_SECRET, FLEETCAST_PERMISSIONS…).
+ */
+export async function startTestCoordinator(
+  dialect: Dialect,
+  options: { env?: Record<string, string>; overrides?: CoordinatorOverrides } = {},
+): Promise<TestCoordinator> {
+  const testDb = await freshDatabase(dialect);
+  const dataDir = testDb.env.FLEETCAST_DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-coordinator-'));
+  const config = loadCoordinatorConfig({
+    env: { ...testDb.env, FLEETCAST_DATA_DIR: dataDir, FLEETCAST_LISTEN: '127.0.0.1:0', FLEETCAST_REAPER_INTERVAL: '1s', ...options.env },
+  });
+  let handle: CoordinatorHandle;
+  try {
+    handle = await runCoordinator(config, { logger: silentLogger(), eventsPollMs: 50, ...options.overrides });
+  } catch (err) {
+    await testDb.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  const url = handle.url;
+  const token = handle.adminToken;
+  return {
+    handle,
+    url,
+    token,
+    dataDir,
+    testDb,
+    env: { FLEETCAST_API_URL: url, FLEETCAST_API_TOKEN: token, FLEETCAST_DATA_DIR: dataDir },
+    async request(method, urlPath, { token: given = token, body, headers = {} } = {}) {
+      const response = await fetch(url + urlPath, {
+        method,
+        headers: {
+          ...(given === null ? {} : { authorization: `Bearer ${given}` }),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      return { status: response.status, headers: response.headers, text, json };
+    },
+    async stop() {
+      await handle.stop();
+      await testDb.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A service row ready to POST. */
+export function serviceBody(name: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { name, repo: `/srv/git/${name}`, buildCommand: 'make', artifactPath: `out/${name}`, ...overrides };
+}
