@@ -4,9 +4,10 @@ import { buildsCommand } from './commands/builds.ts';
 import { cancelCommand } from './commands/cancel.ts';
 import { logsCommand } from './commands/logs.ts';
 import { serviceCommand } from './commands/service.ts';
+import { replicateCommand } from './commands/replicate.ts';
 import { showCommand } from './commands/show.ts';
 
 /** The commands that talk to the coordinator's HTTP API (DESIGN.md, "Client commands"). */
 export function clientCommands(): Command[] {
-  return [serviceCommand(), buildCommand(), buildsCommand(), showCommand(), logsCommand(), cancelCommand()];
+  return [serviceCommand(), buildCommand(), buildsCommand(), showCommand(), logsCommand(), cancelCommand(), replicateCommand()];
 }

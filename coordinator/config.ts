@@ -11,6 +11,17 @@ export const coordinatorSettings = [
   'FLEETCAST_LISTEN',
   'FLEETCAST_WEBHOOK_SECRET',
   'FLEETCAST_PERMISSIONS',
+  'FLEETCAST_REGIONS',
+  'FLEETCAST_BLOBSTORE',
+  'FLEETCAST_BUCKET_PREFIX',
+  'FLEETCAST_GCS_ENDPOINT',
+  'FLEETCAST_GCS_PROJECT',
+  'FLEETCAST_WORKER_ID',
+  'FLEETCAST_HEARTBEAT_INTERVAL',
+  'FLEETCAST_REPLICATION_CONCURRENCY',
+  'FLEETCAST_REPLICATION_ATTEMPTS',
+  'FLEETCAST_AUDIT_EVERY',
+  'FLEETCAST_RETENTION_KEEP',
 ] as const;
 
 export type CoordinatorConfig = SettingValues<(typeof coordinatorSettings)[number]>;
@@ -18,3 +29,18 @@ export type CoordinatorConfig = SettingValues<(typeof coordinatorSettings)[numbe
 export function loadCoordinatorConfig(sources?: ConfigSources): CoordinatorConfig {
   return loadConfig(coordinatorSettings, sources);
 }
+
+/** `fleetcast replicator`: copying only, scaled out of the coordinator. */
+export const replicatorSettings = [
+  'FLEETCAST_DATA_DIR',
+  'FLEETCAST_DATABASE_URL',
+  'FLEETCAST_LOG_LEVEL',
+  'FLEETCAST_REGIONS',
+  'FLEETCAST_BLOBSTORE',
+  'FLEETCAST_BUCKET_PREFIX',
+  'FLEETCAST_GCS_ENDPOINT',
+  'FLEETCAST_GCS_PROJECT',
+  'FLEETCAST_WORKER_ID',
+  'FLEETCAST_HEARTBEAT_INTERVAL',
+  'FLEETCAST_REPLICATION_CONCURRENCY',
+] as const;

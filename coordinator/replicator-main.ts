@@ -1,18 +1,9 @@
-import { blobStoreSettings, openFleetStores } from '../blobstore/from-config.ts';
+import { openFleetStores } from '../blobstore/from-config.ts';
 import { loadConfig, type ConfigSources } from '../config/index.ts';
 import { Database, defaultSqlitePath } from '../entities/index.ts';
 import { createLogger } from '../logging/index.ts';
+import { replicatorSettings } from './config.ts';
 import { ReplicationQueue, Replicator } from './replication/index.ts';
-
-export const replicatorSettings = [
-  ...blobStoreSettings,
-  'FLEETCAST_DATABASE_URL',
-  'FLEETCAST_REGIONS',
-  'FLEETCAST_LOG_LEVEL',
-  'FLEETCAST_WORKER_ID',
-  'FLEETCAST_HEARTBEAT_INTERVAL',
-  'FLEETCAST_REPLICATION_CONCURRENCY',
-] as const;
 
 /**
  * `fleetcast replicator`: copies builds into the regional buckets, to scale copying out of the

@@ -1,8 +1,11 @@
+import { openFleetStores } from '../blobstore/from-config.ts';
 import { defaultSqlitePath, Database } from '../entities/index.ts';
 import { createLogger, type Logger } from '../logging/index.ts';
 import { ApiServer, ensureLocalToken, readPermissionsFile, TokenStore, type BuildLogSource } from './api/index.ts';
 import type { CoordinatorConfig } from './config.ts';
+import { BlobBuildLogs } from './blob-build-logs.ts';
 import { BuildQueue, Reaper } from './queue/index.ts';
+import { ReplicationService, type ReplicationServiceOptions } from './replication/index.ts';
 import { ServiceRegistry } from './services/index.ts';
 
 export interface CoordinatorOverrides {
@@ -11,12 +14,15 @@ export interface CoordinatorOverrides {
   buildLogs?: BuildLogSource;
   /** How often each /v1/events subscription looks at its build. @defaultValue 300 */
   eventsPollMs?: number;
+  /** Pacing of the replication loops, for tests. */
+  replicationPacing?: ReplicationServiceOptions['pacing'];
 }
 
 export interface CoordinatorHandle {
   db: Database;
   queue: BuildQueue;
   services: ServiceRegistry;
+  replication: ReplicationService;
   /** The HTTP API, e.g. `http://127.0.0.1:7070` (with the real port when FLEETCAST_LISTEN asked for 0). */
   url: string;
   /** The admin token of this data directory (`<data dir>/api-token`). */
@@ -45,19 +51,39 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
     logger,
   });
   reaper.start();
+  const stores = await openFleetStores(config, config.FLEETCAST_REGIONS, logger);
+  const replication = new ReplicationService(db, {
+    regions: config.FLEETCAST_REGIONS,
+    stores,
+    workerId: config.FLEETCAST_WORKER_ID,
+    concurrencyPerRegion: config.FLEETCAST_REPLICATION_CONCURRENCY,
+    maxAttempts: config.FLEETCAST_REPLICATION_ATTEMPTS,
+    auditEveryMs: config.FLEETCAST_AUDIT_EVERY,
+    keepPerService: config.FLEETCAST_RETENTION_KEEP,
+    heartbeatIntervalMs: config.FLEETCAST_HEARTBEAT_INTERVAL,
+    heartbeatTimeoutMs: config.FLEETCAST_HEARTBEAT_TIMEOUT,
+    ...(overrides.replicationPacing ? { pacing: overrides.replicationPacing } : {}),
+    logger,
+  });
+  replication.start();
+  const closeStores = async () => {
+    for (const store of [stores.main, ...Object.values(stores.regions)]) await store.close();
+  };
   let api: ApiServer;
   try {
     api = await ApiServer.start(
-      { db, queue, services, tokens, logger },
+      { db, queue, services, tokens, replication, logger },
       {
         host: config.FLEETCAST_LISTEN.host,
         port: config.FLEETCAST_LISTEN.port,
         webhookSecret: config.FLEETCAST_WEBHOOK_SECRET,
-        ...(overrides.buildLogs ? { logs: overrides.buildLogs } : {}),
+        logs: overrides.buildLogs ?? new BlobBuildLogs(stores.main),
         ...(overrides.eventsPollMs ? { eventsPollMs: overrides.eventsPollMs } : {}),
       },
     );
   } catch (err) {
+    await replication.stop();
+    await closeStores();
     await reaper.stop();
     await db.close();
     throw err;
@@ -68,10 +94,13 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
     db,
     queue,
     services,
+    replication,
     url: api.url,
     adminToken: localToken.token,
     async stop() {
       await api.close();
+      await replication.stop();
+      await closeStores();
       await reaper.stop();
       await db.close();
       logger.info('coordinator stopped');

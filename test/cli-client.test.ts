@@ -12,6 +12,7 @@ const readToken = 'read-only-token-for-tests';
 const buildKeys = [
   'id', 'service', 'commit', 'artifact', 'status', 'createdAt', 'startedAt', 'finishedAt', 'attempts', 'maxAttempts',
   'claimedBy', 'lastHeartbeat', 'failureReason', 'digest', 'size', 'requestedBy', 'cancelledBy', 'durationMs',
+  'deployable', 'deployableReason', 'replication',
 ].sort();
 
 describe('fleetcast client commands (real executable, MariaDB coordinator)', () => {
@@ -69,7 +70,7 @@ describe('fleetcast client commands (real executable, MariaDB coordinator)', () 
     const list = onlyJson(await cli('builds', 'api', '--status', 'queued', '--limit', '5', '--json'));
     expect(list).toEqual({ builds: [build], next: null });
     const table = await cli('builds');
-    expect(table.stdout.split('\n')[0]).toMatch(/^BUILD\s+SERVICE\s+COMMIT\s+STATUS\s+CREATED\s+DURATION\s+BY$/);
+    expect(table.stdout.split('\n')[0]).toMatch(/^BUILD\s+SERVICE\s+COMMIT\s+STATUS\s+CREATED\s+DURATION\s+BY\s+DEPLOYABLE$/);
     expect(table.stdout).toContain(`${build.id}     api      ${commit.slice(0, 12)}  QUEUED`);
 
     expect(onlyJson(await cli('show', build.id.slice(1), '--json'))).toEqual(build);

@@ -34,9 +34,10 @@ export function buildsCommand(): Command {
           when(b.createdAt),
           b.durationMs === null ? '-' : elapsed(b.durationMs),
           b.requestedBy ?? '-',
+          b.deployable === null ? '-' : b.deployable ? 'yes' : 'no',
         ]);
         const more = page.next === null ? '' : `\nolder builds: add --before ${page.next}`;
-        return table(['BUILD', 'SERVICE', 'COMMIT', 'STATUS', 'CREATED', 'DURATION', 'BY'], rows) + more;
+        return table(['BUILD', 'SERVICE', 'COMMIT', 'STATUS', 'CREATED', 'DURATION', 'BY', 'DEPLOYABLE'], rows) + more;
       });
     });
   return command;

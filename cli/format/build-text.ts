@@ -54,7 +54,29 @@ export function buildDetails(build: BuildJson): string {
     ['requested by', build.requestedBy ?? '-'],
     ...(build.cancelledBy === null ? [] : ([['cancelled by', build.cancelledBy]] as const)),
     ...(build.failureReason === null ? [] : ([['failure', build.failureReason]] as const)),
+    ['deployable', deployability(build)],
+    ...(build.replication ?? []).map((copy) => [`  ${copy.region}`, regionCopy(copy)] as const),
   ]);
+}
+
+/** `yes`, or `no: <why>`; `-` where the coordinator did not say. */
+export function deployability(build: BuildJson): string {
+  if (build.deployable === null) return '-';
+  return build.deployable ? 'yes' : `no: ${build.deployableReason ?? 'unknown'}`;
+}
+
+type RegionCopy = NonNullable<BuildJson['replication']>[number];
+
+function regionCopy(copy: RegionCopy): string {
+  const parts: string[] = [copy.status];
+  if (copy.status === 'COPYING' && copy.size) parts.push(`${Math.floor((100 * copy.bytesCopied) / copy.size)}%`);
+  if (copy.status === 'DONE' && copy.startedAt && copy.finishedAt) {
+    parts.push(`in ${elapsed(Date.parse(copy.finishedAt) - Date.parse(copy.startedAt))}, ${when(copy.finishedAt)}`);
+  }
+  if (copy.attempts > 1 || copy.status === 'FAILED') parts.push(`attempt ${copy.attempts}`);
+  if (copy.removedAt) parts.push(`removed by retention ${when(copy.removedAt)}`);
+  if (copy.error) parts.push(`(${copy.error})`);
+  return parts.join(' ');
 }
 
 export function serviceDetails(service: ServiceJson): string {

@@ -1,6 +1,7 @@
 import type { Database } from '../../entities/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import type { BuildQueue } from '../queue/index.ts';
+import type { ReplicationStatusService } from '../replication/index.ts';
 import type { ServiceRegistry } from '../services/index.ts';
 import type { TokenStore } from './auth/index.ts';
 import type { BuildLogSource } from './build-log-source.ts';
@@ -12,5 +13,10 @@ export interface ApiContext {
   services: ServiceRegistry;
   tokens: TokenStore;
   logs: BuildLogSource;
+  /** Which regions hold a build, and `fleetcast replicate`. */
+  replication: {
+    status: Pick<ReplicationStatusService, 'forBuild' | 'forBuilds'>;
+    retry(buildId: number, region?: string): Promise<number>;
+  };
   logger: Logger;
 }

@@ -104,6 +104,7 @@ describe.each(dialects)('the coordinator API on %s', (dialect) => {
       [
         'id', 'service', 'commit', 'artifact', 'status', 'createdAt', 'startedAt', 'finishedAt', 'attempts', 'maxAttempts',
         'claimedBy', 'lastHeartbeat', 'failureReason', 'digest', 'size', 'requestedBy', 'cancelledBy', 'durationMs',
+  'deployable', 'deployableReason', 'replication',
       ].sort(),
     );
     expect(first.json).toMatchObject({
@@ -115,6 +116,9 @@ describe.each(dialects)('the coordinator API on %s', (dialect) => {
       attempts: 0,
       requestedBy: 'local-admin',
       durationMs: null,
+      deployable: false,
+      deployableReason: `build ${first.json.id} is QUEUED, not SUCCEEDED`,
+      replication: [expect.objectContaining({ region: 'local', status: 'PENDING' })],
     });
 
     const same = await c.request('POST', '/v1/builds', { body: { service: 'api', commit: commitA } });

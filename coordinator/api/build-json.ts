@@ -1,8 +1,24 @@
 import { z } from 'zod';
 import { buildStatuses } from '../../entities/index.ts';
+import { replicationStatuses } from '../../entities/index.ts';
 import { formatBuildId, type Build } from '../queue/index.ts';
+import type { BuildReplication } from '../replication/index.ts';
 
 const time = z.iso.datetime();
+
+export const regionReplicationJson = z
+  .object({
+    region: z.string(),
+    status: z.enum(replicationStatuses),
+    attempts: z.number().int(),
+    bytesCopied: z.number().int(),
+    size: z.number().int().nullable(),
+    startedAt: time.nullable(),
+    finishedAt: time.nullable(),
+    error: z.string().nullable().meta({ description: 'why the last copy failed, or why a verified copy went back to PENDING' }),
+    removedAt: time.nullable().meta({ description: 'when retention deleted the regional copy' }),
+  })
+;
 
 /**
  * A build as the API and `fleetcast … --json` show it. The field names are a stable interface
@@ -28,6 +44,9 @@ export const buildJson = z
     requestedBy: z.string().nullable(),
     cancelledBy: z.string().nullable(),
     durationMs: z.number().int().nullable().meta({ description: 'finishedAt − startedAt of the last attempt; null until finished' }),
+    deployable: z.boolean().nullable().meta({ description: 'SUCCEEDED and verified in every region; null where not looked up (event stream)' }),
+    deployableReason: z.string().nullable().meta({ description: 'why not deployable, in words a person can act on' }),
+    replication: z.array(regionReplicationJson).nullable().meta({ description: 'per configured region; null where not looked up' }),
   })
   .meta({ id: 'Build' });
 
@@ -44,7 +63,7 @@ export type BuildPageJson = z.output<typeof buildPageJson>;
 
 const iso = (date: Date | null): string | null => (date === null ? null : date.toISOString());
 
-export function toBuildJson(build: Build): BuildJson {
+export function toBuildJson(build: Build, replication?: BuildReplication): BuildJson {
   return {
     id: formatBuildId(build.id),
     service: build.service,
@@ -64,5 +83,10 @@ export function toBuildJson(build: Build): BuildJson {
     requestedBy: build.requestedBy,
     cancelledBy: build.cancelledBy,
     durationMs: build.startedAt && build.finishedAt ? build.finishedAt.getTime() - build.startedAt.getTime() : null,
+    deployable: replication ? replication.deployable : null,
+    deployableReason: replication ? replication.reason : null,
+    replication: replication
+      ? replication.regions.map((r) => ({ ...r, startedAt: iso(r.startedAt), finishedAt: iso(r.finishedAt), removedAt: iso(r.removedAt) }))
+      : null,
   };
 }

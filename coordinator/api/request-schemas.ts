@@ -46,3 +46,7 @@ export const listBuildsQuery = z.strictObject({
 export const logQuery = z.strictObject({
   offset: z.coerce.number().int().min(0).default(0).meta({ description: 'byte offset to read from: the previous chunk’s x-fleetcast-log-offset' }),
 });
+
+export const replicateQuery = z.strictObject({
+  region: z.string().regex(/^[a-z0-9-]+$/, 'region names are lower-case letters, digits and dashes').optional(),
+});

@@ -1,7 +1,8 @@
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { buildStatuses, type Database } from '../../../entities/index.ts';
+import { buildStatuses, replicationStatuses, type Database } from '../../../entities/index.ts';
 import type { Logger } from '../../../logging/index.ts';
 import type { BuildQueue } from '../../queue/index.ts';
+import { countReplicationsByStatus, oldestUnfinishedAgeSeconds } from '../../replication/index.ts';
 import { BuildDurationFeed } from './build-duration-feed.ts';
 import { selectQueueAges } from './metrics-sql.ts';
 
@@ -24,6 +25,9 @@ export class CoordinatorMetrics {
   private readonly oldestQueued: Gauge;
   private readonly heartbeatAge: Gauge;
   private readonly duration: Histogram<'status'>;
+  private readonly replications: Gauge<'status'>;
+  private readonly replicationLag: Gauge;
+  private readonly copiesInFlight: Gauge;
   private readonly feed: BuildDurationFeed;
 
   constructor(
@@ -53,6 +57,18 @@ export class CoordinatorMetrics {
       buckets: durationBuckets,
       registers,
     });
+    this.replications = new Gauge({
+      name: 'fleetcast_replications',
+      help: 'regional copies by status (FAILED ones keep their build from being deployable)',
+      labelNames: ['status'],
+      registers,
+    });
+    this.replicationLag = new Gauge({
+      name: 'fleetcast_replication_lag_seconds',
+      help: 'how long the oldest unfinished regional copy has waited since it was planned (0 when none)',
+      registers,
+    });
+    this.copiesInFlight = new Gauge({ name: 'fleetcast_replication_copies_in_flight', help: 'regional copies being made now (COPYING)', registers });
     this.feed = new BuildDurationFeed(db);
   }
 
@@ -66,7 +82,12 @@ export class CoordinatorMetrics {
       const counts = await this.queue.counts();
       const ages = await selectQueueAges(this.db);
       const finished = await this.feed.next();
+      const copies = await countReplicationsByStatus(this.db);
+      const lag = await oldestUnfinishedAgeSeconds(this.db);
       this.up.set(1);
+      for (const status of replicationStatuses) this.replications.set({ status }, copies[status]);
+      this.replicationLag.set(Math.max(0, lag));
+      this.copiesInFlight.set(copies.COPYING);
       for (const status of buildStatuses) this.builds.set({ status }, counts[status]);
       this.depth.set(counts.QUEUED);
       this.oldestQueued.set(ages.oldestQueuedSeconds ?? 0);

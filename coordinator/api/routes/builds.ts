@@ -2,12 +2,12 @@ import { formatBuildId, isFinal, parseBuildId } from '../../queue/index.ts';
 import type { ApiContext } from '../api-context.ts';
 import { buildJson, buildPageJson, toBuildJson } from '../build-json.ts';
 import { errorJson } from '../error-json.ts';
-import { buildParams, listBuildsQuery, logQuery, submitBuildBody } from '../request-schemas.ts';
+import { buildParams, listBuildsQuery, logQuery, replicateQuery, submitBuildBody } from '../request-schemas.ts';
 import { defineRoute, type Route } from '../route.ts';
 
 const refused = { description: 'refused', schema: errorJson };
 
-export function buildRoutes({ queue, logs }: ApiContext): Route[] {
+export function buildRoutes({ queue, logs, replication }: ApiContext): Route[] {
   return [
     defineRoute({
       method: 'POST',
@@ -25,7 +25,7 @@ export function buildRoutes({ queue, logs }: ApiContext): Route[] {
       async handle({ body, principal, reply }) {
         const { build, created } = await queue.submit({ ...body, requestedBy: principal!.name });
         void reply.code(created ? 201 : 200);
-        return toBuildJson(build);
+        return toBuildJson(build, await replication.status.forBuild(build));
       },
     }),
     defineRoute({
@@ -42,19 +42,36 @@ export function buildRoutes({ queue, logs }: ApiContext): Route[] {
         // One row more than asked says whether an older page exists.
         const rows = await queue.list({ service, status, beforeId, limit: limit + 1 });
         const page = rows.slice(0, limit);
-        return { builds: page.map(toBuildJson), next: rows.length > limit ? formatBuildId(page.at(-1)!.id) : null };
+        const copies = await replication.status.forBuilds(page);
+        return { builds: page.map((build) => toBuildJson(build, copies.get(build.id))), next: rows.length > limit ? formatBuildId(page.at(-1)!.id) : null };
       },
     }),
     defineRoute({
       method: 'GET',
       url: '/v1/builds/:id',
-      summary: 'one build',
+      summary: 'one build, with its copy in each region and whether it is deployable',
       scope: 'read',
       action: 'read builds',
       params: buildParams,
       responses: { 200: { description: 'the build', schema: buildJson }, 400: refused, 404: refused },
       async handle({ params }) {
-        return toBuildJson(await queue.get(params.id));
+        const build = await queue.get(params.id);
+        return toBuildJson(build, await replication.status.forBuild(build));
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/builds/:id/replicate',
+      summary: 'copy a build again into the regions where its copy FAILED (all, or ?region=)',
+      scope: 'build',
+      action: 'retry replication',
+      params: buildParams,
+      query: replicateQuery,
+      responses: { 200: { description: 'the build, with `retried` copies back in the queue', schema: buildJson }, 400: refused, 404: refused },
+      async handle({ params, query }) {
+        const build = await queue.get(params.id);
+        const retried = await replication.retry(build.id, query.region);
+        return { ...toBuildJson(build, await replication.status.forBuild(build)), retried };
       },
     }),
     defineRoute({
@@ -70,7 +87,8 @@ export function buildRoutes({ queue, logs }: ApiContext): Route[] {
         409: { description: 'the build is already final (FINAL_STATE)', schema: errorJson },
       },
       async handle({ params, principal }) {
-        return toBuildJson(await queue.cancel(params.id, principal!.name));
+        const build = await queue.cancel(params.id, principal!.name);
+        return toBuildJson(build, await replication.status.forBuild(build));
       },
     }),
     defineRoute({
