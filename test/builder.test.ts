@@ -157,6 +157,20 @@ describe.each(['fs', 'gcs'] as const)('builder with the %s store', (kind) => {
     expect(build.failureReason).toMatch(/^not enough disk on worker builder-1: .* free in .*workspaces\/builder-1, 1000000 TiB needed \(FLEETCAST_MIN_FREE_DISK\)/);
   });
 
+  it('on SIGTERM a worker gives its running build back to the queue and exits cleanly', async () => {
+    const sha = repo.commit({ 'build.sh': 'echo started; sleep 30\n' });
+    await addService('slow', 'sh build.sh');
+    const { build } = await queue.submit({ service: 'slow', commit: sha });
+    const worker = spawnTs('bin/fleetcast.js', { ...env, FLEETCAST_WORKER_ID: 'polite', FLEETCAST_LOG_LEVEL: 'warn' }, ['worker']);
+    await expect.poll(async () => (await queue.get(build.id)).status, { timeout: 30_000, interval: 50 }).toBe('RUNNING');
+    await expect
+      .poll(async () => (await store.readLog(logObjectName('slow', build.id)).catch(() => ({ data: Buffer.alloc(0) }))).data.toString(), { timeout: 30_000 })
+      .toContain('started');
+    worker.kill('SIGTERM');
+    expect(await worker.exited).toEqual({ code: 0, signal: null });
+    expect(await queue.get(build.id)).toMatchObject({ status: 'QUEUED', attempts: 0, claimedBy: null });
+  });
+
   it('a worker killed with -9 during the upload never yields SUCCEEDED without the verified object; the retry does', async () => {
     // 300 MB of output keeps the upload busy long enough to be killed in the middle of it.
     const sha = repo.commit({ 'build.sh': 'head -c 300000000 /dev/urandom > "$FLEETCAST_OUT"\n' });

@@ -3,17 +3,17 @@ import { Command } from 'commander';
 // Until `fleetcast up` exists (issue: one command to run it all), the demo says what works.
 const whatExists = `fleetcast demo — not the full story yet.
 
-What works today:
-  - the durable build queue (MariaDB or embedded SQLite): FIFO claims, heartbeats,
-    reaper, claim-token fencing, cancel — see coordinator/queue/
-  - fleetcast coordinator   runs migrations and the reaper
-  - fleetcast migrate       applies and lists database migrations
-  - npm test                the full suite against real MariaDB and SQLite
-  - npm run bench -- queue  claims/s against a bare SQL loop
+What works today (run each role in its own terminal, same FLEETCAST_DATA_DIR):
+  - fleetcast coordinator   migrations, the build queue and its reaper, the HTTP API,
+                            replication into every region of FLEETCAST_REGIONS
+  - fleetcast worker        builds: git checkout, build command, log, upload, verify
+  - fleetcast replicator    more copying capacity, outside the coordinator
+  - fleetcast service add | build --wait | builds | show | logs --follow | cancel | replicate
+  - npm test                the full suite against real MariaDB, SQLite and a GCS fake
+  - npm run bench           each benchmark against a same-run baseline
 
-Coming next: builder workers and blob stores, the HTTP API and client commands,
-replication, goal state on NATS, peer-to-peer agents, the Slack bot, then
-\`fleetcast up\` and this demo end to end.`;
+Coming next: goal state on NATS, deploy and rollback, peer-to-peer agents, the Slack
+bot, then \`fleetcast up\` and this demo end to end.`;
 
 export function demoCommand(): Command {
   return new Command('demo').description('run the fleetcast story end to end on this machine (placeholder for now)').action(() => {
