@@ -1,4 +1,5 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index } from 'typeorm';
+import { JobColumns } from './job-columns.ts';
 
 export const buildStatuses = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const;
 export type BuildStatus = (typeof buildStatuses)[number];
@@ -11,10 +12,7 @@ export type BuildStatus = (typeof buildStatuses)[number];
 @Index('idx_builds_claim', ['status', 'createdAt', 'id'])
 @Index('idx_builds_heartbeat', ['status', 'lastHeartbeat'])
 @Index('idx_builds_service', ['service', 'id'])
-export class BuildEntity {
-  @PrimaryGeneratedColumn({ type: 'bigint' })
-  id!: string;
-
+export class BuildEntity extends JobColumns<BuildStatus> {
   @Column({ type: 'varchar', length: 64 })
   service!: string;
 
@@ -24,36 +22,6 @@ export class BuildEntity {
   /** The service's artifact path when the build was queued, kept with the history. */
   @Column({ type: 'varchar', length: 1024 })
   artifact!: string;
-
-  @Column({ type: 'varchar', length: 16 })
-  status!: BuildStatus;
-
-  @Column({ name: 'created_at', type: 'datetime', precision: 3 })
-  createdAt!: Date;
-
-  @Column({ name: 'started_at', type: 'datetime', precision: 3, nullable: true })
-  startedAt!: Date | null;
-
-  @Column({ name: 'finished_at', type: 'datetime', precision: 3, nullable: true })
-  finishedAt!: Date | null;
-
-  @Column({ type: 'int', default: 0 })
-  attempts!: number;
-
-  @Column({ name: 'max_attempts', type: 'int' })
-  maxAttempts!: number;
-
-  @Column({ name: 'claimed_by', type: 'varchar', length: 255, nullable: true })
-  claimedBy!: string | null;
-
-  @Column({ name: 'claim_token', type: 'varchar', length: 36, nullable: true })
-  claimToken!: string | null;
-
-  @Column({ name: 'last_heartbeat', type: 'datetime', precision: 3, nullable: true })
-  lastHeartbeat!: Date | null;
-
-  @Column({ name: 'failure_reason', type: 'text', nullable: true })
-  failureReason!: string | null;
 
   /** sha256 of the artifact, lower-case hex. */
   @Column({ type: 'varchar', length: 64, nullable: true })

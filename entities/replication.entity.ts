@@ -1,4 +1,5 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index } from 'typeorm';
+import { JobColumns } from './job-columns.ts';
 
 export const replicationStatuses = ['PENDING', 'COPYING', 'DONE', 'FAILED'] as const;
 export type ReplicationStatus = (typeof replicationStatuses)[number];
@@ -13,10 +14,7 @@ export type ReplicationStatus = (typeof replicationStatuses)[number];
 @Index('idx_replications_claim', ['status', 'region', 'createdAt', 'id'])
 @Index('idx_replications_heartbeat', ['status', 'lastHeartbeat'])
 @Index('idx_replications_audit', ['status', 'auditedAt'])
-export class ReplicationEntity {
-  @PrimaryGeneratedColumn({ type: 'bigint' })
-  id!: string;
-
+export class ReplicationEntity extends JobColumns<ReplicationStatus> {
   @Column({ name: 'build_id', type: 'bigint' })
   buildId!: string;
 
@@ -32,38 +30,8 @@ export class ReplicationEntity {
   @Column({ type: 'bigint' })
   size!: string;
 
-  @Column({ type: 'varchar', length: 16 })
-  status!: ReplicationStatus;
-
-  @Column({ name: 'created_at', type: 'datetime', precision: 3 })
-  createdAt!: Date;
-
   @Column({ name: 'available_at', type: 'datetime', precision: 3, nullable: true })
   availableAt!: Date | null;
-
-  @Column({ name: 'started_at', type: 'datetime', precision: 3, nullable: true })
-  startedAt!: Date | null;
-
-  @Column({ name: 'finished_at', type: 'datetime', precision: 3, nullable: true })
-  finishedAt!: Date | null;
-
-  @Column({ type: 'int', default: 0 })
-  attempts!: number;
-
-  @Column({ name: 'max_attempts', type: 'int' })
-  maxAttempts!: number;
-
-  @Column({ name: 'claimed_by', type: 'varchar', length: 255, nullable: true })
-  claimedBy!: string | null;
-
-  @Column({ name: 'claim_token', type: 'varchar', length: 36, nullable: true })
-  claimToken!: string | null;
-
-  @Column({ name: 'last_heartbeat', type: 'datetime', precision: 3, nullable: true })
-  lastHeartbeat!: Date | null;
-
-  @Column({ name: 'failure_reason', type: 'text', nullable: true })
-  failureReason!: string | null;
 
   @Column({ name: 'bytes_copied', type: 'bigint', default: 0 })
   bytesCopied!: string;

@@ -7,3 +7,13 @@ export function fromSqlTime(value: unknown): Date | null {
   if (value instanceof Date) return value;
   return new Date(String(value).replace(' ', 'T') + 'Z');
 }
+
+/**
+ * The parameter for a duration in the statements' time arithmetic: MariaDB's
+ * `UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND` takes microseconds, SQLite's
+ * `strftime('%Y-%m-%d %H:%M:%f', 'now', ?)` a signed modifier ('-30.000 seconds').
+ */
+export function durationParam(dialect: 'mysql' | 'sqlite', ms: number, direction: 'ago' | 'ahead' = 'ago'): number | string {
+  if (dialect === 'mysql') return Math.round(ms * 1000);
+  return `${direction === 'ago' ? '-' : '+'}${(ms / 1000).toFixed(3)} seconds`;
+}

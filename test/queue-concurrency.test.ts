@@ -1,31 +1,25 @@
 // 32 concurrent claimers drain 2,000 builds: every build claimed exactly once, claims in FIFO
 // order, and no deadlock (or any other) error on the way.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BuildQueue } from '../coordinator/queue/index.ts';
-import { ServiceRegistry } from '../coordinator/services/index.ts';
-import { Database } from '../entities/index.ts';
-import { dialects, freshDatabase, type TestDatabase } from './support/databases.ts';
+import type { BuildQueue } from '../coordinator/queue/index.ts';
+import { dialects } from './support/databases.ts';
+import { openQueueFixture, type QueueFixture } from './support/queue-fixture.ts';
 
 const builds = 2_000;
 const workers = 32;
 const digest = 'd'.repeat(64);
 
 describe.each(dialects)('queue under concurrency on %s', (dialect) => {
-  let testDb: TestDatabase;
-  let db: Database;
+  let fixture: QueueFixture;
   let queue: BuildQueue;
 
   beforeEach(async () => {
-    testDb = await freshDatabase(dialect);
-    db = await Database.open({ url: testDb.url, sqlitePath: testDb.sqlitePath, poolSize: workers + 4 });
-    const services = new ServiceRegistry(db);
-    await services.add({ name: 'api', repo: '/srv/git/api', buildCommand: 'make', artifactPath: 'api' });
-    queue = new BuildQueue(db, services);
+    fixture = await openQueueFixture(dialect, { poolSize: workers + 4 });
+    ({ queue } = fixture);
   });
 
   afterEach(async () => {
-    await db.close();
-    await testDb.drop();
+    await fixture.close();
   });
 
   it(`${workers} workers drain ${builds} builds: each claimed once, FIFO, no errors`, async () => {

@@ -2,15 +2,16 @@
 // run too long, and several processes draining one queue. Runs on MariaDB and on SQLite.
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BuildQueue, Reaper } from '../coordinator/queue/index.ts';
-import { ServiceRegistry } from '../coordinator/services/index.ts';
-import { Database } from '../entities/index.ts';
-import { dialects, freshDatabase, type TestDatabase } from './support/databases.ts';
+import { Reaper, type BuildQueue } from '../coordinator/queue/index.ts';
+import type { Database } from '../entities/index.ts';
+import { dialects, type TestDatabase } from './support/databases.ts';
+import { openQueueFixture, type QueueFixture } from './support/queue-fixture.ts';
 import { spawnTs, type JsonProcess } from './support/processes.ts';
 
 const digestOf = (worker: string, build: number) => createHash('sha256').update(`${worker}:${build}`).digest('hex');
 
 describe.each(dialects)('worker processes on %s', (dialect) => {
+  let fixture: QueueFixture;
   let testDb: TestDatabase;
   let db: Database;
   let queue: BuildQueue;
@@ -35,11 +36,8 @@ describe.each(dialects)('worker processes on %s', (dialect) => {
   const statusOf = async (id: number) => (await queue.get(id)).status;
 
   beforeEach(async () => {
-    testDb = await freshDatabase(dialect);
-    db = await Database.open({ url: testDb.url, sqlitePath: testDb.sqlitePath });
-    const services = new ServiceRegistry(db);
-    await services.add({ name: 'api', repo: '/srv/git/api', buildCommand: 'make', artifactPath: 'api' });
-    queue = new BuildQueue(db, services, { maxAttempts: 2 });
+    fixture = await openQueueFixture(dialect, { maxAttempts: 2 });
+    ({ testDb, db, queue } = fixture);
   });
 
   afterEach(async () => {
@@ -49,8 +47,7 @@ describe.each(dialects)('worker processes on %s', (dialect) => {
     }
     await reaper?.stop();
     reaper = undefined;
-    await db.close();
-    await testDb.drop();
+    await fixture.close();
   });
 
   it('re-queues the build of a worker killed with -9, and another worker finishes it', async () => {

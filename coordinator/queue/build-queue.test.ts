@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BuildEntity, Database } from '../../entities/index.ts';
+import { BuildEntity, type Database } from '../../entities/index.ts';
 import { isFleetcastError, type ErrorCode } from '../../errors/index.ts';
-import { dialects, freshDatabase, type TestDatabase } from '../../test/support/databases.ts';
-import { ServiceRegistry } from '../services/index.ts';
-import { BuildQueue } from './build-queue.ts';
+import { dialects } from '../../test/support/databases.ts';
+import { openQueueFixture, type QueueFixture } from '../../test/support/queue-fixture.ts';
+import type { BuildQueue } from './build-queue.ts';
 import { Reaper } from './reaper.ts';
 
 const commitA = 'a'.repeat(40);
@@ -21,21 +21,17 @@ async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<s
 }
 
 describe.each(dialects)('BuildQueue on %s', (dialect) => {
-  let testDb: TestDatabase;
+  let fixture: QueueFixture;
   let db: Database;
   let queue: BuildQueue;
 
   beforeEach(async () => {
-    testDb = await freshDatabase(dialect);
-    db = await Database.open({ url: testDb.url, sqlitePath: testDb.sqlitePath });
-    const services = new ServiceRegistry(db);
-    await services.add({ name: 'api', repo: '/srv/git/api', buildCommand: 'make', artifactPath: 'out/api' });
-    queue = new BuildQueue(db, services, { maxAttempts: 2 });
+    fixture = await openQueueFixture(dialect, { maxAttempts: 2 });
+    ({ db, queue } = fixture);
   });
 
   afterEach(async () => {
-    await db.close();
-    await testDb.drop();
+    await fixture.close();
   });
 
   it('queues a build with the service artifact and claims it with a fresh token', async () => {

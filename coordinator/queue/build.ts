@@ -1,6 +1,7 @@
-import { fromSqlTime, type BuildStatus } from '../../entities/index.ts';
+import type { BuildStatus } from '../../entities/index.ts';
 import { FleetcastError } from '../../errors/index.ts';
 import type { Claim } from './claim.ts';
+import { toJobFields } from './job-fields.ts';
 
 export type { BuildStatus };
 
@@ -35,18 +36,10 @@ export type BuildRow = Record<string, unknown>;
 
 export function toBuild(row: BuildRow): Build {
   return {
-    id: Number(row.id),
+    ...toJobFields<BuildStatus>(row),
     service: String(row.service),
     commit: String(row.commit_sha),
     artifact: String(row.artifact),
-    status: row.status as BuildStatus,
-    createdAt: fromSqlTime(row.created_at)!,
-    startedAt: fromSqlTime(row.started_at),
-    finishedAt: fromSqlTime(row.finished_at),
-    attempts: Number(row.attempts),
-    maxAttempts: Number(row.max_attempts),
-    claimedBy: (row.claimed_by as string | null) ?? null,
-    lastHeartbeat: fromSqlTime(row.last_heartbeat),
     failureReason: (row.failure_reason as string | null) ?? null,
     digest: (row.digest as string | null) ?? null,
     size: row.size === null || row.size === undefined ? null : Number(row.size),

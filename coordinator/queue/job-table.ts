@@ -31,3 +31,4 @@ export const buildsTable: JobTable = {
   failed: 'FAILED',
   formatId: formatBuildId,
 };
+

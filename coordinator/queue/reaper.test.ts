@@ -1,29 +1,25 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Database } from '../../entities/index.ts';
-import { dialects, freshDatabase, type TestDatabase } from '../../test/support/databases.ts';
-import { ServiceRegistry } from '../services/index.ts';
-import { BuildQueue } from './build-queue.ts';
+import type { Database } from '../../entities/index.ts';
+import { dialects } from '../../test/support/databases.ts';
+import { openQueueFixture, type QueueFixture } from '../../test/support/queue-fixture.ts';
+import type { BuildQueue } from './build-queue.ts';
 import { Reaper } from './reaper.ts';
 import { sleep } from './retry.ts';
 
 const commit = 'c0ffee1';
 
 describe.each(dialects)('Reaper on %s', (dialect) => {
-  let testDb: TestDatabase;
+  let fixture: QueueFixture;
   let db: Database;
   let queue: BuildQueue;
 
   beforeEach(async () => {
-    testDb = await freshDatabase(dialect);
-    db = await Database.open({ url: testDb.url, sqlitePath: testDb.sqlitePath });
-    const services = new ServiceRegistry(db);
-    await services.add({ name: 'api', repo: '/srv/git/api', buildCommand: 'make', artifactPath: 'api' });
-    queue = new BuildQueue(db, services, { maxAttempts: 2 });
+    fixture = await openQueueFixture(dialect, { maxAttempts: 2 });
+    ({ db, queue } = fixture);
   });
 
   afterEach(async () => {
-    await db.close();
-    await testDb.drop();
+    await fixture.close();
   });
 
   it('re-queues a build whose worker stopped heartbeating, then fails it after max attempts', async () => {

@@ -1,5 +1,6 @@
 import { fromSqlTime, type ReplicationStatus } from '../../entities/index.ts';
 import type { JobTable } from '../queue/index.ts';
+import { toJobFields } from '../queue/job-fields.ts';
 
 export type { ReplicationStatus };
 
@@ -49,21 +50,13 @@ export const replicationsTable: JobTable = {
 
 export function toReplication(row: Record<string, unknown>): Replication {
   return {
-    id: Number(row.id),
+    ...toJobFields<ReplicationStatus>(row),
     buildId: Number(row.build_id),
     region: String(row.region),
     objectName: String(row.object_name),
     digest: String(row.digest),
     size: Number(row.size),
-    status: row.status as ReplicationStatus,
-    createdAt: fromSqlTime(row.created_at)!,
     availableAt: fromSqlTime(row.available_at),
-    startedAt: fromSqlTime(row.started_at),
-    finishedAt: fromSqlTime(row.finished_at),
-    attempts: Number(row.attempts),
-    maxAttempts: Number(row.max_attempts),
-    claimedBy: (row.claimed_by as string | null) ?? null,
-    lastHeartbeat: fromSqlTime(row.last_heartbeat),
     error: (row.failure_reason as string | null) ?? null,
     bytesCopied: Number(row.bytes_copied),
     verifiedDigest: (row.verified_digest as string | null) ?? null,

@@ -1,4 +1,4 @@
-import type { SqlRunner } from '../../../entities/index.ts';
+import { durationParam, type SqlRunner } from '../../../entities/index.ts';
 import type { Claim } from '../claim.ts';
 import type { JobTable } from '../job-table.ts';
 
@@ -65,7 +65,7 @@ export async function retryLater(sql: SqlRunner, t: JobTable, claim: Claim, reas
                       ${t.availableColumn} = strftime('%Y-%m-%d %H:%M:%f', 'now', ?)
                 WHERE id = ? AND claim_token = ? AND status = '${t.running}'`,
     },
-    [reason, sql.dialect === 'mysql' ? delayMs * 1000 : `+${(delayMs / 1000).toFixed(3)} seconds`, claim.id, claim.token],
+    [reason, durationParam(sql.dialect, delayMs, 'ahead'), claim.id, claim.token],
   );
   return affected === 1;
 }

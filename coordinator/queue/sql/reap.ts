@@ -1,4 +1,4 @@
-import type { SqlRunner } from '../../../entities/index.ts';
+import { durationParam, type SqlRunner } from '../../../entities/index.ts';
 import type { JobTable } from '../job-table.ts';
 
 export interface StaleClaim {
@@ -13,41 +13,30 @@ export interface StaleClaim {
 const batch = 100;
 
 /** Running jobs whose worker has not sent a heartbeat within `timeoutMs`. */
-export async function findStaleHeartbeats(sql: SqlRunner, t: JobTable, timeoutMs: number): Promise<StaleClaim[]> {
-  const rows = await sql.query(
-    {
-      mysql: `SELECT id, claim_token, attempts, max_attempts,
-                     TIMESTAMPDIFF(SECOND, last_heartbeat, UTC_TIMESTAMP(3)) AS age_seconds
-                FROM ${t.table}
-               WHERE status = '${t.running}' AND last_heartbeat < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND
-               LIMIT ${batch}`,
-      sqlite: `SELECT id, claim_token, attempts, max_attempts,
-                      CAST((julianday('now') - julianday(last_heartbeat)) * 86400 AS INTEGER) AS age_seconds
-                 FROM ${t.table}
-                WHERE status = '${t.running}' AND last_heartbeat < strftime('%Y-%m-%d %H:%M:%f', 'now', ?)
-                LIMIT ${batch}`,
-    },
-    [sql.dialect === 'mysql' ? timeoutMs * 1000 : `-${(timeoutMs / 1000).toFixed(3)} seconds`],
-  );
-  return rows.map(toStaleClaim);
+export function findStaleHeartbeats(sql: SqlRunner, t: JobTable, timeoutMs: number): Promise<StaleClaim[]> {
+  return findRunningSince(sql, t, 'last_heartbeat', timeoutMs);
 }
 
 /** Running jobs that started longer than `limitMs` ago, heartbeat or not. */
-export async function findOverdue(sql: SqlRunner, t: JobTable, limitMs: number): Promise<StaleClaim[]> {
+export function findOverdue(sql: SqlRunner, t: JobTable, limitMs: number): Promise<StaleClaim[]> {
+  return findRunningSince(sql, t, 'started_at', limitMs);
+}
+
+async function findRunningSince(sql: SqlRunner, t: JobTable, column: 'last_heartbeat' | 'started_at', ms: number): Promise<StaleClaim[]> {
   const rows = await sql.query(
     {
       mysql: `SELECT id, claim_token, attempts, max_attempts,
-                     TIMESTAMPDIFF(SECOND, started_at, UTC_TIMESTAMP(3)) AS age_seconds
+                     TIMESTAMPDIFF(SECOND, ${column}, UTC_TIMESTAMP(3)) AS age_seconds
                 FROM ${t.table}
-               WHERE status = '${t.running}' AND started_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND
+               WHERE status = '${t.running}' AND ${column} < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND
                LIMIT ${batch}`,
       sqlite: `SELECT id, claim_token, attempts, max_attempts,
-                      CAST((julianday('now') - julianday(started_at)) * 86400 AS INTEGER) AS age_seconds
+                      CAST((julianday('now') - julianday(${column})) * 86400 AS INTEGER) AS age_seconds
                  FROM ${t.table}
-                WHERE status = '${t.running}' AND started_at < strftime('%Y-%m-%d %H:%M:%f', 'now', ?)
+                WHERE status = '${t.running}' AND ${column} < strftime('%Y-%m-%d %H:%M:%f', 'now', ?)
                 LIMIT ${batch}`,
     },
-    [sql.dialect === 'mysql' ? limitMs * 1000 : `-${(limitMs / 1000).toFixed(3)} seconds`],
+    [durationParam(sql.dialect, ms)],
   );
   return rows.map(toStaleClaim);
 }

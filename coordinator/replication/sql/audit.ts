@@ -1,4 +1,4 @@
-import type { SqlRunner } from '../../../entities/index.ts';
+import { durationParam, type SqlRunner } from '../../../entities/index.ts';
 
 /** DONE copies not checked for `everyMs`, least recently checked first. */
 export async function pickForAudit(sql: SqlRunner, everyMs: number, limit: number): Promise<Record<string, unknown>[]> {
@@ -13,7 +13,7 @@ export async function pickForAudit(sql: SqlRunner, everyMs: number, limit: numbe
                   AND COALESCE(audited_at, finished_at) < strftime('%Y-%m-%d %H:%M:%f', 'now', ?)
                 ORDER BY COALESCE(audited_at, finished_at) LIMIT ${Math.trunc(limit)}`,
     },
-    [sql.dialect === 'mysql' ? everyMs * 1000 : `-${(everyMs / 1000).toFixed(3)} seconds`],
+    [durationParam(sql.dialect, everyMs)],
   );
 }
 

@@ -1,4 +1,4 @@
-import type { SqlRunner } from '../../../entities/index.ts';
+import { durationParam, type SqlRunner } from '../../../entities/index.ts';
 
 export interface UnplannedBuild {
   id: number;
@@ -25,7 +25,7 @@ export async function findUnplanned(sql: SqlRunner, region: string, lookbackMs: 
                 ORDER BY b.finished_at, b.id
                 LIMIT ${Math.trunc(limit)}`,
     },
-    [sql.dialect === 'mysql' ? lookbackMs * 1000 : `-${(lookbackMs / 1000).toFixed(3)} seconds`, region],
+    [durationParam(sql.dialect, lookbackMs), region],
   );
   return rows.map((row) => ({
     id: Number(row.id),
