@@ -1,24 +1,15 @@
 import type { BuildStatus } from '../../entities/index.ts';
 import { FleetcastError } from '../../errors/index.ts';
 import type { Claim } from './claim.ts';
-import { toJobFields } from './job-fields.ts';
+import { toJobFields, type JobFields } from './job-fields.ts';
 
 export type { BuildStatus };
 
 /** A build as the queue and its callers see it. Times come from the database's clock. */
-export interface Build {
-  id: number;
+export interface Build extends JobFields<BuildStatus> {
   service: string;
   commit: string;
   artifact: string;
-  status: BuildStatus;
-  createdAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  attempts: number;
-  maxAttempts: number;
-  claimedBy: string | null;
-  lastHeartbeat: Date | null;
   failureReason: string | null;
   /** sha256 of the artifact, lower-case hex, once SUCCEEDED. */
   digest: string | null;

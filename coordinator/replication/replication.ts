@@ -1,27 +1,18 @@
 import { fromSqlTime, type ReplicationStatus } from '../../entities/index.ts';
 import type { JobTable } from '../queue/index.ts';
-import { toJobFields } from '../queue/job-fields.ts';
+import { toJobFields, type JobFields } from '../queue/job-fields.ts';
 
 export type { ReplicationStatus };
 
 /** One copy of a build's artifact into one region's bucket. */
-export interface Replication {
-  id: number;
+export interface Replication extends JobFields<ReplicationStatus> {
   buildId: number;
   region: string;
   objectName: string;
   /** What the copy must have: the build's sha256 and size. */
   digest: string;
   size: number;
-  status: ReplicationStatus;
-  createdAt: Date;
   availableAt: Date | null;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  attempts: number;
-  maxAttempts: number;
-  claimedBy: string | null;
-  lastHeartbeat: Date | null;
   /** Why the last attempt failed, or why a DONE copy went back to PENDING. */
   error: string | null;
   bytesCopied: number;
