@@ -15,7 +15,7 @@ import { Database } from '../entities/index.ts';
 import { freshDatabase, type TestDatabase } from './support/databases.ts';
 import { FakeGcsServer } from './support/fake-gcs-server.ts';
 import { SampleRepo } from './support/git-repo.ts';
-import { spawnTs } from './support/processes.ts';
+import { spawnTs, type JsonProcess } from './support/processes.ts';
 
 const buildScript = `#!/bin/sh
 set -e
@@ -36,6 +36,7 @@ describe.each(['fs', 'gcs'] as const)('builder with the %s store', (kind) => {
   let store: BlobStore;
   let env: Record<string, string>;
   const builders: BuilderHandle[] = [];
+  const processes: JsonProcess[] = [];
 
   const startBuilder = async (extra: Record<string, string> = {}) => {
     const handle = await runBuilder(loadBuilderConfig({ env: { ...env, ...extra } }), { pollIntervalMs: 50 });
@@ -76,6 +77,10 @@ describe.each(['fs', 'gcs'] as const)('builder with the %s store', (kind) => {
   });
 
   afterEach(async () => {
+    for (const child of processes.splice(0)) {
+      child.kill('SIGKILL');
+      await child.exited;
+    }
     for (const builder of builders.splice(0)) await builder.stop();
     await store.close();
     await gcs?.close();
@@ -162,6 +167,7 @@ describe.each(['fs', 'gcs'] as const)('builder with the %s store', (kind) => {
     await addService('slow', 'sh build.sh');
     const { build } = await queue.submit({ service: 'slow', commit: sha });
     const worker = spawnTs('bin/fleetcast.js', { ...env, FLEETCAST_WORKER_ID: 'polite', FLEETCAST_LOG_LEVEL: 'warn' }, ['worker']);
+    processes.push(worker);
     await expect.poll(async () => (await queue.get(build.id)).status, { timeout: 30_000, interval: 50 }).toBe('RUNNING');
     await expect
       .poll(async () => (await store.readLog(logObjectName('slow', build.id)).catch(() => ({ data: Buffer.alloc(0) }))).data.toString(), { timeout: 30_000 })
@@ -177,6 +183,7 @@ describe.each(['fs', 'gcs'] as const)('builder with the %s store', (kind) => {
     await addService('big', 'sh build.sh');
     const { build } = await queue.submit({ service: 'big', commit: sha });
     const doomed = spawnTs('bin/fleetcast.js', { ...env, FLEETCAST_WORKER_ID: 'doomed', FLEETCAST_LOG_LEVEL: 'warn' }, ['worker']);
+    processes.push(doomed);
     await expect
       .poll(async () => (await store.readLog(logObjectName('big', build.id)).catch(() => ({ data: Buffer.alloc(0) }))).data.toString(), {
         timeout: 60_000,

@@ -173,6 +173,10 @@ describe.each(['fs', 'gcs'] as const)('replication with the %s store', (kind) =>
     const replication = service(regions, { concurrencyPerRegion: 0 });
     const build = await succeededBuild(randomBytes(256 * 1024 * 1024));
     const doomed = spawnTs('bin/fleetcast.js', { ...env, FLEETCAST_REGIONS: regions.join(','), FLEETCAST_WORKER_ID: 'doomed', FLEETCAST_HEARTBEAT_INTERVAL: '200ms' }, ['replicator']);
+    stoppers.push(async () => {
+      doomed.kill('SIGKILL');
+      await doomed.exited;
+    });
     await expect
       .poll(async () => countWhere(db, `status = 'COPYING'`), { timeout: 30_000, interval: 10 })
       .toBeGreaterThan(0);
