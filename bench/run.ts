@@ -3,8 +3,11 @@
 // bench/results/NAME.json. Exits 1 if a benchmark fails to run or misses a target in full mode.
 import { formatTable, writeResult, type Benchmark } from './report.ts';
 import { queueBenchmark } from './queue.ts';
+import { replicationBenchmark } from './replication.ts';
+import { builderBenchmark } from './builder.ts';
+import { blobstoreBenchmark } from './blobstore.ts';
 
-const benchmarks: Benchmark[] = [queueBenchmark];
+const benchmarks: Benchmark[] = [queueBenchmark, builderBenchmark, replicationBenchmark, blobstoreBenchmark];
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {

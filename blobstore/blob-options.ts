@@ -1,6 +1,6 @@
 import { FleetcastError } from '../errors/index.ts';
 import type { ByteRange, PutOptions } from './blob-store.ts';
-import { validateSha256 } from './digest-stream.ts';
+import { validateSha256 } from './digests.ts';
 
 /** The metadata key a store keeps the sha256 under; callers cannot set it. */
 export const sha256MetadataKey = 'sha256';

@@ -232,6 +232,9 @@ describe.each<BlobStoreKind>(['fs', 'gcs'])('BlobStore contract: %s', (kind) => 
     expect(first.data.toString()).toBe('step 1: checkout\nstep 2: build\n');
     expect(first.complete).toBe(false);
     expect(await store.exists(name)).toBe(false);
+    const listed: string[] = [];
+    for await (const entry of store.list()) listed.push(entry.name);
+    expect(listed, 'an open log is not an object yet').toEqual([]);
 
     await log.append('step 3: upload');
     await log.flush();

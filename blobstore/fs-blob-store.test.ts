@@ -84,6 +84,33 @@ describe('FsBlobStore', () => {
     expect((await collect(await store.get('manual/replaced'))).toString()).toBe('newer bytes');
   });
 
+  it('copies between buckets of one filesystem as a hard link that outlives changes to the source', async () => {
+    const main = await FsBlobStore.open({ root, bucket: 'fleetcast-main' });
+    const region = await FsBlobStore.open({ root, bucket: 'fleetcast-eu' });
+    const size = 3 << 20;
+    const sha256 = await generatedSha256(size, 4);
+    await main.put('artifacts/x', generatedStream(size, 4), { sha256, metadata: { service: 'x' } });
+    expect(await main.copy('artifacts/x', region)).toMatchObject({ bucket: 'fleetcast-eu', size, sha256, metadata: { service: 'x' } });
+    const source = fs.statSync(path.join(root, 'fleetcast-main', 'artifacts', 'x'));
+    const copy = fs.statSync(path.join(root, 'fleetcast-eu', 'artifacts', 'x'));
+    expect(copy.ino).toBe(source.ino);
+
+    await main.put('artifacts/x', Readable.from([Buffer.from('replaced')]));
+    await main.delete('artifacts/x');
+    expect(await region.stat('artifacts/x')).toMatchObject({ size, sha256 });
+    expect(sha256Hex(await collect(await region.get('artifacts/x')))).toBe(sha256);
+    expect(tmpFiles('fleetcast-eu')).toEqual([]);
+  });
+
+  it('copies bytes, verified, when links are turned off', async () => {
+    const main = await FsBlobStore.open({ root, bucket: 'fleetcast-main', linkCopies: false });
+    const region = await FsBlobStore.open({ root, bucket: 'fleetcast-eu' });
+    const data = Buffer.alloc(1 << 20, 5);
+    await main.put('artifacts/y', Readable.from([data]), { sha256: sha256Hex(data) });
+    expect(await main.copy('artifacts/y', region)).toMatchObject({ size: data.length, sha256: sha256Hex(data) });
+    expect(fs.statSync(path.join(root, 'fleetcast-eu', 'artifacts', 'y')).ino).not.toBe(fs.statSync(path.join(root, 'fleetcast-main', 'artifacts', 'y')).ino);
+  });
+
   it('refuses names that nest inside another object with CONFLICT', async () => {
     const store = await FsBlobStore.open({ root, bucket: 'fleetcast-main' });
     await store.put('nest/a', Readable.from([Buffer.from('file')]));

@@ -9,16 +9,18 @@ import { FleetcastError } from '../errors/index.ts';
 import { silentLogger, type Logger } from '../logging/index.ts';
 import { checkPutOptions, resolveRange } from './blob-options.ts';
 import type { BlobInfo, BlobListing, BlobSource, BlobStore, GetOptions, LogChunk, LogWriter, PutOptions } from './blob-store.ts';
-import { digestMismatch, DigestStream, VerifyingStream } from './digest-stream.ts';
+import { DigestStream } from './digest-stream.ts';
+import { digestMismatch } from './digests.ts';
 import { FileLogWriter } from './file-log-writer.ts';
 import { errnoCode, fsError } from './fs-error.ts';
 import { walkFiles } from './fs-walk.ts';
 import { readLogOptions } from './log-options.ts';
 import { validateBucketName } from './names.ts';
-import { validateListPrefix, validateObjectName } from './object-name.ts';
-import { streamCopy } from './stream-copy.ts';
+import { isValidObjectName, validateListPrefix, validateObjectName } from './object-name.ts';
 import { trackSource } from './source-tracking.ts';
+import { streamCopy } from './stream-copy.ts';
 import { removeAbandonedTempFiles, tempFileName } from './temp-files.ts';
+import { VerifyingStream } from './verifying-stream.ts';
 
 export interface FsBlobStoreOptions {
   /** The folder holding one folder per bucket, e.g. `<FLEETCAST_DATA_DIR>/buckets`. */
@@ -33,6 +35,12 @@ export interface FsBlobStoreOptions {
   chunkSize?: number;
   /** Temp files untouched this long are removed at open even if their writer seems alive. @defaultValue 24 h */
   staleTempMs?: number;
+  /**
+   * Copy to a bucket on the same filesystem by hard-linking the object's file instead of
+   * copying its bytes. Objects are never modified in place (a put replaces the file by rename),
+   * so the link is the very bytes whose sha256 the source's put verified. @defaultValue true
+   */
+  linkCopies?: boolean;
   logger?: Logger;
 }
 
@@ -62,6 +70,9 @@ interface Sidecar {
  *
  * If a crash lands between the sidecar's rename and the object's, the sidecar no longer
  * matches the file (its mtime differs); readers notice, re-hash the file and rewrite the sidecar.
+ *
+ * Objects are never changed in place, so a copy to another bucket on the same filesystem is a
+ * hard link (no bytes move, like a same-location GCS rewrite); elsewhere copies stream.
  */
 export class FsBlobStore implements BlobStore {
   readonly kind = 'fs' as const;
@@ -74,6 +85,7 @@ export class FsBlobStore implements BlobStore {
   private readonly fsync: boolean;
   private readonly chunkSize: number;
   private readonly staleTempMs: number;
+  private readonly linkCopies: boolean;
   private readonly logger: Logger;
 
   private constructor(options: FsBlobStoreOptions) {
@@ -85,6 +97,7 @@ export class FsBlobStore implements BlobStore {
     this.fsync = options.fsync ?? true;
     this.chunkSize = options.chunkSize ?? 1 << 20;
     this.staleTempMs = options.staleTempMs ?? 24 * 3_600_000;
+    this.linkCopies = options.linkCopies ?? true;
     this.logger = (options.logger ?? silentLogger()).child({ blobstore: 'fs', bucket: this.bucket });
   }
 
@@ -143,7 +156,12 @@ export class FsBlobStore implements BlobStore {
   }
 
   async copy(name: string, target: BlobStore, targetName: string = name): Promise<BlobInfo> {
+    validateObjectName(name);
     validateObjectName(targetName);
+    if (target instanceof FsBlobStore && this.linkCopies && target.linkCopies) {
+      const linked = await this.linkInto(target, name, targetName);
+      if (linked) return linked;
+    }
     // Bytes pass through once: the target hashes them as it writes and checks them against
     // this object's sha256, so reading without verification loses nothing.
     return streamCopy(await this.read(name, { verify: false }), target, targetName);
@@ -167,6 +185,8 @@ export class FsBlobStore implements BlobStore {
   async *list(prefix = ''): AsyncGenerator<BlobListing> {
     validateListPrefix(prefix);
     for await (const { name, file } of walkFiles(this.dir, prefix, new Set([bookkeeping]))) {
+      // Files dropped in by hand under names no object can have (editor backups…) are not objects.
+      if (!isValidObjectName(name)) continue;
       const stat = await fsp.stat(file).catch(() => undefined);
       if (stat?.isFile()) yield { name, size: stat.size };
     }
@@ -236,6 +256,40 @@ export class FsBlobStore implements BlobStore {
 
   async close(): Promise<void> {
     // Nothing held between calls.
+  }
+
+  /**
+   * The "server-side copy" of the filesystem: a hard link committed like any put (temp name,
+   * sidecar, rename). Undefined when linking is impossible (another filesystem, a filesystem
+   * without links) or the object changed meanwhile: the caller then streams.
+   */
+  private async linkInto(target: FsBlobStore, name: string, targetName: string): Promise<BlobInfo | undefined> {
+    const { file, info } = await this.openConsistent(name);
+    try {
+      const temp = path.join(target.tmpDir, tempFileName());
+      try {
+        await fsp.link(this.dataPath(name), temp);
+      } catch (err) {
+        if (['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOENT'].includes(errnoCode(err) ?? '')) return undefined;
+        throw fsError(err, target.dir, `copying ${name}`);
+      }
+      const [linked, checked] = [await fsp.stat(temp, { bigint: true }), await file.stat({ bigint: true })];
+      // A put may have replaced the name between our check and the link.
+      if (linked.ino !== checked.ino || linked.dev !== checked.dev || Number(linked.size) !== info.size) {
+        await fsp.rm(temp, { force: true });
+        return undefined;
+      }
+      const sidecar: Sidecar = { version: 1, size: info.size, sha256: info.sha256, metadata: info.metadata, mtimeNs: String(linked.mtimeNs) };
+      try {
+        await target.commit(targetName, temp, sidecar);
+      } catch (err) {
+        await fsp.rm(temp, { force: true });
+        throw fsError(err, target.dir, `copying ${name}`);
+      }
+      return target.toInfo(targetName, sidecar, linked);
+    } finally {
+      await file.close();
+    }
   }
 
   // ---- writing

@@ -11,20 +11,22 @@ import { silentLogger, type Logger } from '../logging/index.ts';
 import { checkPutOptions, resolveRange, sha256MetadataKey } from './blob-options.ts';
 import type { BlobInfo, BlobListing, BlobSource, BlobStore, GetOptions, LogChunk, LogWriter, PutOptions } from './blob-store.ts';
 import { crc32cGenerator } from './crc32c.ts';
-import { digestMismatch, DigestStream, VerifyingStream } from './digest-stream.ts';
+import { DigestStream } from './digest-stream.ts';
+import { digestMismatch } from './digests.ts';
 import { FileLogWriter } from './file-log-writer.ts';
 import { fsError } from './fs-error.ts';
 import { gcsError } from './gcs-errors.ts';
 import { withGcsRetry } from './gcs-retry.ts';
 import { readLogOptions } from './log-options.ts';
 import { validateBucketName } from './names.ts';
-import { validateListPrefix, validateObjectName } from './object-name.ts';
+import { isValidObjectName, validateListPrefix, validateObjectName } from './object-name.ts';
 import { OpenLogUploader } from './open-log-uploader.ts';
 import { resumingDownload } from './resuming-download.ts';
 import { retryPolicy, type RetryOptions, type RetryPolicy } from './retry-policy.ts';
 import { trackSource } from './source-tracking.ts';
 import { streamCopy } from './stream-copy.ts';
 import { tempFileName } from './temp-files.ts';
+import { VerifyingStream } from './verifying-stream.ts';
 
 export interface GcsBlobStoreOptions {
   bucket: string;
@@ -218,8 +220,9 @@ export class GcsBlobStore implements BlobStore {
         this.context('listing', prefix || undefined),
       );
       for (const file of files) {
-        // Our bookkeeping objects start with a dot, which no object name can.
-        if (!file.name.startsWith('.')) yield { name: file.name, size: Number(file.metadata.size) };
+        // Our bookkeeping objects start with a dot, which no object name can; objects put in
+        // the bucket by other means under names we refuse are skipped too.
+        if (isValidObjectName(file.name)) yield { name: file.name, size: Number(file.metadata.size) };
       }
       pageToken = (next as { pageToken?: string } | null)?.pageToken;
     } while (pageToken);
@@ -330,7 +333,8 @@ export class GcsBlobStore implements BlobStore {
           name,
         });
       }
-      throw gcsError(err, 'uploading', { bucket: this.bucket, name }, this.policy.maxAttempts);
+      // The client retried and resumed the upload itself before giving up.
+      throw gcsError(err, 'uploading', { bucket: this.bucket, name });
     }
     const metadata = file.metadata;
     return {

@@ -25,7 +25,7 @@ export function isRetriableGcsError(err: unknown): boolean {
 }
 
 /** A client-library error as a FleetcastError whose message says what failed and what to do. */
-export function gcsError(err: unknown, doing: string, where: { bucket: string; name?: string }, attempts = 1): FleetcastError {
+export function gcsError(err: unknown, doing: string, where: { bucket: string; name?: string }, attempts?: number): FleetcastError {
   if (isFleetcastError(err)) return err;
   const status = gcsStatus(err);
   const detail = String((err as Error | null)?.message ?? err).slice(0, 300);
@@ -54,7 +54,7 @@ export function gcsError(err: unknown, doing: string, where: { bucket: string; n
   if (isRetriableGcsError(err)) {
     return new FleetcastError(
       'STORAGE_UNAVAILABLE',
-      `GCS kept failing while ${doing} ${object} (${detail}) after ${attempts} ${attempts === 1 ? 'try' : 'tries'}; it may be overloaded or unreachable: try again later`,
+      `GCS kept failing while ${doing} ${object} (${detail}) ${attempts === undefined ? 'after retries' : `after ${attempts} ${attempts === 1 ? 'try' : 'tries'}`}; it may be overloaded or unreachable: try again later`,
       details,
       { cause: err },
     );

@@ -18,6 +18,11 @@ export function validateObjectName(name: string): string {
   return name;
 }
 
+/** For listings: names put in a bucket by other means are skipped rather than refused. */
+export function isValidObjectName(name: string): boolean {
+  return nameProblem(name) === undefined;
+}
+
 /** A list prefix may end in the middle of a segment (`artifacts/api/b4`) but follows the same rules. */
 export function validateListPrefix(prefix: string): string {
   if (prefix === '') return prefix;

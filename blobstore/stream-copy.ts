@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { BlobInfo, BlobStore } from './blob-store.ts';
-import { digestMismatch } from './digest-stream.ts';
+import { digestMismatch } from './digests.ts';
 
 /**
  * A copy through this process, for stores that cannot copy server-side (fs to GCS, GCS to fs,

@@ -18,17 +18,18 @@ const block = 1 << 20;
 
 /** Deterministic pseudo-random bytes for a seed: the same seed and size always give the same data. */
 function generatedBlock(seed: number, index: number, length: number): Buffer {
-  const out = Buffer.allocUnsafe(length);
+  // Never from the shared pool, so the buffer starts 4-byte aligned for the Int32Array view.
+  const out = Buffer.allocUnsafeSlow(length);
+  const words = new Int32Array(out.buffer, out.byteOffset, length >> 2);
   // xorshift32 seeded by (seed, block index): cheap, and no two blocks alike.
   let x = (seed * 0x9e3779b1) ^ (index * 0x85ebca6b) ^ 0x2545f491 || 1;
-  let i = 0;
-  for (; i + 4 <= length; i += 4) {
+  for (let i = 0; i < words.length; i++) {
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
-    out.writeInt32LE(x | 0, i);
+    words[i] = x;
   }
-  for (; i < length; i++) out[i] = (x >>> (8 * (i % 4))) & 0xff;
+  for (let i = words.length * 4; i < length; i++) out[i] = (x >>> (8 * (i % 4))) & 0xff;
   return out;
 }
 

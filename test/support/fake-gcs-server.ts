@@ -2,8 +2,9 @@
 // (insert/get/delete), uploads (media, multipart, resumable with PUT chunks and status queries),
 // media download with Range, object get/patch/delete, rewrite and copy, list with prefix,
 // delimiter and pagination. Object bytes live on disk (never in memory), so multi-GB objects
-// work; metadata lives in memory. Objects are immutable files, so a copy is a hard link —
-// like GCS, where a same-location rewrite does not move bytes.
+// work; metadata lives in memory. Objects are immutable files, so a copy within a bucket is a
+// hard link — like GCS, where a same-location rewrite does not move bytes — and a copy to
+// another bucket copies the file.
 //
 // Faults for tests: `failNext` answers the next N matching requests with an error status
 // (before or after reading the body), `corruptNextDownloads` flips a byte of the next media
@@ -299,7 +300,10 @@ export class FakeGcsServer {
         checkPreconditions(dest.objects.get(route.destObject!), q);
         const generation = this.nextGeneration();
         const dataPath = path.join(this.dir, 'data', String(generation));
-        await fs.promises.link(source.dataPath, dataPath);
+        // Within a bucket GCS rewrites metadata only; between buckets (other locations, as
+        // main and regional buckets are) it moves the bytes. Do the same.
+        if (dest.name === source.bucket) await fs.promises.link(source.dataPath, dataPath);
+        else await fs.promises.copyFile(source.dataPath, dataPath);
         // As GCS: a body replaces the metadata; without one the source's is kept.
         const hasBody = Object.keys(body).length > 0;
         const now = new Date();

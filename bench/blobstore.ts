@@ -1,0 +1,343 @@
+// npm run bench -- blobstore [--quick]
+// Throughput of put, get and copy of one artifact (1 GiB; 64 MiB with --quick) through the
+// filesystem store against /bin/cp, and through the GCS store (real client, fake GCS server in
+// its own process) against raw HTTP requests to the same server with Node's http module. Then
+// the peak RSS of a separate process uploading the artifact through each store.
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { FsBlobStore, GcsBlobStore } from '../blobstore/index.ts';
+import { row, type BenchRow, type Benchmark } from './report.ts';
+
+const repo = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const MiB = 1 << 20;
+const MB = 1_000_000;
+const throughputTarget = 0.7;
+const rssTargetMB = 150;
+
+export const blobstoreBenchmark: Benchmark = {
+  name: 'blobstore',
+  description: 'put/get/copy of a 1 GiB artifact: fs store vs cp, GCS store vs raw HTTP; peak RSS of an uploader',
+  async run({ quick }) {
+    const size = quick ? 64 * MiB : 1024 * MiB;
+    const rounds = quick ? 1 : 5;
+    const label = quick ? '64 MiB' : '1 GiB';
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-bench-blobstore-'));
+    // What a get writes goes to memory when it can: this VM's disk writes vary several-fold
+    // from one second to the next, which would swamp the difference being measured.
+    const sink = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : work, 'fleetcast-bench-sink-'));
+    const fake = await startFakeGcs(path.join(work, 'fake-gcs'));
+    try {
+      const source = path.join(work, 'artifact.bin');
+      const sha256 = await writeArtifact(source, size);
+      const name = `artifacts/bench/b1/${sha256}`;
+      const out = path.join(sink, 'out.bin');
+      const removeOut = (): void => fs.rmSync(out, { force: true });
+      const rows: BenchRow[] = [];
+
+      // The ceiling of anything that verifies: one sha256 stream in this process.
+      const hashSeconds = await medianOf(rounds, timed(async () => sha256Of(fs.createReadStream(source, { highWaterMark: MiB }))));
+      rows.push(row(`sha256 of ${label} from the page cache (ceiling of put and verified get)`, size / MB / hashSeconds, 'MB/s'));
+
+      // ---- filesystem store vs cp
+      const root = path.join(work, 'buckets');
+      const fsMain = await FsBlobStore.open({ root, bucket: 'fleetcast-main' });
+      const fsUnsynced = await FsBlobStore.open({ root, bucket: 'fleetcast-main', fsync: false });
+      const fsStreaming = await FsBlobStore.open({ root, bucket: 'fleetcast-main', linkCopies: false });
+      const fsRegion = await FsBlobStore.open({ root, bucket: 'fleetcast-eu' });
+      const stored = path.join(root, 'fleetcast-main', ...name.split('/'));
+      const copied = path.join(work, 'copied.bin');
+      const removeCopied = (): void => fs.rmSync(copied, { force: true });
+      const putFs = (store: FsBlobStore) => () => store.put(name, fs.createReadStream(source, { highWaterMark: MiB }), { sha256, size });
+
+      const put = await pair(rounds, timed(() => cp(source, copied, { sync: true }), removeCopied), timed(putFs(fsMain)));
+      rows.push(compare(`fs put ${label}, fsync (default)`, size, 'cp + sync', put));
+      const unsynced = await pair(rounds, timed(() => cp(source, copied), removeCopied), timed(putFs(fsUnsynced)));
+      rows.push(
+        compare(`fs put ${label}, fsync (default)`, size, 'cp', { store: put.store, baseline: unsynced.baseline }),
+        compare(`fs put ${label}, fsync: false`, size, 'cp', unsynced),
+      );
+      const getFs = (verify: boolean) => async () => pipeline(await fsMain.get(name, { verify }), fs.createWriteStream(out));
+      rows.push(
+        compare(`fs get ${label}, verified (default)`, size, 'cp', await pair(rounds, timed(() => cp(stored, out), removeOut), timed(getFs(true), removeOut))),
+        compare(`fs get ${label}, verify: false`, size, 'cp', await pair(rounds, timed(() => cp(stored, out), removeOut), timed(getFs(false), removeOut))),
+        compare(
+          `fs copy ${label} to region bucket, hard link (default)`,
+          size,
+          'cp',
+          await pair(rounds, timed(() => cp(stored, copied), removeCopied), timed(() => fsMain.copy(name, fsRegion), () => fsRegion.delete(name))),
+        ),
+        compare(
+          `fs copy ${label} to region bucket, streamed (linkCopies: false)`,
+          size,
+          'cp',
+          await pair(rounds, timed(() => cp(stored, copied), removeCopied), timed(() => fsStreaming.copy(name, fsRegion), () => fsRegion.delete(name))),
+        ),
+      );
+
+      // ---- GCS store vs raw HTTP to the same fake server
+      const gcs = { apiEndpoint: fake.url, projectId: 'bench', createBucket: true };
+      const gcsMain = await GcsBlobStore.open({ ...gcs, bucket: 'fleetcast-main' });
+      const gcsRegion = await GcsBlobStore.open({ ...gcs, bucket: 'fleetcast-eu' });
+      const raw = new RawGcs(fake.url);
+      const getGcs = (verify: boolean) => async () => pipeline(await gcsMain.get(name, { verify }), fs.createWriteStream(out));
+      const rawGet = timed(() => raw.download('fleetcast-main', 'raw/artifact', out), removeOut);
+      rows.push(
+        compare(
+          `gcs put ${label}`,
+          size,
+          'raw HTTP upload',
+          await pair(
+            rounds,
+            timed(() => raw.upload('fleetcast-main', 'raw/artifact', source, size)),
+            timed(() => gcsMain.put(name, fs.createReadStream(source, { highWaterMark: MiB }), { sha256, size })),
+          ),
+        ),
+        compare(`gcs get ${label}, verified (default)`, size, 'raw HTTP download', await pair(rounds, rawGet, timed(getGcs(true), removeOut))),
+        compare(`gcs get ${label}, verify: false`, size, 'raw HTTP download', await pair(rounds, rawGet, timed(getGcs(false), removeOut))),
+        compare(
+          `gcs copy ${label} to region bucket, server-side`,
+          size,
+          'raw HTTP rewrite',
+          await pair(
+            rounds,
+            timed(() => raw.rewrite('fleetcast-main', 'raw/artifact', 'fleetcast-eu', 'raw/artifact')),
+            timed(() => gcsMain.copy(name, gcsRegion)),
+          ),
+        ),
+      );
+      raw.close();
+
+      // ---- peak RSS of a process that uploads the artifact
+      const child = { source, sha256, size, name: `rss/${sha256}` };
+      const fsIdle = await childPeakRss({ kind: 'fs', root, idle: true, ...child });
+      const gcsIdle = await childPeakRss({ kind: 'gcs', endpoint: fake.url, idle: true, ...child });
+      for (const [kind, idle] of [
+        ['fs', fsIdle],
+        ['gcs', gcsIdle],
+      ] as const) {
+        const peak = await childPeakRss({ kind, root, endpoint: fake.url, idle: false, ...child });
+        rows.push(
+          row(`${kind} put ${label}: peak RSS of the uploading process`, peak, 'MB', {
+            target: `< ${rssTargetMB} MB`,
+            pass: peak < rssTargetMB,
+          }),
+          row(`${kind}: peak RSS of the same process, modules loaded, no upload`, idle, 'MB'),
+        );
+      }
+      return rows;
+    } finally {
+      fake.stop();
+      fs.rmSync(work, { recursive: true, force: true });
+      fs.rmSync(sink, { recursive: true, force: true });
+    }
+  },
+};
+
+/** A throughput row: MB/s of the store against MB/s of the baseline, both for `size` bytes. */
+function compare(metric: string, size: number, baselineName: string, seconds: { store: number; baseline: number }): BenchRow {
+  const value = size / MB / seconds.store;
+  const baseline = size / MB / seconds.baseline;
+  return row(`${metric} (baseline: ${baselineName})`, value, 'MB/s', {
+    baseline,
+    target: `>= ${throughputTarget} of baseline`,
+    pass: value / baseline >= throughputTarget,
+  });
+}
+
+/**
+ * A measurement: seconds `work` takes; `after` (cleanup) runs outside the timing. Dirty pages
+ * are flushed first, so no measurement pays for the writeback of the one before.
+ */
+function timed(work: () => Promise<unknown>, after?: () => unknown): () => Promise<number> {
+  return async () => {
+    await run('sync', []);
+    const start = process.hrtime.bigint();
+    await work();
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    await after?.();
+    return seconds;
+  };
+}
+
+/** Median seconds of baseline and store over `rounds`, alternating which goes first. */
+async function pair(rounds: number, baseline: () => Promise<number>, store: () => Promise<number>): Promise<{ baseline: number; store: number }> {
+  const times = { baseline: [] as number[], store: [] as number[] };
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      times.baseline.push(await baseline());
+      times.store.push(await store());
+    } else {
+      times.store.push(await store());
+      times.baseline.push(await baseline());
+    }
+  }
+  return { baseline: median(times.baseline), store: median(times.store) };
+}
+
+async function medianOf(rounds: number, measure: () => Promise<number>): Promise<number> {
+  const times: number[] = [];
+  for (let round = 0; round < rounds; round++) times.push(await measure());
+  return median(times);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function sha256Of(stream: AsyncIterable<Buffer>): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of stream) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+/** Writes `size` bytes of incompressible data, hashing as it goes. */
+async function writeArtifact(file: string, size: number): Promise<string> {
+  const hash = createHash('sha256');
+  const out = fs.createWriteStream(file);
+  let x = 0x2545f491;
+  for (let written = 0; written < size; written += MiB) {
+    const block = Buffer.allocUnsafeSlow(Math.min(MiB, size - written));
+    const words = new Int32Array(block.buffer, block.byteOffset, block.length >> 2);
+    for (let i = 0; i < words.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      words[i] = x;
+    }
+    hash.update(block);
+    if (!out.write(block)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  }
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  return hash.digest('hex');
+}
+
+/** `/bin/cp`; with `sync`, then `sync FILE` (fsync), the durable equivalent of a put. */
+async function cp(from: string, to: string, options: { sync?: boolean } = {}): Promise<void> {
+  await run('/bin/cp', [from, to]);
+  if (options.sync) await run('sync', [to]);
+}
+
+async function run(command: string, args: string[]): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(command, args, { stdio: 'ignore' });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}`))));
+  });
+}
+
+/** The fake GCS server in a process of its own, so it does not share this one's CPU time. */
+async function startFakeGcs(dir: string): Promise<{ url: string; stop: () => void }> {
+  const child: ChildProcessByStdio<null, Readable, Readable> = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(repo, 'test', 'support', 'fake-gcs-server.ts'), '--dir', dir],
+    { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.once('data', (chunk: Buffer) => resolve((JSON.parse(chunk.toString()) as { url: string }).url));
+    child.once('exit', (code) => reject(new Error(`fake GCS server exited (${code}): ${stderr}`)));
+  });
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
+/** The same operations as plain HTTP requests with Node's http module: no client library. */
+class RawGcs {
+  private readonly agent = new http.Agent({ keepAlive: true });
+  private readonly base: URL;
+
+  constructor(url: string) {
+    this.base = new URL(url);
+  }
+
+  async upload(bucket: string, name: string, file: string, size: number): Promise<void> {
+    const query = `uploadType=media&name=${encodeURIComponent(name)}`;
+    await this.request('POST', `/upload/storage/v1/b/${bucket}/o?${query}`, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) }, async (req) =>
+      pipeline(fs.createReadStream(file, { highWaterMark: MiB }), req),
+    );
+  }
+
+  async download(bucket: string, name: string, to: string): Promise<void> {
+    await this.request('GET', `/storage/v1/b/${bucket}/o/${encodeURIComponent(name)}?alt=media`, {}, async (req) => void req.end(), async (res) =>
+      pipeline(res, fs.createWriteStream(to)),
+    );
+  }
+
+  async rewrite(bucket: string, name: string, toBucket: string, toName: string): Promise<void> {
+    const body = '{}';
+    await this.request(
+      'POST',
+      `/storage/v1/b/${bucket}/o/${encodeURIComponent(name)}/rewriteTo/b/${toBucket}/o/${encodeURIComponent(toName)}`,
+      { 'Content-Type': 'application/json', 'Content-Length': String(body.length) },
+      async (req) => void req.end(body),
+    );
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private request(
+    method: string,
+    pathAndQuery: string,
+    headers: Record<string, string>,
+    send: (req: http.ClientRequest) => Promise<void>,
+    receive: (res: http.IncomingMessage) => Promise<void> = async (res) => void (await res.toArray()),
+  ): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const req = http.request({ host: this.base.hostname, port: this.base.port, method, path: pathAndQuery, headers, agent: this.agent }, (res) => {
+        if ((res.statusCode ?? 500) >= 300) {
+          reject(new Error(`${method} ${pathAndQuery}: ${res.statusCode}`));
+          res.resume();
+          return;
+        }
+        receive(res).then(resolve, reject);
+      });
+      req.once('error', reject);
+      send(req).catch(reject);
+    });
+  }
+}
+
+/**
+ * Peak RSS (MB) of a fresh process that opens a store and puts the artifact (or, with `idle`,
+ * only loads the same modules), from the kernel's own high-water mark (getrusage maxrss).
+ */
+async function childPeakRss(options: {
+  kind: 'fs' | 'gcs';
+  root?: string;
+  endpoint?: string;
+  idle: boolean;
+  source: string;
+  sha256: string;
+  size: number;
+  name: string;
+}): Promise<number> {
+  const script = `
+    const { FsBlobStore, GcsBlobStore } = await import(${JSON.stringify(path.join(repo, 'blobstore', 'index.ts'))});
+    const fs = await import('node:fs');
+    const o = ${JSON.stringify(options)};
+    const store = o.kind === 'fs'
+      ? await FsBlobStore.open({ root: o.root, bucket: 'fleetcast-rss' })
+      : await GcsBlobStore.open({ apiEndpoint: o.endpoint, projectId: 'bench', createBucket: true, bucket: 'fleetcast-rss' });
+    if (!o.idle) {
+      await store.put(o.name, fs.createReadStream(o.source, { highWaterMark: 1 << 20 }), { sha256: o.sha256, size: o.size });
+      await store.delete(o.name);
+    }
+    process.stdout.write(JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS }));
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [stdout, stderr] = await Promise.all([child.stdout.toArray(), child.stderr.toArray()]);
+  const code = await new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
+  if (code !== 0) throw new Error(`RSS probe (${options.kind}) exited with ${code}: ${Buffer.concat(stderr).toString()}`);
+  const { maxRssKiB } = JSON.parse(Buffer.concat(stdout).toString()) as { maxRssKiB: number };
+  return (maxRssKiB * 1024) / MB;
+}
