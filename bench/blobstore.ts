@@ -12,7 +12,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { FsBlobStore, GcsBlobStore } from '../blobstore/index.ts';
+import { FsBlobStore } from '../blobstore/index.ts';
+import { GcsBlobStore } from '../blobstore/gcs-blob-store.ts';
 import { row, type BenchRow, type Benchmark } from './report.ts';
 
 const repo = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -322,12 +323,12 @@ async function childPeakRss(options: {
   name: string;
 }): Promise<number> {
   const script = `
-    const { FsBlobStore, GcsBlobStore } = await import(${JSON.stringify(path.join(repo, 'blobstore', 'index.ts'))});
     const fs = await import('node:fs');
     const o = ${JSON.stringify(options)};
+    // Each kind loads only its own store, as createBlobStore does.
     const store = o.kind === 'fs'
-      ? await FsBlobStore.open({ root: o.root, bucket: 'fleetcast-rss' })
-      : await GcsBlobStore.open({ apiEndpoint: o.endpoint, projectId: 'bench', createBucket: true, bucket: 'fleetcast-rss' });
+      ? await (await import(${JSON.stringify(path.join(repo, 'blobstore', 'fs-blob-store.ts'))})).FsBlobStore.open({ root: o.root, bucket: 'fleetcast-rss' })
+      : await (await import(${JSON.stringify(path.join(repo, 'blobstore', 'gcs-blob-store.ts'))})).GcsBlobStore.open({ apiEndpoint: o.endpoint, projectId: 'bench', createBucket: true, bucket: 'fleetcast-rss' });
     if (!o.idle) {
       await store.put(o.name, fs.createReadStream(o.source, { highWaterMark: 1 << 20 }), { sha256: o.sha256, size: o.size });
       await store.delete(o.name);

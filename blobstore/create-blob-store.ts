@@ -2,7 +2,7 @@ import { FleetcastError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { BlobStore, BlobStoreKind } from './blob-store.ts';
 import { FsBlobStore, type FsBlobStoreOptions } from './fs-blob-store.ts';
-import { GcsBlobStore, type GcsBlobStoreOptions } from './gcs-blob-store.ts';
+import type { GcsBlobStoreOptions } from './gcs-blob-store.ts';
 import { defaultBucketPrefix, mainBucketName, regionBucketName } from './names.ts';
 
 export interface CreateBlobStoreOptions {
@@ -28,7 +28,8 @@ export async function createBlobStore(options: CreateBlobStoreOptions): Promise<
       }
       return FsBlobStore.open({ ...options.fs, root: options.fsRoot, bucket: options.bucket, logger: options.logger });
     case 'gcs':
-      return GcsBlobStore.open({ ...options.gcs, bucket: options.bucket, logger: options.logger });
+      // Loaded only when used: the GCS client library costs a filesystem-only process ~20 MB.
+      return (await import('./gcs-blob-store.ts')).GcsBlobStore.open({ ...options.gcs, bucket: options.bucket, logger: options.logger });
     default:
       throw new FleetcastError('CONFIG_INVALID', `FLEETCAST_BLOBSTORE must be fs or gcs, got ${JSON.stringify(options.kind)}`);
   }

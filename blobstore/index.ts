@@ -12,7 +12,8 @@ export type {
 } from './blob-store.ts';
 export { createBlobStore, createFleetBlobStores, type CreateBlobStoreOptions, type FleetBlobStores } from './create-blob-store.ts';
 export { FsBlobStore, type FsBlobStoreOptions } from './fs-blob-store.ts';
-export { GcsBlobStore, type GcsBlobStoreOptions } from './gcs-blob-store.ts';
+// GcsBlobStore itself is loaded on demand by createBlobStore; import gcs-blob-store.ts for the class.
+export type { GcsBlobStoreOptions } from './gcs-blob-store.ts';
 export type { RetryOptions } from './retry-policy.ts';
 export {
   artifactObjectName,
