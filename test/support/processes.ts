@@ -18,9 +18,13 @@ export interface JsonProcess {
 
 const running = new Set<ChildProcess>();
 
-/** Runs a TypeScript file of this repository with tsx. Killed with the test process if left over. */
+/**
+ * Runs a file of this repository: a TypeScript one with tsx, the executable (bin/*.js) as
+ * users run it. Killed with the test process if left over.
+ */
 export function spawnTs(file: string, env: Record<string, string>, args: string[] = []): JsonProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, file), ...args], {
+  const loader = file.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...loader, path.join(repoRoot, file), ...args], {
     cwd: repoRoot,
     env: { ...process.env, FLEETCAST_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
