@@ -6,8 +6,9 @@ import { queueBenchmark } from './queue.ts';
 import { replicationBenchmark } from './replication.ts';
 import { builderBenchmark } from './builder.ts';
 import { blobstoreBenchmark } from './blobstore.ts';
+import { goalstateBenchmark } from './goalstate.ts';
 
-const benchmarks: Benchmark[] = [queueBenchmark, builderBenchmark, replicationBenchmark, blobstoreBenchmark];
+const benchmarks: Benchmark[] = [queueBenchmark, builderBenchmark, replicationBenchmark, blobstoreBenchmark, goalstateBenchmark];
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {

@@ -9,6 +9,9 @@ const regionName = /^[a-z0-9-]+$/;
 /** `host:port`, `[::1]:port`; port 0 lets the OS choose (tests). */
 const listenAddress = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
+/** `nats://[user:password@]host:port` (or `tls://`), the form the NATS client and the servers' configs use. */
+const natsUrl = /^(nats|tls):\/\/([^@/\s]+@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+
 /**
  * Every setting fleetcast reads, by environment variable. Each is also a flag of the role that
  * uses it (`FLEETCAST_DATABASE_URL` ↔ `--database-url`). Defaults are those of DESIGN.md.
@@ -88,6 +91,21 @@ export const settings = {
   FLEETCAST_RETENTION_KEEP: z.coerce.number().int().min(1).default(20),
   /** A builder refuses to start a build with less free disk than this in its work folder. */
   FLEETCAST_MIN_FREE_DISK: byteSize.default(2 * 1024 ** 3),
+  /** The NATS hub (coordinator) or the region's leaf (seeders, agents); may carry user:password@. */
+  FLEETCAST_NATS_URL: z
+    .string()
+    .trim()
+    .default('nats://127.0.0.1:4222')
+    .refine(
+      (text) => text.split(',').every((url) => natsUrl.test(url.trim())),
+      'must be nats://[user:password@]host:port (several separated by commas)',
+    ),
+  /** Goals kept per service and region in the global `goal` bucket (rollback without SQL). */
+  FLEETCAST_GOAL_HISTORY: z.coerce.number().int().min(2).max(64).default(20),
+  /** How often an agent re-reports an unchanged state, so the coordinator can tell it is alive. */
+  FLEETCAST_STATUS_INTERVAL: durationMs.default(30_000),
+  /** A machine whose last report is older than this counts as silent. */
+  FLEETCAST_STATUS_SILENT_AFTER: durationMs.default(90_000),
 } as const;
 
 export type SettingName = keyof typeof settings;
@@ -126,4 +144,8 @@ export const settingHelp: Record<SettingName, string> = {
   FLEETCAST_AUDIT_EVERY: 'how often each regional copy is read back and re-hashed (default 1d)',
   FLEETCAST_RETENTION_KEEP: 'newest builds per service kept in regional buckets (default 20)',
   FLEETCAST_MIN_FREE_DISK: 'free disk a builder needs to start a build, e.g. 2G (default 2G)',
+  FLEETCAST_NATS_URL: 'nats://[user:password@]host:port of the NATS hub (coordinator) or of the region\'s leaf (seeders, agents) (default nats://127.0.0.1:4222)',
+  FLEETCAST_GOAL_HISTORY: 'goals kept per service and region in the goal bucket, for rollback (default 20, at most 64)',
+  FLEETCAST_STATUS_INTERVAL: 'how often an agent re-reports an unchanged state (default 30s)',
+  FLEETCAST_STATUS_SILENT_AFTER: 'a machine without a report for this long counts as silent (default 90s)',
 };

@@ -26,6 +26,12 @@ export const errorCodes = {
   DISK_FULL: { httpStatus: 507, exitCode: 1 },
   /** A client (CLI, bot) could not connect to the coordinator's HTTP API at all. */
   COORDINATOR_UNREACHABLE: { httpStatus: 503, exitCode: 1 },
+  /** A NATS server (the hub, or a region's leaf) could not be reached or did not answer in time. */
+  NATS_UNAVAILABLE: { httpStatus: 503, exitCode: 1 },
+  /** A compare-and-set write of goal state lost: the key changed since it was read. */
+  GOAL_CONFLICT: { httpStatus: 409, exitCode: 1 },
+  /** A goal-state or status document stored in NATS is malformed or of an unknown version. */
+  GOAL_INVALID: { httpStatus: 502, exitCode: 1 },
 } as const satisfies Record<string, { httpStatus: number; exitCode: number }>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -1,0 +1,269 @@
+// Goal-state latency: a goal written on the hub → seen by 300 watchers spread over 3 regional
+// leaves (each watcher its own connection, as each agent is), through fleetcast's GoalWriter and
+// RegionGoalView, against a bare `nats` KV put → watch loop over the very same hub, leaves and
+// mirrors in the same run. Plus the coordinator's status view: the initial load of 100,000
+// agent reports and one summary over them, against a bare KV watch of the same keys.
+import { performance } from 'node:perf_hooks';
+import { connect, StringCodec, type KV, type NatsConnection } from 'nats';
+import { encodeStatus, GoalWriter, RegionGoalView, RegionStatusView, type GoalWatch, type StatusReport } from '../goalstate/index.ts';
+import { sampleGoal } from '../goalstate/test-fixtures.ts';
+import { LocalNatsCluster } from '../ops/nats/local-cluster.ts';
+import { row, type Benchmark, type BenchRow } from './report.ts';
+
+const regions = ['eu', 'us', 'ap'];
+const sc = StringCodec();
+const warmupRounds = 3;
+
+interface Latencies {
+  p50: number;
+  p99: number;
+  samples: number;
+}
+
+function percentiles(samples: number[]): Latencies {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return { p50: at(0.5), p99: at(0.99), samples: sorted.length };
+}
+
+async function rawConnect(url: string): Promise<NatsConnection> {
+  const u = new URL(url);
+  return connect({ servers: `${u.hostname}:${u.port}`, user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) });
+}
+
+/**
+ * Runs `iterations` rounds: write build b<i> for every region at once, wait until every watcher
+ * has seen it, record each watcher's delay from the start of the writes.
+ */
+class Rounds {
+  private readonly latencies: number[] = [];
+  private startedAt = 0;
+  private current = -1;
+  private seen = 0;
+  private allSeen: (() => void) | undefined;
+
+  constructor(private readonly watchers: number) {}
+
+  private recording = false;
+
+  /** Watchers call this with the round number they observed. */
+  observe(round: number): void {
+    if (round !== this.current) return;
+    if (this.recording) this.latencies.push(performance.now() - this.startedAt);
+    if (++this.seen === this.watchers) this.allSeen?.();
+  }
+
+  /** The first `warmup` rounds are not recorded: connections and JIT settle first. */
+  async run(first: number, iterations: number, warmup: number, write: (round: number) => Promise<void>): Promise<void> {
+    for (let round = first; round < first + warmup + iterations; round++) {
+      this.recording = round >= first + warmup;
+      this.current = round;
+      this.seen = 0;
+      const done = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`round ${round}: only ${this.seen} of ${this.watchers} watchers saw the write within 15 s`)), 15_000);
+        this.allSeen = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.startedAt = performance.now();
+      await write(round);
+      await done;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
+
+  samples(): number[] {
+    return this.latencies;
+  }
+}
+
+/** fleetcast: GoalWriter on the hub, one RegionGoalView (own connection) per watcher. */
+async function measureOurs(cluster: LocalNatsCluster, perRegion: number, first: number, iterations: number): Promise<number[]> {
+  const writer = await GoalWriter.connect({ url: cluster.urls.hub, regions });
+  const views: RegionGoalView[] = [];
+  const watches: GoalWatch[] = [];
+  const rounds = new Rounds(perRegion * regions.length);
+  try {
+    const revisions: Record<string, number | null> = {};
+    for (const region of regions) revisions[region] = (await writer.get('bench', region))?.revision ?? null;
+    for (const region of regions) {
+      for (let i = 0; i < perRegion; i++) {
+        const view = await RegionGoalView.connect({ url: cluster.urls.agents[region]!, region });
+        views.push(view);
+        watches.push(view.watch(['bench'], (update) => rounds.observe(Number(update.goal?.build.slice(1)))));
+      }
+    }
+    await Promise.all(watches.map((w) => w.ready));
+    await rounds.run(first, iterations, warmupRounds, async (round) => {
+      await Promise.all(
+        regions.map(async (region) => {
+          revisions[region] = await writer.put(sampleGoal('bench', region, round), { expectedRevision: revisions[region]! });
+        }),
+      );
+    });
+    return rounds.samples();
+  } finally {
+    await Promise.all(views.map((v) => v.close()));
+    await writer.close();
+  }
+}
+
+/** Bare nats: kv.put on the hub, kv.watch on each leaf's mirror, JSON.parse of the value. */
+async function measureRaw(cluster: LocalNatsCluster, perRegion: number, first: number, iterations: number): Promise<number[]> {
+  const hub = await rawConnect(cluster.urls.hub);
+  const clients: NatsConnection[] = [];
+  const rounds = new Rounds(perRegion * regions.length);
+  try {
+    const goal: KV = await hub.jetstream().views.kv('goal', { bindOnly: true });
+    const ready: Promise<void>[] = [];
+    for (const region of regions) {
+      for (let i = 0; i < perRegion; i++) {
+        const nc = await rawConnect(cluster.urls.agents[region]!);
+        clients.push(nc);
+        const mirror = await nc.jetstream().views.kv('goal', { streamName: `KV_goal-${region}`, allow_direct: true, bindOnly: true });
+        ready.push(
+          new Promise<void>((resolve) => {
+            void mirror.watch({ key: `raw.${region}`, initializedFn: resolve }).then(async (iterator) => {
+              for await (const entry of iterator) rounds.observe(Number((JSON.parse(sc.decode(entry.value)) as { build: string }).build.slice(1)));
+            });
+          }),
+        );
+      }
+    }
+    await Promise.all(ready);
+    await rounds.run(first, iterations, warmupRounds, async (round) => {
+      await Promise.all(regions.map((region) => goal.put(`raw.${region}`, sc.encode(JSON.stringify(sampleGoal('raw', region, round))))));
+    });
+    return rounds.samples();
+  } finally {
+    await Promise.all(clients.map((nc) => nc.close()));
+    await hub.close();
+  }
+}
+
+/** Writes `count` reports into status-eu as agents would (pipelined), returns writes/s. */
+async function fillStatus(cluster: LocalNatsCluster, count: number): Promise<number> {
+  const nc = await rawConnect(cluster.urls.agents.eu!);
+  try {
+    const js = nc.jetstream();
+    const started = performance.now();
+    const states = ['running', 'running', 'running', 'downloading', 'failed', 'idle'] as const;
+    for (let done = 0; done < count; ) {
+      const batch: Promise<unknown>[] = [];
+      for (const end = Math.min(count, done + 2_000); done < end; done++) {
+        const state = states[done % states.length]!;
+        const report: StatusReport = {
+          v: 1,
+          machine: `m${done}`,
+          service: done % 10 === 0 ? 'web' : 'api',
+          build: state === 'idle' ? null : 'b7',
+          state,
+          bytes: state === 'downloading' ? 1_000 : 0,
+          total: state === 'downloading' ? 10_000 : 0,
+          peers: 4,
+          error: state === 'failed' ? 'digest mismatch' : null,
+          at: new Date().toISOString(),
+        };
+        batch.push(js.publish(`$KV.status-eu.${report.service}.${report.machine}`, encodeStatus(report)));
+      }
+      await Promise.all(batch);
+    }
+    return count / ((performance.now() - started) / 1000);
+  } finally {
+    await nc.close();
+  }
+}
+
+async function measureStatus(cluster: LocalNatsCluster, count: number): Promise<BenchRow[]> {
+  const writesPerSecond = await fillStatus(cluster, count);
+
+  // Bare: a KV watch of every key through the hub until the initial values are in (no parsing).
+  const hub = await rawConnect(cluster.urls.hub);
+  let rawMs: number;
+  try {
+    const kv = await hub.jetstream({ domain: 'eu' }).views.kv('status-eu', { bindOnly: true });
+    const started = performance.now();
+    let received = 0;
+    await new Promise<void>((resolve) => {
+      void kv.watch({ initializedFn: resolve }).then(async (iterator) => {
+        for await (const entry of iterator) received += entry.length > 0 ? 1 : 0;
+      });
+    });
+    rawMs = performance.now() - started;
+    if (received !== count) throw new Error(`bare watch loaded ${received} of ${count} reports`);
+  } finally {
+    await hub.close();
+  }
+
+  const heapBefore = process.memoryUsage().heapUsed;
+  const started = performance.now();
+  const view = await RegionStatusView.connect({ url: cluster.urls.hub, region: 'eu' });
+  try {
+    await view.ready;
+    const loadMs = performance.now() - started;
+    if (view.size !== count) throw new Error(`status view loaded ${view.size} of ${count} reports`);
+    const heapMb = (process.memoryUsage().heapUsed - heapBefore) / 1024 / 1024;
+    const summaryStarted = performance.now();
+    const summary = view.summary('api', 'b7');
+    const summaryMs = performance.now() - summaryStarted;
+    if (summary.machines !== count - count / 10) throw new Error(`summary counted ${summary.machines} machines`);
+    const label = count.toLocaleString('en');
+    return [
+      row(`agent reports written (pipelined, 1 client)`, writesPerSecond, 'reports/s'),
+      row(`status view initial load, ${label} reports via hub`, loadMs, 'ms', {
+        baseline: rawMs,
+        higherIsBetter: false,
+        target: count >= 100_000 ? '<= 10 s' : null,
+        pass: count >= 100_000 ? loadMs <= 10_000 : null,
+      }),
+      row(`status view memory, ${label} reports`, heapMb, 'MB'),
+      row(`status summary of one service, ${(count - count / 10).toLocaleString('en')} machines`, summaryMs, 'ms'),
+    ];
+  } finally {
+    await view.close();
+  }
+}
+
+export const goalstateBenchmark: Benchmark = {
+  name: 'goalstate',
+  description: 'goal write → 300 watchers on 3 regional leaves (p50/p99) vs bare nats KV; 100k status reports load',
+  async run({ quick }) {
+    const perRegion = quick ? 10 : 100;
+    const iterations = quick ? 20 : 200;
+    const statusReports = quick ? 10_000 : 100_000;
+    const cluster = await LocalNatsCluster.start({ regions });
+    try {
+      const writer = await GoalWriter.connect({ url: cluster.urls.hub, regions });
+      await writer.ensureBuckets();
+      await writer.close();
+      // Interleaved blocks, so drift (page cache, JIT, GC, the other processes of the machine)
+      // hits both sides alike.
+      const blocks = 4;
+      const perBlock = iterations / blocks;
+      const oursSamples: number[] = [];
+      const rawSamples: number[] = [];
+      for (let block = 0; block < blocks; block++) {
+        const first = 1 + block * (perBlock + warmupRounds);
+        rawSamples.push(...(await measureRaw(cluster, perRegion, first, perBlock)));
+        oursSamples.push(...(await measureOurs(cluster, perRegion, first, perBlock)));
+      }
+      const ours = percentiles(oursSamples);
+      const raw = percentiles(rawSamples);
+      const watchers = perRegion * regions.length;
+      return [
+        row(`goal write → ${watchers} watchers p50`, ours.p50, 'ms', { baseline: raw.p50, higherIsBetter: false }),
+        row(`goal write → ${watchers} watchers p99`, ours.p99, 'ms', {
+          baseline: raw.p99,
+          higherIsBetter: false,
+          target: '<= 2 x raw p99',
+          pass: ours.p99 <= 2 * raw.p99,
+        }),
+        row('observations (each side)', ours.samples, 'samples', { baseline: raw.samples }),
+        ...(await measureStatus(cluster, statusReports)),
+      ];
+    } finally {
+      await cluster.stop();
+    }
+  },
+};

@@ -1,0 +1,107 @@
+import type { NatsConnection } from 'nats';
+import { FleetcastError } from '../errors/index.ts';
+import type { Logger } from '../logging/index.ts';
+import { goalBucket, goalMirrorBucket, hubDomain, kvStream, statusBucket } from './names.ts';
+import { natsFailure } from './nats-failure.ts';
+
+export interface FleetBucketsOptions {
+  regions: string[];
+  /** Goals kept per key on the hub: the rollback path reads them when SQL is down. @defaultValue 20 */
+  goalHistory?: number;
+  /** Goals kept per key in each region's mirror. @defaultValue 10 */
+  mirrorHistory?: number;
+  /** Status reports older than this are dropped by the leaf (machines gone for good). @defaultValue 24 h */
+  statusMaxAgeMs?: number;
+  /** Largest status report. @defaultValue 4096 */
+  statusMaxValueSize?: number;
+}
+
+export const bucketDefaults = {
+  goalHistory: 20,
+  mirrorHistory: 10,
+  statusMaxAgeMs: 24 * 3_600_000,
+  statusMaxValueSize: 4096,
+} as const;
+
+/**
+ * Creates what is missing, idempotently: `goal` on the hub, and in each region's JetStream
+ * domain (reached through the hub's leaf links as $JS.<region>.API) the mirror `goal-<region>`
+ * and the status bucket `status-<region>`. Existing buckets are kept; a `goal` bucket with less
+ * history than asked gets more. Regions whose leaf does not answer are skipped and named in the
+ * error thrown at the end, after every reachable region is set up.
+ */
+/** Who does it, for messages and logs, and how long each request may take. */
+export interface EnsureContext {
+  server: string;
+  logger: Logger;
+  timeoutMs: number;
+}
+
+export async function ensureFleetBuckets(nc: NatsConnection, options: FleetBucketsOptions, context: EnsureContext): Promise<void> {
+  const { server, logger, timeoutMs: timeout } = context;
+  const goalHistory = options.goalHistory ?? bucketDefaults.goalHistory;
+  // The connection is to the hub (GoalWriter checks its domain), so the plain API prefix is the hub's.
+  const hub = nc.jetstream({ timeout });
+  const hubManager = await nc.jetstreamManager({ checkAPI: false, timeout });
+  const hint = `Is ${server} the NATS hub, with JetStream domain "${hubDomain}" (ops/nats/hub.conf.template)?`;
+  try {
+    await hub.views.kv(goalBucket, { history: goalHistory, description: 'fleetcast goal state: <service>.<region> -> goal document' });
+    const info = await hubManager.streams.info(kvStream(goalBucket));
+    if (info.config.max_msgs_per_subject < goalHistory) {
+      await hubManager.streams.update(kvStream(goalBucket), { ...info.config, max_msgs_per_subject: goalHistory });
+      logger.info({ bucket: goalBucket, history: goalHistory }, 'raised the history of the goal bucket');
+    }
+  } catch (err) {
+    throw natsFailure(err, { action: `creating the ${goalBucket} bucket on the hub`, server, startHint: hint });
+  }
+
+  const failed: { region: string; error: FleetcastError }[] = [];
+  await Promise.all(
+    options.regions.map(async (region) => {
+      try {
+        await ensureRegionBuckets(nc, region, options, timeout);
+      } catch (err) {
+        const error = natsFailure(err, {
+          action: `creating ${goalMirrorBucket(region)} and ${statusBucket(region)} in region ${region}`,
+          server: `the leaf of region ${region} (JetStream domain "${region}", reached through ${server})`,
+          startHint: `Start the region's leaf node (ops/nats/leaf.conf.template) and check its link to the hub.`,
+        });
+        logger.warn({ region, err: error }, 'could not set up the buckets of a region');
+        failed.push({ region, error });
+      }
+    }),
+  );
+  if (failed.length === 1) throw failed[0]!.error;
+  if (failed.length > 1) {
+    throw new FleetcastError(
+      failed.every((f) => f.error.code === 'NATS_UNAVAILABLE') ? 'NATS_UNAVAILABLE' : 'INTERNAL',
+      `could not set up the buckets of regions ${failed.map((f) => f.region).join(', ')}: ${failed.map((f) => f.error.message).join(' | ')}`,
+      { regions: failed.map((f) => f.region) },
+    );
+  }
+}
+
+async function ensureRegionBuckets(nc: NatsConnection, region: string, options: FleetBucketsOptions, timeout: number): Promise<void> {
+  const js = nc.jetstream({ domain: region, timeout });
+  // The mirror must name its source by the hub's domain: it lives in the region's domain.
+  await js.views.kv(goalMirrorBucket(region), {
+    mirror: { name: goalBucket, domain: hubDomain },
+    history: options.mirrorHistory ?? bucketDefaults.mirrorHistory,
+    description: `fleetcast goal state of region ${region}: a mirror of ${goalBucket} on the hub`,
+  });
+  const jsm = await nc.jetstreamManager({ domain: region, checkAPI: false, timeout });
+  const mirror = await jsm.streams.info(kvStream(goalMirrorBucket(region)));
+  if (mirror.config.mirror?.name !== kvStream(goalBucket)) {
+    throw new FleetcastError(
+      'CONFIG_INVALID',
+      `bucket ${goalMirrorBucket(region)} in region ${region} exists but is not a mirror of ${goalBucket}; delete it (nats kv del ${goalMirrorBucket(region)} on the leaf) so it can be created as one`,
+      { region },
+    );
+  }
+  await js.views.kv(statusBucket(region), {
+    history: 1,
+    ttl: options.statusMaxAgeMs ?? bucketDefaults.statusMaxAgeMs,
+    maxValueSize: options.statusMaxValueSize ?? bucketDefaults.statusMaxValueSize,
+    description: `fleetcast agent status of region ${region}: <service>.<machine> -> report`,
+  });
+}

@@ -1,0 +1,27 @@
+// Goal state on NATS JetStream KV: the global `goal` bucket on the hub (written by the
+// coordinator), its per-region mirrors `goal-<region>` on the leaves (watched by agents), and
+// the agents' reports in `status-<region>` (aggregated by the coordinator).
+export { GoalWriter, type GoalWriterOptions, type PutGoalOptions } from './goal-writer.ts';
+export { RegionGoalView, type RegionGoalViewOptions, type MirrorHealth } from './region-goal-view.ts';
+export { GoalWatch, type GoalUpdate, type GoalListener, type GoalWatchOptions } from './goal-watch.ts';
+export { StatusReporter, type StatusReporterOptions, type StatusUpdate } from './status-reporter.ts';
+export { RegionStatusView, type RegionStatusViewOptions } from './region-status-view.ts';
+export { summarizeService, type ServiceStatusSummary, type FailedMachine, type StatusEntry, type SummaryOptions } from './status-summary.ts';
+export { goalSchema, decodeGoal, encodeGoal, type Goal, type GoalRevision } from './goal-document.ts';
+export { statusSchema, agentStates, decodeStatus, encodeStatus, type AgentState, type StatusReport } from './status-document.ts';
+export { ensureFleetBuckets, bucketDefaults, type FleetBucketsOptions } from './ensure-buckets.ts';
+export { connectNats, parseNatsUrl, type NatsConnectOptions, type NatsEndpoint } from './nats-connect.ts';
+export {
+  goalBucket,
+  goalKey,
+  goalMirrorBucket,
+  hubDomain,
+  statusBucket,
+  statusKey,
+  validateMachine,
+  validateRegion,
+  validateService,
+  servicePattern,
+  regionPattern,
+  machinePattern,
+} from './names.ts';

@@ -1,0 +1,154 @@
+import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
+import type { Logger } from '../logging/index.ts';
+import { ConnectionState } from './connection-state.ts';
+import { consumerNotFound, jetStreamErrorCode, natsFailure } from './nats-failure.ts';
+
+export interface ResilientWatchOptions {
+  nc: NatsConnection;
+  kv: KV;
+  /** Key filter (one subject filter: `api.eu`, `*.eu`); undefined watches every key. */
+  key?: string;
+  /** For logs: `goal watch of region eu`. */
+  what: string;
+  /** Server description for messages. */
+  server: string;
+  /** Each entry, in the bucket's order within a session; a new session starts with the last value of every key. */
+  onEntry(entry: KvEntry, session: number): void;
+  /** The session delivered every key's value that existed when it started. */
+  onCaughtUp(session: number): void;
+  logger: Logger;
+  /** First pause after a failed session. @defaultValue 250 */
+  minRetryMs?: number;
+  /** Longest pause between sessions. @defaultValue 5_000 */
+  maxRetryMs?: number;
+  /**
+   * Asks the server this often whether the watch's consumer still exists. For watches through
+   * another server (the hub reading a leaf's bucket) the connection does not drop when that
+   * server restarts and the consumer is lost with it; the check restarts the watch within this
+   * interval instead of after the consumer's missed heartbeats (~10 s). One request per check:
+   * for a few coordinator watches, not for 100,000 agents (they restart on reconnect).
+   * @defaultValue no check
+   */
+  checkConsumerEveryMs?: number;
+}
+
+/**
+ * A KV watch that never gives up: when the server closes it, the stream is missing or the
+ * connection comes back after a disconnect, it starts a new session (last value per key, then
+ * updates) after a doubling pause. Restarting on reconnect matters: after a leaf restart the
+ * client's ordered consumer would otherwise sit silent until two missed heartbeats (~10 s).
+ */
+export class ResilientWatch {
+  private stopped = false;
+  private restartRequested = false;
+  private iterator: QueuedIterator<KvEntry> | undefined;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private connection: ConnectionState | undefined;
+  private checkTimer: NodeJS.Timeout | undefined;
+  private checkFailed = false;
+  private checking = false;
+
+  constructor(private readonly options: ResilientWatchOptions) {}
+
+  start(): void {
+    if (this.loop) return;
+    this.loop = this.run();
+    // After a reconnect the old consumer may be gone with a restarted server: watch anew at once.
+    this.connection = new ConnectionState(this.options.nc);
+    this.connection.onReconnect(() => this.restart());
+    if (this.options.checkConsumerEveryMs) {
+      this.checkTimer = setInterval(() => void this.checkConsumer(), this.options.checkConsumerEveryMs);
+      this.checkTimer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.checkTimer);
+    this.connection?.stop();
+    this.iterator?.stop();
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Ends the current session and starts a new one at once. */
+  restart(): void {
+    this.restartRequested = true;
+    this.iterator?.stop();
+    this.wake?.();
+  }
+
+  private async checkConsumer(): Promise<void> {
+    // The KV watch iterator keeps its JetStream subscription as `_data` (nats 2.x); without it, no check.
+    const subscription = (this.iterator as { _data?: { consumerInfo?: () => Promise<unknown> } } | undefined)?._data;
+    if (this.checking || this.stopped || typeof subscription?.consumerInfo !== 'function') return;
+    this.checking = true;
+    try {
+      await subscription.consumerInfo();
+      if (this.checkFailed) this.restartAfterCheck('the server answers again');
+      this.checkFailed = false;
+    } catch (err) {
+      if (jetStreamErrorCode(err) === consumerNotFound) this.restartAfterCheck('the consumer is gone (the server restarted)');
+      else this.checkFailed = true;
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private restartAfterCheck(why: string): void {
+    this.checkFailed = false;
+    this.options.logger.info(`${this.options.what}: ${why}; watching anew`);
+    this.restart();
+  }
+
+  private async run(): Promise<void> {
+    const { kv, key, logger, what } = this.options;
+    const minRetry = this.options.minRetryMs ?? 250;
+    const maxRetry = this.options.maxRetryMs ?? 5_000;
+    let failures = 0;
+    let session = 0;
+    while (!this.stopped) {
+      this.restartRequested = false;
+      const mine = ++session;
+      let failed = false;
+      try {
+        const iterator = await kv.watch({
+          key,
+          initializedFn: () => {
+            failures = 0;
+            this.options.onCaughtUp(mine);
+          },
+        });
+        this.iterator = iterator;
+        if (this.stopped || this.restartRequested) iterator.stop();
+        for await (const entry of iterator) this.options.onEntry(entry, mine);
+        failed = !this.stopped && !this.restartRequested;
+        if (failed) logger.warn({ session: mine }, `${what}: the server ended the watch; starting a new one`);
+      } catch (err) {
+        failed = true;
+        const error = natsFailure(err, { action: what, server: this.options.server, startHint: 'Watching again after a pause.' });
+        // Every failure while a server is down would flood the log: the first and then every tenth.
+        if (failures % 10 === 0) logger.warn({ err: error, failures: failures + 1 }, `${what} failed: ${error.message}`);
+      } finally {
+        this.iterator = undefined;
+      }
+      if (this.stopped) break;
+      if (failed) {
+        const pause = Math.min(maxRetry, minRetry * 2 ** Math.min(failures++, 16));
+        await this.sleep(pause / 2 + (Math.random() * pause) / 2);
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { FleetcastError } from '../errors/index.ts';
+import { describeIssues } from './goal-document.ts';
+import { machinePattern, servicePattern } from './names.ts';
+
+export const agentStates = ['idle', 'downloading', 'verifying', 'installing', 'running', 'failed'] as const;
+export type AgentState = (typeof agentStates)[number];
+
+/**
+ * What one agent says about one service, stored under `<service>.<machine>` in its region's
+ * `status-<region>` bucket (one value per key, overwritten on every report).
+ */
+export const statusSchema = z.object({
+  v: z.literal(1),
+  machine: z.string().regex(machinePattern),
+  service: z.string().regex(servicePattern),
+  /** The build this state is about (installing b43, running b42); null when idle with nothing installed. */
+  build: z.string().regex(/^b\d+$/).nullable(),
+  state: z.enum(agentStates),
+  /** Bytes of `build` the machine has so far, and its size; 0 when unknown. */
+  bytes: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+  /** P2P peers the agent currently exchanges blocks with. */
+  peers: z.number().int().nonnegative(),
+  /** Why the state is `failed` (or the last transient problem); null otherwise. */
+  error: z.string().max(1000).nullable(),
+  /** The agent's clock; silence is judged by the server's timestamp instead (clocks of 100,000 machines drift). */
+  at: z.iso.datetime({ offset: true }),
+});
+
+export type StatusReport = z.infer<typeof statusSchema>;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encodeStatus(report: StatusReport): Uint8Array {
+  const result = statusSchema.safeParse(report);
+  if (!result.success) {
+    throw new FleetcastError('INVALID_INPUT', `invalid status report for ${report?.service}.${report?.machine}: ${describeIssues(result.error)}`, { issues: result.error.issues });
+  }
+  return encoder.encode(JSON.stringify(result.data));
+}
+
+export function decodeStatus(value: Uint8Array, key: string): StatusReport {
+  let json: unknown;
+  try {
+    json = JSON.parse(decoder.decode(value));
+  } catch {
+    throw invalidStatus(key, 'the value is not JSON');
+  }
+  const result = statusSchema.safeParse(json);
+  if (!result.success) throw invalidStatus(key, describeIssues(result.error));
+  if (`${result.data.service}.${result.data.machine}` !== key) throw invalidStatus(key, `the report is for ${result.data.service}.${result.data.machine}`);
+  return result.data;
+}
+
+function invalidStatus(key: string, problem: string): FleetcastError {
+  return new FleetcastError('GOAL_INVALID', `status report ${key} is malformed (${problem}); it is not counted — the agent on that machine writes a valid one with its next report`, { key, problem });
+}

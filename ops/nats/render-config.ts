@@ -1,0 +1,79 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const templatesDir = path.dirname(fileURLToPath(import.meta.url));
+
+export interface HubConfigValues {
+  /** @defaultValue `hub` */
+  serverName?: string;
+  /** Interface every port listens on. @defaultValue `127.0.0.1` */
+  host?: string;
+  clientPort: number;
+  leafPort: number;
+  monitorPort: number;
+  storeDir: string;
+  coordinatorPassword: string;
+  leafPassword: string;
+}
+
+export interface LeafConfigValues {
+  region: string;
+  /** @defaultValue `leaf-<region>` */
+  serverName?: string;
+  /** @defaultValue `127.0.0.1` */
+  host?: string;
+  clientPort: number;
+  monitorPort: number;
+  storeDir: string;
+  /** `nats-leaf://leaf:<password>@<hub host>:<hub leaf port>` */
+  hubLeafUrl: string;
+  adminPassword: string;
+  agentPassword: string;
+}
+
+export function renderHubConfig(values: HubConfigValues): string {
+  return render('hub.conf.template', {
+    SERVER_NAME: values.serverName ?? 'hub',
+    HOST: values.host ?? '127.0.0.1',
+    CLIENT_PORT: String(values.clientPort),
+    LEAF_PORT: String(values.leafPort),
+    MONITOR_PORT: String(values.monitorPort),
+    STORE_DIR: values.storeDir,
+    COORDINATOR_PASSWORD: values.coordinatorPassword,
+    LEAF_PASSWORD: values.leafPassword,
+  });
+}
+
+export function renderLeafConfig(values: LeafConfigValues): string {
+  if (!/^[a-z0-9-]+$/.test(values.region)) throw new Error(`invalid region name ${JSON.stringify(values.region)}: use [a-z0-9-]+`);
+  if (values.region === 'hub') throw new Error('a region cannot be called "hub": that is the JetStream domain of the hub');
+  return render('leaf.conf.template', {
+    REGION: values.region,
+    SERVER_NAME: values.serverName ?? `leaf-${values.region}`,
+    HOST: values.host ?? '127.0.0.1',
+    CLIENT_PORT: String(values.clientPort),
+    MONITOR_PORT: String(values.monitorPort),
+    STORE_DIR: values.storeDir,
+    HUB_LEAF_URL: values.hubLeafUrl,
+    ADMIN_PASSWORD: values.adminPassword,
+    AGENT_PASSWORD: values.agentPassword,
+  });
+}
+
+/**
+ * Fills `{{NAME}}` placeholders. Values land inside quoted config strings, so quotes,
+ * backslashes and line breaks are refused rather than escaped: a password or a path with them
+ * would silently change the meaning of the file.
+ */
+function render(template: string, values: Record<string, string>): string {
+  for (const [name, value] of Object.entries(values)) {
+    if (/["\\\r\n]/.test(value)) throw new Error(`${template}: the value of ${name} contains a quote, backslash or line break`);
+  }
+  const text = fs.readFileSync(path.join(templatesDir, template), 'utf8');
+  return text.replace(/\{\{([A-Z_]+)\}\}/g, (_, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`${template}: no value for {{${name}}}`);
+    return value;
+  });
+}

@@ -1,0 +1,125 @@
+// The goal travels from the hub's `goal` bucket to each region's mirror, and regions keep their
+// goal through a hub outage and a leaf restart. Real nats-server processes, no mocks.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isFleetcastError } from '../errors/index.ts';
+import { GoalWriter, RegionGoalView, type GoalUpdate, type GoalWatch } from '../goalstate/index.ts';
+import { eventually, sampleGoal } from '../goalstate/test-fixtures.ts';
+import { TestNatsCluster } from './support/nats-cluster.ts';
+
+const regions = ['eu', 'us', 'ap'];
+let cluster: TestNatsCluster;
+let writer: GoalWriter;
+const views: Record<string, RegionGoalView> = {};
+const seen: Record<string, GoalUpdate[]> = {};
+const watches: GoalWatch[] = [];
+const fastReconnect = { maxReconnectDelayMs: 300, timeoutMs: 2_000 };
+
+beforeAll(async () => {
+  cluster = await TestNatsCluster.start(regions);
+  writer = await GoalWriter.connect({ url: cluster.urls.hub, regions, connect: fastReconnect });
+  // Agents may start before the coordinator created their region's mirror: they wait for it.
+  for (const region of regions) {
+    // As an agent: the agent user of the region's leaf, which may only read goal-<region>.
+    views[region] = await RegionGoalView.connect({ url: cluster.urls.agents[region]!, region, connect: fastReconnect });
+    seen[region] = [];
+    watches.push(views[region].watch(['api'], (update) => void seen[region]!.push(update), { minRetryMs: 100, maxRetryMs: 300 }));
+  }
+  await writer.ensureBuckets();
+  await Promise.all(watches.map((watch) => watch.ready));
+});
+
+afterAll(async () => {
+  for (const view of Object.values(views)) await view.close();
+  await writer?.close();
+  await cluster?.stop();
+});
+
+const latestBuild = (region: string) => seen[region]!.at(-1)?.goal?.build;
+
+describe('goal state replication hub → regional leaves', () => {
+  it('a deploy to three regions is read from each region\'s mirror and reaches its watchers', async () => {
+    for (const [i, region] of regions.entries()) {
+      const revision = await writer.put(sampleGoal('api', region, 40 + i), { expectedRevision: null });
+      expect(revision).toBeGreaterThan(0);
+    }
+    for (const [i, region] of regions.entries()) {
+      const read = await eventually(async () => (await views[region]!.get('api')) ?? undefined, 10_000, `goal of api in ${region}`);
+      expect(read.goal).toMatchObject({ service: 'api', region, build: `b${40 + i}` });
+      // A full mirror keeps the hub's revisions: the same number names the same goal everywhere.
+      expect(read.revision).toBe((await writer.get('api', region))!.revision);
+      await eventually(() => latestBuild(region) === `b${40 + i}`, 10_000, `watch of ${region}`);
+    }
+    // Each region sees only its own key.
+    expect(seen.eu!.every((u) => u.region === 'eu')).toBe(true);
+  });
+
+  it('with the hub down, regions keep their goal and agents keep reading; writes fail clearly; then it resumes', async () => {
+    const before = (await writer.get('api', 'eu'))!;
+    await cluster.stopHub();
+    try {
+      for (const region of regions) {
+        const read = await views[region]!.get('api');
+        expect(read?.goal.service).toBe('api');
+      }
+      expect((await views.eu!.get('api'))!.goal.build).toBe(before.goal.build);
+      expect(watches[0]!.current('api')?.goal?.build).toBe(before.goal.build);
+      const failure = await writer.put(sampleGoal('api', 'eu', 50), { expectedRevision: before.revision }).catch((err: unknown) => err);
+      expect(isFleetcastError(failure, 'NATS_UNAVAILABLE')).toBe(true);
+      expect((failure as Error).message).toMatch(/the NATS hub at nats:\/\/coordinator:\*\*\*@127\.0\.0\.1:\d+/);
+      expect((failure as Error).message).not.toContain(new URL(cluster.urls.hub).password);
+    } finally {
+      await cluster.startHub();
+    }
+    // The hub is back: a write goes through and reaches the region again.
+    await eventually(async () => writer.put(sampleGoal('api', 'eu', 51), { expectedRevision: (await writer.get('api', 'eu'))!.revision }).catch(() => undefined), 15_000, 'a write after the hub restart');
+    await eventually(() => latestBuild('eu') === 'b51', 15_000, 'b51 in eu after the hub restart');
+  });
+
+  it('a restarted leaf catches up with the writes made while it was down, and its watchers get the latest goal', async () => {
+    await cluster.stopLeaf('us', { kill: true });
+    let revision = (await writer.get('api', 'us'))!.revision;
+    for (const n of [60, 61, 62]) revision = await writer.put(sampleGoal('api', 'us', n), { expectedRevision: revision });
+    // While us is down, the other regions are unaffected.
+    expect((await views.eu!.get('api'))!.goal.build).toBe('b51');
+    expect(watches[1]!.current('api')?.goal?.build).toBe('b41');
+
+    const started = Date.now();
+    await cluster.startLeaf('us');
+    await eventually(() => latestBuild('us') === 'b62', 20_000, 'the us watcher to get b62');
+    const caughtUpMs = Date.now() - started;
+    expect((await views.us!.get('api'))!.goal.build).toBe('b62');
+    // Level-triggered: never an older goal after a newer one, whatever the mirror replays.
+    const builds = seen.us!.map((u) => Number(u.goal!.build.slice(1)));
+    expect(builds).toEqual([...builds].sort((a, b) => a - b));
+    console.log(`leaf us caught up and its watcher saw b62 ${caughtUpMs} ms after the leaf restarted`);
+  });
+
+  it('level-triggered: a busy listener gets the latest goal next (never an older one), a deletion arrives as null', async () => {
+    const delivered: (string | null)[] = [];
+    let release!: () => void;
+    const busy = new Promise<void>((resolve) => (release = resolve));
+    const watch = views.eu!.watch(['slow'], async (update) => {
+      delivered.push(update.goal?.build ?? null);
+      if (delivered.length === 1) await busy; // installing the first goal takes a while
+    });
+    try {
+      await watch.ready;
+      let revision = await writer.put(sampleGoal('slow', 'eu', 1), { expectedRevision: null });
+      await eventually(() => delivered.length === 1, 10_000, 'b1');
+      for (const n of [2, 3, 4]) revision = await writer.put(sampleGoal('slow', 'eu', n), { expectedRevision: revision });
+      await eventually(async () => (await views.eu!.get('slow'))?.goal.build === 'b4', 10_000, 'b4 in the mirror');
+      await eventually(() => watch.current('slow')?.goal?.build === 'b4', 10_000, 'b4 known to the watch');
+      release();
+      await eventually(() => delivered.at(-1) === 'b4', 10_000, 'b4 delivered');
+      expect(delivered).toEqual(['b1', 'b4']);
+
+      const raw = await (await cluster.rawConnect(cluster.urls.hub)).jetstream().views.kv('goal', { bindOnly: true });
+      await raw.delete('slow.eu');
+      await eventually(() => delivered.at(-1) === null, 10_000, 'the deletion');
+      expect(delivered).toEqual(['b1', 'b4', null]);
+      expect(await views.eu!.get('slow')).toBeNull();
+    } finally {
+      await watch.stop();
+    }
+  });
+});
