@@ -1,13 +1,10 @@
+import { blobStoreSettings } from '../blobstore/from-config.ts';
 import { loadConfig, type ConfigSources, type SettingValues } from '../config/index.ts';
 
 export const builderSettings = [
-  'FLEETCAST_DATA_DIR',
+  ...blobStoreSettings,
   'FLEETCAST_DATABASE_URL',
   'FLEETCAST_LOG_LEVEL',
-  'FLEETCAST_BLOBSTORE',
-  'FLEETCAST_BUCKET_PREFIX',
-  'FLEETCAST_GCS_ENDPOINT',
-  'FLEETCAST_GCS_PROJECT',
   'FLEETCAST_WORKER_ID',
   'FLEETCAST_WORKER_CONCURRENCY',
   'FLEETCAST_HEARTBEAT_INTERVAL',

@@ -1,7 +1,8 @@
+import { blobStoreSettings } from '../blobstore/from-config.ts';
 import { loadConfig, type ConfigSources, type SettingValues } from '../config/index.ts';
 
 export const coordinatorSettings = [
-  'FLEETCAST_DATA_DIR',
+  ...blobStoreSettings,
   'FLEETCAST_DATABASE_URL',
   'FLEETCAST_LOG_LEVEL',
   'FLEETCAST_HEARTBEAT_TIMEOUT',
@@ -12,10 +13,6 @@ export const coordinatorSettings = [
   'FLEETCAST_WEBHOOK_SECRET',
   'FLEETCAST_PERMISSIONS',
   'FLEETCAST_REGIONS',
-  'FLEETCAST_BLOBSTORE',
-  'FLEETCAST_BUCKET_PREFIX',
-  'FLEETCAST_GCS_ENDPOINT',
-  'FLEETCAST_GCS_PROJECT',
   'FLEETCAST_WORKER_ID',
   'FLEETCAST_HEARTBEAT_INTERVAL',
   'FLEETCAST_REPLICATION_CONCURRENCY',
@@ -32,14 +29,10 @@ export function loadCoordinatorConfig(sources?: ConfigSources): CoordinatorConfi
 
 /** `fleetcast replicator`: copying only, scaled out of the coordinator. */
 export const replicatorSettings = [
-  'FLEETCAST_DATA_DIR',
+  ...blobStoreSettings,
   'FLEETCAST_DATABASE_URL',
   'FLEETCAST_LOG_LEVEL',
   'FLEETCAST_REGIONS',
-  'FLEETCAST_BLOBSTORE',
-  'FLEETCAST_BUCKET_PREFIX',
-  'FLEETCAST_GCS_ENDPOINT',
-  'FLEETCAST_GCS_PROJECT',
   'FLEETCAST_WORKER_ID',
   'FLEETCAST_HEARTBEAT_INTERVAL',
   'FLEETCAST_REPLICATION_CONCURRENCY',

@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BuildEntity, type Database } from '../../entities/index.ts';
 import { isFleetcastError, type ErrorCode } from '../../errors/index.ts';
 import { dialects } from '../../test/support/databases.ts';
-import { openQueueFixture, type QueueFixture } from '../../test/support/queue-fixture.ts';
+import { useQueueFixture } from '../../test/support/queue-fixture.ts';
 import type { BuildQueue } from './build-queue.ts';
 import { Reaper } from './reaper.ts';
 
@@ -21,18 +21,9 @@ async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<s
 }
 
 describe.each(dialects)('BuildQueue on %s', (dialect) => {
-  let fixture: QueueFixture;
   let db: Database;
   let queue: BuildQueue;
-
-  beforeEach(async () => {
-    fixture = await openQueueFixture(dialect, { maxAttempts: 2 });
-    ({ db, queue } = fixture);
-  });
-
-  afterEach(async () => {
-    await fixture.close();
-  });
+  useQueueFixture(dialect, { maxAttempts: 2 }, (fixture) => ({ db, queue } = fixture));
 
   it('queues a build with the service artifact and claims it with a fresh token', async () => {
     const queued = await queue.enqueue({ service: 'api', commit: commitA.toUpperCase(), requestedBy: 'alice' });

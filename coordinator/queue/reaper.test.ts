@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Database } from '../../entities/index.ts';
 import { dialects } from '../../test/support/databases.ts';
-import { openQueueFixture, type QueueFixture } from '../../test/support/queue-fixture.ts';
+import { useQueueFixture } from '../../test/support/queue-fixture.ts';
 import type { BuildQueue } from './build-queue.ts';
 import { Reaper } from './reaper.ts';
 import { sleep } from './retry.ts';
@@ -9,18 +9,9 @@ import { sleep } from './retry.ts';
 const commit = 'c0ffee1';
 
 describe.each(dialects)('Reaper on %s', (dialect) => {
-  let fixture: QueueFixture;
   let db: Database;
   let queue: BuildQueue;
-
-  beforeEach(async () => {
-    fixture = await openQueueFixture(dialect, { maxAttempts: 2 });
-    ({ db, queue } = fixture);
-  });
-
-  afterEach(async () => {
-    await fixture.close();
-  });
+  useQueueFixture(dialect, { maxAttempts: 2 }, (fixture) => ({ db, queue } = fixture));
 
   it('re-queues a build whose worker stopped heartbeating, then fails it after max attempts', async () => {
     const build = await queue.enqueue({ service: 'api', commit });

@@ -1,3 +1,4 @@
+import { afterEach, beforeEach } from 'vitest';
 import { BuildQueue } from '../../coordinator/queue/index.ts';
 import { ServiceRegistry } from '../../coordinator/services/index.ts';
 import { Database, type Dialect } from '../../entities/index.ts';
@@ -28,4 +29,20 @@ export async function openQueueFixture(dialect: Dialect, options: { maxAttempts?
       await testDb.drop();
     },
   };
+}
+
+/**
+ * Gives each test of the enclosing describe a fresh fixture: `ready` receives it before the
+ * test (assign what the tests use), and it is closed after.
+ */
+export function useQueueFixture(dialect: Dialect, options: { maxAttempts?: number }, ready: (fixture: QueueFixture) => void): void {
+  let fixture: QueueFixture | undefined;
+  beforeEach(async () => {
+    fixture = await openQueueFixture(dialect, options);
+    ready(fixture);
+  });
+  afterEach(async () => {
+    await fixture?.close();
+    fixture = undefined;
+  });
 }
