@@ -69,3 +69,34 @@ it('workers carry on after a MariaDB kill -9 and restart; every build ends SUCCE
   expect(overlaps).toEqual([]);
   expect(await queue.counts()).toEqual({ QUEUED: 0, RUNNING: 0, SUCCEEDED: total, FAILED: 0 });
 });
+
+it('a worker stopping while the database is down gives up recording after its grace; the reaper re-runs the build', async () => {
+  const services = new ServiceRegistry(db);
+  await services.add({ name: 'api', repo: '/srv/git/api', buildCommand: 'make', artifactPath: 'api' });
+  const queue = new BuildQueue(db, services);
+  const build = await queue.enqueue({ service: 'api', commit: 'abcdef1' });
+  let started!: () => void;
+  const running = new Promise<void>((resolve) => (started = resolve));
+  let finish!: () => void;
+  const finishing = new Promise<void>((resolve) => (finish = resolve));
+  const worker = new QueueWorker(
+    queue.asWorkSource(),
+    async () => {
+      started();
+      await finishing;
+      return { digest: 'f'.repeat(64), size: 1 };
+    },
+    { workerId: 'stuck', heartbeatIntervalMs: 200, pollIntervalMs: 20 },
+  );
+  worker.start();
+  await running;
+  await server.kill9();
+  finish();
+  // Resolves although the outcome cannot be written: the test's own timeout is the bound.
+  await worker.stop({ outcomeGraceMs: 300 });
+
+  await server.startServer();
+  const reaper = new Reaper(db, { heartbeatTimeoutMs: 500 });
+  await expect.poll(async () => (await reaper.reapOnce()).requeued, { timeout: 30_000, interval: 300 }).toEqual([build.id]);
+  expect(await queue.get(build.id)).toMatchObject({ status: 'QUEUED', attempts: 1 });
+});

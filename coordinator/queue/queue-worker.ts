@@ -52,6 +52,12 @@ export interface QueueWorkerOptions {
 export interface StopOptions {
   /** Give running jobs back to the queue instead of letting them finish. @defaultValue false */
   release?: boolean;
+  /**
+   * How long outcome writes may keep waiting for an unavailable database once stop() was
+   * called; then they give up (the claim is left to the reaper, which hands the job out
+   * again). @defaultValue 10 s
+   */
+  outcomeGraceMs?: number;
 }
 
 /**
@@ -65,6 +71,8 @@ export class QueueWorker<Job extends { id: number }, Result> {
   private readonly pollIntervalMs: number;
   private readonly logger: Logger;
   private readonly stopping = new AbortController();
+  /** Aborted a grace period after stop(): outcome writes stop waiting for the database. */
+  private readonly givingUp = new AbortController();
   private readonly running = new Map<number, { claim: Claim; abort: AbortController }>();
   private slots: Promise<void>[] = [];
 
@@ -90,7 +98,12 @@ export class QueueWorker<Job extends { id: number }, Result> {
     if (options.release) {
       for (const { abort } of this.running.values()) abort.abort(shuttingDown);
     }
-    await Promise.all(this.slots);
+    const giveUp = setTimeout(() => this.givingUp.abort(), options.outcomeGraceMs ?? 10_000);
+    try {
+      await Promise.all(this.slots);
+    } finally {
+      clearTimeout(giveUp);
+    }
   }
 
   /** Jobs held right now, for status displays and tests. */
@@ -164,7 +177,7 @@ export class QueueWorker<Job extends { id: number }, Result> {
   }
 
   private async writeOutcome(write: () => Promise<unknown>, logger: Logger): Promise<void> {
-    await retryWhileUnavailable(write, { logger, what: 'record outcome' });
+    await retryWhileUnavailable(write, { logger, what: 'record outcome', signal: this.givingUp.signal });
   }
 
   /** Heartbeats every interval until `abort` fires; aborts it itself when the claim is gone. */
