@@ -2,6 +2,10 @@ import type { Command } from 'commander';
 import { buildCommand } from './commands/build.ts';
 import { buildsCommand } from './commands/builds.ts';
 import { cancelCommand } from './commands/cancel.ts';
+import { deployCommand } from './commands/deploy.ts';
+import { lockCommand, unlockCommand } from './commands/lock.ts';
+import { rollbackCommand } from './commands/rollback.ts';
+import { statusCommand } from './commands/status.ts';
 import { logsCommand } from './commands/logs.ts';
 import { serviceCommand } from './commands/service.ts';
 import { replicateCommand } from './commands/replicate.ts';
@@ -9,5 +13,5 @@ import { showCommand } from './commands/show.ts';
 
 /** The commands that talk to the coordinator's HTTP API (DESIGN.md, "Client commands"). */
 export function clientCommands(): Command[] {
-  return [serviceCommand(), buildCommand(), buildsCommand(), showCommand(), logsCommand(), cancelCommand(), replicateCommand()];
+  return [serviceCommand(), buildCommand(), buildsCommand(), showCommand(), logsCommand(), cancelCommand(), replicateCommand(), deployCommand(), rollbackCommand(), statusCommand(), lockCommand(), unlockCommand()];
 }

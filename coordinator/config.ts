@@ -19,6 +19,8 @@ export const coordinatorSettings = [
   'FLEETCAST_REPLICATION_ATTEMPTS',
   'FLEETCAST_AUDIT_EVERY',
   'FLEETCAST_RETENTION_KEEP',
+  'FLEETCAST_NATS_URL',
+  'FLEETCAST_GOAL_HISTORY',
 ] as const;
 
 export type CoordinatorConfig = SettingValues<(typeof coordinatorSettings)[number]>;

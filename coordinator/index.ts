@@ -1,6 +1,7 @@
 export { runCoordinator, type CoordinatorHandle, type CoordinatorOverrides } from './run.ts';
 export { loadCoordinatorConfig, coordinatorSettings, type CoordinatorConfig } from './config.ts';
 export * from './queue/index.ts';
+export { DeployService, AuditSpool, spoolDir, selectAudit, isPlaceholderDeploymentId, placeholderDeploymentId, type Deployment, type ServiceLock } from './deploys/index.ts';
 export { ServiceRegistry, type Service, type ServiceSpec } from './services/index.ts';
 export {
   emptyBuildLog,
@@ -9,6 +10,10 @@ export {
   type BuildLogSource,
   type LogChunk,
   type BuildJson,
+  type DeploymentJson,
+  type DeploymentListJson,
+  type LockJson,
+  type ServiceStatusJson,
   type BuildPageJson,
   type ServiceJson,
   type ServiceListJson,

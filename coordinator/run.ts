@@ -7,6 +7,10 @@ import { BlobBuildLogs } from './blob-build-logs.ts';
 import { BuildQueue, Reaper } from './queue/index.ts';
 import { ReplicationService, type ReplicationServiceOptions } from './replication/index.ts';
 import { ServiceRegistry } from './services/index.ts';
+import { AuditSpool, DeployService, spoolDir } from './deploys/index.ts';
+import { connectGoalWriter } from './goal-writer-start.ts';
+import { PeriodicTask } from './periodic-task.ts';
+import type { GoalWriter } from '../goalstate/index.ts';
 
 export interface CoordinatorOverrides {
   logger?: Logger;
@@ -16,6 +20,13 @@ export interface CoordinatorOverrides {
   eventsPollMs?: number;
   /** Pacing of the replication loops, for tests. */
   replicationPacing?: ReplicationServiceOptions['pacing'];
+  /**
+   * The goal-state writer to deploy with (the caller closes it); null: no NATS, deploys answer
+   * NATS_UNAVAILABLE. @defaultValue one connected to FLEETCAST_NATS_URL
+   */
+  goalWriter?: GoalWriter | null;
+  /** How often records spooled while SQL was down are written to it. @defaultValue 5_000 */
+  spoolFlushMs?: number;
 }
 
 export interface CoordinatorHandle {
@@ -23,6 +34,7 @@ export interface CoordinatorHandle {
   queue: BuildQueue;
   services: ServiceRegistry;
   replication: ReplicationService;
+  deploys: DeployService;
   /** The HTTP API, e.g. `http://127.0.0.1:7070` (with the real port when FLEETCAST_LISTEN asked for 0). */
   url: string;
   /** The admin token of this data directory (`<data dir>/api-token`). */
@@ -69,10 +81,19 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
   const closeStores = async () => {
     for (const store of [stores.main, ...Object.values(stores.regions)]) await store.close();
   };
+  // Without NATS the coordinator still starts: builds and replication keep working, deploys
+  // answer NATS_UNAVAILABLE until a restart finds the hub (see goal-writer-start.ts).
+  const ownWriter = overrides.goalWriter === undefined ? await connectGoalWriter(config, logger) : null;
+  const goalWriter = overrides.goalWriter === undefined ? ownWriter : overrides.goalWriter;
+  const spool = new AuditSpool(spoolDir(config.FLEETCAST_DATA_DIR), logger);
+  const deploys = new DeployService(db, queue, services, replication.status, { regions: config.FLEETCAST_REGIONS, goals: goalWriter, spool, logger });
+  // Records a rollback spooled while SQL was down reach SQL once it answers again.
+  const spoolFlusher = new PeriodicTask('writing spooled audit records', overrides.spoolFlushMs ?? 5_000, () => spool.flush(db), logger);
+  spoolFlusher.start();
   let api: ApiServer;
   try {
     api = await ApiServer.start(
-      { db, queue, services, tokens, replication, logger },
+      { db, queue, services, tokens, replication, deploys, logger },
       {
         host: config.FLEETCAST_LISTEN.host,
         port: config.FLEETCAST_LISTEN.port,
@@ -82,6 +103,8 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
       },
     );
   } catch (err) {
+    await spoolFlusher.stop();
+    await ownWriter?.close();
     await replication.stop();
     await closeStores();
     await reaper.stop();
@@ -95,10 +118,13 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
     queue,
     services,
     replication,
+    deploys,
     url: api.url,
     adminToken: localToken.token,
     async stop() {
       await api.close();
+      await spoolFlusher.stop();
+      await ownWriter?.close();
       await replication.stop();
       await closeStores();
       await reaper.stop();

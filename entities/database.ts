@@ -9,6 +9,9 @@ import type { Dialect, DialectSql } from './dialect.ts';
 import { migrations } from './migrations/index.ts';
 import { ReplicationEntity } from './replication.entity.ts';
 import { ServiceEntity } from './service.entity.ts';
+import { DeploymentEntity } from './deployment.entity.ts';
+import { LockEntity } from './lock.entity.ts';
+import { AuditEntity } from './audit.entity.ts';
 
 export interface DatabaseOptions {
   /** `mysql://user:pass@host:port/db`. When absent, the embedded SQLite file is used. */
@@ -235,7 +238,7 @@ export class Database implements SqlRunner {
 
 function createDataSource(options: DatabaseOptions): { dataSource: DataSource; dialect: Dialect; location: string } {
   const common = {
-    entities: [ServiceEntity, BuildEntity, ReplicationEntity],
+    entities: [ServiceEntity, BuildEntity, ReplicationEntity, DeploymentEntity, LockEntity, AuditEntity],
     migrations,
     migrationsTableName: migrationsTable,
     logging: false,

@@ -5,5 +5,8 @@ export { BuildEntity, buildStatuses, type BuildStatus } from './build.entity.ts'
 export { ServiceEntity } from './service.entity.ts';
 export { JobColumns } from './job-columns.ts';
 export { ReplicationEntity, replicationStatuses, type ReplicationStatus } from './replication.entity.ts';
+export { DeploymentEntity, deploymentStatuses, type DeploymentStatus, type DeploymentKind } from './deployment.entity.ts';
+export { LockEntity } from './lock.entity.ts';
+export { AuditEntity, type AuditResult } from './audit.entity.ts';
 export { migrations } from './migrations/index.ts';
 export { fromSqlTime, durationParam } from './sql-time.ts';

@@ -34,8 +34,12 @@ export class ApiClient {
     return (await this.json<T>('POST', path, body)).body;
   }
 
+  async delete<T>(path: string): Promise<T> {
+    return (await this.json<T>('DELETE', path)).body;
+  }
+
   /** A JSON request, with its status (201 created vs 200 existing matters to some callers). */
-  async json<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  async json<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const response = await this.send(method, path, body);
     return { status: response.status, body: (await response.json()) as T };
   }
@@ -81,7 +85,7 @@ export class ApiClient {
     return new FleetcastError(error.code as ErrorCode, message, error.details ?? {});
   }
 
-  private async send(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response> {
+  private async send(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<Response> {
     let response: Response;
     try {
       response = await fetch(this.config.apiUrl + path, {

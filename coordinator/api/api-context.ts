@@ -1,5 +1,6 @@
 import type { Database } from '../../entities/index.ts';
 import type { Logger } from '../../logging/index.ts';
+import type { DeployService } from '../deploys/index.ts';
 import type { BuildQueue } from '../queue/index.ts';
 import type { ReplicationStatusService } from '../replication/index.ts';
 import type { ServiceRegistry } from '../services/index.ts';
@@ -18,5 +19,7 @@ export interface ApiContext {
     status: Pick<ReplicationStatusService, 'forBuild' | 'forBuilds'>;
     retry(buildId: number, region?: string): Promise<number>;
   };
+  /** Deploys, rollbacks, locks and the goal state. */
+  deploys: DeployService;
   logger: Logger;
 }

@@ -11,6 +11,7 @@ import { EventsServer } from './events/events-server.ts';
 import { CoordinatorMetrics } from './metrics/coordinator-metrics.ts';
 import type { Route } from './route.ts';
 import { buildRoutes } from './routes/builds.ts';
+import { deployRoutes } from './routes/deploys.ts';
 import { registerGitHook } from './routes/git-hook.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -51,6 +52,7 @@ export class ApiServer {
       ...metricsRoutes(ctx, metrics),
       ...serviceRoutes(ctx),
       ...buildRoutes(ctx),
+      ...deployRoutes(ctx),
       ...openApiRoutes(() => routes),
     ];
     for (const route of routes) {
@@ -61,7 +63,16 @@ export class ApiServer {
         onRequest: async (request) => {
           if (route.scope === null) return;
           const principal = authenticate(ctx.tokens, presentedToken(request.headers.authorization));
-          requireScope(principal, route.scope, route.action);
+          try {
+            requireScope(principal, route.scope, route.action);
+          } catch (err) {
+            if (route.audit && err instanceof FleetcastError) {
+              const params = request.params as Record<string, string> | undefined;
+              // The refusal stands whatever happens to its audit row.
+              await ctx.deploys.auditRefusal(route.audit, params?.name ?? 'deployments', principal.name, err).catch((e: unknown) => logger.warn({ err: e }, 'could not audit a refused request'));
+            }
+            throw err;
+          }
           principals.set(request, principal);
         },
         handler: (request, reply) => route.handle(request, reply, principals.get(request) ?? null),

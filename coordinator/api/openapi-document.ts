@@ -5,7 +5,7 @@ type Json = Record<string, unknown>;
 
 /** Operations the route table does not hold (the webhook and the WebSocket), described by hand. */
 export interface ExtraOperation {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'delete';
   path: string;
   operation: Json;
   /** Named schemas the operation refers to as #/components/schemas/<id>. */

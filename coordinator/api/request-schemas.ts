@@ -50,3 +50,28 @@ export const logQuery = z.strictObject({
 export const replicateQuery = z.strictObject({
   region: z.string().regex(/^[a-z0-9-]+$/, 'region names are lower-case letters, digits and dashes').optional(),
 });
+
+const regionList = z.array(z.string().regex(/^[a-z0-9-]+$/, 'region names are [a-z0-9-]+')).min(1).max(64);
+
+export const deployBody = z
+  .strictObject({
+    build: buildIdText,
+    regions: regionList.optional().meta({ description: 'deploy to these regions only; @defaultValue every configured region' }),
+    reason: z.string().max(2000).optional(),
+  })
+  .meta({ id: 'Deploy' });
+
+export const rollbackBody = z
+  .strictObject({
+    to: buildIdText.optional().meta({ description: 'the build to return to; @defaultValue the build deployed before the current one' }),
+    regions: regionList.optional(),
+    reason: z.string().max(2000).optional(),
+  })
+  .meta({ id: 'Rollback' });
+
+export const lockBody = z.strictObject({ reason: z.string().trim().min(1, 'say why the service is locked').max(2000) }).meta({ id: 'Lock' });
+
+export const listDeploymentsQuery = z.strictObject({
+  service: serviceName.optional(),
+  limit: z.coerce.number().int().min(1).max(maxPageSize).default(50),
+});

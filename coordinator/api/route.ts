@@ -23,7 +23,7 @@ export interface RouteInput<B extends z.ZodType, Q extends z.ZodType, P extends 
 }
 
 export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType> {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** fastify syntax: `/v1/builds/:id`. */
   url: string;
   summary: string;
@@ -31,6 +31,8 @@ export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z
   scope: Scope | null;
   /** For refusals: "token ci may not <action>". */
   action: string;
+  /** State-changing routes: the audit action a refused token is recorded under (deploy, rollback, lock, unlock). */
+  audit?: string;
   body?: B;
   query?: Q;
   params?: P;
@@ -41,11 +43,12 @@ export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z
 
 /** A route with its input types erased: what the server registers and the OpenAPI document describes. */
 export interface Route {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   url: string;
   summary: string;
   scope: Scope | null;
   action: string;
+  audit: string | undefined;
   body: z.ZodType | undefined;
   query: z.ZodType | undefined;
   params: z.ZodType | undefined;
@@ -66,6 +69,7 @@ export function defineRoute<B extends z.ZodType = z.ZodUndefined, Q extends z.Zo
     summary: spec.summary,
     scope: spec.scope,
     action: spec.action,
+    audit: spec.audit,
     body: spec.body,
     query: spec.query,
     params: spec.params,

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Database } from '../../entities/index.ts';
+import type { Logger } from '../../logging/index.ts';
+import { finishDeployment, insertAudit, insertDeployment, insertLockIfAbsent, replaceLock, type AuditInsert, type DeploymentInsert } from './sql/deploy-sql.ts';
+
+/**
+ * What a state change wanted to write to SQL while SQL was down: an audit row, and for a
+ * rollback its deployment (under a placeholder id) and lock. Times are the times it happened.
+ */
+export interface SpooledRecord {
+  audit?: Omit<AuditInsert, 'at'> & { at: string };
+  deployment?: Omit<DeploymentInsert, 'createdAt'> & { createdAt: string; placeholderId: string };
+  lock?: { service: string; lockedBy: string; reason: string; since: string; replace: boolean };
+  /** A deployment row left WRITING when SQL went away after its goals were written: its final status. */
+  finish?: { id: number; status: 'APPLIED' };
+}
+
+/** Where the spool lives: `<data dir>/pending-audit/`, one JSON file per record. */
+export function spoolDir(dataDir: string): string {
+  return path.join(dataDir, 'pending-audit');
+}
+
+/**
+ * Files of records waiting for the database. A file is written whole (temp + fsync + rename)
+ * before the request answers, so a coordinator crash loses nothing; flush() writes each one in
+ * a transaction and only then deletes the file. A crash between the commit and the delete
+ * writes that record twice when it comes back — an extra audit row, never a lost one.
+ */
+export class AuditSpool {
+  constructor(
+    private readonly dir: string,
+    private readonly logger: Logger,
+  ) {}
+
+  write(record: SpooledRecord): string {
+    fs.mkdirSync(this.dir, { recursive: true });
+    // Time first in the name: flush() replays in the order things happened.
+    const name = `${Date.now().toString().padStart(15, '0')}-${randomUUID()}.json`;
+    const temp = path.join(this.dir, `.${name}.tmp`);
+    const fd = fs.openSync(temp, 'w', 0o600);
+    try {
+      fs.writeSync(fd, JSON.stringify(record));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, path.join(this.dir, name));
+    this.logger.warn({ file: name, ...describe(record) }, 'database unavailable: record spooled until it answers');
+    return name;
+  }
+
+  pending(): string[] {
+    if (!fs.existsSync(this.dir)) return [];
+    return fs
+      .readdirSync(this.dir)
+      .filter((name) => name.endsWith('.json') && !name.startsWith('.'))
+      .sort();
+  }
+
+  /** Writes every spooled record into SQL, oldest first; stops at the first failure (the database is still down). */
+  async flush(db: Database): Promise<number> {
+    let flushed = 0;
+    for (const name of this.pending()) {
+      const file = path.join(this.dir, name);
+      const record = JSON.parse(fs.readFileSync(file, 'utf8')) as SpooledRecord;
+      await db.transaction(async (tx) => {
+        const detail: Record<string, unknown> = { ...record.audit?.detail, spooled: true };
+        if (record.finish) await finishDeployment(tx, record.finish.id, record.finish.status, null);
+        if (record.deployment) {
+          const { placeholderId, createdAt, ...deployment } = record.deployment;
+          const id = await insertDeployment(tx, { ...deployment, createdAt: new Date(createdAt) });
+          Object.assign(detail, { deployment: `d${id}`, placeholderDeployment: placeholderId });
+        }
+        if (record.lock) {
+          const { service, lockedBy, reason, since, replace } = record.lock;
+          if (replace) await replaceLock(tx, service, lockedBy, reason, new Date(since));
+          else await insertLockIfAbsent(tx, service, lockedBy, reason, new Date(since));
+        }
+        if (record.audit) await insertAudit(tx, { ...record.audit, at: new Date(record.audit.at), detail });
+      });
+      fs.rmSync(file);
+      flushed++;
+      this.logger.info({ file: name, ...describe(record) }, 'spooled record written to the database');
+    }
+    return flushed;
+  }
+}
+
+function describe(record: SpooledRecord): Record<string, unknown> {
+  return { action: record.audit?.action ?? null, target: record.audit?.target ?? record.lock?.service ?? null, deployment: record.finish ? `d${record.finish.id}` : null };
+}

@@ -1,0 +1,96 @@
+// DeployService on SQLite with an in-memory goal store: the SQL of deployments, locks and audit
+// in the second dialect, and the spool that carries records over a database outage.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { Database } from '../../entities/index.ts';
+import { FleetcastError } from '../../errors/index.ts';
+import type { Goal, GoalRevision } from '../../goalstate/index.ts';
+import { silentLogger } from '../../logging/index.ts';
+import { deployableBuild } from '../../test/support/deployable-build.ts';
+import { BuildQueue } from '../queue/index.ts';
+import { ReplicationStatusService } from '../replication/index.ts';
+import { ServiceRegistry } from '../services/index.ts';
+import { AuditSpool } from './audit-spool.ts';
+import { DeployService } from './deploy-service.ts';
+import type { GoalStore } from './goal-store.ts';
+import { selectAudit } from './sql/deploy-sql.ts';
+
+const regions = ['eu', 'us'];
+
+/** The goal bucket's behaviour that deploys rely on: revisions, compare-and-set, history. */
+class MemoryGoals implements GoalStore {
+  private revision = 0;
+  readonly entries = new Map<string, GoalRevision[]>();
+  async get(service: string, region: string) {
+    return this.entries.get(`${service}.${region}`)?.[0] ?? null;
+  }
+  async history(service: string, region: string) {
+    return this.entries.get(`${service}.${region}`) ?? [];
+  }
+  async put(goal: Goal, options: { expectedRevision: number | null }) {
+    const key = `${goal.service}.${goal.region}`;
+    const current = this.entries.get(key)?.[0]?.revision ?? null;
+    if (current !== options.expectedRevision) throw new FleetcastError('GOAL_CONFLICT', `goal ${key} changed`);
+    const entry = { goal, revision: ++this.revision, storedAt: new Date() };
+    this.entries.set(key, [entry, ...(this.entries.get(key) ?? [])]);
+    return entry.revision;
+  }
+}
+
+let dir: string;
+let db: Database;
+let queue: BuildQueue;
+let goals: MemoryGoals;
+let spool: AuditSpool;
+let deploys: DeployService;
+
+beforeEach(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-deploys-'));
+  db = await Database.open({ sqlitePath: path.join(dir, 'fleetcast.sqlite') });
+  const services = new ServiceRegistry(db);
+  await services.add({ name: 'api', repo: '/srv/git/api', buildCommand: 'make', artifactPath: 'api' });
+  queue = new BuildQueue(db, services);
+  goals = new MemoryGoals();
+  spool = new AuditSpool(path.join(dir, 'pending-audit'), silentLogger());
+  deploys = new DeployService(db, queue, services, new ReplicationStatusService(db, regions), { regions, goals, spool, logger: silentLogger() });
+});
+
+afterEach(async () => {
+  await db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+it('deploys, refuses while locked, rolls back and locks, all audited (SQLite)', async () => {
+  const first = await deployableBuild({ queue, db }, 'api', regions);
+  const second = await deployableBuild({ queue, db }, 'api', regions);
+  expect(await deploys.deploy(`b${first.id}`, { by: 'alice' })).toMatchObject({ id: 'd1', status: 'APPLIED', regions });
+  await deploys.lock('api', { by: 'bob', reason: 'freeze' });
+  await expect(deploys.lock('api', { by: 'bob', reason: 'again' })).rejects.toMatchObject({ code: 'CONFLICT' });
+  await expect(deploys.deploy(`b${second.id}`, { by: 'alice' })).rejects.toMatchObject({ code: 'LOCKED', message: expect.stringContaining('locked by bob') });
+  await deploys.unlock('api', { by: 'bob' });
+  await expect(deploys.unlock('api', { by: 'bob' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  await deploys.deploy(`b${second.id}`, { by: 'alice' });
+  const rollback = await deploys.rollback('api', { by: 'carol' });
+  expect(rollback).toMatchObject({ kind: 'rollback', build: `b${first.id}` });
+  expect((await goals.get('api', 'us'))!.goal).toMatchObject({ build: `b${first.id}`, kind: 'rollback', deployment: rollback.id });
+  expect(await deploys.getLock('api')).toMatchObject({ lockedBy: 'carol', reason: 'rolled back by carol' });
+  const audit = await selectAudit(db, 'api');
+  expect(audit.map((row) => `${row.action}:${row.result}`)).toEqual(['deploy:ok', 'lock:ok', 'lock:refused', 'deploy:refused', 'unlock:ok', 'unlock:refused', 'deploy:ok', 'rollback:ok']);
+  expect((await deploys.list({ service: 'api', limit: 10 })).map((d) => d.kind)).toEqual(['rollback', 'deploy', 'deploy']);
+});
+
+it('a spooled rollback is written to SQL by flush(), with its real id beside the placeholder', async () => {
+  spool.write({
+    deployment: { placeholderId: 'd9001700000000000', service: 'api', buildId: 1, regions, kind: 'rollback', requestedBy: 'carol', reason: 'r', status: 'APPLIED', createdAt: new Date().toISOString(), error: null },
+    lock: { service: 'api', lockedBy: 'carol', reason: 'rolled back by carol', since: new Date().toISOString(), replace: true },
+    audit: { at: new Date().toISOString(), actor: 'carol', action: 'rollback', target: 'api', result: 'ok', detail: {} },
+  });
+  expect(spool.pending()).toHaveLength(1);
+  expect(await spool.flush(db)).toBe(1);
+  expect(spool.pending()).toHaveLength(0);
+  const [row] = await selectAudit(db, 'api');
+  expect(JSON.parse(String(row!.detail))).toEqual({ spooled: true, deployment: 'd1', placeholderDeployment: 'd9001700000000000' });
+  expect(await deploys.getLock('api')).toMatchObject({ lockedBy: 'carol' });
+});

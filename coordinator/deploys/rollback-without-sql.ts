@@ -1,0 +1,98 @@
+import { FleetcastError } from '../../errors/index.ts';
+import type { Goal, GoalRevision } from '../../goalstate/index.ts';
+import { parseBuildId } from '../queue/index.ts';
+import type { AuditSpool } from './audit-spool.ts';
+import { placeholderDeploymentId, type Deployment } from './deployment.ts';
+import type { GoalStore } from './goal-store.ts';
+
+export interface SqlFreeRollback {
+  service: string;
+  regions: string[];
+  to: string | undefined;
+  by: string;
+  reason: string;
+}
+
+/**
+ * A rollback while the SQL database is down (on-call must be able to roll back during an
+ * outage): each region's previous build comes from the goal's KV history — the newest goal of
+ * another build than the current one, or the goal of `to` — and is written back with
+ * compare-and-set. The deployment, its audit row and the lock are spooled and written to SQL
+ * when it answers again; the goals carry a placeholder deployment id (placeholderDeploymentId).
+ * Not checked here, for want of SQL: the build's replication (a goal in the history was
+ * deployable when written; retention keeps the newest builds of a service).
+ */
+export async function rollbackFromGoalHistory(goals: GoalStore, spool: AuditSpool, request: SqlFreeRollback): Promise<Deployment> {
+  const at = new Date();
+  const deployment = placeholderDeploymentId(at);
+  const wanted = request.to === undefined ? undefined : `b${parseBuildId(request.to)}`;
+  // Every region's target first: nothing is written unless every region has one.
+  const plans: { region: string; target: Goal; revision: number }[] = [];
+  for (const region of request.regions) {
+    const history = await goals.history(request.service, region);
+    const current = history[0];
+    if (!current) {
+      throw new FleetcastError('NOT_FOUND', `${request.service} has no goal in ${region}: nothing to roll back there (the database is down, so only the goal history can be used)`, { service: request.service, region });
+    }
+    const target = pickTarget(history, wanted);
+    if (!target) {
+      throw new FleetcastError(
+        'NOT_FOUND',
+        wanted
+          ? `${wanted} is not in the goal history of ${request.service} in ${region}; while the database is down only builds in that history can be rolled back to`
+          : `the goal history of ${request.service} in ${region} holds no build other than ${current.goal.build}; nothing to roll back to`,
+        { service: request.service, region },
+      );
+    }
+    plans.push({ region, target: target.goal, revision: current.revision });
+  }
+  const written: string[] = [];
+  for (const plan of plans) {
+    await goals.put({ ...plan.target, deployment, kind: 'rollback', by: request.by, at: at.toISOString(), reason: request.reason }, { expectedRevision: plan.revision });
+    written.push(plan.region);
+  }
+  // The deployment row names one build: the first region's (they agree unless regions ran different builds).
+  const build = plans[0]!.target.build;
+  spool.write({
+    deployment: {
+      placeholderId: deployment,
+      service: request.service,
+      buildId: parseBuildId(build),
+      regions: request.regions,
+      kind: 'rollback',
+      requestedBy: request.by,
+      reason: request.reason,
+      status: 'APPLIED',
+      createdAt: at.toISOString(),
+      error: null,
+    },
+    lock: { service: request.service, lockedBy: request.by, reason: `rolled back by ${request.by}`, since: at.toISOString(), replace: true },
+    audit: {
+      at: at.toISOString(),
+      actor: request.by,
+      action: 'rollback',
+      target: request.service,
+      result: 'ok',
+      detail: { to: request.to ?? null, regions: request.regions, reason: request.reason, build, builds: Object.fromEntries(plans.map((p) => [p.region, p.target.build])), withoutDatabase: true },
+    },
+  });
+  return {
+    id: deployment,
+    service: request.service,
+    build,
+    regions: request.regions,
+    kind: 'rollback',
+    requestedBy: request.by,
+    reason: request.reason,
+    status: 'APPLIED',
+    createdAt: at,
+    error: null,
+    spooled: true,
+  };
+}
+
+function pickTarget(history: GoalRevision[], wanted: string | undefined): GoalRevision | undefined {
+  if (wanted) return history.find((entry) => entry.goal.build === wanted);
+  const current = history[0]!.goal.build;
+  return history.find((entry) => entry.goal.build !== current);
+}

@@ -1,0 +1,44 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export const deploymentStatuses = ['WRITING', 'APPLIED', 'FAILED'] as const;
+export type DeploymentStatus = (typeof deploymentStatuses)[number];
+export type DeploymentKind = 'deploy' | 'rollback';
+
+/**
+ * One deploy or rollback of a service (shown `d<id>`): which build, into which regions, who
+ * asked and whether its goals were written. Its SQL lives in coordinator/deploys/.
+ */
+@Entity({ name: 'deployments' })
+@Index('idx_deployments_service', ['service', 'id'])
+export class DeploymentEntity {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id!: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  service!: string;
+
+  @Column({ name: 'build_id', type: 'bigint' })
+  buildId!: string;
+
+  /** Comma-separated region names. */
+  @Column({ type: 'text' })
+  regions!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  kind!: DeploymentKind;
+
+  @Column({ name: 'requested_by', type: 'varchar', length: 200 })
+  requestedBy!: string;
+
+  @Column({ type: 'text' })
+  reason!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  status!: DeploymentStatus;
+
+  @Column({ name: 'created_at', type: 'datetime', precision: 3 })
+  createdAt!: Date;
+
+  @Column({ type: 'text', nullable: true })
+  error!: string | null;
+}

@@ -1,0 +1,165 @@
+// Deploys, rollbacks and locks through the real coordinator (MariaDB) and a real NATS hub with
+// three regional leaves: goals reach each region's mirror; every refusal has its code, message
+// and exit code 3; concurrent deploys of one service do not interleave; audit rows are written.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectAudit } from '../coordinator/index.ts';
+import { RegionGoalView } from '../goalstate/index.ts';
+import { eventually } from '../goalstate/test-fixtures.ts';
+import { onlyJson, runCli } from './support/cli.ts';
+import { serviceBody, startTestCoordinator, type TestCoordinator } from './support/coordinator.ts';
+import { deployableBuild } from './support/deployable-build.ts';
+import { TestNatsCluster } from './support/nats-cluster.ts';
+
+const regions = ['eu', 'us', 'ap'];
+const readToken = 'read-only-token-0123456789abcdef';
+let cluster: TestNatsCluster;
+let coordinator: TestCoordinator;
+const views: Record<string, RegionGoalView> = {};
+
+beforeAll(async () => {
+  cluster = await TestNatsCluster.start(regions);
+  const permissions = path.join(cluster.dir, 'permissions.json');
+  fs.writeFileSync(permissions, JSON.stringify({ tokens: [{ name: 'dashboard', token: readToken, scopes: ['read'] }] }));
+  coordinator = await startTestCoordinator('mysql', {
+    env: {
+      FLEETCAST_NATS_URL: cluster.urls.hub,
+      FLEETCAST_REGIONS: regions.join(','),
+      FLEETCAST_REPLICATION_CONCURRENCY: '0',
+      FLEETCAST_AUDIT_EVERY: '7d',
+      FLEETCAST_PERMISSIONS: permissions,
+    },
+  });
+  for (const name of ['api', 'shop', 'web', 'race']) expect((await coordinator.request('POST', '/v1/services', { body: serviceBody(name) })).status).toBe(201);
+  for (const region of regions) views[region] = await RegionGoalView.connect({ url: cluster.urls.agents[region]!, region, connect: { timeoutMs: 2_000 } });
+}, 120_000);
+
+afterAll(async () => {
+  for (const view of Object.values(views)) await view.close();
+  await coordinator?.stop();
+  await cluster?.stop();
+});
+
+const cli = (args: string[], env: Record<string, string> = {}) => runCli([...args, '--json'], { ...coordinator.env, ...env });
+const goalIn = (region: string, service: string) => views[region]!.get(service);
+
+describe('deploy', () => {
+  it('writes the goal of every region; each region reads it from its own mirror', async () => {
+    const build = await deployableBuild(coordinator.handle, 'api', regions);
+    const run = await cli(['deploy', `b${build.id}`, '--reason', 'first release']);
+    expect(run.code, run.stderr).toBe(0);
+    const deployment = onlyJson(run);
+    expect(deployment).toMatchObject({ id: expect.stringMatching(/^d\d+$/), service: 'api', build: `b${build.id}`, regions, kind: 'deploy', requestedBy: 'local-admin', reason: 'first release', status: 'APPLIED', spooled: false });
+    for (const region of regions) {
+      const goal = await eventually(async () => (await goalIn(region, 'api'))?.goal.deployment === deployment.id && (await goalIn(region, 'api')), 10_000, `the goal in ${region}`);
+      expect(goal && goal.goal).toMatchObject({ build: `b${build.id}`, digest: build.digest, size: 1234, artifact: `artifacts/api/b${build.id}/${build.digest}`, kind: 'deploy', by: 'local-admin', region });
+    }
+    const status = onlyJson(await cli(['status', 'api']));
+    expect(status.regions.map((r: { goal: { build: string } }) => r.goal.build)).toEqual(regions.map(() => `b${build.id}`));
+    expect(status.lock).toBeNull();
+    const audit = await selectAudit(coordinator.handle.db, 'api');
+    expect(audit.at(-1)).toMatchObject({ actor: 'local-admin', action: 'deploy', result: 'ok' });
+  });
+
+  it('refuses a build missing from a region (exit 3, the region named) and writes nothing', async () => {
+    const good = await deployableBuild(coordinator.handle, 'shop', regions);
+    expect((await cli(['deploy', `b${good.id}`])).code).toBe(0);
+    const partial = await deployableBuild(coordinator.handle, 'shop', regions, ['ap']);
+    const run = await cli(['deploy', `b${partial.id}`]);
+    expect(run.code).toBe(3);
+    const { error } = onlyJson(run);
+    expect(error).toMatchObject({ code: 'NOT_DEPLOYABLE', details: { missingRegions: ['ap'] } });
+    expect(error.message).toContain(`b${partial.id} is not deployable to ap`);
+    const text = await runCli(['deploy', `b${partial.id}`], coordinator.env);
+    expect(text.code).toBe(3);
+    expect(text.stderr).toContain('not deployable to ap');
+    for (const region of regions) expect((await goalIn(region, 'shop'))?.goal.build).toBe(`b${good.id}`);
+    // The regions that hold it may still be deployed to on their own.
+    const some = await cli(['deploy', `b${partial.id}`, '--regions', 'eu,us']);
+    expect(some.code, some.stdout).toBe(0);
+    expect(onlyJson(some).regions).toEqual(['eu', 'us']);
+    const audit = await selectAudit(coordinator.handle.db, 'shop');
+    expect(audit.filter((row) => row.result === 'refused').length).toBe(2);
+  });
+
+  it('refuses a deploy to a locked service, saying who locked it and why', async () => {
+    const build = await deployableBuild(coordinator.handle, 'web', regions);
+    const locked = await cli(['lock', 'web', '--reason', 'incident 42']);
+    expect(locked.code, locked.stdout).toBe(0);
+    expect(onlyJson(locked)).toMatchObject({ service: 'web', lockedBy: 'local-admin', reason: 'incident 42' });
+    const run = await cli(['deploy', `b${build.id}`]);
+    expect(run.code).toBe(3);
+    const { error } = onlyJson(run);
+    expect(error.code).toBe('LOCKED');
+    expect(error.message).toMatch(/locked by local-admin since .* \(incident 42\).*fleetcast unlock web/);
+    for (const region of regions) expect(await goalIn(region, 'web')).toBeNull();
+    expect((await cli(['unlock', 'web'])).code).toBe(0);
+    const again = await cli(['unlock', 'web']);
+    expect(again.code).toBe(1);
+    expect(onlyJson(again).error).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('web is not locked') });
+    expect((await cli(['deploy', `b${build.id}`])).code).toBe(0);
+  });
+
+  it('refuses a read-only token (FORBIDDEN, exit 3)', async () => {
+    const build = await deployableBuild(coordinator.handle, 'web', regions);
+    const run = await cli(['deploy', `b${build.id}`], { FLEETCAST_API_TOKEN: readToken });
+    expect(run.code).toBe(3);
+    expect(onlyJson(run).error.code).toBe('FORBIDDEN');
+    expect((await selectAudit(coordinator.handle.db, 'deployments')).at(-1)).toMatchObject({ actor: 'dashboard', action: 'deploy', result: 'refused' });
+    expect((await cli(['status', 'web'], { FLEETCAST_API_TOKEN: readToken })).code).toBe(0);
+  });
+
+  it('serializes concurrent deploys of one service: every region ends on the same deployment', async () => {
+    const builds = [];
+    for (let i = 0; i < 4; i++) builds.push(await deployableBuild(coordinator.handle, 'race', regions));
+    const replies = await Promise.all(builds.map((b) => coordinator.request('POST', '/v1/deployments', { body: { build: `b${b.id}` } })));
+    for (const reply of replies) {
+      if (reply.status !== 201) expect(reply.json.error.code).toBe('GOAL_CONFLICT');
+    }
+    expect(replies.some((reply) => reply.status === 201)).toBe(true);
+    const finals = await Promise.all(regions.map(async (region) => (await coordinator.handle.deploys.status('race')).regions.find((r) => r.region === region)!.goal!.deployment));
+    expect(new Set(finals).size).toBe(1);
+    const list = (await coordinator.request('GET', '/v1/deployments?service=race')).json.deployments;
+    expect(list.filter((d: { status: string }) => d.status === 'APPLIED').length).toBe(replies.filter((r) => r.status === 201).length);
+    expect(list[0].id).toBe(finals[0]);
+  });
+});
+
+describe('rollback', () => {
+  it('returns to the previous deployed build and locks the service until unlocked', async () => {
+    const first = await deployableBuild(coordinator.handle, 'api', regions);
+    const second = await deployableBuild(coordinator.handle, 'api', regions);
+    expect((await cli(['deploy', `b${first.id}`])).code).toBe(0);
+    expect((await cli(['deploy', `b${second.id}`])).code).toBe(0);
+    const run = await cli(['rollback', 'api']);
+    expect(run.code, run.stdout).toBe(0);
+    const deployment = onlyJson(run);
+    expect(deployment).toMatchObject({ kind: 'rollback', build: `b${first.id}`, regions, status: 'APPLIED' });
+    for (const region of regions) {
+      await eventually(async () => (await goalIn(region, 'api'))?.goal.deployment === deployment.id, 10_000, `the rollback in ${region}`);
+      expect((await goalIn(region, 'api'))!.goal).toMatchObject({ build: `b${first.id}`, kind: 'rollback' });
+    }
+    const status = onlyJson(await cli(['status', 'api']));
+    expect(status.lock).toMatchObject({ lockedBy: 'local-admin', reason: 'rolled back by local-admin' });
+    const refused = await cli(['deploy', `b${second.id}`]);
+    expect(refused.code).toBe(3);
+    expect(onlyJson(refused).error.message).toContain('rolled back by local-admin');
+    // --to names the build; a rollback of a locked service is allowed (on-call during an incident).
+    const to = onlyJson(await cli(['rollback', 'api', '--to', `b${second.id}`, '--regions', 'eu']));
+    expect(to).toMatchObject({ build: `b${second.id}`, regions: ['eu'] });
+    expect((await cli(['unlock', 'api'])).code).toBe(0);
+    const audit = await selectAudit(coordinator.handle.db, 'api');
+    expect(audit.filter((row) => row.action === 'rollback' && row.result === 'ok').length).toBe(2);
+  });
+
+  it('with nothing earlier to return to says so', async () => {
+    // web was deployed once only (the read-only token's deploy was refused).
+    const run = await cli(['rollback', 'web', '--regions', 'us']);
+    expect(run.code).toBe(1);
+    expect(onlyJson(run).error).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('no earlier deployed build of web') });
+    const none = await cli(['rollback', 'race', '--to', 'b999999']);
+    expect(none.code).toBe(1);
+    expect(onlyJson(none).error.code).toBe('NOT_FOUND');
+  });
+});
