@@ -9,11 +9,13 @@ What works today (run each role in its own terminal, same FLEETCAST_DATA_DIR):
   - fleetcast worker        builds: git checkout, build command, log, upload, verify
   - fleetcast replicator    more copying capacity, outside the coordinator
   - fleetcast service add | build --wait | builds | show | logs --follow | cancel | replicate
+  - fleetcast deploy | rollback | lock | unlock | status   (goal state on a NATS hub: start
+                            a private hub and leaves with npx tsx ops/nats/start-cluster.ts)
   - npm test                the full suite against real MariaDB, SQLite and a GCS fake
   - npm run bench           each benchmark against a same-run baseline
 
-Coming next: goal state on NATS, deploy and rollback, peer-to-peer agents, the Slack
-bot, then \`fleetcast up\` and this demo end to end.`;
+Coming next: deploy waves and fleet convergence, peer-to-peer agents, the Slack bot,
+then \`fleetcast up\` and this demo end to end.`;
 
 export function demoCommand(): Command {
   return new Command('demo').description('run the fleetcast story end to end on this machine (placeholder for now)').action(() => {
