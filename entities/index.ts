@@ -9,4 +9,4 @@ export { DeploymentEntity, deploymentStatuses, type DeploymentStatus, type Deplo
 export { LockEntity } from './lock.entity.ts';
 export { AuditEntity, type AuditResult } from './audit.entity.ts';
 export { migrations } from './migrations/index.ts';
-export { fromSqlTime, durationParam } from './sql-time.ts';
+export { fromSqlTime, toSqlTime, durationParam } from './sql-time.ts';

@@ -9,6 +9,14 @@ export function fromSqlTime(value: unknown): Date | null {
 }
 
 /**
+ * The inverse of fromSqlTime, for a time of this process's clock: a Date for MariaDB (the pool
+ * runs in UTC), SQLite's 'YYYY-MM-DD HH:MM:SS.SSS' text otherwise.
+ */
+export function toSqlTime(dialect: 'mysql' | 'sqlite', at: Date): Date | string {
+  return dialect === 'mysql' ? at : at.toISOString().replace('T', ' ').replace('Z', '');
+}
+
+/**
  * The parameter for a duration in the statements' time arithmetic: MariaDB's
  * `UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND` takes microseconds, SQLite's
  * `strftime('%Y-%m-%d %H:%M:%f', 'now', ?)` a signed modifier ('-30.000 seconds').

@@ -1,13 +1,7 @@
 // The deploys' SQL, one statement per operation, dialects side by side. Times are written from
-// the coordinator's clock as parameters (sqlTime) so that records spooled while SQL was down
+// the coordinator's clock as parameters (toSqlTime) so that records spooled while SQL was down
 // keep the time they happened at.
-import type { Dialect, SqlRunner } from '../../../entities/index.ts';
-import type { AuditResult, DeploymentKind, DeploymentStatus } from '../../../entities/index.ts';
-
-/** A timestamp parameter: a Date for MariaDB (the pool runs in UTC), SQLite's text form otherwise. */
-export function sqlTime(dialect: Dialect, at: Date): Date | string {
-  return dialect === 'mysql' ? at : at.toISOString().replace('T', ' ').replace('Z', '');
-}
+import { toSqlTime, type AuditResult, type DeploymentKind, type DeploymentStatus, type SqlRunner } from '../../../entities/index.ts';
 
 export interface DeploymentInsert {
   service: string;
@@ -25,7 +19,7 @@ export async function insertDeployment(db: SqlRunner, row: DeploymentInsert): Pr
   const result = await db.execute(
     `INSERT INTO deployments (service, build_id, regions, kind, requested_by, reason, status, created_at, error)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [row.service, row.buildId, row.regions.join(','), row.kind, row.requestedBy, row.reason, row.status, sqlTime(db.dialect, row.createdAt), row.error],
+    [row.service, row.buildId, row.regions.join(','), row.kind, row.requestedBy, row.reason, row.status, toSqlTime(db.dialect, row.createdAt), row.error],
   );
   return result.insertId;
 }
@@ -61,7 +55,7 @@ export async function selectLock(db: SqlRunner, service: string): Promise<Record
 /** Sets the lock, replacing one already there (a rollback re-locks with its own reason). */
 export async function replaceLock(db: SqlRunner, service: string, lockedBy: string, reason: string, since: Date): Promise<void> {
   await db.execute(`DELETE FROM locks WHERE service = ?`, [service]);
-  await db.execute(`INSERT INTO locks (service, locked_by, reason, since) VALUES (?, ?, ?, ?)`, [service, lockedBy, reason, sqlTime(db.dialect, since)]);
+  await db.execute(`INSERT INTO locks (service, locked_by, reason, since) VALUES (?, ?, ?, ?)`, [service, lockedBy, reason, toSqlTime(db.dialect, since)]);
 }
 
 /** Sets the lock unless one is there; false if the service was locked already. */
@@ -71,7 +65,7 @@ export async function insertLockIfAbsent(db: SqlRunner, service: string, lockedB
       mysql: `INSERT IGNORE INTO locks (service, locked_by, reason, since) VALUES (?, ?, ?, ?)`,
       sqlite: `INSERT OR IGNORE INTO locks (service, locked_by, reason, since) VALUES (?, ?, ?, ?)`,
     },
-    [service, lockedBy, reason, sqlTime(db.dialect, since)],
+    [service, lockedBy, reason, toSqlTime(db.dialect, since)],
   );
   return result.affected > 0;
 }
@@ -91,7 +85,7 @@ export interface AuditInsert {
 
 export async function insertAudit(db: SqlRunner, row: AuditInsert): Promise<void> {
   await db.execute(`INSERT INTO audit (at, actor, action, target, result, detail) VALUES (?, ?, ?, ?, ?, ?)`, [
-    sqlTime(db.dialect, row.at),
+    toSqlTime(db.dialect, row.at),
     row.actor,
     row.action,
     row.target,
