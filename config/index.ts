@@ -2,3 +2,4 @@ export { loadConfig, type ConfigSources } from './load-config.ts';
 export { settings, settingHelp, flagName, type SettingName, type SettingValues } from './settings.ts';
 export { durationMs, formatDuration, humanDuration } from './duration.ts';
 export { byteSize, formatBytes } from './byte-size.ts';
+export { loadClusterSecret, clusterSecretPath } from './cluster-secret.ts';

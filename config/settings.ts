@@ -106,6 +106,8 @@ export const settings = {
   FLEETCAST_STATUS_INTERVAL: durationMs.default(30_000),
   /** A machine whose last report is older than this counts as silent. */
   FLEETCAST_STATUS_SILENT_AFTER: durationMs.default(90_000),
+  /** The cluster secret (P2P key pairs); unset: `<data dir>/secret`, generated on first use. */
+  FLEETCAST_SECRET: z.string().trim().min(32, 'use at least 32 characters, e.g. the output of: openssl rand -hex 32').optional(),
 } as const;
 
 export type SettingName = keyof typeof settings;
@@ -148,4 +150,5 @@ export const settingHelp: Record<SettingName, string> = {
   FLEETCAST_GOAL_HISTORY: 'goals kept per service and region in the goal bucket, for rollback (default 20, at most 64)',
   FLEETCAST_STATUS_INTERVAL: 'how often an agent re-reports an unchanged state (default 30s)',
   FLEETCAST_STATUS_SILENT_AFTER: 'a machine without a report for this long counts as silent (default 90s)',
+  FLEETCAST_SECRET: 'cluster secret the P2P keys derive from; the same on every coordinator and seeder (default: <data dir>/secret, generated; prefer the variable: flags show in ps)',
 };

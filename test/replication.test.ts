@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBlobStore, artifactObjectName, type FleetBlobStores } from '../blobstore/index.ts';
 import { blobStoreSettings, openFleetStores } from '../blobstore/from-config.ts';
@@ -129,7 +130,11 @@ describe.each(['fs', 'gcs'] as const)('replication with the %s store', (kind) =>
   });
 
   it('notices a regional copy deleted or damaged after DONE and copies it again', async () => {
-    const replication = service(regions, { auditEveryMs: 100 });
+    // Counted from the auditor's own log line: the row's failure_reason is cleared as soon as
+    // the copy is redone, which on one disk (hard links) can happen between two polls.
+    const lost: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void (JSON.parse(line).msg === 'regional copy lost; copying again' && lost.push(JSON.parse(line).region)) });
+    const replication = service(regions, { auditEveryMs: 100, logger });
     const build = await succeededBuild();
     await expect.poll(async () => (await statusOf(replication, build)).deployable, { timeout: 20_000 }).toBe(true);
     const name = artifactObjectName('api', build.id, build.digest!);
@@ -138,11 +143,7 @@ describe.each(['fs', 'gcs'] as const)('replication with the %s store', (kind) =>
     if (gcs) gcs.corruptNextDownloads(1);
     else corruptFsObject(dataDir, 'fleetcast-eu', name);
     // The audit sends both back to PENDING, the replicator copies them again.
-    await expect
-      .poll(async () => countWhere(db, `failure_reason LIKE 'audit:%'`), {
-        timeout: 20_000,
-      })
-      .toBeGreaterThanOrEqual(kind === 'fs' ? 2 : 1);
+    await expect.poll(() => [...new Set(lost)].sort(), { timeout: 20_000 }).toEqual(kind === 'fs' ? ['eu', 'us'] : expect.arrayContaining(['us']));
     await expect.poll(async () => (await statusOf(replication, build)).deployable, { timeout: 20_000 }).toBe(true);
     expect(await stores.regions.us!.stat(name)).toMatchObject({ sha256: build.digest });
   });

@@ -33,6 +33,9 @@ export interface LocalNatsClusterUrls {
   hubLeafnodes: string;
 }
 
+/** Starts on fresh ports after a port was taken between choosing and binding it. */
+const maxPortAttempts = 4;
+
 interface Server {
   process: NatsServerProcess;
   clientPort: number;
@@ -58,6 +61,18 @@ export class LocalNatsCluster {
     const regions = [...options.regions];
     if (regions.length === 0) throw new Error('name at least one region');
     if (new Set(regions).size !== regions.length) throw new Error(`a region is named twice: ${regions.join(',')}`);
+    // A port the OS called free can be taken by another process before nats-server binds it
+    // (parallel test files do this): start again on fresh ports.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await LocalNatsCluster.startOnce(options, regions);
+      } catch (err) {
+        if (attempt >= maxPortAttempts || !/address already in use/.test((err as Error).message)) throw err;
+      }
+    }
+  }
+
+  private static async startOnce(options: LocalNatsClusterOptions, regions: string[]): Promise<LocalNatsCluster> {
     const host = options.host ?? '127.0.0.1';
     const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-nats-'));
     fs.mkdirSync(dir, { recursive: true });
