@@ -21,6 +21,7 @@ export const coordinatorSettings = [
   'FLEETCAST_RETENTION_KEEP',
   'FLEETCAST_NATS_URL',
   'FLEETCAST_GOAL_HISTORY',
+  'FLEETCAST_SECRET',
 ] as const;
 
 export type CoordinatorConfig = SettingValues<(typeof coordinatorSettings)[number]>;

@@ -1,4 +1,5 @@
 import { openFleetStores } from '../blobstore/from-config.ts';
+import { loadClusterSecret } from '../config/index.ts';
 import { defaultSqlitePath, Database } from '../entities/index.ts';
 import { createLogger, type Logger } from '../logging/index.ts';
 import { ApiServer, ensureLocalToken, readPermissionsFile, TokenStore, type BuildLogSource } from './api/index.ts';
@@ -86,7 +87,7 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
   const ownWriter = overrides.goalWriter === undefined ? await connectGoalWriter(config, logger) : null;
   const goalWriter = overrides.goalWriter === undefined ? ownWriter : overrides.goalWriter;
   const spool = new AuditSpool(spoolDir(config.FLEETCAST_DATA_DIR), logger);
-  const deploys = new DeployService(db, queue, services, replication.status, { regions: config.FLEETCAST_REGIONS, goals: goalWriter, spool, logger });
+  const deploys = new DeployService(db, queue, services, replication.status, { regions: config.FLEETCAST_REGIONS, goals: goalWriter, spool, clusterSecret: loadClusterSecret(config.FLEETCAST_DATA_DIR, config.FLEETCAST_SECRET), logger });
   // Records a rollback spooled while SQL was down reach SQL once it answers again.
   const spoolFlusher = new PeriodicTask('writing spooled audit records', overrides.spoolFlushMs ?? 5_000, () => spool.flush(db), logger);
   spoolFlusher.start();

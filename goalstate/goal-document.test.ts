@@ -18,8 +18,14 @@ function thrown(fn: () => unknown): FleetcastError {
 
 describe('goal documents', () => {
   it('round-trip a valid goal', () => {
-    const goal = sampleGoal('api', 'eu', 42, { p2pKey: 'abc', kind: 'rollback', reason: 'latency' });
+    const goal = sampleGoal('api', 'eu', 42, { p2pKey: 'ab'.repeat(32), kind: 'rollback', reason: 'latency', runCommand: './api --port 8080', healthUrl: 'http://127.0.0.1:8080/healthz' });
     expect(decodeGoal(encodeGoal(goal), 'api.eu', 3)).toEqual(goal);
+  });
+
+  it('read a goal written before fileName, runCommand and healthUrl existed, with their defaults', () => {
+    const { fileName: _f, runCommand: _r, healthUrl: _h, ...older } = sampleGoal('api', 'eu', 7);
+    const decoded = decodeGoal(new TextEncoder().encode(JSON.stringify(older)), 'api.eu', 1);
+    expect(decoded).toMatchObject({ build: 'b7', fileName: 'artifact', runCommand: null, healthUrl: null });
   });
 
   it('refuse to write an invalid goal, naming the fields', () => {

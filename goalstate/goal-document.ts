@@ -17,8 +17,14 @@ export const goalSchema = z.object({
   size: z.number().int().nonnegative(),
   /** The artifact's object name in the blob stores. */
   artifact: z.string().min(1).max(1024),
-  /** The P2P (Hypercore) key of the build; null until the distribution layer fills it. */
-  p2pKey: z.string().min(1).max(256).nullable(),
+  /** The P2P (Hypercore) public key of the build's core, hex; null: agents fetch from the regional bucket. */
+  p2pKey: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hex digits (an Ed25519 public key)').nullable(),
+  /** The artifact's own file name on the machine (the last segment of the service's artifact path). */
+  fileName: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/, 'a plain file name').default('artifact'),
+  /** The service's run command (through the shell, in the build's directory); null: install only. */
+  runCommand: z.string().min(1).max(4000).nullable().default(null),
+  /** An HTTP URL the agent checks after switching (2xx = healthy); null: the process staying up is enough. */
+  healthUrl: z.url({ protocol: /^https?$/ }).max(2000).nullable().default(null),
   deployment: z.string().regex(/^d\d+$/, 'a deployment id such as d7'),
   kind: z.enum(['deploy', 'rollback']),
   /** Who asked: a Slack user, an API token's name. */

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectAudit } from '../coordinator/index.ts';
+import { coreKey } from '../edge-agent/index.ts';
 import { RegionGoalView } from '../goalstate/index.ts';
 import { eventually } from '../goalstate/test-fixtures.ts';
 import { onlyJson, runCli } from './support/cli.ts';
@@ -53,7 +54,7 @@ describe('deploy', () => {
     expect(deployment).toMatchObject({ id: expect.stringMatching(/^d\d+$/), service: 'api', build: `b${build.id}`, regions, kind: 'deploy', requestedBy: 'local-admin', reason: 'first release', status: 'APPLIED', spooled: false });
     for (const region of regions) {
       const goal = await eventually(async () => (await goalIn(region, 'api'))?.goal.deployment === deployment.id && (await goalIn(region, 'api')), 10_000, `the goal in ${region}`);
-      expect(goal && goal.goal).toMatchObject({ build: `b${build.id}`, digest: build.digest, size: 1234, artifact: `artifacts/api/b${build.id}/${build.digest}`, kind: 'deploy', by: 'local-admin', region });
+      expect(goal && goal.goal).toMatchObject({ build: `b${build.id}`, digest: build.digest, size: 1234, artifact: `artifacts/api/b${build.id}/${build.digest}`, p2pKey: coreKey(fs.readFileSync(path.join(coordinator.dataDir, 'secret'), 'utf8').trim(), build.digest!), fileName: 'api', runCommand: null, kind: 'deploy', by: 'local-admin', region });
     }
     const status = onlyJson(await cli(['status', 'api']));
     expect(status.regions.map((r: { goal: { build: string } }) => r.goal.build)).toEqual(regions.map(() => `b${build.id}`));

@@ -54,7 +54,7 @@ beforeEach(async () => {
   queue = new BuildQueue(db, services);
   goals = new MemoryGoals();
   spool = new AuditSpool(path.join(dir, 'pending-audit'), silentLogger());
-  deploys = new DeployService(db, queue, services, new ReplicationStatusService(db, regions), { regions, goals, spool, logger: silentLogger() });
+  deploys = new DeployService(db, queue, services, new ReplicationStatusService(db, regions), { regions, goals, spool, clusterSecret: 'test-secret-'.padEnd(64, 'x'), logger: silentLogger() });
 });
 
 afterEach(async () => {

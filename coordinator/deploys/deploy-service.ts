@@ -1,11 +1,13 @@
+import path from 'node:path';
 import { artifactObjectName } from '../../blobstore/index.ts';
+import { coreKey } from '../../edge-agent/index.ts';
 import type { Database } from '../../entities/index.ts';
 import { FleetcastError, isFleetcastError, type ErrorCode } from '../../errors/index.ts';
 import type { Goal, GoalRevision } from '../../goalstate/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import { formatBuildId, parseBuildId, type Build, type BuildQueue } from '../queue/index.ts';
 import type { ReplicationStatusService } from '../replication/index.ts';
-import type { ServiceRegistry } from '../services/index.ts';
+import type { Service, ServiceRegistry } from '../services/index.ts';
 import type { AuditSpool } from './audit-spool.ts';
 import { checkDeployable, requestedRegions } from './deploy-checks.ts';
 import { formatDeploymentId, lockedError, toDeployment, toLock, type Deployment, type DeploymentKind, type ServiceLock } from './deployment.ts';
@@ -21,6 +23,8 @@ export interface DeployServiceOptions {
   goals: GoalStore | null;
   /** Where records go while SQL is down. */
   spool: AuditSpool;
+  /** FLEETCAST_SECRET: the P2P key of each build's core is derived from it (see edge-agent/p2p/core-key.ts). */
+  clusterSecret: string;
   logger: Logger;
 }
 
@@ -202,13 +206,15 @@ export class DeployService {
   private async writeDeployment(goals: GoalStore, build: Build, regions: string[], kind: DeploymentKind, request: DeployRequest): Promise<Deployment> {
     const createdAt = new Date();
     const reason = request.reason ?? '';
+    const service = await this.services.get(build.service);
     const id = await sql.insertDeployment(this.db, { service: build.service, buildId: build.id, regions, kind, requestedBy: request.by, reason, status: 'WRITING', createdAt, error: null });
     const deploymentId = formatDeploymentId(id);
     const written: string[] = [];
     try {
       for (const region of regions) {
         const current = await goals.get(build.service, region);
-        await goals.put(goalFor(build, region, deploymentId, kind, request.by, createdAt, reason), { expectedRevision: current?.revision ?? null });
+        const goal = goalFor({ build, service, region, deployment: deploymentId, kind, by: request.by, at: createdAt, reason, clusterSecret: this.options.clusterSecret });
+        await goals.put(goal, { expectedRevision: current?.revision ?? null });
         written.push(region);
       }
     } catch (err) {
@@ -267,21 +273,37 @@ export class DeployService {
   }
 }
 
-export function goalFor(build: Build, region: string, deployment: string, kind: DeploymentKind, by: string, at: Date, reason: string): Goal {
+export interface GoalInput {
+  build: Build;
+  service: Pick<Service, 'artifactPath' | 'runCommand'>;
+  region: string;
+  deployment: string;
+  kind: DeploymentKind;
+  by: string;
+  at: Date;
+  reason: string;
+  clusterSecret: string;
+}
+
+/** The goal document of a deployment in one region: everything an agent needs to fetch, verify and run the build. */
+export function goalFor(input: GoalInput): Goal {
+  const { build } = input;
   return {
     v: 1,
     service: build.service,
-    region,
+    region: input.region,
     build: formatBuildId(build.id),
     digest: build.digest!,
     size: build.size!,
     artifact: artifactObjectName(build.service, build.id, build.digest!),
-    // Filled by the distribution layer (issue: P2P distribution).
-    p2pKey: null,
-    deployment,
-    kind,
-    by,
-    at: at.toISOString(),
-    reason,
+    p2pKey: coreKey(input.clusterSecret, build.digest!),
+    fileName: path.posix.basename(input.service.artifactPath),
+    runCommand: input.service.runCommand,
+    healthUrl: null,
+    deployment: input.deployment,
+    kind: input.kind,
+    by: input.by,
+    at: input.at.toISOString(),
+    reason: input.reason,
   };
 }
