@@ -106,6 +106,18 @@ export const settings = {
   FLEETCAST_STATUS_INTERVAL: durationMs.default(30_000),
   /** A machine whose last report is older than this counts as silent. */
   FLEETCAST_STATUS_SILENT_AFTER: durationMs.default(90_000),
+  /** How a deploy rolls out: `canary` (first region, then the rest), `all`, or waves such as `eu;us,ap`. */
+  FLEETCAST_DEPLOY_WAVES: z
+    .string()
+    .trim()
+    .default('canary')
+    .refine((text) => /^(canary|all|[a-z0-9-]+(,[a-z0-9-]+)*(;[a-z0-9-]+(,[a-z0-9-]+)*)*)$/.test(text), 'write canary, all, or waves of regions such as eu;us,ap'),
+  /** Failed machines a wave tolerates before the rollout halts, as a fraction of its machines (0.01 = 1 %). */
+  FLEETCAST_WAVE_MAX_FAILED: z.coerce.number().min(0).max(1).default(0),
+  /** A wave whose machines have not converged this long after its goals were written fails. */
+  FLEETCAST_WAVE_TIMEOUT: durationMs.default(30 * 60_000),
+  /** Wait this long after a wave converged before writing the next. */
+  FLEETCAST_WAVE_SOAK: durationMs.default(0),
   /** The cluster secret (P2P key pairs); unset: `<data dir>/secret`, generated on first use. */
   FLEETCAST_SECRET: z.string().trim().min(32, 'use at least 32 characters, e.g. the output of: openssl rand -hex 32').optional(),
 } as const;
@@ -150,5 +162,9 @@ export const settingHelp: Record<SettingName, string> = {
   FLEETCAST_GOAL_HISTORY: 'goals kept per service and region in the goal bucket, for rollback (default 20, at most 64)',
   FLEETCAST_STATUS_INTERVAL: 'how often an agent re-reports an unchanged state (default 30s)',
   FLEETCAST_STATUS_SILENT_AFTER: 'a machine without a report for this long counts as silent (default 90s)',
+  FLEETCAST_DEPLOY_WAVES: 'how deploys roll out: canary (first region, then the rest once converged), all, or waves like eu;us,ap (default canary)',
+  FLEETCAST_WAVE_MAX_FAILED: 'failed machines a wave tolerates, as a fraction of its machines, before the rollout halts (default 0)',
+  FLEETCAST_WAVE_TIMEOUT: 'a wave not converged this long after its goals were written fails the rollout (default 30m)',
+  FLEETCAST_WAVE_SOAK: 'wait this long after a wave converged before writing the next (default 0s)',
   FLEETCAST_SECRET: 'cluster secret the P2P keys derive from; the same on every coordinator and seeder (default: <data dir>/secret, generated; prefer the variable: flags show in ps)',
 };
