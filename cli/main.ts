@@ -1,11 +1,21 @@
 import { Command, CommanderError } from 'commander';
 import { coordinatorCommand } from './commands/coordinator.ts';
 import { demoCommand } from './commands/demo.ts';
+import { upCommand } from './commands/up.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { workerCommand } from './commands/worker.ts';
 import { replicatorCommand } from './commands/replicator.ts';
 import { clientCommands } from './client-commands.ts';
 import { reportError, reportUsageError } from './output.ts';
+
+// Set by `fleetcast up` for its children: a child whose parent is gone (even by kill -9) stops
+// itself cleanly, so a local installation never leaves processes behind.
+if (process.env.FLEETCAST_EXIT_WITH_PARENT === '1') {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) process.kill(process.pid, 'SIGTERM');
+  }, 1_000).unref();
+}
 
 const program = new Command('fleetcast')
   .description('Builds merged commits into binaries and ships them to every machine of a fleet.')
@@ -13,7 +23,7 @@ const program = new Command('fleetcast')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [coordinatorCommand(), workerCommand(), replicatorCommand(), migrateCommand(), demoCommand(), ...clientCommands()]) {
+for (const command of [coordinatorCommand(), workerCommand(), replicatorCommand(), migrateCommand(), upCommand(), demoCommand(), ...clientCommands()]) {
   program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
 }
 

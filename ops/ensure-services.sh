@@ -10,23 +10,9 @@ set -euo pipefail
 
 [ "${FLEETCAST_SKIP_SERVICES:-}" = 1 ] && { echo "ops: FLEETCAST_SKIP_SERVICES=1, not checking services"; exit 0; }
 
-say() { echo "ops: $*"; }
-die() { echo "ops: ERROR: $*" >&2; exit 1; }
-
-apt_updated=""
-apt_install() {
-  if [ "$(id -u)" != 0 ]; then
-    die "$1 is not installed and this is not root: run  sudo apt-get install -y $*  (or run this script as root)"
-  fi
-  command -v apt-get >/dev/null || die "$1 is not installed and there is no apt-get here: install $* with your package manager"
-  if [ -z "$apt_updated" ]; then
-    say "apt-get update"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    apt_updated=1
-  fi
-  say "installing $* from Debian packages"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
+here=$(dirname "$0")
+# shellcheck source=ops/lib.sh
+. "$here/lib.sh"
 
 wait_for() { # description, seconds, command...
   local what=$1 seconds=$2; shift 2
@@ -96,12 +82,6 @@ ensure_nats() {
   fi
   # Private hubs and leaves (tests, fleetcast up) run this binary themselves.
   command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || die "nats-server binary missing: apt-get install nats-server"
-}
-
-# ---- tools the builders use ------------------------------------------------------------
-ensure_tools() {
-  command -v git >/dev/null || apt_install git
-  say "git $(git --version | awk '{print $3}') present"
 }
 
 ensure_mariadb

@@ -1,0 +1,54 @@
+import path from 'node:path';
+import { loadConfig, type ConfigSources } from '../config/index.ts';
+import { createLogger } from '../logging/index.ts';
+import { runUp } from './run-up.ts';
+import { StatusBoard } from './status-board.ts';
+
+export interface UpCommandOptions {
+  regions?: string;
+  agents?: string;
+  workers?: string;
+  seeders?: string;
+  dir?: string;
+}
+
+/** Settings passed on to every process of the installation when set here. */
+const passedOn = /^FLEETCAST_(DATABASE_URL|BLOBSTORE|BUCKET_PREFIX|GCS_|SECRET|DEPLOY_WAVES|WAVE_|LOG_LEVEL|AGENT_|P2P_|SEEDER_|STATUS_|HEARTBEAT_|BUILD_TIMEOUT|PERMISSIONS|SLACK_|BOT_)/;
+
+/** `fleetcast up`: starts everything, shows it live, stops it all on Ctrl-C / SIGTERM. */
+export async function main(options: UpCommandOptions, sources: ConfigSources = {}): Promise<void> {
+  const config = loadConfig(['FLEETCAST_DATA_DIR', 'FLEETCAST_LOG_LEVEL'], sources);
+  const dir = path.resolve(options.dir ?? config.FLEETCAST_DATA_DIR);
+  const logger = createLogger({ level: config.FLEETCAST_LOG_LEVEL, bindings: { role: 'up' } });
+  const env = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => passedOn.test(entry[0]) && entry[1] !== undefined));
+  const say = (text: string) => process.stdout.write(text + '\n');
+  say(`fleetcast up: starting an installation in ${dir} (logs in ${path.join(dir, 'logs')})`);
+  const up = await runUp({
+    dir,
+    ...(options.regions ? { regions: options.regions.split(',').map((r) => r.trim()).filter(Boolean) } : {}),
+    ...(options.agents ? { agentsPerRegion: positive(options.agents, '--agents') } : {}),
+    ...(options.workers ? { workers: positive(options.workers, '--workers') } : {}),
+    ...(options.seeders ? { seedersPerRegion: positive(options.seeders, '--seeders') } : {}),
+    env,
+    logger,
+  });
+  say(`ready: API ${up.file.apiUrl}, regions ${up.file.regions.join(', ')}, NATS hub ${new URL(up.file.hub).host}`);
+  say(`client commands find it with: export FLEETCAST_DATA_DIR=${dir}   (then e.g. fleetcast status)`);
+  say('Ctrl-C stops everything.');
+  const board = new StatusBoard(up.processes, process.stdout);
+  await new Promise<void>((resolve) => {
+    const onSignal = () => resolve();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  board.stop();
+  say('stopping…');
+  await up.stop();
+  say('stopped.');
+}
+
+function positive(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`${flag} ${text}: give a whole number from 1 to 64`);
+  return n;
+}

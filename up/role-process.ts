@@ -1,0 +1,135 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '../logging/index.ts';
+
+const fleetcastBin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'fleetcast.js');
+
+/** One process of a local installation: what to run and how to tell it is ready. */
+export interface RoleSpec {
+  /** Unique in the installation, e.g. `coordinator`, `worker-1`, `agent-eu-2`; names the log file. */
+  name: string;
+  role: 'coordinator' | 'worker' | 'seeder' | 'agent' | 'dht' | 'bot';
+  region?: string;
+  machine?: string;
+  /** Arguments of `fleetcast`, e.g. ['agent', '--region', 'eu', '--machine', 'eu-1']. */
+  args: string[];
+  /** FLEETCAST_* settings (the process inherits nothing else of fleetcast's from this one). */
+  env: Record<string, string>;
+  /** Ready once its log holds `"msg":"<role> ready"`, or this check passes. */
+  ready?: () => Promise<boolean>;
+}
+
+export type RoleState = 'starting' | 'ready' | 'backing-off' | 'stopped';
+
+export interface RoleProcessOptions {
+  logDir: string;
+  logger: Logger;
+  /** First pause before a restart; doubles up to maxBackoffMs, as systemd's RestartSec would. @defaultValue 1_000 */
+  minBackoffMs?: number;
+  /** @defaultValue 30_000 */
+  maxBackoffMs?: number;
+  /** A process up this long has its backoff reset. @defaultValue 60_000 */
+  stableAfterMs?: number;
+  /** SIGTERM, then SIGKILL after this long. @defaultValue 10_000 */
+  stopGraceMs?: number;
+}
+
+/**
+ * A supervised child: `fleetcast <args>` with its output appended to `<log dir>/<name>.log`,
+ * restarted with a doubling backoff whenever it exits until stop() is called. Children are
+ * told to exit when this process goes away (FLEETCAST_EXIT_WITH_PARENT), so even a kill -9 of
+ * `fleetcast up` leaves no orphans behind.
+ */
+export class RoleProcess {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private backoffMs: number;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private startedAt = 0;
+  private readyNow = false;
+  restarts = 0;
+  readonly logFile: string;
+
+  constructor(
+    readonly spec: RoleSpec,
+    private readonly options: RoleProcessOptions,
+  ) {
+    this.backoffMs = options.minBackoffMs ?? 1_000;
+    this.logFile = path.join(options.logDir, `${spec.name}.log`);
+  }
+
+  get pid(): number | undefined {
+    return this.child?.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined;
+  }
+
+  get state(): RoleState {
+    if (this.stopping) return 'stopped';
+    if (this.pid === undefined) return 'backing-off';
+    return this.readyNow ? 'ready' : 'starting';
+  }
+
+  start(): void {
+    this.stopping = false;
+    fs.mkdirSync(this.options.logDir, { recursive: true });
+    const log = fs.openSync(this.logFile, 'a');
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('FLEETCAST_')));
+    const child = spawn(process.execPath, [fleetcastBin, ...this.spec.args], {
+      env: { ...inherited, ...this.spec.env, FLEETCAST_EXIT_WITH_PARENT: '1' },
+      stdio: ['ignore', log, log],
+    });
+    fs.closeSync(log);
+    this.child = child;
+    this.readyNow = false;
+    this.startedAt = Date.now();
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
+      resolve();
+      this.onExit(code, signal);
+    }));
+    child.once('error', () => undefined); // ends in 'exit' too
+  }
+
+  /** Whether it is ready now (remembered once seen, until it restarts). */
+  async checkReady(): Promise<boolean> {
+    if (this.readyNow) return true;
+    if (this.pid === undefined) return false;
+    this.readyNow = this.spec.ready ? await this.spec.ready().catch(() => false) : this.logSaysReady();
+    return this.readyNow;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    const child = this.child;
+    if (!child || this.pid === undefined) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), this.options.stopGraceMs ?? 10_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.stopping) return;
+    if (Date.now() - this.startedAt > (this.options.stableAfterMs ?? 60_000)) this.backoffMs = this.options.minBackoffMs ?? 1_000;
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 30_000);
+    this.restarts++;
+    this.options.logger.warn(
+      { process: this.spec.name, role: this.spec.role, code, signal, restartInMs: delay, log: this.logFile },
+      `${this.spec.name} exited (${signal ?? `code ${code}`}); restarting in ${delay / 1000} s — its log: ${this.logFile}`,
+    );
+    this.restartTimer = setTimeout(() => this.start(), delay);
+  }
+
+  private logSaysReady(): boolean {
+    try {
+      // Only this run's lines: the log is appended to across restarts.
+      const lines = fs.readFileSync(this.logFile, 'utf8').split('\n');
+      return lines.some((line) => line.includes(`"pid":${this.pid},`) && line.includes(`"msg":"${this.spec.role} ready"`));
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,206 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { FleetcastError } from '../errors/index.ts';
+import type { Logger } from '../logging/index.ts';
+import { freePort } from '../ops/nats/free-port.ts';
+import { LocalNatsCluster } from '../ops/nats/local-cluster.ts';
+import { checkPrerequisites } from './prerequisites.ts';
+import { RoleProcess, type RoleSpec } from './role-process.ts';
+import { removeUpFile, writeUpFile, type UpFile } from './up-file.ts';
+
+export interface UpOptions {
+  /** Everything of the installation lives here (FLEETCAST_DATA_DIR of every process). */
+  dir: string;
+  /** @defaultValue ['eu', 'us', 'ap'] */
+  regions?: string[];
+  /** Agents (simulated machines) per region. @defaultValue 2 */
+  agentsPerRegion?: number;
+  /** Builder workers. @defaultValue 2 */
+  workers?: number;
+  /** Seeders per region. @defaultValue 1 */
+  seedersPerRegion?: number;
+  /**
+   * FLEETCAST_* settings given to every process (a database URL, GCS…); those `up` decides
+   * (data dir, regions, addresses, NATS URLs) win.
+   */
+  env?: Record<string, string>;
+  /** How long the processes get to become ready. @defaultValue 90_000 */
+  readyTimeoutMs?: number;
+  logger: Logger;
+}
+
+export interface UpHandle {
+  dir: string;
+  file: UpFile;
+  processes: RoleProcess[];
+  cluster: LocalNatsCluster;
+  /** Stops every process (agents first, the NATS servers last) and removes up.json. */
+  stop(): Promise<void>;
+}
+
+/** Settings that make a one-machine installation feel quick; a user's own settings win. */
+const localDefaults: Record<string, string> = {
+  FLEETCAST_HEARTBEAT_INTERVAL: '2s',
+  FLEETCAST_HEARTBEAT_TIMEOUT: '15s',
+  FLEETCAST_STATUS_INTERVAL: '5s',
+  FLEETCAST_STATUS_SILENT_AFTER: '20s',
+  FLEETCAST_AGENT_HEALTH_GRACE: '2s',
+  FLEETCAST_AGENT_BUCKET_FALLBACK: '15s',
+  FLEETCAST_MIN_FREE_DISK: '256M',
+};
+
+/**
+ * A whole fleetcast installation on this machine: a NATS hub and one leaf per region (private
+ * nats-server processes on free ports), a DHT bootstrap, the coordinator, builder workers,
+ * seeders and agents per region — each a supervised `fleetcast` process restarted with
+ * backoff when it dies. Once every process is ready it writes `<dir>/up.json`, which client
+ * commands run with FLEETCAST_DATA_DIR=<dir> read to find the coordinator.
+ */
+export async function runUp(options: UpOptions): Promise<UpHandle> {
+  const { logger } = options;
+  const regions = options.regions ?? ['eu', 'us', 'ap'];
+  const dir = path.resolve(options.dir);
+  checkPrerequisites();
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  removeUpFile(dir); // a stale one from an installation that died must not send clients astray
+  const logDir = path.join(dir, 'logs');
+
+  const cluster = await LocalNatsCluster.start({ regions, dir: path.join(dir, 'nats') });
+  const processes: RoleProcess[] = [];
+  const natsWatch = new NatsWatch(cluster, regions, logger);
+  const stop = async () => {
+    natsWatch.stop();
+    // Agents first (they report their last state), the coordinator and the NATS servers last.
+    for (const process of [...processes].reverse()) await process.stop();
+    await cluster.stop();
+    removeUpFile(dir);
+  };
+  try {
+    const apiPort = await freePort();
+    const dhtPort = await freePort();
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const dht = `127.0.0.1:${dhtPort}`;
+    const common = { ...localDefaults, ...options.env, FLEETCAST_DATA_DIR: dir, FLEETCAST_REGIONS: regions.join(','), FLEETCAST_DHT_BOOTSTRAP: dht };
+    const specs: RoleSpec[][] = [
+      [
+        { name: 'dht', role: 'dht', args: ['dht', '--listen', dht], env: common },
+        {
+          name: 'coordinator',
+          role: 'coordinator',
+          args: ['coordinator'],
+          env: { ...common, FLEETCAST_LISTEN: `127.0.0.1:${apiPort}`, FLEETCAST_NATS_URL: cluster.urls.hub },
+          ready: async () => (await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(1_000) })).ok,
+        },
+      ],
+      [
+        ...range(options.workers ?? 2).map((n): RoleSpec => ({ name: `worker-${n}`, role: 'worker', args: ['worker'], env: { ...common, FLEETCAST_WORKER_ID: `worker-${n}` } })),
+        ...regions.flatMap((region) =>
+          range(options.seedersPerRegion ?? 1).map((n): RoleSpec => ({
+            name: `seeder-${region}-${n}`,
+            role: 'seeder',
+            region,
+            args: ['seeder', '--region', region],
+            env: { ...common, FLEETCAST_NATS_URL: cluster.urls.leaves[region]!, FLEETCAST_SEEDER_DIR: path.join(dir, 'seeders', `${region}-${n}`) },
+          })),
+        ),
+        ...regions.flatMap((region) =>
+          range(options.agentsPerRegion ?? 2).map((n): RoleSpec => ({
+            name: `agent-${region}-${n}`,
+            role: 'agent',
+            region,
+            machine: `${region}-${n}`,
+            args: ['agent', '--region', region, '--machine', `${region}-${n}`],
+            env: { ...common, FLEETCAST_NATS_URL: cluster.urls.agents[region]!, FLEETCAST_AGENT_DIR: path.join(dir, 'agents', `${region}-${n}`) },
+          })),
+        ),
+      ],
+    ];
+    // The DHT and the coordinator (which migrates the database and creates the buckets) first.
+    for (const group of specs) {
+      const started = group.map((spec) => new RoleProcess(spec, { logDir, logger }));
+      processes.push(...started);
+      started.forEach((p) => p.start());
+      await waitReady(started, options.readyTimeoutMs ?? 90_000);
+    }
+    natsWatch.start();
+    const token = fs.readFileSync(path.join(dir, 'api-token'), 'utf8').trim();
+    const file: UpFile = {
+      apiUrl,
+      token,
+      regions,
+      hub: cluster.urls.hub,
+      leaves: cluster.urls.agents,
+      processes: [
+        ...cluster.processes(),
+        ...processes.map((p) => ({ role: p.spec.role, ...(p.spec.region ? { region: p.spec.region } : {}), ...(p.spec.machine ? { machine: p.spec.machine } : {}), pid: p.pid ?? 0 })),
+      ],
+    };
+    writeUpFile(dir, file);
+    logger.info({ dir, apiUrl, processes: processes.length }, 'fleetcast up: every process is ready');
+    return { dir, file, processes, cluster, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function waitReady(processes: RoleProcess[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const states = await Promise.all(processes.map((p) => p.checkReady()));
+    if (states.every(Boolean)) return;
+    if (Date.now() > deadline) {
+      const late = processes.filter((_, i) => !states[i]);
+      throw new FleetcastError(
+        'INTERNAL',
+        `not ready within ${timeoutMs / 1000} s: ${late.map((p) => `${p.spec.name} (${p.restarts} restarts; log ${p.logFile})`).join(', ')} — read the log for the reason`,
+        { processes: late.map((p) => p.spec.name) },
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Restarts a NATS server of the installation that died, as it does for the fleetcast processes. */
+class NatsWatch {
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+
+  constructor(
+    private readonly cluster: LocalNatsCluster,
+    private readonly regions: string[],
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.check(), 1_000);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async check(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      if (!this.cluster.hubRunning()) {
+        this.logger.warn('the NATS hub exited; restarting it');
+        await this.cluster.startHub();
+      }
+      for (const region of this.regions) {
+        if (this.cluster.leafRunning(region)) continue;
+        this.logger.warn({ region }, `the NATS leaf of ${region} exited; restarting it`);
+        await this.cluster.startLeaf(region);
+      }
+    } catch (err) {
+      this.logger.error({ err }, 'restarting a NATS server failed; trying again in a second');
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+function range(count: number): number[] {
+  return Array.from({ length: count }, (_, i) => i + 1);
+}

@@ -1,0 +1,30 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** `<dir>/up.json`, as DESIGN.md fixes it: where everything of a local installation is. */
+export interface UpFile {
+  apiUrl: string;
+  token: string;
+  regions: string[];
+  /** The NATS hub's client URL (with the coordinator's credentials). */
+  hub: string;
+  /** Each region's leaf, with the agents' credentials. */
+  leaves: Record<string, string>;
+  processes: { role: string; region?: string; machine?: string; pid: number }[];
+}
+
+export function upFilePath(dir: string): string {
+  return path.join(dir, 'up.json');
+}
+
+/** Written whole (temp + rename): a client never reads half a file. Mode 0600: it holds the admin token. */
+export function writeUpFile(dir: string, contents: UpFile): void {
+  const file = upFilePath(dir);
+  const temp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, JSON.stringify(contents, null, 2) + '\n', { mode: 0o600 });
+  fs.renameSync(temp, file);
+}
+
+export function removeUpFile(dir: string): void {
+  fs.rmSync(upFilePath(dir), { force: true });
+}
