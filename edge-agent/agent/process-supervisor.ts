@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { humanDuration } from '../../config/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import { readJson, writeJsonDurably } from './durable-json.ts';
-import { groupAlive, isSameProcess, processStartTicks, signalGroup } from './process-identity.ts';
+import { groupAlive, isAlive, isSameProcess, processStartTicks, signalGroup } from './process-identity.ts';
 
 /** What to run: a service's run command for one build. */
 export interface RunSpec {
@@ -100,6 +100,7 @@ export class ProcessSupervisor {
   private exitsInARow = 0;
   /** Bumped by start(), stop() and each exit: work scheduled under an older one is void. */
   private generation = 0;
+  private spawning: Promise<unknown> = Promise.resolve();
   private restarts = 0;
   private readonly logger: Logger;
 
@@ -131,8 +132,7 @@ export class ProcessSupervisor {
     const record = await readJson(this.options.recordFile, recordSchema);
     if (!record) return undefined;
     if (!isSameProcess(record.pid, record.startTicks)) {
-      // Its children may still run in its group.
-      if (groupAlive(record.pid)) await this.killGroup(record.pid);
+      await this.killOrphans(record.pid);
       await this.removeRecord();
       return undefined;
     }
@@ -159,7 +159,7 @@ export class ProcessSupervisor {
     if (!this.tracked) {
       const record = await readJson(this.options.recordFile, recordSchema);
       if (record && isSameProcess(record.pid, record.startTicks)) this.watchAdopted(record.pid, record.build, record.startTicks, Date.parse(record.startedAt));
-      else if (record && groupAlive(record.pid)) await this.killGroup(record.pid);
+      else if (record) await this.killOrphans(record.pid);
     }
     const tracked = this.tracked;
     if (!tracked) {
@@ -185,15 +185,23 @@ export class ProcessSupervisor {
    * Stops watching and leaves the process running, with its pid file, for the next agent to
    * adopt (an agent restart or upgrade is no service outage).
    */
-  detach(): void {
+  async detach(): Promise<void> {
     this.generation++;
     clearTimeout(this.restartTimer);
     this.spec = undefined;
+    // A restart in flight must have written its pid file, or the next agent would not know it.
+    await this.spawning;
     this.tracked?.release();
     this.tracked = undefined;
   }
 
-  private async spawn(spec: RunSpec): Promise<ProcessRun> {
+  private spawn(spec: RunSpec): Promise<ProcessRun> {
+    const spawning = this.spawnRecorded(spec);
+    this.spawning = spawning.catch(() => undefined);
+    return spawning;
+  }
+
+  private async spawnRecorded(spec: RunSpec): Promise<ProcessRun> {
     await fsp.mkdir(path.dirname(spec.logFile), { recursive: true });
     const out = fs.openSync(spec.logFile, 'a');
     let child: ChildProcess;
@@ -284,6 +292,15 @@ export class ProcessSupervisor {
         });
       }, delay);
     });
+  }
+
+  /**
+   * The children a dead recorded process left in its group. Only when the pid is not in use
+   * again: Linux does not hand out a pid that is still some group's id, so a reused pid means
+   * our group is empty — and its group is somebody else's.
+   */
+  private async killOrphans(pid: number): Promise<void> {
+    if (!isAlive(pid) && groupAlive(pid)) await this.killGroup(pid);
   }
 
   private async killGroup(pgid: number): Promise<void> {

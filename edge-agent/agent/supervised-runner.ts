@@ -52,7 +52,7 @@ export class SupervisedRunner implements ServiceRunner {
 
   async close(options: { stopServices: boolean }): Promise<void> {
     if (options.stopServices) await this.supervisor.stop();
-    else this.supervisor.detach();
+    else await this.supervisor.detach();
   }
 
   private spec(build: InstalledBuild): RunSpec {

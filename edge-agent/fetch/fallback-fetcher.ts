@@ -36,6 +36,7 @@ export class FallbackFetcher implements ArtifactFetcher {
 
   async fetch(request: FetchRequest): Promise<FetchResult> {
     const { goal, destination, signal } = request;
+    signal.throwIfAborted();
     if (goal.p2pKey === null) return this.fromFallback(request, 'the goal has no P2P key', 0);
     const startBytes = await fileSize(destination);
     let highest = startBytes;
@@ -43,6 +44,8 @@ export class FallbackFetcher implements ArtifactFetcher {
     const ms = this.fallbackAfterMs;
     const primarySignal = new AbortController();
     const forward = () => primarySignal.abort(signal.reason);
+    // The caller may have aborted while the file was looked at.
+    signal.throwIfAborted();
     signal.addEventListener('abort', forward, { once: true });
     let timer: NodeJS.Timeout | undefined;
     const arm = () => {
