@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { FsBlobStore, regionBucketName, type GetOptions } from '../../blobstore/index.ts';
 import { loadAgentConfig, runAgent, type AgentHandle, type AgentOverrides } from '../../edge-agent/index.ts';
+import { isFleetcastError } from '../../errors/index.ts';
 import { storeArtifact, type TestArtifact } from '../../edge-agent/test-fixtures.ts';
 import { GoalWriter, RegionStatusView, type Goal, type StatusReport } from '../../goalstate/index.ts';
 import { eventually } from '../../goalstate/test-fixtures.ts';
@@ -74,8 +75,15 @@ export class TestFleet {
 
   /** Writes the goal on the hub, whatever the key holds now. */
   async deploy(goal: Goal): Promise<number> {
-    const current = await this.writer.get(goal.service, goal.region).catch(() => null);
-    return this.writer.put(goal, { expectedRevision: current?.revision ?? null });
+    let revision: number | null;
+    try {
+      revision = (await this.writer.get(goal.service, goal.region))?.revision ?? null;
+    } catch (err) {
+      // A malformed goal (a test wrote one) still has a revision to replace.
+      if (!isFleetcastError(err, 'GOAL_INVALID')) throw err;
+      revision = Number(err.details.revision);
+    }
+    return this.writer.put(goal, { expectedRevision: revision });
   }
 
   async statusView(region: string): Promise<RegionStatusView> {
