@@ -14,8 +14,8 @@ export async function main(sources: ConfigSources): Promise<void> {
     (err: unknown) => err,
   );
   const signalled = new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
   });
   const outcome = await Promise.race([signalled, failed]);
   await handle.stop({ stopServices: false });

@@ -138,12 +138,12 @@ export class ProcessSupervisor {
     }
     const tracked = this.watchAdopted(record.pid, record.build, record.startTicks, Date.parse(record.startedAt));
     if (record.build !== spec.build) {
-      this.logger.info({ build: record.build, pid: record.pid }, `a previous agent left ${record.build} running; stopping it`);
+      this.logger.info({ build: record.build, servicePid: record.pid }, `a previous agent left ${record.build} running; stopping it`);
       await this.stop();
       return undefined;
     }
     this.spec = spec;
-    this.logger.info({ build: record.build, pid: record.pid }, `adopted the running process of ${record.build} (pid ${record.pid}) from a previous agent`);
+    this.logger.info({ build: record.build, servicePid: record.pid }, `adopted the running process of ${record.build} (pid ${record.pid}) from a previous agent`);
     return tracked;
   }
 
@@ -172,7 +172,7 @@ export class ProcessSupervisor {
     const deadline = Date.now() + grace;
     while (tracked.alive() && Date.now() < deadline) await sleep(25);
     if (tracked.alive() || groupAlive(tracked.pid)) {
-      if (tracked.alive()) this.logger.warn({ build: tracked.build, pid: tracked.pid }, `the process of ${tracked.build} did not stop within ${humanDuration(grace)} of SIGTERM; killing it`);
+      if (tracked.alive()) this.logger.warn({ build: tracked.build, servicePid: tracked.pid }, `the process of ${tracked.build} did not stop within ${humanDuration(grace)} of SIGTERM; killing it`);
       await this.killGroup(tracked.pid);
     }
     await tracked.exited;
@@ -239,7 +239,7 @@ export class ProcessSupervisor {
         startedAt: new Date(startedAtMs).toISOString(),
         command: spec.command,
       } satisfies z.infer<typeof recordSchema>);
-      this.logger.info({ build: spec.build, pid }, `started ${spec.build}: ${spec.command}`);
+      this.logger.info({ build: spec.build, servicePid: pid }, `started ${spec.build}: ${spec.command}`);
     }
     void exited.then((exit) => this.onExited(tracked, exit));
     return tracked;
@@ -282,7 +282,7 @@ export class ProcessSupervisor {
       this.exitsInARow += 1;
       const min = this.options.restartMinMs ?? 1_000;
       const delay = Math.min(this.options.restartMaxMs ?? 30_000, min * 2 ** Math.min(this.exitsInARow - 1, 16));
-      this.logger.warn({ build: exit.build, pid: exit.pid, code: exit.code, signal: exit.signal, exitsInARow: this.exitsInARow, restartInMs: delay }, `the process of ${exit.build} ${exit.description}; restarting in ${humanDuration(delay)}`);
+      this.logger.warn({ build: exit.build, servicePid: exit.pid, code: exit.code, signal: exit.signal, exitsInARow: this.exitsInARow, restartInMs: delay }, `the process of ${exit.build} ${exit.description}; restarting in ${humanDuration(delay)}`);
       this.options.onExit?.(exit, delay);
       this.restartTimer = setTimeout(() => {
         if (generation !== this.generation) return;
