@@ -62,6 +62,18 @@ describe('health checks', () => {
     expect(aliveRuns(agent, 'hc')).toMatchObject([{ build: 'b2' }]);
   });
 
+  it('a healthy build that later crashes is restarted with backoff, and the status says so', async () => {
+    const agent = await fleet.startAgent('eu', 'cr-1', { env: { FLEETCAST_AGENT_SERVICES: 'cr' } });
+    const b1 = await fleet.artifact('cr', 1, 100_000, ['eu']);
+    // Up past the health grace (300 ms), then exits.
+    await fleet.deploy(b1.goal('eu', { runCommand: `echo "b1 x $$" >> ../../runs.log; sleep 0.6; exit 1` }));
+    const report = await fleet.reportOf('eu', 'cr', 'cr-1', (r) => r.state === 'running' && /^restarted [2-9]\d* times; last: exited with code 1$/.test(r.error ?? ''));
+    expect(report.build).toBe('b1');
+    expect(agent.runs('cr').length).toBeGreaterThanOrEqual(3);
+    // Never two at once: at most the newest start is alive.
+    expect(agent.runs('cr').slice(0, -1).filter((r) => isAlive(r.pid))).toEqual([]);
+  });
+
   it('a health URL that does not answer 2xx in time reverts; one that does keeps the build', async () => {
     let status = 503;
     const server = http.createServer((_req, res) => res.writeHead(status).end());

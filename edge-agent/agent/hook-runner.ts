@@ -84,6 +84,10 @@ export class HookRunner implements ServiceRunner {
     throw new FleetcastError('HEALTH_CHECK_FAILED', `the run hook for ${goal.build} (${this.options.hook}) ${what}${tail ? `; its last output: ${tail}` : ''}`, { build: goal.build, code: result.code });
   }
 
+  watch(): void {
+    // The hook's system restarts what it runs; nothing to tell.
+  }
+
   lastLines(build: string): Promise<string> {
     return logTail(this.layout.logFile(this.identity.service, build));
   }

@@ -11,7 +11,7 @@ import type { BuildCache, InstalledBuild } from './build-cache.ts';
 import { CurrentLink } from './current-link.ts';
 import { readJson, writeJsonDurably } from './durable-json.ts';
 import { checkHealth, type HealthCheckOptions, type HealthResult } from './health-check.ts';
-import type { ServiceRunner } from './service-runner.ts';
+import type { RunnerEvent, ServiceRunner } from './service-runner.ts';
 import type { StatusSink } from './status-relay.ts';
 
 export interface ReconcilerOptions {
@@ -75,6 +75,7 @@ export class ServiceReconciler {
     this.service = deps.service;
     this.link = new CurrentLink(deps.layout.currentLink(deps.service));
     this.logger = deps.logger.child({ service: deps.service });
+    deps.runner.watch((event) => this.onRunnerEvent(event));
   }
 
   /** The build `current` points at and runs, if any. */
@@ -125,6 +126,17 @@ export class ServiceReconciler {
   }
 
   private lastReport: StatusUpdate | undefined;
+  /** While a switch is checked, the health check speaks for the process. */
+  private switching = false;
+
+  private onRunnerEvent(event: RunnerEvent): void {
+    if (this.switching || this.stopped || this.current?.goal.build !== event.build) return;
+    if (event.type === 'exited') {
+      this.report({ build: event.build, state: 'failed', error: `the process of ${event.build} ${event.description}; restarting in ${humanDuration(event.restartInMs)}` });
+    } else {
+      this.report({ build: event.build, state: 'running', error: `restarted ${event.restarts} ${event.restarts === 1 ? 'time' : 'times'}; last: ${event.lastExit}` });
+    }
+  }
 
   private report(update: StatusUpdate): void {
     this.lastReport = update;
@@ -262,10 +274,23 @@ export class ServiceReconciler {
   }
 
   private async switchTo(target: InstalledBuild, signal: AbortSignal, log: Logger): Promise<void> {
-    const { layout, runner } = this.deps;
     const build = target.goal.build;
     const previous = this.current;
     this.report({ build, state: 'installing', bytes: target.goal.size, total: target.goal.size });
+    this.switching = true;
+    try {
+      await this.switchChecked(target, previous, signal, log);
+    } finally {
+      this.switching = false;
+    }
+    log.info(`${build} is healthy and running`);
+    this.report({ build, state: 'running' });
+    await this.collect(build);
+  }
+
+  private async switchChecked(target: InstalledBuild, previous: InstalledBuild | null, signal: AbortSignal, log: Logger): Promise<void> {
+    const { layout, runner } = this.deps;
+    const build = target.goal.build;
     await writeJsonDurably(layout.switchRecord(this.service), { build, previous: previous?.goal.build ?? null } satisfies z.infer<typeof switchSchema>);
     await runner.deactivate();
     await this.link.point(build);
@@ -294,9 +319,6 @@ export class ServiceReconciler {
     }
     await fsp.rm(layout.switchRecord(this.service), { force: true });
     this.current = await this.deps.cache.touch(target);
-    log.info(`${build} is healthy and running`);
-    this.report({ build, state: 'running' });
-    await this.collect(build);
   }
 
   private async revert(previous: InstalledBuild | null, log: Logger): Promise<void> {

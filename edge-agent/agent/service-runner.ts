@@ -20,9 +20,15 @@ export interface ServiceRunner {
   activate(build: InstalledBuild): Promise<Activation>;
   /** The last lines the build's process printed, for failure reasons. */
   lastLines(build: string): Promise<string>;
+  /** Calls `listener` when the running build's process exits by itself or is restarted (supervised runs only). */
+  watch(listener: (event: RunnerEvent) => void): void;
   /** Agent shutdown: `stopServices` false leaves processes running for the next agent to adopt. */
   close(options: { stopServices: boolean }): Promise<void>;
 }
+
+export type RunnerEvent =
+  | { type: 'exited'; build: string; description: string; restartInMs: number }
+  | { type: 'restarted'; build: string; restarts: number; lastExit: string };
 
 /** The environment a service's command or the run hook gets (DESIGN.md). */
 export interface ServiceIdentity {

@@ -3,10 +3,10 @@ import type { AgentLayout } from './agent-layout.ts';
 import type { InstalledBuild } from './build-cache.ts';
 import { logTail } from './log-tail.ts';
 import { ProcessSupervisor, type ProcessSupervisorOptions, type RunSpec } from './process-supervisor.ts';
-import { serviceEnvironment, type Activation, type ServiceIdentity, type ServiceRunner } from './service-runner.ts';
+import { serviceEnvironment, type Activation, type RunnerEvent, type ServiceIdentity, type ServiceRunner } from './service-runner.ts';
 
 /** The supervisor's timings and callbacks; the pid file's place comes from the layout. */
-export type SupervisedRunnerOptions = Omit<ProcessSupervisorOptions, 'recordFile' | 'logger'>;
+export type SupervisedRunnerOptions = Omit<ProcessSupervisorOptions, 'recordFile' | 'logger' | 'onExit' | 'onRestart'>;
 
 /**
  * Runs the goal's run command itself: through the shell in the build's directory, in its own
@@ -14,6 +14,8 @@ export type SupervisedRunnerOptions = Omit<ProcessSupervisorOptions, 'recordFile
  */
 export class SupervisedRunner implements ServiceRunner {
   private readonly supervisor: ProcessSupervisor;
+  private listener: ((event: RunnerEvent) => void) | undefined;
+  private lastExit = '';
 
   constructor(
     private readonly identity: ServiceIdentity,
@@ -21,7 +23,16 @@ export class SupervisedRunner implements ServiceRunner {
     options: SupervisedRunnerOptions,
     logger: Logger,
   ) {
-    this.supervisor = new ProcessSupervisor({ ...options, recordFile: layout.processRecord(identity.service), logger });
+    this.supervisor = new ProcessSupervisor({
+      ...options,
+      recordFile: layout.processRecord(identity.service),
+      logger,
+      onExit: (exit, restartInMs) => {
+        this.lastExit = exit.description;
+        this.listener?.({ type: 'exited', build: exit.build, description: exit.description, restartInMs });
+      },
+      onRestart: (run, restarts) => this.listener?.({ type: 'restarted', build: run.build, restarts, lastExit: this.lastExit }),
+    });
   }
 
   async restore(current: InstalledBuild | null): Promise<void> {
@@ -44,6 +55,10 @@ export class SupervisedRunner implements ServiceRunner {
     }
     const run = await this.supervisor.start(this.spec(build));
     return { exited: run.exited };
+  }
+
+  watch(listener: (event: RunnerEvent) => void): void {
+    this.listener = listener;
   }
 
   lastLines(build: string): Promise<string> {
