@@ -155,4 +155,31 @@ describe('a switch cut short', () => {
     expect(agent.current('sw')).toBe('builds/b2');
     expect(fs.existsSync(path.join(agent.serviceDir('sw'), 'switch.json'))).toBe(false);
   });
+
+  it('started while its leaf is down, it keeps the running service (adopted, not started twice) and converges once the leaf is back', async () => {
+    const b1 = await fleet.artifact('nd', 1, 100_000, ['eu']);
+    const b2 = await fleet.artifact('nd', 2, 100_000, ['eu']);
+    const first = await fleet.startAgent('eu', 'nd-1', { env: { FLEETCAST_AGENT_SERVICES: 'nd' } });
+    await fleet.deploy(b1.goal('eu', { runCommand: 'sh ./nd' }));
+    await fleet.reportOf('eu', 'nd', 'nd-1', running('b1'));
+    await first.stopAgentOnly();
+    const [run] = first.runs('nd');
+    expect(isAlive(run!.pid)).toBe(true);
+
+    await fleet.cluster.stopLeaf('eu');
+    let second;
+    try {
+      second = await fleet.startAgent('eu', 'nd-1', { env: { FLEETCAST_AGENT_SERVICES: 'nd' } });
+      expect(second.handle.agent.state('nd')).toMatchObject({ current: 'b1', goal: null, status: { state: 'running', build: 'b1' } });
+      await fleet.deploy(b2.goal('eu', { runCommand: 'sh ./nd' }));
+      expect(second.runs('nd')).toHaveLength(1);
+      expect(isAlive(run!.pid)).toBe(true);
+    } finally {
+      await fleet.cluster.startLeaf('eu');
+    }
+    await second.handle.ready;
+    await fleet.reportOf('eu', 'nd', 'nd-1', running('b2'), 30_000);
+    expect(second.runs('nd').map((r) => r.build)).toEqual(['b1', 'b2']);
+    expect(isAlive(run!.pid)).toBe(false);
+  });
 });

@@ -31,7 +31,10 @@ export interface TestAgent {
   /** The lines of `runs.log`: `{ build, machine, pid }` per start. */
   runs(service: string): { build: string; machine: string; pid: number }[];
   current(service: string): string | null;
+  /** Stops the agent and the services it runs. */
   stop(): Promise<void>;
+  /** Stops the agent only, as SIGTERM does: its services keep running for the next agent. */
+  stopAgentOnly(): Promise<void>;
 }
 
 /**
@@ -172,6 +175,10 @@ export class TestFleet {
       stop: async () => {
         this.agents.delete(agent);
         await handle.stop({ stopServices: true });
+      },
+      stopAgentOnly: async () => {
+        this.agents.delete(agent);
+        await handle.stop({ stopServices: false });
       },
     };
     this.agents.add(agent);
