@@ -24,18 +24,7 @@ afterEach(async () => {
     await cli.done;
   }
   // Services outlive SIGKILLed agents by design: end every one the tests started.
-  const agents = path.join(fleet.dataDir, 'agents');
-  const logs = fs.existsSync(agents) ? fs.readdirSync(agents).flatMap((a) => fs.readdirSync(path.join(agents, a, 'services')).map((s) => path.join(agents, a, 'services', s, 'runs.log'))) : [];
-  for (const runs of logs.filter((file) => fs.existsSync(file))) {
-    for (const line of fs.readFileSync(runs, 'utf8').trim().split('\n')) {
-      const pid = Number(line.split(' ')[2]);
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
-  }
+  fleet.killServices();
   await fleet.stopAgents();
 });
 

@@ -189,8 +189,26 @@ export class TestFleet {
     await Promise.all([...this.agents].map((agent) => agent.stop()));
   }
 
+  /**
+   * Kills every service process an agent of this fleet started (their groups), wherever its
+   * agent went: services outlive SIGKILLed or SIGTERMed agents by design.
+   */
+  killServices(): void {
+    const agents = path.join(this.dataDir, 'agents');
+    if (!fs.existsSync(agents)) return;
+    for (const agent of fs.readdirSync(agents)) {
+      const services = path.join(agents, agent, 'services');
+      for (const service of fs.existsSync(services) ? fs.readdirSync(services) : []) {
+        const runs = path.join(services, service, 'runs.log');
+        const pids = fs.existsSync(runs) ? fs.readFileSync(runs, 'utf8').trim().split('\n').map((line) => Number(line.split(' ')[2])) : [];
+        for (const pid of pids.filter((p) => p > 1)) killWithGroup(pid, this.dataDir);
+      }
+    }
+  }
+
   async stop(): Promise<void> {
     await this.stopAgents();
+    this.killServices();
     for (const view of this.statusViews.values()) await view.close();
     await this.writer.close();
     await this.cluster.stop();
@@ -202,4 +220,26 @@ export class TestFleet {
 function testLogger(bindings: Record<string, unknown>): Logger {
   const level = process.env.FLEETCAST_TEST_AGENT_LOG;
   return level ? createLogger({ level, bindings: { role: 'agent', ...bindings } }) : silentLogger();
+}
+
+/**
+ * The process and its whole group (the run command's shell leads it; runs.log has the script's
+ * pid) — only if it still runs in a build dir under `dataDir`: a pid reused by another process
+ * is left alone.
+ */
+function killWithGroup(pid: number, dataDir: string): void {
+  let pgid: number | undefined;
+  try {
+    if (!fs.readlinkSync(`/proc/${pid}/cwd`).startsWith(dataDir + path.sep)) return;
+    pgid = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[2]);
+  } catch {
+    return; // gone
+  }
+  for (const target of [pid, ...(pgid && pgid > 1 && pgid !== process.pid ? [-pgid] : [])]) {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
 }
