@@ -143,6 +143,18 @@ export const settings = {
   FLEETCAST_AGENT_BUCKET_RATE: byteSize.default(100 * 1024 ** 2),
   /** A command the agent runs to switch a service (e.g. `systemctl restart app@$FLEETCAST_BUILD_ID`) instead of supervising its run command. */
   FLEETCAST_AGENT_RUN_HOOK: z.string().trim().min(1).max(4000).optional(),
+  /** How a deploy rolls out: `canary` (first region, then the rest), `all`, or waves such as `eu;us,ap`. */
+  FLEETCAST_DEPLOY_WAVES: z
+    .string()
+    .trim()
+    .default('canary')
+    .refine((text) => /^(canary|all|[a-z0-9-]+(,[a-z0-9-]+)*(;[a-z0-9-]+(,[a-z0-9-]+)*)*)$/.test(text), 'write canary, all, or waves of regions such as eu;us,ap'),
+  /** Failed machines a wave tolerates before the rollout halts, as a fraction of its machines (0.01 = 1 %). */
+  FLEETCAST_WAVE_MAX_FAILED: z.coerce.number().min(0).max(1).default(0),
+  /** A wave whose machines have not converged this long after its goals were written fails. */
+  FLEETCAST_WAVE_TIMEOUT: durationMs.default(30 * 60_000),
+  /** Wait this long after a wave converged before writing the next. */
+  FLEETCAST_WAVE_SOAK: durationMs.default(0),
   /** The cluster secret (P2P key pairs); unset: `<data dir>/secret`, generated on first use. */
   FLEETCAST_SECRET: z.string().trim().min(32, 'use at least 32 characters, e.g. the output of: openssl rand -hex 32').optional(),
 } as const;
@@ -198,5 +210,9 @@ export const settingHelp: Record<SettingName, string> = {
   FLEETCAST_AGENT_BUCKET_FALLBACK: 'read from the regional bucket when no peer served data for this long (default 30s)',
   FLEETCAST_AGENT_BUCKET_RATE: 'bytes per second read from the regional bucket, e.g. 50M; 0 = unlimited (default 100M)',
   FLEETCAST_AGENT_RUN_HOOK: 'command run to switch a service instead of supervising its run command, e.g. systemctl restart app (default: supervise)',
+  FLEETCAST_DEPLOY_WAVES: 'how deploys roll out: canary (first region, then the rest once converged), all, or waves like eu;us,ap (default canary)',
+  FLEETCAST_WAVE_MAX_FAILED: 'failed machines a wave tolerates, as a fraction of its machines, before the rollout halts (default 0)',
+  FLEETCAST_WAVE_TIMEOUT: 'a wave not converged this long after its goals were written fails the rollout (default 30m)',
+  FLEETCAST_WAVE_SOAK: 'wait this long after a wave converged before writing the next (default 0s)',
   FLEETCAST_SECRET: 'cluster secret the P2P keys derive from; the same on every coordinator and seeder (default: <data dir>/secret, generated; prefer the variable: flags show in ps)',
 };

@@ -36,6 +36,8 @@ export const errorCodes = {
   HEALTH_CHECK_FAILED: { httpStatus: 502, exitCode: 1 },
   /** A directory is in use by another live process (two agents on one agent dir). */
   BUSY: { httpStatus: 409, exitCode: 1 },
+  /** A client waited (deploy --wait) longer than its time limit; the operation itself goes on. */
+  TIMED_OUT: { httpStatus: 504, exitCode: 1 },
 } as const satisfies Record<string, { httpStatus: number; exitCode: number }>;
 
 export type ErrorCode = keyof typeof errorCodes;

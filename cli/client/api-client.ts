@@ -39,8 +39,8 @@ export class ApiClient {
   }
 
   /** A JSON request, with its status (201 created vs 200 existing matters to some callers). */
-  async json<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    const response = await this.send(method, path, body);
+  async json<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+    const response = await this.send(method, path, body, headers);
     return { status: response.status, body: (await response.json()) as T };
   }
 
@@ -85,12 +85,12 @@ export class ApiClient {
     return new FleetcastError(error.code as ErrorCode, message, error.details ?? {});
   }
 
-  private async send(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<Response> {
+  private async send(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
     let response: Response;
     try {
       response = await fetch(this.config.apiUrl + path, {
         method,
-        headers: { ...this.authHeaders(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { ...this.authHeaders(), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
