@@ -24,3 +24,5 @@ export {
   validateBucketName,
 } from './names.ts';
 export { validateObjectName } from './object-name.ts';
+export { digestMismatch } from './digests.ts';
+export { errnoCode, fsError } from './fs-error.ts';

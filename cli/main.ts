@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { agentCommand } from './commands/agent.ts';
 import { coordinatorCommand } from './commands/coordinator.ts';
 import { demoCommand } from './commands/demo.ts';
 import { upCommand } from './commands/up.ts';
@@ -23,7 +24,7 @@ const program = new Command('fleetcast')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [coordinatorCommand(), workerCommand(), replicatorCommand(), migrateCommand(), upCommand(), demoCommand(), ...clientCommands()]) {
+for (const command of [coordinatorCommand(), workerCommand(), replicatorCommand(), agentCommand(), migrateCommand(), upCommand(), demoCommand(), ...clientCommands()]) {
   program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
 }
 

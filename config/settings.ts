@@ -106,6 +106,43 @@ export const settings = {
   FLEETCAST_STATUS_INTERVAL: durationMs.default(30_000),
   /** A machine whose last report is older than this counts as silent. */
   FLEETCAST_STATUS_SILENT_AFTER: durationMs.default(90_000),
+  /** The one region an agent (or seeder) belongs to: it watches goal-<region> on that region's leaf and reads <prefix>-<region>. */
+  FLEETCAST_REGION: z
+    .string()
+    .trim()
+    .default('local')
+    .refine((text) => regionName.test(text) && text !== 'hub', 'a region name: lower-case letters, digits and dashes, not "hub"'),
+  /** This machine's id in status reports and the default agent dir; one NATS subject token (no dots). */
+  FLEETCAST_MACHINE: z
+    .string()
+    .trim()
+    .default(os.hostname().replace(/[^A-Za-z0-9_-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 128) || 'machine')
+    .refine((text) => /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(text), 'letters, digits, "_" and "-", starting with a letter or digit (no dots; at most 128)'),
+  /** Where an agent keeps its builds; unset: `<data dir>/agents/<region>-<machine>`. */
+  FLEETCAST_AGENT_DIR: z.string().min(1).optional(),
+  /** Services this agent runs, comma-separated; unset or empty: every service with a goal in its region. */
+  FLEETCAST_AGENT_SERVICES: z
+    .string()
+    .optional()
+    .transform((text) => {
+      const services = (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      return services.length > 0 ? services : undefined;
+    })
+    .pipe(z.array(z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'service names are a lower-case letter, then lower-case letters, digits and dashes')).optional()),
+  /** Verified builds kept per service (the running one included), so a rollback to one of them needs no transfer. */
+  FLEETCAST_AGENT_CACHE_BUILDS: z.coerce.number().int().min(1).max(100).default(3),
+  /** Cached builds (never the running or goal one) are removed while free disk in the agent dir is below this. */
+  FLEETCAST_AGENT_MIN_FREE_DISK: byteSize.default(1024 ** 3),
+  /** After a switch, the new build's process must stay up this long to count as healthy. */
+  FLEETCAST_AGENT_HEALTH_GRACE: durationMs.default(10_000),
+  /** After a switch, the goal's health URL must answer 2xx within this long. */
+  FLEETCAST_AGENT_HEALTH_TIMEOUT: durationMs.default(60_000),
+  /** Without a byte from any peer for this long, the agent reads the build from the regional bucket instead. */
+  FLEETCAST_AGENT_BUCKET_FALLBACK: durationMs.default(30_000),
+  /** Bytes per second an agent reads from the regional bucket (`50M`); `0`: unlimited. */
+  FLEETCAST_AGENT_BUCKET_RATE: byteSize.default(100 * 1024 ** 2),
+  /** A command the agent runs to switch a service (e.g. `systemctl restart app@$FLEETCAST_BUILD_ID`) instead of supervising its run command. */
+  FLEETCAST_AGENT_RUN_HOOK: z.string().trim().min(1).max(4000).optional(),
   /** How a deploy rolls out: `canary` (first region, then the rest), `all`, or waves such as `eu;us,ap`. */
   FLEETCAST_DEPLOY_WAVES: z
     .string()
@@ -162,6 +199,17 @@ export const settingHelp: Record<SettingName, string> = {
   FLEETCAST_GOAL_HISTORY: 'goals kept per service and region in the goal bucket, for rollback (default 20, at most 64)',
   FLEETCAST_STATUS_INTERVAL: 'how often an agent re-reports an unchanged state (default 30s)',
   FLEETCAST_STATUS_SILENT_AFTER: 'a machine without a report for this long counts as silent (default 90s)',
+  FLEETCAST_REGION: 'the region this agent (or seeder) belongs to (default local)',
+  FLEETCAST_MACHINE: 'this machine\'s id in status reports, letters, digits, _ and - (default the host name)',
+  FLEETCAST_AGENT_DIR: 'where the agent keeps services/<service>/builds/<build>/ and current (default <data dir>/agents/<region>-<machine>)',
+  FLEETCAST_AGENT_SERVICES: 'comma-separated services this agent runs (default: every service with a goal in its region)',
+  FLEETCAST_AGENT_CACHE_BUILDS: 'verified builds kept per service, the running one included, for rollbacks without transfer (default 3)',
+  FLEETCAST_AGENT_MIN_FREE_DISK: 'cached builds are removed while free disk is below this, e.g. 1G (default 1G)',
+  FLEETCAST_AGENT_HEALTH_GRACE: 'a new build\'s process must stay up this long after the switch (default 10s)',
+  FLEETCAST_AGENT_HEALTH_TIMEOUT: 'a new build\'s health URL must answer 2xx within this long of the switch (default 60s)',
+  FLEETCAST_AGENT_BUCKET_FALLBACK: 'read from the regional bucket when no peer served data for this long (default 30s)',
+  FLEETCAST_AGENT_BUCKET_RATE: 'bytes per second read from the regional bucket, e.g. 50M; 0 = unlimited (default 100M)',
+  FLEETCAST_AGENT_RUN_HOOK: 'command run to switch a service instead of supervising its run command, e.g. systemctl restart app (default: supervise)',
   FLEETCAST_DEPLOY_WAVES: 'how deploys roll out: canary (first region, then the rest once converged), all, or waves like eu;us,ap (default canary)',
   FLEETCAST_WAVE_MAX_FAILED: 'failed machines a wave tolerates, as a fraction of its machines, before the rollout halts (default 0)',
   FLEETCAST_WAVE_TIMEOUT: 'a wave not converged this long after its goals were written fails the rollout (default 30m)',

@@ -32,6 +32,10 @@ export const errorCodes = {
   GOAL_CONFLICT: { httpStatus: 409, exitCode: 1 },
   /** A goal-state or status document stored in NATS is malformed or of an unknown version. */
   GOAL_INVALID: { httpStatus: 502, exitCode: 1 },
+  /** A new build did not stay up or its health URL did not answer 2xx after the switch; the agent went back to the previous build. */
+  HEALTH_CHECK_FAILED: { httpStatus: 502, exitCode: 1 },
+  /** A directory is in use by another live process (two agents on one agent dir). */
+  BUSY: { httpStatus: 409, exitCode: 1 },
   /** A client waited (deploy --wait) longer than its time limit; the operation itself goes on. */
   TIMED_OUT: { httpStatus: 504, exitCode: 1 },
   /** A program fleetcast runs (nats-server, git) is not installed on this machine. */

@@ -11,10 +11,13 @@ What works today (run each role in its own terminal, same FLEETCAST_DATA_DIR):
   - fleetcast service add | build --wait | builds | show | logs --follow | cancel | replicate
   - fleetcast deploy | rollback | lock | unlock | status   (goal state on a NATS hub: start
                             a private hub and leaves with npx tsx ops/nats/start-cluster.ts)
+  - fleetcast agent         the edge agent of one machine: watches its region's goals,
+                            fetches builds from the regional bucket, verifies, installs,
+                            switches, runs and health-checks them, rolls back from its cache
   - npm test                the full suite against real MariaDB, SQLite and a GCS fake
   - npm run bench           each benchmark against a same-run baseline
 
-Coming next: deploy waves and fleet convergence, peer-to-peer agents, the Slack bot,
+Coming next: deploy waves and fleet convergence, peer-to-peer fetching, the Slack bot,
 then \`fleetcast up\` and this demo end to end.`;
 
 export function demoCommand(): Command {

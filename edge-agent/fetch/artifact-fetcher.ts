@@ -10,6 +10,11 @@ export interface FetchProgress {
   /** Peers currently exchanging blocks of this build with the machine. */
   peers: number;
   source: FetchSource;
+  /**
+   * A remark the agent shows in its status while the fetch goes on, e.g. why it reads from the
+   * bucket ("fetching from the bucket: no peer served data within 30 s").
+   */
+  note?: string;
 }
 
 export interface FetchRequest {
@@ -17,7 +22,9 @@ export interface FetchRequest {
   goal: Goal;
   /**
    * The file to write the artifact to. It may already hold a prefix from an interrupted fetch
-   * (resumed, not re-fetched); when fetch() resolves it holds exactly the artifact.
+   * (resumed, not re-fetched); when fetch() resolves it holds exactly the artifact. A fetcher
+   * leaves only a prefix there when it fails or is aborted (never holes), and stops writing
+   * before its promise settles: another fetcher may resume the file right after.
    */
   destination: string;
   signal: AbortSignal;

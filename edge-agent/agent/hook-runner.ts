@@ -1,0 +1,98 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { humanDuration } from '../../config/index.ts';
+import { FleetcastError } from '../../errors/index.ts';
+import type { Logger } from '../../logging/index.ts';
+import type { AgentLayout } from './agent-layout.ts';
+import type { InstalledBuild } from './build-cache.ts';
+import { logTail } from './log-tail.ts';
+import { signalGroup } from './process-identity.ts';
+import { serviceEnvironment, type Activation, type ServiceIdentity, type ServiceRunner } from './service-runner.ts';
+
+export interface HookRunnerOptions {
+  /** The command (FLEETCAST_AGENT_RUN_HOOK), through /bin/sh -c in the build's directory. */
+  hook: string;
+  /** A hook running longer is killed and the switch fails. @defaultValue 300_000 */
+  timeoutMs?: number;
+}
+
+/**
+ * Hands the switch to something else that runs services (systemd, a container runtime): after
+ * `current` points at the new build, the hook runs with the build's identity, directory and
+ * artifact in its environment; exit 0 means the build is running. The agent runs no process
+ * itself, so restarts and stops are the hook's system's business, and an agent restart
+ * changes nothing.
+ */
+export class HookRunner implements ServiceRunner {
+  constructor(
+    private readonly identity: ServiceIdentity,
+    private readonly layout: AgentLayout,
+    private readonly options: HookRunnerOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  async restore(): Promise<void> {
+    // The hook's system kept running the current build.
+  }
+
+  async deactivate(): Promise<void> {
+    // The next build's hook call replaces it.
+  }
+
+  async activate(build: InstalledBuild): Promise<Activation> {
+    const { goal } = build;
+    const logFile = this.layout.logFile(this.identity.service, goal.build);
+    await fsp.mkdir(path.dirname(logFile), { recursive: true });
+    const env = serviceEnvironment(this.identity, goal.build, {
+      FLEETCAST_BUILD_DIR: build.dir,
+      FLEETCAST_ARTIFACT: build.file,
+      ...(goal.runCommand ? { FLEETCAST_RUN_COMMAND: goal.runCommand } : {}),
+    });
+    const timeoutMs = this.options.timeoutMs ?? 300_000;
+    const out = fs.openSync(logFile, 'a');
+    const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; timedOut: boolean; error?: Error }>((resolve) => {
+      let timedOut = false;
+      const child = spawn('/bin/sh', ['-c', this.options.hook], { cwd: build.dir, env, detached: true, stdio: ['ignore', out, out] });
+      fs.closeSync(out);
+      const timer = setTimeout(() => {
+        timedOut = true;
+        signalGroup(child.pid!, 'SIGKILL');
+      }, timeoutMs);
+      child.once('error', (error) => {
+        clearTimeout(timer);
+        resolve({ code: null, signal: null, timedOut, error });
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal, timedOut });
+      });
+    });
+    if (result.code === 0) {
+      this.logger.info({ build: goal.build }, `run hook switched to ${goal.build}`);
+      return { exited: null };
+    }
+    const what = result.error
+      ? `could not be started (${result.error.message})`
+      : result.timedOut
+        ? `ran longer than ${humanDuration(timeoutMs)} and was killed`
+        : result.signal
+          ? `was killed by ${result.signal}`
+          : `exited with code ${result.code}`;
+    const tail = await logTail(logFile);
+    throw new FleetcastError('HEALTH_CHECK_FAILED', `the run hook for ${goal.build} (${this.options.hook}) ${what}${tail ? `; its last output: ${tail}` : ''}`, { build: goal.build, code: result.code });
+  }
+
+  watch(): void {
+    // The hook's system restarts what it runs; nothing to tell.
+  }
+
+  lastLines(build: string): Promise<string> {
+    return logTail(this.layout.logFile(this.identity.service, build));
+  }
+
+  async close(): Promise<void> {
+    // Nothing of ours runs.
+  }
+}

@@ -1,0 +1,193 @@
+import type { NatsConnection } from 'nats';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BlobStore } from '../../blobstore/index.ts';
+import { openRegionStore } from '../../blobstore/from-config.ts';
+import { isFleetcastError } from '../../errors/index.ts';
+import { connectNats, RegionGoalView, StatusReporter, type GoalWatch, type NatsConnectOptions } from '../../goalstate/index.ts';
+import { createLogger, type Logger } from '../../logging/index.ts';
+import type { ArtifactFetcher } from '../fetch/artifact-fetcher.ts';
+import { BucketFetcher } from '../fetch/bucket-fetcher.ts';
+import { createArtifactFetcher } from '../fetch/create-artifact-fetcher.ts';
+import { RateLimiter } from '../limits/rate-limiter.ts';
+import { Agent } from './agent.ts';
+import { AgentLayout } from './agent-layout.ts';
+import { AgentLock } from './agent-lock.ts';
+import { BuildCache } from './build-cache.ts';
+import { agentDir, type AgentConfig } from './config.ts';
+import { HookRunner } from './hook-runner.ts';
+import type { ServiceRunner } from './service-runner.ts';
+import { StatusRelay } from './status-relay.ts';
+import { SupervisedRunner, type SupervisedRunnerOptions } from './supervised-runner.ts';
+
+export interface AgentOverrides {
+  logger?: Logger;
+  /** The regional bucket. @defaultValue opened from the blob-store settings */
+  store?: BlobStore;
+  /** How bytes arrive. @defaultValue createArtifactFetcher over the bucket (and the P2P fetcher once it exists) */
+  fetcher?: ArtifactFetcher;
+  /** A fetcher tried before the bucket, with FLEETCAST_AGENT_BUCKET_FALLBACK behind it. @defaultValue none */
+  peerFetcher?: ArtifactFetcher;
+  /** NATS connection settings other than the URL (tests: fast reconnects). */
+  connect?: Omit<NatsConnectOptions, 'url' | 'role' | 'logger'>;
+  /** Supervisor timings (stop grace, restart pauses). */
+  supervisor?: SupervisedRunnerOptions;
+  /** Pauses before a failed goal is tried again. */
+  retry?: { minMs?: number; maxMs?: number };
+  /** Between two requests to a health URL. @defaultValue 500 */
+  healthPollMs?: number;
+  /** Progress reports of one build at most this often. @defaultValue 1_000 */
+  progressIntervalMs?: number;
+}
+
+export interface AgentHandle {
+  agent: Agent;
+  /** The agent dir. */
+  dir: string;
+  /** Resolves once the region's goals were read (the leaf answered); rejects on a configuration error (wrong leaf, bad credentials). */
+  ready: Promise<void>;
+  /** Stops in reverse; `stopServices` (default false) also stops the services' processes instead of leaving them for the next agent. */
+  stop(options?: { stopServices?: boolean }): Promise<void>;
+}
+
+/**
+ * Wires an agent in one visible sequence; `stop()` undoes it in reverse. The services on disk
+ * are restored (kept running) before NATS is touched, and NATS is connected in the
+ * background: a machine that boots while its leaf is down runs its builds all the same.
+ */
+export async function runAgent(config: AgentConfig, overrides: AgentOverrides = {}): Promise<AgentHandle> {
+  const region = config.FLEETCAST_REGION;
+  const machine = config.FLEETCAST_MACHINE;
+  const logger = overrides.logger ?? createLogger({ level: config.FLEETCAST_LOG_LEVEL, bindings: { role: 'agent', region, machine } });
+  const dir = agentDir(config);
+  const layout = new AgentLayout(dir);
+  const lock = await AgentLock.acquire(layout.lockFile);
+  const ownStore = overrides.store ? undefined : await openRegionStore(config, region, logger).catch(async (err: unknown) => {
+    await lock.release();
+    throw err;
+  });
+  const store = overrides.store ?? ownStore!;
+  const rate = config.FLEETCAST_AGENT_BUCKET_RATE;
+  const fetcher =
+    overrides.fetcher ??
+    createArtifactFetcher({
+      bucket: new BucketFetcher({ store, limiter: new RateLimiter(rate > 0 ? rate : null), logger }),
+      // The P2P half of issue 7 plugs in here: `peers: new P2pFetcher(...)`.
+      peers: overrides.peerFetcher ?? null,
+      fallbackAfterMs: config.FLEETCAST_AGENT_BUCKET_FALLBACK,
+      logger,
+    });
+  const status = new StatusRelay(logger);
+  const runnerFor = (service: string): ServiceRunner => {
+    const identity = { service, region, machine };
+    const serviceLogger = logger.child({ service });
+    return config.FLEETCAST_AGENT_RUN_HOOK
+      ? new HookRunner(identity, layout, { hook: config.FLEETCAST_AGENT_RUN_HOOK }, serviceLogger)
+      : new SupervisedRunner(identity, layout, { ...overrides.supervisor }, serviceLogger);
+  };
+  const agent = new Agent(
+    { region, machine, services: config.FLEETCAST_AGENT_SERVICES, layout, cache: new BuildCache(layout, logger), fetcher, status, runnerFor, logger },
+    {
+      cacheBuilds: config.FLEETCAST_AGENT_CACHE_BUILDS,
+      minFreeBytes: config.FLEETCAST_AGENT_MIN_FREE_DISK,
+      health: { graceMs: config.FLEETCAST_AGENT_HEALTH_GRACE, timeoutMs: config.FLEETCAST_AGENT_HEALTH_TIMEOUT, pollMs: overrides.healthPollMs },
+      retryMinMs: overrides.retry?.minMs,
+      retryMaxMs: overrides.retry?.maxMs,
+    },
+  );
+  const closeFetchAndStore = async () => {
+    if (!overrides.fetcher) await fetcher.close();
+    await ownStore?.close();
+  };
+  try {
+    await agent.start();
+  } catch (err) {
+    await agent.stop({ stopServices: false });
+    await closeFetchAndStore();
+    await lock.release();
+    throw err;
+  }
+
+  const goals = new GoalConnection(config, overrides, logger);
+  const ready = goals.open(agent, status);
+  ready.catch((err: unknown) => logger.fatal({ err }, `the agent cannot read its region's goals: ${(err as Error).message}`));
+  logger.info({ dir, services: config.FLEETCAST_AGENT_SERVICES ?? 'all', bucket: store.bucket }, 'agent started');
+
+  return {
+    agent,
+    dir,
+    ready,
+    async stop(options = {}) {
+      await goals.close();
+      status.detach();
+      await agent.stop({ stopServices: options.stopServices ?? false });
+      await closeFetchAndStore();
+      await lock.release();
+      logger.info('agent stopped');
+    },
+  };
+}
+
+/**
+ * The agent's one NATS connection (to its region's leaf), its goal view and watch, and its
+ * status reporter — opened in the background, tried again until the leaf answers.
+ */
+class GoalConnection {
+  private nc: NatsConnection | undefined;
+  private view: RegionGoalView | undefined;
+  private reporter: StatusReporter | undefined;
+  private watch: GoalWatch | undefined;
+  private closed = false;
+  private opening: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly overrides: AgentOverrides,
+    private readonly logger: Logger,
+  ) {}
+
+  open(agent: Agent, status: StatusRelay): Promise<void> {
+    return this.connect(agent, status);
+  }
+
+  /** Every await may come back after close(): each step checks, and close() shuts what exists. */
+  private async connect(agent: Agent, status: StatusRelay): Promise<void> {
+    const { config, overrides, logger } = this;
+    const region = config.FLEETCAST_REGION;
+    const url = config.FLEETCAST_NATS_URL;
+    const connect = { ...overrides.connect, name: `fleetcast-agent-${region}-${config.FLEETCAST_MACHINE}` };
+    // Waits for the leaf however long it takes: agents start before their leaf at boot.
+    const nc = await connectNats({ ...connect, url, role: `the NATS leaf of region ${region}`, waitForServer: true, logger });
+    if (this.closed) {
+      await nc.close();
+      return;
+    }
+    this.nc = nc;
+    for (let attempt = 1; !this.closed; attempt++) {
+      try {
+        this.view = await RegionGoalView.connect({ url, region, connection: nc, connect, logger });
+        this.reporter = await StatusReporter.connect({ url, region, machine: config.FLEETCAST_MACHINE, connection: nc, connect, intervalMs: config.FLEETCAST_STATUS_INTERVAL, progressIntervalMs: overrides.progressIntervalMs, logger });
+        break;
+      } catch (err) {
+        // A wrong leaf or refused credentials will not heal by waiting.
+        if (isFleetcastError(err, 'CONFIG_INVALID') || isFleetcastError(err, 'FORBIDDEN')) throw err;
+        await this.view?.close();
+        this.view = undefined;
+        if (attempt % 10 === 1) logger.warn({ err, attempt }, `cannot open the goal state of region ${region} yet; trying again`);
+        await sleep(Math.min(5_000, 100 * 2 ** Math.min(attempt, 6)));
+      }
+    }
+    if (this.closed || !this.view || !this.reporter) return;
+    status.attach(this.reporter);
+    this.watch = this.view.watch(config.FLEETCAST_AGENT_SERVICES, agent.onGoal, { onError: agent.onInvalidGoal, maxRetryMs: overrides.connect?.maxReconnectDelayMs });
+    await this.watch.ready;
+    if (!this.closed) logger.info({ region }, `reading the goals of region ${region}`);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.watch?.stop();
+    await this.reporter?.close();
+    await this.view?.close();
+    if (this.nc && !this.nc.isClosed()) await this.nc.close();
+  }
+}
