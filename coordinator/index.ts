@@ -18,7 +18,9 @@ export {
   type ServiceJson,
   type ServiceListJson,
   type ErrorJson,
+  type WhoamiJson,
   type ClientMessage,
   type ServerMessage,
   type Scope,
+  onBehalfOfHeader,
 } from './api/index.ts';

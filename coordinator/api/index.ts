@@ -6,6 +6,7 @@ export { toBuildJson, type BuildJson, type BuildPageJson } from './build-json.ts
 export { toServiceJson, type ServiceJson, type ServiceListJson } from './service-json.ts';
 export { toDeploymentJson, type DeploymentJson, type DeploymentListJson, type LockJson, type ServiceStatusJson } from './deployment-json.ts';
 export type { ErrorJson } from './error-json.ts';
+export type { WhoamiJson } from './routes/whoami.ts';
 export type { ClientMessage, ServerMessage } from './events/messages.ts';
 export { signBody } from './webhook/signature.ts';
 export {
@@ -14,6 +15,7 @@ export {
   localTokenPath,
   localAdminName,
   readPermissionsFile,
+  onBehalfOfHeader,
   scopes,
   grants,
   type ApiToken,

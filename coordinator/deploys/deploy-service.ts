@@ -28,9 +28,17 @@ export interface DeployServiceOptions {
   logger: Logger;
 }
 
+/** A relay (the Slack bot) that asked for `by`: its token, and the person's stable id. Kept in the audit row. */
+export interface Relay {
+  token: string;
+  id: string;
+}
+
 export interface DeployRequest {
   regions?: string[] | undefined;
   by: string;
+  /** Set when a relay acted for `by`. */
+  via?: Relay | undefined;
   reason?: string | undefined;
 }
 
@@ -74,7 +82,7 @@ export class DeployService {
   }
 
   async deploy(buildRef: string, request: DeployRequest): Promise<Deployment> {
-    const detail: Record<string, unknown> = { build: buildRef, regions: request.regions ?? null, reason: request.reason ?? '' };
+    const detail: Record<string, unknown> = { build: buildRef, regions: request.regions ?? null, reason: request.reason ?? '', ...viaDetail(request.via) };
     let target = buildRef;
     return this.audited('deploy', () => target, request.by, detail, async () => {
       const build = await this.queue.get(parseBuildId(buildRef));
@@ -100,7 +108,7 @@ export class DeployService {
   async rollback(service: string, request: RollbackRequest): Promise<Deployment> {
     const by = request.by;
     const reason = request.reason ?? `rolled back by ${by}`;
-    const detail: Record<string, unknown> = { to: request.to ?? null, regions: request.regions ?? null, reason };
+    const detail: Record<string, unknown> = { to: request.to ?? null, regions: request.regions ?? null, reason, ...viaDetail(request.via) };
     const goals = this.goalStore();
     const regions = requestedRegions(request.regions, this.regions);
     return this.mutex.run(service, async () => {
@@ -117,13 +125,13 @@ export class DeployService {
       } catch (err) {
         if (!isFleetcastError(err, 'DATABASE_UNAVAILABLE')) throw err;
         this.options.logger.warn({ service, err }, 'database unavailable: rolling back from the goal history');
-        return rollbackFromGoalHistory(goals, this.options.spool, { service, regions, to: request.to, by, reason });
+        return rollbackFromGoalHistory(goals, this.options.spool, { service, regions, to: request.to, by, via: request.via, reason });
       }
     });
   }
 
-  async lock(service: string, request: { by: string; reason: string }): Promise<ServiceLock> {
-    return this.audited('lock', () => service, request.by, { reason: request.reason }, async () => {
+  async lock(service: string, request: { by: string; via?: Relay | undefined; reason: string }): Promise<ServiceLock> {
+    return this.audited('lock', () => service, request.by, { reason: request.reason, ...viaDetail(request.via) }, async () => {
       await this.services.get(service);
       const since = new Date();
       if (!(await sql.insertLockIfAbsent(this.db, service, request.by, request.reason, since))) {
@@ -138,8 +146,8 @@ export class DeployService {
     });
   }
 
-  async unlock(service: string, request: { by: string }): Promise<ServiceLock> {
-    return this.audited('unlock', () => service, request.by, {}, async () => {
+  async unlock(service: string, request: { by: string; via?: Relay | undefined }): Promise<ServiceLock> {
+    return this.audited('unlock', () => service, request.by, viaDetail(request.via), async () => {
       await this.services.get(service);
       const lock = await this.getLock(service);
       if (!lock || !(await sql.deleteLock(this.db, service))) {
@@ -259,8 +267,8 @@ export class DeployService {
   }
 
   /** A request refused before it reached the service (a token without the scope): audited all the same. */
-  async auditRefusal(action: string, target: string, actor: string, error: FleetcastError): Promise<void> {
-    await this.audit({ at: new Date(), actor, action, target, result: 'refused', detail: { error: { code: error.code, message: error.message } } });
+  async auditRefusal(action: string, target: string, actor: string, error: FleetcastError, via?: Relay): Promise<void> {
+    await this.audit({ at: new Date(), actor, action, target, result: 'refused', detail: { ...viaDetail(via), error: { code: error.code, message: error.message } } });
   }
 
   private async audit(row: sql.AuditInsert): Promise<void> {
@@ -271,6 +279,11 @@ export class DeployService {
       this.options.spool.write({ audit: { ...row, at: row.at.toISOString() } });
     }
   }
+}
+
+/** The audit detail naming the relay that acted for the actor, if any. */
+export function viaDetail(via: Relay | undefined): { via?: Relay } {
+  return via ? { via: { token: via.token, id: via.id } } : {};
 }
 
 export interface GoalInput {

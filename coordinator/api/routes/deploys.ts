@@ -1,4 +1,5 @@
 import type { ApiContext } from '../api-context.ts';
+import { actorOf } from '../auth/index.ts';
 import { deploymentJson, deploymentListJson, lockJson, serviceStatusJson, toDeploymentJson, toLockJson, toServiceStatusJson } from '../deployment-json.ts';
 import { errorJson } from '../error-json.ts';
 import { deployBody, listDeploymentsQuery, lockBody, rollbackBody, serviceParams } from '../request-schemas.ts';
@@ -25,7 +26,7 @@ export function deployRoutes({ deploys }: ApiContext): Route[] {
         503: { description: 'NATS_UNAVAILABLE or DATABASE_UNAVAILABLE', schema: errorJson },
       },
       async handle({ body, principal, reply }) {
-        const deployment = await deploys.deploy(body.build, { regions: body.regions, reason: body.reason, by: principal!.name });
+        const deployment = await deploys.deploy(body.build, { regions: body.regions, reason: body.reason, ...actorOf(principal!) });
         void reply.code(201);
         return toDeploymentJson(deployment);
       },
@@ -59,7 +60,7 @@ export function deployRoutes({ deploys }: ApiContext): Route[] {
         503: refused,
       },
       async handle({ params, body, principal, reply }) {
-        const deployment = await deploys.rollback(params.name, { to: body.to, regions: body.regions, reason: body.reason, by: principal!.name });
+        const deployment = await deploys.rollback(params.name, { to: body.to, regions: body.regions, reason: body.reason, ...actorOf(principal!) });
         void reply.code(201);
         return toDeploymentJson(deployment);
       },
@@ -75,7 +76,7 @@ export function deployRoutes({ deploys }: ApiContext): Route[] {
       body: lockBody,
       responses: { 201: { description: 'the lock', schema: lockJson }, 400: refused, 404: refused, 409: { description: 'already locked', schema: errorJson } },
       async handle({ params, body, principal, reply }) {
-        const lock = await deploys.lock(params.name, { reason: body.reason, by: principal!.name });
+        const lock = await deploys.lock(params.name, { reason: body.reason, ...actorOf(principal!) });
         void reply.code(201);
         return toLockJson(lock);
       },
@@ -90,7 +91,7 @@ export function deployRoutes({ deploys }: ApiContext): Route[] {
       params: serviceParams,
       responses: { 200: { description: 'the lock that was removed', schema: lockJson }, 404: { description: 'no such service, or it is not locked', schema: errorJson } },
       async handle({ params, principal }) {
-        return toLockJson(await deploys.unlock(params.name, { by: principal!.name }));
+        return toLockJson(await deploys.unlock(params.name, actorOf(principal!)));
       },
     }),
     defineRoute({
