@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { botCommand } from './commands/bot.ts';
 import { coordinatorCommand } from './commands/coordinator.ts';
 import { demoCommand } from './commands/demo.ts';
 import { migrateCommand } from './commands/migrate.ts';
@@ -13,7 +14,7 @@ const program = new Command('fleetcast')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [coordinatorCommand(), workerCommand(), replicatorCommand(), migrateCommand(), demoCommand(), ...clientCommands()]) {
+for (const command of [coordinatorCommand(), workerCommand(), replicatorCommand(), botCommand(), migrateCommand(), demoCommand(), ...clientCommands()]) {
   program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
 }
 

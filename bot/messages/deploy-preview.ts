@@ -1,0 +1,43 @@
+import { formatBytes } from '../../config/index.ts';
+import type { BuildInfo, StatusInfo } from '../fleet/fleet-json.ts';
+import { encodePlan, planMaxAgeMs, type Plan } from '../plans/plan.ts';
+import { mention } from '../slack/slack-user.ts';
+import { actions, ago, button, context, escape, fields, header, section, shortCommit, type SlackMessage } from './blocks.ts';
+
+export const confirmDeployAction = 'deploy_confirm';
+export const cancelAction = 'plan_cancel';
+
+/** The commit line of a build: sha, and its subject and author where the coordinator records them. */
+export function commitLine(build: BuildInfo): string {
+  const subject = build.commitSubject ? ` — _${escape(build.commitSubject)}_` : '';
+  const author = build.commitAuthor ? ` by ${escape(build.commitAuthor)}` : '';
+  return `\`${shortCommit(build.commit)}\`${subject}${author}`;
+}
+
+/** What a deploy will do, with Deploy / Cancel: shown only to the person who asked. */
+export function deployPreview(plan: Plan, build: BuildInfo, status: StatusInfo, now: number): SlackMessage {
+  const regions = plan.regions ?? status.regions.map((r) => r.region);
+  const current = new Map(status.regions.map((r) => [r.region, r.goal]));
+  const perRegion = regions.map((region) => {
+    const goal = current.get(region);
+    const from = goal ? (goal.build === build.id ? `${goal.build} (already)` : goal.build) : 'nothing yet';
+    return `*${region}*: ${from} → *${build.id}*`;
+  });
+  const built = [
+    build.requestedBy ? `built for ${escape(build.requestedBy)}` : 'built',
+    build.finishedAt ? ago(build.finishedAt, now) : null,
+    build.size !== null ? formatBytes(build.size) : null,
+    plan.regions ? `in ${regions.length} of ${status.regions.length} regions` : `in all ${regions.length} regions`,
+  ].filter(Boolean);
+  return {
+    text: `Deploy ${build.service} ${build.id} to ${regions.join(', ')}?`,
+    blocks: [
+      header(`Deploy ${build.service} ${build.id}?`),
+      section(`*Commit* ${commitLine(build)}\n${built.join(' · ')}`),
+      fields(perRegion),
+      section(`*Waves*: ${regions.join(' → ')}, as the coordinator schedules them`),
+      context(`Asked by ${mention(plan.user)} · this preview can be confirmed for ${planMaxAgeMs / 60_000} min`),
+      actions(`plan-${plan.id}`, [button(confirmDeployAction, `Deploy ${build.id}`, encodePlan(plan), 'primary'), button(cancelAction, 'Cancel', encodePlan(plan))]),
+    ],
+  };
+}
