@@ -5,6 +5,7 @@ import type { FleetApi, Outcome } from './fleet/fleet-api.ts';
 import type { DeploymentInfo } from './fleet/fleet-json.ts';
 import type { SlackPermissions } from './permissions/index.ts';
 import type { PlanBook } from './plans/plan-book.ts';
+import type { BackgroundTasks } from './progress/background-tasks.ts';
 import type { DeploymentWatcher } from './progress/deployment-watcher.ts';
 
 /** What every handler works with; run() wires it once. */
@@ -16,6 +17,8 @@ export interface BotContext {
   deployments: DeploymentWatcher;
   builds: BuildWatcher;
   announcer: Announcer;
+  /** Where the work after each ack runs (stop() waits for it). */
+  tasks: BackgroundTasks;
   logger: Logger;
   now: () => number;
 }

@@ -62,6 +62,7 @@ export async function runBot(config: BotConfig, overrides: BotOverrides = {}): P
     deployments: new DeploymentWatcher(fleet, slack, announcer, tasks, logger, overrides.minUpdateIntervalMs === undefined ? {} : { minUpdateIntervalMs: overrides.minUpdateIntervalMs }),
     builds: new BuildWatcher(fleet, announcer, tasks, logger),
     announcer,
+    tasks,
     logger,
     now,
   };

@@ -47,11 +47,13 @@ export class DeploymentWatcher {
     this.minUpdateIntervalMs = options.minUpdateIntervalMs ?? 1_000;
   }
 
-  /** Posts the progress message and follows the deployment in the background. */
-  async start(request: WatchRequest): Promise<void> {
+  /** Posts the progress message and follows the deployment, in the background. */
+  start(request: WatchRequest): void {
     const first: ProgressView = { deployment: request.deployment, confirmedBy: request.confirmedBy, progress: null, final: false };
-    const message = await this.open(request, progressMessage(first));
-    this.tasks.run(`follow ${request.deployment.id}`, (signal) => this.follow(message, first, signal));
+    this.tasks.run(`follow ${request.deployment.id}`, async (signal) => {
+      const message = await this.open(request, progressMessage(first));
+      await this.follow(message, first, signal);
+    });
   }
 
   private async open(request: WatchRequest, initial: ReturnType<typeof progressMessage>): Promise<ProgressMessage> {

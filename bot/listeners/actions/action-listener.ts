@@ -17,18 +17,20 @@ export interface PlanClick {
 
 export type ClickHandler = (ctx: BotContext, click: PlanClick) => Promise<void>;
 
-/** The Bolt listener of a preview button: ack() first, then the handler; errors become an ephemeral refusal. */
+/** The Bolt listener of a preview button: ack() first, then the handler in the background; errors become an ephemeral refusal. */
 export function planButtonListener(ctx: BotContext, handle: ClickHandler) {
   return async ({ ack, body, action, respond }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>>): Promise<void> => {
     await ack();
     const user = { id: body.user.id, name: body.user.username };
     const channel = body.channel?.id ?? String(body.container.channel_id ?? '');
     const log = ctx.logger.child({ action: action.action_id, user: user.id, channel });
-    try {
-      await handle(ctx, { user, plan: decodePlan(action.value), channel, respond });
-    } catch (err) {
-      log.info({ err }, 'click refused or failed');
-      await replyToAsker(respond, refusalMessage(err)).catch((e: unknown) => log.warn({ err: e }, 'could not answer through response_url'));
-    }
+    ctx.tasks.run(action.action_id, async () => {
+      try {
+        await handle(ctx, { user, plan: decodePlan(action.value), channel, respond });
+      } catch (err) {
+        log.info({ err }, 'click refused or failed');
+        await replyToAsker(respond, refusalMessage(err)).catch((e: unknown) => log.warn({ err: e }, 'could not answer through response_url'));
+      }
+    });
   };
 }

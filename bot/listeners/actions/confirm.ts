@@ -39,7 +39,7 @@ export const confirmPlan: ClickHandler = async (ctx, click) => {
     await replyToAsker(click.respond, { text, blocks: [section(text)] }, { replace: true });
     return;
   }
-  await ctx.deployments.start({ deployment, confirmedBy: user.id, channel: click.channel, respond: click.respond });
+  ctx.deployments.start({ deployment, confirmedBy: user.id, channel: click.channel, respond: click.respond });
 };
 
 function run(ctx: BotContext, plan: Plan, click: PlanClick): Promise<Outcome<DeploymentInfo>> {
