@@ -359,15 +359,19 @@ describe('/build', () => {
     const queued = textOf(body);
     expect(queued).toMatch(/<@U0ALICE> queued \*b\d+\* of \*api\*/);
     expect(queued).toContain('announced in <#C0APIANN>');
+    // The same commit again, while it is queued: that build, nothing new queued, and one announcement.
+    const again = await ask(alice, `/build api ${commit}`);
+    expect(textOf(again.body)).toMatch(/is already QUEUED as \*b\d+\*/);
     const claimed = await coordinator.handle.queue.claim('test-builder');
     expect(claimed?.build).toMatchObject({ commit, requestedBy: 'slack:alice' });
     await coordinator.handle.queue.succeed(claimed!.claim, { digest: 'a'.repeat(64), size: 99 });
     const finished = await slack.response(responseUrl, (b) => b.text.includes('SUCCEEDED'));
     expect(finished.text).toContain(`b${claimed!.build.id} of api SUCCEEDED`);
     await bot.idle();
-    expect(slack.callsOf('chat.postMessage').find((c) => c.args.channel === 'C0APIANN' && c.args.text.includes(`b${claimed!.build.id} of api SUCCEEDED`))).toBeDefined();
-    // Asking again for a commit already queued returns that build, and queues nothing new.
-    expect(textOf((await ask(bob, `/build api ${commit}`)).body)).toContain('may not queue builds of api');
+    expect(slack.callsOf('chat.postMessage').filter((c) => c.args.channel === 'C0APIANN' && c.args.text.includes(`b${claimed!.build.id} of api SUCCEEDED`))).toHaveLength(1);
+    expect((await slack.response(again.responseUrl, (b) => b.text.includes('SUCCEEDED'))).text).toContain(`b${claimed!.build.id}`);
+    expect(await coordinator.handle.queue.claim('test-builder')).toBeNull();
+    expect(textOf((await ask(bob, `/build api ${commit}`)).body)).toContain('<@U0BOB> may not queue builds of api');
   });
 });
 

@@ -12,6 +12,9 @@ import type { Announcer } from './announcer.ts';
  * announces it in the service's channel.
  */
 export class BuildWatcher {
+  /** Builds being waited for, with everyone who asked for them (the same commit asked for twice is one build). */
+  private readonly waiting = new Map<string, RespondFn[]>();
+
   constructor(
     private readonly fleet: FleetApi,
     private readonly announcer: Announcer,
@@ -20,6 +23,13 @@ export class BuildWatcher {
   ) {}
 
   start(build: BuildInfo, respond: RespondFn): void {
+    const askers = this.waiting.get(build.id);
+    if (askers) {
+      askers.push(respond);
+      return;
+    }
+    const everyone = [respond];
+    this.waiting.set(build.id, everyone);
     this.tasks.run(`wait for ${build.id}`, async (signal) => {
       let finished: BuildInfo;
       try {
@@ -27,12 +37,16 @@ export class BuildWatcher {
       } catch (err) {
         if (!isFleetcastError(err, 'CANCELLED')) this.logger.warn({ err, build: build.id }, 'lost track of a build');
         return;
+      } finally {
+        this.waiting.delete(build.id);
       }
       const message = buildFinishedMessage(finished);
       this.logger.info({ build: finished.id, service: finished.service, status: finished.status }, 'build finished');
-      await respond({ response_type: 'ephemeral', replace_original: false, text: message.text, blocks: message.blocks }).catch((err: unknown) =>
-        this.logger.warn({ err, build: build.id }, 'could not tell the requester (response_url expired?)'),
-      );
+      for (const tell of everyone) {
+        await tell({ response_type: 'ephemeral', replace_original: false, text: message.text, blocks: message.blocks }).catch((err: unknown) =>
+          this.logger.warn({ err, build: build.id }, 'could not tell the requester (response_url expired?)'),
+        );
+      }
       await this.announcer.announce(finished.service, message);
     });
   }
