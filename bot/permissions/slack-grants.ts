@@ -59,6 +59,12 @@ export function readSlackGrants(file: string): SlackGrants {
     fail(`not valid JSON (${(err as Error).message})`);
   }
   const result = fileShape.safeParse(json);
-  if (!result.success) fail(result.error.issues.map((issue) => `${issue.path.join('.') || 'file'}: ${issue.message}`).join('; '));
+  if (!result.success) fail(result.error.issues.map(describe).join('; '));
   return { file, services: result.data!.slack?.services ?? {} };
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  // A bad record key nests the key's own problem ("keys are service names…") inside the issue.
+  const message = issue.code === 'invalid_key' ? issue.issues.map((inner) => inner.message).join(', ') : issue.message;
+  return `${issue.path.join('.') || 'file'}: ${message}`;
 }
