@@ -111,7 +111,7 @@ export class FakeSlack {
   }
 
   /** Socket Mode: sends an envelope to every connected client and resolves with the client's ack payload. */
-  async sendEnvelope(type: 'slash_commands' | 'interactive', payload: Record<string, unknown>): Promise<unknown> {
+  async sendEnvelope(type: 'slash_commands' | 'interactive', payload: Record<string, unknown>, retryAttempt = 0): Promise<unknown> {
     const socket = await this.waitFor(() => [...this.sockets][0], 'a Socket Mode connection');
     const envelopeId = `e${++this.envelopes}`;
     return new Promise((resolve) => {
@@ -122,7 +122,7 @@ export class FakeSlack {
         resolve(message.payload ?? null);
       };
       socket.on('message', onMessage);
-      socket.send(JSON.stringify({ envelope_id: envelopeId, type, payload, accepts_response_payload: type === 'slash_commands', retry_attempt: 0, retry_reason: '' }));
+      socket.send(JSON.stringify({ envelope_id: envelopeId, type, payload, accepts_response_payload: type === 'slash_commands', retry_attempt: retryAttempt, retry_reason: retryAttempt > 0 ? 'timeout' : '' }));
     });
   }
 
