@@ -13,6 +13,7 @@ import { serviceBody, startTestCoordinator, type TestCoordinator } from './suppo
 import { deployableBuild } from './support/deployable-build.ts';
 import { FakeSlack } from './support/fake-slack.ts';
 import { TestNatsCluster } from './support/nats-cluster.ts';
+import { spawnTs } from './support/processes.ts';
 import { SlackRequests, type SlackUserFixture } from './support/slack-requests.ts';
 
 const regions = ['eu', 'us', 'ap'];
@@ -446,6 +447,23 @@ describe('configuration', () => {
       expect(await ask2(alice, '/rollback web')).toContain('Nobody may roll back web from Slack');
     } finally {
       await open.stop();
+    }
+  });
+
+  it('runs as `fleetcast bot` and stops on SIGTERM', async () => {
+    const env = Object.fromEntries(Object.entries(botEnv({ FLEETCAST_PERMISSIONS: path.join(dir, 'permissions.json'), FLEETCAST_LOG_LEVEL: 'info' })).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    const child = spawnTs('bin/fleetcast.js', env, ['bot']);
+    try {
+      const readyLine = () => child.stderr.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'bot ready');
+      await expect.poll(readyLine, { timeout: 30_000, interval: 100 }).toMatchObject({ role: 'bot', mode: 'http' });
+      const ready = readyLine();
+      const responseUrl = slack.responseUrl();
+      expect((await new SlackRequests(ready.url, signingSecret).command(bob, '/status web', { channel, responseUrl })).status).toBe(200);
+      expect(textOf(await slack.response(responseUrl))).toContain('*eu*: b');
+      child.kill('SIGTERM');
+      expect(await child.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      child.kill();
     }
   });
 
