@@ -25,6 +25,8 @@ export interface BotOverrides {
   now?: () => number;
   /** Least time between two updates of a progress message. @defaultValue 1000 */
   minUpdateIntervalMs?: number;
+  /** A coordinator request taking longer fails (COORDINATOR_UNREACHABLE). @defaultValue 15_000 */
+  apiTimeoutMs?: number;
 }
 
 export interface BotHandle {
@@ -44,7 +46,7 @@ export async function runBot(config: BotConfig, overrides: BotOverrides = {}): P
   const slackGrants = config.FLEETCAST_PERMISSIONS === undefined ? null : readSlackGrants(config.FLEETCAST_PERMISSIONS);
   if (slackGrants === null) logger.warn('no permissions file (FLEETCAST_PERMISSIONS): every change from Slack is refused; /status and /builds answer everyone');
 
-  const fleet = new FleetApi(new ApiClient(resolveClientConfig(config), { timeoutMs: 15_000 }));
+  const fleet = new FleetApi(new ApiClient(resolveClientConfig(config), { timeoutMs: overrides.apiTimeoutMs ?? 15_000 }));
   await checkApiToken(fleet, logger);
 
   const boltLogger = new BoltLogger(logger);

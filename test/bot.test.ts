@@ -2,6 +2,7 @@
 // them, a real coordinator (MariaDB) deploying into a real NATS hub with three regional
 // leaves, and Slack's Web API and response_urls faked locally (the real client talks to them).
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -464,6 +465,29 @@ describe('configuration', () => {
       expect(await child.exited).toEqual({ code: 0, signal: null });
     } finally {
       child.kill();
+    }
+  });
+
+  it('acks at once while the coordinator does not answer, then says so', async () => {
+    // A coordinator that accepts connections and never answers.
+    const sockets = new Set<net.Socket>();
+    const hole = net.createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => hole.listen(0, '127.0.0.1', resolve));
+    const apiUrl = `http://127.0.0.1:${(hole.address() as net.AddressInfo).port}`;
+    const stuck = await runBot(loadBotConfig({ env: botEnv({ FLEETCAST_API_URL: apiUrl, FLEETCAST_PERMISSIONS: path.join(dir, 'permissions.json') }) }), { logger: silentLogger(), apiTimeoutMs: 500 });
+    try {
+      const responseUrl = slack.responseUrl();
+      const reply = await new SlackRequests(stuck.url!, signingSecret).command(alice, '/deploy b1', { channel, responseUrl });
+      expect(reply.status).toBe(200);
+      // The ack came back before any answer: the work runs after it.
+      expect(slack.responsesTo(responseUrl)).toHaveLength(0);
+      const answer = textOf(await slack.response(responseUrl));
+      expect(answer).toContain('The bot cannot reach the coordinator');
+      expect(answer).toContain(`the coordinator at ${apiUrl} did not answer within 0.5 s`);
+    } finally {
+      await stuck.stop();
+      for (const socket of sockets) socket.destroy();
+      hole.close();
     }
   });
 
