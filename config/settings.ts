@@ -114,6 +114,18 @@ export const settings = {
   FLEETCAST_STATUS_INTERVAL: durationMs.default(30_000),
   /** A machine whose last report is older than this counts as silent. */
   FLEETCAST_STATUS_SILENT_AFTER: durationMs.default(90_000),
+  /** How a deploy rolls out: `canary` (first region, then the rest), `all`, or waves such as `eu;us,ap`. */
+  FLEETCAST_DEPLOY_WAVES: z
+    .string()
+    .trim()
+    .default('canary')
+    .refine((text) => /^(canary|all|[a-z0-9-]+(,[a-z0-9-]+)*(;[a-z0-9-]+(,[a-z0-9-]+)*)*)$/.test(text), 'write canary, all, or waves of regions such as eu;us,ap'),
+  /** Failed machines a wave tolerates before the rollout halts, as a fraction of its machines (0.01 = 1 %). */
+  FLEETCAST_WAVE_MAX_FAILED: z.coerce.number().min(0).max(1).default(0),
+  /** A wave whose machines have not converged this long after its goals were written fails. */
+  FLEETCAST_WAVE_TIMEOUT: durationMs.default(30 * 60_000),
+  /** Wait this long after a wave converged before writing the next. */
+  FLEETCAST_WAVE_SOAK: durationMs.default(0),
   /** The cluster secret (P2P key pairs); unset: `<data dir>/secret`, generated on first use. */
   FLEETCAST_SECRET: z.string().trim().min(32, 'use at least 32 characters, e.g. the output of: openssl rand -hex 32').optional(),
   /** The Slack app's signing secret: the bot verifies every HTTP request with it (HTTP mode). */
@@ -199,5 +211,9 @@ export const settingHelp: Record<SettingName, string> = {
   FLEETCAST_SLACK_API_URL: 'Slack Web API base URL (default https://slack.com/api/)',
   FLEETCAST_BOT_LISTEN: 'host:port the bot listens on for Slack requests at /slack/events, HTTP mode (default 127.0.0.1:3000)',
   FLEETCAST_SLACK_CHANNELS: 'where finished builds and deploys are announced: api=C0123,*=C0456 (default: no announcements)',
+  FLEETCAST_DEPLOY_WAVES: 'how deploys roll out: canary (first region, then the rest once converged), all, or waves like eu;us,ap (default canary)',
+  FLEETCAST_WAVE_MAX_FAILED: 'failed machines a wave tolerates, as a fraction of its machines, before the rollout halts (default 0)',
+  FLEETCAST_WAVE_TIMEOUT: 'a wave not converged this long after its goals were written fails the rollout (default 30m)',
+  FLEETCAST_WAVE_SOAK: 'wait this long after a wave converged before writing the next (default 0s)',
   FLEETCAST_SECRET: 'cluster secret the P2P keys derive from; the same on every coordinator and seeder (default: <data dir>/secret, generated; prefer the variable: flags show in ps)',
 };

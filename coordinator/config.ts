@@ -22,6 +22,11 @@ export const coordinatorSettings = [
   'FLEETCAST_NATS_URL',
   'FLEETCAST_GOAL_HISTORY',
   'FLEETCAST_SECRET',
+  'FLEETCAST_STATUS_SILENT_AFTER',
+  'FLEETCAST_DEPLOY_WAVES',
+  'FLEETCAST_WAVE_MAX_FAILED',
+  'FLEETCAST_WAVE_TIMEOUT',
+  'FLEETCAST_WAVE_SOAK',
 ] as const;
 
 export type CoordinatorConfig = SettingValues<(typeof coordinatorSettings)[number]>;

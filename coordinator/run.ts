@@ -9,9 +9,8 @@ import { BuildQueue, Reaper } from './queue/index.ts';
 import { ReplicationService, type ReplicationServiceOptions } from './replication/index.ts';
 import { ServiceRegistry } from './services/index.ts';
 import { AuditSpool, DeployService, spoolDir } from './deploys/index.ts';
-import { connectGoalWriter } from './goal-writer-start.ts';
+import { HubLink } from './fleet/hub-link.ts';
 import { PeriodicTask } from './periodic-task.ts';
-import type { GoalWriter } from '../goalstate/index.ts';
 
 export interface CoordinatorOverrides {
   logger?: Logger;
@@ -21,11 +20,11 @@ export interface CoordinatorOverrides {
   eventsPollMs?: number;
   /** Pacing of the replication loops, for tests. */
   replicationPacing?: ReplicationServiceOptions['pacing'];
-  /**
-   * The goal-state writer to deploy with (the caller closes it); null: no NATS, deploys answer
-   * NATS_UNAVAILABLE. @defaultValue one connected to FLEETCAST_NATS_URL
-   */
-  goalWriter?: GoalWriter | null;
+  /** true: no NATS at all (deploys answer NATS_UNAVAILABLE), for tests of builds and replication. @defaultValue false */
+  withoutNats?: boolean;
+  /** Pace of the wave runner, and how often the hub is tried while it does not answer (tests). */
+  wavesIntervalMs?: number;
+  hubRetryMs?: number;
   /** How often records spooled while SQL was down are written to it. @defaultValue 5_000 */
   spoolFlushMs?: number;
 }
@@ -36,6 +35,8 @@ export interface CoordinatorHandle {
   services: ServiceRegistry;
   replication: ReplicationService;
   deploys: DeployService;
+  /** The link to the NATS hub: `await hub.ready` resolves once deploys can write goals. */
+  hub: HubLink;
   /** The HTTP API, e.g. `http://127.0.0.1:7070` (with the real port when FLEETCAST_LISTEN asked for 0). */
   url: string;
   /** The admin token of this data directory (`<data dir>/api-token`). */
@@ -82,12 +83,36 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
   const closeStores = async () => {
     for (const store of [stores.main, ...Object.values(stores.regions)]) await store.close();
   };
-  // Without NATS the coordinator still starts: builds and replication keep working, deploys
-  // answer NATS_UNAVAILABLE until a restart finds the hub (see goal-writer-start.ts).
-  const ownWriter = overrides.goalWriter === undefined ? await connectGoalWriter(config, logger) : null;
-  const goalWriter = overrides.goalWriter === undefined ? ownWriter : overrides.goalWriter;
+  // Without the hub the coordinator still starts: builds and replication keep working, and the
+  // link keeps trying in the background; deploys answer NATS_UNAVAILABLE until it is up.
+  const hub = overrides.withoutNats
+    ? HubLink.none()
+    : HubLink.start({
+        url: config.FLEETCAST_NATS_URL,
+        regions: config.FLEETCAST_REGIONS,
+        goalHistory: config.FLEETCAST_GOAL_HISTORY,
+        silentAfterMs: config.FLEETCAST_STATUS_SILENT_AFTER,
+        ...(overrides.hubRetryMs ? { retryMs: overrides.hubRetryMs } : {}),
+        logger,
+      });
   const spool = new AuditSpool(spoolDir(config.FLEETCAST_DATA_DIR), logger);
-  const deploys = new DeployService(db, queue, services, replication.status, { regions: config.FLEETCAST_REGIONS, goals: goalWriter, spool, clusterSecret: loadClusterSecret(config.FLEETCAST_DATA_DIR, config.FLEETCAST_SECRET), logger });
+  const deploys = new DeployService(db, queue, services, replication.status, {
+    regions: config.FLEETCAST_REGIONS,
+    fleet: hub,
+    spool,
+    clusterSecret: loadClusterSecret(config.FLEETCAST_DATA_DIR, config.FLEETCAST_SECRET),
+    wavePlan: config.FLEETCAST_DEPLOY_WAVES,
+    waves: {
+      maxFailedFraction: config.FLEETCAST_WAVE_MAX_FAILED,
+      timeoutMs: config.FLEETCAST_WAVE_TIMEOUT,
+      soakMs: config.FLEETCAST_WAVE_SOAK,
+      ...(overrides.wavesIntervalMs ? { intervalMs: overrides.wavesIntervalMs } : {}),
+    },
+    logger,
+  });
+  deploys.runner.start();
+  // Usually the hub answers at once: give it a moment so the API starts with deploys on.
+  await Promise.race([hub.ready, new Promise((resolve) => setTimeout(resolve, 3_000).unref())]);
   // Records a rollback spooled while SQL was down reach SQL once it answers again.
   const spoolFlusher = new PeriodicTask('writing spooled audit records', overrides.spoolFlushMs ?? 5_000, () => spool.flush(db), logger);
   spoolFlusher.start();
@@ -105,7 +130,8 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
     );
   } catch (err) {
     await spoolFlusher.stop();
-    await ownWriter?.close();
+    await deploys.runner.stop();
+    await hub.close();
     await replication.stop();
     await closeStores();
     await reaper.stop();
@@ -120,12 +146,14 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
     services,
     replication,
     deploys,
+    hub,
     url: api.url,
     adminToken: localToken.token,
     async stop() {
       await api.close();
       await spoolFlusher.stop();
-      await ownWriter?.close();
+      await deploys.runner.stop();
+      await hub.close();
       await replication.stop();
       await closeStores();
       await reaper.stop();

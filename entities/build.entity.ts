@@ -35,4 +35,12 @@ export class BuildEntity extends JobColumns<BuildStatus> {
 
   @Column({ name: 'cancelled_by', type: 'varchar', length: 255, nullable: true })
   cancelledBy!: string | null;
+
+  /** `Name <email>` of the commit's author, recorded by the builder from the checkout. */
+  @Column({ name: 'commit_author', type: 'varchar', length: 255, nullable: true })
+  commitAuthor!: string | null;
+
+  /** The first line of the commit message. */
+  @Column({ name: 'commit_subject', type: 'varchar', length: 500, nullable: true })
+  commitSubject!: string | null;
 }

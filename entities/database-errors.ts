@@ -47,3 +47,13 @@ export function toDatabaseError(err: unknown, where: string): unknown {
     { cause: err },
   );
 }
+
+/** A UNIQUE constraint refused the row (MariaDB ER_DUP_ENTRY, SQLite SQLITE_CONSTRAINT_UNIQUE). */
+export function isUniqueViolation(err: unknown): boolean {
+  for (let current: unknown = err, depth = 0; current && depth < 4; depth++) {
+    const { code, driverError, cause } = current as { code?: unknown; driverError?: unknown; cause?: unknown };
+    if (code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE') return true;
+    current = driverError ?? cause;
+  }
+  return false;
+}

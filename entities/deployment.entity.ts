@@ -1,12 +1,12 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-export const deploymentStatuses = ['WRITING', 'APPLIED', 'FAILED'] as const;
+export const deploymentStatuses = ['WRITING', 'ROLLING', 'APPLIED', 'FAILED', 'HALTED', 'SUPERSEDED'] as const;
 export type DeploymentStatus = (typeof deploymentStatuses)[number];
 export type DeploymentKind = 'deploy' | 'rollback';
 
 /**
- * One deploy or rollback of a service (shown `d<id>`): which build, into which regions, who
- * asked and whether its goals were written. Its SQL lives in coordinator/deploys/.
+ * One deploy or rollback of a service (shown `d<id>`): which build, into which regions and
+ * waves, who asked, how far its rollout got. Its SQL lives in coordinator/deploys/.
  */
 @Entity({ name: 'deployments' })
 @Index('idx_deployments_service', ['service', 'id'])
@@ -41,4 +41,17 @@ export class DeploymentEntity {
 
   @Column({ type: 'text', nullable: true })
   error!: string | null;
+
+  /** The waves as JSON (coordinator/deploys/waves.ts); null for deployments made before waves. */
+  @Column({ type: 'text', nullable: true })
+  waves!: string | null;
+
+  @Column({ name: 'idempotency_key', type: 'varchar', length: 200, nullable: true, unique: true })
+  idempotencyKey!: string | null;
+
+  @Column({ name: 'updated_at', type: 'datetime', precision: 3, nullable: true })
+  updatedAt!: Date | null;
+
+  @Column({ name: 'converged_at', type: 'datetime', precision: 3, nullable: true })
+  convergedAt!: Date | null;
 }

@@ -1,5 +1,5 @@
 export { Database, defaultSqlitePath, type DatabaseOptions, type SqlRunner, type ExecResult, type IsolationLevel } from './database.ts';
-export { isTransientDatabaseError } from './database-errors.ts';
+export { isTransientDatabaseError, isUniqueViolation } from './database-errors.ts';
 export type { Dialect, DialectSql } from './dialect.ts';
 export { BuildEntity, buildStatuses, type BuildStatus } from './build.entity.ts';
 export { ServiceEntity } from './service.entity.ts';

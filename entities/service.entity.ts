@@ -21,6 +21,10 @@ export class ServiceEntity {
   @Column({ name: 'run_command', type: 'text', nullable: true })
   runCommand!: string | null;
 
+  /** Checked by agents after a switch (2xx = healthy). */
+  @Column({ name: 'health_url', type: 'varchar', length: 2000, nullable: true })
+  healthUrl!: string | null;
+
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;
 

@@ -34,6 +34,8 @@ export const errorCodes = {
   GOAL_CONFLICT: { httpStatus: 409, exitCode: 1 },
   /** A goal-state or status document stored in NATS is malformed or of an unknown version. */
   GOAL_INVALID: { httpStatus: 502, exitCode: 1 },
+  /** A client waited (deploy --wait) longer than its time limit; the operation itself goes on. */
+  TIMED_OUT: { httpStatus: 504, exitCode: 1 },
 } as const satisfies Record<string, { httpStatus: number; exitCode: number }>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -25,6 +25,8 @@ beforeAll(async () => {
       FLEETCAST_REGIONS: regions.join(','),
       FLEETCAST_REPLICATION_CONCURRENCY: '0',
       FLEETCAST_AUDIT_EVERY: '7d',
+      // Every region at once: this test is about the rollback, not the waves.
+      FLEETCAST_DEPLOY_WAVES: 'all',
     },
     overrides: { spoolFlushMs: 300 },
   });

@@ -46,12 +46,19 @@ const cli = (args: string[], env: Record<string, string> = {}) => runCli([...arg
 const goalIn = (region: string, service: string) => views[region]!.get(service);
 
 describe('deploy', () => {
-  it('writes the goal of every region; each region reads it from its own mirror', async () => {
+  it('writes the goal of every region, canary first; each region reads it from its own mirror; --wait follows it to convergence', async () => {
     const build = await deployableBuild(coordinator.handle, 'api', regions);
-    const run = await cli(['deploy', `b${build.id}`, '--reason', 'first release']);
+    const run = await cli(['deploy', `b${build.id}`, '--reason', 'first release', '--wait']);
     expect(run.code, run.stderr).toBe(0);
-    const deployment = onlyJson(run);
-    expect(deployment).toMatchObject({ id: expect.stringMatching(/^d\d+$/), service: 'api', build: `b${build.id}`, regions, kind: 'deploy', requestedBy: 'local-admin', reason: 'first release', status: 'APPLIED', spooled: false });
+    const { deployment, progress, final } = onlyJson(run);
+    expect(final).toBe(true);
+    expect(deployment).toMatchObject({ id: expect.stringMatching(/^d\d+$/), service: 'api', build: `b${build.id}`, regions, kind: 'deploy', requestedBy: 'local-admin', reason: 'first release', status: 'APPLIED', spooled: false, convergedAt: expect.any(String) });
+    // The default plan: the first region alone, the others once it converged (no agents here: at once).
+    expect(deployment.waves.map((w: { regions: string[]; status: string }) => [w.regions, w.status])).toEqual([[['eu'], 'CONVERGED'], [['us', 'ap'], 'CONVERGED']]);
+    expect(Date.parse(deployment.waves[1].writtenAt)).toBeGreaterThanOrEqual(Date.parse(deployment.waves[0].doneAt));
+    expect(progress.map((p: { region: string; converged: boolean; machines: number; known: boolean }) => [p.region, p.converged, p.machines, p.known])).toEqual(regions.map((r) => [r, true, 0, true]));
+    // Progress went to stderr, the one JSON document to stdout.
+    expect(run.stderr).toContain(`${deployment.id} `);
     for (const region of regions) {
       const goal = await eventually(async () => (await goalIn(region, 'api'))?.goal.deployment === deployment.id && (await goalIn(region, 'api')), 10_000, `the goal in ${region}`);
       expect(goal && goal.goal).toMatchObject({ build: `b${build.id}`, digest: build.digest, size: 1234, artifact: `artifacts/api/b${build.id}/${build.digest}`, p2pKey: coreKey(fs.readFileSync(path.join(coordinator.dataDir, 'secret'), 'utf8').trim(), build.digest!), fileName: 'api', runCommand: null, kind: 'deploy', by: 'local-admin', region });
@@ -119,11 +126,14 @@ describe('deploy', () => {
       if (reply.status !== 201) expect(reply.json.error.code).toBe('GOAL_CONFLICT');
     }
     expect(replies.some((reply) => reply.status === 201)).toBe(true);
-    const finals = await Promise.all(regions.map(async (region) => (await coordinator.handle.deploys.status('race')).regions.find((r) => r.region === region)!.goal!.deployment));
-    expect(new Set(finals).size).toBe(1);
+    // Each deploy supersedes the rollout before it: the newest one's waves reach every region.
     const list = (await coordinator.request('GET', '/v1/deployments?service=race')).json.deployments;
-    expect(list.filter((d: { status: string }) => d.status === 'APPLIED').length).toBe(replies.filter((r) => r.status === 201).length);
-    expect(list[0].id).toBe(finals[0]);
+    await eventually(async () => (await coordinator.handle.deploys.get(list[0].id)).status === 'APPLIED', 10_000, 'the newest deployment to be applied');
+    const finals = (await coordinator.handle.deploys.status('race')).regions.map((r) => r.goal!.deployment);
+    expect(finals).toEqual(regions.map(() => list[0].id));
+    const after = (await coordinator.request('GET', '/v1/deployments?service=race')).json.deployments;
+    for (const older of after.slice(1)) expect(['SUPERSEDED', 'FAILED', 'APPLIED']).toContain(older.status);
+    expect(after.filter((d: { status: string }) => d.status === 'ROLLING')).toEqual([]);
   });
 });
 
@@ -131,8 +141,8 @@ describe('rollback', () => {
   it('returns to the previous deployed build and locks the service until unlocked', async () => {
     const first = await deployableBuild(coordinator.handle, 'api', regions);
     const second = await deployableBuild(coordinator.handle, 'api', regions);
-    expect((await cli(['deploy', `b${first.id}`])).code).toBe(0);
-    expect((await cli(['deploy', `b${second.id}`])).code).toBe(0);
+    expect((await cli(['deploy', `b${first.id}`, '--wait'])).code).toBe(0);
+    expect((await cli(['deploy', `b${second.id}`, '--wait'])).code).toBe(0);
     const run = await cli(['rollback', 'api']);
     expect(run.code, run.stdout).toBe(0);
     const deployment = onlyJson(run);

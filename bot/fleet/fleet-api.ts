@@ -44,30 +44,28 @@ export class FleetApi {
   }
 
   async submitBuild(user: SlackUser, service: string, commit: string): Promise<Outcome<BuildInfo>> {
-    const { status, body } = await this.client.json<BuildInfo>('POST', '/v1/builds', { service, commit }, { headers: actingFor(user) });
+    const { status, body } = await this.client.json<BuildInfo>('POST', '/v1/builds', { service, commit }, actingFor(user));
     return { value: body, repeated: status === 200 };
   }
 
   async deploy(user: SlackUser, request: { build: string; regions?: string[] | undefined; reason: string }, idempotencyKey: string): Promise<Outcome<DeploymentInfo>> {
     const body = { build: request.build, reason: request.reason, ...(request.regions ? { regions: request.regions } : {}) };
-    const reply = await this.client.json<DeploymentInfo>('POST', '/v1/deployments', body, { headers: { ...actingFor(user), 'idempotency-key': idempotencyKey } });
+    const reply = await this.client.json<DeploymentInfo>('POST', '/v1/deployments', body, { ...actingFor(user), 'idempotency-key': idempotencyKey });
     return { value: reply.body, repeated: reply.status === 200 };
   }
 
   async rollback(user: SlackUser, service: string, request: { to?: string | undefined; regions?: string[] | undefined }, idempotencyKey: string): Promise<Outcome<DeploymentInfo>> {
     const body = { ...(request.to ? { to: request.to } : {}), ...(request.regions ? { regions: request.regions } : {}) };
-    const reply = await this.client.json<DeploymentInfo>('POST', `/v1/services/${encodeURIComponent(service)}/rollback`, body, {
-      headers: { ...actingFor(user), 'idempotency-key': idempotencyKey },
-    });
+    const reply = await this.client.json<DeploymentInfo>('POST', `/v1/services/${encodeURIComponent(service)}/rollback`, body, { ...actingFor(user), 'idempotency-key': idempotencyKey });
     return { value: reply.body, repeated: reply.status === 200 };
   }
 
-  lock(user: SlackUser, service: string, reason: string): Promise<LockJson> {
-    return this.client.post(`/v1/services/${encodeURIComponent(service)}/lock`, { reason }, { headers: actingFor(user) });
+  async lock(user: SlackUser, service: string, reason: string): Promise<LockJson> {
+    return (await this.client.json<LockJson>('POST', `/v1/services/${encodeURIComponent(service)}/lock`, { reason }, actingFor(user))).body;
   }
 
-  unlock(user: SlackUser, service: string): Promise<LockJson> {
-    return this.client.delete(`/v1/services/${encodeURIComponent(service)}/lock`, { headers: actingFor(user) });
+  async unlock(user: SlackUser, service: string): Promise<LockJson> {
+    return (await this.client.json<LockJson>('DELETE', `/v1/services/${encodeURIComponent(service)}/lock`, undefined, actingFor(user))).body;
   }
 
   /**

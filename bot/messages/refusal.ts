@@ -27,6 +27,7 @@ const headlines = {
   NATS_UNAVAILABLE: ':rotating_light: Goal state (NATS) is unavailable',
   GOAL_CONFLICT: ':warning: Someone else changed the goal at the same moment',
   GOAL_INVALID: ':rotating_light: A stored goal is malformed',
+  TIMED_OUT: ':hourglass: Still under way',
 } as const satisfies Record<ErrorCode, string>;
 
 export function headline(code: ErrorCode): string {

@@ -6,11 +6,6 @@ export interface ApiClientOptions {
   timeoutMs?: number;
 }
 
-/** Per request: extra headers (the bot's x-fleetcast-on-behalf-of, Idempotency-Key). */
-export interface RequestOptions {
-  headers?: Record<string, string>;
-}
-
 export interface TextResponse {
   text: string;
   headers: Headers;
@@ -31,21 +26,21 @@ export class ApiClient {
     this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
-  async get<T>(path: string, options?: RequestOptions): Promise<T> {
-    return (await this.json<T>('GET', path, undefined, options)).body;
+  async get<T>(path: string): Promise<T> {
+    return (await this.json<T>('GET', path)).body;
   }
 
-  async post<T>(path: string, body?: unknown, options?: RequestOptions): Promise<T> {
-    return (await this.json<T>('POST', path, body, options)).body;
+  async post<T>(path: string, body?: unknown): Promise<T> {
+    return (await this.json<T>('POST', path, body)).body;
   }
 
-  async delete<T>(path: string, options?: RequestOptions): Promise<T> {
-    return (await this.json<T>('DELETE', path, undefined, options)).body;
+  async delete<T>(path: string): Promise<T> {
+    return (await this.json<T>('DELETE', path)).body;
   }
 
   /** A JSON request, with its status (201 created vs 200 existing matters to some callers). */
-  async json<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, options: RequestOptions = {}): Promise<{ status: number; body: T }> {
-    const response = await this.send(method, path, body, options.headers);
+  async json<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+    const response = await this.send(method, path, body, headers);
     return { status: response.status, body: (await response.json()) as T };
   }
 
@@ -95,7 +90,7 @@ export class ApiClient {
     try {
       response = await fetch(this.config.apiUrl + path, {
         method,
-        headers: { ...headers, ...this.authHeaders(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { ...this.authHeaders(), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });

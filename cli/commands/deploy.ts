@@ -1,19 +1,34 @@
 import type { Command } from 'commander';
 import type { DeploymentJson } from '../../coordinator/api/index.ts';
-import { apiClient, buildRef, clientCommand, wantsJson } from '../client-command.ts';
-import { deploymentLine } from '../format/deploy-text.ts';
-import { printResult } from '../output.ts';
+import { apiClient, buildRef, clientCommand } from '../client-command.ts';
+import { addWaitOptions, finishDeployCommand, type WaitOptions } from './deploy-wait.ts';
 import { regionsOption } from './regions-option.ts';
 
+interface DeployOptions extends WaitOptions {
+  regions?: string;
+  waves?: string;
+  reason?: string;
+  idempotencyKey?: string;
+}
+
 export function deployCommand(): Command {
-  const command = clientCommand('deploy', 'deploy a build: set the goal of its service in every region (exit 3 if not deployable or locked)')
+  const command = clientCommand('deploy', 'deploy a build: set the goal of its service, wave by wave (exit 3 if not deployable, locked or forbidden)')
     .argument('<build>', 'build id, e.g. b42')
-    .option('--regions <a,b>', 'only these regions (comma-separated)')
+    .option('--regions <a,b>', 'only these regions, all at once (comma-separated)')
+    .option('--waves <a;b,c>', 'these waves instead of the default plan, e.g. "eu;us,ap"')
     .option('--reason <text>', 'why, for the history')
-    .action(async (id: string, options: { regions?: string; reason?: string }) => {
-      const body = { build: buildRef(id), ...regionsOption(options.regions), ...(options.reason === undefined ? {} : { reason: options.reason }) };
-      const deployment = await apiClient(command).post<DeploymentJson>('/v1/deployments', body);
-      printResult(wantsJson(command), deployment, () => deploymentLine(deployment));
-    });
+    .option('--idempotency-key <key>', 'a retry with the same key gets the same deployment back instead of a second one');
+  addWaitOptions(command).action(async (id: string, options: DeployOptions) => {
+    const body = {
+      build: buildRef(id),
+      ...regionsOption(options.regions),
+      ...(options.waves === undefined ? {} : { waves: options.waves.split(';').map((wave) => wave.split(',').map((r) => r.trim()).filter(Boolean)) }),
+      ...(options.reason === undefined ? {} : { reason: options.reason }),
+    };
+    const client = apiClient(command);
+    const headers: Record<string, string> = options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey };
+    const { body: deployment } = await client.json<DeploymentJson>('POST', '/v1/deployments', body, headers);
+    await finishDeployCommand(command, client, deployment, options);
+  });
   return command;
 }

@@ -1,24 +1,33 @@
 import type { Command } from 'commander';
 import type { DeploymentJson } from '../../coordinator/api/index.ts';
-import { apiClient, buildRef, clientCommand, wantsJson } from '../client-command.ts';
-import { deploymentLine } from '../format/deploy-text.ts';
-import { printResult } from '../output.ts';
+import { apiClient, buildRef, clientCommand } from '../client-command.ts';
+import { addWaitOptions, finishDeployCommand, type WaitOptions } from './deploy-wait.ts';
 import { regionsOption } from './regions-option.ts';
 
+interface RollbackOptions extends WaitOptions {
+  to?: string;
+  regions?: string;
+  reason?: string;
+  idempotencyKey?: string;
+}
+
 export function rollbackCommand(): Command {
-  const command = clientCommand('rollback', 'roll a service back to the build deployed before (or --to) and lock it against deploys')
+  const command = clientCommand('rollback', 'roll a service back to the build deployed before (or --to), every region at once, and lock it against deploys')
     .argument('<service>', 'service name')
     .option('--to <build>', 'the build to return to (default: the one deployed before the current one)')
     .option('--regions <a,b>', 'only these regions (comma-separated)')
     .option('--reason <text>', 'why, for the history')
-    .action(async (service: string, options: { to?: string; regions?: string; reason?: string }) => {
-      const body = {
-        ...(options.to === undefined ? {} : { to: buildRef(options.to) }),
-        ...regionsOption(options.regions),
-        ...(options.reason === undefined ? {} : { reason: options.reason }),
-      };
-      const deployment = await apiClient(command).post<DeploymentJson>(`/v1/services/${encodeURIComponent(service)}/rollback`, body);
-      printResult(wantsJson(command), deployment, () => `${deploymentLine(deployment)}\n${service} is locked; run fleetcast unlock ${service} to allow deploys again`);
-    });
+    .option('--idempotency-key <key>', 'a retry with the same key gets the same rollback back instead of a second one');
+  addWaitOptions(command).action(async (service: string, options: RollbackOptions) => {
+    const body = {
+      ...(options.to === undefined ? {} : { to: buildRef(options.to) }),
+      ...regionsOption(options.regions),
+      ...(options.reason === undefined ? {} : { reason: options.reason }),
+    };
+    const client = apiClient(command);
+    const headers: Record<string, string> = options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey };
+    const { body: deployment } = await client.json<DeploymentJson>('POST', `/v1/services/${encodeURIComponent(service)}/rollback`, body, headers);
+    await finishDeployCommand(command, client, deployment, options, `\n${service} is locked; run fleetcast unlock ${service} to allow deploys again`);
+  });
   return command;
 }

@@ -10,6 +10,7 @@ interface AddOptions {
   build: string;
   artifact: string;
   run?: string;
+  healthUrl?: string;
   branch?: string;
 }
 
@@ -20,6 +21,7 @@ function addCommand(): Command {
     .requiredOption('--build <cmd>', 'build command, run in the checkout (FLEETCAST_OUT, FLEETCAST_COMMIT… set)')
     .requiredOption('--artifact <path>', 'the file the build produces, relative to the checkout')
     .option('--run <cmd>', 'command that runs the service on each machine')
+    .option('--health-url <url>', 'URL agents check after switching builds (2xx = healthy)')
     .option('--branch <branch>', 'branch whose pushes the git webhook builds (default main)')
     .action(async (name: string, options: AddOptions) => {
       const service = await apiClient(command).post<ServiceJson>('/v1/services', {
@@ -28,6 +30,7 @@ function addCommand(): Command {
         buildCommand: options.build,
         artifactPath: options.artifact,
         ...(options.run === undefined ? {} : { runCommand: options.run }),
+        ...(options.healthUrl === undefined ? {} : { healthUrl: options.healthUrl }),
         ...(options.branch === undefined ? {} : { branch: options.branch }),
       });
       printResult(wantsJson(command), service, () => `registered service ${service.name}\n${serviceDetails(service)}`);

@@ -87,6 +87,7 @@ export function serviceDetails(service: ServiceJson): string {
     ['build', service.buildCommand],
     ['artifact', service.artifactPath],
     ['run', service.runCommand ?? '-'],
+    ['health', service.healthUrl ?? '-'],
     ['created', when(service.createdAt)],
   ]);
 }

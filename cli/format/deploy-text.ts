@@ -1,18 +1,63 @@
-import type { DeploymentJson, LockJson, ServiceStatusJson } from '../../coordinator/api/index.ts';
+import type { ConvergenceJson, DeploymentJson, DeploymentProgressJson, LockJson, ServiceStatusJson, WaveJson } from '../../coordinator/api/index.ts';
+import { bytes } from './build-text.ts';
 import { table } from './table.ts';
 
 export function deploymentLine(d: DeploymentJson): string {
   const verb = d.kind === 'rollback' ? 'rolled back' : 'deployed';
   const spooled = d.spooled ? ' (the database is down: the record is written when it is back)' : '';
-  return `${d.id}: ${verb} ${d.service} to ${d.build} in ${d.regions.join(', ')} — ${d.status}${spooled}`;
+  const replayed = d.replayed ? ' (an earlier request with this Idempotency-Key made it; nothing new was done)' : '';
+  return `${d.id}: ${verb} ${d.service} to ${d.build} in ${d.regions.join(', ')} — ${d.status}${spooled}${replayed}${d.waves.length > 1 ? `\nwaves: ${wavesText(d.waves)}` : ''}`;
+}
+
+/** `eu (WRITTEN) → us, ap (PENDING)`. */
+export function wavesText(waves: WaveJson[]): string {
+  return waves.map((w) => `${w.regions.join(', ')} (${w.status})`).join(' → ');
 }
 
 export function lockLine(lock: LockJson): string {
   return `locked by ${lock.lockedBy} since ${lock.since} (${lock.reason})`;
 }
 
+/** `12/12 running b42` / `3/10 running b42, 5 downloading (43 %), 1 failed (m7: …), 1 silent`. */
+export function convergenceText(c: ConvergenceJson): string {
+  if (!c.known) return "reports unreadable (leaf or hub link down)";
+  if (c.machines === 0) return 'no machines report this service';
+  const live = c.machines - c.silent;
+  const parts = [`${c.running}/${live} running ${c.goalBuild ?? ''}`.trimEnd()];
+  if (c.downloading.machines > 0) {
+    const share = c.downloading.total > 0 ? ` (${Math.floor((100 * c.downloading.bytes) / c.downloading.total)} % of ${bytes(c.downloading.total)})` : '';
+    parts.push(`${c.downloading.machines} downloading${share}`);
+  }
+  if (c.failed.machines > 0) {
+    const example = c.failed.examples[0];
+    parts.push(`${c.failed.machines} failed${example ? ` (${example.machine}: ${example.error ?? 'failed'})` : ''}`);
+  }
+  if (c.other > 0) parts.push(`${c.other} on other builds`);
+  if (c.silent > 0) parts.push(`${c.silent} silent`);
+  return parts.join(', ') + (c.converged ? ' — converged' : '');
+}
+
 export function statusText(status: ServiceStatusJson): string {
-  const rows = status.regions.map((r) => [r.region, r.goal?.build ?? '-', r.goal?.deployment ?? '-', r.goal ? `${r.goal.kind} by ${r.goal.by}` : '-', r.goal?.at ?? '-']);
+  const rows = status.regions.map((r) => [r.region, r.goal?.build ?? '-', r.goal?.deployment ?? '-', r.goal ? `${r.goal.kind} by ${r.goal.by}` : '-', r.goal ? convergenceText(r.convergence) : '-']);
   const lock = status.lock ? lockLine(status.lock) : 'not locked';
-  return `${status.service}: ${lock}\n${table(['REGION', 'GOAL', 'DEPLOYMENT', 'BY', 'AT'], rows)}`;
+  const newest = status.deployment ? `\nnewest: ${deploymentLine(status.deployment)}` : '';
+  return `${status.service}: ${lock}\n${table(['REGION', 'GOAL', 'DEPLOYMENT', 'BY', 'MACHINES'], rows)}${newest}`;
+}
+
+/** One line per region of a deployment: its wave's status and where the machines stand. */
+export function progressLines(p: DeploymentProgressJson): string[] {
+  const waveOf = (region: string) => p.deployment.waves.findIndex((w) => w.regions.includes(region));
+  return p.progress.map((c) => {
+    const index = waveOf(c.region);
+    const wave = p.deployment.waves[index];
+    const label = p.deployment.waves.length > 1 ? `wave ${index + 1} ${wave?.status ?? ''}` : (wave?.status ?? '');
+    return `  ${c.region.padEnd(12)} ${label.padEnd(18)} ${wave?.status === 'PENDING' || wave?.status === 'SKIPPED' ? '-' : convergenceText(c)}`;
+  });
+}
+
+/** What a finished `deploy --wait` says. */
+export function progressSummary(p: DeploymentProgressJson): string {
+  const d = p.deployment;
+  if (d.convergedAt) return `${d.id}: ${d.service} ${d.build} converged in ${d.regions.join(', ')}`;
+  return `${d.id}: ${d.service} ${d.build} did not converge — ${d.status}${d.error ? `: ${d.error}` : ''}`;
 }

@@ -84,7 +84,7 @@ export class ApiServer {
     }
     registerGitHook(app, ctx, options.webhookSecret);
 
-    const events = new EventsServer({ queue: ctx.queue, logs, tokens: ctx.tokens, logger, pollMs: options.eventsPollMs });
+    const events = new EventsServer({ queue: ctx.queue, deploys: ctx.deploys, logs, tokens: ctx.tokens, logger, pollMs: options.eventsPollMs });
     events.attach(app.server);
 
     try {

@@ -4,7 +4,16 @@ export type { ApiContext } from './api-context.ts';
 export { emptyBuildLog, type BuildLogSource, type LogChunk } from './build-log-source.ts';
 export { toBuildJson, type BuildJson, type BuildPageJson } from './build-json.ts';
 export { toServiceJson, type ServiceJson, type ServiceListJson } from './service-json.ts';
-export { toDeploymentJson, type DeploymentJson, type DeploymentListJson, type LockJson, type ServiceStatusJson } from './deployment-json.ts';
+export {
+  toDeploymentJson,
+  type DeploymentJson,
+  type DeploymentListJson,
+  type DeploymentProgressJson,
+  type ConvergenceJson,
+  type WaveJson,
+  type LockJson,
+  type ServiceStatusJson,
+} from './deployment-json.ts';
 export type { ErrorJson } from './error-json.ts';
 export type { WhoamiJson } from './routes/whoami.ts';
 export type { ClientMessage, ServerMessage } from './events/messages.ts';

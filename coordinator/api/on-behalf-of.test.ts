@@ -107,7 +107,7 @@ it('stops the start when actAs is not true or false', async () => {
     const file = path.join(bad, 'permissions.json');
     fs.writeFileSync(file, JSON.stringify({ tokens: [{ name: 'bot', token: tokens.bot, scopes: ['deploy'], actAs: 'yes' }] }));
     const config = loadCoordinatorConfig({ env: { FLEETCAST_DATA_DIR: bad, FLEETCAST_LISTEN: '127.0.0.1:0', FLEETCAST_PERMISSIONS: file } });
-    await expect(runCoordinator(config, { logger: silentLogger(), goalWriter: null })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('tokens.0.actAs') });
+    await expect(runCoordinator(config, { logger: silentLogger(), withoutNats: true })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('tokens.0.actAs') });
   } finally {
     fs.rmSync(bad, { recursive: true, force: true });
   }

@@ -63,12 +63,19 @@ export function openApiDocument(routes: readonly Route[], extras: readonly Extra
       unrepresentable: 'any',
       uri: (id) => `#/components/schemas/${id}`,
     });
-    return Object.fromEntries(
-      Object.entries(schemas).map(([id, schema]) => {
-        const { $schema: _, $id: __, ...rest } = schema as Json;
-        return [id, rest];
-      }),
+    // Named schemas reached only through another one (Wave inside Deployment) land in zod's
+    // `__shared` $defs: make them components of their own, referred to like the others.
+    const { __shared: shared, ...own } = schemas as Record<string, Json>;
+    const hoisted = { ...own, ...((shared?.$defs as Record<string, Json> | undefined) ?? {}) };
+    const text = JSON.stringify(
+      Object.fromEntries(
+        Object.entries(hoisted).map(([id, schema]) => {
+          const { $schema: _, $id: __, ...rest } = schema;
+          return [id, rest];
+        }),
+      ),
     );
+    return JSON.parse(text.replaceAll('#/components/schemas/__shared#/$defs/', '#/components/schemas/').replaceAll('"#/$defs/', '"#/components/schemas/')) as Json;
   };
 
   return {

@@ -56,9 +56,11 @@ const regionList = z.array(z.string().regex(/^[a-z0-9-]+$/, 'region names are [a
 export const deployBody = z
   .strictObject({
     build: buildIdText,
-    regions: regionList.optional().meta({ description: 'deploy to these regions only; @defaultValue every configured region' }),
+    regions: regionList.optional().meta({ description: 'deploy to these regions only, at once (one wave); @defaultValue every configured region, in the waves of FLEETCAST_DEPLOY_WAVES' }),
+    waves: z.array(regionList).min(1).max(64).optional().meta({ description: 'explicit waves, e.g. [["eu"], ["us", "ap"]]: each is written once the one before has converged' }),
     reason: z.string().max(2000).optional(),
   })
+  .refine((body) => body.regions === undefined || body.waves === undefined, 'give regions or waves, not both')
   .meta({ id: 'Deploy' });
 
 export const rollbackBody = z
@@ -70,6 +72,16 @@ export const rollbackBody = z
   .meta({ id: 'Rollback' });
 
 export const lockBody = z.strictObject({ reason: z.string().trim().min(1, 'say why the service is locked').max(2000) }).meta({ id: 'Lock' });
+
+export const deploymentParams = z.object({ id: z.string().regex(/^d?\d{1,15}$/, 'a deployment id: d7 (or 7)') });
+
+/** The Idempotency-Key header: retries (Slack's, a double click, a CLI re-run) get the first answer back. */
+export const idempotencyKeyHeader = z
+  .string()
+  .min(1)
+  .max(200, 'an Idempotency-Key is at most 200 characters')
+  .regex(/^[\x21-\x7e]+$/, 'an Idempotency-Key is printable ASCII without spaces')
+  .optional();
 
 export const listDeploymentsQuery = z.strictObject({
   service: serviceName.optional(),

@@ -10,6 +10,7 @@ export const serviceJson = z
     buildCommand: z.string(),
     artifactPath: z.string(),
     runCommand: z.string().nullable(),
+    healthUrl: z.string().nullable(),
     createdAt: z.iso.datetime(),
   })
   .meta({ id: 'Service' });

@@ -14,7 +14,7 @@ export interface SpooledRecord {
   deployment?: Omit<DeploymentInsert, 'createdAt'> & { createdAt: string; placeholderId: string };
   lock?: { service: string; lockedBy: string; reason: string; since: string; replace: boolean };
   /** A deployment row left WRITING when SQL went away after its goals were written: its final status. */
-  finish?: { id: number; status: 'APPLIED' };
+  finish?: { id: number; status: 'APPLIED' | 'ROLLING'; waves?: string };
 }
 
 /** Where the spool lives: `<data dir>/pending-audit/`, one JSON file per record. */
@@ -67,7 +67,7 @@ export class AuditSpool {
       const record = JSON.parse(fs.readFileSync(file, 'utf8')) as SpooledRecord;
       await db.transaction(async (tx) => {
         const detail: Record<string, unknown> = { ...record.audit?.detail, spooled: true };
-        if (record.finish) await finishDeployment(tx, record.finish.id, record.finish.status, null);
+        if (record.finish) await finishDeployment(tx, record.finish.id, record.finish.status, null, record.finish.waves);
         if (record.deployment) {
           const { placeholderId, createdAt, ...deployment } = record.deployment;
           const id = await insertDeployment(tx, { ...deployment, createdAt: new Date(createdAt) });

@@ -5,8 +5,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { Database } from '../../entities/index.ts';
-import { FleetcastError } from '../../errors/index.ts';
-import type { Goal, GoalRevision } from '../../goalstate/index.ts';
 import { silentLogger } from '../../logging/index.ts';
 import { deployableBuild } from '../../test/support/deployable-build.ts';
 import { BuildQueue } from '../queue/index.ts';
@@ -14,30 +12,10 @@ import { ReplicationStatusService } from '../replication/index.ts';
 import { ServiceRegistry } from '../services/index.ts';
 import { AuditSpool } from './audit-spool.ts';
 import { DeployService } from './deploy-service.ts';
-import type { GoalStore } from './goal-store.ts';
+import { MemoryGoals } from './test-fixtures.ts';
 import { selectAudit } from './sql/deploy-sql.ts';
 
 const regions = ['eu', 'us'];
-
-/** The goal bucket's behaviour that deploys rely on: revisions, compare-and-set, history. */
-class MemoryGoals implements GoalStore {
-  private revision = 0;
-  readonly entries = new Map<string, GoalRevision[]>();
-  async get(service: string, region: string) {
-    return this.entries.get(`${service}.${region}`)?.[0] ?? null;
-  }
-  async history(service: string, region: string) {
-    return this.entries.get(`${service}.${region}`) ?? [];
-  }
-  async put(goal: Goal, options: { expectedRevision: number | null }) {
-    const key = `${goal.service}.${goal.region}`;
-    const current = this.entries.get(key)?.[0]?.revision ?? null;
-    if (current !== options.expectedRevision) throw new FleetcastError('GOAL_CONFLICT', `goal ${key} changed`);
-    const entry = { goal, revision: ++this.revision, storedAt: new Date() };
-    this.entries.set(key, [entry, ...(this.entries.get(key) ?? [])]);
-    return entry.revision;
-  }
-}
 
 let dir: string;
 let db: Database;
@@ -54,7 +32,7 @@ beforeEach(async () => {
   queue = new BuildQueue(db, services);
   goals = new MemoryGoals();
   spool = new AuditSpool(path.join(dir, 'pending-audit'), silentLogger());
-  deploys = new DeployService(db, queue, services, new ReplicationStatusService(db, regions), { regions, goals, spool, clusterSecret: 'test-secret-'.padEnd(64, 'x'), logger: silentLogger() });
+  deploys = new DeployService(db, queue, services, new ReplicationStatusService(db, regions), { regions, fleet: { goals: () => goals, summary: () => null }, wavePlan: 'all', spool, clusterSecret: 'test-secret-'.padEnd(64, 'x'), logger: silentLogger() });
 });
 
 afterEach(async () => {

@@ -1,30 +1,36 @@
-import path from 'node:path';
-import { artifactObjectName } from '../../blobstore/index.ts';
-import { coreKey } from '../../edge-agent/index.ts';
-import type { Database } from '../../entities/index.ts';
+import { createHash } from 'node:crypto';
+import { isUniqueViolation, type Database } from '../../entities/index.ts';
 import { FleetcastError, isFleetcastError, type ErrorCode } from '../../errors/index.ts';
 import type { Goal, GoalRevision } from '../../goalstate/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import { formatBuildId, parseBuildId, type Build, type BuildQueue } from '../queue/index.ts';
 import type { ReplicationStatusService } from '../replication/index.ts';
-import type { Service, ServiceRegistry } from '../services/index.ts';
+import type { ServiceRegistry } from '../services/index.ts';
 import type { AuditSpool } from './audit-spool.ts';
+import { toConvergence, unknownConvergence, type RegionConvergence, type WaveRules } from './convergence.ts';
 import { checkDeployable, requestedRegions } from './deploy-checks.ts';
-import { formatDeploymentId, lockedError, toDeployment, toLock, type Deployment, type DeploymentKind, type ServiceLock } from './deployment.ts';
-import type { GoalStore } from './goal-store.ts';
+import { formatDeploymentId, isFinal, lockedError, parseDeploymentId, toDeployment, toLock, type Deployment, type DeploymentKind, type ServiceLock } from './deployment.ts';
+import type { FleetState, GoalStore } from './goal-store.ts';
 import { rollbackFromGoalHistory } from './rollback-without-sql.ts';
 import { ServiceMutex } from './service-mutex.ts';
 import * as sql from './sql/deploy-sql.ts';
+import { WaveRunner, type WaveRunnerOptions } from './wave-runner.ts';
+import { WaveWriter } from './wave-writer.ts';
+import { encodeWaves, newWaves, planWaves } from './waves.ts';
 
 export interface DeployServiceOptions {
   /** FLEETCAST_REGIONS. */
   regions: readonly string[];
-  /** The goal state on the hub; null when NATS did not answer at start (deploys then answer NATS_UNAVAILABLE). */
-  goals: GoalStore | null;
+  /** The goal state and the agents' reports (the coordinator's HubLink). */
+  fleet: FleetState;
   /** Where records go while SQL is down. */
   spool: AuditSpool;
   /** FLEETCAST_SECRET: the P2P key of each build's core is derived from it (see edge-agent/p2p/core-key.ts). */
   clusterSecret: string;
+  /** FLEETCAST_DEPLOY_WAVES (see waves.ts). @defaultValue `canary` */
+  wavePlan?: string;
+  /** How waves are judged and paced (FLEETCAST_WAVE_*). */
+  waves?: Partial<WaveRunnerOptions>;
   logger: Logger;
 }
 
@@ -36,40 +42,65 @@ export interface Relay {
 
 export interface DeployRequest {
   regions?: string[] | undefined;
+  /** Explicit waves, e.g. [['eu'], ['us', 'ap']]; overrides the default plan. */
+  waves?: string[][] | undefined;
   by: string;
   /** Set when a relay acted for `by`. */
   via?: Relay | undefined;
   reason?: string | undefined;
+  /** The client's Idempotency-Key: the same key (from the same caller) gives the same deployment back. */
+  idempotencyKey?: string | undefined;
 }
 
-export interface RollbackRequest extends DeployRequest {
+export interface RollbackRequest extends Omit<DeployRequest, 'waves'> {
   /** `b41`; @defaultValue the build deployed before the current one */
   to?: string | undefined;
 }
+
+/** A deployment and, per region, where the machines stand against its build. */
+export interface DeploymentProgress {
+  deployment: Deployment;
+  progress: RegionConvergence[];
+  /** Nothing more will happen: converged, failed, halted, or another deployment took over. */
+  final: boolean;
+}
+
+/** What the request got: a new deployment, or (replayed: true) the one an earlier request with its key made. */
+export type DeployOutcome = Deployment & { replayed?: boolean };
 
 export interface RegionGoal {
   region: string;
   goal: Goal | null;
   revision: number | null;
+  /** Where the service's machines stand against this region's goal. */
+  convergence: RegionConvergence;
 }
 
 export interface ServiceStatus {
   service: string;
   lock: ServiceLock | null;
   regions: RegionGoal[];
+  /** The newest deployment of the service. */
+  deployment: Deployment | null;
 }
 
 // Refusals by a rule or of a bad request are audited as `refused`; anything else as `error`.
 const refusalCodes: ErrorCode[] = ['NOT_DEPLOYABLE', 'LOCKED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_INPUT', 'CONFLICT', 'GOAL_CONFLICT'];
 
 /**
- * Deploys, rollbacks, locks and their audit: a deploy checks the build and the lock, records
- * the deployment, writes the goal of each region with compare-and-set, and records how that
- * ended. Every state-changing call leaves an audit row (spooled while SQL is down).
+ * Deploys, rollbacks, locks and their audit. A deploy checks the build and the lock, records
+ * the deployment with its waves, writes the first wave's goals (compare-and-set per region) and
+ * leaves the rest to the WaveRunner, which writes each next wave once the previous one has
+ * converged. A rollback writes every region at once and locks the service. Every
+ * state-changing call leaves an audit row (spooled while SQL is down).
  */
 export class DeployService {
   private readonly mutex = new ServiceMutex();
   private readonly regions: readonly string[];
+  private readonly writer: WaveWriter;
+  readonly runner: WaveRunner;
+  /** Rollbacks done while SQL was down, by idempotency key: a retry must not roll back twice. */
+  private readonly spooledByKey = new Map<string, Deployment>();
 
   constructor(
     private readonly db: Database,
@@ -79,22 +110,33 @@ export class DeployService {
     private readonly options: DeployServiceOptions,
   ) {
     this.regions = options.regions;
+    // Checked now: a bad FLEETCAST_DEPLOY_WAVES stops the coordinator at start.
+    planWaves({ setting: this.wavePlan, configured: this.regions });
+    this.writer = new WaveWriter(options.clusterSecret, options.logger);
+    this.runner = new WaveRunner(db, { queue, services, fleet: options.fleet, mutex: this.mutex, writer: this.writer, logger: options.logger, ...options.waves });
   }
 
-  async deploy(buildRef: string, request: DeployRequest): Promise<Deployment> {
+  private get wavePlan(): string {
+    return this.options.wavePlan ?? 'canary';
+  }
+
+  async deploy(buildRef: string, request: DeployRequest): Promise<DeployOutcome> {
     const detail: Record<string, unknown> = { build: buildRef, regions: request.regions ?? null, reason: request.reason ?? '', ...viaDetail(request.via) };
     let target = buildRef;
     return this.audited('deploy', () => target, request.by, detail, async () => {
+      const replay = await this.replay(request, 'deploy');
+      if (replay) return replay;
       const build = await this.queue.get(parseBuildId(buildRef));
       target = build.service;
       detail.build = formatBuildId(build.id);
-      const regions = requestedRegions(request.regions, this.regions);
-      checkDeployable(build, await this.replication.forBuild(build), regions);
-      const goals = this.goalStore();
+      const plan = planWaves({ setting: this.wavePlan, configured: this.regions, requested: request.regions, explicit: request.waves });
+      detail.waves = plan;
+      checkDeployable(build, await this.replication.forBuild(build), plan.flat());
+      const goals = this.options.fleet.goals();
       return this.mutex.run(build.service, async () => {
         const lock = await this.getLock(build.service);
         if (lock) throw lockedError(lock);
-        const deployment = await this.writeDeployment(goals, build, regions, 'deploy', request);
+        const deployment = await this.start(goals, build, plan, 'deploy', request);
         detail.deployment = deployment.id;
         return deployment;
       });
@@ -103,29 +145,37 @@ export class DeployService {
 
   /**
    * Back to the build deployed before the current one (or `to`), in every region or those
-   * named, then locks the service. Works without SQL: see rollback-without-sql.ts.
+   * named, at once (no waves: an incident does not wait for canaries), then locks the service.
+   * Works without SQL: see rollback-without-sql.ts.
    */
-  async rollback(service: string, request: RollbackRequest): Promise<Deployment> {
+  async rollback(service: string, request: RollbackRequest): Promise<DeployOutcome> {
     const by = request.by;
     const reason = request.reason ?? `rolled back by ${by}`;
     const detail: Record<string, unknown> = { to: request.to ?? null, regions: request.regions ?? null, reason, ...viaDetail(request.via) };
-    const goals = this.goalStore();
+    const goals = this.options.fleet.goals();
     const regions = requestedRegions(request.regions, this.regions);
+    const key = request.idempotencyKey === undefined ? undefined : idempotencyKey(by, request.idempotencyKey);
     return this.mutex.run(service, async () => {
       try {
         return await this.audited('rollback', () => service, by, detail, async () => {
+          const replay = await this.replay(request, 'rollback', service);
+          if (replay) return replay;
           await this.services.get(service);
           const build = await this.rollbackTarget(goals, service, regions, request.to);
           checkDeployable(build, await this.replication.forBuild(build), regions);
           detail.build = formatBuildId(build.id);
-          const deployment = await this.writeDeployment(goals, build, regions, 'rollback', { ...request, reason });
+          const deployment = await this.start(goals, build, [regions], 'rollback', { ...request, reason });
           detail.deployment = deployment.id;
           return deployment;
         });
       } catch (err) {
         if (!isFleetcastError(err, 'DATABASE_UNAVAILABLE')) throw err;
+        const earlier = key === undefined ? undefined : this.spooledByKey.get(key);
+        if (earlier) return { ...earlier, replayed: true };
         this.options.logger.warn({ service, err }, 'database unavailable: rolling back from the goal history');
-        return rollbackFromGoalHistory(goals, this.options.spool, { service, regions, to: request.to, by, via: request.via, reason });
+        const deployment = await rollbackFromGoalHistory(goals, this.options.spool, { service, regions, to: request.to, by, via: request.via, reason });
+        if (key !== undefined) this.spooledByKey.set(key, deployment);
+        return deployment;
       }
     });
   }
@@ -157,21 +207,39 @@ export class DeployService {
     });
   }
 
-  /** The goal of each region, read from the hub, and the lock. */
+  /** The goal of each region, read from the hub, where the machines stand against it, the lock and the newest deployment. */
   async status(service: string): Promise<ServiceStatus> {
     await this.services.get(service);
-    const goals = this.goalStore();
+    const goals = this.options.fleet.goals();
     const regions = await Promise.all(
       this.regions.map(async (region): Promise<RegionGoal> => {
         const current = await goals.get(service, region);
-        return { region, goal: current?.goal ?? null, revision: current?.revision ?? null };
+        const goal = current?.goal ?? null;
+        return { region, goal, revision: current?.revision ?? null, convergence: this.convergence(region, service, goal?.build ?? null) };
       }),
     );
-    return { service, lock: await this.getLock(service), regions };
+    const [newest] = await sql.selectDeployments(this.db, service, 1);
+    return { service, lock: await this.getLock(service), regions, deployment: newest ? toDeployment(newest) : null };
   }
 
   async list(request: { service?: string | undefined; limit: number }): Promise<Deployment[]> {
     return (await sql.selectDeployments(this.db, request.service, request.limit)).map(toDeployment);
+  }
+
+  async get(ref: string): Promise<Deployment> {
+    const row = await sql.selectDeployment(this.db, parseDeploymentId(ref));
+    if (!row) throw new FleetcastError('NOT_FOUND', `no deployment ${formatDeploymentId(parseDeploymentId(ref))}; fleetcast status SERVICE lists the newest`, { deployment: ref });
+    return toDeployment(row);
+  }
+
+  /** The deployment and its regions' convergence against its build, as `deploy --wait` and the bot follow it. */
+  async progress(ref: string): Promise<DeploymentProgress> {
+    const deployment = await this.get(ref);
+    const progress = deployment.regions.map((region) => this.convergence(region, deployment.service, deployment.build));
+    // A newer deployment of the service owns the goal now: nothing more will happen to this one.
+    const [newest] = await sql.selectDeployments(this.db, deployment.service, 1);
+    const superseded = newest !== undefined && formatDeploymentId(String(newest.id)) !== deployment.id;
+    return { deployment, progress, final: isFinal(deployment) || superseded };
   }
 
   async getLock(service: string): Promise<ServiceLock | null> {
@@ -179,12 +247,30 @@ export class DeployService {
     return row ? toLock(row) : null;
   }
 
-  private goalStore(): GoalStore {
-    if (this.options.goals) return this.options.goals;
-    throw new FleetcastError(
-      'NATS_UNAVAILABLE',
-      'deploys are off: the coordinator could not reach the NATS hub (FLEETCAST_NATS_URL) when it started; start the hub and restart the coordinator',
-    );
+  /** A request refused before it reached the service (a token without the scope): audited all the same. */
+  async auditRefusal(action: string, target: string, actor: string, error: FleetcastError, via?: Relay): Promise<void> {
+    await this.audit({ at: new Date(), actor, action, target, result: 'refused', detail: { ...viaDetail(via), error: { code: error.code, message: error.message } } });
+  }
+
+  private convergence(region: string, service: string, goalBuild: string | null): RegionConvergence {
+    const summary = this.options.fleet.summary(region, service, goalBuild);
+    return summary ? toConvergence(summary) : unknownConvergence(region, service, goalBuild);
+  }
+
+  /** The deployment an earlier request with the same Idempotency-Key made, if any; CONFLICT if it was another request. */
+  private async replay(request: DeployRequest, kind: DeploymentKind, service?: string): Promise<DeployOutcome | undefined> {
+    if (request.idempotencyKey === undefined) return undefined;
+    const row = await sql.selectDeploymentByKey(this.db, idempotencyKey(request.by, request.idempotencyKey));
+    if (!row) return undefined;
+    const earlier = toDeployment(row);
+    if (earlier.kind !== kind || (service !== undefined && earlier.service !== service)) {
+      throw new FleetcastError(
+        'CONFLICT',
+        `Idempotency-Key ${JSON.stringify(request.idempotencyKey)} was already used for ${earlier.id} (${earlier.kind} of ${earlier.service} to ${earlier.build}); send a new key for a new request`,
+        { deployment: earlier.id },
+      );
+    }
+    return { ...earlier, replayed: true };
   }
 
   /** The build a rollback returns to: `to`, else the newest APPLIED deployment of another build than the current goal's. */
@@ -205,46 +291,66 @@ export class DeployService {
   }
 
   /**
-   * Records the deployment, writes the goals region by region (compare-and-set on the revision
-   * just read), and records how it ended; a rollback also locks the service. A failure part-way
-   * says which regions already have the new goal. Once every goal is written the fleet moves:
-   * a database failure after that must not turn the request into an error (nor make a rollback
-   * fall back and roll back once more), so the rest is spooled.
+   * Records the deployment with its waves, stops rollouts of the service still in progress,
+   * writes the first wave, and records how that ended; a rollback also locks the service.
+   * Once a goal is written the fleet moves: a database failure after that must not turn the
+   * request into an error (nor make a rollback fall back and roll back once more), so the rest
+   * is spooled.
    */
-  private async writeDeployment(goals: GoalStore, build: Build, regions: string[], kind: DeploymentKind, request: DeployRequest): Promise<Deployment> {
+  private async start(goals: GoalStore, build: Build, plan: string[][], kind: DeploymentKind, request: DeployRequest): Promise<DeployOutcome> {
     const createdAt = new Date();
     const reason = request.reason ?? '';
     const service = await this.services.get(build.service);
-    const id = await sql.insertDeployment(this.db, { service: build.service, buildId: build.id, regions, kind, requestedBy: request.by, reason, status: 'WRITING', createdAt, error: null });
-    const deploymentId = formatDeploymentId(id);
-    const written: string[] = [];
+    const waves = newWaves(plan);
+    const key = request.idempotencyKey === undefined ? null : idempotencyKey(request.by, request.idempotencyKey);
+    let id: number;
     try {
-      for (const region of regions) {
-        const current = await goals.get(build.service, region);
-        const goal = goalFor({ build, service, region, deployment: deploymentId, kind, by: request.by, at: createdAt, reason, clusterSecret: this.options.clusterSecret });
-        await goals.put(goal, { expectedRevision: current?.revision ?? null });
-        written.push(region);
-      }
+      id = await sql.insertDeployment(this.db, {
+        service: build.service,
+        buildId: build.id,
+        regions: plan.flat(),
+        kind,
+        requestedBy: request.by,
+        reason,
+        status: 'WRITING',
+        createdAt,
+        error: null,
+        waves: encodeWaves(waves),
+        idempotencyKey: key,
+      });
     } catch (err) {
-      const message = `${(err as Error).message}${written.length > 0 ? ` (the goal was already written in ${written.join(', ')})` : ' (no goal was written)'}`;
-      await sql.finishDeployment(this.db, id, 'FAILED', message).catch((e: unknown) => this.options.logger.error({ err: e, deployment: deploymentId }, 'could not record the failed deployment'));
-      if (isFleetcastError(err)) throw new FleetcastError(err.code, message, { ...err.details, deployment: deploymentId, writtenRegions: written }, { cause: err });
+      // The same key raced in from a retry: the other request's deployment is the answer.
+      if (key !== null && isUniqueViolation(err)) return (await this.replay(request, kind, build.service))!;
       throw err;
     }
-    this.options.logger.info({ deployment: deploymentId, service: build.service, build: formatBuildId(build.id), regions, kind, by: request.by }, `${kind} applied`);
+    const deploymentId = formatDeploymentId(id);
+    await this.runner.supersedeRolling(build.service, id);
+    try {
+      await this.writer.write(goals, { deployment: deploymentId, build, service, kind, by: request.by, reason }, plan[0]!);
+    } catch (err) {
+      waves[0]!.status = 'FAILED';
+      waves.slice(1).forEach((wave) => (wave.status = 'SKIPPED'));
+      await sql
+        .finishDeployment(this.db, id, 'FAILED', (err as Error).message, encodeWaves(waves))
+        .catch((e: unknown) => this.options.logger.error({ err: e, deployment: deploymentId }, 'could not record the failed deployment'));
+      throw err;
+    }
+    waves[0] = { ...waves[0]!, status: 'WRITTEN', writtenAt: new Date() };
+    const status = waves.length > 1 ? 'ROLLING' : 'APPLIED';
+    this.options.logger.info({ deployment: deploymentId, service: build.service, build: formatBuildId(build.id), waves: plan, kind, by: request.by }, `${kind} started`);
     const lock = kind === 'rollback' ? { lockedBy: request.by, reason: `rolled back by ${request.by}`, since: new Date() } : null;
     try {
       if (lock) await sql.replaceLock(this.db, build.service, lock.lockedBy, lock.reason, lock.since);
-      await sql.finishDeployment(this.db, id, 'APPLIED', null);
+      await sql.finishDeployment(this.db, id, status, null, encodeWaves(waves));
       return toDeployment((await sql.selectDeployment(this.db, id))!);
     } catch (err) {
       if (!isFleetcastError(err, 'DATABASE_UNAVAILABLE')) throw err;
       this.options.spool.write({
-        finish: { id, status: 'APPLIED' },
+        finish: { id, status, waves: encodeWaves(waves) },
         ...(lock ? { lock: { service: build.service, ...lock, since: lock.since.toISOString(), replace: true } } : {}),
       });
       const buildId = formatBuildId(build.id);
-      return { id: deploymentId, service: build.service, build: buildId, regions, kind, requestedBy: request.by, reason, status: 'APPLIED', createdAt, error: null, spooled: true };
+      return { id: deploymentId, service: build.service, build: buildId, regions: plan.flat(), kind, requestedBy: request.by, reason, status, createdAt, error: null, waves, convergedAt: null, spooled: true };
     }
   }
 
@@ -253,7 +359,8 @@ export class DeployService {
     const at = new Date();
     try {
       const result = await work();
-      await this.audit({ at, actor, action, target: target(), result: 'ok', detail });
+      const replayed = (result as { replayed?: boolean } | null)?.replayed === true;
+      await this.audit({ at, actor, action, target: target(), result: 'ok', detail: replayed ? { ...detail, replayed: true } : detail });
       return result;
     } catch (err) {
       const error = isFleetcastError(err) ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: String(err) };
@@ -266,11 +373,6 @@ export class DeployService {
     }
   }
 
-  /** A request refused before it reached the service (a token without the scope): audited all the same. */
-  async auditRefusal(action: string, target: string, actor: string, error: FleetcastError, via?: Relay): Promise<void> {
-    await this.audit({ at: new Date(), actor, action, target, result: 'refused', detail: { ...viaDetail(via), error: { code: error.code, message: error.message } } });
-  }
-
   private async audit(row: sql.AuditInsert): Promise<void> {
     try {
       await sql.insertAudit(this.db, row);
@@ -281,42 +383,12 @@ export class DeployService {
   }
 }
 
+/** Keys are per caller (two callers may pick the same key) and fixed-length in SQL. */
 /** The audit detail naming the relay that acted for the actor, if any. */
-export function viaDetail(via: Relay | undefined): { via?: Relay } {
+function viaDetail(via: Relay | undefined): { via?: Relay } {
   return via ? { via: { token: via.token, id: via.id } } : {};
 }
 
-export interface GoalInput {
-  build: Build;
-  service: Pick<Service, 'artifactPath' | 'runCommand'>;
-  region: string;
-  deployment: string;
-  kind: DeploymentKind;
-  by: string;
-  at: Date;
-  reason: string;
-  clusterSecret: string;
-}
-
-/** The goal document of a deployment in one region: everything an agent needs to fetch, verify and run the build. */
-export function goalFor(input: GoalInput): Goal {
-  const { build } = input;
-  return {
-    v: 1,
-    service: build.service,
-    region: input.region,
-    build: formatBuildId(build.id),
-    digest: build.digest!,
-    size: build.size!,
-    artifact: artifactObjectName(build.service, build.id, build.digest!),
-    p2pKey: coreKey(input.clusterSecret, build.digest!),
-    fileName: path.posix.basename(input.service.artifactPath),
-    runCommand: input.service.runCommand,
-    healthUrl: null,
-    deployment: input.deployment,
-    kind: input.kind,
-    by: input.by,
-    at: input.at.toISOString(),
-    reason: input.reason,
-  };
+function idempotencyKey(by: string, key: string): string {
+  return createHash('sha256').update(by).update('\n').update(key).digest('hex');
 }

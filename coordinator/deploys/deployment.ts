@@ -1,6 +1,7 @@
 import type { DeploymentKind, DeploymentStatus } from '../../entities/index.ts';
 import { fromSqlTime } from '../../entities/index.ts';
 import { FleetcastError } from '../../errors/index.ts';
+import { decodeWaves, type Wave } from './waves.ts';
 
 export type { DeploymentKind, DeploymentStatus };
 
@@ -16,7 +17,12 @@ export interface Deployment {
   reason: string;
   status: DeploymentStatus;
   createdAt: Date;
+  /** Why it FAILED or HALTED, or why its last wave failed. */
   error: string | null;
+  /** The rollout, wave by wave; one wave of every region for rollbacks and `--regions`. */
+  waves: Wave[];
+  /** When every wave had converged (every live machine on the build); null until then. */
+  convergedAt: Date | null;
   /** True when SQL was down: the record waits in the spool and `id` is a placeholder. */
   spooled?: boolean;
 }
@@ -47,18 +53,34 @@ export function isPlaceholderDeploymentId(id: string): boolean {
 }
 
 export function toDeployment(row: Record<string, unknown>): Deployment {
+  const regions = String(row.regions).split(',').filter(Boolean);
+  const status = row.status as DeploymentStatus;
   return {
     id: formatDeploymentId(String(row.id)),
     service: String(row.service),
     build: `b${String(row.build_id)}`,
-    regions: String(row.regions).split(',').filter(Boolean),
+    regions,
     kind: row.kind as DeploymentKind,
     requestedBy: String(row.requested_by),
     reason: String(row.reason),
-    status: row.status as DeploymentStatus,
+    status,
     createdAt: fromSqlTime(row.created_at)!,
     error: (row.error as string | null) ?? null,
+    waves: decodeWaves(row.waves, regions, status),
+    convergedAt: fromSqlTime(row.converged_at),
   };
+}
+
+/** No further change will come: the goals are written and converged, or the rollout stopped. */
+export function isFinal(deployment: Deployment): boolean {
+  if (deployment.status === 'FAILED' || deployment.status === 'HALTED' || deployment.status === 'SUPERSEDED') return true;
+  return deployment.status === 'APPLIED' && (deployment.convergedAt !== null || deployment.waves.some((w) => w.status === 'FAILED'));
+}
+
+export function parseDeploymentId(ref: string): number {
+  const match = /^d?(\d{1,15})$/.exec(ref.trim());
+  if (!match) throw new FleetcastError('INVALID_INPUT', `"${ref}" is not a deployment id; deployment ids look like d7`, { deployment: ref });
+  return Number(match[1]);
 }
 
 export function toLock(row: Record<string, unknown>): ServiceLock {

@@ -1,6 +1,18 @@
-// Deploys, rollbacks, locks and their audit log (issue 6); waves and convergence come later.
-export { DeployService, type DeployServiceOptions, type DeployRequest, type RollbackRequest, type ServiceStatus, type RegionGoal, type Relay } from './deploy-service.ts';
+// Deploys, rollbacks, locks and their audit log; waves and their convergence (issue 6).
+export {
+  DeployService,
+  type DeployServiceOptions,
+  type DeployRequest,
+  type RollbackRequest,
+  type ServiceStatus,
+  type RegionGoal,
+  type DeploymentProgress,
+  type DeployOutcome,
+  type Relay,
+} from './deploy-service.ts';
 export { AuditSpool, spoolDir, type SpooledRecord } from './audit-spool.ts';
-export { formatDeploymentId, placeholderDeploymentId, isPlaceholderDeploymentId, type Deployment, type ServiceLock } from './deployment.ts';
-export type { GoalStore } from './goal-store.ts';
+export { formatDeploymentId, parseDeploymentId, placeholderDeploymentId, isPlaceholderDeploymentId, isFinal, type Deployment, type ServiceLock } from './deployment.ts';
+export type { GoalStore, FleetState } from './goal-store.ts';
+export { waveStatuses, defaultWaves, type Wave, type WaveStatus } from './waves.ts';
+export type { RegionConvergence } from './convergence.ts';
 export { selectAudit } from './sql/deploy-sql.ts';

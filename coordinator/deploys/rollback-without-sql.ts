@@ -97,6 +97,8 @@ export async function rollbackFromGoalHistory(goals: GoalStore, spool: AuditSpoo
     status: 'APPLIED',
     createdAt: at,
     error: null,
+    waves: [{ regions: request.regions, status: 'WRITTEN', writtenAt: at, doneAt: null }],
+    convergedAt: null,
     spooled: true,
   };
 }

@@ -9,6 +9,8 @@ export interface Service {
   buildCommand: string;
   artifactPath: string;
   runCommand: string | null;
+  /** Agents check it after switching to a new build (2xx = healthy); null: the process staying up is enough. */
+  healthUrl: string | null;
   createdAt: Date;
 }
 
@@ -24,7 +26,9 @@ const artifactPath = z
   .refine(
     (value) => !path.isAbsolute(value) && !path.normalize(value).split(path.sep).includes('..'),
     'the artifact path is relative to the checkout and may not leave it',
-  );
+  )
+  // Agents keep the artifact under its own file name: it must be a plain one.
+  .refine((value) => /^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/.test(path.posix.basename(value)), 'the artifact file name may hold only letters, digits, ".", "_" and "-"');
 
 export const serviceSpec = z.object({
   name: serviceName,
@@ -32,7 +36,8 @@ export const serviceSpec = z.object({
   branch: z.string().min(1).max(255).default('main'),
   buildCommand: z.string().trim().min(1, 'give the command that builds the service'),
   artifactPath,
-  runCommand: z.string().trim().min(1).nullable().default(null),
+  runCommand: z.string().trim().min(1).max(4000).nullable().default(null),
+  healthUrl: z.url({ protocol: /^https?$/, error: 'the health URL must be an http(s) URL' }).max(2000).nullable().default(null),
 });
 
 export type ServiceSpec = z.input<typeof serviceSpec>;

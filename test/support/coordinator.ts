@@ -53,8 +53,8 @@ export async function startTestCoordinator(
   let handle: CoordinatorHandle;
   try {
     // Deploys only where the test gives a NATS hub: the others must not touch a NATS on 4222.
-    const goalWriter = options.env?.FLEETCAST_NATS_URL === undefined ? { goalWriter: null } : {};
-    handle = await runCoordinator(config, { logger: silentLogger(), eventsPollMs: 50, ...goalWriter, ...options.overrides });
+    const withoutNats = options.env?.FLEETCAST_NATS_URL === undefined;
+    handle = await runCoordinator(config, { logger: silentLogger(), eventsPollMs: 50, withoutNats, wavesIntervalMs: 100, hubRetryMs: 500, ...options.overrides });
   } catch (err) {
     await testDb.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });

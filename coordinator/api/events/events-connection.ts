@@ -1,11 +1,13 @@
 import { WebSocket, type RawData } from 'ws';
 import { FleetcastError, isFleetcastError } from '../../../errors/index.ts';
 import type { Logger } from '../../../logging/index.ts';
+import { parseDeploymentId, type DeployService } from '../../deploys/index.ts';
 import { formatBuildId, parseBuildId, type BuildQueue } from '../../queue/index.ts';
 import type { Principal } from '../auth/index.ts';
 import type { BuildLogSource } from '../build-log-source.ts';
 import { parseInput } from '../parse-input.ts';
 import { BuildWatch } from './build-watch.ts';
+import { DeploymentWatch } from './deployment-watch.ts';
 import { LogWatch } from './log-watch.ts';
 import { clientMessage, type ServerMessage } from './messages.ts';
 import type { NextStep } from './polling-loop.ts';
@@ -15,14 +17,15 @@ const maxSubscriptions = 64;
 
 export interface EventsConnectionOptions {
   queue: BuildQueue;
+  deploys: Pick<DeployService, 'progress'>;
   logs: BuildLogSource;
   logger: Logger;
   pollMs: number;
 }
 
-/** One client of GET /v1/events and its subscriptions, each keyed `build:42` or `log:42`. */
+/** One client of GET /v1/events and its subscriptions, each keyed `build:42`, `log:42` or `deployment:7`. */
 export class EventsConnection {
-  private readonly watches = new Map<string, BuildWatch | LogWatch>();
+  private readonly watches = new Map<string, BuildWatch | LogWatch | DeploymentWatch>();
 
   constructor(
     private readonly socket: WebSocket,
@@ -50,21 +53,28 @@ export class EventsConnection {
       }
       const message = parseInput(clientMessage, json, 'message');
       if ('unsubscribe' in message) {
-        this.stopWatch(`${message.unsubscribe}:${parseBuildId(message.id)}`);
+        this.stopWatch(watchKey(message.unsubscribe, message.id));
         return;
       }
-      const buildId = parseBuildId(message.id);
-      const key = `${message.subscribe}:${buildId}`;
+      const key = watchKey(message.subscribe, message.id);
       this.stopWatch(key);
       if (this.watches.size >= maxSubscriptions) {
         throw new FleetcastError('INVALID_INPUT', `at most ${maxSubscriptions} subscriptions per connection; unsubscribe from some first`);
       }
       const { queue, logs, pollMs } = this.options;
-      const onError = (err: unknown) => this.onWatchError(key, buildId, err);
-      const watch =
-        message.subscribe === 'build'
-          ? new BuildWatch(buildId, queue, (m) => this.send(m), pollMs, onError)
-          : new LogWatch(buildId, message.offset, queue, logs, (m) => this.send(m), () => this.socket.bufferedAmount, pollMs, onError);
+      const send = (m: ServerMessage) => this.send(m);
+      let watch: BuildWatch | LogWatch | DeploymentWatch;
+      if (message.subscribe === 'deployment') {
+        const id = `d${parseDeploymentId(message.id)}`;
+        watch = new DeploymentWatch(id, this.options.deploys, send, pollMs, (err) => this.onWatchError(key, id, err));
+      } else {
+        const buildId = parseBuildId(message.id);
+        const onError = (err: unknown) => this.onWatchError(key, formatBuildId(buildId), err);
+        watch =
+          message.subscribe === 'build'
+            ? new BuildWatch(buildId, queue, send, pollMs, onError)
+            : new LogWatch(buildId, message.offset, queue, logs, send, () => this.socket.bufferedAmount, pollMs, onError);
+      }
       this.watches.set(key, watch);
       watch.start();
     } catch (err) {
@@ -72,14 +82,14 @@ export class EventsConnection {
     }
   }
 
-  /** A build that does not exist ends its subscription; a database hiccup is retried. */
-  private onWatchError(key: string, buildId: number, err: unknown): NextStep {
+  /** A build or deployment that does not exist ends its subscription; a database hiccup is retried. */
+  private onWatchError(key: string, id: string, err: unknown): NextStep {
     if (isFleetcastError(err, 'NOT_FOUND') || isFleetcastError(err, 'INVALID_INPUT')) {
       this.watches.delete(key);
-      this.sendError(err, formatBuildId(buildId));
+      this.sendError(err, id);
       return 'done';
     }
-    this.options.logger.warn({ err, build: buildId }, 'events: a watch failed; retrying');
+    this.options.logger.warn({ err, subscription: key }, 'events: a watch failed; retrying');
     return 'later';
   }
 
@@ -102,4 +112,9 @@ export class EventsConnection {
     for (const watch of this.watches.values()) watch.stop();
     this.watches.clear();
   }
+}
+
+/** `build:42`, `log:42`, `deployment:7`: one subscription per kind and id. */
+function watchKey(kind: 'build' | 'log' | 'deployment', id: string): string {
+  return `${kind}:${kind === 'deployment' ? parseDeploymentId(id) : parseBuildId(id)}`;
 }

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { FleetcastError, isFleetcastError } from '../../../errors/index.ts';
 import type { Logger } from '../../../logging/index.ts';
+import type { DeployService } from '../../deploys/index.ts';
 import type { BuildQueue } from '../../queue/index.ts';
 import { authenticate, presentedToken, requireScope, type Principal, type TokenStore } from '../auth/index.ts';
 import type { BuildLogSource } from '../build-log-source.ts';
@@ -13,6 +14,7 @@ export const eventsPath = '/v1/events';
 
 export interface EventsServerOptions {
   queue: BuildQueue;
+  deploys: Pick<DeployService, 'progress'>;
   logs: BuildLogSource;
   tokens: TokenStore;
   logger: Logger;
@@ -72,6 +74,7 @@ export class EventsServer {
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       const connection = new EventsConnection(ws, principal, {
         queue: this.options.queue,
+        deploys: this.options.deploys,
         logs: this.options.logs,
         logger: this.options.logger,
         pollMs: this.options.pollMs ?? 300,

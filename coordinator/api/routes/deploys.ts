@@ -1,34 +1,58 @@
 import type { ApiContext } from '../api-context.ts';
 import { actorOf } from '../auth/index.ts';
-import { deploymentJson, deploymentListJson, lockJson, serviceStatusJson, toDeploymentJson, toLockJson, toServiceStatusJson } from '../deployment-json.ts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { DeployOutcome } from '../../deploys/index.ts';
+import {
+  deploymentJson,
+  deploymentListJson,
+  deploymentProgressJson,
+  lockJson,
+  serviceStatusJson,
+  toDeploymentJson,
+  toDeploymentProgressJson,
+  toLockJson,
+  toServiceStatusJson,
+} from '../deployment-json.ts';
 import { errorJson } from '../error-json.ts';
-import { deployBody, listDeploymentsQuery, lockBody, rollbackBody, serviceParams } from '../request-schemas.ts';
+import { parseInput } from '../parse-input.ts';
+import { deployBody, deploymentParams, idempotencyKeyHeader, listDeploymentsQuery, lockBody, rollbackBody, serviceParams } from '../request-schemas.ts';
 import { defineRoute, type Route } from '../route.ts';
 
 const refused = { description: 'refused', schema: errorJson };
+const replayedReply = { description: 'replayed: an earlier request with the same Idempotency-Key made this deployment (replayed: true)', schema: deploymentJson };
+
+function idempotencyKey(request: FastifyRequest): string | undefined {
+  return parseInput(idempotencyKeyHeader, request.headers['idempotency-key'], 'header');
+}
+
+/** 201 for a new deployment, 200 for the one a retry with the same Idempotency-Key gets back. */
+function deploymentReply(deployment: DeployOutcome, reply: FastifyReply) {
+  void reply.code(deployment.replayed ? 200 : 201);
+  return toDeploymentJson(deployment);
+}
 
 export function deployRoutes({ deploys }: ApiContext): Route[] {
   return [
     defineRoute({
       method: 'POST',
       url: '/v1/deployments',
-      summary: 'deploy a build: set the goal of its service in every region (or those named)',
+      summary: 'deploy a build: set the goal of its service, wave by wave (or at once in the regions named); send Idempotency-Key to make retries safe',
       scope: 'deploy',
       action: 'deploy',
       audit: 'deploy',
       body: deployBody,
       responses: {
-        201: { description: 'the goal is written in every region', schema: deploymentJson },
+        200: replayedReply,
+        201: { description: 'the first wave is written (status ROLLING while later waves wait, APPLIED when it was the only one)', schema: deploymentJson },
         400: refused,
         404: refused,
         409: { description: 'NOT_DEPLOYABLE (names the regions missing) or GOAL_CONFLICT', schema: errorJson },
         423: { description: 'LOCKED: by whom, why, since', schema: errorJson },
         503: { description: 'NATS_UNAVAILABLE or DATABASE_UNAVAILABLE', schema: errorJson },
       },
-      async handle({ body, principal, reply }) {
-        const deployment = await deploys.deploy(body.build, { regions: body.regions, reason: body.reason, ...actorOf(principal!) });
-        void reply.code(201);
-        return toDeploymentJson(deployment);
+      async handle({ body, principal, request, reply }) {
+        const deployment = await deploys.deploy(body.build, { regions: body.regions, waves: body.waves, reason: body.reason, ...actorOf(principal!), idempotencyKey: idempotencyKey(request) });
+        return deploymentReply(deployment, reply);
       },
     }),
     defineRoute({
@@ -44,6 +68,30 @@ export function deployRoutes({ deploys }: ApiContext): Route[] {
       },
     }),
     defineRoute({
+      method: 'GET',
+      url: '/v1/deployments/:id',
+      summary: 'one deployment, with its waves',
+      scope: 'read',
+      action: 'read deployments',
+      params: deploymentParams,
+      responses: { 200: { description: 'the deployment', schema: deploymentJson }, 400: refused, 404: refused },
+      async handle({ params }) {
+        return toDeploymentJson(await deploys.get(params.id));
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/v1/deployments/:id/progress',
+      summary: "a deployment and, per region, where the machines stand against its build (the events stream sends the same on every change)",
+      scope: 'read',
+      action: 'read deployments',
+      params: deploymentParams,
+      responses: { 200: { description: 'progress', schema: deploymentProgressJson }, 400: refused, 404: refused },
+      async handle({ params }) {
+        return toDeploymentProgressJson(await deploys.progress(params.id));
+      },
+    }),
+    defineRoute({
       method: 'POST',
       url: '/v1/services/:name/rollback',
       summary: 'roll a service back to the build deployed before (or `to`) and lock it; works while SQL is down',
@@ -53,16 +101,16 @@ export function deployRoutes({ deploys }: ApiContext): Route[] {
       params: serviceParams,
       body: rollbackBody,
       responses: {
+        200: replayedReply,
         201: { description: 'the goal is written; the service is locked', schema: deploymentJson },
         400: refused,
         404: { description: 'no such service, or nothing to roll back to', schema: errorJson },
         409: refused,
         503: refused,
       },
-      async handle({ params, body, principal, reply }) {
-        const deployment = await deploys.rollback(params.name, { to: body.to, regions: body.regions, reason: body.reason, ...actorOf(principal!) });
-        void reply.code(201);
-        return toDeploymentJson(deployment);
+      async handle({ params, body, principal, request, reply }) {
+        const deployment = await deploys.rollback(params.name, { to: body.to, regions: body.regions, reason: body.reason, ...actorOf(principal!), idempotencyKey: idempotencyKey(request) });
+        return deploymentReply(deployment, reply);
       },
     }),
     defineRoute({
@@ -97,7 +145,7 @@ export function deployRoutes({ deploys }: ApiContext): Route[] {
     defineRoute({
       method: 'GET',
       url: '/v1/services/:name/status',
-      summary: 'the goal of a service in each region (read from the hub) and its lock',
+      summary: 'the goal of a service in each region (read from the hub), where its machines stand against it, its lock and newest deployment',
       scope: 'read',
       action: 'read status',
       params: serviceParams,

@@ -13,20 +13,72 @@ export interface DeploymentInsert {
   status: DeploymentStatus;
   createdAt: Date;
   error: string | null;
+  /** encodeWaves(); absent for spooled rollbacks (one wave). */
+  waves?: string | null;
+  idempotencyKey?: string | null;
 }
 
+/** Inserts a deployment; a second one with the same idempotency key fails the UNIQUE index (isUniqueViolation). */
 export async function insertDeployment(db: SqlRunner, row: DeploymentInsert): Promise<number> {
+  const at = toSqlTime(db.dialect, row.createdAt);
   const result = await db.execute(
-    `INSERT INTO deployments (service, build_id, regions, kind, requested_by, reason, status, created_at, error)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [row.service, row.buildId, row.regions.join(','), row.kind, row.requestedBy, row.reason, row.status, toSqlTime(db.dialect, row.createdAt), row.error],
+    `INSERT INTO deployments (service, build_id, regions, kind, requested_by, reason, status, created_at, error, waves, idempotency_key, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [row.service, row.buildId, row.regions.join(','), row.kind, row.requestedBy, row.reason, row.status, at, row.error, row.waves ?? null, row.idempotencyKey ?? null, at],
   );
   return result.insertId;
 }
 
 /** Only a WRITING deployment changes: a spooled finish replayed twice changes nothing. */
-export async function finishDeployment(db: SqlRunner, id: number, status: DeploymentStatus, error: string | null): Promise<void> {
-  await db.execute(`UPDATE deployments SET status = ?, error = ? WHERE id = ? AND status = 'WRITING'`, [status, error, id]);
+export async function finishDeployment(db: SqlRunner, id: number, status: DeploymentStatus, error: string | null, waves?: string): Promise<void> {
+  await db.execute(
+    `UPDATE deployments SET status = ?, error = ?, waves = COALESCE(?, waves), updated_at = ? WHERE id = ? AND status = 'WRITING'`,
+    [status, error, waves ?? null, toSqlTime(db.dialect, new Date()), id],
+  );
+}
+
+export interface DeploymentProgressUpdate {
+  status: DeploymentStatus;
+  waves: string;
+  error: string | null;
+  convergedAt: Date | null;
+}
+
+/**
+ * Records a step of a rollout if nobody else recorded one since it was read (the waves as read
+ * are the version): several coordinators may run the wave runner. False if it changed.
+ */
+export async function updateDeploymentProgress(db: SqlRunner, id: number, expectedWaves: string | null, update: DeploymentProgressUpdate): Promise<boolean> {
+  const result = await db.execute(
+    `UPDATE deployments SET status = ?, waves = ?, error = ?, converged_at = ?, updated_at = ?
+      WHERE id = ? AND status IN ('ROLLING', 'APPLIED') AND ${expectedWaves === null ? 'waves IS NULL' : 'waves = ?'}`,
+    [update.status, update.waves, update.error, update.convergedAt ? toSqlTime(db.dialect, update.convergedAt) : null, toSqlTime(db.dialect, new Date()), id, ...(expectedWaves === null ? [] : [expectedWaves])],
+  );
+  return result.affected === 1;
+}
+
+export async function selectDeploymentByKey(db: SqlRunner, key: string): Promise<Record<string, unknown> | undefined> {
+  return (await db.query(`SELECT * FROM deployments WHERE idempotency_key = ?`, [key]))[0];
+}
+
+/** Rollouts of the service still writing waves: a new deploy or rollback supersedes them. */
+export async function selectRolling(db: SqlRunner, service: string): Promise<Record<string, unknown>[]> {
+  return db.query(`SELECT * FROM deployments WHERE service = ? AND status = 'ROLLING' ORDER BY id`, [service]);
+}
+
+/**
+ * Deployments whose rollout the wave runner still follows: ROLLING, or APPLIED and neither
+ * converged nor failed, created since `since`, and the newest of their service (an older
+ * one's goal is gone).
+ */
+export async function selectFollowed(db: SqlRunner, since: Date): Promise<Record<string, unknown>[]> {
+  return db.query(
+    `SELECT d.* FROM deployments d
+      WHERE (d.status = 'ROLLING' OR (d.status = 'APPLIED' AND d.error IS NULL)) AND d.converged_at IS NULL AND d.created_at > ?
+        AND NOT EXISTS (SELECT 1 FROM deployments n WHERE n.service = d.service AND n.id > d.id)
+      ORDER BY d.id`,
+    [toSqlTime(db.dialect, since)],
+  );
 }
 
 export async function selectDeployment(db: SqlRunner, id: number): Promise<Record<string, unknown> | undefined> {

@@ -1,0 +1,65 @@
+import type { ServiceStatusSummary } from '../../goalstate/index.ts';
+
+/** Where one region's machines stand against the goal, with the verdict the wave logic uses. */
+export interface RegionConvergence extends ServiceStatusSummary {
+  /** Every machine reporting in time runs the goal build (true for a region with no machines). */
+  converged: boolean;
+  /** false while the region's reports cannot be read (its leaf, or the hub link, is down). */
+  known: boolean;
+}
+
+/** The convergence of a region whose reports cannot be read right now. */
+export function unknownConvergence(region: string, service: string, goalBuild: string | null): RegionConvergence {
+  return {
+    region,
+    service,
+    goalBuild,
+    machines: 0,
+    running: 0,
+    downloading: { machines: 0, bytes: 0, total: 0 },
+    failed: { machines: 0, examples: [] },
+    silent: 0,
+    other: 0,
+    runningBuilds: {},
+    converged: false,
+    known: false,
+  };
+}
+
+export function toConvergence(summary: ServiceStatusSummary): RegionConvergence {
+  const live = summary.machines - summary.silent;
+  return { ...summary, converged: summary.running === live, known: true };
+}
+
+export interface WaveRules {
+  /** Failed machines tolerated in a wave, as a fraction of its live machines (FLEETCAST_WAVE_MAX_FAILED). */
+  maxFailedFraction: number;
+}
+
+export type WaveVerdict = { kind: 'waiting'; reason: string } | { kind: 'done' } | { kind: 'halt'; reason: string };
+
+/**
+ * Whether a wave may be followed by the next: every live machine of its regions has finished
+ * with the goal build (running it, or failed on it) and no more failed than tolerated. Failure
+ * beyond the tolerance halts the rollout at once, whatever the others are still doing.
+ */
+export function judgeWave(regions: RegionConvergence[], rules: WaveRules): WaveVerdict {
+  let live = 0;
+  let failed = 0;
+  let unfinished = 0;
+  const unknown: string[] = [];
+  for (const region of regions) {
+    if (!region.known) unknown.push(region.region);
+    live += region.machines - region.silent;
+    failed += region.failed.machines;
+    unfinished += region.machines - region.silent - region.running - region.failed.machines;
+  }
+  const tolerated = Math.floor(live * rules.maxFailedFraction);
+  if (failed > tolerated) {
+    const examples = regions.flatMap((r) => r.failed.examples.map((e) => `${r.region}/${e.machine}: ${e.error ?? 'failed'}`)).slice(0, 3);
+    return { kind: 'halt', reason: `${failed} of ${live} machines failed on the goal build (at most ${tolerated} tolerated): ${examples.join('; ')}` };
+  }
+  if (unknown.length > 0) return { kind: 'waiting', reason: `the agents' reports of ${unknown.join(', ')} cannot be read` };
+  if (unfinished > 0) return { kind: 'waiting', reason: `${unfinished} of ${live} machines are not on the goal build yet` };
+  return { kind: 'done' };
+}

@@ -1,0 +1,69 @@
+// Shared fixtures of the deploy tests: an in-memory goal store and a fleet whose machines the
+// test moves by hand. Not part of the public API.
+import { FleetcastError } from '../../errors/index.ts';
+import type { Goal, GoalRevision, ServiceStatusSummary } from '../../goalstate/index.ts';
+import type { FleetState, GoalStore } from './goal-store.ts';
+
+/** The goal bucket's behaviour that deploys rely on: revisions, compare-and-set, history. */
+export class MemoryGoals implements GoalStore {
+  private revision = 0;
+  readonly entries = new Map<string, GoalRevision[]>();
+  async get(service: string, region: string) {
+    return this.entries.get(`${service}.${region}`)?.[0] ?? null;
+  }
+  async history(service: string, region: string) {
+    return this.entries.get(`${service}.${region}`) ?? [];
+  }
+  async put(goal: Goal, options: { expectedRevision: number | null }) {
+    const key = `${goal.service}.${goal.region}`;
+    const current = this.entries.get(key)?.[0]?.revision ?? null;
+    if (current !== options.expectedRevision) throw new FleetcastError('GOAL_CONFLICT', `goal ${key} changed`);
+    const entry = { goal, revision: ++this.revision, storedAt: new Date() };
+    this.entries.set(key, [entry, ...(this.entries.get(key) ?? [])]);
+    return entry.revision;
+  }
+}
+
+/** Machines per region with the build each runs (or has failed on): what agents would report. */
+export class HandMovedFleet implements FleetState {
+  readonly goalStore = new MemoryGoals();
+  /** region → machine → [build, state]. */
+  readonly machines = new Map<string, Map<string, { build: string; state: 'running' | 'failed' | 'downloading' }>>();
+  /** Regions whose reports cannot be read. */
+  readonly unreadable = new Set<string>();
+
+  goals(): GoalStore {
+    return this.goalStore;
+  }
+
+  set(region: string, machine: string, build: string, state: 'running' | 'failed' | 'downloading' = 'running'): void {
+    if (!this.machines.has(region)) this.machines.set(region, new Map());
+    this.machines.get(region)!.set(machine, { build, state });
+  }
+
+  summary(region: string, service: string, goalBuild: string | null): ServiceStatusSummary | null {
+    if (this.unreadable.has(region)) return null;
+    const summary: ServiceStatusSummary = {
+      region,
+      service,
+      goalBuild,
+      machines: 0,
+      running: 0,
+      downloading: { machines: 0, bytes: 0, total: 0 },
+      failed: { machines: 0, examples: [] },
+      silent: 0,
+      other: 0,
+      runningBuilds: {},
+    };
+    for (const [machine, { build, state }] of this.machines.get(region) ?? []) {
+      summary.machines++;
+      if (build !== goalBuild) summary.other++;
+      else if (state === 'running') summary.running++;
+      else if (state === 'failed') {
+        summary.failed.machines++;
+        summary.failed.examples.push({ machine, build, error: 'health check failed', at: new Date().toISOString() });
+      } else summary.downloading.machines++;
+    }
+    return summary;
+  }
+}

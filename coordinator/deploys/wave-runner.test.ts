@@ -1,0 +1,184 @@
+// Waves on SQLite with a fleet the test moves by hand: the canary region first, the rest once
+// its machines run the build; halts on failures and timeouts; a new deploy supersedes a rollout;
+// convergence is recorded; Idempotency-Key replays; progress() says when it is final.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Database } from '../../entities/index.ts';
+import { silentLogger } from '../../logging/index.ts';
+import { deployableBuild } from '../../test/support/deployable-build.ts';
+import { BuildQueue } from '../queue/index.ts';
+import { ReplicationStatusService } from '../replication/index.ts';
+import { ServiceRegistry } from '../services/index.ts';
+import { AuditSpool } from './audit-spool.ts';
+import { DeployService, type DeployServiceOptions } from './deploy-service.ts';
+import { HandMovedFleet } from './test-fixtures.ts';
+import { defaultWaves } from './waves.ts';
+
+const regions = ['eu', 'us', 'ap'];
+let dir: string;
+let db: Database;
+let queue: BuildQueue;
+let fleet: HandMovedFleet;
+
+const open = (options: Partial<DeployServiceOptions> = {}) =>
+  new DeployService(db, queue, new ServiceRegistry(db), new ReplicationStatusService(db, regions), {
+    regions,
+    fleet,
+    spool: new AuditSpool(path.join(dir, 'pending-audit'), silentLogger()),
+    clusterSecret: 'x'.repeat(64),
+    logger: silentLogger(),
+    ...options,
+  });
+const goalBuild = async (region: string) => (await fleet.goalStore.get('api', region))?.goal.build ?? null;
+const build = async () => `b${(await deployableBuild({ queue, db }, 'api', regions)).id}`;
+const runAll = (build: string, state: 'running' | 'failed' = 'running', only = regions) => {
+  for (const region of only) for (const m of ['m1', 'm2']) fleet.set(region, `${region}-${m}`, build, state);
+};
+
+beforeEach(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-waves-'));
+  db = await Database.open({ sqlitePath: path.join(dir, 'fleetcast.sqlite') });
+  await new ServiceRegistry(db).add({ name: 'api', repo: '/srv/git/api', buildCommand: 'make', artifactPath: 'out/api', runCommand: './api' });
+  queue = new BuildQueue(db, new ServiceRegistry(db));
+  fleet = new HandMovedFleet();
+});
+
+afterEach(async () => {
+  await db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('wave plans', () => {
+  it('canary is the first region then the rest; explicit plans put unnamed regions last; mistakes name the region', () => {
+    expect(defaultWaves('canary', regions)).toEqual([['eu'], ['us', 'ap']]);
+    expect(defaultWaves('all', regions)).toEqual([regions]);
+    expect(defaultWaves('ap;eu', regions)).toEqual([['ap'], ['eu'], ['us']]);
+    expect(defaultWaves('canary', ['solo'])).toEqual([['solo']]);
+    expect(() => defaultWaves('eu;mars', regions)).toThrow(/region mars, which is not configured/);
+    expect(() => defaultWaves('eu;eu,us', regions)).toThrow(/names region eu twice/);
+    expect(() => open({ wavePlan: 'eu;mars' })).toThrow(/FLEETCAST_DEPLOY_WAVES names region mars/);
+  });
+});
+
+describe('rollout', () => {
+  it('writes the canary, waits for its machines, then the rest, and records convergence', async () => {
+    const deploys = open();
+    const b = await build();
+    const deployment = await deploys.deploy(b, { by: 'alice' });
+    expect(deployment).toMatchObject({ status: 'ROLLING', regions: ['eu', 'us', 'ap'], waves: [{ regions: ['eu'], status: 'WRITTEN' }, { regions: ['us', 'ap'], status: 'PENDING' }] });
+    expect([await goalBuild('eu'), await goalBuild('us'), await goalBuild('ap')]).toEqual([b, null, null]);
+    expect((await fleet.goalStore.get('api', 'eu'))!.goal).toMatchObject({ fileName: 'api', runCommand: './api', p2pKey: expect.stringMatching(/^[0-9a-f]{64}$/) });
+
+    fleet.set('eu', 'eu-m1', b, 'running');
+    fleet.set('eu', 'eu-m2', b, 'downloading');
+    await deploys.runner.runOnce();
+    expect(await goalBuild('us')).toBeNull(); // one canary machine is still downloading
+    expect((await deploys.progress(deployment.id)).final).toBe(false);
+
+    runAll(b, 'running', ['eu']);
+    await deploys.runner.runOnce();
+    expect([await goalBuild('us'), await goalBuild('ap')]).toEqual([b, b]);
+    expect(await deploys.get(deployment.id)).toMatchObject({ status: 'APPLIED', convergedAt: null, waves: [{ status: 'CONVERGED' }, { status: 'WRITTEN' }] });
+
+    runAll(b);
+    await deploys.runner.runOnce();
+    const done = await deploys.progress(deployment.id);
+    expect(done.deployment.convergedAt).not.toBeNull();
+    expect(done.deployment.waves.map((w) => w.status)).toEqual(['CONVERGED', 'CONVERGED']);
+    expect(done.progress.map((p) => [p.region, p.converged, p.running])).toEqual([['eu', true, 2], ['us', true, 2], ['ap', true, 2]]);
+    expect(done.final).toBe(true);
+  });
+
+  it('halts when a canary machine fails: the later waves are never written', async () => {
+    const deploys = open();
+    const b = await build();
+    const deployment = await deploys.deploy(b, { by: 'alice' });
+    fleet.set('eu', 'eu-m1', b, 'running');
+    fleet.set('eu', 'eu-m2', b, 'failed');
+    await deploys.runner.runOnce();
+    const halted = await deploys.progress(deployment.id);
+    expect(halted.deployment).toMatchObject({ status: 'HALTED', waves: [{ status: 'FAILED' }, { status: 'SKIPPED' }] });
+    expect(halted.deployment.error).toMatch(/^wave 1 \(eu\) failed: 1 of 2 machines failed on the goal build \(at most 0 tolerated\): eu\/eu-m2: health check failed; the later waves were not written/);
+    expect(halted.final).toBe(true);
+    await deploys.runner.runOnce();
+    expect(await goalBuild('us')).toBeNull();
+  });
+
+  it('tolerates failures up to FLEETCAST_WAVE_MAX_FAILED', async () => {
+    const deploys = open({ waves: { maxFailedFraction: 0.5 } });
+    const b = await build();
+    await deploys.deploy(b, { by: 'alice' });
+    fleet.set('eu', 'eu-m1', b, 'running');
+    fleet.set('eu', 'eu-m2', b, 'failed');
+    await deploys.runner.runOnce();
+    expect(await goalBuild('us')).toBe(b);
+  });
+
+  it('halts a wave that does not converge within the timeout, saying what it waited for', async () => {
+    const deploys = open({ waves: { timeoutMs: 50 } });
+    const b = await build();
+    const deployment = await deploys.deploy(b, { by: 'alice' });
+    fleet.unreadable.add('eu');
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    await deploys.runner.runOnce();
+    expect((await deploys.get(deployment.id)).error).toMatch(/not converged within .* \(the agents' reports of eu cannot be read\)/);
+  });
+
+  it('waits the soak time after a wave converged before writing the next', async () => {
+    const deploys = open({ waves: { soakMs: 150 } });
+    const b = await build();
+    const deployment = await deploys.deploy(b, { by: 'alice' });
+    runAll(b, 'running', ['eu']);
+    await deploys.runner.runOnce();
+    expect(await deploys.get(deployment.id)).toMatchObject({ status: 'ROLLING', waves: [{ status: 'CONVERGED' }, { status: 'PENDING' }] });
+    expect(await goalBuild('us')).toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await deploys.runner.runOnce();
+    expect(await goalBuild('us')).toBe(b);
+  });
+
+  it('a new deploy supersedes a rollout in progress; a region with no machines converges at once', async () => {
+    const deploys = open();
+    const first = await build();
+    const second = await build();
+    const d1 = await deploys.deploy(first, { by: 'alice' });
+    const d2 = await deploys.deploy(second, { by: 'bob' });
+    expect(await deploys.get(d1.id)).toMatchObject({ status: 'SUPERSEDED', error: `superseded by ${d2.id} before every wave was written`, waves: [{ status: 'WRITTEN' }, { status: 'SKIPPED' }] });
+    expect((await deploys.progress(d1.id)).final).toBe(true);
+    await deploys.runner.runOnce(); // no machines anywhere: every wave converges vacuously
+    await deploys.runner.runOnce();
+    expect(await deploys.get(d2.id)).toMatchObject({ status: 'APPLIED', convergedAt: expect.any(Date) });
+    expect([await goalBuild('eu'), await goalBuild('us'), await goalBuild('ap')]).toEqual([second, second, second]);
+  });
+
+  it('explicit regions or waves replace the default plan; a rollback writes every region at once', async () => {
+    const deploys = open();
+    const b = await build();
+    expect(await deploys.deploy(b, { by: 'alice', regions: ['us', 'ap'] })).toMatchObject({ status: 'APPLIED', waves: [{ regions: ['us', 'ap'] }] });
+    const c = await build();
+    const waved = await deploys.deploy(c, { by: 'alice', waves: [['ap'], ['eu', 'us']] });
+    expect(waved.waves.map((w) => w.regions)).toEqual([['ap'], ['eu', 'us']]);
+    await expect(deploys.deploy(c, { by: 'alice', waves: [['ap'], ['ap']] })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    const rollback = await deploys.rollback('api', { by: 'carol', to: b });
+    expect(rollback).toMatchObject({ kind: 'rollback', status: 'APPLIED', waves: [{ regions, status: 'WRITTEN' }] });
+    expect(await deploys.get(waved.id)).toMatchObject({ status: 'SUPERSEDED' });
+  });
+});
+
+describe('Idempotency-Key', () => {
+  it('gives the same deployment back for the same key and caller, and refuses the key for another request', async () => {
+    const deploys = open({ wavePlan: 'all' });
+    const b = await build();
+    const first = await deploys.deploy(b, { by: 'alice', idempotencyKey: 'slack-action-1' });
+    const again = await deploys.deploy(b, { by: 'alice', idempotencyKey: 'slack-action-1' });
+    expect(again).toMatchObject({ id: first.id, replayed: true });
+    expect(await deploys.list({ service: 'api', limit: 10 })).toHaveLength(1);
+    // Another caller's identical key is another request.
+    expect((await deploys.deploy(b, { by: 'bob', idempotencyKey: 'slack-action-1' })).id).not.toBe(first.id);
+    await expect(deploys.rollback('api', { by: 'alice', idempotencyKey: 'slack-action-1', to: b })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining(`already used for ${first.id}`) });
+    const rollback = await deploys.rollback('api', { by: 'carol', idempotencyKey: 'k2', to: b });
+    expect(await deploys.rollback('api', { by: 'carol', idempotencyKey: 'k2', to: b })).toMatchObject({ id: rollback.id, replayed: true });
+  });
+});

@@ -1,0 +1,80 @@
+import { FleetcastError } from '../../errors/index.ts';
+
+/**
+ * One wave of a deployment: regions whose goals are written together. PENDING until written,
+ * WRITTEN while its machines converge, CONVERGED once they all run the build (the next wave
+ * may go), FAILED when too many machines failed or it did not converge in time, SKIPPED when
+ * the deployment stopped before reaching it.
+ */
+export interface Wave {
+  regions: string[];
+  status: WaveStatus;
+  writtenAt: Date | null;
+  doneAt: Date | null;
+}
+
+export const waveStatuses = ['PENDING', 'WRITTEN', 'CONVERGED', 'FAILED', 'SKIPPED'] as const;
+export type WaveStatus = (typeof waveStatuses)[number];
+
+/**
+ * FLEETCAST_DEPLOY_WAVES: `canary` (the first configured region, then all the others once it
+ * has converged), `all` (every region at once), or waves written out, `eu;us,ap` (regions not
+ * named go last, together).
+ */
+export type WavePlanSetting = string;
+
+const regionList = /^[a-z0-9-]+(,[a-z0-9-]+)*$/;
+
+/** The waves of a deploy: explicit ones, else one wave of the requested regions, else the default plan. */
+export function planWaves(options: { setting: WavePlanSetting; configured: readonly string[]; requested?: string[] | undefined; explicit?: string[][] | undefined }): string[][] {
+  const { configured } = options;
+  if (options.explicit && options.explicit.length > 0) return checkWaves(options.explicit, configured, 'the request');
+  if (options.requested && options.requested.length > 0) return checkWaves([options.requested], configured, 'the request');
+  return defaultWaves(options.setting, configured);
+}
+
+/** The default plan, checked against the configured regions (a bad setting stops the coordinator at start). */
+export function defaultWaves(setting: WavePlanSetting, configured: readonly string[]): string[][] {
+  if (setting === 'all' || configured.length === 1) return [[...configured]];
+  if (setting === 'canary') return [[configured[0]!], configured.slice(1)];
+  const waves = setting.split(';').map((wave) => wave.trim());
+  if (!waves.every((wave) => regionList.test(wave))) {
+    throw new FleetcastError('CONFIG_INVALID', `FLEETCAST_DEPLOY_WAVES=${JSON.stringify(setting)}: write canary, all, or waves of regions such as eu;us,ap`, { setting });
+  }
+  const named = checkWaves(waves.map((wave) => wave.split(',')), configured, 'FLEETCAST_DEPLOY_WAVES', 'CONFIG_INVALID');
+  const rest = configured.filter((region) => !named.flat().includes(region));
+  return rest.length > 0 ? [...named, rest] : named;
+}
+
+function checkWaves(waves: string[][], configured: readonly string[], source: string, code: 'INVALID_INPUT' | 'CONFIG_INVALID' = 'INVALID_INPUT'): string[][] {
+  const seen = new Set<string>();
+  for (const region of waves.flat()) {
+    if (!configured.includes(region)) {
+      throw new FleetcastError(code, `${source} names region ${region}, which is not configured: the regions are ${configured.join(', ')}`, { region, configured });
+    }
+    if (seen.has(region)) throw new FleetcastError(code, `${source} names region ${region} twice; each region belongs to one wave`, { region });
+    seen.add(region);
+  }
+  const nonEmpty = waves.filter((wave) => wave.length > 0);
+  if (nonEmpty.length === 0) throw new FleetcastError(code, `${source} names no region`, {});
+  return nonEmpty.map((wave) => [...wave]);
+}
+
+export function newWaves(plan: string[][]): Wave[] {
+  return plan.map((regions) => ({ regions, status: 'PENDING', writtenAt: null, doneAt: null }));
+}
+
+/** Waves as stored in deployments.waves (JSON text). */
+export function encodeWaves(waves: Wave[]): string {
+  return JSON.stringify(waves.map((w) => ({ ...w, writtenAt: w.writtenAt?.toISOString() ?? null, doneAt: w.doneAt?.toISOString() ?? null })));
+}
+
+/** A deployment written before waves existed (or while SQL was down) is one wave of all its regions. */
+export function decodeWaves(text: unknown, regions: string[], deploymentStatus: string): Wave[] {
+  if (typeof text !== 'string' || text === '') {
+    const status: WaveStatus = deploymentStatus === 'APPLIED' ? 'WRITTEN' : deploymentStatus === 'FAILED' ? 'FAILED' : 'PENDING';
+    return [{ regions, status, writtenAt: null, doneAt: null }];
+  }
+  const raw = JSON.parse(text) as { regions: string[]; status: WaveStatus; writtenAt: string | null; doneAt: string | null }[];
+  return raw.map((w) => ({ regions: w.regions, status: w.status, writtenAt: w.writtenAt ? new Date(w.writtenAt) : null, doneAt: w.doneAt ? new Date(w.doneAt) : null }));
+}

@@ -1,0 +1,114 @@
+import type { NatsConnection } from 'nats';
+import { FleetcastError } from '../../errors/index.ts';
+import { connectNats, GoalWriter, parseNatsUrl, RegionStatusView, type ServiceStatusSummary } from '../../goalstate/index.ts';
+import type { Logger } from '../../logging/index.ts';
+import type { GoalStore } from '../deploys/goal-store.ts';
+import { PeriodicTask } from '../periodic-task.ts';
+
+export interface HubLinkOptions {
+  /** The hub (FLEETCAST_NATS_URL of the coordinator). */
+  url: string;
+  regions: string[];
+  /** FLEETCAST_GOAL_HISTORY. */
+  goalHistory: number;
+  /** FLEETCAST_STATUS_SILENT_AFTER. */
+  silentAfterMs: number;
+  /** Pause between attempts to reach the hub, or a region's status bucket through it. @defaultValue 5_000 */
+  retryMs?: number;
+  logger: Logger;
+}
+
+/**
+ * The coordinator's link to the NATS hub: the goal writer (deploys) and one status view per
+ * region (convergence). Nothing here stops the coordinator from starting: a hub that does not
+ * answer is tried again every retryMs in the background, and so is each region whose status
+ * bucket cannot be reached yet (its leaf down), so a NATS outage at start heals without a
+ * restart. Until then deploys answer NATS_UNAVAILABLE naming the hub and the last error.
+ */
+export class HubLink {
+  private nc: NatsConnection | undefined;
+  private writer: GoalWriter | undefined;
+  private readonly views = new Map<string, RegionStatusView>();
+  private lastError: string | undefined;
+  private readonly task: PeriodicTask | undefined;
+  private readonly server: string;
+  private closed = false;
+  private connected!: () => void;
+  /** Resolves once the goal writer is connected (at once for a link without NATS: there is nothing to wait for). */
+  readonly ready = new Promise<void>((resolve) => (this.connected = resolve));
+
+  private constructor(private readonly options: HubLinkOptions | null) {
+    this.server = options ? parseNatsUrl(options.url).redacted : '(none)';
+    if (options) this.task = new PeriodicTask('connecting to the NATS hub', options.retryMs ?? 5_000, () => this.connectOnce(), options.logger);
+    else this.connected();
+  }
+
+  /** Connects in the background; see the class comment. */
+  static start(options: HubLinkOptions): HubLink {
+    const link = new HubLink(options);
+    link.task!.start();
+    return link;
+  }
+
+  /** A coordinator without NATS (tests of builds and replication): deploys answer NATS_UNAVAILABLE. */
+  static none(): HubLink {
+    return new HubLink(null);
+  }
+
+  /** The goal writer, or NATS_UNAVAILABLE saying why there is none yet. */
+  goals(): GoalStore {
+    if (this.writer) return this.writer;
+    throw new FleetcastError(
+      'NATS_UNAVAILABLE',
+      this.options
+        ? `the coordinator is not connected to the NATS hub at ${this.server} yet (${this.lastError ?? 'connecting'}); it retries every ${(this.options.retryMs ?? 5_000) / 1000} s — start the hub (FLEETCAST_NATS_URL) and try again`
+        : 'this coordinator runs without NATS: deploys are off',
+      { server: this.server },
+    );
+  }
+
+  /** Where the service's machines in `region` stand against `goalBuild`; null while the region's reports cannot be read. */
+  summary(region: string, service: string, goalBuild: string | null): ServiceStatusSummary | null {
+    return this.views.get(region)?.summary(service, goalBuild) ?? null;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.task?.stop();
+    for (const view of this.views.values()) await view.close();
+    await this.writer?.close();
+    if (this.nc && !this.nc.isClosed()) await this.nc.close();
+  }
+
+  /** One round: the writer if missing, then the status views still missing. Stops itself once all are there. */
+  private async connectOnce(): Promise<void> {
+    const options = this.options!;
+    if (!this.writer) {
+      try {
+        this.nc ??= await connectNats({ url: options.url, role: 'the NATS hub', name: 'fleetcast-coordinator', timeoutMs: 3_000, logger: options.logger });
+        const writer = await GoalWriter.connect({ url: options.url, connection: this.nc, regions: options.regions, goalHistory: options.goalHistory, connect: { timeoutMs: 3_000 }, logger: options.logger });
+        await writer.ensureBuckets().catch((err: unknown) => options.logger.error({ err }, 'goal-state buckets are not all set up; deploys to the regions whose leaves do not answer may fail until they do'));
+        if (this.closed) return void (await writer.close());
+        this.writer = writer;
+        this.lastError = undefined;
+        options.logger.info({ server: this.server }, 'connected to the NATS hub: deploys are on');
+        this.connected();
+      } catch (err) {
+        this.lastError = (err as Error).message;
+        options.logger.error({ err }, `deploys are off until the NATS hub answers (retrying every ${(options.retryMs ?? 5_000) / 1000} s); builds and replication go on`);
+        return;
+      }
+    }
+    for (const region of options.regions) {
+      if (this.views.has(region) || this.closed) continue;
+      try {
+        const view = await RegionStatusView.connect({ region, connection: this.nc!, connect: { timeoutMs: 3_000 }, silentAfterMs: options.silentAfterMs, logger: options.logger });
+        if (this.closed) await view.close();
+        else this.views.set(region, view);
+      } catch (err) {
+        options.logger.warn({ err, region }, `cannot read the agents' reports of region ${region} yet (is its leaf up?); convergence there shows as unknown`);
+      }
+    }
+    if (this.views.size === options.regions.length) void this.task!.stop();
+  }
+}
