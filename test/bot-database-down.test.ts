@@ -77,7 +77,12 @@ it('rolls back from Slack with the database killed; the audit row names the Slac
   expect((await coordinator.request('POST', '/v1/services', { body: serviceBody('api') })).status).toBe(201);
   const first = await deployableBuild(coordinator.handle, 'api', regions);
   const second = await deployableBuild(coordinator.handle, 'api', regions);
-  for (const build of [first, second]) expect((await coordinator.request('POST', '/v1/deployments', { body: { build: `b${build.id}` } })).status).toBe(201);
+  for (const build of [first, second]) {
+    const reply = await coordinator.request('POST', '/v1/deployments', { body: { build: `b${build.id}` } });
+    expect(reply.status).toBe(201);
+    // Every wave written (no machines: each converges at once) before the database goes.
+    await expect.poll(async () => (await coordinator.request('GET', `/v1/deployments/${reply.json.id}`)).json.convergedAt, { timeout: 20_000, interval: 50 }).not.toBeNull();
+  }
 
   await server.kill9();
   databaseDown = true;

@@ -107,6 +107,14 @@ function buttons(body: Record<string, any>): { action_id: string; value: string;
   return block.elements.map((e: { action_id: string; value: string }) => ({ ...e, block_id: block.block_id }));
 }
 
+/** Deploys through the API (the admin token) and waits until every wave has converged. */
+async function deployed(buildId: number, extra: Record<string, unknown> = {}): Promise<string> {
+  const reply = await coordinator.request('POST', '/v1/deployments', { body: { build: `b${buildId}`, ...extra } });
+  expect(reply.status, reply.text).toBe(201);
+  await expect.poll(async () => (await coordinator.request('GET', `/v1/deployments/${reply.json.id}`)).json.convergedAt, { timeout: 20_000, interval: 50 }).not.toBeNull();
+  return reply.json.id;
+}
+
 async function deploymentsOf(service: string): Promise<{ id: string; build: string; requestedBy: string; kind: string }[]> {
   return (await coordinator.request('GET', `/v1/deployments?service=${service}`)).json.deployments;
 }
@@ -134,11 +142,12 @@ const botEnv = (overrides: Record<string, string | undefined>): Record<string, s
 describe('read-only commands answer everyone', () => {
   it('/status shows the goal of each region and the lock', async () => {
     const build = await deployableBuild(coordinator.handle, 'web', regions);
-    expect((await coordinator.request('POST', '/v1/deployments', { body: { build: `b${build.id}` } })).status).toBe(201);
+    const id = await deployed(build.id);
     const { body } = await ask(bob, '/status web');
     expect(body.response_type).toBe('ephemeral');
-    for (const region of regions) expect(textOf(body)).toContain(`*${region}*: b${build.id}`);
+    for (const region of regions) expect(textOf(body)).toContain(`*${region}*: b${build.id} (d`);
     expect(textOf(body)).toContain('not locked');
+    expect(textOf(body)).toContain(`newest: ${id} deploy of b${build.id} APPLIED`);
   });
 
   it('/builds lists recent builds with status, failure and deployability', async () => {
@@ -166,7 +175,7 @@ describe('read-only commands answer everyone', () => {
 describe('/deploy', () => {
   it('previews, then deploys once on Deploy, keeping one message updated to the end', async () => {
     const before = await deployableBuild(coordinator.handle, 'api', regions);
-    expect((await coordinator.request('POST', '/v1/deployments', { body: { build: `b${before.id}`, regions: ['eu'] } })).status).toBe(201);
+    await deployed(before.id, { regions: ['eu'] });
     const build = await deployableBuild(coordinator.handle, 'api', regions);
     const { body, responseUrl } = await ask(alice, `/deploy b${build.id}`);
     expect(body.response_type).toBe('ephemeral');
@@ -175,6 +184,8 @@ describe('/deploy', () => {
     expect(text).toContain(build.commit.slice(0, 10));
     expect(text).toContain(`*eu*: b${before.id} → *b${build.id}*`);
     expect(text).toContain(`*ap*: nothing yet → *b${build.id}*`);
+    // The coordinator's plan (canary by default): what the coordinator will do, not a guess.
+    expect(text).toContain('*Waves*: 1. eu → 2. us, ap');
     const [deploy, cancel] = buttons(body);
     expect(deploy!.action_id).toBe('deploy_confirm');
     expect(cancel!.action_id).toBe('plan_cancel');
@@ -192,7 +203,9 @@ describe('/deploy', () => {
     expect(progress[0]!.token).toBe('xoxb-test-bot-token');
     const updates = slack.callsOf('chat.update').filter((c) => c.args.ts === progress[0]!.result.ts);
     expect(updates.length).toBeGreaterThan(0);
-    expect(JSON.stringify(updates.at(-1)!.args.blocks)).toContain(`Deployed api to b${build.id} in eu, us, ap (${id})`);
+    const final = JSON.stringify(updates.at(-1)!.args.blocks);
+    expect(final).toContain(`api b${build.id} runs in eu, us, ap (${id})`);
+    expect(final).toContain('Waves: :white_check_mark: 1. eu  :white_check_mark: 2. us, ap');
     expect(slack.responsesTo(responseUrl).at(-1)!.body).toMatchObject({ replace_original: true });
     expect(textOf(slack.responsesTo(responseUrl).at(-1)!.body)).toContain('progress is in the channel');
     // The outcome is announced in the service's channel.
@@ -201,6 +214,17 @@ describe('/deploy', () => {
     const audit = (await selectAudit(coordinator.handle.db, 'api')).filter((row) => row.action === 'deploy').at(-1)!;
     expect(audit).toMatchObject({ actor: 'slack:alice', result: 'ok' });
     expect(JSON.parse(String(audit.detail))).toMatchObject({ via: { token: 'slack-bot', id: 'slack:U0ALICE' }, deployment: id });
+  });
+
+  it('deploys in the waves asked for', async () => {
+    const build = await deployableBuild(coordinator.handle, 'api', regions);
+    const { body, responseUrl } = await ask(alice, `/deploy b${build.id} ap;eu,us`);
+    expect(textOf(body)).toContain('*Waves*: 1. ap → 2. eu, us');
+    await requests.click(alice, buttons(body)[0]!, { channel, responseUrl });
+    await bot.idle();
+    const [deployment] = (await coordinator.request('GET', '/v1/deployments?service=api&limit=1')).json.deployments;
+    expect(deployment).toMatchObject({ build: `b${build.id}`, waves: [{ regions: ['ap'], status: 'CONVERGED' }, { regions: ['eu', 'us'], status: 'CONVERGED' }] });
+    expect(textOf((await ask(alice, `/deploy b${build.id} eu;eu`)).body)).toContain('a region is named in two waves');
   });
 
   it('Cancel replaces the preview and deploys nothing; Deploy on it afterwards is refused', async () => {
@@ -256,7 +280,7 @@ describe('/deploy', () => {
     expect(text).toContain(`/deploy b${partial.id} eu,us`);
     const some = textOf((await ask(alice, `/deploy b${partial.id} eu,us`)).body);
     expect(some).toContain(`Deploy api b${partial.id}?`);
-    expect(some).toContain('in 2 of 3 regions');
+    expect(some).toContain('to 2 of 3 regions');
     expect(textOf((await ask(alice, `/deploy b${partial.id} mars`)).body)).toContain('unknown region mars: the regions are eu, us, ap');
   });
 
@@ -318,7 +342,7 @@ describe('/deploy', () => {
     await bot.idle();
     const replaced = slack.responsesTo(responseUrl).filter((r) => r.body.replace_original === true);
     expect(replaced.length).toBeGreaterThan(0);
-    expect(replaced.at(-1)!.body.text).toContain(`Deployed api to b${build.id}`);
+    expect(replaced.at(-1)!.body.text).toContain(`api b${build.id} runs in eu, us, ap`);
     expect(slack.callsOf('chat.postMessage').find((c) => c.args.channel === 'C0PRIVATE')).toBeDefined();
   });
 });
@@ -327,7 +351,7 @@ describe('/rollback', () => {
   it('one confirmation: back to the build before, the service locked, the Slack user in history', async () => {
     const first = await deployableBuild(coordinator.handle, 'pay', regions);
     const second = await deployableBuild(coordinator.handle, 'pay', regions);
-    for (const build of [first, second]) expect((await coordinator.request('POST', '/v1/deployments', { body: { build: `b${build.id}` } })).status).toBe(201);
+    for (const build of [first, second]) await deployed(build.id);
     const { body, responseUrl } = await ask(carol, '/rollback pay');
     const text = textOf(body);
     expect(text).toContain('Roll back pay?');

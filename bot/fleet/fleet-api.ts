@@ -3,7 +3,7 @@ import { ApiClient, streamEvents } from '../../cli/client/index.ts';
 import { onBehalfOfHeader } from '../../coordinator/api/auth/index.ts';
 import { isFleetcastError } from '../../errors/index.ts';
 import { onBehalfOf, type SlackUser } from '../slack/slack-user.ts';
-import type { BuildInfo, BuildPageJson, DeploymentEvent, DeploymentInfo, DeploymentListJson, LockJson, RegionProgress, StatusInfo, WhoamiJson } from './fleet-json.ts';
+import type { BuildInfo, BuildPageJson, DeploymentEvent, DeploymentInfo, DeploymentListJson, LockJson, StatusInfo, WhoamiJson } from './fleet-json.ts';
 
 const finalBuildStatuses = new Set(['SUCCEEDED', 'FAILED']);
 
@@ -48,8 +48,8 @@ export class FleetApi {
     return { value: body, repeated: status === 200 };
   }
 
-  async deploy(user: SlackUser, request: { build: string; regions?: string[] | undefined; reason: string }, idempotencyKey: string): Promise<Outcome<DeploymentInfo>> {
-    const body = { build: request.build, reason: request.reason, ...(request.regions ? { regions: request.regions } : {}) };
+  async deploy(user: SlackUser, request: { build: string; regions?: string[] | undefined; waves?: string[][] | undefined; reason: string }, idempotencyKey: string): Promise<Outcome<DeploymentInfo>> {
+    const body = { build: request.build, reason: request.reason, ...(request.regions ? { regions: request.regions } : {}), ...(request.waves ? { waves: request.waves } : {}) };
     const reply = await this.client.json<DeploymentInfo>('POST', '/v1/deployments', body, { ...actingFor(user), 'idempotency-key': idempotencyKey });
     return { value: reply.body, repeated: reply.status === 200 };
   }
@@ -69,20 +69,20 @@ export class FleetApi {
   }
 
   /**
-   * Follows a deployment on /v1/events until its `final` event, calling `onEvent` for each.
-   * Resolves with the final event, or null when the coordinator has no deployment
-   * subscription (an older one): the caller then shows the goal written and no fleet progress.
+   * Follows a deployment on /v1/events until its `final` event (converged, failed, halted or
+   * superseded), calling `onEvent` for each. Resolves with the final event, or null when the
+   * coordinator has no deployment subscription (an older one): the caller then shows the goal
+   * written and no fleet progress.
    */
   async followDeployment(id: string, onEvent: (event: DeploymentEvent) => void, signal?: AbortSignal): Promise<DeploymentEvent | null> {
     try {
       return await streamEvents<DeploymentEvent>(this.client, {
         subscription: () => ({ subscribe: 'deployment', id }),
         onMessage: (message) => {
-          const event = message as unknown as DeploymentEvent;
-          if (event.type !== 'deployment' || event.deployment?.id !== id) return undefined;
-          const normalized = { ...event, progress: (event.progress ?? []).map(flatten) };
-          onEvent(normalized);
-          return normalized.final ? normalized : undefined;
+          if (message.type !== 'deployment' || message.deployment.id !== id) return undefined;
+          const { type: _type, ...event } = message;
+          onEvent(event);
+          return event.final ? event : undefined;
         },
         ...(signal ? { signal } : {}),
       });
@@ -105,9 +105,4 @@ export class FleetApi {
 
 function actingFor(user: SlackUser): Record<string, string> {
   return { [onBehalfOfHeader]: onBehalfOf(user) };
-}
-
-/** A region's progress as `{ region, ...convergence }`, whichever of the two shapes the coordinator sends. */
-function flatten(entry: RegionProgress | { region: string; convergence: Omit<RegionProgress, 'region'> }): RegionProgress {
-  return 'convergence' in entry ? { ...entry.convergence, region: entry.region } : entry;
 }

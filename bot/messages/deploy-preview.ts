@@ -14,9 +14,16 @@ export function commitLine(build: BuildInfo): string {
   return `\`${shortCommit(build.commit)}\`${subject}${author}`;
 }
 
+/** The waves the deploy will roll out in: the asker's, one wave of the regions named, or the coordinator's plan. */
+function wavesLine(plan: Plan, status: StatusInfo): string {
+  const waves = plan.waves ?? (plan.regions ? [plan.regions] : status.deployWaves);
+  if (waves.length === 1) return `*One wave*: ${waves[0]!.join(', ')} at once`;
+  return `*Waves*: ${waves.map((wave, i) => `${i + 1}. ${wave.join(', ')}`).join(' → ')} — each once the machines of the one before run the build`;
+}
+
 /** What a deploy will do, with Deploy / Cancel: shown only to the person who asked. */
 export function deployPreview(plan: Plan, build: BuildInfo, status: StatusInfo, now: number): SlackMessage {
-  const regions = plan.regions ?? status.regions.map((r) => r.region);
+  const regions = plan.waves?.flat() ?? plan.regions ?? status.regions.map((r) => r.region);
   const current = new Map(status.regions.map((r) => [r.region, r.goal]));
   const perRegion = regions.map((region) => {
     const goal = current.get(region);
@@ -27,7 +34,7 @@ export function deployPreview(plan: Plan, build: BuildInfo, status: StatusInfo, 
     build.requestedBy ? `built for ${escape(build.requestedBy)}` : 'built',
     build.finishedAt ? ago(build.finishedAt, now) : null,
     build.size !== null ? formatBytes(build.size) : null,
-    plan.regions ? `in ${regions.length} of ${status.regions.length} regions` : `in all ${regions.length} regions`,
+    regions.length < status.regions.length ? `to ${regions.length} of ${status.regions.length} regions` : `to all ${regions.length} regions`,
   ].filter(Boolean);
   return {
     text: `Deploy ${build.service} ${build.id} to ${regions.join(', ')}?`,
@@ -35,6 +42,7 @@ export function deployPreview(plan: Plan, build: BuildInfo, status: StatusInfo, 
       header(`Deploy ${build.service} ${build.id}?`),
       section(`*Commit* ${commitLine(build)}\n${built.join(' · ')}`),
       fields(perRegion),
+      section(wavesLine(plan, status)),
       context(`Asked by ${mention(plan.user)} · this preview can be confirmed for ${planMaxAgeMs / 60_000} min`),
       actions(`plan-${plan.id}`, [button(confirmDeployAction, `Deploy ${build.id}`, encodePlan(plan), 'primary'), button(cancelAction, 'Cancel', encodePlan(plan))]),
     ],

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodePlan, encodePlan, idempotencyKey, newPlan } from './plan.ts';
 import { PlanBook } from './plan-book.ts';
 
-const plan = () => newPlan({ kind: 'deploy', service: 'api', build: 'b4', regions: null, user: 'U0ALICE' }, 1_000);
+const plan = () => newPlan({ kind: 'deploy', service: 'api', build: 'b4', regions: null, waves: null, user: 'U0ALICE' }, 1_000);
 
 describe('plans', () => {
   it('travel in a button value and come back whole; anything else is refused', () => {

@@ -21,7 +21,10 @@ export const planSchema = z.object({
   service: z.string(),
   /** deploy: the build; rollback: the build asked for, or null for "the one deployed before". */
   build: z.string().nullable(),
+  /** Regions at once; null: see waves. */
   regions: z.array(z.string()).nullable(),
+  /** Explicit waves; both null: the coordinator's own plan, to every region. */
+  waves: z.array(z.array(z.string())).nullable(),
   /** Who asked for the preview (Slack user id). */
   user: z.string(),
   /** When the preview was made (ms since the epoch). */

@@ -77,6 +77,12 @@ export class DeploymentWatcher {
     const render = (event: DeploymentEvent): ProgressView => ({ ...first, deployment: event.deployment, progress: event.progress, final: event.final });
     let last: ProgressView = first;
     let view: ProgressView;
+    if (first.deployment.spooled) {
+      // Written while the coordinator's database was down: no row to follow; the agents move on their own.
+      await updater.finish(progressMessage({ ...first, final: true }));
+      await this.announcer.announce(first.deployment.service, progressMessage({ ...first, final: true }), message.channel);
+      return;
+    }
     try {
       const final = await this.fleet.followDeployment(
         first.deployment.id,

@@ -82,6 +82,8 @@ export interface ServiceStatus {
   regions: RegionGoal[];
   /** The newest deployment of the service. */
   deployment: Deployment | null;
+  /** The waves a deploy to every region would roll out in (FLEETCAST_DEPLOY_WAVES): what a preview shows before anyone deploys. */
+  deployWaves: string[][];
 }
 
 // Refusals by a rule or of a bad request are audited as `refused`; anything else as `error`.
@@ -219,7 +221,8 @@ export class DeployService {
       }),
     );
     const [newest] = await sql.selectDeployments(this.db, service, 1);
-    return { service, lock: await this.getLock(service), regions, deployment: newest ? toDeployment(newest) : null };
+    const deployWaves = planWaves({ setting: this.wavePlan, configured: this.regions });
+    return { service, lock: await this.getLock(service), regions, deployment: newest ? toDeployment(newest) : null, deployWaves };
   }
 
   async list(request: { service?: string | undefined; limit: number }): Promise<Deployment[]> {

@@ -18,7 +18,8 @@ export const confirmPlan: ClickHandler = async (ctx, click) => {
   const { plan, user } = click;
   const ageMs = ctx.now() - plan.at;
   if (ageMs > planMaxAgeMs) {
-    const again = plan.kind === 'deploy' ? `/deploy ${plan.build}${plan.regions ? ` ${plan.regions.join(',')}` : ''}` : `/rollback ${plan.service}${plan.build ? ` ${plan.build}` : ''}`;
+    const where = plan.waves ? ` ${plan.waves.map((w) => w.join(',')).join(';')}` : plan.regions ? ` ${plan.regions.join(',')}` : '';
+    const again = plan.kind === 'deploy' ? `/deploy ${plan.build}${where}` : `/rollback ${plan.service}${plan.build ? ` ${plan.build}` : ''}`;
     throw new FleetcastError('INVALID_INPUT', `This preview is ${Math.round(ageMs / 60_000)} min old and may no longer be true; nothing was done. Run \`${again}\` again.`);
   }
   await ctx.permissions.check(user, plan.kind, plan.service);
@@ -44,6 +45,6 @@ export const confirmPlan: ClickHandler = async (ctx, click) => {
 
 function run(ctx: BotContext, plan: Plan, click: PlanClick): Promise<Outcome<DeploymentInfo>> {
   const key = idempotencyKey(plan);
-  if (plan.kind === 'deploy') return ctx.fleet.deploy(click.user, { build: plan.build!, regions: plan.regions ?? undefined, reason: 'from Slack' }, key);
+  if (plan.kind === 'deploy') return ctx.fleet.deploy(click.user, { build: plan.build!, regions: plan.regions ?? undefined, waves: plan.waves ?? undefined, reason: 'from Slack' }, key);
   return ctx.fleet.rollback(click.user, plan.service, { to: plan.build ?? undefined, regions: plan.regions ?? undefined }, key);
 }

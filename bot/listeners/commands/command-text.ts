@@ -40,6 +40,24 @@ export function regionsArg(command: CommandName, texts: string[]): string[] | un
   return regions;
 }
 
+/** Where a deploy goes: every region (nothing named), these regions at once (`eu,us`), or waves (`eu;us,ap`: eu first, then us and ap). */
+export interface DeployTarget {
+  regions?: string[];
+  waves?: string[][];
+}
+
+export function deployTargetArg(command: CommandName, texts: string[]): DeployTarget {
+  const text = texts.join(',');
+  if (!text.includes(';')) {
+    const regions = regionsArg(command, texts);
+    return regions ? { regions } : {};
+  }
+  const waves = text.split(';').map((wave) => regionsArg(command, [wave]) ?? []).filter((wave) => wave.length > 0);
+  const all = waves.flat();
+  if (new Set(all).size !== all.length) throw usageError(command, 'a region is named in two waves');
+  return { waves };
+}
+
 /** Extra words where none belong. */
 export function noMoreArgs(command: CommandName, rest: string[]): void {
   if (rest.length > 0) throw usageError(command, `unexpected "${rest.join(' ').slice(0, 60)}"`);

@@ -22,7 +22,7 @@ export const rollbackCommand: CommandHandler = async (ctx, request) => {
   noMoreArgs('rollback', rest);
   await ctx.permissions.check(request.user, 'rollback', service);
   const outlook = await rollbackOutlook(ctx.fleet, service, to);
-  const plan = newPlan({ kind: 'rollback', service, build: to, regions: null, user: request.user.id }, ctx.now());
+  const plan = newPlan({ kind: 'rollback', service, build: to, regions: null, waves: null, user: request.user.id }, ctx.now());
   await replyToAsker(request.respond, rollbackPreview(plan, request.user, outlook));
 };
 

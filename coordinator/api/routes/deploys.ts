@@ -1,7 +1,7 @@
-import type { ApiContext } from '../api-context.ts';
-import { actorOf } from '../auth/index.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DeployOutcome } from '../../deploys/index.ts';
+import type { ApiContext } from '../api-context.ts';
+import { actorOf } from '../auth/index.ts';
 import {
   deploymentJson,
   deploymentListJson,
