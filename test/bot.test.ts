@@ -258,6 +258,25 @@ describe('/deploy', () => {
     expect(progress).toHaveLength(1);
   });
 
+  it('a click on the same preview after a bot restart gets the same deployment back (Idempotency-Key)', async () => {
+    const build = await deployableBuild(coordinator.handle, 'api', regions);
+    const { body, responseUrl } = await ask(alice, `/deploy b${build.id} eu`);
+    const [deploy] = buttons(body);
+    await requests.click(alice, deploy!, { channel, responseUrl });
+    await bot.idle();
+    // Another bot process: none of the first one's memory of the preview.
+    const restarted = await runBot(loadBotConfig({ env: botEnv({ FLEETCAST_PERMISSIONS: path.join(dir, 'permissions.json') }) }), { logger: silentLogger(), minUpdateIntervalMs: 0 });
+    try {
+      await new SlackRequests(restarted.url!, signingSecret).click(alice, deploy!, { channel, responseUrl });
+      const said = await slack.response(responseUrl, (b) => b.text.includes('was confirmed before'));
+      const deployments = (await deploymentsOf('api')).filter((d) => d.build === `b${build.id}`);
+      expect(deployments).toHaveLength(1);
+      expect(said.text).toContain(`This deploy was confirmed before: ${deployments[0]!.id}`);
+    } finally {
+      await restarted.stop();
+    }
+  });
+
   it('a command Slack delivers again is answered once', async () => {
     const responseUrl = slack.responseUrl();
     const place = { channel, responseUrl };
