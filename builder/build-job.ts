@@ -49,6 +49,8 @@ export function createBuildHandler(options: BuildJobOptions): BuildHandler {
       await fs.rm(workspace, { recursive: true, force: true });
       await log.line(`==> checking out ${build.commit} from ${service.repo}`);
       const sha = await options.mirror.checkout(service.name, service.repo, build.commit, workspace, signal);
+      const commit = await options.mirror.describe(workspace, sha);
+      await log.line(`==> ${sha.slice(0, 12)} by ${commit.author}: ${commit.subject}`);
 
       const artifact = path.join(workspace, build.artifact);
       await fs.mkdir(path.dirname(artifact), { recursive: true });
@@ -86,7 +88,7 @@ export function createBuildHandler(options: BuildJobOptions): BuildHandler {
         throw new BuildFailure(`the stored artifact ${name} does not match what was built (${stored.size} bytes, sha256 ${stored.sha256})`);
       }
       await log.line(`==> stored and verified as ${options.store.bucket}/${name}`);
-      return { digest, size } satisfies BuildResult;
+      return { digest, size, commitAuthor: commit.author, commitSubject: commit.subject } satisfies BuildResult;
     } catch (err) {
       await log.line(`==> FAILED: ${err instanceof Error ? err.message : String(err)}`);
       throw err;

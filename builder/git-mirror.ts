@@ -58,6 +58,13 @@ export class GitMirror {
     return sha;
   }
 
+  /** `Name <email>` of the commit's author and its subject line, for the deploy preview. */
+  async describe(workspace: string, sha: string): Promise<{ author: string; subject: string }> {
+    const out = await git(['log', '-1', '--format=%an <%ae>%x00%s', sha], { cwd: workspace });
+    const [author = '', subject = ''] = out.trim().split('\0');
+    return { author, subject };
+  }
+
   private async ensureMirror(service: string, repo: string, signal?: AbortSignal): Promise<string> {
     const mirror = path.join(this.cacheDir, `${service}.git`);
     if (await exists(path.join(mirror, 'HEAD'))) {

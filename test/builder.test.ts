@@ -91,13 +91,13 @@ describe.each(['fs', 'gcs'] as const)('builder with the %s store', (kind) => {
   });
 
   it('builds a commit, stores the verified artifact in the main bucket, and keeps the log', async () => {
-    const sha = repo.commit({ 'build.sh': buildScript, VERSION: 'v1\n' });
+    const sha = repo.commit({ 'build.sh': buildScript, VERSION: 'v1\n' }, 'Add the v1 build\n\nwith a body that is not the subject');
     await addService('api', 'sh build.sh');
     const { build } = await queue.submit({ service: 'api', commit: sha.slice(0, 10) });
     await startBuilder();
 
     const done = await finished(build.id);
-    expect(done).toMatchObject({ status: 'SUCCEEDED', claimedBy: 'builder-1', failureReason: null });
+    expect(done).toMatchObject({ status: 'SUCCEEDED', claimedBy: 'builder-1', failureReason: null, commitAuthor: 'Dev <dev@example.com>', commitSubject: 'Add the v1 build' });
     const expected = `binary of b${build.id} ${sha}\nv1\n`;
     expect(done.digest).toBe(createHash('sha256').update(expected).digest('hex'));
     expect(done.size).toBe(Buffer.byteLength(expected));

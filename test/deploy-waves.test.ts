@@ -4,7 +4,7 @@
 // the rollout; `deploy --wait` follows it live and exits by the outcome; a leaf restarted
 // mid-rollout catches up; a coordinator started while the hub is down deploys once it is up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StatusReporter, type StatusUpdate } from '../goalstate/index.ts';
+import { RegionGoalView, StatusReporter, type StatusUpdate } from '../goalstate/index.ts';
 import { eventually } from '../goalstate/test-fixtures.ts';
 import { onlyJson, startCli } from './support/cli.ts';
 import { serviceBody, startTestCoordinator, type TestCoordinator } from './support/coordinator.ts';
@@ -95,6 +95,32 @@ describe('a canary rollout', () => {
     const text = onlyJson(await (startCli(['status', 'api', '--json'], coordinator.env).done));
     expect(text.regions.find((r: { region: string }) => r.region === 'eu').convergence.failed.examples[0]).toMatchObject({ machine: 'eu-2' });
   });
+});
+
+describe('the hub down', () => {
+  it('a deploy answers NATS_UNAVAILABLE and writes nothing; the regions keep serving their goal; deploys work again once it is back', async () => {
+    const view = await RegionGoalView.connect({ url: cluster.urls.agents.us!, region: 'us', connect: { timeoutMs: 2_000 } });
+    try {
+      // The us leaf was restarted above: its mirror catches up with the hub within seconds.
+      const hubGoal = await goalBuild('us');
+      const before = (await eventually(async () => (await view.get('api'))?.goal.build === hubGoal && hubGoal, 20_000, 'the us mirror to catch up'))!;
+      const build = await deployableBuild(coordinator.handle, 'api', regions);
+      await cluster.stopHub();
+      const refused = await coordinator.request('POST', '/v1/deployments', { body: { build: `b${build.id}`, regions: ['us'] } });
+      expect(refused.status).toBe(503);
+      expect(refused.json.error.code).toBe('NATS_UNAVAILABLE');
+      expect(refused.json.error.message).toMatch(/hub/);
+      expect((await view.get('api'))!.goal.build).toBe(before);
+      await cluster.startHub();
+      const deployed = await eventually(async () => {
+        const reply = await coordinator.request('POST', '/v1/deployments', { body: { build: `b${build.id}`, regions: ['us'] } });
+        return reply.status === 201 && reply;
+      }, 20_000, 'a deploy to succeed once the hub is back');
+      await eventually(async () => (await view.get('api'))?.goal.deployment === deployed.json.id, 20_000, 'the new goal in the us mirror');
+    } finally {
+      await view.close();
+    }
+  }, 60_000);
 });
 
 describe('the hub down when the coordinator starts', () => {

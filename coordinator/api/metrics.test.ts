@@ -40,6 +40,7 @@ describe.each(dialects)('GET /metrics on %s', (dialect) => {
     expect(sample(empty, 'fleetcast_queue_depth')).toBe(0);
     expect(sample(empty, 'fleetcast_queue_oldest_age_seconds')).toBe(0);
     expect(sample(empty, 'fleetcast_running_heartbeat_max_age_seconds')).toBe(0);
+    expect(empty).toMatch(/^fleetcast_deployments\{status="ROLLING"\} 0$/m);
     expect(empty).toMatch(/^process_cpu_user_seconds_total /m);
     expect(empty).toMatch(/^nodejs_eventloop_lag_seconds /m);
 

@@ -15,4 +15,4 @@ export { formatDeploymentId, parseDeploymentId, placeholderDeploymentId, isPlace
 export type { GoalStore, FleetState } from './goal-store.ts';
 export { waveStatuses, defaultWaves, type Wave, type WaveStatus } from './waves.ts';
 export type { RegionConvergence } from './convergence.ts';
-export { selectAudit } from './sql/deploy-sql.ts';
+export { selectAudit, countDeploymentsByStatus } from './sql/deploy-sql.ts';

@@ -125,12 +125,13 @@ export class BuildQueue {
     throw await this.lostClaimError(claim, 'heartbeat');
   }
 
-  async succeed(claim: Claim, result: { digest: string; size: number }): Promise<Build> {
+  async succeed(claim: Claim, result: BuildResult): Promise<Build> {
     const digest = validateDigest(result.digest);
     if (!Number.isSafeInteger(result.size) || result.size < 0) {
       throw new FleetcastError('INVALID_INPUT', `artifact size must be a whole number of bytes, got ${result.size}`);
     }
-    if (await markSucceeded(this.db, buildsTable, claim, { digest, size: result.size })) return this.get(claim.id);
+    const commit = { commit_author: result.commitAuthor?.slice(0, 255) ?? null, commit_subject: result.commitSubject?.slice(0, 500) ?? null };
+    if (await markSucceeded(this.db, buildsTable, claim, { digest, size: result.size, ...commit })) return this.get(claim.id);
     const build = await this.get(claim.id);
     // A retry whose first attempt committed before the connection dropped.
     if (build.status === 'SUCCEEDED' && build.digest === digest && (await this.holdsToken(claim))) return build;

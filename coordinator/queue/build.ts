@@ -16,6 +16,9 @@ export interface Build extends JobFields<BuildStatus> {
   size: number | null;
   requestedBy: string | null;
   cancelledBy: string | null;
+  /** `Name <email>` of the commit's author and the commit's first line, once a builder checked it out. */
+  commitAuthor: string | null;
+  commitSubject: string | null;
 }
 
 export interface ClaimedBuild {
@@ -36,6 +39,8 @@ export function toBuild(row: BuildRow): Build {
     size: row.size === null || row.size === undefined ? null : Number(row.size),
     requestedBy: (row.requested_by as string | null) ?? null,
     cancelledBy: (row.cancelled_by as string | null) ?? null,
+    commitAuthor: (row.commit_author as string | null) ?? null,
+    commitSubject: (row.commit_subject as string | null) ?? null,
   };
 }
 

@@ -11,6 +11,9 @@ export interface BuildResult {
   /** sha256 of the stored artifact, lower-case hex. */
   digest: string;
   size: number;
+  /** `Name <email>` of the commit's author and its subject line, from the checkout. */
+  commitAuthor?: string | null;
+  commitSubject?: string | null;
 }
 
 export interface JobContext {

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { buildStatuses, replicationStatuses, type Database } from '../../../entities/index.ts';
+import { buildStatuses, deploymentStatuses, replicationStatuses, type Database } from '../../../entities/index.ts';
+import { countDeploymentsByStatus } from '../../deploys/index.ts';
 import type { Logger } from '../../../logging/index.ts';
 import type { BuildQueue } from '../../queue/index.ts';
 import { countReplicationsByStatus, oldestUnfinishedAgeSeconds } from '../../replication/index.ts';
@@ -28,6 +29,7 @@ export class CoordinatorMetrics {
   private readonly replications: Gauge<'status'>;
   private readonly replicationLag: Gauge;
   private readonly copiesInFlight: Gauge;
+  private readonly deployments: Gauge<'status'>;
   private readonly feed: BuildDurationFeed;
 
   constructor(
@@ -69,6 +71,12 @@ export class CoordinatorMetrics {
       registers,
     });
     this.copiesInFlight = new Gauge({ name: 'fleetcast_replication_copies_in_flight', help: 'regional copies being made now (COPYING)', registers });
+    this.deployments = new Gauge({
+      name: 'fleetcast_deployments',
+      help: 'deployments and rollbacks by status (the whole history); ROLLING ones wait for a wave to converge, HALTED ones need a person',
+      labelNames: ['status'],
+      registers,
+    });
     this.feed = new BuildDurationFeed(db);
   }
 
@@ -84,10 +92,12 @@ export class CoordinatorMetrics {
       const finished = await this.feed.next();
       const copies = await countReplicationsByStatus(this.db);
       const lag = await oldestUnfinishedAgeSeconds(this.db);
+      const deployments = await countDeploymentsByStatus(this.db);
       this.up.set(1);
       for (const status of replicationStatuses) this.replications.set({ status }, copies[status]);
       this.replicationLag.set(Math.max(0, lag));
       this.copiesInFlight.set(copies.COPYING);
+      for (const status of deploymentStatuses) this.deployments.set({ status }, deployments[status]);
       for (const status of buildStatuses) this.builds.set({ status }, counts[status]);
       this.depth.set(counts.QUEUED);
       this.oldestQueued.set(ages.oldestQueuedSeconds ?? 0);

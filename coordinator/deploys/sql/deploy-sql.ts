@@ -1,7 +1,7 @@
 // The deploys' SQL, one statement per operation, dialects side by side. Times are written from
 // the coordinator's clock as parameters (toSqlTime) so that records spooled while SQL was down
 // keep the time they happened at.
-import { toSqlTime, type AuditResult, type DeploymentKind, type DeploymentStatus, type SqlRunner } from '../../../entities/index.ts';
+import { deploymentStatuses, toSqlTime, type AuditResult, type DeploymentKind, type DeploymentStatus, type SqlRunner } from '../../../entities/index.ts';
 
 export interface DeploymentInsert {
   service: string;
@@ -148,4 +148,11 @@ export async function insertAudit(db: SqlRunner, row: AuditInsert): Promise<void
 
 export async function selectAudit(db: SqlRunner, target: string): Promise<Record<string, unknown>[]> {
   return db.query(`SELECT * FROM audit WHERE target = ? ORDER BY id`, [target]);
+}
+
+/** Deployments by status (the whole history), for the metrics. */
+export async function countDeploymentsByStatus(db: SqlRunner): Promise<Record<DeploymentStatus, number>> {
+  const counts = Object.fromEntries(deploymentStatuses.map((status) => [status, 0])) as Record<DeploymentStatus, number>;
+  for (const row of await db.query<{ status: DeploymentStatus; n: unknown }>(`SELECT status, COUNT(*) AS n FROM deployments GROUP BY status`)) counts[row.status] = Number(row.n);
+  return counts;
 }
