@@ -177,11 +177,13 @@ describe('/deploy', () => {
     const before = await deployableBuild(coordinator.handle, 'api', regions);
     await deployed(before.id, { regions: ['eu'] });
     const build = await deployableBuild(coordinator.handle, 'api', regions);
+    // What the builder records from the checkout.
+    await coordinator.handle.db.execute('UPDATE builds SET commit_author = ?, commit_subject = ? WHERE id = ?', ['Dana Dev <dana@example.com>', 'Retry <payments> on 503', build.id]);
     const { body, responseUrl } = await ask(alice, `/deploy b${build.id}`);
     expect(body.response_type).toBe('ephemeral');
     const text = textOf(body);
     expect(text).toContain(`Deploy api b${build.id}?`);
-    expect(text).toContain(build.commit.slice(0, 10));
+    expect(text).toContain(`\`${build.commit.slice(0, 10)}\` — _Retry &lt;payments&gt; on 503_ by Dana Dev &lt;dana@example.com&gt;`);
     expect(text).toContain(`*eu*: b${before.id} → *b${build.id}*`);
     expect(text).toContain(`*ap*: nothing yet → *b${build.id}*`);
     // The coordinator's plan (canary by default): what the coordinator will do, not a guess.

@@ -1,7 +1,6 @@
 // The coordinator's JSON as the bot reads it: the API's own types.
-import type { BuildJson } from '../../coordinator/index.ts';
-
 export type {
+  BuildJson as BuildInfo,
   ConvergenceJson as RegionProgress,
   DeploymentJson as DeploymentInfo,
   DeploymentListJson,
@@ -12,6 +11,3 @@ export type {
   WhoamiJson,
   BuildPageJson,
 } from '../../coordinator/index.ts';
-
-/** A build; `commitAuthor` / `commitSubject` where the coordinator records them (its builds table has the columns). */
-export type BuildInfo = BuildJson & { commitAuthor?: string | null; commitSubject?: string | null };
