@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { agentCommand } from './commands/agent.ts';
+import { botCommand } from './commands/bot.ts';
 import { coordinatorCommand } from './commands/coordinator.ts';
 import { demoCommand } from './commands/demo.ts';
 import { upCommand } from './commands/up.ts';
@@ -24,7 +25,7 @@ const program = new Command('fleetcast')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [coordinatorCommand(), workerCommand(), replicatorCommand(), agentCommand(), migrateCommand(), upCommand(), demoCommand(), ...clientCommands()]) {
+for (const command of [coordinatorCommand(), workerCommand(), replicatorCommand(), agentCommand(), botCommand(), migrateCommand(), upCommand(), demoCommand(), ...clientCommands()]) {
   program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
 }
 

@@ -12,6 +12,22 @@ const listenAddress = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 /** `nats://[user:password@]host:port` (or `tls://`), the form the NATS client and the servers' configs use. */
 const natsUrl = /^(nats|tls):\/\/([^@/\s]+@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 
+/** A `host:port` setting parsed to `{ host, port }` (brackets of an IPv6 host removed). */
+function listenSetting(defaultValue: string) {
+  return z
+    .string()
+    .trim()
+    .default(defaultValue)
+    .refine((text) => listenAddress.test(text) && Number(listenAddress.exec(text)![2]) <= 65_535, `must be host:port, e.g. ${defaultValue} or [::1]:${defaultValue.split(':')[1]}`)
+    .transform((text) => {
+      const [, host, port] = listenAddress.exec(text)!;
+      return { host: host!.replace(/^\[|\]$/g, ''), port: Number(port) };
+    });
+}
+
+/** Slack ids: users U…/W…, user groups S…, channels C…/G…/D… (upper-case letters and digits). */
+const slackChannelId = /^[CGD][A-Z0-9]{2,30}$/;
+
 /**
  * Every setting fleetcast reads, by environment variable. Each is also a flag of the role that
  * uses it (`FLEETCAST_DATABASE_URL` ↔ `--database-url`). Defaults are those of DESIGN.md.
@@ -44,18 +60,10 @@ export const settings = {
   /** How often the reaper looks for stale claims. */
   FLEETCAST_REAPER_INTERVAL: durationMs.default(5_000),
   /** Where the coordinator's HTTP API listens. */
-  FLEETCAST_LISTEN: z
-    .string()
-    .trim()
-    .default('127.0.0.1:7070')
-    .refine((text) => listenAddress.test(text) && Number(listenAddress.exec(text)![2]) <= 65_535, 'must be host:port, e.g. 127.0.0.1:7070 or [::1]:7070')
-    .transform((text) => {
-      const [, host, port] = listenAddress.exec(text)!;
-      return { host: host!.replace(/^\[|\]$/g, ''), port: Number(port) };
-    }),
+  FLEETCAST_LISTEN: listenSetting('127.0.0.1:7070'),
   /** HMAC secret of the git push webhook; without it POST /v1/hooks/git is off. */
   FLEETCAST_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters, e.g. the output of: openssl rand -hex 32').optional(),
-  /** JSON file of API tokens and their scopes (README, "Permissions file"). */
+  /** JSON file of API tokens and their scopes, and the Slack users and groups allowed to change things (README, "Permissions file"). */
   FLEETCAST_PERMISSIONS: z.string().min(1).optional(),
   /** Where clients (CLI, bot) find the coordinator. */
   FLEETCAST_API_URL: z
@@ -157,6 +165,41 @@ export const settings = {
   FLEETCAST_WAVE_SOAK: durationMs.default(0),
   /** The cluster secret (P2P key pairs); unset: `<data dir>/secret`, generated on first use. */
   FLEETCAST_SECRET: z.string().trim().min(32, 'use at least 32 characters, e.g. the output of: openssl rand -hex 32').optional(),
+  /** The Slack app's signing secret: the bot verifies every HTTP request with it (HTTP mode). */
+  FLEETCAST_SLACK_SIGNING_SECRET: z.string().trim().min(16, "the app's Signing Secret (Basic Information → App Credentials), at least 16 characters").optional(),
+  /** The bot user's OAuth token (xoxb-…): the bot posts and updates messages with it. */
+  FLEETCAST_SLACK_BOT_TOKEN: z.string().trim().regex(/^xoxb-\S+$/, 'a bot token starts with xoxb- (OAuth & Permissions → Bot User OAuth Token)').optional(),
+  /** An app-level token (xapp-…, scope connections:write): set, the bot runs in Socket Mode. */
+  FLEETCAST_SLACK_APP_TOKEN: z.string().trim().regex(/^xapp-\S+$/, 'an app-level token starts with xapp- (Basic Information → App-Level Tokens, scope connections:write)').optional(),
+  /** The Slack Web API base URL; tests point it at a local server. */
+  FLEETCAST_SLACK_API_URL: z
+    .string()
+    .trim()
+    .default('https://slack.com/api/')
+    .refine((url) => /^https?:\/\/[^/\s]+(\/\S*)?$/.test(url), 'must be an http(s) URL such as https://slack.com/api/')
+    .transform((url) => url.replace(/\/*$/, '/')),
+  /** Where the bot listens for Slack's requests (HTTP mode; they arrive at /slack/events). */
+  FLEETCAST_BOT_LISTEN: listenSetting('127.0.0.1:3000'),
+  /** The channel each service's finished builds and deploys are announced in: `api=C0123,web=C0456,*=C0789`. */
+  FLEETCAST_SLACK_CHANNELS: z
+    .string()
+    .default('')
+    .transform((text) => text.split(',').map((pair) => pair.trim()).filter(Boolean))
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .transform((pair) => pair.split('=').map((part) => part.trim()))
+            .refine(
+              (parts) => parts.length === 2 && /^(\*|[a-z0-9][a-z0-9._-]*)$/.test(parts[0]!) && slackChannelId.test(parts[1]!),
+              'pairs are service=CHANNEL_ID (or *=CHANNEL_ID for every other service), e.g. api=C0123ABCD (the id is in the channel\'s details)',
+            )
+            .transform((parts) => parts as [string, string]),
+        )
+        .refine((pairs) => new Set(pairs.map(([service]) => service)).size === pairs.length, 'a service is named twice'),
+    )
+    .transform((pairs) => Object.fromEntries(pairs) as Record<string, string>),
 } as const;
 
 export type SettingName = keyof typeof settings;
@@ -181,7 +224,7 @@ export const settingHelp: Record<SettingName, string> = {
   FLEETCAST_REAPER_INTERVAL: 'time between reaper sweeps (default 5s)',
   FLEETCAST_LISTEN: 'host:port of the coordinator HTTP API (default 127.0.0.1:7070; port 0: any free port)',
   FLEETCAST_WEBHOOK_SECRET: 'HMAC secret of the git push webhook POST /v1/hooks/git (default: webhook off; prefer the variable: flags show in ps)',
-  FLEETCAST_PERMISSIONS: 'JSON file of API tokens and their scopes (default: only the generated <data dir>/api-token)',
+  FLEETCAST_PERMISSIONS: 'JSON file of API tokens and their scopes, and of who may do what from Slack (default: only the generated <data dir>/api-token; the bot refuses every change)',
   FLEETCAST_API_URL: 'coordinator URL for client commands (default: <data dir>/up.json, else http://127.0.0.1:7070)',
   FLEETCAST_API_TOKEN: 'API token for client commands (default: <data dir>/up.json, else <data dir>/api-token)',
   FLEETCAST_BLOBSTORE: 'fs or gcs (default fs: <data dir>/buckets/<bucket>/)',
@@ -210,6 +253,12 @@ export const settingHelp: Record<SettingName, string> = {
   FLEETCAST_AGENT_BUCKET_FALLBACK: 'read from the regional bucket when no peer served data for this long (default 30s)',
   FLEETCAST_AGENT_BUCKET_RATE: 'bytes per second read from the regional bucket, e.g. 50M; 0 = unlimited (default 100M)',
   FLEETCAST_AGENT_RUN_HOOK: 'command run to switch a service instead of supervising its run command, e.g. systemctl restart app (default: supervise)',
+  FLEETCAST_SLACK_SIGNING_SECRET: "Slack app's signing secret; HTTP mode verifies every request with it (prefer the variable: flags show in ps)",
+  FLEETCAST_SLACK_BOT_TOKEN: 'Slack bot token xoxb-… (prefer the variable: flags show in ps)',
+  FLEETCAST_SLACK_APP_TOKEN: 'Slack app-level token xapp-…; set, the bot runs in Socket Mode instead of HTTP (prefer the variable)',
+  FLEETCAST_SLACK_API_URL: 'Slack Web API base URL (default https://slack.com/api/)',
+  FLEETCAST_BOT_LISTEN: 'host:port the bot listens on for Slack requests at /slack/events, HTTP mode (default 127.0.0.1:3000)',
+  FLEETCAST_SLACK_CHANNELS: 'where finished builds and deploys are announced: api=C0123,*=C0456 (default: no announcements)',
   FLEETCAST_DEPLOY_WAVES: 'how deploys roll out: canary (first region, then the rest once converged), all, or waves like eu;us,ap (default canary)',
   FLEETCAST_WAVE_MAX_FAILED: 'failed machines a wave tolerates, as a fraction of its machines, before the rollout halts (default 0)',
   FLEETCAST_WAVE_TIMEOUT: 'a wave not converged this long after its goals were written fails the rollout (default 30m)',

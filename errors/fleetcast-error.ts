@@ -26,6 +26,8 @@ export const errorCodes = {
   DISK_FULL: { httpStatus: 507, exitCode: 1 },
   /** A client (CLI, bot) could not connect to the coordinator's HTTP API at all. */
   COORDINATOR_UNREACHABLE: { httpStatus: 503, exitCode: 1 },
+  /** Slack's Web API could not be reached, or refused the bot's token. */
+  SLACK_UNAVAILABLE: { httpStatus: 503, exitCode: 1 },
   /** A NATS server (the hub, or a region's leaf) could not be reached or did not answer in time. */
   NATS_UNAVAILABLE: { httpStatus: 503, exitCode: 1 },
   /** A compare-and-set write of goal state lost: the key changed since it was read. */

@@ -10,6 +10,8 @@ export interface EventStreamOptions<T> {
   onMessage: (message: ServerMessage) => T | undefined;
   /** Reconnections in a row that may fail once the stream was up (a coordinator restarting). @defaultValue 10 */
   maxReconnects?: number;
+  /** Ends the stream early (a bot stopping): the promise rejects with CANCELLED. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -28,9 +30,11 @@ export function streamEvents<T>(client: ApiClient, options: EventStreamOptions<T
     let socket: WebSocket | undefined;
     let retry: NodeJS.Timeout | undefined;
 
+    const onAbort = () => finish(new FleetcastError('CANCELLED', 'stopped listening to the coordinator\'s events'));
     const finish = (err: unknown, value?: T) => {
       if (settled) return;
       settled = true;
+      options.signal?.removeEventListener('abort', onAbort);
       clearTimeout(retry);
       socket?.removeAllListeners('close');
       socket?.on('error', () => undefined);
@@ -84,6 +88,11 @@ export function streamEvents<T>(client: ApiClient, options: EventStreamOptions<T
         retry = setTimeout(connect, Math.min(500 * failures, 5_000));
       });
     };
+    if (options.signal?.aborted) {
+      onAbort();
+      return;
+    }
+    options.signal?.addEventListener('abort', onAbort);
     connect();
   });
 }

@@ -4,7 +4,7 @@ import { FleetcastError } from '../../errors/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import type { ApiContext } from './api-context.ts';
 import type { ApiOptions } from './api-options.ts';
-import { authenticate, presentedToken, requireScope, type Principal } from './auth/index.ts';
+import { actingPrincipal, authenticate, onBehalfOfHeader, presentedToken, requireScope, type Principal } from './auth/index.ts';
 import { emptyBuildLog } from './build-log-source.ts';
 import { installErrorReplies } from './error-replies.ts';
 import { EventsServer } from './events/events-server.ts';
@@ -17,6 +17,7 @@ import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { serviceRoutes } from './routes/services.ts';
+import { whoamiRoutes } from './routes/whoami.ts';
 
 /**
  * The coordinator's HTTP API: JSON under /v1, bearer tokens with scopes, /healthz, /metrics,
@@ -53,6 +54,7 @@ export class ApiServer {
       ...serviceRoutes(ctx),
       ...buildRoutes(ctx),
       ...deployRoutes(ctx),
+      ...whoamiRoutes(),
       ...openApiRoutes(() => routes),
     ];
     for (const route of routes) {
@@ -62,14 +64,16 @@ export class ApiServer {
         // Before the body is read: an unauthenticated client cannot make the server parse anything.
         onRequest: async (request) => {
           if (route.scope === null) return;
-          const principal = authenticate(ctx.tokens, presentedToken(request.headers.authorization));
+          const token = authenticate(ctx.tokens, presentedToken(request.headers.authorization));
+          let principal = token;
           try {
+            principal = actingPrincipal(token, request.headers[onBehalfOfHeader]);
             requireScope(principal, route.scope, route.action);
           } catch (err) {
             if (route.audit && err instanceof FleetcastError) {
               const params = request.params as Record<string, string> | undefined;
               // The refusal stands whatever happens to its audit row.
-              await ctx.deploys.auditRefusal(route.audit, params?.name ?? 'deployments', principal.name, err).catch((e: unknown) => logger.warn({ err: e }, 'could not audit a refused request'));
+              await ctx.deploys.auditRefusal(route.audit, params?.name ?? 'deployments', principal.name, err, principal.onBehalf).catch((e: unknown) => logger.warn({ err: e }, 'could not audit a refused request'));
             }
             throw err;
           }
@@ -129,7 +133,8 @@ function logRequests(app: FastifyInstance, logger: Logger, principals: WeakMap<F
       route: request.routeOptions.url ?? 'unknown',
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime),
-      token: principals.get(request)?.name,
+      token: principals.get(request)?.onBehalf?.token ?? principals.get(request)?.name,
+      onBehalfOf: principals.get(request)?.onBehalf ? principals.get(request)?.name : undefined,
     };
     if (request.method === 'GET' || request.method === 'HEAD') logger.debug(line, 'request');
     else logger.info(line, 'request');

@@ -36,7 +36,7 @@ describe('scopes', () => {
       { name: 'a', token: tokens.reader, scopes: ['read'] },
       { name: 'b', token: tokens.builder, scopes: ['build'] },
     ]);
-    expect(store.find(tokens.builder)).toEqual({ name: 'b', scopes: ['build'] });
+    expect(store.find(tokens.builder)).toEqual({ name: 'b', scopes: ['build'], actAs: false });
     expect(store.find(tokens.builder + 'x')).toBeNull();
     expect(store.find('')).toBeNull();
     expect(() => new TokenStore([{ name: 'a', token: tokens.reader, scopes: ['read'] }, { name: 'a', token: tokens.admin, scopes: ['read'] }])).toThrow(

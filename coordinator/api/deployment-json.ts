@@ -75,6 +75,7 @@ export const serviceStatusJson = z
     lock: lockJson.nullable(),
     regions: z.array(z.object({ region: z.string(), goal: goalSchema.nullable(), revision: z.number().nullable(), convergence: convergenceJson })),
     deployment: deploymentJson.nullable().meta({ description: 'the newest deployment of the service' }),
+    deployWaves: z.array(z.array(z.string())).meta({ description: 'the waves a deploy to every region would roll out in (FLEETCAST_DEPLOY_WAVES), e.g. [["eu"], ["us", "ap"]]' }),
   })
   .meta({ id: 'ServiceStatus' });
 export type ServiceStatusJson = z.output<typeof serviceStatusJson>;
@@ -112,5 +113,6 @@ export function toServiceStatusJson(status: ServiceStatus): ServiceStatusJson {
     lock: status.lock ? toLockJson(status.lock) : null,
     regions: status.regions,
     deployment: status.deployment ? toDeploymentJson(status.deployment) : null,
+    deployWaves: status.deployWaves,
   };
 }

@@ -15,6 +15,7 @@ export {
   type ServiceStatusJson,
 } from './deployment-json.ts';
 export type { ErrorJson } from './error-json.ts';
+export type { WhoamiJson } from './routes/whoami.ts';
 export type { ClientMessage, ServerMessage } from './events/messages.ts';
 export { signBody } from './webhook/signature.ts';
 export {
@@ -23,6 +24,7 @@ export {
   localTokenPath,
   localAdminName,
   readPermissionsFile,
+  onBehalfOfHeader,
   scopes,
   grants,
   type ApiToken,

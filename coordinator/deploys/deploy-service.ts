@@ -34,11 +34,19 @@ export interface DeployServiceOptions {
   logger: Logger;
 }
 
+/** A relay (the Slack bot) that asked for `by`: its token, and the person's stable id. Kept in the audit row. */
+export interface Relay {
+  token: string;
+  id: string;
+}
+
 export interface DeployRequest {
   regions?: string[] | undefined;
   /** Explicit waves, e.g. [['eu'], ['us', 'ap']]; overrides the default plan. */
   waves?: string[][] | undefined;
   by: string;
+  /** Set when a relay acted for `by`. */
+  via?: Relay | undefined;
   reason?: string | undefined;
   /** The client's Idempotency-Key: the same key (from the same caller) gives the same deployment back. */
   idempotencyKey?: string | undefined;
@@ -74,6 +82,8 @@ export interface ServiceStatus {
   regions: RegionGoal[];
   /** The newest deployment of the service. */
   deployment: Deployment | null;
+  /** The waves a deploy to every region would roll out in (FLEETCAST_DEPLOY_WAVES): what a preview shows before anyone deploys. */
+  deployWaves: string[][];
 }
 
 // Refusals by a rule or of a bad request are audited as `refused`; anything else as `error`.
@@ -113,7 +123,7 @@ export class DeployService {
   }
 
   async deploy(buildRef: string, request: DeployRequest): Promise<DeployOutcome> {
-    const detail: Record<string, unknown> = { build: buildRef, regions: request.regions ?? null, reason: request.reason ?? '' };
+    const detail: Record<string, unknown> = { build: buildRef, regions: request.regions ?? null, reason: request.reason ?? '', ...viaDetail(request.via) };
     let target = buildRef;
     return this.audited('deploy', () => target, request.by, detail, async () => {
       const replay = await this.replay(request, 'deploy');
@@ -143,7 +153,7 @@ export class DeployService {
   async rollback(service: string, request: RollbackRequest): Promise<DeployOutcome> {
     const by = request.by;
     const reason = request.reason ?? `rolled back by ${by}`;
-    const detail: Record<string, unknown> = { to: request.to ?? null, regions: request.regions ?? null, reason };
+    const detail: Record<string, unknown> = { to: request.to ?? null, regions: request.regions ?? null, reason, ...viaDetail(request.via) };
     const goals = this.options.fleet.goals();
     const regions = requestedRegions(request.regions, this.regions);
     const key = request.idempotencyKey === undefined ? undefined : idempotencyKey(by, request.idempotencyKey);
@@ -165,15 +175,15 @@ export class DeployService {
         const earlier = key === undefined ? undefined : this.spooledByKey.get(key);
         if (earlier) return { ...earlier, replayed: true };
         this.options.logger.warn({ service, err }, 'database unavailable: rolling back from the goal history');
-        const deployment = await rollbackFromGoalHistory(goals, this.options.spool, { service, regions, to: request.to, by, reason });
+        const deployment = await rollbackFromGoalHistory(goals, this.options.spool, { service, regions, to: request.to, by, via: request.via, reason });
         if (key !== undefined) this.spooledByKey.set(key, deployment);
         return deployment;
       }
     });
   }
 
-  async lock(service: string, request: { by: string; reason: string }): Promise<ServiceLock> {
-    return this.audited('lock', () => service, request.by, { reason: request.reason }, async () => {
+  async lock(service: string, request: { by: string; via?: Relay | undefined; reason: string }): Promise<ServiceLock> {
+    return this.audited('lock', () => service, request.by, { reason: request.reason, ...viaDetail(request.via) }, async () => {
       await this.services.get(service);
       const since = new Date();
       if (!(await sql.insertLockIfAbsent(this.db, service, request.by, request.reason, since))) {
@@ -188,8 +198,8 @@ export class DeployService {
     });
   }
 
-  async unlock(service: string, request: { by: string }): Promise<ServiceLock> {
-    return this.audited('unlock', () => service, request.by, {}, async () => {
+  async unlock(service: string, request: { by: string; via?: Relay | undefined }): Promise<ServiceLock> {
+    return this.audited('unlock', () => service, request.by, viaDetail(request.via), async () => {
       await this.services.get(service);
       const lock = await this.getLock(service);
       if (!lock || !(await sql.deleteLock(this.db, service))) {
@@ -211,7 +221,8 @@ export class DeployService {
       }),
     );
     const [newest] = await sql.selectDeployments(this.db, service, 1);
-    return { service, lock: await this.getLock(service), regions, deployment: newest ? toDeployment(newest) : null };
+    const deployWaves = planWaves({ setting: this.wavePlan, configured: this.regions });
+    return { service, lock: await this.getLock(service), regions, deployment: newest ? toDeployment(newest) : null, deployWaves };
   }
 
   async list(request: { service?: string | undefined; limit: number }): Promise<Deployment[]> {
@@ -240,8 +251,8 @@ export class DeployService {
   }
 
   /** A request refused before it reached the service (a token without the scope): audited all the same. */
-  async auditRefusal(action: string, target: string, actor: string, error: FleetcastError): Promise<void> {
-    await this.audit({ at: new Date(), actor, action, target, result: 'refused', detail: { error: { code: error.code, message: error.message } } });
+  async auditRefusal(action: string, target: string, actor: string, error: FleetcastError, via?: Relay): Promise<void> {
+    await this.audit({ at: new Date(), actor, action, target, result: 'refused', detail: { ...viaDetail(via), error: { code: error.code, message: error.message } } });
   }
 
   private convergence(region: string, service: string, goalBuild: string | null): RegionConvergence {
@@ -376,6 +387,11 @@ export class DeployService {
 }
 
 /** Keys are per caller (two callers may pick the same key) and fixed-length in SQL. */
+/** The audit detail naming the relay that acted for the actor, if any. */
+function viaDetail(via: Relay | undefined): { via?: Relay } {
+  return via ? { via: { token: via.token, id: via.id } } : {};
+}
+
 function idempotencyKey(by: string, key: string): string {
   return createHash('sha256').update(by).update('\n').update(key).digest('hex');
 }

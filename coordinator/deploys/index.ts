@@ -8,6 +8,7 @@ export {
   type RegionGoal,
   type DeploymentProgress,
   type DeployOutcome,
+  type Relay,
 } from './deploy-service.ts';
 export { AuditSpool, spoolDir, type SpooledRecord } from './audit-spool.ts';
 export { formatDeploymentId, parseDeploymentId, placeholderDeploymentId, isPlaceholderDeploymentId, isFinal, type Deployment, type ServiceLock } from './deployment.ts';

@@ -10,6 +10,8 @@ export interface SqlFreeRollback {
   regions: string[];
   to: string | undefined;
   by: string;
+  /** The relay (Slack bot) that asked for `by`, for the audit row. */
+  via?: { token: string; id: string } | undefined;
   reason: string;
 }
 
@@ -73,7 +75,15 @@ export async function rollbackFromGoalHistory(goals: GoalStore, spool: AuditSpoo
       action: 'rollback',
       target: request.service,
       result: 'ok',
-      detail: { to: request.to ?? null, regions: request.regions, reason: request.reason, build, builds: Object.fromEntries(plans.map((p) => [p.region, p.target.build])), withoutDatabase: true },
+      detail: {
+        to: request.to ?? null,
+        regions: request.regions,
+        reason: request.reason,
+        ...(request.via ? { via: request.via } : {}),
+        build,
+        builds: Object.fromEntries(plans.map((p) => [p.region, p.target.build])),
+        withoutDatabase: true,
+      },
     },
   });
   return {

@@ -22,10 +22,12 @@ export function authenticate(tokens: TokenStore, presented: string | null): Prin
 
 export function requireScope(principal: Principal, needed: Scope, action: string): void {
   if (grants(principal.scopes, needed)) return;
+  const token = principal.onBehalf?.token ?? principal.name;
+  const holder = principal.onBehalf ? `token "${token}" (acting for ${principal.name}; scopes: ` : `token "${token}" (scopes: `;
   throw new FleetcastError(
     'FORBIDDEN',
-    `token "${principal.name}" (scopes: ${principal.scopes.join(', ')}) may not ${action}: that needs scope ${needed}; ` +
+    `${holder}${principal.scopes.join(', ')}) may not ${action}: that needs scope ${needed}; ` +
       'ask an admin to grant it in the permissions file (FLEETCAST_PERMISSIONS)',
-    { token: principal.name, needed, scopes: principal.scopes },
+    { token, needed, scopes: principal.scopes },
   );
 }

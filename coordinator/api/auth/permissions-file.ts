@@ -8,11 +8,13 @@ import type { ApiToken } from './token-store.ts';
 /**
  * The permissions file (FLEETCAST_PERMISSIONS):
  *
- *     { "tokens": [ { "name": "ci", "token": "<at least 16 characters>", "scopes": ["build"] } ] }
+ *     { "tokens": [ { "name": "ci", "token": "<at least 16 characters>", "scopes": ["build"] },
+ *                   { "name": "slack-bot", "token": "…", "scopes": ["deploy"], "actAs": true } ],
+ *       "slack": { … } }
  *
- * Other top-level keys are left for the parts that come later (Slack users and groups);
- * unknown keys inside a token entry are refused, since a misspelt "scope" would otherwise
- * silently grant nothing.
+ * The coordinator reads `tokens` only; `slack` (who may do what from Slack) is the bot's, which
+ * checks it before it asks the coordinator anything (bot/permissions/). Unknown keys inside a
+ * token entry are refused, since a misspelt "scope" would otherwise silently grant nothing.
  */
 export const permissionsFile = z.looseObject({
   tokens: z
@@ -21,6 +23,7 @@ export const permissionsFile = z.looseObject({
         name: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, 'names are 1–64 letters, digits, ".", "_", "@" or "-"'),
         token: z.string().min(16, 'tokens must be at least 16 characters (e.g. openssl rand -hex 32)'),
         scopes: z.array(z.enum(scopes)).min(1, 'give at least one scope: read, build, deploy or admin'),
+        actAs: z.boolean().optional().meta({ description: 'may name the person it acts for in x-fleetcast-on-behalf-of (the Slack bot)' }),
       }),
     )
     .default([]),

@@ -7,12 +7,19 @@ export interface ApiToken {
   name: string;
   token: string;
   scopes: Scope[];
+  /** The holder relays requests of people (the Slack bot) and may name them in x-fleetcast-on-behalf-of. @defaultValue false */
+  actAs?: boolean;
 }
 
-/** The holder of a token the API accepted. */
+/** Who a request acts as: the holder of a token the API accepted, or the person it acts for. */
 export interface Principal {
+  /** Recorded as requestedBy / actor: the token's name, or the person a relay acts for (`slack:alice`). */
   name: string;
   scopes: readonly Scope[];
+  /** The token may act on behalf of others (ApiToken.actAs). */
+  actAs: boolean;
+  /** Set when a relay acts for someone: the relaying token, and the person's stable id (`slack:U0123ABCD`). */
+  onBehalf?: { token: string; id: string };
 }
 
 interface Entry extends Principal {
@@ -40,7 +47,7 @@ export class TokenStore {
           name: token.name,
         });
       }
-      this.entries.push({ name: token.name, scopes: [...token.scopes], digest });
+      this.entries.push({ name: token.name, scopes: [...token.scopes], actAs: token.actAs === true, digest });
     }
   }
 
@@ -50,7 +57,7 @@ export class TokenStore {
     for (const entry of this.entries) {
       if (timingSafeEqual(entry.digest, digest)) found = entry;
     }
-    return found === null ? null : { name: found.name, scopes: found.scopes };
+    return found === null ? null : { name: found.name, scopes: found.scopes, actAs: found.actAs };
   }
 
   get size(): number {

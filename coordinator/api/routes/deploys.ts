@@ -1,6 +1,7 @@
-import type { ApiContext } from '../api-context.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DeployOutcome } from '../../deploys/index.ts';
+import type { ApiContext } from '../api-context.ts';
+import { actorOf } from '../auth/index.ts';
 import {
   deploymentJson,
   deploymentListJson,
@@ -50,7 +51,7 @@ export function deployRoutes({ deploys }: ApiContext): Route[] {
         503: { description: 'NATS_UNAVAILABLE or DATABASE_UNAVAILABLE', schema: errorJson },
       },
       async handle({ body, principal, request, reply }) {
-        const deployment = await deploys.deploy(body.build, { regions: body.regions, waves: body.waves, reason: body.reason, by: principal!.name, idempotencyKey: idempotencyKey(request) });
+        const deployment = await deploys.deploy(body.build, { regions: body.regions, waves: body.waves, reason: body.reason, ...actorOf(principal!), idempotencyKey: idempotencyKey(request) });
         return deploymentReply(deployment, reply);
       },
     }),
@@ -108,7 +109,7 @@ export function deployRoutes({ deploys }: ApiContext): Route[] {
         503: refused,
       },
       async handle({ params, body, principal, request, reply }) {
-        const deployment = await deploys.rollback(params.name, { to: body.to, regions: body.regions, reason: body.reason, by: principal!.name, idempotencyKey: idempotencyKey(request) });
+        const deployment = await deploys.rollback(params.name, { to: body.to, regions: body.regions, reason: body.reason, ...actorOf(principal!), idempotencyKey: idempotencyKey(request) });
         return deploymentReply(deployment, reply);
       },
     }),
@@ -123,7 +124,7 @@ export function deployRoutes({ deploys }: ApiContext): Route[] {
       body: lockBody,
       responses: { 201: { description: 'the lock', schema: lockJson }, 400: refused, 404: refused, 409: { description: 'already locked', schema: errorJson } },
       async handle({ params, body, principal, reply }) {
-        const lock = await deploys.lock(params.name, { reason: body.reason, by: principal!.name });
+        const lock = await deploys.lock(params.name, { reason: body.reason, ...actorOf(principal!) });
         void reply.code(201);
         return toLockJson(lock);
       },
@@ -138,7 +139,7 @@ export function deployRoutes({ deploys }: ApiContext): Route[] {
       params: serviceParams,
       responses: { 200: { description: 'the lock that was removed', schema: lockJson }, 404: { description: 'no such service, or it is not locked', schema: errorJson } },
       async handle({ params, principal }) {
-        return toLockJson(await deploys.unlock(params.name, { by: principal!.name }));
+        return toLockJson(await deploys.unlock(params.name, actorOf(principal!)));
       },
     }),
     defineRoute({

@@ -1,0 +1,30 @@
+import type { StatusInfo } from '../fleet/fleet-json.ts';
+import { ago, context, escape, section, type SlackMessage } from './blocks.ts';
+import { lockLine } from './lock-messages.ts';
+
+type RegionStatus = StatusInfo['regions'][number];
+
+function regionLine(r: RegionStatus, now: number): string {
+  if (!r.goal) return `:heavy_minus_sign: *${r.region}*: no goal yet`;
+  const goal = `*${r.region}*: ${r.goal.build} (${r.goal.deployment}, ${r.goal.kind} by ${escape(r.goal.by)}, ${ago(r.goal.at, now)})`;
+  const c = r.convergence;
+  if (!c.known) return `:grey_question: ${goal} — its machines' reports cannot be read now`;
+  if (c.machines === 0) return `:white_check_mark: ${goal} — no machine reports yet`;
+  const parts = [`${c.running}/${c.machines} running it`];
+  if (c.downloading.machines > 0) parts.push(`${c.downloading.machines} downloading`);
+  if (c.failed.machines > 0) parts.push(`${c.failed.machines} failed`);
+  if (c.silent > 0) parts.push(`${c.silent} silent`);
+  if (c.other > 0) parts.push(`${c.other} on another build`);
+  return `${c.converged ? ':white_check_mark:' : c.failed.machines > 0 ? ':warning:' : ':arrows_counterclockwise:'} ${goal} — ${parts.join(' · ')}`;
+}
+
+/** `/status api`: the goal of each region, how far its machines are, the newest deployment, and the lock. */
+export function statusMessage(status: StatusInfo, now: number): SlackMessage {
+  const lock = status.lock ? `:lock: ${lockLine(status.lock)}` : ':unlock: not locked';
+  const d = status.deployment;
+  const newest = d ? ` · newest: ${d.id} ${d.kind} of ${d.build} ${d.status}${d.waves.length > 1 ? ` (waves: ${d.waves.map((w) => `${w.regions.join(',')} ${w.status}`).join('; ')})` : ''}` : '';
+  return {
+    text: `${status.service}: ${status.regions.map((r) => `${r.region} ${r.goal?.build ?? '-'}`).join(', ')}${status.lock ? ' (locked)' : ''}`,
+    blocks: [section(`*${status.service}*\n${status.regions.map((r) => regionLine(r, now)).join('\n')}`), context(`${lock}${newest}`)],
+  };
+}

@@ -1,0 +1,130 @@
+// The one progress message of a deploy from Slack, against machines that report through their
+// region's NATS leaf as agents do: it follows the canary wave, the downloads, the next wave,
+// and ends when every machine runs the build — or when a failed machine halts the rollout.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { loadBotConfig, runBot, type BotHandle } from '../bot/index.ts';
+import { StatusReporter, type StatusUpdate } from '../goalstate/index.ts';
+import { eventually } from '../goalstate/test-fixtures.ts';
+import { silentLogger } from '../logging/index.ts';
+import { serviceBody, startTestCoordinator, type TestCoordinator } from './support/coordinator.ts';
+import { deployableBuild } from './support/deployable-build.ts';
+import { FakeSlack, type SlackCall } from './support/fake-slack.ts';
+import { TestNatsCluster } from './support/nats-cluster.ts';
+import { SlackRequests } from './support/slack-requests.ts';
+
+const regions = ['eu', 'us'];
+const signingSecret = 'progress-signing-secret-0123456789';
+const botApiToken = 'progress-bot-api-token-0123456789';
+const alice = { id: 'U0ALICE', name: 'alice' };
+const channel = 'C0DEPLOYS';
+let cluster: TestNatsCluster;
+let coordinator: TestCoordinator;
+let slack: FakeSlack;
+let bot: BotHandle;
+let requests: SlackRequests;
+let dir: string;
+const machines: Record<string, StatusReporter> = {};
+
+const report = (machine: string, update: StatusUpdate) => machines[machine]!.report('api', update);
+
+beforeAll(async () => {
+  cluster = await TestNatsCluster.start(regions);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-bot-progress-'));
+  const permissions = path.join(dir, 'permissions.json');
+  fs.writeFileSync(permissions, JSON.stringify({ tokens: [{ name: 'slack-bot', token: botApiToken, scopes: ['deploy'], actAs: true }], slack: { services: { api: { deploy: ['U0ALICE'] } } } }));
+  coordinator = await startTestCoordinator('mysql', {
+    env: { FLEETCAST_NATS_URL: cluster.urls.hub, FLEETCAST_REGIONS: regions.join(','), FLEETCAST_REPLICATION_CONCURRENCY: '0', FLEETCAST_AUDIT_EVERY: '7d', FLEETCAST_PERMISSIONS: permissions },
+  });
+  expect((await coordinator.request('POST', '/v1/services', { body: serviceBody('api') })).status).toBe(201);
+  for (const [region, machine] of [['eu', 'eu-1'], ['eu', 'eu-2'], ['us', 'us-1']] as const) {
+    machines[machine] = await StatusReporter.connect({ url: cluster.urls.agents[region]!, region, machine, progressIntervalMs: 50, connect: { timeoutMs: 2_000 } });
+    await report(machine, { build: 'b0', state: 'running' });
+  }
+  await eventually(async () => (await coordinator.handle.deploys.status('api')).regions.every((r) => r.convergence.machines > 0), 20_000, 'every machine reported');
+  slack = await FakeSlack.start();
+  bot = await runBot(
+    loadBotConfig({
+      env: {
+        FLEETCAST_DATA_DIR: dir,
+        FLEETCAST_API_URL: coordinator.url,
+        FLEETCAST_API_TOKEN: botApiToken,
+        FLEETCAST_SLACK_BOT_TOKEN: 'xoxb-progress',
+        FLEETCAST_SLACK_SIGNING_SECRET: signingSecret,
+        FLEETCAST_SLACK_API_URL: slack.apiUrl,
+        FLEETCAST_BOT_LISTEN: '127.0.0.1:0',
+        FLEETCAST_PERMISSIONS: permissions,
+        FLEETCAST_SLACK_CHANNELS: '*=C0ANNOUNCE',
+      },
+    }),
+    { logger: silentLogger(), minUpdateIntervalMs: 0 },
+  );
+  requests = new SlackRequests(bot.url!, signingSecret);
+}, 120_000);
+
+afterAll(async () => {
+  await bot?.stop();
+  await slack?.stop();
+  for (const reporter of Object.values(machines)) await reporter.close();
+  await coordinator?.stop();
+  await cluster?.stop();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Deploys from Slack as alice; returns the progress message's versions as they come (posted, then updated). */
+async function deployFromSlack(buildId: number): Promise<() => string[]> {
+  const responseUrl = slack.responseUrl();
+  const place = { channel, responseUrl };
+  expect((await requests.command(alice, `/deploy b${buildId}`, place)).status).toBe(200);
+  const preview = await slack.response(responseUrl);
+  const actions = preview.blocks.find((b: { type: string }) => b.type === 'actions');
+  const already = slack.callsOf('chat.postMessage').length;
+  await requests.click(alice, { ...actions.elements[0], block_id: actions.block_id }, place);
+  const posted = await slack.waitFor(() => slack.callsOf('chat.postMessage').slice(already).find((c) => c.args.channel === channel), 'the progress message');
+  const text = (call: SlackCall) => JSON.stringify(call.args.blocks);
+  return () => [text(posted), ...slack.callsOf('chat.update').filter((c) => c.args.ts === posted.result.ts).map(text)];
+}
+
+it('keeps one message updated from the canary to every machine running the build', async () => {
+  const build = await deployableBuild(coordinator.handle, 'api', regions);
+  const id = `b${build.id}`;
+  const versions = await deployFromSlack(build.id);
+  await eventually(() => versions().some((v) => v.includes('*eu* 0/2 running') && v.includes('*us* waits for the wave before it')), 10_000, 'the canary written, us waiting');
+
+  await report('eu-1', { build: id, state: 'running' });
+  await report('eu-2', { build: id, state: 'downloading', bytes: 600, total: 1234 });
+  await eventually(() => versions().some((v) => v.includes(`*eu* 1/2 running ${id} · 1 downloading (600 B of 1.2 KiB)`)), 10_000, 'the canary half-way');
+
+  await report('eu-2', { build: id, state: 'running' });
+  await eventually(() => versions().some((v) => v.includes(`:white_check_mark: *eu* 2/2 running ${id}`) && v.includes(`*us* 0/1 running ${id}`)), 10_000, 'the second wave written');
+  await report('us-1', { build: id, state: 'running' });
+  await bot.idle();
+
+  const all = versions();
+  const final = all.at(-1)!;
+  expect(final).toContain(`api ${id} runs in eu, us`);
+  expect(final).toContain(`:white_check_mark: *us* 1/1 running ${id}`);
+  expect(final).toContain('Waves: :white_check_mark: 1. eu  :white_check_mark: 2. us');
+  // One message throughout: posted once, every later version an update of it.
+  expect(slack.callsOf('chat.postMessage').filter((c) => c.args.channel === channel)).toHaveLength(1);
+  expect(all.length).toBeGreaterThanOrEqual(4);
+  const announced = slack.callsOf('chat.postMessage').filter((c) => c.args.channel === 'C0ANNOUNCE');
+  expect(JSON.stringify(announced.at(-1)?.args.blocks)).toContain(`api ${id} runs in eu, us`);
+});
+
+it('ends the message when a failed canary machine halts the rollout, naming the machine', async () => {
+  const build = await deployableBuild(coordinator.handle, 'api', regions);
+  const id = `b${build.id}`;
+  const versions = await deployFromSlack(build.id);
+  await eventually(() => versions().some((v) => v.includes('*eu* 0/2 running')), 10_000, 'the canary written');
+  await report('eu-1', { build: id, state: 'running' });
+  await report('eu-2', { build: id, state: 'failed', error: 'health check failed: connection refused on :8080' });
+  await bot.idle();
+  const final = versions().at(-1)!;
+  expect(final).toContain(`Deploy of api ${id} halted: the next waves were not written`);
+  expect(final).toContain('`eu-2`: health check failed: connection refused on :8080');
+  expect(final).toContain('*us* not deployed: the rollout stopped before its wave');
+  expect((await coordinator.handle.deploys.status('api')).regions.find((r) => r.region === 'us')!.goal?.build).not.toBe(id);
+});
