@@ -110,7 +110,8 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
             region,
             machine: `${region}-${n}`,
             args: ['agent', '--region', region, '--machine', `${region}-${n}`],
-            env: { ...common, FLEETCAST_NATS_URL: cluster.urls.agents[region]!, FLEETCAST_AGENT_DIR: path.join(dir, 'agents', `${region}-${n}`) },
+            // The installation goes down with `up`: the agents take their services with them.
+            env: { ...common, FLEETCAST_NATS_URL: cluster.urls.agents[region]!, FLEETCAST_AGENT_DIR: path.join(dir, 'agents', `${region}-${n}`), FLEETCAST_AGENT_STOP_SERVICES: 'true' },
           })),
         ),
       ],

@@ -19,6 +19,7 @@ export const agentSettings = [
   'FLEETCAST_AGENT_BUCKET_FALLBACK',
   'FLEETCAST_AGENT_BUCKET_RATE',
   'FLEETCAST_AGENT_RUN_HOOK',
+  'FLEETCAST_AGENT_STOP_SERVICES',
 ] as const;
 
 export type AgentConfig = SettingValues<(typeof agentSettings)[number]>;

@@ -109,7 +109,10 @@ export async function runAgent(config: AgentConfig, overrides: AgentOverrides = 
 
   const goals = new GoalConnection(config, overrides, logger);
   const ready = goals.open(agent, status);
-  ready.catch((err: unknown) => logger.fatal({ err }, `the agent cannot read its region's goals: ${(err as Error).message}`));
+  ready.then(
+    () => logger.info({ region: config.FLEETCAST_REGION }, 'agent ready'),
+    (err: unknown) => logger.fatal({ err }, `the agent cannot read its region's goals: ${(err as Error).message}`),
+  );
   logger.info({ dir, services: config.FLEETCAST_AGENT_SERVICES ?? 'all', bucket: store.bucket }, 'agent started');
 
   return {
