@@ -11,7 +11,7 @@ const readToken = 'read-only-token-for-tests';
 
 const buildKeys = [
   'id', 'service', 'commit', 'artifact', 'status', 'createdAt', 'startedAt', 'finishedAt', 'attempts', 'maxAttempts',
-  'claimedBy', 'lastHeartbeat', 'failureReason', 'digest', 'size', 'requestedBy', 'cancelledBy', 'durationMs',
+  'claimedBy', 'lastHeartbeat', 'failureReason', 'digest', 'size', 'requestedBy', 'cancelledBy', 'commitAuthor', 'commitSubject', 'durationMs',
   'deployable', 'deployableReason', 'replication',
 ].sort();
 
@@ -43,6 +43,7 @@ describe('fleetcast client commands (real executable, MariaDB coordinator)', () 
       buildCommand: 'make',
       artifactPath: 'out/api',
       runCommand: './api',
+      healthUrl: null,
       createdAt: expect.any(String),
     });
     const list = await cli('service', 'list', '--json');
