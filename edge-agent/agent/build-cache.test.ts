@@ -28,14 +28,16 @@ async function installed(n: number, bytes = 10_000): Promise<TestArtifact> {
   const goal = artifact.goal('eu');
   fs.mkdirSync(layout.buildDir('api', goal.build), { recursive: true });
   fs.writeFileSync(layout.partial('api', goal.build), artifact.bytes);
-  await cache.install(goal, layout.partial('api', goal.build));
+  await cache.install(goal, layout.partial('api', goal.build), { fromPeers: bytes - 100, fromBucket: 100 });
   return artifact;
 }
 
 describe('BuildCache', () => {
   it('trusts a marked file without hashing it, re-hashes one that changed, and drops one that no longer matches', async () => {
     const a = await installed(1);
-    expect((await cache.installed('api', 'b1'))?.goal.digest).toBe(a.digest);
+    expect(await cache.installed('api', 'b1')).toMatchObject({ goal: { digest: a.digest }, fetched: { fromPeers: 9_900, fromBucket: 100 } });
+    // Becoming current again keeps the record of where the bytes came from.
+    expect((await cache.touch((await cache.installed('api', 'b1'))!)).fetched).toEqual({ fromPeers: 9_900, fromBucket: 100 });
     const file = layout.artifact('api', 'b1', 'api');
     // Same bytes, new mtime: hashed again and kept.
     const later = new Date(Date.now() + 5_000);

@@ -21,6 +21,8 @@ const markerSchema = z.object({
   verifiedAt: z.string(),
   /** Last time the build was installed or became current: the cache keeps the most recent. */
   usedAt: z.string(),
+  /** Where its bytes came from when it was fetched (absent in marks of older agents). */
+  fetched: z.object({ fromPeers: z.number().int().nonnegative(), fromBucket: z.number().int().nonnegative() }).optional(),
 });
 
 type Marker = z.infer<typeof markerSchema>;
@@ -32,6 +34,8 @@ export interface InstalledBuild {
   file: string;
   dir: string;
   usedAt: Date;
+  /** Bytes that came from peers and from the regional bucket when it was fetched; null if not recorded. */
+  fetched: { fromPeers: number; fromBucket: number } | null;
 }
 
 export interface CollectOptions {
@@ -74,7 +78,7 @@ export class BuildCache {
       await this.remove(service, build);
       return undefined;
     }
-    return this.mark(marker.goal, marker.usedAt);
+    return this.mark(marker.goal, marker.usedAt, marker.fetched);
   }
 
   /**
@@ -98,23 +102,23 @@ export class BuildCache {
     if (!stat?.isFile()) return undefined;
     if (stat.size === goal.size && (await hashFile(file)) === goal.digest) {
       this.logger.info({ service: goal.service, build: goal.build }, 'found an unmarked artifact that matches its digest (interrupted install); marking it');
-      return this.mark(goal, new Date().toISOString());
+      return this.mark(goal, new Date().toISOString(), undefined);
     }
     await fsp.rm(file, { force: true });
     return undefined;
   }
 
   /** Moves a downloaded, verified file into place and marks it: from here on it counts as installed. */
-  async install(goal: Goal, downloaded: string): Promise<InstalledBuild> {
+  async install(goal: Goal, downloaded: string, fetched?: { fromPeers: number; fromBucket: number }): Promise<InstalledBuild> {
     const file = this.layout.artifact(goal.service, goal.build, goal.fileName);
     await fsp.rename(downloaded, file);
     await syncDir(this.layout.buildDir(goal.service, goal.build));
-    return this.mark(goal, new Date().toISOString());
+    return this.mark(goal, new Date().toISOString(), fetched);
   }
 
   /** Records that the build was used now (it became current): the cache keeps the most recently used. */
   async touch(build: InstalledBuild): Promise<InstalledBuild> {
-    return this.mark(build.goal, new Date().toISOString());
+    return this.mark(build.goal, new Date().toISOString(), build.fetched ?? undefined);
   }
 
   /** Build ids with a folder under `<service>/builds/`. */
@@ -174,17 +178,23 @@ export class BuildCache {
     return removed;
   }
 
-  private async mark(goal: Goal, usedAt: string): Promise<InstalledBuild> {
+  private async mark(goal: Goal, usedAt: string, fetched: Marker['fetched']): Promise<InstalledBuild> {
     const file = this.layout.artifact(goal.service, goal.build, goal.fileName);
     const stat = await fsp.stat(file, { bigint: true });
-    const marker: Marker = { v: 1, goal, size: Number(stat.size), mtimeNs: String(stat.mtimeNs), verifiedAt: new Date().toISOString(), usedAt };
+    const marker: Marker = { v: 1, goal, size: Number(stat.size), mtimeNs: String(stat.mtimeNs), verifiedAt: new Date().toISOString(), usedAt, ...(fetched ? { fetched } : {}) };
     await writeJsonDurably(this.layout.marker(goal.service, goal.build), marker);
     return this.toInstalled(marker);
   }
 
   private toInstalled(marker: Marker): InstalledBuild {
     const { goal } = marker;
-    return { goal, file: this.layout.artifact(goal.service, goal.build, goal.fileName), dir: this.layout.buildDir(goal.service, goal.build), usedAt: new Date(marker.usedAt) };
+    return {
+      goal,
+      file: this.layout.artifact(goal.service, goal.build, goal.fileName),
+      dir: this.layout.buildDir(goal.service, goal.build),
+      usedAt: new Date(marker.usedAt),
+      fetched: marker.fetched ?? null,
+    };
   }
 }
 

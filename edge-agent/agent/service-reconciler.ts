@@ -251,7 +251,7 @@ export class ServiceReconciler {
       await fsp.rm(partial, { force: true });
       throw digestMismatch(`download of ${goal.build} of ${this.service}`, { sha256: goal.digest, size: goal.size }, { sha256: result.sha256, size }, 'the bytes fetched are not the build; they were discarded, the running build is untouched, and the agent fetches again');
     }
-    const installed = await cache.install(goal, partial);
+    const installed = await cache.install(goal, partial, { fromPeers: result.bytesFromPeers, fromBucket: result.bytesFromBucket });
     log.info({ bytesFromPeers: result.bytesFromPeers, bytesFromBucket: result.bytesFromBucket, size: goal.size }, `installed ${goal.build} (verified sha256)`);
     this.deps.onCacheChanged();
     return installed;
