@@ -32,6 +32,11 @@ export const errorCodes = {
   GOAL_CONFLICT: { httpStatus: 409, exitCode: 1 },
   /** A goal-state or status document stored in NATS is malformed or of an unknown version. */
   GOAL_INVALID: { httpStatus: 502, exitCode: 1 },
+  /**
+   * No peer of the region served a build's blocks in time, or the build has no P2P core: the
+   * agent fetches it from the regional bucket instead.
+   */
+  PEERS_UNAVAILABLE: { httpStatus: 503, exitCode: 1 },
 } as const satisfies Record<string, { httpStatus: number; exitCode: number }>;
 
 export type ErrorCode = keyof typeof errorCodes;
