@@ -3,7 +3,7 @@ import type { SettingValues } from '../config/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { BlobStore } from './blob-store.ts';
 import { createBlobStore, createFleetBlobStores, type CreateBlobStoreOptions, type FleetBlobStores } from './create-blob-store.ts';
-import { mainBucketName } from './names.ts';
+import { mainBucketName, regionBucketName } from './names.ts';
 
 /** The settings that say where blobs live. */
 export const blobStoreSettings = ['FLEETCAST_DATA_DIR', 'FLEETCAST_BLOBSTORE', 'FLEETCAST_BUCKET_PREFIX', 'FLEETCAST_GCS_ENDPOINT', 'FLEETCAST_GCS_PROJECT'] as const;
@@ -25,6 +25,11 @@ function storeOptions(config: BlobStoreConfig, logger?: Logger): Omit<CreateBlob
 /** `<prefix>-main`, where builders upload. */
 export function openMainStore(config: BlobStoreConfig, logger?: Logger): Promise<BlobStore> {
   return createBlobStore({ ...storeOptions(config, logger), bucket: mainBucketName(config.FLEETCAST_BUCKET_PREFIX) });
+}
+
+/** `<prefix>-<region>`, where seeders (and agents falling back) read a region's copies. */
+export function openRegionStore(config: BlobStoreConfig, region: string, logger?: Logger): Promise<BlobStore> {
+  return createBlobStore({ ...storeOptions(config, logger), bucket: regionBucketName(region, config.FLEETCAST_BUCKET_PREFIX) });
 }
 
 /** The main bucket and one per region. */

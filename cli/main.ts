@@ -4,6 +4,8 @@ import { demoCommand } from './commands/demo.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { workerCommand } from './commands/worker.ts';
 import { replicatorCommand } from './commands/replicator.ts';
+import { seederCommand } from './commands/seeder.ts';
+import { dhtCommand } from './commands/dht.ts';
 import { clientCommands } from './client-commands.ts';
 import { reportError, reportUsageError } from './output.ts';
 
@@ -13,7 +15,7 @@ const program = new Command('fleetcast')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [coordinatorCommand(), workerCommand(), replicatorCommand(), migrateCommand(), demoCommand(), ...clientCommands()]) {
+for (const command of [coordinatorCommand(), workerCommand(), replicatorCommand(), seederCommand(), dhtCommand(), migrateCommand(), demoCommand(), ...clientCommands()]) {
   program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
 }
 

@@ -3,3 +3,11 @@
 export { coreBlockSize, coreKey, coreKeyPair, regionTopic, type CoreKeyPair } from './p2p/core-key.ts';
 export { RateLimiter } from './limits/rate-limiter.ts';
 export type { ArtifactFetcher, FetchRequest, FetchResult, FetchProgress, FetchSource, RetainedBuild } from './fetch/artifact-fetcher.ts';
+export { P2PFetcher, type P2PFetcherOptions, type P2PFetcherStatus } from './p2p/p2p-fetcher.ts';
+export { createP2PFetcher, p2pFetcherSettings, type P2PFetcherConfig, type P2PFetcherExtras } from './p2p/p2p-config.ts';
+export type { RejectedPeer } from './p2p/region-swarm.ts';
+export { DhtBootstrap, type DhtBootstrapOptions } from './p2p/dht-bootstrap.ts';
+export { runSeeder, type SeederHandle, type SeederOverrides } from './seeder/run.ts';
+export { loadSeederConfig, seederSettings, type SeederConfig } from './seeder/config.ts';
+export type { RegionalSeeder, SeederStatus, SeededBuild, SeedReason } from './seeder/regional-seeder.ts';
+export { runDht, loadDhtConfig, dhtSettings, type DhtHandle, type DhtConfig } from './dht/run.ts';

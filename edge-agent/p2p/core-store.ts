@@ -13,6 +13,7 @@ const keyPattern = /^[0-9a-f]{64}$/;
  */
 export class CoreStore {
   private readonly opened = new Map<string, Promise<ArtifactCore>>();
+  private readonly ready = new Map<string, ArtifactCore>();
 
   constructor(readonly root: string) {}
 
@@ -31,8 +32,18 @@ export class CoreStore {
       .mkdir(this.root, { recursive: true })
       .then(() => ArtifactCore.open(this.dir(build.p2pKey), build, keyPair));
     this.opened.set(build.p2pKey, opening);
-    opening.catch(() => this.opened.delete(build.p2pKey));
+    opening.then(
+      (core) => {
+        if (this.opened.get(build.p2pKey) === opening) this.ready.set(build.p2pKey, core);
+      },
+      () => this.opened.delete(build.p2pKey),
+    );
     return opening;
+  }
+
+  /** The core if it is open and ready. */
+  get(p2pKey: string): ArtifactCore | undefined {
+    return this.ready.get(p2pKey);
   }
 
   /** The cores this process has open. */
@@ -63,6 +74,7 @@ export class CoreStore {
     const opening = this.opened.get(p2pKey);
     if (!opening) return;
     this.opened.delete(p2pKey);
+    this.ready.delete(p2pKey);
     const core = await opening.catch(() => undefined);
     await core?.close();
   }
