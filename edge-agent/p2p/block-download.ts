@@ -12,7 +12,9 @@ export interface BlockDownloadOptions {
   /** Blocks requested from peers ahead of the reader. @defaultValue 16 */
   window?: number;
   signal: AbortSignal;
-  /** Each block that arrived from a peer (not those already stored). */
+  /** The blocks that will be fetched (the others are stored already), before any request goes out. */
+  onPlan?: (missing: readonly number[]) => void;
+  /** Each block that arrived from a peer (not those already stored), as it arrives, in any order. */
   onFetched?: (index: number, bytes: number) => void;
 }
 
@@ -27,10 +29,11 @@ export interface OrderedBlock {
 /**
  * Yields every block of `core` in order, requesting the ones it lacks from the core's peers
  * (Hypercore picks which peer serves which block and verifies each against the signed tree).
- * The download cap is enforced by the receiver: at most `window` blocks are requested at once,
- * and each only after the limiter let its bytes pass — so no peer ever sends more than asked,
- * and nothing piles up in memory. Blocks land in the core's storage, not in memory; the reader
- * gets one at a time.
+ * Requests go out in a random order, so the machines of a region fetch different blocks first
+ * and can serve each other; the reader still gets the blocks in order, as the prefix it can read
+ * grows. The download cap is enforced by the receiver: at most `window` blocks are requested at
+ * once, and each only after the limiter let its bytes pass — so no peer ever sends more than
+ * asked. Blocks land in the core's storage, not in memory; the reader gets one at a time.
  */
 export async function* blocksInOrder(core: Hypercore, options: BlockDownloadOptions): AsyncGenerator<OrderedBlock> {
   const { count, signal } = options;
@@ -39,7 +42,9 @@ export async function* blocksInOrder(core: Hypercore, options: BlockDownloadOpti
   for (let index = core.contiguousLength; index < count; index++) {
     if (!(await core.has(index))) missing.push(index);
   }
+  options.onPlan?.(missing);
   const arrivals = new Map<number, Promise<void>>();
+  const wanted = new Set(missing);
   const ranges = new Set<DownloadRange>();
   const requester = new Requester(window);
   const aborted = new Promise<never>((_, reject) => {
@@ -48,14 +53,18 @@ export async function* blocksInOrder(core: Hypercore, options: BlockDownloadOpti
   });
   aborted.catch(() => undefined);
 
-  // The requests run ahead of the reader, paced by the limiter and the window.
+  // The requests run ahead of the reader, paced by the limiter and the window, in an order of
+  // this machine's own: machines that all asked for block 0, then 1, … would all wait on the
+  // seeder for the same block and have nothing to give each other (rarest-first, roughly).
   const requesting = (async () => {
-    for (const index of missing) {
+    for (const index of shuffled(missing)) {
       await Promise.race([requester.slot(), aborted]);
       await options.limiter.take(options.lengthOf(index), signal);
       const range = core.download({ start: index, end: index + 1 });
       ranges.add(range);
-      const arrival = range.done().finally(() => {
+      const arrival = range.done().then(
+        () => options.onFetched?.(index, options.lengthOf(index)),
+      ).finally(() => {
         ranges.delete(range);
         requester.release();
       });
@@ -67,14 +76,14 @@ export async function* blocksInOrder(core: Hypercore, options: BlockDownloadOpti
   requesting.catch(() => undefined);
 
   try {
-    const wanted = new Set(missing);
     for (let index = 0; index < count; index++) {
+      // An abort wins even when the next blocks are all here already.
+      signal.throwIfAborted();
       const fetched = wanted.has(index);
       if (fetched) {
         await Promise.race([requester.whenRequested(index), aborted]);
         await Promise.race([arrivals.get(index)!, aborted]);
         arrivals.delete(index);
-        options.onFetched?.(index, options.lengthOf(index));
       }
       const data = await core.get(index, { wait: false });
       if (data === null) throw new Error(`block ${index} of core ${core.key.toString('hex')} is missing from its storage after it was stored`);
@@ -90,7 +99,7 @@ export async function* blocksInOrder(core: Hypercore, options: BlockDownloadOpti
 /** Counts blocks in flight against the window and tells the reader when a block was requested. */
 class Requester {
   private inFlight = 0;
-  private lastRequested = -1;
+  private readonly requestedBlocks = new Set<number>();
   private waitingForSlot: (() => void) | undefined;
   private readonly waitingForRequest = new Map<number, () => void>();
   private stopped = false;
@@ -104,7 +113,7 @@ class Requester {
 
   requested(index: number): void {
     this.inFlight++;
-    this.lastRequested = index;
+    this.requestedBlocks.add(index);
     this.waitingForRequest.get(index)?.();
     this.waitingForRequest.delete(index);
   }
@@ -117,7 +126,7 @@ class Requester {
   }
 
   whenRequested(index: number): Promise<void> {
-    if (index <= this.lastRequested) return Promise.resolve();
+    if (this.requestedBlocks.has(index)) return Promise.resolve();
     return new Promise((resolve) => this.waitingForRequest.set(index, resolve));
   }
 
@@ -125,4 +134,14 @@ class Requester {
     this.stopped = true;
     this.waitingForSlot?.();
   }
+}
+
+/** A random permutation (Fisher–Yates). */
+function shuffled(indexes: number[]): number[] {
+  const result = [...indexes];
+  for (let i = result.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [result[i], result[j]] = [result[j]!, result[i]!];
+  }
+  return result;
 }

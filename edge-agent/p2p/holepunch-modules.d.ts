@@ -53,11 +53,6 @@ declare module 'hyperswarm' {
     readonly rawBytesRead: number;
     destroyed: boolean;
     destroy(error?: Error): void;
-    /**
-     * internal (streamx Writable): writes one encrypted frame and calls back once the socket took
-     * it. Called for one frame at a time. The upload limiter wraps it (throttled-connection.ts).
-     */
-    _write(data: Uint8Array, callback: (error?: Error | null) => void): void;
   }
 
   export interface PeerInfo {
@@ -71,6 +66,8 @@ declare module 'hyperswarm' {
   export interface PeerDiscovery {
     /** Resolves once the topic is announced (server mode). */
     flushed(): Promise<void>;
+    /** Announces again and looks the topic up again now (hyperswarm itself does every 10 min). */
+    refresh(options?: { server?: boolean; client?: boolean }): Promise<void>;
     destroy(): Promise<void>;
   }
 
@@ -102,11 +99,23 @@ declare module 'hypercore' {
   import type { EventEmitter } from 'node:events';
   import type { SwarmConnection } from 'hyperswarm';
 
-  /** A remote peer of one core, on one connection. */
+  /** What a peer asks for: a block (with proof), or only tree nodes, a seek, an upgrade. */
+  export interface HypercoreRequest {
+    id: number;
+    block: { index: number; nodes: number } | null;
+  }
+
+  /** A remote peer of one core, on one connection (hypercore's replicator Peer). */
   export interface HypercorePeer {
     readonly remotePublicKey: Buffer;
     /** The connection this peer replicates over. */
     readonly stream: SwarmConnection;
+    /** internal: whether the connection took everything written so far. */
+    readonly protomux: { readonly drained: boolean };
+    /** internal: answers a request of the remote (reads the block, sends it). The upload gate wraps it (upload-gate.ts). */
+    onrequest(request: HypercoreRequest): Promise<void> | void;
+    /** internal: the remote withdrew request `request`. */
+    oncancel(message: { request: number }): void;
   }
 
   export interface DownloadRange {
@@ -121,6 +130,8 @@ declare module 'hypercore' {
     createIfMissing?: boolean;
     /** @defaultValue true when a key pair with a secret key is given */
     writable?: boolean;
+    /** Requests in flight to one peer: [at low latency, at most]. @defaultValue [16, 512] */
+    inflightRange?: [number, number];
     /** How long (ms) a finished download keeps its connections busy. @defaultValue 20–40 s */
     notDownloadingLinger?: number;
   }
@@ -155,7 +166,8 @@ declare module 'hypercore' {
     getUserData(key: string): Promise<Buffer | null>;
     replicate(connection: SwarmConnection): unknown;
     close(): Promise<void>;
-    on(event: 'append' | 'close' | 'peer-add' | 'peer-remove', listener: () => void): this;
+    on(event: 'append' | 'close', listener: () => void): this;
+    on(event: 'peer-add' | 'peer-remove', listener: (peer: HypercorePeer) => void): this;
     on(event: 'download' | 'upload', listener: (index: number, byteLength: number, from: HypercorePeer) => void): this;
     on(event: 'verification-error', listener: (error: HypercoreError, request: unknown, data: unknown, from: HypercorePeer) => void): this;
     off(event: string, listener: (...args: never[]) => void): this;

@@ -157,20 +157,22 @@ export class P2PFetcher implements ArtifactFetcher {
 
   private async fetchCore(build: CoreBuild, request: FetchRequest, signal: AbortSignal, what: string, logger: Logger): Promise<FetchResult> {
     const core = await this.exclusive(() => this.cores.open(build));
-    let heldBlocks = core.hypercore.contiguousLength;
+    // What the machine holds of the build: resumed blocks count, fetched ones are added as they come.
+    const held = { blocks: core.hypercore.contiguousLength, bytes: 0 };
     const watchdog = new FetchWatchdog({
       noDataTimeoutMs: this.options.noDataTimeoutMs,
       storageDir: this.options.storageDir,
       minFreeBytes: 2 * coreBlockSize,
       what,
-      state: () => ({ peers: core.hypercore.peers.length, held: heldBlocks, blocks: core.blocks }),
+      state: () => ({ peers: core.hypercore.peers.length, held: held.blocks, blocks: core.blocks }),
     });
     const fetchSignal = AbortSignal.any([signal, watchdog.signal]);
+    const report = () => !fetchSignal.aborted && request.onProgress?.({ bytes: held.bytes, total: build.size, peers: core.hypercore.peers.length, source: 'peers' });
     let destination: FileHandle | undefined;
     try {
       await this.checkSpace(core, request.destination, what);
       await this.exclusive(() => this.swarm.serve(core, { client: true }));
-      logger.info({ blocks: core.blocks, held: heldBlocks }, `fetching ${what} from peers`);
+      logger.info({ blocks: core.blocks, held: held.blocks }, `fetching ${what} from peers`);
       await waitForLength(core.hypercore, core.blocks, fetchSignal);
       if (core.hypercore.length !== core.blocks || core.hypercore.byteLength !== build.size) {
         throw new FleetcastError(
@@ -189,17 +191,23 @@ export class P2PFetcher implements ArtifactFetcher {
         limiter: this.downloadLimiter,
         window: this.options.window,
         signal: fetchSignal,
+        onPlan: (missing) => {
+          held.blocks = core.blocks - missing.length;
+          held.bytes = build.size - missing.reduce((sum, index) => sum + blockLength(index, build.size), 0);
+          report();
+        },
         onFetched: (_index, bytes) => {
           fromPeers += bytes;
+          held.blocks += 1;
+          held.bytes += bytes;
           watchdog.progressed();
+          report();
         },
       })) {
         await writeAt(destination, block.data, written, request.destination);
         hash.update(block.data);
         written += block.data.byteLength;
-        heldBlocks = Math.max(heldBlocks, block.index + 1);
         watchdog.progressed();
-        request.onProgress?.({ bytes: written, total: build.size, peers: core.hypercore.peers.length, source: 'peers' });
       }
       await destination.truncate(build.size);
       await destination.sync();

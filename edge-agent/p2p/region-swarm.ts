@@ -4,7 +4,7 @@ import Hyperswarm, { type PeerDiscovery, type SwarmConnection } from 'hyperswarm
 import { silentLogger, type Logger } from '../../logging/index.ts';
 import { RateLimiter } from '../limits/rate-limiter.ts';
 import type { ArtifactCore } from './artifact-core.ts';
-import { throttleUploads } from './throttled-connection.ts';
+import { gateUploads } from './upload-gate.ts';
 
 export interface RegionSwarmOptions {
   /** Peers meet on topics scoped to this region (regionTopic). */
@@ -45,15 +45,24 @@ interface Served {
   uploaded: number;
   onVerificationError: (error: HypercoreError, request: unknown, data: unknown, from: HypercorePeer) => void;
   onUpload: (index: number, bytes: number) => void;
+  ungate: () => void;
+  lookups: NodeJS.Timeout | undefined;
 }
+
+/**
+ * Pauses between lookups of a topic while its core is incomplete: machines that joined at
+ * nearly the same moment each looked the topic up before the others had announced, and
+ * hyperswarm looks again only every 10 minutes.
+ */
+const lookupPausesMs = [1_000, 2_000, 4_000, 8_000, 16_000, 30_000];
 
 /** Banned peers remembered at most; a flood of throwaway keys cannot grow memory without end. */
 const maxBanned = 10_000;
 
 /**
  * One machine's presence in its region's swarm: a Hyperswarm on the fleet's DHT, every served
- * core replicated over every connection (Hypercore pairs the cores both sides have), uploads of
- * all connections capped together, and any peer whose data fails verification dropped and
+ * core replicated over every connection (Hypercore pairs the cores both sides have), the block
+ * uploads of all cores and connections capped together (upload-gate.ts), and any peer whose data fails verification dropped and
  * refused from then on.
  */
 export class RegionSwarm {
@@ -62,6 +71,7 @@ export class RegionSwarm {
   private readonly rejected: RejectedPeer[] = [];
   private readonly logger: Logger;
   private readonly uploadLimiter: RateLimiter;
+  private readonly maxPeers: number;
   private closing = false;
 
   private constructor(
@@ -71,11 +81,15 @@ export class RegionSwarm {
   ) {
     this.logger = (options.logger ?? silentLogger()).child({ region });
     this.uploadLimiter = options.uploadLimiter ?? new RateLimiter(null);
+    this.maxPeers = options.maxPeers ?? 64;
     swarm.on('connection', (connection) => this.onConnection(connection));
   }
 
   static async start(options: RegionSwarmOptions): Promise<RegionSwarm> {
-    const dht = new HyperDHT({ bootstrap: options.bootstrap, host: options.host ?? '0.0.0.0' });
+    // Fleet machines of a region reach each other directly (a data centre network, no NAT between
+    // them): saying so skips hole punching, which between processes on one host took 20–30 s
+    // per connection here, against milliseconds for a direct connect.
+    const dht = new HyperDHT({ bootstrap: options.bootstrap, host: options.host ?? '0.0.0.0', firewalled: false });
     await dht.ready();
     let self: RegionSwarm | undefined;
     const swarm = new Hyperswarm({
@@ -96,12 +110,26 @@ export class RegionSwarm {
       uploaded: 0,
       onVerificationError: (error, _request, _data, from) => this.reject(from, core, error),
       onUpload: (_index, bytes) => (entry.uploaded += bytes),
+      ungate: gateUploads(core, this.uploadLimiter),
+      lookups: undefined,
     };
     this.served.set(core.key, entry);
     core.hypercore.on('verification-error', entry.onVerificationError);
     core.hypercore.on('upload', entry.onUpload);
     for (const connection of this.swarm.connections) core.hypercore.replicate(connection);
     await entry.discovery.flushed();
+    if (options.client) this.lookAgain(entry, 0);
+  }
+
+  private lookAgain(entry: Served, attempt: number): void {
+    entry.lookups = setTimeout(() => {
+      if (this.served.get(entry.core.key) !== entry || entry.core.complete) return;
+      if (this.swarm.connections.size < this.maxPeers) {
+        entry.discovery.refresh({ server: true, client: true }).catch((err: Error) => this.logger.debug({ err: err.message }, 'looking the topic up again failed'));
+      }
+      this.lookAgain(entry, attempt + 1);
+    }, lookupPausesMs[Math.min(attempt, lookupPausesMs.length - 1)]);
+    entry.lookups.unref();
   }
 
   /** Stops announcing the core (its open replication channels end when the core closes). */
@@ -111,6 +139,8 @@ export class RegionSwarm {
     this.served.delete(core.key);
     core.hypercore.off('verification-error', entry.onVerificationError);
     core.hypercore.off('upload', entry.onUpload);
+    entry.ungate();
+    clearTimeout(entry.lookups);
     await entry.discovery.destroy();
   }
 
@@ -121,6 +151,11 @@ export class RegionSwarm {
   /** Bytes of this core's blocks uploaded to peers since it was served. */
   uploadedBytes(core: ArtifactCore): number {
     return this.served.get(core.key)?.uploaded ?? 0;
+  }
+
+  /** This machine's public key in the swarm (hex): how peers see and name it. */
+  get peerKey(): string {
+    return this.swarm.keyPair.publicKey.toString('hex');
   }
 
   /** Open connections to other machines. */
@@ -147,7 +182,6 @@ export class RegionSwarm {
       connection.destroy();
       return;
     }
-    throttleUploads(connection, this.uploadLimiter);
     for (const { core } of this.served.values()) core.hypercore.replicate(connection);
   }
 
