@@ -115,7 +115,7 @@ export class RegionalSeeder {
     const pending: SeederStatus['pending'] = [];
     for (const wanted of this.wanted) {
       const served = this.servedCore(wanted.build.p2pKey);
-      if (served) seeding.push({ service: wanted.build.service, build: wanted.build.build, p2pKey: wanted.build.p2pKey, reason: wanted.reason, uploadedBytes: served });
+      if (served !== undefined) seeding.push({ service: wanted.build.service, build: wanted.build.build, p2pKey: wanted.build.p2pKey, reason: wanted.reason, uploadedBytes: served });
       else if (!this.failures.has(wanted.build.p2pKey)) pending.push({ service: wanted.build.service, build: wanted.build.build, reason: wanted.reason });
     }
     const failed = [...this.failures.values()].map((f) => ({
@@ -141,8 +141,11 @@ export class RegionalSeeder {
 
   private onGoal(update: GoalUpdate): void {
     const before = this.goals.get(update.service);
-    if (update.goal === null) this.goals.delete(update.service);
-    else {
+    if (update.goal === null) {
+      // The service left the region: nothing of it is worth seeding here any more (but preheats).
+      this.goals.delete(update.service);
+      this.previousGoals.delete(update.service);
+    } else {
       if (before && before.digest !== update.goal.digest) this.previousGoals.set(update.service, before);
       this.goals.set(update.service, update.goal);
     }
@@ -183,9 +186,10 @@ export class RegionalSeeder {
   }
 
   private async pass(): Promise<void> {
-    this.wanted = this.computeWanted();
+    const refused = new Set<string>();
+    this.wanted = this.computeWanted(refused);
     const wantedKeys = new Set(this.wanted.map((w) => w.build.p2pKey));
-    for (const key of [...this.failures.keys()]) if (!wantedKeys.has(key)) this.failures.delete(key);
+    for (const key of [...this.failures.keys()]) if (!wantedKeys.has(key) && !refused.has(key)) this.failures.delete(key);
     // Drop first: the disk a dropped core frees may be what the next one needs.
     for (const key of await this.options.cores.stored()) {
       if (wantedKeys.has(key)) continue;
@@ -205,18 +209,21 @@ export class RegionalSeeder {
     this.armRetry();
   }
 
-  private computeWanted(): Wanted[] {
+  /** The builds to seed, in order; goals this seeder cannot sign land in `refused`. */
+  private computeWanted(refused: Set<string>): Wanted[] {
     const wanted = new Map<string, Wanted>();
     const add = (build: CoreBuild, artifact: string, reason: SeedReason) => {
       if (!wanted.has(build.p2pKey)) wanted.set(build.p2pKey, { build, artifact, reason });
     };
-    for (const goal of this.goals.values()) {
-      const build = this.goalBuild(goal);
-      if (build) add(build, goal.artifact, 'goal');
-    }
-    for (const goal of this.previousGoals.values()) {
-      const build = this.goalBuild(goal);
-      if (build) add(build, goal.artifact, 'previous-goal');
+    for (const [goals, reason] of [
+      [this.goals, 'goal'],
+      [this.previousGoals, 'previous-goal'],
+    ] as const) {
+      for (const goal of goals.values()) {
+        const build = this.goalBuild(goal);
+        if (build) add(build, goal.artifact, reason);
+        else if (goal.p2pKey !== null) refused.add(goal.p2pKey);
+      }
     }
     for (const artifact of this.preheat) {
       add({ service: artifact.service, build: artifact.build, digest: artifact.digest, size: artifact.size, p2pKey: coreKey(this.options.clusterSecret, artifact.digest) }, artifact.artifact, 'preheat');
@@ -260,8 +267,8 @@ export class RegionalSeeder {
         this.bucketBytesRead += bytes;
         logger.info({ bytes, ms: Math.round(performance.now() - started) }, `core of build ${build.build} made`);
       }
-      await this.options.swarm.serve(core);
       this.failures.delete(build.p2pKey);
+      await this.options.swarm.serve(core);
       logger.info({ p2pKey: build.p2pKey, reason: wanted.reason }, `seeding build ${build.build} (${build.service}) in region ${this.options.region}`);
     } catch (err) {
       if (this.stopping.signal.aborted) return;

@@ -19,6 +19,8 @@ export interface SeederOverrides {
 export interface SeederHandle {
   seeder: RegionalSeeder;
   swarm: RegionSwarm;
+  /** The seeder's cores (open ones carry their Hypercore). */
+  cores: CoreStore;
   /** Where the cores are kept. */
   dir: string;
   stop(): Promise<void>;
@@ -67,6 +69,7 @@ export async function runSeeder(config: SeederConfig, overrides: SeederOverrides
     return {
       seeder,
       swarm,
+      cores,
       dir,
       async stop() {
         await unwind();

@@ -12,7 +12,8 @@ export interface RunningCli {
   /** What the process printed so far. */
   output(): { stdout: string; stderr: string };
   done: Promise<CliRun>;
-  kill(): void;
+  /** @defaultValue SIGKILL */
+  kill(signal?: NodeJS.Signals): void;
 }
 
 /**
@@ -37,7 +38,7 @@ export function startCli(args: string[], env: Record<string, string>): RunningCl
       resolve({ code, stdout, stderr });
     }),
   );
-  return { output: () => ({ stdout, stderr }), done, kill: () => child.kill('SIGKILL') };
+  return { output: () => ({ stdout, stderr }), done, kill: (signal = 'SIGKILL') => child.kill(signal) };
 }
 
 export function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
