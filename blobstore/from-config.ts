@@ -27,7 +27,7 @@ export function openMainStore(config: BlobStoreConfig, logger?: Logger): Promise
   return createBlobStore({ ...storeOptions(config, logger), bucket: mainBucketName(config.FLEETCAST_BUCKET_PREFIX) });
 }
 
-/** `<prefix>-<region>`, what a region's seeders and agents read. */
+/** `<prefix>-<region>`, where seeders (and agents falling back) read a region's copies. */
 export function openRegionStore(config: BlobStoreConfig, region: string, logger?: Logger): Promise<BlobStore> {
   return createBlobStore({ ...storeOptions(config, logger), bucket: regionBucketName(region, config.FLEETCAST_BUCKET_PREFIX) });
 }

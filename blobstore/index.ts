@@ -17,6 +17,7 @@ export type { GcsBlobStoreOptions } from './gcs-blob-store.ts';
 export type { RetryOptions } from './retry-policy.ts';
 export {
   artifactObjectName,
+  parseArtifactObjectName,
   defaultBucketPrefix,
   logObjectName,
   mainBucketName,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { artifactObjectName, logObjectName, mainBucketName, regionBucketName, validateBucketName } from './names.ts';
+import { artifactObjectName, logObjectName, mainBucketName, parseArtifactObjectName, regionBucketName, validateBucketName } from './names.ts';
 import { validateListPrefix, validateObjectName } from './object-name.ts';
 import { expectCode } from './test-fixtures.ts';
 
@@ -31,6 +31,13 @@ describe('bucket and object names', () => {
     expect(logObjectName('api', '42')).toBe('logs/api/b42.log');
     expect(validateObjectName(artifactObjectName('a', 1, digest))).toBeTruthy();
     expect(validateObjectName(logObjectName('a', 1))).toBeTruthy();
+  });
+
+  it('reads service, build and digest back from an artifact name, and nothing from other names', () => {
+    expect(parseArtifactObjectName(artifactObjectName('api-gw', 42, digest))).toEqual({ service: 'api-gw', buildId: 42, digest });
+    for (const other of [logObjectName('api', 1), `artifacts/api/b0/${digest}`, `artifacts/API/b1/${digest}`, `artifacts/api/b1/${digest}/x`, 'artifacts/api/b1/abc']) {
+      expect(parseArtifactObjectName(other)).toBeUndefined();
+    }
   });
 
   it('refuses services, build ids and digests that are not what builds have', async () => {

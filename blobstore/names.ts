@@ -68,6 +68,13 @@ export function artifactObjectName(service: string, buildId: number | string, di
   return `artifacts/${validateService(service)}/b${buildNumber(buildId)}/${digest}`;
 }
 
+/** The parts of an artifact's object name; undefined for any other name. */
+export function parseArtifactObjectName(name: string): { service: string; buildId: number; digest: string } | undefined {
+  const match = /^artifacts\/([^/]+)\/b([1-9]\d{0,15})\/([0-9a-f]{64})$/.exec(name);
+  if (!match || !servicePattern.test(match[1]!) || !Number.isSafeInteger(Number(match[2]))) return undefined;
+  return { service: match[1]!, buildId: Number(match[2]), digest: match[3]! };
+}
+
 /** Where a build's log lives: `logs/<service>/b<id>.log`. */
 export function logObjectName(service: string, buildId: number | string): string {
   return `logs/${validateService(service)}/b${buildNumber(buildId)}.log`;

@@ -7,6 +7,8 @@ import { upCommand } from './commands/up.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { workerCommand } from './commands/worker.ts';
 import { replicatorCommand } from './commands/replicator.ts';
+import { seederCommand } from './commands/seeder.ts';
+import { dhtCommand } from './commands/dht.ts';
 import { clientCommands } from './client-commands.ts';
 import { reportError, reportUsageError } from './output.ts';
 
@@ -25,7 +27,7 @@ const program = new Command('fleetcast')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [coordinatorCommand(), workerCommand(), replicatorCommand(), agentCommand(), botCommand(), migrateCommand(), upCommand(), demoCommand(), ...clientCommands()]) {
+for (const command of [coordinatorCommand(), workerCommand(), replicatorCommand(), seederCommand(), agentCommand(), dhtCommand(), botCommand(), migrateCommand(), upCommand(), demoCommand(), ...clientCommands()]) {
   program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
 }
 

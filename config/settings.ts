@@ -9,6 +9,15 @@ const regionName = /^[a-z0-9-]+$/;
 /** `host:port`, `[::1]:port`; port 0 lets the OS choose (tests). */
 const listenAddress = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
+/** A DHT node, `host:port` (an IPv4 address or a host name). */
+const dhtNode = /^([A-Za-z0-9.-]+):(\d{1,5})$/;
+
+/** Where `fleetcast dht` listens and where every P2P role looks for it by default (hyperdht's usual port). */
+export const defaultDhtAddress = '127.0.0.1:49737';
+
+/** A rate such as `80M` (bytes per second); unset: unlimited. */
+const byteRate = byteSize.refine((bytes) => bytes > 0, 'must be more than 0 bytes per second; leave it unset for no limit').optional();
+
 /** `nats://[user:password@]host:port` (or `tls://`), the form the NATS client and the servers' configs use. */
 const natsUrl = /^(nats|tls):\/\/([^@/\s]+@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 
@@ -59,7 +68,7 @@ export const settings = {
   FLEETCAST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
   /** How often the reaper looks for stale claims. */
   FLEETCAST_REAPER_INTERVAL: durationMs.default(5_000),
-  /** Where the coordinator's HTTP API listens. */
+  /** Where the coordinator's HTTP API listens (and, for `fleetcast dht`, the DHT node's UDP socket). */
   FLEETCAST_LISTEN: listenSetting('127.0.0.1:7070'),
   /** HMAC secret of the git push webhook; without it POST /v1/hooks/git is off. */
   FLEETCAST_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters, e.g. the output of: openssl rand -hex 32').optional(),
@@ -202,6 +211,29 @@ export const settings = {
         .refine((pairs) => new Set(pairs.map(([service]) => service)).size === pairs.length, 'a service is named twice'),
     )
     .transform((pairs) => Object.fromEntries(pairs) as Record<string, string>),
+  /** DHT nodes P2P peers meet through (FLEETCAST_DHT_BOOTSTRAP=10.0.0.5:49737,10.0.0.6:49737). */
+  FLEETCAST_DHT_BOOTSTRAP: z
+    .string()
+    .default(defaultDhtAddress)
+    .transform((text) => text.split(',').map((node) => node.trim()).filter(Boolean))
+    .pipe(
+      z
+        .array(z.string().refine((node) => dhtNode.test(node) && Number(dhtNode.exec(node)![2]) <= 65_535, 'each node must be host:port, e.g. 10.0.0.5:49737'))
+        .min(1, 'name at least one DHT node (host:port)'),
+    )
+    .transform((nodes) => nodes.map((node) => ({ host: dhtNode.exec(node)![1]!, port: Number(dhtNode.exec(node)![2]) }))),
+  /** Bytes per second this machine uploads to all its P2P peers together. */
+  FLEETCAST_P2P_UPLOAD_LIMIT: byteRate,
+  /** Bytes per second this machine downloads from all its P2P peers together. */
+  FLEETCAST_P2P_DOWNLOAD_LIMIT: byteRate,
+  /** P2P connections one machine keeps at most (seeders: agents served at once). */
+  FLEETCAST_P2P_MAX_PEERS: z.coerce.number().int().min(1).max(10_000).default(64),
+  /** Where a seeder keeps its cores; unset: `<data dir>/seeder/<region>`. */
+  FLEETCAST_SEEDER_DIR: z.string().min(1).optional(),
+  /** Newest builds per service in the regional bucket a seeder turns into cores before any deploy. */
+  FLEETCAST_SEEDER_PREHEAT: z.coerce.number().int().min(0).max(100).default(2),
+  /** How often a seeder lists the regional bucket for builds to preheat. */
+  FLEETCAST_SEEDER_SCAN_EVERY: durationMs.default(30_000),
 } as const;
 
 export type SettingName = keyof typeof settings;
@@ -224,7 +256,7 @@ export const settingHelp: Record<SettingName, string> = {
   FLEETCAST_BUILD_TIMEOUT: 'a build running longer fails as timed out (default 15m)',
   FLEETCAST_MAX_ATTEMPTS: 'claims of a build before lost workers fail it (default 3)',
   FLEETCAST_REAPER_INTERVAL: 'time between reaper sweeps (default 5s)',
-  FLEETCAST_LISTEN: 'host:port of the coordinator HTTP API (default 127.0.0.1:7070; port 0: any free port)',
+  FLEETCAST_LISTEN: `host:port this role listens on: the coordinator's HTTP API (default 127.0.0.1:7070), a DHT node's UDP socket (fleetcast dht; default ${defaultDhtAddress}); port 0: any free port`,
   FLEETCAST_WEBHOOK_SECRET: 'HMAC secret of the git push webhook POST /v1/hooks/git (default: webhook off; prefer the variable: flags show in ps)',
   FLEETCAST_PERMISSIONS: 'JSON file of API tokens and their scopes, and of who may do what from Slack (default: only the generated <data dir>/api-token; the bot refuses every change)',
   FLEETCAST_API_URL: 'coordinator URL for client commands (default: <data dir>/up.json, else http://127.0.0.1:7070)',
@@ -244,7 +276,7 @@ export const settingHelp: Record<SettingName, string> = {
   FLEETCAST_GOAL_HISTORY: 'goals kept per service and region in the goal bucket, for rollback (default 20, at most 64)',
   FLEETCAST_STATUS_INTERVAL: 'how often an agent re-reports an unchanged state (default 30s)',
   FLEETCAST_STATUS_SILENT_AFTER: 'a machine without a report for this long counts as silent (default 90s)',
-  FLEETCAST_REGION: 'the region this agent (or seeder) belongs to (default local)',
+  FLEETCAST_REGION: 'the region this agent or seeder serves (default local)',
   FLEETCAST_MACHINE: 'this machine\'s id in status reports, letters, digits, _ and - (default the host name)',
   FLEETCAST_AGENT_DIR: 'where the agent keeps services/<service>/builds/<build>/ and current (default <data dir>/agents/<region>-<machine>)',
   FLEETCAST_AGENT_SERVICES: 'comma-separated services this agent runs (default: every service with a goal in its region)',
@@ -267,4 +299,11 @@ export const settingHelp: Record<SettingName, string> = {
   FLEETCAST_WAVE_TIMEOUT: 'a wave not converged this long after its goals were written fails the rollout (default 30m)',
   FLEETCAST_WAVE_SOAK: 'wait this long after a wave converged before writing the next (default 0s)',
   FLEETCAST_SECRET: 'cluster secret the P2P keys derive from; the same on every coordinator and seeder (default: <data dir>/secret, generated; prefer the variable: flags show in ps)',
+  FLEETCAST_DHT_BOOTSTRAP: `comma-separated host:port of the DHT nodes P2P peers meet through, e.g. those of fleetcast dht (default ${defaultDhtAddress})`,
+  FLEETCAST_P2P_UPLOAD_LIMIT: 'bytes per second this machine uploads to its P2P peers, all together, e.g. 80M (default: no limit)',
+  FLEETCAST_P2P_DOWNLOAD_LIMIT: 'bytes per second this machine downloads from its P2P peers, all together, e.g. 200M (default: no limit)',
+  FLEETCAST_P2P_MAX_PEERS: 'P2P connections this machine keeps at most (default 64)',
+  FLEETCAST_SEEDER_DIR: "where a seeder keeps its cores, about one artifact's size each (default <data dir>/seeder/<region>)",
+  FLEETCAST_SEEDER_PREHEAT: 'newest builds per service in the regional bucket a seeder prepares before they are deployed; 0: goals only (default 2)',
+  FLEETCAST_SEEDER_SCAN_EVERY: 'how often a seeder lists the regional bucket for builds to preheat (default 30s)',
 };

@@ -42,6 +42,11 @@ export const errorCodes = {
   TIMED_OUT: { httpStatus: 504, exitCode: 1 },
   /** A program fleetcast runs (nats-server, git) is not installed on this machine. */
   PREREQUISITE_MISSING: { httpStatus: 500, exitCode: 1 },
+  /**
+   * No peer of the region served a build's blocks in time, or the build has no P2P core: the
+   * agent fetches it from the regional bucket instead.
+   */
+  PEERS_UNAVAILABLE: { httpStatus: 503, exitCode: 1 },
 } as const satisfies Record<string, { httpStatus: number; exitCode: number }>;
 
 export type ErrorCode = keyof typeof errorCodes;

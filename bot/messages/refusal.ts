@@ -31,6 +31,7 @@ const headlines = {
   BUSY: ':hourglass: Busy elsewhere',
   HEALTH_CHECK_FAILED: ':rotating_light: The new build failed its health check',
   PREREQUISITE_MISSING: ':rotating_light: A program fleetcast needs is missing',
+  PEERS_UNAVAILABLE: ':hourglass: No peer served the build (fetching from the bucket)',
 } as const satisfies Record<ErrorCode, string>;
 
 export function headline(code: ErrorCode): string {

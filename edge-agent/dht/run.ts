@@ -1,0 +1,34 @@
+import { defaultDhtAddress, loadConfig, type ConfigSources, type SettingValues } from '../../config/index.ts';
+import { createLogger, type Logger } from '../../logging/index.ts';
+import { DhtBootstrap } from '../p2p/dht-bootstrap.ts';
+
+export const dhtSettings = ['FLEETCAST_LISTEN', 'FLEETCAST_LOG_LEVEL'] as const;
+
+export type DhtConfig = SettingValues<(typeof dhtSettings)[number]>;
+
+/** The DHT node listens on hyperdht's usual port unless told otherwise (FLEETCAST_LISTEN's own default is the coordinator's). */
+export function loadDhtConfig(sources: ConfigSources = {}): DhtConfig {
+  const env = sources.env ?? process.env;
+  return loadConfig(dhtSettings, { ...sources, env: { ...env, FLEETCAST_LISTEN: env.FLEETCAST_LISTEN || defaultDhtAddress } });
+}
+
+export interface DhtHandle {
+  dht: DhtBootstrap;
+  /** `host:port` for FLEETCAST_DHT_BOOTSTRAP. */
+  listen: string;
+  stop(): Promise<void>;
+}
+
+export async function runDht(config: DhtConfig, overrides: { logger?: Logger } = {}): Promise<DhtHandle> {
+  const logger = overrides.logger ?? createLogger({ level: config.FLEETCAST_LOG_LEVEL, bindings: { role: 'dht' } });
+  const dht = await DhtBootstrap.start({ host: config.FLEETCAST_LISTEN.host, port: config.FLEETCAST_LISTEN.port, logger });
+  logger.info({ listen: dht.listen }, `DHT bootstrap listening on ${dht.listen}: give peers FLEETCAST_DHT_BOOTSTRAP=${dht.listen}`);
+  return {
+    dht,
+    listen: dht.listen,
+    async stop() {
+      await dht.close();
+      logger.info('DHT bootstrap stopped');
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import type { HypercorePeer, HypercoreRequest } from 'hypercore';
+import type { RateLimiter } from '../limits/rate-limiter.ts';
+import type { ArtifactCore } from './artifact-core.ts';
+import { blockLength } from './core-layout.ts';
+
+const gated = new WeakSet<HypercorePeer>();
+
+/**
+ * Puts a core's uploads behind the machine's upload limiter with bounded memory. Hypercore
+ * answers a burst of requests by reading and queueing every block before the first one has
+ * left (it checks that the connection is drained only when a request arrives), so a throttle on
+ * the socket alone would buffer a peer's whole request window — 16 MiB per peer, a GiB for a
+ * seeder with 64. Instead each peer's block requests are answered one at a time, each once the
+ * limiter let its bytes pass and the connection sent the previous block: at most about one block
+ * per peer is in memory, and a request cancelled while it waits costs nothing.
+ *
+ * It wraps the `onrequest`/`oncancel` handlers of Hypercore's replicator peers (internal to
+ * hypercore 11; see holepunch-modules.d.ts).
+ */
+export function gateUploads(core: ArtifactCore, limiter: RateLimiter): () => void {
+  const onPeer = (peer: HypercorePeer) => gatePeer(peer, core, limiter);
+  for (const peer of core.hypercore.peers) onPeer(peer);
+  core.hypercore.on('peer-add', onPeer);
+  return () => core.hypercore.off('peer-add', onPeer);
+}
+
+function gatePeer(peer: HypercorePeer, core: ArtifactCore, limiter: RateLimiter): void {
+  if (gated.has(peer)) return;
+  gated.add(peer);
+  const onrequest = peer.onrequest;
+  const oncancel = peer.oncancel;
+  const cancelled = new Set<number>();
+  const closed = new AbortController();
+  peer.stream.once('close', () => closed.abort(new Error('connection closed')));
+  // One block request of this peer at a time, in arrival order.
+  let turn: Promise<void> = Promise.resolve();
+
+  peer.onrequest = (request: HypercoreRequest) => {
+    if (!request.block) return onrequest.call(peer, request);
+    const { id } = request;
+    const bytes = blockLength(request.block.index, core.build.size);
+    const answer = turn.then(async () => {
+      await limiter.take(bytes, closed.signal);
+      if (cancelled.delete(id)) return;
+      await onrequest.call(peer, request);
+      await drained(peer, closed.signal);
+    });
+    turn = answer.catch(() => undefined);
+    // Not returned: Protomux would count the wait as the channel's work in progress.
+  };
+  peer.oncancel = (message) => {
+    cancelled.add(message.request);
+    // Bounded: ids of requests answered before their cancel arrived would otherwise stay.
+    if (cancelled.size > 1024) cancelled.delete(cancelled.values().next().value!);
+    return oncancel.call(peer, message);
+  };
+}
+
+function drained(peer: HypercorePeer, signal: AbortSignal): Promise<void> {
+  if (peer.protomux.drained || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      peer.stream.off('drain', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    peer.stream.on('drain', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

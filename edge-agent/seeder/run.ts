@@ -1,0 +1,83 @@
+import { openRegionStore } from '../../blobstore/from-config.ts';
+import { loadClusterSecret } from '../../config/index.ts';
+import { RegionGoalView } from '../../goalstate/index.ts';
+import { createLogger, type Logger } from '../../logging/index.ts';
+import { RateLimiter } from '../limits/rate-limiter.ts';
+import { CoreStore } from '../p2p/core-store.ts';
+import { RegionSwarm } from '../p2p/region-swarm.ts';
+import { seederDir, type SeederConfig } from './config.ts';
+import { RegionalSeeder, type RegionalSeederOptions } from './regional-seeder.ts';
+
+export interface SeederOverrides {
+  logger?: Logger;
+  /** UDP bind address. @defaultValue `0.0.0.0` */
+  host?: string;
+  /** First pause before a failed build is tried again. */
+  retryMs?: RegionalSeederOptions['retryMs'];
+}
+
+export interface SeederHandle {
+  seeder: RegionalSeeder;
+  swarm: RegionSwarm;
+  /** The seeder's cores (open ones carry their Hypercore). */
+  cores: CoreStore;
+  /** Where the cores are kept. */
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/** Wires a regional seeder in one visible sequence; `stop()` undoes it in reverse. */
+export async function runSeeder(config: SeederConfig, overrides: SeederOverrides = {}): Promise<SeederHandle> {
+  const region = config.FLEETCAST_REGION;
+  const logger = overrides.logger ?? createLogger({ level: config.FLEETCAST_LOG_LEVEL, bindings: { role: 'seeder', region } });
+  const clusterSecret = loadClusterSecret(config.FLEETCAST_DATA_DIR, config.FLEETCAST_SECRET);
+  const dir = seederDir(config);
+  const store = await openRegionStore(config, region, logger);
+  const undo: (() => Promise<void>)[] = [() => store.close()];
+  const unwind = async () => {
+    for (const step of undo.reverse()) await step().catch((err: unknown) => logger.warn({ err }, 'stopping the seeder: a step failed'));
+  };
+  try {
+    const goals = await RegionGoalView.connect({ url: config.FLEETCAST_NATS_URL, region, logger, connect: { name: `fleetcast-seeder-${region}` } });
+    undo.push(() => goals.close());
+    const swarm = await RegionSwarm.start({
+      region,
+      bootstrap: config.FLEETCAST_DHT_BOOTSTRAP,
+      host: overrides.host,
+      maxPeers: config.FLEETCAST_P2P_MAX_PEERS,
+      uploadLimiter: new RateLimiter(config.FLEETCAST_P2P_UPLOAD_LIMIT ?? null),
+      logger,
+    });
+    undo.push(() => swarm.close());
+    const cores = new CoreStore(dir);
+    undo.push(() => cores.close());
+    const seeder = new RegionalSeeder({
+      region,
+      clusterSecret,
+      store,
+      goals,
+      cores,
+      swarm,
+      preheatPerService: config.FLEETCAST_SEEDER_PREHEAT,
+      scanEveryMs: config.FLEETCAST_SEEDER_SCAN_EVERY,
+      retryMs: overrides.retryMs,
+      logger,
+    });
+    await seeder.start();
+    undo.push(() => seeder.stop());
+    logger.info({ dir, bucket: store.bucket, bootstrap: config.FLEETCAST_DHT_BOOTSTRAP }, 'seeder ready');
+    return {
+      seeder,
+      swarm,
+      cores,
+      dir,
+      async stop() {
+        await unwind();
+        logger.info('seeder stopped');
+      },
+    };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
+}
