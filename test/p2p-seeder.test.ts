@@ -180,10 +180,10 @@ describe('fleetcast seeder and fleetcast dht as processes', () => {
     }
   });
 
-  it('a seeder without a region, or with a bad setting, stops at start naming the variable', async () => {
-    const run = await startCli(['seeder', '--p2p-upload-limit', 'fast', '--dht-bootstrap', 'nohost'], {}).done;
+  it('a seeder with a bad region or setting stops at start naming the variable', async () => {
+    const run = await startCli(['seeder', '--region', 'EU!', '--p2p-upload-limit', 'fast', '--dht-bootstrap', 'nohost'], {}).done;
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('FLEETCAST_REGION (--region): name the region this process serves');
+    expect(run.stderr).toContain('FLEETCAST_REGION (--region): a region name');
     expect(run.stderr).toContain('FLEETCAST_P2P_UPLOAD_LIMIT (--p2p-upload-limit): must be a size such as 512M');
     expect(run.stderr).toContain('FLEETCAST_DHT_BOOTSTRAP (--dht-bootstrap): each node must be host:port');
   });
