@@ -160,6 +160,8 @@ export const settings = {
   FLEETCAST_AGENT_BUCKET_RATE: byteSize.default(100 * 1024 ** 2),
   /** A command the agent runs to switch a service (e.g. `systemctl restart app@$FLEETCAST_BUILD_ID`) instead of supervising its run command. */
   FLEETCAST_AGENT_RUN_HOOK: z.string().trim().min(1).max(4000).optional(),
+  /** Fetch from the region's peers (P2P, the bucket behind them); false: from the regional bucket only. */
+  FLEETCAST_AGENT_P2P: z.enum(['true', 'false']).default('true').transform((text) => text === 'true'),
   /** Stop the services too when the agent stops (fleetcast up); by default they outlive it, so an agent upgrade is no outage. */
   FLEETCAST_AGENT_STOP_SERVICES: z.enum(['true', 'false']).default('false').transform((text) => text === 'true'),
   /** How a deploy rolls out: `canary` (first region, then the rest), `all`, or waves such as `eu;us,ap`. */
@@ -286,6 +288,7 @@ export const settingHelp: Record<SettingName, string> = {
   FLEETCAST_AGENT_HEALTH_TIMEOUT: 'a new build\'s health URL must answer 2xx within this long of the switch (default 60s)',
   FLEETCAST_AGENT_BUCKET_FALLBACK: 'read from the regional bucket when no peer served data for this long (default 30s)',
   FLEETCAST_AGENT_BUCKET_RATE: 'bytes per second read from the regional bucket, e.g. 50M; 0 = unlimited (default 100M)',
+  FLEETCAST_AGENT_P2P: 'true: fetch builds from the region\'s peers, the bucket behind them (default); false: from the regional bucket only',
   FLEETCAST_AGENT_STOP_SERVICES: 'true: stop the services when the agent stops (fleetcast up does); default false: they keep running and the next agent adopts them',
   FLEETCAST_AGENT_RUN_HOOK: 'command run to switch a service instead of supervising its run command, e.g. systemctl restart app (default: supervise)',
   FLEETCAST_SLACK_SIGNING_SECRET: "Slack app's signing secret; HTTP mode verifies every request with it (prefer the variable: flags show in ps)",

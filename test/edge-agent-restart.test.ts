@@ -38,6 +38,7 @@ function agentProcess(machine: string, service: string, env: Record<string, stri
     FLEETCAST_NATS_URL: fleet.cluster.urls.agents.eu!,
     FLEETCAST_AGENT_HEALTH_GRACE: '300ms',
     FLEETCAST_STATUS_INTERVAL: '1s',
+    FLEETCAST_AGENT_P2P: 'false',
     FLEETCAST_LOG_LEVEL: 'info',
     ...env,
   });

@@ -34,6 +34,11 @@ export class AgentLayout {
     return path.join(this.root, 'agent.lock');
   }
 
+  /** The P2P fetcher's cores: the blocks this machine holds and serves to its region. */
+  get p2pDir(): string {
+    return path.join(this.root, 'p2p');
+  }
+
   serviceDir(service: string): string {
     return path.join(this.servicesDir, validateService(service));
   }

@@ -111,6 +111,8 @@ export class BuildCache {
   /** Moves a downloaded, verified file into place and marks it: from here on it counts as installed. */
   async install(goal: Goal, downloaded: string, fetched?: { fromPeers: number; fromBucket: number }): Promise<InstalledBuild> {
     const file = this.layout.artifact(goal.service, goal.build, goal.fileName);
+    // Builds are programs: the run command starts them as ./<fileName> (buckets keep no file modes).
+    await fsp.chmod(downloaded, 0o755);
     await fsp.rename(downloaded, file);
     await syncDir(this.layout.buildDir(goal.service, goal.build));
     return this.mark(goal, new Date().toISOString(), fetched);

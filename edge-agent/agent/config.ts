@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { blobStoreSettings } from '../../blobstore/from-config.ts';
 import { loadConfig, type ConfigSources, type SettingValues } from '../../config/index.ts';
+import { p2pFetcherSettings } from '../p2p/p2p-config.ts';
 
 /** What `fleetcast agent` reads: where its region's goals, status and bucket are, and how it runs builds. */
 export const agentSettings = [
@@ -20,6 +21,8 @@ export const agentSettings = [
   'FLEETCAST_AGENT_BUCKET_RATE',
   'FLEETCAST_AGENT_RUN_HOOK',
   'FLEETCAST_AGENT_STOP_SERVICES',
+  'FLEETCAST_AGENT_P2P',
+  ...p2pFetcherSettings.filter((name) => name !== 'FLEETCAST_REGION'),
 ] as const;
 
 export type AgentConfig = SettingValues<(typeof agentSettings)[number]>;

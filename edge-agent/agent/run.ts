@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../../logging/index.ts';
 import type { ArtifactFetcher } from '../fetch/artifact-fetcher.ts';
 import { BucketFetcher } from '../fetch/bucket-fetcher.ts';
 import { createArtifactFetcher } from '../fetch/create-artifact-fetcher.ts';
+import { createP2PFetcher } from '../p2p/p2p-config.ts';
 import { RateLimiter } from '../limits/rate-limiter.ts';
 import { Agent } from './agent.ts';
 import { AgentLayout } from './agent-layout.ts';
@@ -25,8 +26,10 @@ export interface AgentOverrides {
   store?: BlobStore;
   /** How bytes arrive. @defaultValue createArtifactFetcher over the bucket (and the P2P fetcher once it exists) */
   fetcher?: ArtifactFetcher;
-  /** A fetcher tried before the bucket, with FLEETCAST_AGENT_BUCKET_FALLBACK behind it. @defaultValue none */
-  peerFetcher?: ArtifactFetcher;
+  /** A fetcher tried before the bucket, with FLEETCAST_AGENT_BUCKET_FALLBACK behind it; null: none. @defaultValue the P2P fetcher, when FLEETCAST_AGENT_P2P */
+  peerFetcher?: ArtifactFetcher | null;
+  /** UDP bind address of the P2P fetcher. @defaultValue `0.0.0.0` */
+  p2pHost?: string;
   /** NATS connection settings other than the URL (tests: fast reconnects). */
   connect?: Omit<NatsConnectOptions, 'url' | 'role' | 'logger'>;
   /** Supervisor timings (stop grace, restart pauses). */
@@ -67,12 +70,16 @@ export async function runAgent(config: AgentConfig, overrides: AgentOverrides = 
   });
   const store = overrides.store ?? ownStore!;
   const rate = config.FLEETCAST_AGENT_BUCKET_RATE;
+  // Peers first (cores kept under <agent dir>/p2p, seeded to the region while kept), the bucket behind them.
+  const peers =
+    overrides.fetcher || overrides.peerFetcher === null || (overrides.peerFetcher === undefined && !config.FLEETCAST_AGENT_P2P)
+      ? null
+      : (overrides.peerFetcher ?? (await createP2PFetcher(config, { storageDir: layout.p2pDir, logger, ...(overrides.p2pHost ? { host: overrides.p2pHost } : {}) })));
   const fetcher =
     overrides.fetcher ??
     createArtifactFetcher({
       bucket: new BucketFetcher({ store, limiter: new RateLimiter(rate > 0 ? rate : null), logger }),
-      // The P2P half of issue 7 plugs in here: `peers: new P2pFetcher(...)`.
-      peers: overrides.peerFetcher ?? null,
+      peers,
       fallbackAfterMs: config.FLEETCAST_AGENT_BUCKET_FALLBACK,
       logger,
     });

@@ -5,6 +5,7 @@ import { createLogger, type Logger } from '../../logging/index.ts';
 import { RateLimiter } from '../limits/rate-limiter.ts';
 import { CoreStore } from '../p2p/core-store.ts';
 import { RegionSwarm } from '../p2p/region-swarm.ts';
+import type { BlobStore } from '../../blobstore/index.ts';
 import { seederDir, type SeederConfig } from './config.ts';
 import { RegionalSeeder, type RegionalSeederOptions } from './regional-seeder.ts';
 
@@ -14,6 +15,8 @@ export interface SeederOverrides {
   host?: string;
   /** First pause before a failed build is tried again. */
   retryMs?: RegionalSeederOptions['retryMs'];
+  /** The regional bucket (the caller closes it). @defaultValue opened from the blob-store settings */
+  store?: BlobStore;
 }
 
 export interface SeederHandle {
@@ -32,8 +35,8 @@ export async function runSeeder(config: SeederConfig, overrides: SeederOverrides
   const logger = overrides.logger ?? createLogger({ level: config.FLEETCAST_LOG_LEVEL, bindings: { role: 'seeder', region } });
   const clusterSecret = loadClusterSecret(config.FLEETCAST_DATA_DIR, config.FLEETCAST_SECRET);
   const dir = seederDir(config);
-  const store = await openRegionStore(config, region, logger);
-  const undo: (() => Promise<void>)[] = [() => store.close()];
+  const store = overrides.store ?? (await openRegionStore(config, region, logger));
+  const undo: (() => Promise<void>)[] = overrides.store ? [] : [() => store.close()];
   const unwind = async () => {
     for (const step of undo.reverse()) await step().catch((err: unknown) => logger.warn({ err }, 'stopping the seeder: a step failed'));
   };

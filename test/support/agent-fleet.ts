@@ -125,6 +125,8 @@ export class TestFleet {
         FLEETCAST_AGENT_HEALTH_TIMEOUT: '3s',
         FLEETCAST_AGENT_BUCKET_RATE: '0',
         FLEETCAST_STATUS_INTERVAL: '1s',
+        // The lifecycle tests fetch from the bucket; P2P distribution has tests of its own.
+        FLEETCAST_AGENT_P2P: 'false',
         ...options.env,
       },
     });
