@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from '../logging/index.ts';
+import { projectFile } from '../ops/project-files.ts';
 
-const fleetcastBin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'fleetcast.js');
+const fleetcastBin = projectFile('bin', 'fleetcast.js');
 
 /** One process of a local installation: what to run and how to tell it is ready. */
 export interface RoleSpec {
@@ -99,9 +99,17 @@ export class RoleProcess {
     return this.readyNow;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * No more restarts from now on. Called on every process before any is stopped: Ctrl-C reaches
+   * the whole process group at once, and a child that exits before its turn must stay down.
+   */
+  holdRestarts(): void {
     this.stopping = true;
     clearTimeout(this.restartTimer);
+  }
+
+  async stop(): Promise<void> {
+    this.holdRestarts();
     const child = this.child;
     if (!child || this.pid === undefined) return;
     child.kill('SIGTERM');

@@ -70,6 +70,7 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
   const natsWatch = new NatsWatch(cluster, regions, logger);
   const stop = async () => {
     natsWatch.stop();
+    for (const process of processes) process.holdRestarts();
     // Agents first (they report their last state), the coordinator and the NATS servers last.
     for (const process of [...processes].reverse()) await process.stop();
     await cluster.stop();

@@ -22,7 +22,8 @@ export interface DhtHandle {
 export async function runDht(config: DhtConfig, overrides: { logger?: Logger } = {}): Promise<DhtHandle> {
   const logger = overrides.logger ?? createLogger({ level: config.FLEETCAST_LOG_LEVEL, bindings: { role: 'dht' } });
   const dht = await DhtBootstrap.start({ host: config.FLEETCAST_LISTEN.host, port: config.FLEETCAST_LISTEN.port, logger });
-  logger.info({ listen: dht.listen }, `DHT bootstrap listening on ${dht.listen}: give peers FLEETCAST_DHT_BOOTSTRAP=${dht.listen}`);
+  // '<role> ready', as every role says it (fleetcast up waits for that line).
+  logger.info({ listen: dht.listen, hint: `give peers FLEETCAST_DHT_BOOTSTRAP=${dht.listen}` }, 'dht ready');
   return {
     dht,
     listen: dht.listen,

@@ -1,8 +1,6 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectFile } from '../project-files.ts';
 
-const templatesDir = path.dirname(fileURLToPath(import.meta.url));
 
 export interface HubConfigValues {
   /** @defaultValue `hub` */
@@ -70,7 +68,7 @@ function render(template: string, values: Record<string, string>): string {
   for (const [name, value] of Object.entries(values)) {
     if (/["\\\r\n]/.test(value)) throw new Error(`${template}: the value of ${name} contains a quote, backslash or line break`);
   }
-  const text = fs.readFileSync(path.join(templatesDir, template), 'utf8');
+  const text = fs.readFileSync(projectFile('ops', 'nats', template), 'utf8');
   return text.replace(/\{\{([A-Z_]+)\}\}/g, (_, name: string) => {
     const value = values[name];
     if (value === undefined) throw new Error(`${template}: no value for {{${name}}}`);
