@@ -13,7 +13,7 @@ export interface UpCommandOptions {
 }
 
 /** Settings passed on to every process of the installation when set here. */
-const passedOn = /^FLEETCAST_(DATABASE_URL|BLOBSTORE|BUCKET_PREFIX|GCS_|SECRET|DEPLOY_WAVES|WAVE_|LOG_LEVEL|AGENT_|P2P_|SEEDER_|STATUS_|HEARTBEAT_|BUILD_TIMEOUT|PERMISSIONS|SLACK_|BOT_)/;
+const passedOn = /^FLEETCAST_(DATABASE_URL|BLOBSTORE|BUCKET_PREFIX|GCS_|SECRET|DEPLOY_WAVES|WAVE_|AGENT_|P2P_|SEEDER_|STATUS_|HEARTBEAT_|BUILD_TIMEOUT|PERMISSIONS|SLACK_|BOT_)/;
 
 /** `fleetcast up`: starts everything, shows it live, stops it all on Ctrl-C / SIGTERM. */
 export async function main(options: UpCommandOptions, sources: ConfigSources = {}): Promise<void> {
@@ -21,6 +21,8 @@ export async function main(options: UpCommandOptions, sources: ConfigSources = {
   const dir = path.resolve(options.dir ?? config.FLEETCAST_DATA_DIR);
   const logger = createLogger({ level: config.FLEETCAST_LOG_LEVEL, bindings: { role: 'up' } });
   const env = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => passedOn.test(entry[0]) && entry[1] !== undefined));
+  // The processes log into <dir>/logs at info at least: `up` learns from their '<role> ready' lines.
+  if (config.FLEETCAST_LOG_LEVEL === 'debug' || config.FLEETCAST_LOG_LEVEL === 'trace') env.FLEETCAST_LOG_LEVEL = config.FLEETCAST_LOG_LEVEL;
   const say = (text: string) => process.stdout.write(text + '\n');
   say(`fleetcast up: starting an installation in ${dir} (logs in ${path.join(dir, 'logs')})`);
   const up = await runUp({

@@ -34,6 +34,8 @@ export interface RoleProcessOptions {
   stableAfterMs?: number;
   /** SIGTERM, then SIGKILL after this long. @defaultValue 10_000 */
   stopGraceMs?: number;
+  /** Called after each restart (the pid changed). */
+  onRestart?: () => void;
 }
 
 /**
@@ -128,7 +130,10 @@ export class RoleProcess {
       { process: this.spec.name, role: this.spec.role, code, signal, restartInMs: delay, log: this.logFile },
       `${this.spec.name} exited (${signal ?? `code ${code}`}); restarting in ${delay / 1000} s — its log: ${this.logFile}`,
     );
-    this.restartTimer = setTimeout(() => this.start(), delay);
+    this.restartTimer = setTimeout(() => {
+      this.start();
+      this.options.onRestart?.();
+    }, delay);
   }
 
   private logSaysReady(): boolean {

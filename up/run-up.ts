@@ -67,7 +67,14 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
 
   const cluster = await LocalNatsCluster.start({ regions, dir: path.join(dir, 'nats') });
   const processes: RoleProcess[] = [];
-  const natsWatch = new NatsWatch(cluster, regions, logger);
+  let file: UpFile | undefined;
+  // up.json names every pid: a restarted process gets its new one in.
+  const onRestart = () => {
+    if (!file) return;
+    file.processes = processList(cluster, processes);
+    writeUpFile(dir, file);
+  };
+  const natsWatch = new NatsWatch(cluster, regions, logger, onRestart);
   const stop = async () => {
     natsWatch.stop();
     for (const process of processes) process.holdRestarts();
@@ -81,7 +88,7 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
     const dhtPort = await freePort();
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const dht = `127.0.0.1:${dhtPort}`;
-    const common = { ...localDefaults, ...options.env, FLEETCAST_DATA_DIR: dir, FLEETCAST_REGIONS: regions.join(','), FLEETCAST_DHT_BOOTSTRAP: dht };
+    const common = { FLEETCAST_LOG_LEVEL: 'info', ...localDefaults, ...options.env, FLEETCAST_DATA_DIR: dir, FLEETCAST_REGIONS: regions.join(','), FLEETCAST_DHT_BOOTSTRAP: dht };
     const specs: RoleSpec[][] = [
       [
         { name: 'dht', role: 'dht', args: ['dht', '--listen', dht], env: common },
@@ -119,24 +126,14 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
     ];
     // The DHT and the coordinator (which migrates the database and creates the buckets) first.
     for (const group of specs) {
-      const started = group.map((spec) => new RoleProcess(spec, { logDir, logger }));
+      const started = group.map((spec) => new RoleProcess(spec, { logDir, logger, onRestart }));
       processes.push(...started);
       started.forEach((p) => p.start());
       await waitReady(started, options.readyTimeoutMs ?? 90_000);
     }
     natsWatch.start();
     const token = fs.readFileSync(path.join(dir, 'api-token'), 'utf8').trim();
-    const file: UpFile = {
-      apiUrl,
-      token,
-      regions,
-      hub: cluster.urls.hub,
-      leaves: cluster.urls.agents,
-      processes: [
-        ...cluster.processes(),
-        ...processes.map((p) => ({ role: p.spec.role, ...(p.spec.region ? { region: p.spec.region } : {}), ...(p.spec.machine ? { machine: p.spec.machine } : {}), pid: p.pid ?? 0 })),
-      ],
-    };
+    file = { apiUrl, token, regions, hub: cluster.urls.hub, leaves: cluster.urls.agents, processes: processList(cluster, processes) };
     writeUpFile(dir, file);
     logger.info({ dir, apiUrl, processes: processes.length }, 'fleetcast up: every process is ready');
     return { dir, file, processes, cluster, stop };
@@ -172,6 +169,7 @@ class NatsWatch {
     private readonly cluster: LocalNatsCluster,
     private readonly regions: string[],
     private readonly logger: Logger,
+    private readonly onRestart: () => void,
   ) {}
 
   start(): void {
@@ -189,11 +187,13 @@ class NatsWatch {
       if (!this.cluster.hubRunning()) {
         this.logger.warn('the NATS hub exited; restarting it');
         await this.cluster.startHub();
+        this.onRestart();
       }
       for (const region of this.regions) {
         if (this.cluster.leafRunning(region)) continue;
         this.logger.warn({ region }, `the NATS leaf of ${region} exited; restarting it`);
         await this.cluster.startLeaf(region);
+        this.onRestart();
       }
     } catch (err) {
       this.logger.error({ err }, 'restarting a NATS server failed; trying again in a second');
@@ -201,6 +201,13 @@ class NatsWatch {
       this.busy = false;
     }
   }
+}
+
+function processList(cluster: LocalNatsCluster, processes: RoleProcess[]): UpFile['processes'] {
+  return [
+    ...cluster.processes(),
+    ...processes.map((p) => ({ role: p.spec.role, ...(p.spec.region ? { region: p.spec.region } : {}), ...(p.spec.machine ? { machine: p.spec.machine } : {}), pid: p.pid ?? 0 })),
+  ];
 }
 
 function range(count: number): number[] {

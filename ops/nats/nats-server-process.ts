@@ -35,9 +35,11 @@ export class NatsServerProcess {
   async start(readyTimeoutMs = 20_000): Promise<void> {
     if (this.running) return;
     const { name, configFile, logFile } = this.options;
+    killStale(configFile);
     const log = fs.openSync(logFile, 'a');
     const child = spawn(this.options.binary ?? findNatsServer(), ['-c', configFile], { stdio: ['ignore', log, log] });
     fs.closeSync(log);
+    if (child.pid) fs.writeFileSync(pidFile(configFile), `${child.pid}\n`);
     this.child = child;
     running.add(child);
     this.exited = new Promise((resolve) => child.once('exit', () => {
@@ -106,6 +108,35 @@ export function findNatsServer(): string {
     }
   }
   throw new Error('nats-server not found: install it (apt-get install nats-server, or bash ops/ensure-services.sh) or set FLEETCAST_NATS_SERVER to its path');
+}
+
+function pidFile(configFile: string): string {
+  return `${configFile}.pid`;
+}
+
+/**
+ * A server left running on this config by an owner that was killed -9 (its exit handler never
+ * ran) holds the ports and the store: stop it before starting again. Only a process whose
+ * command line names this very config file is touched.
+ */
+function killStale(configFile: string): void {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(pidFile(configFile), 'utf8').trim());
+  } catch {
+    return;
+  }
+  try {
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (cmdline.some((arg) => arg.endsWith('nats-server')) && cmdline.includes(configFile)) {
+      process.kill(pid, 'SIGKILL');
+      // Its store and ports are free once it is gone: wait for that (a few ms), at most 2 s.
+      for (let waited = 0; waited < 2_000 && fs.existsSync(`/proc/${pid}`); waited += 20) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  } catch {
+    // gone already, or not ours to look at
+  }
+  fs.rmSync(pidFile(configFile), { force: true });
 }
 
 function tail(file: string): string {
