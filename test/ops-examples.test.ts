@@ -1,0 +1,46 @@
+// The production examples in ops/examples/ are what an operator copies: each role must accept
+// its environment file as written, and both readers of the permissions file must accept it.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadBotConfig } from '../bot/config.ts';
+import { readSlackGrants } from '../bot/permissions/index.ts';
+import { loadBuilderConfig } from '../builder/config.ts';
+import { readPermissionsFile } from '../coordinator/api/auth/index.ts';
+import { loadConfig } from '../config/index.ts';
+import { loadCoordinatorConfig, replicatorSettings } from '../coordinator/config.ts';
+import { loadAgentConfig } from '../edge-agent/agent/config.ts';
+import { loadSeederConfig } from '../edge-agent/seeder/config.ts';
+import { repoRoot } from './support/processes.ts';
+
+const examples = path.join(repoRoot, 'ops', 'examples');
+
+/** KEY=VALUE lines, comments and blank lines skipped, as systemd's EnvironmentFile reads them. */
+function envFile(name: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of fs.readFileSync(path.join(examples, name), 'utf8').split('\n')) {
+    if (/^\s*(#|$)/.test(line)) continue;
+    const at = line.indexOf('=');
+    env[line.slice(0, at)] = line.slice(at + 1);
+  }
+  return env;
+}
+
+describe('ops/examples', () => {
+  it('each role accepts its environment file', () => {
+    const permissions = path.join(examples, 'permissions.json');
+    const withPermissions = (env: Record<string, string>) => ({ ...env, ...(env.FLEETCAST_PERMISSIONS ? { FLEETCAST_PERMISSIONS: permissions } : {}) });
+    expect(loadCoordinatorConfig({ env: withPermissions(envFile('coordinator.env')) })).toMatchObject({ FLEETCAST_REGIONS: ['eu-west', 'us-east', 'ap-south'], FLEETCAST_BLOBSTORE: 'gcs', FLEETCAST_WAVE_MAX_FAILED: 0.01 });
+    expect(loadBuilderConfig({ env: envFile('worker.env') })).toMatchObject({ FLEETCAST_WORKER_CONCURRENCY: 2 });
+    expect(loadConfig(replicatorSettings, { env: envFile('replicator.env') })).toMatchObject({ FLEETCAST_REPLICATION_CONCURRENCY: 8 });
+    expect(loadSeederConfig({ env: envFile('seeder.env') })).toMatchObject({ FLEETCAST_REGION: 'eu-west' });
+    expect(loadAgentConfig({ env: { ...envFile('agent.env'), FLEETCAST_MACHINE: 'web-1' } })).toMatchObject({ FLEETCAST_REGION: 'eu-west', FLEETCAST_AGENT_SERVICES: ['api', 'web'] });
+    expect(loadBotConfig({ env: withPermissions(envFile('bot.env')) })).toMatchObject({ FLEETCAST_SLACK_CHANNELS: { api: 'C0123ABCD', '*': 'C0456EFGH' } });
+  });
+
+  it('the permissions file is read by the coordinator (tokens) and the bot (Slack grants)', () => {
+    const file = path.join(examples, 'permissions.json');
+    expect(readPermissionsFile(file).map((t) => t.name)).toEqual(['ci', 'dashboard', 'slack-bot']);
+    expect(Object.keys(readSlackGrants(file).services)).toEqual(['api', 'web', '*']);
+  });
+});
