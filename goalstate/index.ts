@@ -6,7 +6,7 @@ export { RegionGoalView, type RegionGoalViewOptions, type MirrorHealth } from '.
 export { GoalWatch, type GoalUpdate, type GoalListener, type GoalWatchOptions } from './goal-watch.ts';
 export { StatusReporter, type StatusReporterOptions, type StatusUpdate } from './status-reporter.ts';
 export { RegionStatusView, type RegionStatusViewOptions } from './region-status-view.ts';
-export { summarizeService, type ServiceStatusSummary, type FailedMachine, type StatusEntry, type SummaryOptions } from './status-summary.ts';
+export { summarizeService, emptySummary, type ServiceStatusSummary, type FailedMachine, type StatusEntry, type SummaryOptions } from './status-summary.ts';
 export { goalSchema, decodeGoal, encodeGoal, type Goal, type GoalRevision } from './goal-document.ts';
 export { statusSchema, agentStates, decodeStatus, encodeStatus, type AgentState, type StatusReport } from './status-document.ts';
 export { ensureFleetBuckets, bucketDefaults, type FleetBucketsOptions } from './ensure-buckets.ts';

@@ -43,11 +43,9 @@ export interface SummaryOptions {
   maxExamples?: number;
 }
 
-/** One pass over a service's reports: O(machines of the service), no I/O. */
-export function summarizeService(region: string, service: string, entries: Iterable<StatusEntry>, options: SummaryOptions): ServiceStatusSummary {
-  const { goalBuild, nowMs, silentAfterMs } = options;
-  const maxExamples = options.maxExamples ?? 5;
-  const summary: ServiceStatusSummary = {
+/** The summary of a service no machine reports on (yet). */
+export function emptySummary(region: string, service: string, goalBuild: string | null): ServiceStatusSummary {
+  return {
     region,
     service,
     goalBuild,
@@ -59,6 +57,13 @@ export function summarizeService(region: string, service: string, entries: Itera
     other: 0,
     runningBuilds: {},
   };
+}
+
+/** One pass over a service's reports: O(machines of the service), no I/O. */
+export function summarizeService(region: string, service: string, entries: Iterable<StatusEntry>, options: SummaryOptions): ServiceStatusSummary {
+  const { goalBuild, nowMs, silentAfterMs } = options;
+  const maxExamples = options.maxExamples ?? 5;
+  const summary = emptySummary(region, service, goalBuild);
   for (const { report, storedAtMs } of entries) {
     summary.machines++;
     if (nowMs - storedAtMs > silentAfterMs) {

@@ -1,4 +1,4 @@
-import type { ServiceStatusSummary } from '../../goalstate/index.ts';
+import { emptySummary, type ServiceStatusSummary } from '../../goalstate/index.ts';
 
 /** Where one region's machines stand against the goal, with the verdict the wave logic uses. */
 export interface RegionConvergence extends ServiceStatusSummary {
@@ -10,20 +10,7 @@ export interface RegionConvergence extends ServiceStatusSummary {
 
 /** The convergence of a region whose reports cannot be read right now. */
 export function unknownConvergence(region: string, service: string, goalBuild: string | null): RegionConvergence {
-  return {
-    region,
-    service,
-    goalBuild,
-    machines: 0,
-    running: 0,
-    downloading: { machines: 0, bytes: 0, total: 0 },
-    failed: { machines: 0, examples: [] },
-    silent: 0,
-    other: 0,
-    runningBuilds: {},
-    converged: false,
-    known: false,
-  };
+  return { ...emptySummary(region, service, goalBuild), converged: false, known: false };
 }
 
 export function toConvergence(summary: ServiceStatusSummary): RegionConvergence {

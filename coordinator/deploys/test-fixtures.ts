@@ -1,7 +1,7 @@
 // Shared fixtures of the deploy tests: an in-memory goal store and a fleet whose machines the
 // test moves by hand. Not part of the public API.
 import { FleetcastError } from '../../errors/index.ts';
-import type { Goal, GoalRevision, ServiceStatusSummary } from '../../goalstate/index.ts';
+import { emptySummary, type Goal, type GoalRevision, type ServiceStatusSummary } from '../../goalstate/index.ts';
 import type { FleetState, GoalStore } from './goal-store.ts';
 
 /** The goal bucket's behaviour that deploys rely on: revisions, compare-and-set, history. */
@@ -43,18 +43,7 @@ export class HandMovedFleet implements FleetState {
 
   summary(region: string, service: string, goalBuild: string | null): ServiceStatusSummary | null {
     if (this.unreadable.has(region)) return null;
-    const summary: ServiceStatusSummary = {
-      region,
-      service,
-      goalBuild,
-      machines: 0,
-      running: 0,
-      downloading: { machines: 0, bytes: 0, total: 0 },
-      failed: { machines: 0, examples: [] },
-      silent: 0,
-      other: 0,
-      runningBuilds: {},
-    };
+    const summary = emptySummary(region, service, goalBuild);
     for (const [machine, { build, state }] of this.machines.get(region) ?? []) {
       summary.machines++;
       if (build !== goalBuild) summary.other++;

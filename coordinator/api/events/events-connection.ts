@@ -6,8 +6,9 @@ import { formatBuildId, parseBuildId, type BuildQueue } from '../../queue/index.
 import type { Principal } from '../auth/index.ts';
 import type { BuildLogSource } from '../build-log-source.ts';
 import { parseInput } from '../parse-input.ts';
-import { BuildWatch } from './build-watch.ts';
-import { DeploymentWatch } from './deployment-watch.ts';
+import { buildWatch } from './build-watch.ts';
+import type { Watch } from './change-watch.ts';
+import { deploymentWatch } from './deployment-watch.ts';
 import { LogWatch } from './log-watch.ts';
 import { clientMessage, type ServerMessage } from './messages.ts';
 import type { NextStep } from './polling-loop.ts';
@@ -25,7 +26,7 @@ export interface EventsConnectionOptions {
 
 /** One client of GET /v1/events and its subscriptions, each keyed `build:42`, `log:42` or `deployment:7`. */
 export class EventsConnection {
-  private readonly watches = new Map<string, BuildWatch | LogWatch | DeploymentWatch>();
+  private readonly watches = new Map<string, Watch>();
 
   constructor(
     private readonly socket: WebSocket,
@@ -63,16 +64,16 @@ export class EventsConnection {
       }
       const { queue, logs, pollMs } = this.options;
       const send = (m: ServerMessage) => this.send(m);
-      let watch: BuildWatch | LogWatch | DeploymentWatch;
+      let watch: Watch;
       if (message.subscribe === 'deployment') {
         const id = `d${parseDeploymentId(message.id)}`;
-        watch = new DeploymentWatch(id, this.options.deploys, send, pollMs, (err) => this.onWatchError(key, id, err));
+        watch = deploymentWatch(id, this.options.deploys, send, pollMs, (err) => this.onWatchError(key, id, err));
       } else {
         const buildId = parseBuildId(message.id);
         const onError = (err: unknown) => this.onWatchError(key, formatBuildId(buildId), err);
         watch =
           message.subscribe === 'build'
-            ? new BuildWatch(buildId, queue, send, pollMs, onError)
+            ? buildWatch(buildId, queue, send, pollMs, onError)
             : new LogWatch(buildId, message.offset, queue, logs, send, () => this.socket.bufferedAmount, pollMs, onError);
       }
       this.watches.set(key, watch);
