@@ -3,3 +3,4 @@ export { settings, settingHelp, flagName, defaultDhtAddress, type SettingName, t
 export { durationMs, formatDuration, humanDuration } from './duration.ts';
 export { byteSize, formatBytes } from './byte-size.ts';
 export { loadClusterSecret, clusterSecretPath } from './cluster-secret.ts';
+export { readPermissionsJson, permissionsFileError } from './permissions-json.ts';

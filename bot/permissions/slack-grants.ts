@@ -1,6 +1,5 @@
-import fs from 'node:fs';
+import { permissionsFileError, readPermissionsJson } from '../../config/index.ts';
 import { z } from 'zod';
-import { FleetcastError } from '../../errors/index.ts';
 import { servicePattern } from '../../goalstate/index.ts';
 
 /** What Slack users may be allowed to do, per service; reading (/status, /builds, help) is open to everyone. */
@@ -43,24 +42,9 @@ export interface SlackGrants {
 
 /** Reads and checks the file at start: a mistake stops the bot, naming the file and the problem. */
 export function readSlackGrants(file: string): SlackGrants {
-  const fail = (problem: string): never => {
-    throw new FleetcastError('CONFIG_INVALID', `FLEETCAST_PERMISSIONS file ${file}: ${problem}`, { file });
-  };
-  let text = '';
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    fail(`cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    fail(`not valid JSON (${(err as Error).message})`);
-  }
-  const result = fileShape.safeParse(json);
-  if (!result.success) fail(result.error.issues.map(describe).join('; '));
-  return { file, services: result.data!.slack?.services ?? {} };
+  const result = fileShape.safeParse(readPermissionsJson(file));
+  if (!result.success) throw permissionsFileError(file, result.error.issues.map(describe).join('; '));
+  return { file, services: result.data.slack?.services ?? {} };
 }
 
 function describe(issue: z.core.$ZodIssue): string {

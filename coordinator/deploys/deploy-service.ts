@@ -7,7 +7,7 @@ import { formatBuildId, parseBuildId, type Build, type BuildQueue } from '../que
 import type { ReplicationStatusService } from '../replication/index.ts';
 import type { ServiceRegistry } from '../services/index.ts';
 import type { AuditSpool } from './audit-spool.ts';
-import { toConvergence, unknownConvergence, type RegionConvergence, type WaveRules } from './convergence.ts';
+import { toConvergence, unknownConvergence, type RegionConvergence } from './convergence.ts';
 import { checkDeployable, requestedRegions } from './deploy-checks.ts';
 import { formatDeploymentId, isFinal, lockedError, parseDeploymentId, toDeployment, toLock, type Deployment, type DeploymentKind, type ServiceLock } from './deployment.ts';
 import type { FleetState, GoalStore } from './goal-store.ts';

@@ -147,7 +147,6 @@ class GoalConnection {
   private reporter: StatusReporter | undefined;
   private watch: GoalWatch | undefined;
   private closed = false;
-  private opening: Promise<void> | undefined;
 
   constructor(
     private readonly config: AgentConfig,

@@ -1,6 +1,5 @@
-import fs from 'node:fs';
+import { permissionsFileError, readPermissionsJson } from '../../../config/index.ts';
 import { z } from 'zod';
-import { FleetcastError } from '../../../errors/index.ts';
 import { localAdminName } from './local-token.ts';
 import { scopes } from './scopes.ts';
 import type { ApiToken } from './token-store.ts';
@@ -32,21 +31,9 @@ export const permissionsFile = z.looseObject({
 /** Reads and checks the file at start, so a mistake stops the coordinator instead of locking people out later. */
 export function readPermissionsFile(file: string): ApiToken[] {
   const fail = (problem: string, details: Record<string, unknown> = {}): never => {
-    throw new FleetcastError('CONFIG_INVALID', `FLEETCAST_PERMISSIONS file ${file}: ${problem}`, { file, ...details });
+    throw permissionsFileError(file, problem, details);
   };
-  let text = '';
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    fail(`cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    fail(`not valid JSON (${(err as Error).message})`);
-  }
-  const result = permissionsFile.safeParse(json);
+  const result = permissionsFile.safeParse(readPermissionsJson(file));
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'file'}: ${issue.message}`);
     fail(problems.join('; '), { problems });
