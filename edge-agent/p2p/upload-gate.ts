@@ -29,7 +29,10 @@ function gatePeer(peer: HypercorePeer, core: ArtifactCore, limiter: RateLimiter)
   gated.add(peer);
   const onrequest = peer.onrequest;
   const oncancel = peer.oncancel;
-  const cancelled = new Set<number>();
+  // The requests waiting for their turn, by id. The requester reuses an id once its request was
+  // answered or cancelled, so a cancel counts only for the request waiting under that id now: a
+  // remembered id of a request answered before its cancel arrived would drop a later request.
+  const waiting = new Map<number, HypercoreRequest>();
   const closed = new AbortController();
   peer.stream.once('close', () => closed.abort(new Error('connection closed')));
   // One block request of this peer at a time, in arrival order.
@@ -39,9 +42,12 @@ function gatePeer(peer: HypercorePeer, core: ArtifactCore, limiter: RateLimiter)
     if (!request.block) return onrequest.call(peer, request);
     const { id } = request;
     const bytes = blockLength(request.block.index, core.build.size);
+    waiting.set(id, request);
     const answer = turn.then(async () => {
+      if (waiting.get(id) !== request) return;
       await limiter.take(bytes, closed.signal);
-      if (cancelled.delete(id)) return;
+      if (waiting.get(id) !== request) return;
+      waiting.delete(id);
       await onrequest.call(peer, request);
       await drained(peer, closed.signal);
     });
@@ -49,9 +55,7 @@ function gatePeer(peer: HypercorePeer, core: ArtifactCore, limiter: RateLimiter)
     // Not returned: Protomux would count the wait as the channel's work in progress.
   };
   peer.oncancel = (message) => {
-    cancelled.add(message.request);
-    // Bounded: ids of requests answered before their cancel arrived would otherwise stay.
-    if (cancelled.size > 1024) cancelled.delete(cancelled.values().next().value!);
+    waiting.delete(message.request);
     return oncancel.call(peer, message);
   };
 }
