@@ -13,7 +13,10 @@ export interface UpCommandOptions {
 }
 
 /** Settings passed on to every process of the installation when set here. */
-const passedOn = /^FLEETCAST_(DATABASE_URL|BLOBSTORE|BUCKET_PREFIX|GCS_|SECRET|DEPLOY_WAVES|WAVE_|AGENT_|P2P_|SEEDER_|STATUS_|HEARTBEAT_|BUILD_TIMEOUT|PERMISSIONS|SLACK_|BOT_)/;
+// Not passed on: what up itself chooses per process (listen addresses, NATS URLs, data and
+// agent dirs, regions, machine and worker ids, the DHT) — those it sets for each child.
+const passedOn =
+  /^FLEETCAST_(DATABASE_URL|BLOBSTORE|BUCKET_PREFIX|GCS_|SECRET|API_TOKEN|WEBHOOK_SECRET|DEPLOY_WAVES|WAVE_|AGENT_|P2P_|SEEDER_|STATUS_|HEARTBEAT_|BUILD_TIMEOUT|MAX_ATTEMPTS|REAPER_INTERVAL|REPLICATION_|AUDIT_EVERY|RETENTION_KEEP|GOAL_HISTORY|MIN_FREE_DISK|WORKER_CONCURRENCY|PERMISSIONS|SLACK_|BOT_)/;
 
 /** `fleetcast up`: starts everything, shows it live, stops it all on Ctrl-C / SIGTERM. */
 export async function main(options: UpCommandOptions, sources: ConfigSources = {}): Promise<void> {
