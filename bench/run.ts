@@ -1,7 +1,8 @@
 // npm run bench -- [NAME ...] [--quick]
 // Runs the named benchmarks (all when none is named), prints one table each and writes
 // bench/results/NAME.json. Exits 1 if a benchmark fails to run or misses a target in full mode.
-import { formatTable, writeResult, type Benchmark } from './report.ts';
+import { execFileSync } from 'node:child_process';
+import { formatTable, row, writeResult, type Benchmark, type BenchRow } from './report.ts';
 import { queueBenchmark } from './queue.ts';
 import { replicationBenchmark } from './replication.ts';
 import { builderBenchmark } from './builder.ts';
@@ -25,16 +26,31 @@ if (unknown.length > 0) {
 }
 
 let failed = false;
+const summary: BenchRow[] = [];
 for (const benchmark of benchmarks.filter((b) => names.length === 0 || names.includes(b.name))) {
   try {
     const rows = await benchmark.run({ quick });
     const file = writeResult(benchmark.name, rows, { quick, at: new Date().toISOString() });
     console.log(formatTable(benchmark.name + (quick ? ' (quick: sizes too small for the targets)' : ''), rows));
     console.log(`-> ${file}\n`);
+    summary.push(...rows.map((r) => ({ ...r, metric: `${benchmark.name}: ${r.metric}` })));
     if (!quick && rows.some((r) => r.pass === false)) failed = true;
   } catch (err) {
     console.error(`benchmark ${benchmark.name} failed:`, err);
+    summary.push(row(`${benchmark.name}: did not run (${err instanceof Error ? err.message : String(err)})`, 0, '-', { target: 'runs', pass: false }));
     failed = true;
   }
 }
+// One table of every benchmark's targets, and one JSON with every row, so runs compare over time.
+const judged = summary.filter((r) => r.pass !== null);
+console.log(formatTable(`all benchmarks: targets${quick ? ' (quick: not judged)' : ''}`, judged));
+console.log(`-> ${writeResult('summary', summary, { quick, at: new Date().toISOString(), commit: gitCommit() })}`);
 process.exit(failed ? 1 : 0);
+
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
