@@ -1,76 +1,44 @@
 // On-call rolls back from Slack while the coordinator's database is down (kill -9): the preview
 // says what it could not look up and still offers the rollback, the rollback runs from the
 // goal history, and the audit row naming the Slack user reaches SQL once it is back.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { loadBotConfig, runBot, type BotHandle } from '../bot/index.ts';
+import { type BotHandle } from '../bot/index.ts';
 import { isPlaceholderDeploymentId, selectAudit } from '../coordinator/index.ts';
-import { silentLogger } from '../logging/index.ts';
-import { serviceBody, startTestCoordinator, type TestCoordinator } from './support/coordinator.ts';
+import { BotTestbed } from './support/bot-testbed.ts';
+import { serviceBody, type TestCoordinator } from './support/coordinator.ts';
 import { deployableBuild } from './support/deployable-build.ts';
 import { FakeSlack } from './support/fake-slack.ts';
-import { TestNatsCluster } from './support/nats-cluster.ts';
 import { PrivateMariaDb } from './support/private-mariadb.ts';
-import { SlackRequests } from './support/slack-requests.ts';
 
 const regions = ['eu', 'us'];
-const signingSecret = 'db-down-signing-secret-0123456789';
-const botApiToken = 'db-down-bot-api-token-0123456789';
 const carol = { id: 'U0CAROL', name: 'carol' };
-let cluster: TestNatsCluster;
+let testbed: BotTestbed;
 let server: PrivateMariaDb;
 let coordinator: TestCoordinator;
 let slack: FakeSlack;
 let bot: BotHandle;
-let dir: string;
 let databaseDown = false;
 
 beforeAll(async () => {
-  cluster = await TestNatsCluster.start(regions);
   server = await PrivateMariaDb.start();
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-bot-db-'));
-  const permissions = path.join(dir, 'permissions.json');
-  fs.writeFileSync(permissions, JSON.stringify({ tokens: [{ name: 'slack-bot', token: botApiToken, scopes: ['deploy'], actAs: true }], slack: { services: { '*': { rollback: ['S0ONCALL'] } } } }));
-  coordinator = await startTestCoordinator('mysql', {
-    env: {
-      FLEETCAST_DATABASE_URL: server.url,
-      FLEETCAST_NATS_URL: cluster.urls.hub,
-      FLEETCAST_REGIONS: regions.join(','),
-      FLEETCAST_REPLICATION_CONCURRENCY: '0',
-      FLEETCAST_AUDIT_EVERY: '7d',
-      FLEETCAST_PERMISSIONS: permissions,
-    },
-    overrides: { spoolFlushMs: 300 },
+  testbed = await BotTestbed.start({
+    regions,
+    dialect: 'mysql',
+    services: [],
+    slackPermissions: { services: { '*': { rollback: ['S0ONCALL'] } } },
+    coordinatorEnv: { FLEETCAST_DATABASE_URL: server.url },
+    coordinatorOverrides: { spoolFlushMs: 300 },
+    fakeSlack: { groups: { S0ONCALL: ['U0CAROL'] } },
   });
-  slack = await FakeSlack.start({ groups: { S0ONCALL: ['U0CAROL'] } });
-  bot = await runBot(
-    loadBotConfig({
-      env: {
-        FLEETCAST_DATA_DIR: dir,
-        FLEETCAST_API_URL: coordinator.url,
-        FLEETCAST_API_TOKEN: botApiToken,
-        FLEETCAST_SLACK_BOT_TOKEN: 'xoxb-db-down',
-        FLEETCAST_SLACK_SIGNING_SECRET: signingSecret,
-        FLEETCAST_SLACK_API_URL: slack.apiUrl,
-        FLEETCAST_BOT_LISTEN: '127.0.0.1:0',
-        FLEETCAST_PERMISSIONS: permissions,
-      },
-    }),
-    { logger: silentLogger(), minUpdateIntervalMs: 0 },
-  );
+  ({ coordinator, slack, bot } = testbed);
 }, 120_000);
 
 afterAll(async () => {
-  await bot?.stop();
-  await slack?.stop();
   // A coordinator stops cleanly only with its database up (its loops finish their rounds).
-  if (databaseDown) await server.startServer();
-  await coordinator?.stop();
+  await BotTestbed.stop(testbed, async () => {
+    if (databaseDown) await server.startServer();
+  });
   await server?.destroy();
-  await cluster?.stop();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 it('rolls back from Slack with the database killed; the audit row names the Slack user once it is back', async () => {
@@ -86,7 +54,7 @@ it('rolls back from Slack with the database killed; the audit row names the Slac
 
   await server.kill9();
   databaseDown = true;
-  const requests = new SlackRequests(bot.url!, signingSecret);
+  const requests = testbed.requests;
   const responseUrl = slack.responseUrl();
   const place = { channel: 'C0INCIDENT', responseUrl };
   expect((await requests.command(carol, '/rollback api', place)).status).toBe(200);

@@ -1,77 +1,43 @@
 // The one progress message of a deploy from Slack, against machines that report through their
 // region's NATS leaf as agents do: it follows the canary wave, the downloads, the next wave,
 // and ends when every machine runs the build — or when a failed machine halts the rollout.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { loadBotConfig, runBot, type BotHandle } from '../bot/index.ts';
+import { type BotHandle } from '../bot/index.ts';
 import { StatusReporter, type StatusUpdate } from '../goalstate/index.ts';
 import { eventually } from '../goalstate/test-fixtures.ts';
-import { silentLogger } from '../logging/index.ts';
-import { serviceBody, startTestCoordinator, type TestCoordinator } from './support/coordinator.ts';
+import { BotTestbed } from './support/bot-testbed.ts';
+import { type TestCoordinator } from './support/coordinator.ts';
 import { deployableBuild } from './support/deployable-build.ts';
 import { FakeSlack, type SlackCall } from './support/fake-slack.ts';
-import { TestNatsCluster } from './support/nats-cluster.ts';
 import { SlackRequests } from './support/slack-requests.ts';
 
 const regions = ['eu', 'us'];
-const signingSecret = 'progress-signing-secret-0123456789';
-const botApiToken = 'progress-bot-api-token-0123456789';
 const alice = { id: 'U0ALICE', name: 'alice' };
 const channel = 'C0DEPLOYS';
-let cluster: TestNatsCluster;
+let testbed: BotTestbed;
 let coordinator: TestCoordinator;
 let slack: FakeSlack;
-let bot: BotHandle;
 let requests: SlackRequests;
-let dir: string;
+let bot: BotHandle;
 const machines: Record<string, StatusReporter> = {};
 
 const report = (machine: string, update: StatusUpdate) => machines[machine]!.report('api', update);
 
 beforeAll(async () => {
-  cluster = await TestNatsCluster.start(regions);
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-bot-progress-'));
-  const permissions = path.join(dir, 'permissions.json');
-  fs.writeFileSync(permissions, JSON.stringify({ tokens: [{ name: 'slack-bot', token: botApiToken, scopes: ['deploy'], actAs: true }], slack: { services: { api: { deploy: ['U0ALICE'] } } } }));
-  coordinator = await startTestCoordinator('mysql', {
-    env: { FLEETCAST_NATS_URL: cluster.urls.hub, FLEETCAST_REGIONS: regions.join(','), FLEETCAST_REPLICATION_CONCURRENCY: '0', FLEETCAST_AUDIT_EVERY: '7d', FLEETCAST_PERMISSIONS: permissions },
-  });
-  expect((await coordinator.request('POST', '/v1/services', { body: serviceBody('api') })).status).toBe(201);
+  testbed = await BotTestbed.start({ regions, dialect: 'mysql', slackPermissions: { services: { api: { deploy: ['U0ALICE'] } } }, botEnv: { FLEETCAST_SLACK_CHANNELS: '*=C0ANNOUNCE' } });
+  ({ coordinator, slack, requests, bot } = testbed);
   for (const [region, machine] of [['eu', 'eu-1'], ['eu', 'eu-2'], ['us', 'us-1']] as const) {
-    machines[machine] = await StatusReporter.connect({ url: cluster.urls.agents[region]!, region, machine, progressIntervalMs: 50, connect: { timeoutMs: 2_000 } });
+    machines[machine] = await StatusReporter.connect({ url: testbed.cluster.urls.agents[region]!, region, machine, progressIntervalMs: 50, connect: { timeoutMs: 2_000 } });
     await report(machine, { build: 'b0', state: 'running' });
   }
   await eventually(async () => (await coordinator.handle.deploys.status('api')).regions.every((r) => r.convergence.machines > 0), 20_000, 'every machine reported');
-  slack = await FakeSlack.start();
-  bot = await runBot(
-    loadBotConfig({
-      env: {
-        FLEETCAST_DATA_DIR: dir,
-        FLEETCAST_API_URL: coordinator.url,
-        FLEETCAST_API_TOKEN: botApiToken,
-        FLEETCAST_SLACK_BOT_TOKEN: 'xoxb-progress',
-        FLEETCAST_SLACK_SIGNING_SECRET: signingSecret,
-        FLEETCAST_SLACK_API_URL: slack.apiUrl,
-        FLEETCAST_BOT_LISTEN: '127.0.0.1:0',
-        FLEETCAST_PERMISSIONS: permissions,
-        FLEETCAST_SLACK_CHANNELS: '*=C0ANNOUNCE',
-      },
-    }),
-    { logger: silentLogger(), minUpdateIntervalMs: 0 },
-  );
-  requests = new SlackRequests(bot.url!, signingSecret);
 }, 120_000);
 
-afterAll(async () => {
-  await bot?.stop();
-  await slack?.stop();
-  for (const reporter of Object.values(machines)) await reporter.close();
-  await coordinator?.stop();
-  await cluster?.stop();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() =>
+  BotTestbed.stop(testbed, async () => {
+    for (const reporter of Object.values(machines)) await reporter.close();
+  }),
+);
 
 /** Deploys from Slack as alice; returns the progress message's versions as they come (posted, then updated). */
 async function deployFromSlack(buildId: number): Promise<() => string[]> {

@@ -1,56 +1,23 @@
 // The bot in Socket Mode: no HTTP listener; it opens apps.connections.open with the app token
 // and takes commands and clicks as envelopes on a WebSocket (a local server here), acking each.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { loadBotConfig, runBot, type BotHandle } from '../bot/index.ts';
-import { silentLogger } from '../logging/index.ts';
-import { serviceBody, startTestCoordinator, type TestCoordinator } from './support/coordinator.ts';
+import { type BotHandle } from '../bot/index.ts';
+import { BotTestbed } from './support/bot-testbed.ts';
+import { type TestCoordinator } from './support/coordinator.ts';
 import { deployableBuild } from './support/deployable-build.ts';
 import { FakeSlack } from './support/fake-slack.ts';
-import { TestNatsCluster } from './support/nats-cluster.ts';
 
-const botApiToken = 'socket-bot-api-token-0123456789ab';
-let cluster: TestNatsCluster;
+let testbed: BotTestbed;
 let coordinator: TestCoordinator;
 let slack: FakeSlack;
 let bot: BotHandle;
-let dir: string;
 
 beforeAll(async () => {
-  cluster = await TestNatsCluster.start(['eu']);
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-bot-socket-'));
-  const permissions = path.join(dir, 'permissions.json');
-  fs.writeFileSync(permissions, JSON.stringify({ tokens: [{ name: 'slack-bot', token: botApiToken, scopes: ['deploy'], actAs: true }], slack: { services: { '*': { deploy: ['U0ALICE'] } } } }));
-  coordinator = await startTestCoordinator('sqlite', {
-    env: { FLEETCAST_NATS_URL: cluster.urls.hub, FLEETCAST_REGIONS: 'eu', FLEETCAST_REPLICATION_CONCURRENCY: '0', FLEETCAST_AUDIT_EVERY: '7d', FLEETCAST_PERMISSIONS: permissions },
-  });
-  expect((await coordinator.request('POST', '/v1/services', { body: serviceBody('api') })).status).toBe(201);
-  slack = await FakeSlack.start();
-  bot = await runBot(
-    loadBotConfig({
-      env: {
-        FLEETCAST_DATA_DIR: dir,
-        FLEETCAST_API_URL: coordinator.url,
-        FLEETCAST_API_TOKEN: botApiToken,
-        FLEETCAST_SLACK_BOT_TOKEN: 'xoxb-socket-test',
-        FLEETCAST_SLACK_APP_TOKEN: 'xapp-1-A0FLEET-socket-test',
-        FLEETCAST_SLACK_API_URL: slack.apiUrl,
-        FLEETCAST_PERMISSIONS: permissions,
-      },
-    }),
-    { logger: silentLogger(), minUpdateIntervalMs: 0 },
-  );
+  testbed = await BotTestbed.start({ regions: ['eu'], dialect: 'sqlite', socketMode: true, slackPermissions: { services: { '*': { deploy: ['U0ALICE'] } } } });
+  ({ coordinator, slack, bot } = testbed);
 }, 120_000);
 
-afterAll(async () => {
-  await bot?.stop();
-  await slack?.stop();
-  await coordinator?.stop();
-  await cluster?.stop();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => BotTestbed.stop(testbed));
 
 function command(line: string, responseUrl: string, triggerId: string) {
   const [name, ...words] = line.split(' ');
@@ -60,7 +27,7 @@ function command(line: string, responseUrl: string, triggerId: string) {
 it('connects with the app token and listens on no port', () => {
   expect(bot.mode).toBe('socket');
   expect(bot.url).toBeNull();
-  expect(slack.callsOf('apps.connections.open')[0]?.token).toBe('xapp-1-A0FLEET-socket-test');
+  expect(slack.callsOf('apps.connections.open')[0]?.token).toBe(BotTestbed.appToken);
   expect(slack.socketConnections).toBe(1);
 });
 

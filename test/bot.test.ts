@@ -1,31 +1,28 @@
 // The Slack bot end to end: the real Bolt app in HTTP mode, requests signed as Slack signs
 // them, a real coordinator (MariaDB) deploying into a real NATS hub with three regional
 // leaves, and Slack's Web API and response_urls faked locally (the real client talks to them).
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBotConfig, runBot, type BotHandle } from '../bot/index.ts';
 import { selectAudit } from '../coordinator/index.ts';
 import { randomBytes } from 'node:crypto';
 import { silentLogger } from '../logging/index.ts';
-import { serviceBody, startTestCoordinator, type TestCoordinator } from './support/coordinator.ts';
+import { BotTestbed } from './support/bot-testbed.ts';
+import type { TestCoordinator } from './support/coordinator.ts';
 import { deployableBuild } from './support/deployable-build.ts';
-import { FakeSlack } from './support/fake-slack.ts';
-import { TestNatsCluster } from './support/nats-cluster.ts';
+import type { FakeSlack } from './support/fake-slack.ts';
 import { spawnTs } from './support/processes.ts';
 import { SlackRequests, type SlackUserFixture } from './support/slack-requests.ts';
 
 const regions = ['eu', 'us', 'ap'];
-const signingSecret = 'test-signing-secret-0123456789abcdef';
-const botApiToken = 'slack-bot-api-token-0123456789abcdef';
+const signingSecret = BotTestbed.signingSecret;
 const alice: SlackUserFixture = { id: 'U0ALICE', name: 'alice' };
 const bob: SlackUserFixture = { id: 'U0BOB', name: 'bob' };
 const carol: SlackUserFixture = { id: 'U0CAROL', name: 'carol' };
 const channel = 'C0DEPLOYS';
 
-let cluster: TestNatsCluster;
+let testbed: BotTestbed;
 let coordinator: TestCoordinator;
 let slack: FakeSlack;
 let bot: BotHandle;
@@ -33,59 +30,23 @@ let requests: SlackRequests;
 let dir: string;
 
 beforeAll(async () => {
-  cluster = await TestNatsCluster.start(regions);
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-bot-'));
-  const permissions = path.join(dir, 'permissions.json');
-  // One file for both: the coordinator reads `tokens`, the bot `slack`.
-  fs.writeFileSync(
-    permissions,
-    JSON.stringify({
-      tokens: [{ name: 'slack-bot', token: botApiToken, scopes: ['deploy'], actAs: true }],
-      slack: {
-        services: {
-          api: { deploy: ['U0ALICE'], build: ['U0ALICE'], lock: ['U0ALICE'] },
-          '*': { deploy: ['S0ONCALL'], rollback: ['S0ONCALL'], lock: ['S0ONCALL'] },
-        },
+  testbed = await BotTestbed.start({
+    regions,
+    dialect: 'mysql',
+    services: ['api', 'web', 'shop', 'pay', 'cart'],
+    slackPermissions: {
+      services: {
+        api: { deploy: ['U0ALICE'], build: ['U0ALICE'], lock: ['U0ALICE'] },
+        '*': { deploy: ['S0ONCALL'], rollback: ['S0ONCALL'], lock: ['S0ONCALL'] },
       },
-    }),
-  );
-  coordinator = await startTestCoordinator('mysql', {
-    env: {
-      FLEETCAST_NATS_URL: cluster.urls.hub,
-      FLEETCAST_REGIONS: regions.join(','),
-      FLEETCAST_REPLICATION_CONCURRENCY: '0',
-      FLEETCAST_AUDIT_EVERY: '7d',
-      FLEETCAST_PERMISSIONS: permissions,
     },
+    fakeSlack: { groups: { S0ONCALL: ['U0CAROL'] }, notInChannel: ['C0PRIVATE'] },
+    botEnv: { FLEETCAST_SLACK_CHANNELS: 'api=C0APIANN,*=C0ANNOUNCE' },
   });
-  for (const name of ['api', 'web', 'shop', 'pay', 'cart']) expect((await coordinator.request('POST', '/v1/services', { body: serviceBody(name) })).status).toBe(201);
-  slack = await FakeSlack.start({ groups: { S0ONCALL: ['U0CAROL'] }, notInChannel: ['C0PRIVATE'] });
-  bot = await runBot(
-    loadBotConfig({
-      env: {
-        FLEETCAST_DATA_DIR: dir,
-        FLEETCAST_API_URL: coordinator.url,
-        FLEETCAST_API_TOKEN: botApiToken,
-        FLEETCAST_SLACK_BOT_TOKEN: 'xoxb-test-bot-token',
-        FLEETCAST_SLACK_SIGNING_SECRET: signingSecret,
-        FLEETCAST_SLACK_API_URL: slack.apiUrl,
-        FLEETCAST_BOT_LISTEN: '127.0.0.1:0',
-        FLEETCAST_PERMISSIONS: permissions,
-        FLEETCAST_SLACK_CHANNELS: 'api=C0APIANN,*=C0ANNOUNCE',
-      },
-    }),
-    { logger: silentLogger(), minUpdateIntervalMs: 0 },
-  );
-  requests = new SlackRequests(bot.url!, signingSecret);
+  ({ coordinator, slack, bot, requests, dir } = testbed);
 }, 120_000);
 
-afterAll(async () => {
-  await bot?.stop();
-  await slack?.stop();
-  await coordinator?.stop();
-  await cluster?.stop();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => BotTestbed.stop(testbed));
 
 /** Sends a command as `user` in the deploys channel; resolves with the bot's first answer. */
 async function ask(user: SlackUserFixture, line: string, options: Parameters<SlackRequests['command']>[3] = {}) {
@@ -128,16 +89,8 @@ async function failedBuild(service: string, reason: string) {
   return coordinator.handle.queue.fail(claimed!.claim, reason);
 }
 
-const botEnv = (overrides: Record<string, string | undefined>): Record<string, string | undefined> => ({
-  FLEETCAST_DATA_DIR: dir,
-  FLEETCAST_API_URL: coordinator.url,
-  FLEETCAST_API_TOKEN: botApiToken,
-  FLEETCAST_SLACK_BOT_TOKEN: 'xoxb-test-bot-token',
-  FLEETCAST_SLACK_SIGNING_SECRET: signingSecret,
-  FLEETCAST_SLACK_API_URL: slack.apiUrl,
-  FLEETCAST_BOT_LISTEN: '127.0.0.1:0',
-  ...overrides,
-});
+/** The bot's settings without its permissions file, with `overrides`: for other bots of this installation. */
+const botEnv = (overrides: Record<string, string | undefined>) => testbed.botEnv({ FLEETCAST_PERMISSIONS: undefined, FLEETCAST_SLACK_CHANNELS: undefined, ...overrides });
 
 describe('read-only commands answer everyone', () => {
   it('/status shows the goal of each region and the lock', async () => {
