@@ -69,7 +69,8 @@ export async function finishDeployCommand(command: Command, client: ApiClient, d
   }
 }
 
-function parseTimeout(text: string | undefined): number {
+/** Checked before anything is sent: a typo in --timeout must not leave a deployment behind an exit code 2. */
+export function parseTimeout(text: string | undefined): number {
   const result = durationMs.safeParse(text ?? '30m');
   if (!result.success || result.data <= 0) throw new FleetcastError('INVALID_INPUT', `--timeout ${text}: write a duration such as 90s, 30m or 2h`, { timeout: text });
   return result.data;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { DeploymentJson } from '../../coordinator/api/index.ts';
 import { apiClient, buildRef, clientCommand } from '../client-command.ts';
-import { addWaitOptions, finishDeployCommand, type WaitOptions } from './deploy-wait.ts';
+import { addWaitOptions, finishDeployCommand, parseTimeout, type WaitOptions } from './deploy-wait.ts';
 import { regionsOption } from './regions-option.ts';
 
 interface DeployOptions extends WaitOptions {
@@ -19,6 +19,7 @@ export function deployCommand(): Command {
     .option('--reason <text>', 'why, for the history')
     .option('--idempotency-key <key>', 'a retry with the same key gets the same deployment back instead of a second one');
   addWaitOptions(command).action(async (id: string, options: DeployOptions) => {
+    parseTimeout(options.timeout);
     const body = {
       build: buildRef(id),
       ...regionsOption(options.regions),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { DeploymentJson } from '../../coordinator/api/index.ts';
 import { apiClient, buildRef, clientCommand } from '../client-command.ts';
-import { addWaitOptions, finishDeployCommand, type WaitOptions } from './deploy-wait.ts';
+import { addWaitOptions, finishDeployCommand, parseTimeout, type WaitOptions } from './deploy-wait.ts';
 import { regionsOption } from './regions-option.ts';
 
 interface RollbackOptions extends WaitOptions {
@@ -19,6 +19,7 @@ export function rollbackCommand(): Command {
     .option('--reason <text>', 'why, for the history')
     .option('--idempotency-key <key>', 'a retry with the same key gets the same rollback back instead of a second one');
   addWaitOptions(command).action(async (service: string, options: RollbackOptions) => {
+    parseTimeout(options.timeout);
     const body = {
       ...(options.to === undefined ? {} : { to: buildRef(options.to) }),
       ...regionsOption(options.regions),

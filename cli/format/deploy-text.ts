@@ -38,10 +38,11 @@ export function convergenceText(c: ConvergenceJson): string {
 }
 
 export function statusText(status: ServiceStatusJson): string {
-  const rows = status.regions.map((r) => [r.region, r.goal?.build ?? '-', r.goal?.deployment ?? '-', r.goal ? `${r.goal.kind} by ${r.goal.by}` : '-', r.goal ? convergenceText(r.convergence) : '-']);
+  const rows = status.regions.map((r) => [r.region, r.goal?.build ?? (r.goalError ? 'malformed' : '-'), r.goal?.deployment ?? '-', r.goal ? `${r.goal.kind} by ${r.goal.by}` : '-', r.goal ? convergenceText(r.convergence) : '-']);
   const lock = status.lock ? lockLine(status.lock) : 'not locked';
   const newest = status.deployment ? `\nnewest: ${deploymentLine(status.deployment)}` : '';
-  return `${status.service}: ${lock}\n${table(['REGION', 'GOAL', 'DEPLOYMENT', 'BY', 'MACHINES'], rows)}${newest}`;
+  const broken = status.regions.filter((r) => r.goalError).map((r) => `\n${r.region}: ${r.goalError!.code}: ${r.goalError!.message}`);
+  return `${status.service}: ${lock}\n${table(['REGION', 'GOAL', 'DEPLOYMENT', 'BY', 'MACHINES'], rows)}${broken.join('')}${newest}`;
 }
 
 /** One line per region of a deployment: its wave's status and where the machines stand. */

@@ -73,7 +73,18 @@ export const serviceStatusJson = z
   .object({
     service: z.string(),
     lock: lockJson.nullable(),
-    regions: z.array(z.object({ region: z.string(), goal: goalSchema.nullable(), revision: z.number().nullable(), convergence: convergenceJson })),
+    regions: z.array(
+      z.object({
+        region: z.string(),
+        goal: goalSchema.nullable(),
+        revision: z.number().nullable(),
+        goalError: z
+          .object({ code: z.string(), message: z.string() })
+          .nullable()
+          .meta({ description: 'the goal key holds a malformed value (GOAL_INVALID): goal is null, agents keep running their last goal, the next deploy or rollback overwrites it' }),
+        convergence: convergenceJson,
+      }),
+    ),
     deployment: deploymentJson.nullable().meta({ description: 'the newest deployment of the service' }),
     deployWaves: z.array(z.array(z.string())).meta({ description: 'the waves a deploy to every region would roll out in (FLEETCAST_DEPLOY_WAVES), e.g. [["eu"], ["us", "ap"]]' }),
   })

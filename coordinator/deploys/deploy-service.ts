@@ -10,7 +10,7 @@ import type { AuditSpool } from './audit-spool.ts';
 import { toConvergence, unknownConvergence, type RegionConvergence } from './convergence.ts';
 import { checkDeployable, requestedRegions } from './deploy-checks.ts';
 import { formatDeploymentId, isFinal, lockedError, parseDeploymentId, toDeployment, toLock, type Deployment, type DeploymentKind, type ServiceLock } from './deployment.ts';
-import type { FleetState, GoalStore } from './goal-store.ts';
+import { readGoal, type FleetState, type GoalStore } from './goal-store.ts';
 import { rollbackFromGoalHistory } from './rollback-without-sql.ts';
 import { ServiceMutex } from './service-mutex.ts';
 import * as sql from './sql/deploy-sql.ts';
@@ -72,6 +72,8 @@ export interface RegionGoal {
   region: string;
   goal: Goal | null;
   revision: number | null;
+  /** The key holds a malformed value (GOAL_INVALID): goal is null, agents keep their last goal, the next deploy overwrites it. */
+  goalError: { code: string; message: string } | null;
   /** Where the service's machines stand against this region's goal. */
   convergence: RegionConvergence;
 }
@@ -215,9 +217,10 @@ export class DeployService {
     const goals = this.options.fleet.goals();
     const regions = await Promise.all(
       this.regions.map(async (region): Promise<RegionGoal> => {
-        const current = await goals.get(service, region);
+        const { current, revision, invalid } = await readGoal(goals, service, region);
         const goal = current?.goal ?? null;
-        return { region, goal, revision: current?.revision ?? null, convergence: this.convergence(region, service, goal?.build ?? null) };
+        const goalError = invalid ? { code: invalid.code, message: invalid.message } : null;
+        return { region, goal, revision, goalError, convergence: this.convergence(region, service, goal?.build ?? null) };
       }),
     );
     const [newest] = await sql.selectDeployments(this.db, service, 1);
@@ -280,7 +283,7 @@ export class DeployService {
   private async rollbackTarget(goals: GoalStore, service: string, regions: string[], to: string | undefined): Promise<Build> {
     if (to !== undefined) return this.queue.get(parseBuildId(to));
     let current: GoalRevision | null = null;
-    for (const region of regions) current ??= await goals.get(service, region);
+    for (const region of regions) current ??= (await readGoal(goals, service, region)).current;
     const currentId = current ? parseBuildId(current.goal.build) : null;
     const previous = await sql.selectPreviousBuild(this.db, service, currentId);
     if (previous === null) {

@@ -1,4 +1,5 @@
-import type { GoalWriter, ServiceStatusSummary } from '../../goalstate/index.ts';
+import { isFleetcastError, type FleetcastError } from '../../errors/index.ts';
+import type { GoalRevision, GoalWriter, ServiceStatusSummary } from '../../goalstate/index.ts';
 
 /** What deploys need of the goal state: the coordinator's GoalWriter, or a stand-in in tests. */
 export type GoalStore = Pick<GoalWriter, 'get' | 'put' | 'history'>;
@@ -11,4 +12,28 @@ export type GoalStore = Pick<GoalWriter, 'get' | 'put' | 'history'>;
 export interface FleetState {
   goals(): GoalStore;
   summary(region: string, service: string, goalBuild: string | null): ServiceStatusSummary | null;
+}
+
+/** A region's goal key as deploys read it: the goal, or the malformed value standing in its place. */
+export interface GoalRead {
+  current: GoalRevision | null;
+  /** The key's revision, a malformed value's too: what a compare-and-set write must expect. */
+  revision: number | null;
+  /** Set when the stored value does not parse (GOAL_INVALID): agents ignore it and keep their last goal. */
+  invalid: FleetcastError | null;
+}
+
+/**
+ * Reads a goal without letting a malformed value (written by hand, or by a broken tool) stop
+ * status or deploys: status reports it, and the next deploy or rollback overwrites it.
+ */
+export async function readGoal(goals: GoalStore, service: string, region: string): Promise<GoalRead> {
+  try {
+    const current = await goals.get(service, region);
+    return { current, revision: current?.revision ?? null, invalid: null };
+  } catch (err) {
+    if (!isFleetcastError(err, 'GOAL_INVALID')) throw err;
+    const revision = Number(err.details.revision);
+    return { current: null, revision: Number.isInteger(revision) && revision > 0 ? revision : null, invalid: err };
+  }
 }

@@ -7,7 +7,7 @@ import type { Logger } from '../../logging/index.ts';
 import { formatBuildId, type Build } from '../queue/index.ts';
 import type { Service } from '../services/index.ts';
 import type { DeploymentKind } from './deployment.ts';
-import type { GoalStore } from './goal-store.ts';
+import { readGoal, type GoalStore } from './goal-store.ts';
 
 /** What the goals of one deployment are made of. */
 export interface DeploymentGoals {
@@ -35,9 +35,10 @@ export class WaveWriter {
     const written: string[] = [];
     try {
       for (const region of regions) {
-        const current = await goals.get(what.build.service, region);
+        // A malformed value is overwritten (at its revision): that is how it gets repaired.
+        const { current, revision } = await readGoal(goals, what.build.service, region);
         if (current?.goal.deployment === what.deployment) continue;
-        await goals.put(this.goalFor(what, region, new Date()), { expectedRevision: current?.revision ?? null });
+        await goals.put(this.goalFor(what, region, new Date()), { expectedRevision: revision });
         written.push(region);
       }
     } catch (err) {
