@@ -44,6 +44,9 @@ export class ApiServer {
     const principals = new WeakMap<FastifyRequest, Principal>();
 
     installErrorReplies(app, logger);
+    // The API speaks JSON only: without this, a text/plain body reaches the schema as a string
+    // and is refused as "expected object", which does not say the Content-Type is the problem.
+    app.removeContentTypeParser('text/plain');
     logRequests(app, logger, principals);
 
     const metrics = new CoordinatorMetrics(ctx.db, ctx.queue, logger);

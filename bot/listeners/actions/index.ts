@@ -6,6 +6,9 @@ import { planButtonListener } from './action-listener.ts';
 import { cancelPlan } from './cancel.ts';
 import { confirmPlan } from './confirm.ts';
 
+/** The action ids of the buttons the bot answers. */
+export const actionIds = [confirmDeployAction, confirmRollbackAction, cancelAction];
+
 /** The buttons of the previews (interactivity: ops/slack/manifest.yml). */
 export function registerActions(app: App, ctx: BotContext): void {
   app.action<BlockAction<ButtonAction>>(confirmDeployAction, planButtonListener(ctx, confirmPlan));

@@ -26,6 +26,9 @@ const handlers: Record<CommandName, CommandHandler> = {
   fleetcast: helpCommand,
 };
 
+/** The slash commands the bot answers. */
+export const commandNames = Object.keys(handlers);
+
 /** One slash command per handler (ops/slack/manifest.yml declares the same list). */
 export function registerCommands(app: App, ctx: BotContext): void {
   for (const [name, handle] of Object.entries(handlers) as [CommandName, CommandHandler][]) {

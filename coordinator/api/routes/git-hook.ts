@@ -77,7 +77,9 @@ export function registerGitHook(app: FastifyInstance, { services, queue, logger 
         ? await deliveries.run(delivery, () => queueBuilds(event))
         : { result: await queueBuilds(event), replay: false };
     const builds = await Promise.all(ids.map(async (id) => toBuildJson(await queue.get(id))));
-    return replay ? { builds, replay } : { builds };
+    if (replay) return { builds, replay };
+    // Acknowledged (the git host must not retry it forever), but not silently: say why nothing was queued.
+    return builds.length > 0 ? { builds } : { builds, ignored: nothingToBuild(event) };
   };
 
   void app.register(async (scope) => {
@@ -88,4 +90,12 @@ export function registerGitHook(app: FastifyInstance, { services, queue, logger 
       return reply.code(202).send(result);
     });
   });
+}
+
+function nothingToBuild(event: z.output<typeof pushEvent>): string {
+  const { clone_url, html_url, ssh_url, git_url, url } = event.repository;
+  const repo = clone_url ?? html_url ?? ssh_url ?? git_url ?? url ?? '(no repository URL in the event)';
+  const branch = /^refs\/heads\/(.+)$/.exec(event.ref)?.[1];
+  if (branch === undefined) return `${event.ref} is not a branch; only branch pushes are built`;
+  return `no service is built from ${repo} branch ${branch}: register one with fleetcast service add NAME --repo ${repo} (its repo must be one of the event's repository URLs)`;
 }
