@@ -72,3 +72,19 @@ it('a spooled rollback is written to SQL by flush(), with its real id beside the
   expect(JSON.parse(String(row!.detail))).toEqual({ spooled: true, deployment: 'd1', placeholderDeployment: 'd9001700000000000' });
   expect(await deploys.getLock('api')).toMatchObject({ lockedBy: 'carol' });
 });
+
+it('a malformed goal: status reports it per region (goalError), a deploy overwrites it, a rollback looks past it', async () => {
+  const first = await deployableBuild({ queue, db }, 'api', regions);
+  const second = await deployableBuild({ queue, db }, 'api', regions);
+  await deploys.deploy(`b${first.id}`, { by: 'alice' });
+  const revision = goals.putMalformed('api', 'eu');
+  const status = await deploys.status('api');
+  expect(status.regions.find((r) => r.region === 'eu')).toMatchObject({ goal: null, revision, goalError: { code: 'GOAL_INVALID', message: expect.stringContaining('is malformed') } });
+  expect(status.regions.find((r) => r.region === 'us')).toMatchObject({ goal: { build: `b${first.id}` }, goalError: null });
+  // The deploy writes over the malformed value at its revision.
+  expect(await deploys.deploy(`b${second.id}`, { by: 'alice' })).toMatchObject({ status: 'APPLIED' });
+  expect((await deploys.status('api')).regions.map((r) => [r.region, r.goal?.build, r.goalError])).toEqual([['eu', `b${second.id}`, null], ['us', `b${second.id}`, null]]);
+  goals.putMalformed('api', 'eu');
+  expect(await deploys.rollback('api', { by: 'carol' })).toMatchObject({ build: `b${first.id}`, status: 'APPLIED' });
+  expect((await goals.get('api', 'eu'))!.goal.build).toBe(`b${first.id}`);
+});

@@ -8,16 +8,27 @@ import type { FleetState, GoalStore } from './goal-store.ts';
 export class MemoryGoals implements GoalStore {
   private revision = 0;
   readonly entries = new Map<string, GoalRevision[]>();
+  /** Keys whose newest value does not parse, with its revision (what a hand-written value does to readers). */
+  readonly malformed = new Map<string, number>();
   async get(service: string, region: string) {
-    return this.entries.get(`${service}.${region}`)?.[0] ?? null;
+    const key = `${service}.${region}`;
+    const bad = this.malformed.get(key);
+    if (bad !== undefined) throw new FleetcastError('GOAL_INVALID', `goal ${key} at revision ${bad} is malformed (the value is not JSON)`, { key, revision: bad });
+    return this.entries.get(key)?.[0] ?? null;
+  }
+  putMalformed(service: string, region: string): number {
+    const revision = ++this.revision;
+    this.malformed.set(`${service}.${region}`, revision);
+    return revision;
   }
   async history(service: string, region: string) {
     return this.entries.get(`${service}.${region}`) ?? [];
   }
   async put(goal: Goal, options: { expectedRevision: number | null }) {
     const key = `${goal.service}.${goal.region}`;
-    const current = this.entries.get(key)?.[0]?.revision ?? null;
+    const current = this.malformed.get(key) ?? this.entries.get(key)?.[0]?.revision ?? null;
     if (current !== options.expectedRevision) throw new FleetcastError('GOAL_CONFLICT', `goal ${key} changed`);
+    this.malformed.delete(key);
     const entry = { goal, revision: ++this.revision, storedAt: new Date() };
     this.entries.set(key, [entry, ...(this.entries.get(key) ?? [])]);
     return entry.revision;
