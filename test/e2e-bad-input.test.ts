@@ -47,8 +47,9 @@ beforeAll(async () => {
     agentsPerRegion: 1,
     env: {
       FLEETCAST_WEBHOOK_SECRET: webhookSecret,
-      // A damaged copy is found within a round of the auditor (every 10 s) once 15 s old.
-      FLEETCAST_AUDIT_EVERY: '15s',
+      // A copy is re-hashed by the auditor's next round (every 10 s) once 25 s old: late enough
+      // for the agent to meet the damaged copy first, soon enough for the test to see it repaired.
+      FLEETCAST_AUDIT_EVERY: '25s',
       // Peers cannot serve a damaged copy: the agent goes to the bucket soon.
       FLEETCAST_AGENT_BUCKET_FALLBACK: '2s',
     },
