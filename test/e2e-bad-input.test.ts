@@ -273,6 +273,12 @@ describe('goal values', () => {
     const text = await fleet.cli(['status', 'api']);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/eu: GOAL_INVALID: goal api\.eu at revision \d+ is malformed/);
+    // So does /status in Slack.
+    const asked = { channel, responseUrl: slack.responseUrl() };
+    expect((await requests.command(alice, '/status api', asked)).status).toBe(200);
+    const slackStatus = JSON.stringify(await slack.response(asked.responseUrl));
+    expect(slackStatus).toContain('*eu*: the stored goal is malformed — goal api.eu at revision');
+    expect(slackStatus).toContain(`*us*: ${first.id} (`);
     // The agent ignores it, keeps running its build, and says why in its report (and its log).
     const report = await poll(async () => {
       // Read as the coordinator reads it: from the hub, in the region's JetStream domain.
@@ -301,6 +307,11 @@ describe('goal values', () => {
 });
 
 describe('corrupted artifacts', () => {
+  const withLogs = (err: Error): never => {
+    const tail = (name: string, match: (line: string) => boolean) => fs.readFileSync(path.join(fleet.dir, 'logs', name), 'utf8').split('\n').filter(match).slice(-12).join('\n');
+    throw new Error(`${err.message}; installed: ${JSON.stringify(fleet.installed('api'))}\nagent log:\n${tail('agent-eu-1.log', () => true)}\ncoordinator:\n${tail('coordinator.log', (l) => /lost|warn|replicat|audit/i.test(l))}`);
+  };
+
   it('a damaged regional copy: the agent refuses its bytes, the auditor finds it and copies it again, then the agent installs the real build', async () => {
     const third = await build(commits[2]!);
     const object = path.join(fleet.dir, 'buckets', 'fleetcast-eu', ...artifactObjectName('api', third.id, third.digest).split('/'));
@@ -317,14 +328,14 @@ describe('corrupted artifacts', () => {
       const status = await fleet.json(['status', 'api']);
       const eu = status.regions.find((r: any) => r.region === 'eu');
       return eu.convergence.failed.machines > 0 && eu.convergence.failed.examples[0];
-    }, 60_000, 'the eu agent to fail on the damaged copy');
+    }, 60_000, 'the eu agent to fail on the damaged copy').catch(withLogs);
     expect(failed.error).toMatch(new RegExp(`${third.id} of api in bucket fleetcast-eu .*: sha256 [0-9a-f]{64}, expected ${third.digest}: the regional copy is not the build the goal names; nothing was installed`));
     expect(fleet.installed('api')['eu-1']).toEqual({ build: second.id, sha256: second.digest });
     const partial = path.join(fleet.dir, 'agents', 'eu-1', 'services', 'api', 'builds', third.id);
     expect(fs.existsSync(path.join(partial, 'app'))).toBe(false);
 
     // The auditor re-hashes the copy, finds it damaged and copies it again; the agent's retry then gets the real bytes.
-    await poll(() => fleet.installed('api')['eu-1']?.build === third.id, 90_000, `the eu agent to install ${third.id} after the copy was repaired`);
+    await poll(() => fleet.installed('api')['eu-1']?.build === third.id, 90_000, `the eu agent to install ${third.id} after the copy was repaired`).catch(withLogs);
     expect(fleet.installed('api')['eu-1']).toEqual({ build: third.id, sha256: third.digest });
     const shown = await fleet.json(['show', third.id]);
     expect(shown.replication.find((r: any) => r.region === 'eu')).toMatchObject({ status: 'DONE' });

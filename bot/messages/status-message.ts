@@ -5,6 +5,7 @@ import { lockLine } from './lock-messages.ts';
 type RegionStatus = StatusInfo['regions'][number];
 
 function regionLine(r: RegionStatus, now: number): string {
+  if (r.goalError) return `:rotating_light: *${r.region}*: the stored goal is malformed — ${escape(r.goalError.message)}`;
   if (!r.goal) return `:heavy_minus_sign: *${r.region}*: no goal yet`;
   const goal = `*${r.region}*: ${r.goal.build} (${r.goal.deployment}, ${r.goal.kind} by ${escape(r.goal.by)}, ${ago(r.goal.at, now)})`;
   const c = r.convergence;
