@@ -1,0 +1,64 @@
+import { parseBytes, parseRate, parseSeconds, type SimParams } from './params.ts';
+
+type Parser = (value: string) => Partial<SimParams>;
+
+const num = (key: keyof SimParams): Parser => (v) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${flagOf(key)} wants a number ≥ 0, got ${JSON.stringify(v)}`);
+  return { [key]: n } as Partial<SimParams>;
+};
+const bytes = (key: keyof SimParams): Parser => (v) => ({ [key]: parseBytes(v) }) as Partial<SimParams>;
+const rate = (key: keyof SimParams): Parser => (v) => ({ [key]: parseRate(v) }) as Partial<SimParams>;
+const seconds = (key: keyof SimParams): Parser => (v) => ({ [key]: parseSeconds(v) }) as Partial<SimParams>;
+
+function flagOf(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** Flags of `bench/sim/main.ts`, each one parameter of params.ts. */
+export const simFlags: Record<string, { parse: Parser; help: string }> = {
+  machines: { parse: num('machines'), help: 'machines in the fleet (default 100000)' },
+  regions: { parse: num('regions'), help: 'regions, machines spread evenly (default 10)' },
+  size: { parse: bytes('size'), help: 'artifact size, e.g. 10GiB (default 10GiB)' },
+  'seeders-per-region': { parse: num('seedersPerRegion'), help: 'seeders in each region (default 2)' },
+  'seeder-upload': { parse: rate('seederUpload'), help: "a seeder's upload, e.g. 25gbit (default 25gbit)" },
+  'agent-link': { parse: (v) => ({ agentDownload: parseRate(v), agentUpload: parseRate(v) }), help: "an agent's link both ways (default 10gbit)" },
+  'upload-limit': { parse: rate('uploadLimit'), help: 'FLEETCAST_P2P_UPLOAD_LIMIT (default none)' },
+  'max-peers': { parse: num('maxPeers'), help: 'FLEETCAST_P2P_MAX_PEERS (default 64)' },
+  'bucket-fallback': { parse: seconds('bucketFallbackS'), help: 'FLEETCAST_AGENT_BUCKET_FALLBACK (default 30s)' },
+  'bucket-rate': { parse: rate('bucketRatePerAgent'), help: 'FLEETCAST_AGENT_BUCKET_RATE per agent (default 100MiB)' },
+  'bucket-egress': { parse: rate('bucketEgress'), help: "a regional bucket's egress (default 100gbit)" },
+  'replication-rate': { parse: rate('replicationRate'), help: 'main → regional copy per region (default 500M)' },
+  waves: { parse: (v) => ({ wavePlan: v === 'all' ? 'all' : 'canary' }), help: 'FLEETCAST_DEPLOY_WAVES: canary | all (default canary)' },
+  soak: { parse: seconds('soakS'), help: 'FLEETCAST_WAVE_SOAK (default 0s)' },
+  'no-preheat': { parse: () => ({ preheat: false }), help: 'FLEETCAST_SEEDER_PREHEAT=0: seeders make cores only for goals' },
+  churn: { parse: num('churn'), help: 'fraction of machines crashing during their download (default 0)' },
+  stragglers: { parse: num('stragglers'), help: 'fraction of machines on slow links (default 0)' },
+  'straggler-factor': { parse: num('stragglerFactor'), help: "a straggler's link as a fraction of a normal one (default 0.1)" },
+  'slow-regions': { parse: num('slowRegions'), help: 'regions whose buckets and links run slow (default 0)' },
+  'slow-factor': { parse: num('slowRegionFactor'), help: 'their speed as a fraction (default 0.25)' },
+  build: { parse: seconds('buildS'), help: 'the build itself (default 15m)' },
+};
+
+/** Flags without a value. */
+const switches = new Set(['no-preheat']);
+
+export function parseSimArgs(args: string[]): { overrides: Partial<SimParams>; json: boolean; help: boolean } {
+  let overrides: Partial<SimParams> = {};
+  let json = false;
+  let help = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--json') json = true;
+    else if (arg === '--help' || arg === '-h') help = true;
+    else if (arg.startsWith('--')) {
+      const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
+      const flag = simFlags[name];
+      if (!flag) throw new Error(`unknown flag --${name}; see --help`);
+      const value = switches.has(name) ? '' : (inline ?? args[++i]);
+      if (value === undefined) throw new Error(`--${name} needs a value`);
+      overrides = { ...overrides, ...flag.parse(value) };
+    } else throw new Error(`unexpected argument ${JSON.stringify(arg)}; see --help`);
+  }
+  return { overrides, json, help };
+}
