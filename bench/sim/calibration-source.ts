@@ -44,6 +44,7 @@ export function calibrationFrom(file: string, source: string): PeerCalibration |
     timeToFirstByteS: ttfb ? seconds(ttfb) : defaultCalibration.timeToFirstByteS,
     // A ratio row (throughput ÷ cap), or a percentage.
     uploadEfficiency: efficiency ? Math.min(1, efficiency.unit === '%' ? efficiency.value / 100 : (efficiency.ratio ?? efficiency.value)) : defaultCalibration.uploadEfficiency,
+    seederEfficiency: efficiency ? Math.min(1, efficiency.unit === '%' ? efficiency.value / 100 : (efficiency.ratio ?? efficiency.value)) : defaultCalibration.seederEfficiency,
     verifyRate: verify ? perSecond(verify) : defaultCalibration.verifyRate,
     corePrepRate: prep ? perSecond(prep) : defaultCalibration.corePrepRate,
     source,

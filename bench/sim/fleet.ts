@@ -114,6 +114,7 @@ export function simulateFleet(p: SimParams): FleetResult {
         rttS: p.rttS,
         verifyRate: p.peer.verifyRate,
         uploadEfficiency: p.peer.uploadEfficiency,
+        seederEfficiency: p.peer.seederEfficiency,
         uploadLimit: p.uploadLimit,
         bucketFallbackS: p.bucketFallbackS,
         bucketRatePerAgent: p.bucketRatePerAgent,

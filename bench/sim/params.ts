@@ -12,8 +12,10 @@ export const gbit = (gbit: number): number => (gbit * 1e9) / 8;
 export interface PeerCalibration {
   /** Seconds from joining the topic to the first block (DHT lookup, connect, first request). measured */
   timeToFirstByteS: number;
-  /** Share of a capped link an agent's upload actually delivers to its peers (0–1). measured */
+  /** Share of a capped link an agent's upload actually delivers to other agents (0–1). measured (fitted on a 4-machine swarm) */
   uploadEfficiency: number;
+  /** Share of its capped upload a seeder delivers to one machine (0–1). measured (one machine, one seeder) */
+  seederEfficiency: number;
   /** Bytes per second one agent can receive, verify (Merkle tree), store and hash, whatever its link. measured */
   verifyRate: number;
   /** Bytes per second a seeder turns its regional bucket's object into a signed core. measured */
@@ -103,6 +105,7 @@ export interface SimParams {
 export const defaultCalibration: PeerCalibration = {
   timeToFirstByteS: 1.0,
   uploadEfficiency: 0.9,
+  seederEfficiency: 1,
   verifyRate: 100e6,
   corePrepRate: 125e6,
   source: 'built-in defaults',

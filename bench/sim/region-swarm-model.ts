@@ -17,6 +17,7 @@ export interface RegionSwarmInput {
   rttS: number;
   verifyRate: number;
   uploadEfficiency: number;
+  seederEfficiency: number;
   /** FLEETCAST_P2P_UPLOAD_LIMIT, bytes/s; null = none. */
   uploadLimit: number | null;
   bucketFallbackS: number;
@@ -80,7 +81,7 @@ export function simulateRegion(input: RegionSwarmInput): RegionOutcome {
   // Steps fine enough for the fallback timer and the slowest machine's blocks, few enough for 10 GiB.
   const dt = Math.min(0.5, Math.max(0.002, Math.min(size / slowest / 400, input.blockSize / slowest / 2, input.bucketFallbackS / 20)));
   const horizon = input.startAt + (input.horizonS ?? 6 * 3600);
-  const seederSupply = input.seeders * input.seederUpload * input.uploadEfficiency;
+  const seederSupply = input.seeders * input.seederUpload * input.seederEfficiency;
   const seenSeederAt = discoveredAt(input.startAt, input.seederReadyAt);
   let bytesFromSeeders = 0;
   let bytesFromPeers = 0;
@@ -124,23 +125,33 @@ export function simulateRegion(input: RegionSwarmInput): RegionOutcome {
     const aliveN = alive.reduce((s, g) => s + g.n, 0);
     const downloadingN = downloading.reduce((s, g) => s + g.n, 0);
     const holders = alive.filter((g) => (g.mode === 'p2p' || (g.mode === 'done' && g.fellBackAt === null)) && g.held > 0);
-    const neighboursDownloading = Math.max(1, (input.maxPeers * downloadingN) / Math.max(1, aliveN));
+    // Connections are capped by FLEETCAST_P2P_MAX_PEERS, and by the region's size in small regions.
+    const peers = Math.max(1, Math.min(input.maxPeers, aliveN - 1));
+    const neighboursDownloading = Math.max(1, (peers * downloadingN) / Math.max(1, aliveN));
     let agentSupply = 0;
     let heldSum = 0;
     let holderN = 0;
+    const supplyOfOne = new Map<MachineGroup, number>();
     for (const g of holders) {
       const x = g.held / size;
       const upload = Math.min(g.upload, input.uploadLimit ?? Number.POSITIVE_INFINITY) * input.uploadEfficiency;
-      agentSupply += g.n * upload * (1 - (1 - x) ** neighboursDownloading);
+      const one = upload * (1 - (1 - x) ** neighboursDownloading);
+      supplyOfOne.set(g, one);
+      agentSupply += g.n * one;
       heldSum += g.n * x;
       holderN += g.n;
     }
-    // A block the downloader lacks is held by one of its neighbours with this probability.
-    const xbar = aliveN > 0 ? heldSum / aliveN : 0;
-    const available = 1 - (1 - xbar) ** input.maxPeers;
+    // Seen from one machine, the others: it neither serves itself nor counts its own blocks (small regions).
     const fromAgents = share(
       holderN > 0 ? agentSupply : 0,
-      downloading.map((g) => Math.max(0, g.n * want(g) * available - (fromSeeders.get(g) ?? 0))),
+      downloading.map((g) => {
+        const others = Math.max(0, aliveN - 1);
+        const xbar = others > 0 ? Math.max(0, heldSum - g.held / size) / others : 0;
+        // A block the downloader lacks is held by one of its neighbours with this probability.
+        const available = 1 - (1 - xbar) ** peers;
+        const othersSupply = Math.max(0, agentSupply - (supplyOfOne.get(g) ?? 0));
+        return Math.max(0, Math.min(g.n * want(g) * available, g.n * othersSupply) - (fromSeeders.get(g) ?? 0));
+      }),
     );
     downloading.forEach((g, i) => rate.set(g, (fromSeeders.get(g) ?? 0) + fromAgents[i]!));
 
