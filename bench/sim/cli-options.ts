@@ -37,11 +37,13 @@ export const simFlags: Record<string, { parse: Parser; help: string }> = {
   'straggler-factor': { parse: num('stragglerFactor'), help: "a straggler's link as a fraction of a normal one (default 0.1)" },
   'slow-regions': { parse: num('slowRegions'), help: 'regions whose buckets and links run slow (default 0)' },
   'slow-factor': { parse: num('slowRegionFactor'), help: 'their speed as a fraction (default 0.25)' },
+  'what-if-streaming-seeders': { parse: () => ({ streamingSeeders: true }), help: 'product change not in the code: seeders serve the core while filling it' },
+  'what-if-wave-waits-for-seeders': { parse: () => ({ waveWaitsForSeeders: true }), help: 'product change not in the code: a wave is written once its seeders serve' },
   build: { parse: seconds('buildS'), help: 'the build itself (default 15m)' },
 };
 
 /** Flags without a value. */
-const switches = new Set(['no-preheat']);
+const switches = new Set(['no-preheat', 'what-if-streaming-seeders', 'what-if-wave-waits-for-seeders']);
 
 export function parseSimArgs(args: string[]): { overrides: Partial<SimParams>; json: boolean; help: boolean } {
   let overrides: Partial<SimParams> = {};

@@ -82,15 +82,21 @@ export function simulateFleet(p: SimParams): FleetResult {
   const timelines: RegionTimeline[] = [];
   let writeAt = deployableAt;
   let deployLowerBoundS = 0;
+  const prepStartOf = (r: number, goalAt: number) => {
+    const seen = Math.ceil((replicatedAt[r]! - scanPhase[r]!) / p.seederScanS) * p.seederScanS + scanPhase[r]!;
+    return p.preheat ? Math.min(seen, goalAt) : goalAt;
+  };
+  const prepRateOf = (r: number) => Math.min(p.peer.corePrepRate, p.bucketEgress * factor(r));
   for (const [w, regions] of waves.entries()) {
+    // What-if: the wave runner waits until the wave's seeders serve the build (with preheat).
+    if (p.waveWaitsForSeeders && !p.streamingSeeders) writeAt = Math.max(writeAt, ...regions.map((r) => prepStartOf(r, Number.POSITIVE_INFINITY) + p.size / prepRateOf(r)));
     let waveSettled = writeAt;
     let waveBound = 0;
     for (const r of regions) {
       const f = factor(r);
       const goalAt = writeAt + p.goalPropagationS;
-      const seen = Math.ceil((replicatedAt[r]! - scanPhase[r]!) / p.seederScanS) * p.seederScanS + scanPhase[r]!;
-      const prepStart = p.preheat ? Math.min(seen, goalAt) : goalAt;
-      const seederReadyAt = prepStart + p.size / Math.min(p.peer.corePrepRate, p.bucketEgress * f);
+      const prepStart = prepStartOf(r, goalAt);
+      const seederReadyAt = p.streamingSeeders ? prepStart : prepStart + p.size / prepRateOf(r);
       const groups = planGroups({
         machines: perRegion,
         tier1Machines: p.seedersPerRegion * p.maxPeers,
@@ -121,6 +127,7 @@ export function simulateFleet(p: SimParams): FleetResult {
         bucketEgress: p.bucketEgress * f,
         installS: p.installS,
         silentAfterS: p.silentAfterS,
+        growingCore: p.streamingSeeders ? { from: prepStart, rate: prepRateOf(r) } : undefined,
       });
       const lowerBoundS = regionLowerBound(p, perRegion, f);
       waveBound = Math.max(waveBound, lowerBoundS);

@@ -98,6 +98,12 @@ export interface SimParams {
   slowRegions: number;
   slowRegionFactor: number;
 
+  // --- product changes the code does not have (what-ifs, off by default)
+  /** Seeders announce the core while they fill it and agents fetch its growing prefix. not in the code */
+  streamingSeeders: boolean;
+  /** The wave runner writes a wave only once its regions' seeders serve the build. not in the code */
+  waveWaitsForSeeders: boolean;
+
   peer: PeerCalibration;
 }
 
@@ -146,6 +152,8 @@ export function defaultParams(overrides: Partial<SimParams> = {}): SimParams {
     stragglerFactor: 0.1,
     slowRegions: 0,
     slowRegionFactor: 0.25,
+    streamingSeeders: false,
+    waveWaitsForSeeders: false,
     peer: defaultCalibration,
     ...overrides,
   };

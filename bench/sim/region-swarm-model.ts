@@ -25,6 +25,8 @@ export interface RegionSwarmInput {
   bucketEgress: number;
   installS: number;
   silentAfterS: number;
+  /** What-if: the seeders serve the core while filling it from `from` at `rate` bytes/s; no machine holds more than is filled. */
+  growingCore?: { from: number; rate: number };
   /** Give up after this much simulated time (a deploy that never finishes). @defaultValue 6 h */
   horizonS?: number;
 }
@@ -105,7 +107,8 @@ export function simulateRegion(input: RegionSwarmInput): RegionOutcome {
     }
     if (!active) break;
 
-    const want = (g: MachineGroup) => Math.min(g.download, perMachineCap, (size - g.held) / dt);
+    const filled = input.growingCore ? Math.min(size, Math.max(0, (t + dt - input.growingCore.from) * input.growingCore.rate)) : size;
+    const want = (g: MachineGroup) => Math.min(g.download, perMachineCap, Math.max(0, (filled - g.held) / dt));
     const downloading = groups.filter((g) => g.mode === 'p2p' && t >= g.startAt + g.firstByteDelayS);
     const rate = new Map<MachineGroup, number>();
 

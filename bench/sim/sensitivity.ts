@@ -36,7 +36,14 @@ export function sensitivityCases(): SensitivityCase[] {
     ['max peers 8', { maxPeers: 8 }],
     ['regional replication 100 MB/s', { replicationRate: 100e6 }],
   ];
+  const whatIfs: [string, Partial<SimParams>][] = [
+    ['shipped defaults, bucket egress 1 Tbit/s per region', { bucketEgress: gbit(1000) }],
+    ['product change: wave waits for its seeders (fallback 30 s)', { waveWaitsForSeeders: true }],
+    ['product change: seeders serve while filling (fallback 30 s)', { streamingSeeders: true }],
+    ['product change: both, and waves all (fallback 30 s)', { waveWaitsForSeeders: true, streamingSeeders: true, wavePlan: 'all' }],
+  ];
   return [
+    ...whatIfs.map(([label, overrides]) => ({ label, overrides })),
     ...cases.map(([label, overrides]) => ({ label, overrides: { ...base, ...overrides } })),
     { label: 'verify rate 200 MB/s (a production core instead of this VM)', overrides: base, peer: { verifyRate: 200e6 } },
     { label: 'shipped defaults with verify rate 200 MB/s', overrides: {}, peer: { verifyRate: 200e6 } },
