@@ -1,4 +1,4 @@
-import { parseBytes, parseRate, parseSeconds, type SimParams } from './params.ts';
+import { parseBytes, parseRate, parseSeconds, type PeerCalibration, type SimParams } from './params.ts';
 
 type Parser = (value: string) => Partial<SimParams>;
 
@@ -45,8 +45,17 @@ export const simFlags: Record<string, { parse: Parser; help: string }> = {
 /** Flags without a value. */
 const switches = new Set(['no-preheat', 'what-if-streaming-seeders', 'what-if-wave-waits-for-seeders']);
 
-export function parseSimArgs(args: string[]): { overrides: Partial<SimParams>; json: boolean; help: boolean } {
+/** Flags that change a calibrated per-peer figure (the rest of the calibration stays as measured). */
+export const peerFlags: Record<string, { key: keyof PeerCalibration; parse: (v: string) => number; help: string }> = {
+  'verify-rate': { key: 'verifyRate', parse: parseRate, help: 'bytes/s one agent verifies and stores (calibrated)' },
+  'upload-efficiency': { key: 'uploadEfficiency', parse: Number, help: 'share of its upload an agent delivers to agents, 0–1 (calibrated)' },
+  'core-prep-rate': { key: 'corePrepRate', parse: parseRate, help: 'bytes/s a seeder makes a core from its bucket (calibrated)' },
+  'first-byte': { key: 'timeToFirstByteS', parse: parseSeconds, help: 'join → first block, seconds (calibrated)' },
+};
+
+export function parseSimArgs(args: string[]): { overrides: Partial<SimParams>; peer: Partial<PeerCalibration>; json: boolean; help: boolean } {
   let overrides: Partial<SimParams> = {};
+  const peer: Partial<PeerCalibration> = {};
   let json = false;
   let help = false;
   for (let i = 0; i < args.length; i++) {
@@ -55,6 +64,15 @@ export function parseSimArgs(args: string[]): { overrides: Partial<SimParams>; j
     else if (arg === '--help' || arg === '-h') help = true;
     else if (arg.startsWith('--')) {
       const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
+      const peerFlag = peerFlags[name];
+      if (peerFlag) {
+        const value = inline ?? args[++i];
+        if (value === undefined) throw new Error(`--${name} needs a value`);
+        const n = peerFlag.parse(value);
+        if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} wants a positive number, got ${JSON.stringify(value)}`);
+        (peer as Record<string, number>)[peerFlag.key] = n;
+        continue;
+      }
       const flag = simFlags[name];
       if (!flag) throw new Error(`unknown flag --${name}; see --help`);
       const value = switches.has(name) ? '' : (inline ?? args[++i]);
@@ -62,5 +80,5 @@ export function parseSimArgs(args: string[]): { overrides: Partial<SimParams>; j
       overrides = { ...overrides, ...flag.parse(value) };
     } else throw new Error(`unexpected argument ${JSON.stringify(arg)}; see --help`);
   }
-  return { overrides, json, help };
+  return { overrides, peer, json, help };
 }

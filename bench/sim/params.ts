@@ -107,14 +107,17 @@ export interface SimParams {
   peer: PeerCalibration;
 }
 
-/** Calibration used when no measurement is at hand: the figures measured on this machine on 2026-12-03 (BENCHMARKS.md). */
+/**
+ * Calibration used when no measurement is at hand (bench/results/*.json are not committed): the
+ * figures bench/sim/calibration.ts measured on this project's 2-vCPU VM on 2026-12-03 (BENCHMARKS.md).
+ */
 export const defaultCalibration: PeerCalibration = {
-  timeToFirstByteS: 1.0,
-  uploadEfficiency: 0.9,
+  timeToFirstByteS: 0.133,
+  uploadEfficiency: 0.533,
   seederEfficiency: 1,
-  verifyRate: 100e6,
-  corePrepRate: 125e6,
-  source: 'built-in defaults',
+  verifyRate: 43.1e6,
+  corePrepRate: 219e6,
+  source: 'figures measured on 2026-12-03 (params.ts defaultCalibration)',
 };
 
 export function defaultParams(overrides: Partial<SimParams> = {}): SimParams {
