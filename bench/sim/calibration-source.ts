@@ -35,16 +35,30 @@ function seconds(row: BenchRow): number {
 export function calibrationFrom(file: string, source: string): PeerCalibration | null {
   const found = rows(file)?.filter((r) => r.metric.startsWith('calibration:'));
   if (!found || found.length === 0) return null;
-  const pick = (...words: string[]) => found.find((r) => words.some((w) => r.metric.toLowerCase().includes(w)));
-  const ttfb = pick('first byte');
-  const efficiency = pick('per-connection', 'vs cap', 'efficiency');
-  const verify = pick('verify');
+  const taken = new Set<BenchRow>();
+  const pick = (...words: string[]) => {
+    const found_ = found.find((r) => !taken.has(r) && words.some((w) => r.metric.toLowerCase().includes(w)));
+    if (found_) taken.add(found_);
+    return found_;
+  };
+  // Most specific first: a preparation row may mention verification too.
   const prep = pick('core preparation', 'seeder core', 'prepar');
+  const ttfb = pick('first byte');
+  const efficiencyRow = pick('per-connection', 'vs cap', 'efficiency');
+  const verify = pick('verify');
+  // Throughput against its cap: a ratio row, a percentage, or a rate whose ratio column holds it.
+  const share = (row: BenchRow | undefined): number | null => {
+    if (!row) return null;
+    if (row.unit === '%') return row.value / 100;
+    if (row.unit === 'ratio' || row.unit === '') return row.value;
+    return row.ratio;
+  };
+  const efficiency = share(efficiencyRow);
   return {
     timeToFirstByteS: ttfb ? seconds(ttfb) : defaultCalibration.timeToFirstByteS,
     // A ratio row (throughput ÷ cap), or a percentage.
-    uploadEfficiency: efficiency ? Math.min(1, efficiency.unit === '%' ? efficiency.value / 100 : (efficiency.ratio ?? efficiency.value)) : defaultCalibration.uploadEfficiency,
-    seederEfficiency: efficiency ? Math.min(1, efficiency.unit === '%' ? efficiency.value / 100 : (efficiency.ratio ?? efficiency.value)) : defaultCalibration.seederEfficiency,
+    uploadEfficiency: efficiency !== null && efficiency > 0 ? Math.min(1, efficiency) : defaultCalibration.uploadEfficiency,
+    seederEfficiency: efficiency !== null && efficiency > 0 ? Math.min(1, efficiency) : defaultCalibration.seederEfficiency,
     verifyRate: verify ? perSecond(verify) : defaultCalibration.verifyRate,
     corePrepRate: prep ? perSecond(prep) : defaultCalibration.corePrepRate,
     source,

@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { calibrationFrom } from './calibration-source.ts';
 import { parseSimArgs } from './cli-options.ts';
 import { regionLowerBound, simulateFleet } from './fleet.ts';
 import { planGroups } from './machine-groups.ts';
@@ -95,5 +99,32 @@ describe('fleet simulator', () => {
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('1,000 machines');
     expect(svg.match(/<polyline/g)?.length).toBe(2);
+  });
+
+  it("reads bench/p2p's calibration rows, keeping defaults for figures it lacks", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sim-cal-'));
+    try {
+      const file = path.join(dir, 'p2p.json');
+      const r = (metric: string, value: number, unit: string, ratio: number | null = null) => ({ metric, value, unit, baseline: null, ratio, target: null, pass: null });
+      fs.writeFileSync(
+        file,
+        JSON.stringify({
+          benchmark: 'p2p',
+          rows: [
+            r('calibration: per-connection throughput vs cap', 3.6, 'MB/s', 0.9),
+            r('calibration: time to first byte', 250, 'ms'),
+            r('calibration: seeder core preparation (verify included)', 180, 'MB/s'),
+            r('calibration: verify rate', 120, 'MB/s'),
+            r('something else', 1, 's'),
+          ],
+        }),
+      );
+      const peer = calibrationFrom(file, 'test')!;
+      expect(peer).toMatchObject({ timeToFirstByteS: 0.25, uploadEfficiency: 0.9, corePrepRate: 180e6, verifyRate: 120e6, source: 'test' });
+      fs.writeFileSync(file, JSON.stringify({ benchmark: 'p2p', rows: [r('other', 1, 's')] }));
+      expect(calibrationFrom(file, 'test')).toBeNull();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
