@@ -39,6 +39,7 @@ export const simFlags: Record<string, { parse: Parser; help: string }> = {
   'slow-factor': { parse: num('slowRegionFactor'), help: 'their speed as a fraction (default 0.25)' },
   'what-if-streaming-seeders': { parse: () => ({ streamingSeeders: true }), help: 'product change not in the code: seeders serve the core while filling it' },
   'what-if-wave-waits-for-seeders': { parse: () => ({ waveWaitsForSeeders: true }), help: 'product change not in the code: a wave is written once its seeders serve' },
+  'machine-spread': { parse: num('machineSpread'), help: "± spread of machines' verify rate, e.g. 0.15 (default 0)" },
   build: { parse: seconds('buildS'), help: 'the build itself (default 15m)' },
 };
 

@@ -57,6 +57,11 @@ describe('fleet simulator', () => {
     expect(canarySlow.t50! - canaryBase.t50!).toBeGreaterThan(60);
   });
 
+  it('a spread of machine speeds separates 50 % from 100 %', () => {
+    const r = simulateFleet(small({ bucketFallbackS: 300, wavePlan: 'all', machineSpread: 0.2 }));
+    expect(r.t100! - r.t50!).toBeGreaterThan(10);
+  });
+
   it('one region alone with one machine takes the seeder link time plus the first byte', () => {
     const groups = planGroups({ machines: 1, tier1Machines: 1, stragglers: 0, stragglerFactor: 1, churn: 0, download: 10 * MiB, upload: 10 * MiB, timeToFirstByteS: 0.2 });
     const p = defaultParams();

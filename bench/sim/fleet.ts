@@ -106,6 +106,7 @@ export function simulateFleet(p: SimParams): FleetResult {
         download: p.agentDownload * f,
         upload: p.agentUpload * f,
         timeToFirstByteS: p.peer.timeToFirstByteS,
+        speedSpread: p.machineSpread,
       });
       const outcome = simulateRegion({
         size: p.size,

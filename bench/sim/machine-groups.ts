@@ -16,6 +16,8 @@ export interface MachineGroup {
   upload: number;
   /** Seconds from joining the topic to the first block, this group's share of the spread. */
   firstByteDelayS: number;
+  /** The machines' verify rate as a multiple of the calibrated one (hardware spread). */
+  speed: number;
   /** A churned group crashes once it holds this fraction of the file; null: it never does. */
   crashAtFraction: number | null;
 
@@ -44,11 +46,14 @@ export interface GroupPlan {
   download: number;
   upload: number;
   timeToFirstByteS: number;
+  /** ± spread of machine speed (verify rate); the later-starting third is also the slower. @defaultValue 0 */
+  speedSpread?: number;
 }
 
 /**
  * Splits a region into groups: tier-1 (seeder-connected) or not, × normal or straggler links,
- * × three start spreads (half, one and one and a half the measured time to first byte), with a
+ * × three start spreads (half, one and one and a half the measured time to first byte; with a
+ * speed spread s, those thirds also verify at 1+s, 1 and 1−s of the calibrated rate), with a
  * churned share of each crashing at a quarter, half or three quarters of its download.
  */
 export function planGroups(plan: GroupPlan): MachineGroup[] {
@@ -69,7 +74,8 @@ export function planGroups(plan: GroupPlan): MachineGroup[] {
       if (inKind <= 0) continue;
       for (const spread of spreads) {
         const inSpread = inKind / spreads.length;
-        const base = { tier1, download: plan.download * factor, upload: plan.upload * factor, firstByteDelayS: plan.timeToFirstByteS * spread };
+        const speed = 1 + (plan.speedSpread ?? 0) * (1 - spread) * 2;
+        const base = { tier1, download: plan.download * factor, upload: plan.upload * factor, firstByteDelayS: plan.timeToFirstByteS * spread, speed };
         const name = `${tier1 ? 'tier1' : 'rest'}-${kind}-${spread}`;
         groups.push(newGroup({ ...base, name, n: inSpread * (1 - plan.churn), crashAtFraction: null }));
         if (plan.churn > 0) {
@@ -81,6 +87,6 @@ export function planGroups(plan: GroupPlan): MachineGroup[] {
   return groups.filter((g) => g.n > 0);
 }
 
-function newGroup(fields: Pick<MachineGroup, 'name' | 'n' | 'tier1' | 'download' | 'upload' | 'firstByteDelayS' | 'crashAtFraction'>): MachineGroup {
+function newGroup(fields: Pick<MachineGroup, 'name' | 'n' | 'tier1' | 'download' | 'upload' | 'firstByteDelayS' | 'speed' | 'crashAtFraction'>): MachineGroup {
   return { ...fields, mode: 'waiting', startAt: 0, held: 0, lastBlockAt: 0, sinceLastBlock: 0, doneAt: null, deadAt: null, fellBackAt: null };
 }

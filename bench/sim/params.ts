@@ -97,6 +97,8 @@ export interface SimParams {
   /** Regions (the last ones) whose buckets, replication and links run at slowRegionFactor. */
   slowRegions: number;
   slowRegionFactor: number;
+  /** ± spread of machines' verify rate (hardware, load): a third at 1+s, 1, 1−s. assumed 0 */
+  machineSpread: number;
 
   // --- product changes the code does not have (what-ifs, off by default)
   /** Seeders announce the core while they fill it and agents fetch its growing prefix. not in the code */
@@ -155,6 +157,7 @@ export function defaultParams(overrides: Partial<SimParams> = {}): SimParams {
     stragglerFactor: 0.1,
     slowRegions: 0,
     slowRegionFactor: 0.25,
+    machineSpread: 0,
     streamingSeeders: false,
     waveWaitsForSeeders: false,
     peer: defaultCalibration,

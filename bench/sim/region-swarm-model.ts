@@ -78,8 +78,9 @@ export function share(supply: number, demands: number[]): number[] {
 
 export function simulateRegion(input: RegionSwarmInput): RegionOutcome {
   const { size, groups } = input;
-  const perMachineCap = Math.min(input.verifyRate, (input.window * input.blockSize) / input.rttS);
-  const slowest = Math.min(...groups.map((g) => Math.min(g.download, perMachineCap)));
+  const windowCap = (input.window * input.blockSize) / input.rttS;
+  const capOf = (g: MachineGroup) => Math.min(input.verifyRate * g.speed, windowCap);
+  const slowest = Math.min(...groups.map((g) => Math.min(g.download, capOf(g))));
   // Steps fine enough for the fallback timer and the slowest machine's blocks, few enough for 10 GiB.
   const dt = Math.min(0.5, Math.max(0.002, Math.min(size / slowest / 400, input.blockSize / slowest / 2, input.bucketFallbackS / 20)));
   const horizon = input.startAt + (input.horizonS ?? 6 * 3600);
@@ -108,7 +109,7 @@ export function simulateRegion(input: RegionSwarmInput): RegionOutcome {
     if (!active) break;
 
     const filled = input.growingCore ? Math.min(size, Math.max(0, (t + dt - input.growingCore.from) * input.growingCore.rate)) : size;
-    const want = (g: MachineGroup) => Math.min(g.download, perMachineCap, Math.max(0, (filled - g.held) / dt));
+    const want = (g: MachineGroup) => Math.min(g.download, capOf(g), Math.max(0, (filled - g.held) / dt));
     const downloading = groups.filter((g) => g.mode === 'p2p' && t >= g.startAt + g.firstByteDelayS);
     const rate = new Map<MachineGroup, number>();
 

@@ -28,6 +28,7 @@ export function sensitivityCases(): SensitivityCase[] {
     ['stragglers 1 % at 1/100 link', { stragglers: 0.01, stragglerFactor: 0.01 }],
     ['one slow region (buckets, replication, links at 1/4)', { slowRegions: 1 }],
     ['one slow region at 1/10', { slowRegions: 1, slowRegionFactor: 0.1 }],
+    ['machine speed spread ±15 % (assumed)', { machineSpread: 0.15 }],
     ['waves all (no canary)', { wavePlan: 'all' }],
     ['canary soak 5 min (FLEETCAST_WAVE_SOAK)', { soakS: 300 }],
     ['agent upload limit 50 MB/s (FLEETCAST_P2P_UPLOAD_LIMIT)', { uploadLimit: 50e6 }],
