@@ -59,7 +59,8 @@ describe('fleet simulator', () => {
 
   it('a spread of machine speeds separates 50 % from 100 %', () => {
     const r = simulateFleet(small({ bucketFallbackS: 300, wavePlan: 'all', machineSpread: 0.2 }));
-    expect(r.t100! - r.t50!).toBeGreaterThan(10);
+    // 1 GiB at the calibrated ~43 MB/s takes ~25 s; the slowest third at 0.8 takes ~6 s longer.
+    expect(r.t100! - r.t50!).toBeGreaterThan(3);
   });
 
   it('one region alone with one machine takes the seeder link time plus the first byte', () => {
