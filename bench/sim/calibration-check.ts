@@ -46,6 +46,7 @@ export function simulateRun(run: Omit<SwarmRun, 'doneS'>, peer: PeerCalibration)
     seederEfficiency: peer.seederEfficiency,
     uploadLimit: null,
     bucketFallbackS: 3600,
+    seederWaitS: 3600,
     bucketRatePerAgent: p.bucketRatePerAgent,
     bucketEgress: p.bucketEgress,
     installS: 0,

@@ -26,6 +26,7 @@ export const simFlags: Record<string, { parse: Parser; help: string }> = {
   'upload-limit': { parse: rate('uploadLimit'), help: 'FLEETCAST_P2P_UPLOAD_LIMIT (default none)' },
   'max-peers': { parse: num('maxPeers'), help: 'FLEETCAST_P2P_MAX_PEERS (default 64)' },
   'bucket-fallback': { parse: seconds('bucketFallbackS'), help: 'FLEETCAST_AGENT_BUCKET_FALLBACK (default 30s)' },
+  'seeder-wait': { parse: seconds('seederWaitS'), help: 'FLEETCAST_AGENT_SEEDER_WAIT (default 5m)' },
   'bucket-rate': { parse: rate('bucketRatePerAgent'), help: 'FLEETCAST_AGENT_BUCKET_RATE per agent (default 100MiB)' },
   'bucket-egress': { parse: rate('bucketEgress'), help: "a regional bucket's egress (default 100gbit)" },
   'replication-rate': { parse: rate('replicationRate'), help: 'main → regional copy per region (default 500M)' },

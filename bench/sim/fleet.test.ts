@@ -27,7 +27,7 @@ describe('fleet simulator', () => {
   it('sends every canary agent to the bucket when the seeders need longer than the fallback to make the core', () => {
     // 1 GiB at 10 MB/s: 107 s of core preparation against a 30 s fallback.
     const p = small();
-    const r = simulateFleet({ ...p, peer: { ...p.peer, corePrepRate: 10e6 }, preheat: false });
+    const r = simulateFleet({ ...p, peer: { ...p.peer, corePrepRate: 10e6 }, preheat: false, seederWaitS: 0 });
     const canary = r.regions.find((t) => t.wave === 1)!;
     expect(canary.seederReadyAt - canary.goalAt).toBeGreaterThan(30);
     expect(canary.outcome.fellBack).toBeCloseTo(1_000, 0);
@@ -35,6 +35,17 @@ describe('fleet simulator', () => {
     // A fallback longer than the preparation keeps them on peers.
     const patient = simulateFleet({ ...p, peer: { ...p.peer, corePrepRate: 10e6 }, preheat: false, bucketFallbackS: 300 });
     expect(patient.machinesFellBack).toBe(0);
+  });
+
+  it('agents wait FLEETCAST_AGENT_SEEDER_WAIT for a late core, then a stall of FLEETCAST_AGENT_BUCKET_FALLBACK sends them to the bucket', () => {
+    const p = small();
+    const late = { ...p, peer: { ...p.peer, corePrepRate: 10e6 }, preheat: false };
+    // 107 s of core preparation: within the 5 min seeder wait, nobody falls back even with a 30 s stall limit.
+    expect(simulateFleet({ ...late, seederWaitS: 300, bucketFallbackS: 30 }).machinesFellBack).toBe(0);
+    // Without the seeder wait (the code before it), every canary machine does.
+    expect(simulateFleet({ ...late, seederWaitS: 0, bucketFallbackS: 30 }).machinesFellBack).toBeGreaterThan(900);
+    // A seeder wait shorter than the preparation helps nothing.
+    expect(simulateFleet({ ...late, seederWaitS: 60, bucketFallbackS: 30 }).machinesFellBack).toBeGreaterThan(900);
   });
 
   it('writes the second wave only after the canary settled, and crashed machines hold it for the silent time', () => {

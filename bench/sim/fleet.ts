@@ -124,6 +124,7 @@ export function simulateFleet(p: SimParams): FleetResult {
         seederEfficiency: p.peer.seederEfficiency,
         uploadLimit: p.uploadLimit,
         bucketFallbackS: p.bucketFallbackS,
+        seederWaitS: p.seederWaitS,
         bucketRatePerAgent: p.bucketRatePerAgent,
         bucketEgress: p.bucketEgress * f,
         installS: p.installS,

@@ -80,8 +80,10 @@ export interface SimParams {
   blockSize: number;
   /** Round trip inside a region, seconds. assumed 0.5 ms */
   rttS: number;
-  /** FLEETCAST_AGENT_BUCKET_FALLBACK, seconds. code default 30 */
+  /** FLEETCAST_AGENT_BUCKET_FALLBACK, seconds: a stall once the build's core was met. code default 30 */
   bucketFallbackS: number;
+  /** FLEETCAST_AGENT_SEEDER_WAIT, seconds: the wait for a first peer holding the core (at least bucketFallbackS). code default 300 */
+  seederWaitS: number;
   /** FLEETCAST_AGENT_BUCKET_RATE, bytes/s per agent. code default 100 MiB/s */
   bucketRatePerAgent: number;
   /** Install, switch and health check once the file is verified, seconds. assumed */
@@ -150,6 +152,7 @@ export function defaultParams(overrides: Partial<SimParams> = {}): SimParams {
     blockSize: MiB,
     rttS: 0.0005,
     bucketFallbackS: 30,
+    seederWaitS: 300,
     bucketRatePerAgent: 100 * MiB,
     installS: 5,
     churn: 0,

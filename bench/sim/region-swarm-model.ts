@@ -21,6 +21,8 @@ export interface RegionSwarmInput {
   /** FLEETCAST_P2P_UPLOAD_LIMIT, bytes/s; null = none. */
   uploadLimit: number | null;
   bucketFallbackS: number;
+  /** FLEETCAST_AGENT_SEEDER_WAIT: how long an agent waits for a first peer holding the core. */
+  seederWaitS: number;
   bucketRatePerAgent: number;
   bucketEgress: number;
   installS: number;
@@ -90,6 +92,12 @@ export function simulateRegion(input: RegionSwarmInput): RegionOutcome {
   let bytesFromPeers = 0;
   let bytesFromBucket = 0;
   let seederBusyS = 0;
+  // FallbackFetcher: until the agent met a peer holding the core (the seeders, or neighbours that
+  // got it from them) it waits FLEETCAST_AGENT_SEEDER_WAIT; from then on a stall of
+  // FLEETCAST_AGENT_BUCKET_FALLBACK without a new block sends it to the bucket.
+  const seederWaitS = Math.max(input.seederWaitS, input.bucketFallbackS);
+  const waitedTooLong = (g: MachineGroup, t: number) =>
+    t < seenSeederAt ? t - g.startAt >= seederWaitS : t - Math.max(g.lastBlockAt, seenSeederAt) >= input.bucketFallbackS;
   for (const g of groups) {
     g.startAt = input.startAt;
     g.mode = 'waiting';
@@ -186,8 +194,7 @@ export function simulateRegion(input: RegionSwarmInput): RegionOutcome {
       if ((g.mode === 'p2p' || g.mode === 'bucket') && g.held >= size - 1e-6) {
         g.mode = 'done';
         g.doneAt = t + dt;
-      } else if (g.mode === 'p2p' && t - g.lastBlockAt >= input.bucketFallbackS) {
-        // FallbackFetcher: no new byte from peers for FLEETCAST_AGENT_BUCKET_FALLBACK.
+      } else if (g.mode === 'p2p' && waitedTooLong(g, t)) {
         g.mode = 'bucket';
         g.fellBackAt = t;
       }
