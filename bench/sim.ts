@@ -15,13 +15,15 @@ import { sweepSvg, type SweepPoint } from './sim/sweep-svg.ts';
 const min = (s: number | null) => (s === null ? -1 : s / 60);
 const tb = (bytes: number) => bytes / 1e12;
 
-function fleetRows(label: string, r: FleetResult): BenchRow[] {
+/** The deploy's rows; `judged: false` for what-ifs and old behaviour, shown beside the targets but not held to them. */
+function fleetRows(label: string, r: FleetResult, judged = true): BenchRow[] {
   const total = r.t100;
+  const judge = (target: string, pass: boolean) => (judged ? { target, pass } : {});
   return [
     row(`${label}: time to 50 % of machines`, min(r.t50), 'min', { baseline: r.totalLowerBoundS / 60, higherIsBetter: false }),
     row(`${label}: time to 99 % of machines`, min(r.t99), 'min', { baseline: r.totalLowerBoundS / 60, higherIsBetter: false }),
-    row(`${label}: time to 100 % of machines (build + deploy)`, min(total), 'min', { baseline: r.totalLowerBoundS / 60, higherIsBetter: false, target: '<= 30 min', pass: total !== null && total <= 1800 }),
-    row(`${label}: deploy phase (first goal write → 100 %)`, min(r.deployS), 'min', { baseline: r.deployLowerBoundS / 60, higherIsBetter: false, target: '<= 10 min', pass: r.deployS !== null && r.deployS <= 600 }),
+    row(`${label}: time to 100 % of machines (build + deploy)`, min(total), 'min', { baseline: r.totalLowerBoundS / 60, higherIsBetter: false, ...judge('<= 30 min', total !== null && total <= 1800) }),
+    row(`${label}: deploy phase (first goal write → 100 %)`, min(r.deployS), 'min', { baseline: r.deployLowerBoundS / 60, higherIsBetter: false, ...judge('<= 10 min', r.deployS !== null && r.deployS <= 600) }),
     row(`${label}: bytes from buckets (seeders' cores + agents' fallback)`, tb(r.bytesFromBucket), 'TB'),
     row(`${label}: bytes from peers (seeders + agents)`, tb(r.bytesFromSeeders + r.bytesFromPeers), 'TB'),
     row(`${label}: machines that fell back to the bucket`, r.machinesFellBack, 'machines'),
@@ -75,7 +77,7 @@ export const simBenchmark: Benchmark = {
     rows.push(...fleetRows('100k × 10 × 10 GiB, shipped defaults', shipped));
     rows.push(row('simulation wall time, 100k × 10 × 10 GiB', shipped.wallS, 's', { target: '<= 300 s', pass: shipped.wallS <= 300 }));
     const before = simulateFleet(defaultParams({ peer, seederWaitS: 0 }));
-    rows.push(...fleetRows('100k × 10 × 10 GiB, before FLEETCAST_AGENT_SEEDER_WAIT (fallback 30 s from the start)', before));
+    rows.push(...fleetRows('100k × 10 × 10 GiB, before FLEETCAST_AGENT_SEEDER_WAIT (fallback 30 s from the start)', before, false));
 
     const sweep: SweepPoint[] = [];
     for (const machines of [1_000, 10_000, 100_000, 1_000_000]) {
@@ -92,10 +94,12 @@ export const simBenchmark: Benchmark = {
       const r = simulateFleet(defaultParams({ ...c.overrides, peer: { ...peer, ...c.peer } }));
       const total = r.t100;
       rows.push(
-        row(`sensitivity: ${c.label}: total (deploy phase ${min(r.deployS).toFixed(1)} min, ${Math.round(r.machinesFellBack)} fell back, bucket ${tb(r.bytesFromBucket).toFixed(1)} TB)`, min(total), 'min', {
-          target: '<= 30 min',
-          pass: total !== null && total <= 1800,
-        }),
+        // What-ifs: they say what breaks the 30 minutes, they are not targets of the shipped code.
+        row(
+          `sensitivity: ${c.label}: total (deploy phase ${min(r.deployS).toFixed(1)} min, ${Math.round(r.machinesFellBack)} fell back, bucket ${tb(r.bytesFromBucket).toFixed(1)} TB, ${total !== null && total <= 1800 ? 'within' : 'misses'} 30 min)`,
+          min(total),
+          'min',
+        ),
       );
     }
     return rows;
