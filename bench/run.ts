@@ -8,8 +8,9 @@ import { replicationBenchmark } from './replication.ts';
 import { builderBenchmark } from './builder.ts';
 import { blobstoreBenchmark } from './blobstore.ts';
 import { goalstateBenchmark } from './goalstate.ts';
+import { simBenchmark } from './sim.ts';
 
-const benchmarks: Benchmark[] = [queueBenchmark, builderBenchmark, replicationBenchmark, blobstoreBenchmark, goalstateBenchmark];
+const benchmarks: Benchmark[] = [queueBenchmark, builderBenchmark, replicationBenchmark, blobstoreBenchmark, goalstateBenchmark, simBenchmark];
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {

@@ -156,6 +156,12 @@ export const settings = {
   FLEETCAST_AGENT_HEALTH_TIMEOUT: durationMs.default(60_000),
   /** Without a byte from any peer for this long, the agent reads the build from the regional bucket instead. */
   FLEETCAST_AGENT_BUCKET_FALLBACK: durationMs.default(30_000),
+  /**
+   * How long a fetch waits to meet a first peer holding the build before reading the bucket: the
+   * region's seeders make the build's core once it reaches the regional bucket (about a minute per
+   * 10 GiB); falling back after 30 s would send the whole region to the bucket (bench/sim).
+   */
+  FLEETCAST_AGENT_SEEDER_WAIT: durationMs.default(300_000),
   /** Bytes per second an agent reads from the regional bucket (`50M`); `0`: unlimited. */
   FLEETCAST_AGENT_BUCKET_RATE: byteSize.default(100 * 1024 ** 2),
   /** A command the agent runs to switch a service (e.g. `systemctl restart app@$FLEETCAST_BUILD_ID`) instead of supervising its run command. */
@@ -287,6 +293,7 @@ export const settingHelp: Record<SettingName, string> = {
   FLEETCAST_AGENT_HEALTH_GRACE: 'a new build\'s process must stay up this long after the switch (default 10s)',
   FLEETCAST_AGENT_HEALTH_TIMEOUT: 'a new build\'s health URL must answer 2xx within this long of the switch (default 60s)',
   FLEETCAST_AGENT_BUCKET_FALLBACK: 'read from the regional bucket when no peer served data for this long (default 30s)',
+  FLEETCAST_AGENT_SEEDER_WAIT: "read from the regional bucket when no peer holding the build was met for this long: the region's seeders need about a minute per 10 GiB to prepare a build (default 5m, never less than FLEETCAST_AGENT_BUCKET_FALLBACK)",
   FLEETCAST_AGENT_BUCKET_RATE: 'bytes per second read from the regional bucket, e.g. 50M; 0 = unlimited (default 100M)',
   FLEETCAST_AGENT_P2P: 'true: fetch builds from the region\'s peers, the bucket behind them (default); false: from the regional bucket only',
   FLEETCAST_AGENT_STOP_SERVICES: 'true: stop the services when the agent stops (fleetcast up does); default false: they keep running and the next agent adopts them',

@@ -132,7 +132,7 @@ describe('fetching', () => {
   it('reads from the bucket when no peer serves data in time, and says so in its status', async () => {
     const peers = new SilentFetcher();
     const agent = await fleet.startAgent('us', 'fb-1', {
-      env: { FLEETCAST_AGENT_SERVICES: 'fb', FLEETCAST_AGENT_BUCKET_FALLBACK: '300ms', FLEETCAST_AGENT_BUCKET_RATE: '2M' },
+      env: { FLEETCAST_AGENT_SERVICES: 'fb', FLEETCAST_AGENT_BUCKET_FALLBACK: '300ms', FLEETCAST_AGENT_SEEDER_WAIT: '300ms', FLEETCAST_AGENT_BUCKET_RATE: '2M' },
       overrides: { peerFetcher: peers },
     });
     const b1 = await fleet.artifact('fb', 1, 4 * MiB, ['us']);

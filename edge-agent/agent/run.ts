@@ -81,6 +81,7 @@ export async function runAgent(config: AgentConfig, overrides: AgentOverrides = 
       bucket: new BucketFetcher({ store, limiter: new RateLimiter(rate > 0 ? rate : null), logger }),
       peers,
       fallbackAfterMs: config.FLEETCAST_AGENT_BUCKET_FALLBACK,
+      firstPeerWithinMs: config.FLEETCAST_AGENT_SEEDER_WAIT,
       logger,
     });
   const status = new StatusRelay(logger);

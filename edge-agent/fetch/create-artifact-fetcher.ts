@@ -9,11 +9,13 @@ export interface ArtifactFetcherChoice {
   peers: ArtifactFetcher | null;
   /** FLEETCAST_AGENT_BUCKET_FALLBACK. */
   fallbackAfterMs: number;
+  /** FLEETCAST_AGENT_SEEDER_WAIT. */
+  firstPeerWithinMs: number;
   logger?: Logger;
 }
 
 /** The one place that decides how an agent gets bytes: peers with the bucket behind them, or the bucket. */
 export function createArtifactFetcher(choice: ArtifactFetcherChoice): ArtifactFetcher {
   if (choice.peers === null) return choice.bucket;
-  return new FallbackFetcher({ primary: choice.peers, fallback: choice.bucket, fallbackAfterMs: choice.fallbackAfterMs, logger: choice.logger });
+  return new FallbackFetcher({ primary: choice.peers, fallback: choice.bucket, fallbackAfterMs: choice.fallbackAfterMs, firstPeerWithinMs: choice.firstPeerWithinMs, logger: choice.logger });
 }

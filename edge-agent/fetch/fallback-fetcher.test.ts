@@ -76,6 +76,41 @@ describe('FallbackFetcher', () => {
     expect(progress.at(-1)?.note).toBe('fetching from the bucket: peers stopped serving data for 200 ms (at 1 MiB of 3 MiB)');
   });
 
+  it('waits longer for a first peer than for a stalled one (seeders still preparing the core), then counts stalls', async () => {
+    // The primary says nothing for 400 ms (longer than the 200 ms stall limit), then finds the build and delivers.
+    const late: ArtifactFetcher = {
+      fetch: async (request) => {
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        return new PartialPeers(MiB, 'finish').fetch(request);
+      },
+      retain: async () => undefined,
+      close: async () => undefined,
+    };
+    const waited = new FallbackFetcher({ primary: late, fallback: new BucketFetcher({ store }), fallbackAfterMs: 200, firstPeerWithinMs: 2_000 });
+    const progress: FetchProgress[] = [];
+    const result = await waited.fetch({ goal: artifact.goal('eu', { p2pKey: 'ab'.repeat(32) }), destination, signal: new AbortController().signal, onProgress: (p) => progress.push(p) });
+    expect(result).toEqual({ sha256: artifact.digest, bytesFromPeers: artifact.bytes.length, bytesFromBucket: 0 });
+    // A primary that never says anything is given up after the first-peer wait, not the stall limit.
+    const silent = new SilentFetcher();
+    const started = Date.now();
+    const impatient = new FallbackFetcher({ primary: silent, fallback: new BucketFetcher({ store }), fallbackAfterMs: 100, firstPeerWithinMs: 600 });
+    const notes: FetchProgress[] = [];
+    fs.rmSync(destination, { force: true });
+    await impatient.fetch({ goal: artifact.goal('eu', { p2pKey: 'ab'.repeat(32) }), destination, signal: new AbortController().signal, onProgress: (p) => notes.push(p) });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(590);
+    expect(notes.at(-1)?.note).toBe('fetching from the bucket: no peer served data within 600 ms');
+    // Once found, a stall counts with the shorter limit.
+    const stalled: FetchProgress[] = [];
+    fs.rmSync(destination, { force: true });
+    await new FallbackFetcher({ primary: new PartialPeers(MiB, 'stall'), fallback: new BucketFetcher({ store }), fallbackAfterMs: 200, firstPeerWithinMs: 60_000 }).fetch({
+      goal: artifact.goal('eu', { p2pKey: 'ab'.repeat(32) }),
+      destination,
+      signal: new AbortController().signal,
+      onProgress: (p) => stalled.push(p),
+    });
+    expect(stalled.at(-1)?.note).toBe('fetching from the bucket: peers stopped serving data for 200 ms (at 1 MiB of 3 MiB)');
+  });
+
   it('falls back at once when the P2P fetch fails, naming the failure', async () => {
     const progress: FetchProgress[] = [];
     const result = await fetchWith(new PartialPeers(MiB, 'fail'), progress, 60_000);

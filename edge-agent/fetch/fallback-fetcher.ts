@@ -15,6 +15,14 @@ export interface FallbackFetcherOptions {
    * @defaultValue 30_000
    */
   fallbackAfterMs?: number;
+  /**
+   * How long the primary may take to say anything at all — for P2P, to meet a peer holding the
+   * build's signed core (FLEETCAST_AGENT_SEEDER_WAIT). The region's seeders make that core from
+   * the regional bucket after the build lands there, about a minute per 10 GiB; falling back
+   * sooner sends the whole region to the bucket at once. Never shorter than fallbackAfterMs.
+   * @defaultValue fallbackAfterMs
+   */
+  firstPeerWithinMs?: number;
   /** @defaultValue a silent logger */
   logger?: Logger;
 }
@@ -27,10 +35,12 @@ export interface FallbackFetcherOptions {
  */
 export class FallbackFetcher implements ArtifactFetcher {
   private readonly fallbackAfterMs: number;
+  private readonly firstPeerWithinMs: number;
   private readonly logger: Logger;
 
   constructor(private readonly options: FallbackFetcherOptions) {
     this.fallbackAfterMs = options.fallbackAfterMs ?? 30_000;
+    this.firstPeerWithinMs = Math.max(this.fallbackAfterMs, options.firstPeerWithinMs ?? this.fallbackAfterMs);
     this.logger = options.logger ?? silentLogger();
   }
 
@@ -41,14 +51,14 @@ export class FallbackFetcher implements ArtifactFetcher {
     const startBytes = await fileSize(destination);
     let highest = startBytes;
     let why: string | undefined;
-    const ms = this.fallbackAfterMs;
+    let heard = false;
     const primarySignal = new AbortController();
     const forward = () => primarySignal.abort(signal.reason);
     // The caller may have aborted while the file was looked at.
     signal.throwIfAborted();
     signal.addEventListener('abort', forward, { once: true });
     let timer: NodeJS.Timeout | undefined;
-    const arm = () => {
+    const arm = (ms: number) => {
       clearTimeout(timer);
       timer = setTimeout(() => {
         why =
@@ -58,15 +68,18 @@ export class FallbackFetcher implements ArtifactFetcher {
         primarySignal.abort(new FleetcastError('CANCELLED', `P2P fetch of ${goal.build} given up: ${why}`));
       }, ms);
     };
-    arm();
+    arm(this.firstPeerWithinMs);
     try {
       return await this.options.primary.fetch({
         ...request,
         signal: primarySignal.signal,
         onProgress: (progress) => {
-          if (progress.bytes > highest) {
-            highest = progress.bytes;
-            arm();
+          // The first report says the primary found the build (P2P: a peer proved its length);
+          // from then on, stalls count.
+          if (progress.bytes > highest || !heard) {
+            heard = true;
+            highest = Math.max(highest, progress.bytes);
+            arm(this.fallbackAfterMs);
           }
           request.onProgress?.(progress);
         },

@@ -1,0 +1,191 @@
+// One deploy of one build to the whole fleet: build, upload, main → regional replication, the
+// seeders' cores, the wave plan (coordinator/deploys/waves.ts: canary region, then the rest once
+// the gate of wave-runner.ts passed and the soak is over), and each region's swarm.
+import { planGroups } from './machine-groups.ts';
+import type { SimParams } from './params.ts';
+import { simulateRegion, type RegionOutcome } from './region-swarm-model.ts';
+
+export interface RegionTimeline {
+  region: string;
+  machines: number;
+  wave: number;
+  replicatedAt: number;
+  seederReadyAt: number;
+  goalAt: number;
+  settledAt: number;
+  outcome: RegionOutcome;
+  lowerBoundS: number;
+}
+
+export interface FleetResult {
+  params: SimParams;
+  buildDoneAt: number;
+  deployableAt: number;
+  /** First wave's goals written: the deploy phase starts. */
+  deployStartAt: number;
+  /** Times (from the build's start) at which 50 / 99 / 100 % of the live machines run the build; null: never. */
+  t50: number | null;
+  t99: number | null;
+  t100: number | null;
+  /** The last wave's gate passed (crashed machines silent, every live one running). */
+  convergedAt: number;
+  /** Deploy phase (first goal write → 100 % of live machines running). */
+  deployS: number | null;
+  /** The deploy phase's network lower bound: per wave the slowest region's T ≥ max(F/u_s, F/d, N·F/(u_s+Σu)), summed over waves. */
+  deployLowerBoundS: number;
+  /** Build + upload + replication + the deploy's lower bound. */
+  totalLowerBoundS: number;
+  bytesFromBucket: number;
+  bytesFromSeeders: number;
+  bytesFromPeers: number;
+  /** Of bytesFromBucket: what seeders read to make their cores. */
+  bucketBytesForCores: number;
+  machinesFellBack: number;
+  liveMachines: number;
+  regions: RegionTimeline[];
+  /** Wall-clock seconds the simulation took. */
+  wallS: number;
+}
+
+/** A small deterministic generator (mulberry32): same parameters, same result. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The distribution lower bound of one region from the moment its seeders serve. */
+export function regionLowerBound(p: SimParams, machines: number, factor: number): number {
+  const seed = p.seedersPerRegion * p.seederUpload;
+  const d = Math.min(p.agentDownload * factor, p.peer.verifyRate);
+  const u = Math.min(p.agentUpload * factor, p.uploadLimit ?? Number.POSITIVE_INFINITY);
+  return Math.max(p.size / seed, p.size / d, (machines * p.size) / (seed + machines * u));
+}
+
+export function simulateFleet(p: SimParams): FleetResult {
+  const started = performance.now();
+  const rand = random(0x5eed + p.regions * 7 + p.machines);
+  const perRegion = p.machines / p.regions;
+  const buildDoneAt = p.buildS + p.size / p.mainUploadRate;
+  const factor = (r: number) => (r >= p.regions - p.slowRegions ? p.slowRegionFactor : 1);
+  const replicatedAt = Array.from({ length: p.regions }, (_, r) => buildDoneAt + p.replicationOverheadS + p.size / (p.replicationRate * factor(r)));
+  const deployableAt = Math.max(...replicatedAt);
+  // A seeder with preheat finds the object at its next bucket scan; without, when the goal arrives.
+  const scanPhase = Array.from({ length: p.regions }, () => rand() * p.seederScanS);
+  const waves: number[][] = p.wavePlan === 'all' || p.regions === 1 ? [range(p.regions)] : [[0], range(p.regions).slice(1)];
+
+  const timelines: RegionTimeline[] = [];
+  let writeAt = deployableAt;
+  let deployLowerBoundS = 0;
+  const prepStartOf = (r: number, goalAt: number) => {
+    const seen = Math.ceil((replicatedAt[r]! - scanPhase[r]!) / p.seederScanS) * p.seederScanS + scanPhase[r]!;
+    return p.preheat ? Math.min(seen, goalAt) : goalAt;
+  };
+  const prepRateOf = (r: number) => Math.min(p.peer.corePrepRate, p.bucketEgress * factor(r));
+  for (const [w, regions] of waves.entries()) {
+    // What-if: the wave runner waits until the wave's seeders serve the build (with preheat).
+    if (p.waveWaitsForSeeders && !p.streamingSeeders) writeAt = Math.max(writeAt, ...regions.map((r) => prepStartOf(r, Number.POSITIVE_INFINITY) + p.size / prepRateOf(r)));
+    let waveSettled = writeAt;
+    let waveBound = 0;
+    for (const r of regions) {
+      const f = factor(r);
+      const goalAt = writeAt + p.goalPropagationS;
+      const prepStart = prepStartOf(r, goalAt);
+      const seederReadyAt = p.streamingSeeders ? prepStart : prepStart + p.size / prepRateOf(r);
+      const groups = planGroups({
+        machines: perRegion,
+        tier1Machines: p.seedersPerRegion * p.maxPeers,
+        stragglers: p.stragglers,
+        stragglerFactor: p.stragglerFactor,
+        churn: p.churn,
+        download: p.agentDownload * f,
+        upload: p.agentUpload * f,
+        timeToFirstByteS: p.peer.timeToFirstByteS,
+        speedSpread: p.machineSpread,
+      });
+      const outcome = simulateRegion({
+        size: p.size,
+        groups,
+        startAt: goalAt,
+        seederReadyAt,
+        seeders: p.seedersPerRegion,
+        seederUpload: p.seederUpload,
+        maxPeers: p.maxPeers,
+        window: p.window,
+        blockSize: p.blockSize,
+        rttS: p.rttS,
+        verifyRate: p.peer.verifyRate,
+        uploadEfficiency: p.peer.uploadEfficiency,
+        seederEfficiency: p.peer.seederEfficiency,
+        uploadLimit: p.uploadLimit,
+        bucketFallbackS: p.bucketFallbackS,
+        seederWaitS: p.seederWaitS,
+        bucketRatePerAgent: p.bucketRatePerAgent,
+        bucketEgress: p.bucketEgress * f,
+        installS: p.installS,
+        silentAfterS: p.silentAfterS,
+        growingCore: p.streamingSeeders ? { from: prepStart, rate: prepRateOf(r) } : undefined,
+      });
+      const lowerBoundS = regionLowerBound(p, perRegion, f);
+      waveBound = Math.max(waveBound, lowerBoundS);
+      timelines.push({ region: `r${r}`, machines: perRegion, wave: w + 1, replicatedAt: replicatedAt[r]!, seederReadyAt, goalAt, settledAt: outcome.settledAt, outcome, lowerBoundS });
+      waveSettled = Math.max(waveSettled, outcome.settledAt);
+    }
+    deployLowerBoundS += waveBound;
+    // wave-runner.ts: the next wave is written once this one converged (reports, a runner round) and the soak passed.
+    writeAt = waveSettled + p.gateDelayS + p.soakS;
+  }
+  const convergedAt = writeAt - p.soakS;
+
+  const done: { at: number; n: number }[] = [];
+  let live = 0;
+  for (const t of timelines) {
+    for (const g of t.outcome.groups) {
+      if (g.deadAt !== null) continue;
+      live += g.n;
+      done.push({ at: g.runningAt ?? Number.POSITIVE_INFINITY, n: g.n });
+    }
+  }
+  done.sort((a, b) => a.at - b.at);
+  const at = (fraction: number): number | null => {
+    let count = 0;
+    for (const d of done) {
+      count += d.n;
+      if (count >= fraction * live - 1e-6) return Number.isFinite(d.at) ? d.at : null;
+    }
+    return null;
+  };
+  const sum = (f: (t: RegionTimeline) => number) => timelines.reduce((s, t) => s + f(t), 0);
+  const bucketBytesForCores = p.regions * p.seedersPerRegion * p.size;
+  const t100 = at(1);
+  return {
+    params: p,
+    buildDoneAt,
+    deployableAt,
+    deployStartAt: deployableAt,
+    t50: at(0.5),
+    t99: at(0.99),
+    t100,
+    convergedAt,
+    deployS: t100 === null ? null : t100 - deployableAt,
+    deployLowerBoundS,
+    totalLowerBoundS: deployableAt + deployLowerBoundS,
+    bytesFromBucket: sum((t) => t.outcome.bytesFromBucket) + bucketBytesForCores,
+    bytesFromSeeders: sum((t) => t.outcome.bytesFromSeeders),
+    bytesFromPeers: sum((t) => t.outcome.bytesFromPeers),
+    bucketBytesForCores,
+    machinesFellBack: sum((t) => t.outcome.fellBack),
+    liveMachines: live,
+    regions: timelines,
+    wallS: (performance.now() - started) / 1000,
+  };
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
