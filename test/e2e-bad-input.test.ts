@@ -50,7 +50,8 @@ beforeAll(async () => {
       // A copy is re-hashed by the auditor's next round (every 10 s) once 25 s old: late enough
       // for the agent to meet the damaged copy first, soon enough for the test to see it repaired.
       FLEETCAST_AUDIT_EVERY: '25s',
-      // Peers cannot serve a damaged copy: the agent goes to the bucket soon.
+      // No seeder makes a core of a damaged copy: the agent goes to the bucket soon.
+      FLEETCAST_AGENT_SEEDER_WAIT: '3s',
       FLEETCAST_AGENT_BUCKET_FALLBACK: '2s',
     },
     permissions: {
