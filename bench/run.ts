@@ -7,8 +7,9 @@ import { replicationBenchmark } from './replication.ts';
 import { builderBenchmark } from './builder.ts';
 import { blobstoreBenchmark } from './blobstore.ts';
 import { goalstateBenchmark } from './goalstate.ts';
+import { p2pBenchmark } from './p2p.ts';
 
-const benchmarks: Benchmark[] = [queueBenchmark, builderBenchmark, replicationBenchmark, blobstoreBenchmark, goalstateBenchmark];
+const benchmarks: Benchmark[] = [queueBenchmark, builderBenchmark, replicationBenchmark, blobstoreBenchmark, goalstateBenchmark, p2pBenchmark];
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {
