@@ -29,7 +29,12 @@ function gatePeer(peer: HypercorePeer, core: ArtifactCore, limiter: RateLimiter)
   gated.add(peer);
   const onrequest = peer.onrequest;
   const oncancel = peer.oncancel;
-  const cancelled = new Set<number>();
+  // Requests waiting for their turn, by id, and those the remote withdrew while they waited.
+  // A cancel names a request by id, and Hypercore reuses an id once the cancel made its round
+  // trip: a cancel remembered by id alone (say, one that arrived after its request was answered)
+  // would silently drop the next request given that id, and the peer waiting for it would stall.
+  const waiting = new Map<number, HypercoreRequest>();
+  const cancelled = new WeakSet<HypercoreRequest>();
   const closed = new AbortController();
   peer.stream.once('close', () => closed.abort(new Error('connection closed')));
   // One block request of this peer at a time, in arrival order.
@@ -39,19 +44,29 @@ function gatePeer(peer: HypercorePeer, core: ArtifactCore, limiter: RateLimiter)
     if (!request.block) return onrequest.call(peer, request);
     const { id } = request;
     const bytes = blockLength(request.block.index, core.build.size);
+    waiting.set(id, request);
     const answer = turn.then(async () => {
-      await limiter.take(bytes, closed.signal);
-      if (cancelled.delete(id)) return;
-      await onrequest.call(peer, request);
-      await drained(peer, closed.signal);
+      try {
+        if (cancelled.has(request)) return;
+        await limiter.take(bytes, closed.signal);
+        if (cancelled.has(request)) return;
+        if (waiting.get(id) === request) waiting.delete(id);
+        await onrequest.call(peer, request);
+        await drained(peer, closed.signal);
+      } finally {
+        if (waiting.get(id) === request) waiting.delete(id);
+      }
     });
     turn = answer.catch(() => undefined);
     // Not returned: Protomux would count the wait as the channel's work in progress.
   };
   peer.oncancel = (message) => {
-    cancelled.add(message.request);
-    // Bounded: ids of requests answered before their cancel arrived would otherwise stay.
-    if (cancelled.size > 1024) cancelled.delete(cancelled.values().next().value!);
+    // Only a request still waiting here is withdrawn; one answered already is Hypercore's to cancel.
+    const request = waiting.get(message.request);
+    if (request) {
+      cancelled.add(request);
+      waiting.delete(message.request);
+    }
     return oncancel.call(peer, message);
   };
 }
