@@ -194,7 +194,8 @@ export const p2pBenchmark: Benchmark = {
       }
       const growing = speedups.every((s, i) => i === 0 || s > speedups[i - 1]!);
       rows.push(
-        row(`scaling: p2p speed-up over http at N=${plan.scaleNs.join(', ')}: ${speedups.map((s) => s.toFixed(2)).join(', ')}`, speedups.at(-1)!, '×', {
+        // A stable name (the simulator reads these rows); each N's speed-up is its row's ratio.
+        row(`scaling: p2p speed-up over http at the largest N, growing with N`, speedups.at(-1)!, '×', {
           target: 'grows with N',
           pass: growing,
         }),
