@@ -8,9 +8,11 @@ import { replicationBenchmark } from './replication.ts';
 import { builderBenchmark } from './builder.ts';
 import { blobstoreBenchmark } from './blobstore.ts';
 import { goalstateBenchmark } from './goalstate.ts';
+import { p2pBenchmark } from './p2p.ts';
 import { simBenchmark } from './sim.ts';
 
-const benchmarks: Benchmark[] = [queueBenchmark, builderBenchmark, replicationBenchmark, blobstoreBenchmark, goalstateBenchmark, simBenchmark];
+// p2p before sim: the simulator calibrates on bench/results/p2p.json when it is there.
+const benchmarks: Benchmark[] = [queueBenchmark, builderBenchmark, replicationBenchmark, blobstoreBenchmark, goalstateBenchmark, p2pBenchmark, simBenchmark];
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {

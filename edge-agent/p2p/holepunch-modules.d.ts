@@ -141,9 +141,21 @@ declare module 'hypercore' {
     code?: string;
   }
 
+  /** A core's RocksDB storage (hypercore-storage), opened by Hypercore.defaultStorage. */
+  export interface HypercoreStorage {
+    readonly path: string;
+  }
+
+  export interface HypercoreStorageOptions {
+    /** Bytes of RocksDB memtable before it is flushed (two may be held at once). @defaultValue 64 MiB */
+    writeBufferSize?: number;
+  }
+
   export default class Hypercore extends EventEmitter {
-    constructor(storage: string, key: Uint8Array | null, options?: HypercoreOptions);
-    constructor(storage: string, options?: HypercoreOptions);
+    constructor(storage: string | HypercoreStorage, key: Uint8Array | null, options?: HypercoreOptions);
+    constructor(storage: string | HypercoreStorage, options?: HypercoreOptions);
+    /** The storage Hypercore opens for a directory, with RocksDB options. */
+    static defaultStorage(directory: string, options?: HypercoreStorageOptions): HypercoreStorage;
     /** The core key of a single signer's default manifest (what a core created with its key pair gets). */
     static key(signerPublicKey: Uint8Array): Buffer;
     readonly key: Buffer;
