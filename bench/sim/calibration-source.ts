@@ -31,40 +31,45 @@ function seconds(row: BenchRow): number {
   return row.unit === 'ms' ? row.value / 1000 : row.value;
 }
 
-/** Reads the `calibration:…` rows of a result file; null when it has none. */
-export function calibrationFrom(file: string, source: string): PeerCalibration | null {
+/**
+ * Which rows give which figure, by their names in bench/p2p (first) and in this simulator's own
+ * calibration (second). bench/p2p's "sha256 verify rate" is the hash alone, not an agent's whole
+ * receive-verify-store-write path, so the verify rate is its uncapped one-agent transfer instead;
+ * bench/p2p has no agent upload efficiency (its swarm utilisation mixes in the seeder), so that
+ * one comes from the simulator's own small-N fit.
+ */
+const sources: Record<Exclude<keyof PeerCalibration, 'source'>, string[]> = {
+  timeToFirstByteS: ['calibration: time to first byte'],
+  verifyRate: ['calibration: one agent from one seeder, no caps', 'calibration: verify rate'],
+  corePrepRate: ['calibration: seeder core preparation from the bucket (', 'calibration: seeder core preparation from the regional bucket'],
+  seederEfficiency: ["calibration: one connection's throughput ÷ its cap", 'calibration: seeder upload delivered vs its cap'],
+  uploadEfficiency: ['calibration: agent upload efficiency'],
+};
+
+/** The figures a result file's `calibration:…` rows give (only those it has); null when it has none. */
+export function calibrationFrom(file: string, source: string): (Partial<PeerCalibration> & { source: string }) | null {
   const found = rows(file)?.filter((r) => r.metric.startsWith('calibration:'));
   if (!found || found.length === 0) return null;
-  const taken = new Set<BenchRow>();
-  const pick = (...words: string[]) => {
-    const found_ = found.find((r) => !taken.has(r) && words.some((w) => r.metric.toLowerCase().includes(w)));
-    if (found_) taken.add(found_);
-    return found_;
-  };
-  // Most specific first: a preparation row may mention verification too.
-  const prep = pick('core preparation', 'seeder core', 'prepar');
-  const ttfb = pick('first byte');
-  const efficiencyRow = pick('per-connection', 'vs cap', 'efficiency');
-  const verify = pick('verify');
-  // Throughput against its cap: a ratio row, a percentage, or a rate whose ratio column holds it.
-  const share = (row: BenchRow | undefined): number | null => {
-    if (!row) return null;
-    if (row.unit === '%') return row.value / 100;
-    if (row.unit === 'ratio' || row.unit === '') return row.value;
-    return row.ratio;
-  };
-  const efficiency = share(efficiencyRow);
-  return {
-    timeToFirstByteS: ttfb ? seconds(ttfb) : defaultCalibration.timeToFirstByteS,
-    // A ratio row (throughput ÷ cap), or a percentage.
-    uploadEfficiency: efficiency !== null && efficiency > 0 ? Math.min(1, efficiency) : defaultCalibration.uploadEfficiency,
-    seederEfficiency: efficiency !== null && efficiency > 0 ? Math.min(1, efficiency) : defaultCalibration.seederEfficiency,
-    verifyRate: verify ? perSecond(verify) : defaultCalibration.verifyRate,
-    corePrepRate: prep ? perSecond(prep) : defaultCalibration.corePrepRate,
-    source,
-  };
+  const figures: Partial<PeerCalibration> & { source: string } = { source };
+  for (const [field, prefixes] of Object.entries(sources) as [keyof typeof sources, string[]][]) {
+    // A lone seeder's preparation over one of several preparing at once, where both are there.
+    const candidates = prefixes.flatMap((prefix) => found.filter((r) => r.metric.startsWith(prefix)));
+    const chosen = candidates.find((r) => r.metric.includes('alone')) ?? candidates[0];
+    if (!chosen) continue;
+    figures[field] = field === 'timeToFirstByteS' ? seconds(chosen) : field.endsWith('Efficiency') ? Math.min(1, chosen.value) : perSecond(chosen);
+  }
+  return figures;
 }
 
-export function loadCalibration(): PeerCalibration {
-  return calibrationFrom(p2pFile, 'bench/results/p2p.json (bench/p2p)') ?? calibrationFrom(ownCalibrationFile, 'bench/results/sim-calibration.json (bench/sim/calibration.ts)') ?? defaultCalibration;
+/**
+ * bench/p2p's figures over the simulator's own (`own`, or bench/results/sim-calibration.json)
+ * over the recorded defaults, figure by figure.
+ */
+export function loadCalibration(own?: PeerCalibration): PeerCalibration {
+  const layers = [own ?? calibrationFrom(ownCalibrationFile, 'bench/results/sim-calibration.json'), calibrationFrom(p2pFile, 'bench/results/p2p.json')].filter((l) => l !== null);
+  if (layers.length === 0) return defaultCalibration;
+  const merged: PeerCalibration = { ...defaultCalibration };
+  for (const { source: _source, ...figures } of layers) Object.assign(merged, figures);
+  merged.source = [...layers].reverse().map((l) => l.source).join(' over ') + (own ? '' : ' over the recorded defaults');
+  return merged;
 }
