@@ -97,7 +97,9 @@ export function expectAgentsOn(install: FaultInstallation, service: string, buil
     const file = path.join(dir, 'builds', build.id, service);
     expect(createHash('sha256').update(fs.readFileSync(file)).digest('hex'), agent.name).toBe(build.digest);
     const marker = JSON.parse(fs.readFileSync(path.join(dir, 'builds', build.id, '.verified'), 'utf8'));
-    expect(marker.fetched?.fromBucket, `${agent.name} read nothing from the bucket`).toBe(0);
+    // On failure, what the agent said about this build (why it gave up on its peers).
+    const said = agent.logged(`${build.id}`).slice(-8).join('\n');
+    expect(marker.fetched?.fromBucket, `${agent.name} read nothing from the bucket; its log:\n${said}`).toBe(0);
   }
 }
 
