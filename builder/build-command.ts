@@ -23,6 +23,20 @@ const tailLines = 20;
 const killGraceMs = 5_000;
 
 /**
+ * Kills the build's process group once the worker is gone ($1: the worker's pid, $2: the
+ * group), and exits by itself once the group is. A worker killed with -9 runs no code, and the
+ * group lives on its own (detached): without this its build would keep running, appending to
+ * the log and racing the worker that takes the build over.
+ */
+const watchdogScript = [
+  'while kill -0 "$1" 2>/dev/null; do',
+  '  kill -0 -"$2" 2>/dev/null || exit 0',
+  '  sleep 1',
+  'done',
+  'kill -KILL -"$2" 2>/dev/null',
+].join('\n');
+
+/**
  * Runs a build command through the shell in its own process group, so a timeout or a lost
  * claim kills everything it started (compilers, test runners), not just the shell.
  */
@@ -34,6 +48,9 @@ export function runBuildCommand(options: BuildCommandOptions): Promise<BuildComm
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (child.pid !== undefined) {
+      spawn('/bin/sh', ['-c', watchdogScript, 'fleetcast-build-watchdog', String(process.pid), String(child.pid)], { detached: true, stdio: 'ignore' }).unref();
+    }
     const tail: string[] = [];
     const take = (line: string) => {
       tail.push(line);
