@@ -9,7 +9,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventually } from '../goalstate/test-fixtures.ts';
 import { freshDatabase, type TestDatabase } from './support/databases.ts';
-import { alive, FaultInstallation, processesUnder } from './support/fault-installation.ts';
+import { alive, FaultInstallation } from './support/fault-installation.ts';
+import { processesUnder } from './support/processes.ts';
 import { expectAgentsOn, expectAllSettled, expectBuiltOnce, FaultService } from './support/fault-scenario.ts';
 
 const MiB = 1024 * 1024;

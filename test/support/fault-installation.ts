@@ -8,7 +8,7 @@ import { eventually } from '../../goalstate/test-fixtures.ts';
 import { onlyJson, runCli, type CliRun } from './cli.ts';
 import { TestNatsCluster } from './nats-cluster.ts';
 import { freePort } from './private-mariadb.ts';
-import { repoRoot } from './processes.ts';
+import { processesUnder, repoRoot } from './processes.ts';
 
 /**
  * Settings that make recovery quick enough for a test: workers heartbeat every 300 ms and are
@@ -306,23 +306,6 @@ export class FaultInstallation {
     fs.rmSync(this.dir, { recursive: true, force: true });
     if (this.apart) fs.rmSync(this.apart, { recursive: true, force: true });
   }
-}
-
-/** Live processes whose command line or environment names `dir` (roles, builds, services). */
-export function processesUnder(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      const env = fs.readFileSync(`/proc/${entry}/environ`, 'utf8');
-      const cwd = fs.readlinkSync(`/proc/${entry}/cwd`);
-      if (cmdline.includes(dir) || env.includes(dir) || cwd.startsWith(dir)) pids.push(Number(entry));
-    } catch {
-      // gone, or not ours
-    }
-  }
-  return pids;
 }
 
 /** Whether a process of this pid is alive (and not a zombie). */

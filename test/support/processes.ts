@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -82,3 +83,23 @@ export function spawnTs(file: string, env: Record<string, string>, args: string[
 process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
+
+/**
+ * Live processes (other than this one) whose command line or environment names `dir`, or whose
+ * working directory is under it: an installation's roles, NATS servers, builds and services.
+ */
+export function processesUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      const env = fs.readFileSync(`/proc/${entry}/environ`, 'utf8');
+      const cwd = fs.readlinkSync(`/proc/${entry}/cwd`);
+      if (cmdline.includes(dir) || env.includes(dir) || cwd.startsWith(dir)) pids.push(Number(entry));
+    } catch {
+      // gone, or not ours
+    }
+  }
+  return pids;
+}

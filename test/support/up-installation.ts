@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { onlyJson, runCli, type CliRun } from './cli.ts';
 import { FakeSlack } from './fake-slack.ts';
-import { spawnTs, type JsonProcess } from './processes.ts';
+import { processesUnder, spawnTs, type JsonProcess } from './processes.ts';
 import { SlackRequests } from './slack-requests.ts';
 
 export interface UpFileJson {
@@ -152,22 +152,6 @@ export class UpInstallation {
     }
     fs.rmSync(root, { recursive: true, force: true });
   }
-}
-
-/** Live processes whose command line or data dir names `dir` (fleetcast roles, nats-servers). */
-export function processesUnder(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      const environ = fs.readFileSync(`/proc/${entry}/environ`, 'utf8');
-      if (cmdline.includes(dir) || environ.includes(`FLEETCAST_DATA_DIR=${dir}`)) pids.push(Number(entry));
-    } catch {
-      // gone, or not ours
-    }
-  }
-  return pids;
 }
 
 /** The story's sample service: a script that prints its version and stays up, padded so the agents share blocks. */
