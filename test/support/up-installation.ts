@@ -6,15 +6,7 @@ import { onlyJson, runCli, type CliRun } from './cli.ts';
 import { FakeSlack } from './fake-slack.ts';
 import { processesUnder, spawnTs, type JsonProcess } from './processes.ts';
 import { SlackRequests } from './slack-requests.ts';
-
-export interface UpFileJson {
-  apiUrl: string;
-  token: string;
-  regions: string[];
-  hub: string;
-  leaves: Record<string, string>;
-  processes: { role: string; region?: string; machine?: string; pid: number }[];
-}
+import { upFilePath, type UpFile } from '../../up/index.ts';
 
 export interface UpInstallationOptions {
   regions: string[];
@@ -33,7 +25,7 @@ export interface UpInstallationOptions {
 export class UpInstallation {
   private constructor(
     readonly dir: string,
-    readonly file: UpFileJson,
+    readonly file: UpFile,
     private readonly up: JsonProcess,
     private readonly extra: JsonProcess[],
   ) {}
@@ -49,15 +41,15 @@ export class UpInstallation {
     const up = spawnTs('bin/fleetcast.js', { FLEETCAST_LOG_LEVEL: 'warn', ...env }, [
       'up', '--dir', path.join(dir, 'fleet'), '--regions', options.regions.join(','), '--agents', String(options.agentsPerRegion), '--workers', '1',
     ]);
-    const upJson = path.join(dir, 'fleet', 'up.json');
+    const upJson = upFilePath(path.join(dir, 'fleet'));
     try {
       const file = await poll(() => {
         if (up.child.exitCode !== null) throw new Error(`fleetcast up exited ${up.child.exitCode}:\n${up.stderr.join('\n')}`);
-        return fs.existsSync(upJson) && (JSON.parse(fs.readFileSync(upJson, 'utf8')) as UpFileJson);
+        return fs.existsSync(upJson) && (JSON.parse(fs.readFileSync(upJson, 'utf8')) as UpFile);
       }, 120_000, 'up.json');
       return new UpInstallation(path.join(dir, 'fleet'), file, up, []);
     } catch (err) {
-      await new UpInstallation(path.join(dir, 'fleet'), {} as UpFileJson, up, []).stop();
+      await new UpInstallation(path.join(dir, 'fleet'), {} as UpFile, up, []).stop();
       throw err;
     }
   }
