@@ -31,9 +31,9 @@ export interface OrderedBlock {
  * (Hypercore picks which peer serves which block and verifies each against the signed tree).
  * Requests go out in a random order within stretches of 64 blocks, so the machines of a region
  * fetch different blocks first and can serve each other; the reader still gets the blocks in
- * order, as the prefix it can read grows. The download cap is enforced by the receiver: at most `window` blocks are requested at
- * once, and each only after the limiter let its bytes pass — so no peer ever sends more than
- * asked. Blocks land in the core's storage, not in memory; the reader gets one at a time.
+ * order, as the prefix it can read grows. The download cap is enforced by the receiver: at most
+ * `window` blocks are requested at once, and each only after the limiter let its bytes pass — so
+ * no peer ever sends more than asked. Blocks land in the core's storage, not in memory; the reader gets one at a time.
  */
 export async function* blocksInOrder(core: Hypercore, options: BlockDownloadOptions): AsyncGenerator<OrderedBlock> {
   const { count, signal } = options;
