@@ -74,6 +74,19 @@ describe('P2PFetcher', () => {
     expect(honest.uploadedBytes()).toBeGreaterThanOrEqual(artifact.size);
   });
 
+  it('a peer that holds the build but never answers: its requests go to another peer once stuck, and the file is the build', async () => {
+    const artifact = await testbed.artifact('quiet', 'eu', 4 * MiB);
+    const silent = await servingPeer(testbed, 'silent', 'eu', artifact, { lie: 'silent' });
+    const honest = await servingPeer(testbed, 'honest-q', 'eu', artifact, { uploadLimit: 4 * MiB });
+    const fetcher = await testbed.fetcher('quiet-victim', 'eu', { stuckRequestMs: 500 });
+    const destination = testbed.destination('quiet-victim', artifact.goal);
+    const result = await fetcher.fetch({ goal: artifact.goal, destination, signal: AbortSignal.timeout(60_000) });
+    expect(result.sha256).toBe(artifact.sha256);
+    expect(await sha256File(destination)).toBe(artifact.sha256);
+    expect(silent.uploadedBytes()).toBe(0);
+    expect(honest.uploadedBytes()).toBeGreaterThanOrEqual(artifact.size);
+  });
+
   it('with only lying peers, nothing is written and the fetch ends PEERS_UNAVAILABLE', async () => {
     const artifact = await testbed.artifact('pay', 'us', 4 * MiB);
     const liar = await servingPeer(testbed, 'liar-us', 'us', artifact, { lie: 'tampered' });

@@ -3,6 +3,7 @@ import { FleetcastError } from '../../errors/index.ts';
 import type { CoreKeyPair } from './core-key.ts';
 import { regionTopic } from './core-key.ts';
 import { blockCount } from './core-layout.ts';
+import { duplicateOnlyStuckRequests, stuckRequestMs } from './stuck-requests.ts';
 
 /** The fields of a goal (or of a bucket listing) that name one build's core. */
 export interface CoreBuild {
@@ -33,6 +34,11 @@ const inflightRange: [number, number] = [2, 512];
  */
 const writeBufferSize = 4 * 1024 * 1024;
 
+export interface ArtifactCoreOptions {
+  /** A request in flight this long may be sent to another peer too (stuck-requests.ts). @defaultValue 10 s */
+  stuckRequestMs?: number;
+}
+
 /** Set in a core's local user data once its blocks were checked against the build's sha256. */
 const verifiedKey = 'fleetcast-verified';
 
@@ -53,7 +59,7 @@ export class ArtifactCore {
    * Opens (or creates) the core in `dir`. With `keyPair` the core is writable (a seeder);
    * without, it is a replica that only accepts blocks signed by the build's key.
    */
-  static async open(dir: string, build: CoreBuild, keyPair?: CoreKeyPair): Promise<ArtifactCore> {
+  static async open(dir: string, build: CoreBuild, keyPair?: CoreKeyPair, options: ArtifactCoreOptions = {}): Promise<ArtifactCore> {
     const signer = Buffer.from(build.p2pKey, 'hex');
     if (keyPair && !keyPair.publicKey.equals(signer)) {
       throw new FleetcastError('CONFIG_INVALID', `build ${build.build} (${build.service}): its P2P key ${build.p2pKey} is not the key this cluster secret gives its digest; give this seeder the coordinator's FLEETCAST_SECRET`, {
@@ -69,6 +75,7 @@ export class ArtifactCore {
       await hypercore.close().catch(() => undefined);
       throw new FleetcastError('INTERNAL', `cannot open the core of build ${build.build} (${build.service}) in ${dir}: ${(err as Error).message}; another fleetcast process may be using that directory`, { dir, build: build.build }, { cause: err });
     }
+    duplicateOnlyStuckRequests(hypercore, options.stuckRequestMs ?? stuckRequestMs);
     if (!hypercore.key.equals(Hypercore.key(signer))) {
       await hypercore.close();
       throw new FleetcastError('INTERNAL', `${dir} holds another core than that of build ${build.build}; remove the directory`, { dir, build: build.build });

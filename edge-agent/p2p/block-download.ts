@@ -1,6 +1,7 @@
 import type Hypercore from 'hypercore';
 import type { DownloadRange } from 'hypercore';
 import type { RateLimiter } from '../limits/rate-limiter.ts';
+import { BlockPicker, type BlockHolder } from './block-picker.ts';
 
 export interface BlockDownloadOptions {
   /** Blocks of the artifact (the core's full length). */
@@ -29,11 +30,12 @@ export interface OrderedBlock {
 /**
  * Yields every block of `core` in order, requesting the ones it lacks from the core's peers
  * (Hypercore picks which peer serves which block and verifies each against the signed tree).
- * Requests go out in a random order within stretches of 64 blocks, so the machines of a region
- * fetch different blocks first and can serve each other; the reader still gets the blocks in
- * order, as the prefix it can read grows. The download cap is enforced by the receiver: at most
+ * Requests go out in the order BlockPicker chooses (mostly not the file's), so the machines of a
+ * region fetch different blocks and serve each other; the reader still gets the blocks in order,
+ * as the prefix it can read grows. The download cap is enforced by the receiver: at most
  * `window` blocks are requested at once, and each only after the limiter let its bytes pass — so
- * no peer ever sends more than asked. Blocks land in the core's storage, not in memory; the reader gets one at a time.
+ * no peer ever sends more than asked. Blocks land in the core's storage, not in memory; the
+ * reader gets one at a time.
  */
 export async function* blocksInOrder(core: Hypercore, options: BlockDownloadOptions): AsyncGenerator<OrderedBlock> {
   const { count, signal } = options;
@@ -54,27 +56,34 @@ export async function* blocksInOrder(core: Hypercore, options: BlockDownloadOpti
   aborted.catch(() => undefined);
 
   // The requests run ahead of the reader, paced by the limiter and the window, in an order of
-  // this machine's own: machines that all asked for block 0, then 1, … would all wait on the
-  // seeder for the same block and have nothing to give each other (rarest-first, roughly).
-  // Shuffled within stretches of the file, not across all of it: with a random order over the
-  // whole file the prefix the reader can write completes only near the end, and the whole file
-  // was then read back, written and hashed after the last block (a minute for 512 MiB on a busy
-  // 2-core machine, with the download finished).
+  // their own (block-picker.ts): what a peer can serve now, so that the machines of a region
+  // serve each other and the seeders send what the region lacks.
+  const picker = new BlockPicker(missing);
+  const nextPick = async (): Promise<number | null> => {
+    for (;;) {
+      if (requester.stopped) return null;
+      const index = picker.pick(holdersOf(core, count));
+      if (index !== null) return index;
+      await Promise.race([requester.settledOrAfter(repickAfterMs), aborted]);
+    }
+  };
   const requesting = (async () => {
-    for (const index of shuffledInStretches(missing, orderStretch)) {
+    while (picker.remaining > 0) {
       await Promise.race([requester.slot(), aborted]);
-      await options.limiter.take(options.lengthOf(index), signal);
-      const range = core.download({ start: index, end: index + 1 });
+      const picked = await nextPick();
+      if (picked === null) return;
+      await options.limiter.take(options.lengthOf(picked), signal);
+      const range = core.download({ start: picked, end: picked + 1 });
       ranges.add(range);
       const arrival = range.done().then(
-        () => options.onFetched?.(index, options.lengthOf(index)),
+        () => options.onFetched?.(picked, options.lengthOf(picked)),
       ).finally(() => {
         ranges.delete(range);
         requester.release();
       });
       arrival.catch(() => undefined);
-      arrivals.set(index, arrival);
-      requester.requested(index);
+      arrivals.set(picked, arrival);
+      requester.requested(picked);
     }
   })();
   requesting.catch(() => undefined);
@@ -106,12 +115,18 @@ class Requester {
   private readonly requestedBlocks = new Set<number>();
   private waitingForSlot: (() => void) | undefined;
   private readonly waitingForRequest = new Map<number, () => void>();
-  private stopped = false;
+  private readonly waitingForSettle: (() => void)[] = [];
+  private ended = false;
 
   constructor(private readonly window: number) {}
 
+  /** The reader is done (or failed): no more requests. */
+  get stopped(): boolean {
+    return this.ended;
+  }
+
   slot(): Promise<void> {
-    if (this.inFlight < this.window || this.stopped) return Promise.resolve();
+    if (this.inFlight < this.window || this.ended) return Promise.resolve();
     return new Promise((resolve) => (this.waitingForSlot = resolve));
   }
 
@@ -127,6 +142,18 @@ class Requester {
     const wake = this.waitingForSlot;
     this.waitingForSlot = undefined;
     wake?.();
+    for (const settle of this.waitingForSettle.splice(0)) settle();
+  }
+
+  /** Resolves when a request ended, or after `ms` (peers may have announced blocks meanwhile). */
+  settledOrAfter(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.waitingForSettle.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   whenRequested(index: number): Promise<void> {
@@ -135,27 +162,20 @@ class Requester {
   }
 
   stop(): void {
-    this.stopped = true;
+    this.ended = true;
     this.waitingForSlot?.();
   }
 }
 
-/** Blocks shuffled together: enough for the machines of a region to hold different ones. */
-const orderStretch = 64;
+/** How often a machine waiting for its next block looks at what its peers announced. */
+const repickAfterMs = 50;
 
-/** `indexes` cut into consecutive stretches of `stretch`, each shuffled, in order. */
-export function shuffledInStretches(indexes: number[], stretch: number): number[] {
-  const result: number[] = [];
-  for (let start = 0; start < indexes.length; start += stretch) result.push(...shuffled(indexes.slice(start, start + stretch)));
-  return result;
-}
-
-/** A random permutation (Fisher–Yates). */
-function shuffled(indexes: number[]): number[] {
-  const result = [...indexes];
-  for (let i = result.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [result[i], result[j]] = [result[j]!, result[i]!];
-  }
-  return result;
+/** The core's peers as the picker sees them. */
+function holdersOf(core: Hypercore, count: number): BlockHolder[] {
+  return core.peers.map((peer) => ({
+    complete: peer.remoteContiguousLength >= count,
+    has: (index: number) => peer._remoteHasBlock(index),
+    inflight: peer.inflight,
+    maxInflight: peer.getMaxInflight(),
+  }));
 }

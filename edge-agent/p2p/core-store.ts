@@ -1,7 +1,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { FleetcastError } from '../../errors/index.ts';
-import { ArtifactCore, type CoreBuild } from './artifact-core.ts';
+import { ArtifactCore, type ArtifactCoreOptions, type CoreBuild } from './artifact-core.ts';
 import type { CoreKeyPair } from './core-key.ts';
 
 const keyPattern = /^[0-9a-f]{64}$/;
@@ -15,7 +15,10 @@ export class CoreStore {
   private readonly opened = new Map<string, Promise<ArtifactCore>>();
   private readonly ready = new Map<string, ArtifactCore>();
 
-  constructor(readonly root: string) {}
+  constructor(
+    readonly root: string,
+    private readonly coreOptions: ArtifactCoreOptions = {},
+  ) {}
 
   dir(p2pKey: string): string {
     if (!keyPattern.test(p2pKey)) {
@@ -30,7 +33,7 @@ export class CoreStore {
     if (existing) return existing;
     const opening = fsp
       .mkdir(this.root, { recursive: true })
-      .then(() => ArtifactCore.open(this.dir(build.p2pKey), build, keyPair));
+      .then(() => ArtifactCore.open(this.dir(build.p2pKey), build, keyPair, this.coreOptions));
     this.opened.set(build.p2pKey, opening);
     opening.then(
       (core) => {

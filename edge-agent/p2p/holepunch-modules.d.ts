@@ -116,6 +116,14 @@ declare module 'hypercore' {
     onrequest(request: HypercoreRequest): Promise<void> | void;
     /** internal: the remote withdrew request `request`. */
     oncancel(message: { request: number }): void;
+    /** internal: blocks 0… the remote holds without a gap. */
+    readonly remoteContiguousLength: number;
+    /** internal: whether the remote said it holds block `index`. */
+    _remoteHasBlock(index: number): boolean;
+    /** internal: this machine's requests in flight to the peer. */
+    readonly inflight: number;
+    /** internal: requests sent to this peer at most at once (inflightRange, scaled by the round trip). */
+    getMaxInflight(): number;
   }
 
   export interface DownloadRange {

@@ -43,6 +43,8 @@ export interface P2PFetcherOptions {
   noDataTimeoutMs?: number;
   /** Blocks requested ahead of the writer. @defaultValue 16 */
   window?: number;
+  /** A block request unanswered this long is also sent to another peer that holds the block. @defaultValue 10 s */
+  stuckRequestMs?: number;
   /** @defaultValue a silent logger */
   logger?: Logger;
 }
@@ -76,7 +78,7 @@ export class P2PFetcher implements ArtifactFetcher {
     private readonly options: P2PFetcherOptions,
     private readonly swarm: RegionSwarm,
   ) {
-    this.cores = new CoreStore(options.storageDir);
+    this.cores = new CoreStore(options.storageDir, { stuckRequestMs: options.stuckRequestMs });
     this.downloadLimiter = new RateLimiter(options.downloadLimit ?? null);
     this.logger = (options.logger ?? silentLogger()).child({ region: options.region });
   }

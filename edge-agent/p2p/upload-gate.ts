@@ -12,7 +12,7 @@ const gated = new WeakSet<HypercorePeer>();
  * the socket alone would buffer a peer's whole request window — 16 MiB per peer, a GiB for a
  * seeder with 64. Instead each peer's block requests are answered one at a time, each once the
  * limiter let its bytes pass and the connection sent the previous block: at most about one block
- * per peer is in memory, and a request cancelled while it waits costs nothing.
+ * per peer is in memory, and a request cancelled before its turn at the limiter costs nothing.
  *
  * It wraps the `onrequest`/`oncancel` handlers of Hypercore's replicator peers (internal to
  * hypercore 11; see holepunch-modules.d.ts).
@@ -35,23 +35,28 @@ function gatePeer(peer: HypercorePeer, core: ArtifactCore, limiter: RateLimiter)
   const waiting = new Map<number, HypercoreRequest>();
   const closed = new AbortController();
   peer.stream.once('close', () => closed.abort(new Error('connection closed')));
-  // One block request of this peer at a time, in arrival order.
-  let turn: Promise<void> = Promise.resolve();
+  // This peer's block requests in arrival order: each takes its bytes from the limiter once the
+  // previous one has its own, and is sent once the previous one left — the next block's wait for
+  // the limiter overlaps the previous block's send, so a connection is never idle between them.
+  let taken: Promise<void> = Promise.resolve();
+  let sent: Promise<void> = Promise.resolve();
 
   peer.onrequest = (request: HypercoreRequest) => {
     if (!request.block) return onrequest.call(peer, request);
     const { id } = request;
     const bytes = blockLength(request.block.index, core.build.size);
     waiting.set(id, request);
-    const answer = turn.then(async () => {
-      if (waiting.get(id) !== request) return;
-      await limiter.take(bytes, closed.signal);
+    const tokens = taken.then(async () => {
+      if (waiting.get(id) === request) await limiter.take(bytes, closed.signal);
+    });
+    const answer = Promise.all([tokens, sent]).then(async () => {
       if (waiting.get(id) !== request) return;
       waiting.delete(id);
       await onrequest.call(peer, request);
       await drained(peer, closed.signal);
     });
-    turn = answer.catch(() => undefined);
+    taken = tokens.catch(() => undefined);
+    sent = answer.catch(() => undefined);
     // Not returned: Protomux would count the wait as the channel's work in progress.
   };
   peer.oncancel = (message) => {

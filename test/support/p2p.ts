@@ -176,8 +176,9 @@ export interface ServingPeerOptions {
    * signed Merkle tree is intact): it serves bad blocks with good proofs.
    * 'signed-other-bytes': it holds the cluster secret and signed other bytes of the same size under
    * the build's key (a compromised seeder): every block verifies, the file does not.
+   * 'silent': it holds the whole build and says so, but never answers a block request.
    */
-  lie?: 'tampered' | 'signed-other-bytes';
+  lie?: 'tampered' | 'signed-other-bytes' | 'silent';
 }
 
 export async function servingPeer(testbed: P2PTestbed, name: string, region: string, artifact: TestArtifact, options: ServingPeerOptions = {}): Promise<ServingPeer> {
@@ -195,6 +196,12 @@ export async function servingPeer(testbed: P2PTestbed, name: string, region: str
     await batch.flush();
   }
   const swarm = await RegionSwarm.start({ region, bootstrap: testbed.dht.bootstrap, host: '127.0.0.1', uploadLimiter: new RateLimiter(options.uploadLimit ?? null) });
+  if (options.lie === 'silent') {
+    core.hypercore.on('peer-add', (peer) => {
+      const answer = peer.onrequest;
+      peer.onrequest = (request) => (request.block ? undefined : answer.call(peer, request));
+    });
+  }
   await swarm.serve(core);
   testbed.onClose(async () => {
     await swarm.close();
