@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { artifactObjectName, FsBlobStore, regionBucketName } from '../blobstore/index.ts';
-import { coreKey, DhtBootstrap } from '../edge-agent/index.ts';
+import { coreKey, DhtBootstrap, lowMemoryEnv } from '../edge-agent/index.ts';
 import { GoalWriter, type Goal } from '../goalstate/index.ts';
 import type { SeederStatus } from '../edge-agent/index.ts';
 import { sampleGoal } from '../goalstate/test-fixtures.ts';
@@ -133,6 +133,7 @@ export class P2PBenchFleet {
       // as replication then preheating do before a deploy: distribution is timed from the goal.
       FLEETCAST_SEEDER_PREHEAT: '1',
       FLEETCAST_SEEDER_SCAN_EVERY: '1s',
+      ...lowMemoryEnv(),
       ...(uploadLimit === null ? {} : { FLEETCAST_P2P_UPLOAD_LIMIT: String(uploadLimit) }),
     });
     const seeder: Seeder = {
@@ -192,6 +193,8 @@ export class P2PBenchFleet {
         FLEETCAST_AGENT_MIN_FREE_DISK: '1M',
         FLEETCAST_AGENT_STOP_SERVICES: 'true',
         FLEETCAST_EXIT_WITH_PARENT: '1',
+        // As the systemd unit and `fleetcast up` start it.
+        ...lowMemoryEnv(),
         ...(caps.agentUp === null ? {} : { FLEETCAST_P2P_UPLOAD_LIMIT: String(caps.agentUp) }),
         ...(caps.agentDown === null ? {} : { FLEETCAST_P2P_DOWNLOAD_LIMIT: String(caps.agentDown) }),
       },

@@ -12,6 +12,7 @@ export { createP2PFetcher, p2pFetcherSettings, type P2PFetcherConfig, type P2PFe
 export { RegionSwarm, type RegionSwarmOptions, type RejectedPeer, type ServeOptions } from './p2p/region-swarm.ts';
 export { ArtifactCore, type CoreBuild } from './p2p/artifact-core.ts';
 export { CoreStore } from './p2p/core-store.ts';
+export { lowMemoryEnv, startedWithLowMemoryEnv } from './p2p/process-memory.ts';
 export { fillCoreFromBlob } from './p2p/core-from-blob.ts';
 export { blockCount, blockLength } from './p2p/core-layout.ts';
 export { DhtBootstrap, type DhtBootstrapOptions } from './p2p/dht-bootstrap.ts';

@@ -4,6 +4,7 @@ import { FleetcastError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { freePort } from '../ops/nats/free-port.ts';
 import { LocalNatsCluster } from '../ops/nats/local-cluster.ts';
+import { lowMemoryEnv } from '../edge-agent/p2p/process-memory.ts';
 import { checkPrerequisites } from './prerequisites.ts';
 import { RoleProcess, type RoleSpec } from './role-process.ts';
 import { removeUpFile, writeUpFile, type UpFile } from './up-file.ts';
@@ -109,7 +110,7 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
             role: 'seeder',
             region,
             args: ['seeder', '--region', region],
-            env: { ...common, FLEETCAST_NATS_URL: cluster.urls.leaves[region]!, FLEETCAST_SEEDER_DIR: path.join(dir, 'seeders', `${region}-${n}`) },
+            env: { ...common, ...lowMemoryEnv(), FLEETCAST_NATS_URL: cluster.urls.leaves[region]!, FLEETCAST_SEEDER_DIR: path.join(dir, 'seeders', `${region}-${n}`) },
           })),
         ),
         ...regions.flatMap((region) =>
@@ -120,7 +121,7 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
             machine: `${region}-${n}`,
             args: ['agent', '--region', region, '--machine', `${region}-${n}`],
             // The installation goes down with `up`: the agents take their services with them.
-            env: { ...common, FLEETCAST_NATS_URL: cluster.urls.agents[region]!, FLEETCAST_AGENT_DIR: path.join(dir, 'agents', `${region}-${n}`), FLEETCAST_AGENT_STOP_SERVICES: 'true' },
+            env: { ...common, ...lowMemoryEnv(), FLEETCAST_NATS_URL: cluster.urls.agents[region]!, FLEETCAST_AGENT_DIR: path.join(dir, 'agents', `${region}-${n}`), FLEETCAST_AGENT_STOP_SERVICES: 'true' },
           })),
         ),
       ],

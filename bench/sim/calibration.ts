@@ -53,8 +53,8 @@ export async function measureCalibration(options: { quick: boolean }): Promise<C
     const verifyRate = Math.max(...unlimited.map((u) => u.run.size / (u.run.doneS[0]! - u.firstByteS[0]!)));
     const runs: SwarmRun[] = [];
     for (const [i, plan] of calibrationRuns(options.quick).entries()) runs.push((await measureSwarm(testbed, `cal${i}`, plan)).run);
-    // Agents exchanging blocks do not use their caps fully (random order, 2 requests per peer,
-    // a window of 16): the share they use is fitted on the 4-machine peer-bound run, the others check it.
+    // Agents exchanging blocks do not use their caps fully (2 requests per peer,
+    // a window of 8): the share they use is fitted on the 4-machine peer-bound run, the others check it.
     // The one-machine run: the seeder's single connection against its cap (RateLimiter starts with a quarter second's burst).
     const first = runs[0]!;
     const ideal = (first.size - first.seederUpload / 4) / Math.min(first.seederUpload, first.agentDownload);

@@ -72,7 +72,7 @@ export interface SimParams {
   uploadLimit: number | null;
   /** FLEETCAST_P2P_MAX_PEERS (agents and seeders). code default 64 */
   maxPeers: number;
-  /** Blocks requested ahead (P2PFetcher window). code default 16 */
+  /** Blocks requested at once (P2PFetcher window). code default 8 */
   window: number;
   /** Requests in flight per peer (artifact-core.ts inflightRange). code default 2 */
   inflightPerPeer: number;
@@ -147,7 +147,7 @@ export function defaultParams(overrides: Partial<SimParams> = {}): SimParams {
     agentUpload: gbit(10),
     uploadLimit: null,
     maxPeers: 64,
-    window: 16,
+    window: 8,
     inflightPerPeer: 2,
     blockSize: MiB,
     rttS: 0.0005,

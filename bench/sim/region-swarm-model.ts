@@ -131,8 +131,9 @@ export function simulateRegion(input: RegionSwarmInput): RegionOutcome {
       if (used > 0) seederBusyS += (used / seederSupply) * dt;
     }
 
-    // Agents serve what they hold (random block order: a neighbour lacks most of it) to neighbours
-    // still downloading; agents that fell back to the bucket serve nothing (their core is unserved).
+    // Agents serve what they hold to neighbours still downloading (block-picker.ts: a machine asks
+    // its neighbours for blocks they hold, the seeders for blocks none does); agents that fell
+    // back to the bucket serve nothing (their core is unserved).
     const alive = groups.filter((g) => g.mode !== 'dead');
     const aliveN = alive.reduce((s, g) => s + g.n, 0);
     const downloadingN = downloading.reduce((s, g) => s + g.n, 0);
@@ -159,10 +160,13 @@ export function simulateRegion(input: RegionSwarmInput): RegionOutcome {
       downloading.map((g) => {
         const others = Math.max(0, aliveN - 1);
         const xbar = others > 0 ? Math.max(0, heldSum - g.held / size) / others : 0;
-        // A block the downloader lacks is held by one of its neighbours with this probability.
+        // A block the downloader lacks is held by one of its neighbours with this probability; the
+        // picker keeps its window full from them while they hold a window's worth of those.
         const available = 1 - (1 - xbar) ** peers;
+        const heldByNeighbours = available * (size - g.held);
+        const windowFull = Math.min(1, heldByNeighbours / (input.window * input.blockSize));
         const othersSupply = Math.max(0, agentSupply - (supplyOfOne.get(g) ?? 0));
-        return Math.max(0, Math.min(g.n * want(g) * available, g.n * othersSupply) - (fromSeeders.get(g) ?? 0));
+        return Math.max(0, Math.min(g.n * want(g) * windowFull, g.n * othersSupply) - (fromSeeders.get(g) ?? 0));
       }),
     );
     downloading.forEach((g, i) => rate.set(g, (fromSeeders.get(g) ?? 0) + fromAgents[i]!));

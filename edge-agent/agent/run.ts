@@ -19,6 +19,7 @@ import { HookRunner } from './hook-runner.ts';
 import type { ServiceRunner } from './service-runner.ts';
 import { StatusRelay } from './status-relay.ts';
 import { SupervisedRunner, type SupervisedRunnerOptions } from './supervised-runner.ts';
+import { warnUnlessLowMemoryEnv } from '../p2p/process-memory.ts';
 
 export interface AgentOverrides {
   logger?: Logger;
@@ -122,6 +123,7 @@ export async function runAgent(config: AgentConfig, overrides: AgentOverrides = 
     (err: unknown) => logger.fatal({ err }, `the agent cannot read its region's goals: ${(err as Error).message}`),
   );
   logger.info({ dir, services: config.FLEETCAST_AGENT_SERVICES ?? 'all', bucket: store.bucket }, 'agent started');
+  warnUnlessLowMemoryEnv(logger, 'agent');
 
   return {
     agent,

@@ -41,7 +41,7 @@ export interface P2PFetcherOptions {
    * @defaultValue none: the fetch waits until its signal aborts
    */
   noDataTimeoutMs?: number;
-  /** Blocks requested ahead of the writer. @defaultValue 16 */
+  /** Blocks requested from peers at once. @defaultValue 8 (block-download.ts) */
   window?: number;
   /** A block request unanswered this long is also sent to another peer that holds the block. @defaultValue 10 s */
   stuckRequestMs?: number;

@@ -8,6 +8,7 @@ import { RegionSwarm } from '../p2p/region-swarm.ts';
 import type { BlobStore } from '../../blobstore/index.ts';
 import { seederDir, type SeederConfig } from './config.ts';
 import { RegionalSeeder, type RegionalSeederOptions } from './regional-seeder.ts';
+import { warnUnlessLowMemoryEnv } from '../p2p/process-memory.ts';
 
 export interface SeederOverrides {
   logger?: Logger;
@@ -69,6 +70,7 @@ export async function runSeeder(config: SeederConfig, overrides: SeederOverrides
     await seeder.start();
     undo.push(() => seeder.stop());
     logger.info({ dir, bucket: store.bucket, bootstrap: config.FLEETCAST_DHT_BOOTSTRAP }, 'seeder ready');
+    warnUnlessLowMemoryEnv(logger, 'seeder');
     return {
       seeder,
       swarm,
