@@ -163,8 +163,8 @@ export function simulateRegion(input: RegionSwarmInput): RegionOutcome {
         // A block the downloader lacks is held by one of its neighbours with this probability; the
         // picker keeps its window full from them while they hold a window's worth of those.
         const available = 1 - (1 - xbar) ** peers;
-        const heldByNeighbours = available * (size - g.held);
-        const windowFull = Math.min(1, heldByNeighbours / (input.window * input.blockSize));
+        const lacking = size - g.held;
+        const windowFull = lacking > 0 ? Math.min(1, (available * lacking) / Math.min(input.window * input.blockSize, lacking)) : 0;
         const othersSupply = Math.max(0, agentSupply - (supplyOfOne.get(g) ?? 0));
         return Math.max(0, Math.min(g.n * want(g) * windowFull, g.n * othersSupply) - (fromSeeders.get(g) ?? 0));
       }),
