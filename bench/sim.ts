@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { resultsDir, row, writeResult, type Benchmark, type BenchRow } from './report.ts';
-import { checkCalibration } from './sim/calibration-check.ts';
-import { loadCalibration } from './sim/calibration-source.ts';
+import { checkCalibration, simulateRun } from './sim/calibration-check.ts';
+import { loadCalibration, p2pScalingRuns } from './sim/calibration-source.ts';
 import { fittedRunIndex, measureCalibration } from './sim/calibration.ts';
 import { simulateFleet, type FleetResult } from './sim/fleet.ts';
 import { defaultParams, GiB, type PeerCalibration } from './sim/params.ts';
@@ -30,7 +30,16 @@ function fleetRows(label: string, r: FleetResult, judged = true): BenchRow[] {
   ];
 }
 
-async function calibrate(quick: boolean): Promise<{ peer: PeerCalibration; rows: BenchRow[] }> {
+/**
+ * calibration.ts's swarms run every machine in this one process, on one JavaScript thread that
+ * receives, verifies and serves for all of them (tens of ms of CPU per MiB). Measured 2026-12-03,
+ * the swarms moved 14, 15 and 20 MiB/s in all at 4, 8 and 12 machines — flat, where their lower
+ * bounds ask 16, 24 and 32: from 8 machines on the thread, not the swarm, is measured. Those
+ * runs are shown, not judged, when bench/p2p's runs (a process per agent) are there instead.
+ */
+const oneThreadBoundFrom = 8;
+
+async function calibrate(quick: boolean, judgeLargeInProcess: boolean): Promise<{ peer: PeerCalibration; rows: BenchRow[] }> {
   const measured = await measureCalibration({ quick });
   const rows: BenchRow[] = [
     row('calibration: time to first byte (local DHT, one machine)', measured.peer.timeToFirstByteS, 's'),
@@ -45,12 +54,13 @@ async function calibrate(quick: boolean): Promise<{ peer: PeerCalibration; rows:
     const within = check.ratio >= 0.75 && check.ratio <= 1.33;
     const what = `${run.machines} machines, ${run.size / 2 ** 20} MiB, seeder ${run.seederUpload / 2 ** 20} / agents ${run.agentUpload / 2 ** 20} up ${run.agentDownload / 2 ** 20} down MiB/s`;
     const fitted = run.machines === fittedMachines;
+    const judged = !fitted && (judgeLargeInProcess || run.machines < oneThreadBoundFrom);
     rows.push(
       row(`calibration check: ${what}: simulated median machine vs measured (lower bound ${check.lowerBoundS.toFixed(1)} s)`, check.simulatedMedianS, 's', {
         baseline: check.measuredMedianS,
         higherIsBetter: true,
-        target: fitted ? 'fitted' : 'within 0.75–1.33 of measured',
-        pass: fitted ? null : within,
+        target: fitted ? 'fitted' : judged ? 'within 0.75–1.33 of measured' : 'shown (one process: its thread limits); bench/p2p runs judged',
+        pass: judged ? within : null,
       }),
       row(`calibration check: ${what}: simulated last machine vs measured`, check.simulatedLastS, 's', { baseline: check.measuredLastS, higherIsBetter: true }),
     );
@@ -59,14 +69,34 @@ async function calibrate(quick: boolean): Promise<{ peer: PeerCalibration; rows:
   return { peer: measured.peer, rows };
 }
 
+/**
+ * The simulator against bench/p2p's N-scaling runs (one process per agent, as on a fleet), when
+ * that benchmark ran: the last machine's time, simulated ÷ measured, within ±25 %.
+ */
+function processSwarmChecks(peer: PeerCalibration): BenchRow[] {
+  return p2pScalingRuns().flatMap((run) => {
+    const simulated = simulateRun(run, peer).lastS;
+    const ratio = simulated / run.lastS;
+    const what = `${run.machines} machines, ${run.size / 2 ** 20} MiB, seeder ${run.seederUpload / 2 ** 20} / agents ${run.agentUpload / 2 ** 20} up ${run.agentDownload / 2 ** 20} down MiB/s`;
+    return [
+      row(`calibration check (bench/p2p, a process per agent): ${what}: simulated last machine vs measured`, simulated, 's', {
+        baseline: run.lastS,
+        higherIsBetter: true,
+        target: 'within 0.75–1.33 of measured',
+        pass: ratio >= 0.75 && ratio <= 1.33,
+      }),
+    ];
+  });
+}
+
 export const simBenchmark: Benchmark = {
   name: 'sim',
   description: 'fleet simulator: 100,000 machines × 10 regions × 10 GiB, calibrated on real P2P fetchers (issue 10)',
   async run({ quick }) {
-    const calibration = await calibrate(quick);
+    const calibration = await calibrate(quick, p2pScalingRuns().length === 0);
     // bench/p2p's calibration rows win, figure by figure, when that benchmark ran; else what was just measured.
     const peer = loadCalibration(calibration.peer);
-    const rows: BenchRow[] = [...calibration.rows, row(`calibration used: ${peer.source}`, 0, '-')];
+    const rows: BenchRow[] = [...calibration.rows, row(`calibration used: ${peer.source}`, 0, '-'), ...processSwarmChecks(peer)];
     if (quick) {
       const r = simulateFleet(defaultParams({ peer, machines: 2_000, regions: 2, size: 256 * 2 ** 20, buildS: 60 }));
       rows.push(...fleetRows('quick fleet 2,000 × 2 regions × 256 MiB', r), row('simulation wall time', r.wallS, 's'));

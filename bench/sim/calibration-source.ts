@@ -73,3 +73,31 @@ export function loadCalibration(own?: PeerCalibration): PeerCalibration {
   merged.source = [...layers].reverse().map((l) => l.source).join(' over ') + (own ? '' : ' over the recorded defaults');
   return merged;
 }
+
+/** One of bench/p2p's N-scaling runs: separate agent processes, one region, its caps. */
+export interface MeasuredScalingRun {
+  machines: number;
+  size: number;
+  seederUpload: number;
+  agentUpload: number;
+  agentDownload: number;
+  /** Seconds from the goal written to the last agent's build installed. */
+  lastS: number;
+}
+
+/**
+ * bench/p2p's N-scaling runs (rows `scaling N=… (64 MiB, one region): p2p time …` and the caps
+ * rows), [] when that benchmark has not run. Unlike calibration.ts's swarms, which share one
+ * process and so one JavaScript thread, every agent there is a process of its own.
+ */
+export function p2pScalingRuns(file = p2pFile): MeasuredScalingRun[] {
+  const found = rows(file) ?? [];
+  const cap = (name: string) => found.find((r) => r.metric === `calibration: caps used, ${name}`);
+  const [seeder, up, down] = [cap('seeder upload'), cap('agent upload'), cap('agent download')];
+  if (!seeder || !up || !down) return [];
+  return found.flatMap((r) => {
+    const match = /^scaling N=(\d+) \((\d+) MiB, one region\): p2p time/.exec(r.metric);
+    if (!match) return [];
+    return [{ machines: Number(match[1]), size: Number(match[2]) * 2 ** 20, seederUpload: perSecond(seeder), agentUpload: perSecond(up), agentDownload: perSecond(down), lastS: seconds(r) }];
+  });
+}

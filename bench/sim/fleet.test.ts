@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { calibrationFrom } from './calibration-source.ts';
+import { calibrationFrom, p2pScalingRuns } from './calibration-source.ts';
 import { parseSimArgs } from './cli-options.ts';
 import { regionLowerBound, simulateFleet } from './fleet.ts';
 import { planGroups } from './machine-groups.ts';
@@ -143,6 +143,30 @@ describe('fleet simulator', () => {
       expect(peer).toEqual({ timeToFirstByteS: 0.25, seederEfficiency: 0.9, corePrepRate: 180e6, verifyRate: 120e6, source: 'test' });
       fs.writeFileSync(file, JSON.stringify({ benchmark: 'p2p', rows: [r('other', 1, 's')] }));
       expect(calibrationFrom(file, 'test')).toBeNull();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it("reads bench/p2p's N-scaling runs with their caps, none without the caps", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sim-scale-'));
+    try {
+      const file = path.join(dir, 'p2p.json');
+      const r = (metric: string, value: number, unit: string) => ({ metric, value, unit, baseline: null, ratio: null, target: null, pass: null });
+      const scaling = [
+        r('scaling N=1 (64 MiB, one region): p2p time (baseline: http)', 16.2, 's'),
+        r('scaling N=1: lower bound / p2p time', 0.99, 'fraction'),
+        r('scaling N=12 (64 MiB, one region): p2p time (baseline: http)', 39.7, 's'),
+      ];
+      const caps = [r('calibration: caps used, seeder upload', 4, 'MiB/s'), r('calibration: caps used, agent upload', 2, 'MiB/s'), r('calibration: caps used, agent download', 8, 'MiB/s')];
+      fs.writeFileSync(file, JSON.stringify({ benchmark: 'p2p', rows: [...scaling, ...caps] }));
+      const caps4 = { size: 64 * MiB, seederUpload: 4 * MiB, agentUpload: 2 * MiB, agentDownload: 8 * MiB };
+      expect(p2pScalingRuns(file)).toEqual([
+        { machines: 1, lastS: 16.2, ...caps4 },
+        { machines: 12, lastS: 39.7, ...caps4 },
+      ]);
+      fs.writeFileSync(file, JSON.stringify({ benchmark: 'p2p', rows: scaling }));
+      expect(p2pScalingRuns(file)).toEqual([]);
+      expect(p2pScalingRuns(path.join(dir, 'missing.json'))).toEqual([]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -160,13 +160,19 @@ export function simulateRegion(input: RegionSwarmInput): RegionOutcome {
       downloading.map((g) => {
         const others = Math.max(0, aliveN - 1);
         const xbar = others > 0 ? Math.max(0, heldSum - g.held / size) / others : 0;
-        // A block the downloader lacks is held by one of its neighbours with this probability; the
-        // picker keeps its window full from them while they hold a window's worth of those.
-        const available = 1 - (1 - xbar) ** peers;
+        // The share of the blocks the downloader lacks that a neighbour holds: at least what
+        // independent holdings give (1 − (1 − x̄)^peers), and — as the picker has the seeders send
+        // blocks no agent holds, each to one agent — the region's distinct blocks (those the
+        // seeders sent, at most the file) beyond its own. The picker keeps its window full from
+        // the neighbours while they hold a window's worth of those.
         const lacking = size - g.held;
+        const distinctInRegion = Math.min(size, bytesFromSeeders);
+        const available = Math.max(1 - (1 - xbar) ** peers, lacking > 0 ? Math.min(1, Math.max(0, distinctInRegion - g.held) / lacking) : 0);
         const windowFull = lacking > 0 ? Math.min(1, (available * lacking) / Math.min(input.window * input.blockSize, lacking)) : 0;
         const othersSupply = Math.max(0, agentSupply - (supplyOfOne.get(g) ?? 0));
-        return Math.max(0, Math.min(g.n * want(g) * windowFull, g.n * othersSupply) - (fromSeeders.get(g) ?? 0));
+        // What the seeders give it is no longer asked of the neighbours (their supply is their own).
+        const stillWanted = g.n * want(g) - (fromSeeders.get(g) ?? 0);
+        return Math.max(0, Math.min(g.n * want(g) * windowFull, stillWanted, g.n * othersSupply));
       }),
     );
     downloading.forEach((g, i) => rate.set(g, (fromSeeders.get(g) ?? 0) + fromAgents[i]!));

@@ -75,7 +75,12 @@ export class ArtifactCore {
       await hypercore.close().catch(() => undefined);
       throw new FleetcastError('INTERNAL', `cannot open the core of build ${build.build} (${build.service}) in ${dir}: ${(err as Error).message}; another fleetcast process may be using that directory`, { dir, build: build.build }, { cause: err });
     }
-    duplicateOnlyStuckRequests(hypercore, options.stuckRequestMs ?? stuckRequestMs);
+    try {
+      duplicateOnlyStuckRequests(hypercore, options.stuckRequestMs ?? stuckRequestMs);
+    } catch (err) {
+      await hypercore.close();
+      throw err;
+    }
     if (!hypercore.key.equals(Hypercore.key(signer))) {
       await hypercore.close();
       throw new FleetcastError('INTERNAL', `${dir} holds another core than that of build ${build.build}; remove the directory`, { dir, build: build.build });

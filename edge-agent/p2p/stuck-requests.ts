@@ -1,4 +1,5 @@
 import type Hypercore from 'hypercore';
+import { FleetcastError } from '../../errors/index.ts';
 
 /**
  * A request Hypercore may duplicate to another peer ("hotswap") only once it is this old: its
@@ -34,7 +35,11 @@ interface Replicator {
  * It wraps the replicator's hotswap queue (internal to hypercore 11).
  */
 export function duplicateOnlyStuckRequests(core: Hypercore, stuckMs = stuckRequestMs): void {
-  const replicator = (core as unknown as { replicator: Replicator }).replicator;
+  const replicator = (core as unknown as { replicator: Partial<Replicator> | undefined }).replicator;
+  if (typeof replicator?.hotswaps?.pick !== 'function' || typeof replicator.updatePeer !== 'function' || !Array.isArray(replicator.peers)) {
+    // The internals this relies on moved: a hypercore other than the version package.json pins.
+    throw new FleetcastError('INTERNAL', 'this hypercore has no replicator hotswap queue where fleetcast expects one; install the hypercore version package.json pins (npm ci)');
+  }
   const queue = replicator.hotswaps;
   const pick = queue.pick.bind(queue);
   queue.pick = function* (peer: unknown) {
@@ -43,8 +48,9 @@ export function duplicateOnlyStuckRequests(core: Hypercore, stuckMs = stuckReque
       if (block.inflight.every((request) => now - request.timestamp >= stuckMs)) yield block;
     }
   };
+  const live = replicator as Replicator;
   const nudge = setInterval(() => {
-    for (const peer of [...replicator.peers]) replicator.updatePeer(peer);
+    for (const peer of [...live.peers]) live.updatePeer(peer);
   }, Math.max(100, stuckMs / 4));
   nudge.unref();
   core.on('close', () => clearInterval(nudge));
