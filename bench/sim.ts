@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { resultsDir, row, writeResult, type Benchmark, type BenchRow } from './report.ts';
 import { checkCalibration, simulateRun } from './sim/calibration-check.ts';
-import { loadCalibration, p2pScalingRuns } from './sim/calibration-source.ts';
-import { fittedRunIndex, measureCalibration } from './sim/calibration.ts';
+import { loadCalibration, p2pScalingRuns, type MeasuredScalingRun } from './sim/calibration-source.ts';
+import { fittedRunIndex, measureCalibration, type SwarmRun } from './sim/calibration.ts';
 import { simulateFleet, type FleetResult } from './sim/fleet.ts';
 import { defaultParams, GiB, type PeerCalibration } from './sim/params.ts';
 import { sensitivityCases } from './sim/sensitivity.ts';
@@ -28,6 +28,12 @@ function fleetRows(label: string, r: FleetResult, judged = true): BenchRow[] {
     row(`${label}: bytes from peers (seeders + agents)`, tb(r.bytesFromSeeders + r.bytesFromPeers), 'TB'),
     row(`${label}: machines that fell back to the bucket`, r.machinesFellBack, 'machines'),
   ];
+}
+
+/** A measured swarm's size and caps, as its check rows name it. */
+function swarmLabel(run: Omit<SwarmRun, 'doneS'>): string {
+  const mib = (bytes: number) => bytes / 2 ** 20;
+  return `${run.machines} machines, ${mib(run.size)} MiB, seeder ${mib(run.seederUpload)} / agents ${mib(run.agentUpload)} up ${mib(run.agentDownload)} down MiB/s`;
 }
 
 /**
@@ -52,7 +58,7 @@ async function calibrate(quick: boolean, judgeLargeInProcess: boolean): Promise<
   for (const check of checkCalibration(measured.runs, measured.peer)) {
     const { run } = check;
     const within = check.ratio >= 0.75 && check.ratio <= 1.33;
-    const what = `${run.machines} machines, ${run.size / 2 ** 20} MiB, seeder ${run.seederUpload / 2 ** 20} / agents ${run.agentUpload / 2 ** 20} up ${run.agentDownload / 2 ** 20} down MiB/s`;
+    const what = swarmLabel(run);
     const fitted = run.machines === fittedMachines;
     const judged = !fitted && (judgeLargeInProcess || run.machines < oneThreadBoundFrom);
     rows.push(
@@ -73,11 +79,11 @@ async function calibrate(quick: boolean, judgeLargeInProcess: boolean): Promise<
  * The simulator against bench/p2p's N-scaling runs (one process per agent, as on a fleet), when
  * that benchmark ran: the last machine's time, simulated ÷ measured, within ±25 %.
  */
-function processSwarmChecks(peer: PeerCalibration): BenchRow[] {
-  return p2pScalingRuns().flatMap((run) => {
+function processSwarmChecks(runs: MeasuredScalingRun[], peer: PeerCalibration): BenchRow[] {
+  return runs.flatMap((run) => {
     const simulated = simulateRun(run, peer).lastS;
     const ratio = simulated / run.lastS;
-    const what = `${run.machines} machines, ${run.size / 2 ** 20} MiB, seeder ${run.seederUpload / 2 ** 20} / agents ${run.agentUpload / 2 ** 20} up ${run.agentDownload / 2 ** 20} down MiB/s`;
+    const what = swarmLabel(run);
     return [
       row(`calibration check (bench/p2p, a process per agent): ${what}: simulated last machine vs measured`, simulated, 's', {
         baseline: run.lastS,
@@ -93,10 +99,11 @@ export const simBenchmark: Benchmark = {
   name: 'sim',
   description: 'fleet simulator: 100,000 machines × 10 regions × 10 GiB, calibrated on real P2P fetchers (issue 10)',
   async run({ quick }) {
-    const calibration = await calibrate(quick, p2pScalingRuns().length === 0);
+    const scalingRuns = p2pScalingRuns();
+    const calibration = await calibrate(quick, scalingRuns.length === 0);
     // bench/p2p's calibration rows win, figure by figure, when that benchmark ran; else what was just measured.
     const peer = loadCalibration(calibration.peer);
-    const rows: BenchRow[] = [...calibration.rows, row(`calibration used: ${peer.source}`, 0, '-'), ...processSwarmChecks(peer)];
+    const rows: BenchRow[] = [...calibration.rows, row(`calibration used: ${peer.source}`, 0, '-'), ...processSwarmChecks(scalingRuns, peer)];
     if (quick) {
       const r = simulateFleet(defaultParams({ peer, machines: 2_000, regions: 2, size: 256 * 2 ** 20, buildS: 60 }));
       rows.push(...fleetRows('quick fleet 2,000 × 2 regions × 256 MiB', r), row('simulation wall time', r.wallS, 's'));

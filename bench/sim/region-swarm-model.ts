@@ -166,9 +166,10 @@ export function simulateRegion(input: RegionSwarmInput): RegionOutcome {
         // seeders sent, at most the file) beyond its own. The picker keeps its window full from
         // the neighbours while they hold a window's worth of those.
         const lacking = size - g.held;
+        if (lacking <= 0) return 0;
         const distinctInRegion = Math.min(size, bytesFromSeeders);
-        const available = Math.max(1 - (1 - xbar) ** peers, lacking > 0 ? Math.min(1, Math.max(0, distinctInRegion - g.held) / lacking) : 0);
-        const windowFull = lacking > 0 ? Math.min(1, (available * lacking) / Math.min(input.window * input.blockSize, lacking)) : 0;
+        const available = Math.max(1 - (1 - xbar) ** peers, Math.min(1, Math.max(0, distinctInRegion - g.held) / lacking));
+        const windowFull = Math.min(1, (available * lacking) / Math.min(input.window * input.blockSize, lacking));
         const othersSupply = Math.max(0, agentSupply - (supplyOfOne.get(g) ?? 0));
         // What the seeders give it is no longer asked of the neighbours (their supply is their own).
         const stillWanted = g.n * want(g) - (fromSeeders.get(g) ?? 0);

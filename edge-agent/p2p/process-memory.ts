@@ -29,5 +29,6 @@ export function startedWithLowMemoryEnv(env: NodeJS.ProcessEnv = process.env): b
 /** A start-up warning for a process started without lowMemoryEnv. */
 export function warnUnlessLowMemoryEnv(logger: Logger, role: 'agent' | 'seeder'): void {
   if (startedWithLowMemoryEnv()) return;
-  logger.warn(`this ${role} was started without MALLOC_ARENA_MAX=1 and NODE_OPTIONS=--max-semi-space-size=1 (the systemd units and fleetcast up set them): a download can take ~100 MiB more memory`);
+  const settings = Object.entries(lowMemory).map(([name, value]) => `${name}=${value}`).join(' and ');
+  logger.warn(`this ${role} was started without ${settings} (the systemd units and fleetcast up set them): a download can take ~100 MiB more memory`);
 }

@@ -30,7 +30,8 @@ interface Replicator {
  * request in flight for `stuckMs` is duplicated: a stalled peer is still worked around.
  *
  * Hypercore looks for duplicates only when a peer sent something, so a request can age past
- * `stuckMs` with every other peer idle: each peer is looked at again every quarter of it.
+ * `stuckMs` with every other peer idle: while the core lacks blocks, each peer is looked at
+ * again every quarter of it.
  *
  * It wraps the replicator's hotswap queue (internal to hypercore 11).
  */
@@ -50,6 +51,8 @@ export function duplicateOnlyStuckRequests(core: Hypercore, stuckMs = stuckReque
   };
   const live = replicator as Replicator;
   const nudge = setInterval(() => {
+    // A core that holds every block requests nothing (a seeder's, a cached build's).
+    if (core.length > 0 && core.contiguousLength === core.length) return;
     for (const peer of [...live.peers]) live.updatePeer(peer);
   }, Math.max(100, stuckMs / 4));
   nudge.unref();
