@@ -176,6 +176,8 @@ export const settings = {
     .trim()
     .default('canary')
     .refine((text) => /^(canary|all|[a-z0-9-]+(,[a-z0-9-]+)*(;[a-z0-9-]+(,[a-z0-9-]+)*)*)$/.test(text), 'write canary, all, or waves of regions such as eu;us,ap'),
+  /** With the first wave, the later waves' regions fetch the build into their agents' caches (run nothing). */
+  FLEETCAST_DEPLOY_PREFETCH: z.enum(['true', 'false']).default('true').transform((text) => text === 'true'),
   /** Failed machines a wave tolerates before the rollout halts, as a fraction of its machines (0.01 = 1 %). */
   FLEETCAST_WAVE_MAX_FAILED: z.coerce.number().min(0).max(1).default(0),
   /** A wave whose machines have not converged this long after its goals were written fails. */
@@ -305,6 +307,7 @@ export const settingHelp: Record<SettingName, string> = {
   FLEETCAST_BOT_LISTEN: 'host:port the bot listens on for Slack requests at /slack/events, HTTP mode (default 127.0.0.1:3000)',
   FLEETCAST_SLACK_CHANNELS: 'where finished builds and deploys are announced: api=C0123,*=C0456 (default: no announcements)',
   FLEETCAST_DEPLOY_WAVES: 'how deploys roll out: canary (first region, then the rest once converged), all, or waves like eu;us,ap (default canary)',
+  FLEETCAST_DEPLOY_PREFETCH: "true: with a deploy's first wave, the later waves' machines fetch the build into their caches (nothing runs until their wave), so each later wave switches without a transfer; false: they fetch when their wave comes (default true)",
   FLEETCAST_WAVE_MAX_FAILED: 'failed machines a wave tolerates, as a fraction of its machines, before the rollout halts (default 0)',
   FLEETCAST_WAVE_TIMEOUT: 'a wave not converged this long after its goals were written fails the rollout (default 30m)',
   FLEETCAST_WAVE_SOAK: 'wait this long after a wave converged before writing the next (default 0s)',

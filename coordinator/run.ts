@@ -102,6 +102,7 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
     spool,
     clusterSecret: loadClusterSecret(config.FLEETCAST_DATA_DIR, config.FLEETCAST_SECRET),
     wavePlan: config.FLEETCAST_DEPLOY_WAVES,
+    prefetch: config.FLEETCAST_DEPLOY_PREFETCH,
     waves: {
       maxFailedFraction: config.FLEETCAST_WAVE_MAX_FAILED,
       timeoutMs: config.FLEETCAST_WAVE_TIMEOUT,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FleetcastError } from '../errors/index.ts';
-import { regionPattern, servicePattern } from './names.ts';
+import { goalKey, prefetchKey, regionPattern, servicePattern } from './names.ts';
 
 /**
  * The goal of one service in one region, as stored (JSON) under `<service>.<region>` in the
@@ -61,6 +61,15 @@ export function encodeGoal(goal: Goal): Uint8Array {
  * watcher can report it and keep the last good goal.
  */
 export function decodeGoal(value: Uint8Array, key: string, revision: number): Goal {
+  return decodeDocument(value, key, revision, (goal) => goalKey(goal.service, goal.region));
+}
+
+/** Parses a prefetch hint (a goal document under `<service>_prefetch.<region>`); errors as decodeGoal's. */
+export function decodePrefetchHint(value: Uint8Array, key: string, revision: number): Goal {
+  return decodeDocument(value, key, revision, (goal) => prefetchKey(goal.service, goal.region));
+}
+
+function decodeDocument(value: Uint8Array, key: string, revision: number, keyOf: (goal: Goal) => string): Goal {
   let json: unknown;
   try {
     json = JSON.parse(decoder.decode(value));
@@ -74,8 +83,8 @@ export function decodeGoal(value: Uint8Array, key: string, revision: number): Go
   const result = goalSchema.safeParse(json);
   if (!result.success) throw invalid(key, revision, describeIssues(result.error), value);
   const goal = result.data;
-  if (`${goal.service}.${goal.region}` !== key) {
-    throw invalid(key, revision, `the document is for ${goal.service}.${goal.region}`, value);
+  if (keyOf(goal) !== key) {
+    throw invalid(key, revision, `the document is for ${keyOf(goal)}`, value);
   }
   return goal;
 }

@@ -1,8 +1,8 @@
 import type { KV, KvEntry, NatsConnection } from 'nats';
 import { FleetcastError, isFleetcastError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
-import { decodeGoal, type Goal } from './goal-document.ts';
-import { splitKey } from './names.ts';
+import { decodeGoal, decodePrefetchHint, type Goal } from './goal-document.ts';
+import { parseGoalBucketKey } from './names.ts';
 import { ResilientWatch } from './resilient-watch.ts';
 
 /** The current goal of one service in the watched region. */
@@ -27,6 +27,12 @@ export interface GoalWatchOptions {
   minRetryMs?: number;
   /** @defaultValue 5_000 */
   maxRetryMs?: number;
+  /**
+   * Prefetch hints of the watched services (GoalWriter.putPrefetch), delivered like goals: the
+   * current one per service, never an older after a newer, goals of a round before hints.
+   * @defaultValue hints are not watched
+   */
+  onPrefetch?: GoalListener;
 }
 
 /**
@@ -45,6 +51,8 @@ export class GoalWatch {
   readonly ready: Promise<void>;
   private readonly known = new Map<string, GoalUpdate>();
   private readonly dirty = new Set<string>();
+  private readonly knownHints = new Map<string, GoalUpdate>();
+  private readonly dirtyHints = new Set<string>();
   private draining = false;
   private fallback: NodeJS.Timeout | undefined;
   private idle: Promise<void> = Promise.resolve();
@@ -68,7 +76,7 @@ export class GoalWatch {
       nc,
       kv,
       // One filter subject (NATS 2.9 has no multi-filter consumers): the service's key, or the region's keys.
-      key: services?.length === 1 ? `${services[0]}.${region}` : `*.${region}`,
+      key: services?.length === 1 && !options.onPrefetch ? `${services[0]}.${region}` : `*.${region}`,
       what: `goal watch of region ${region}`,
       server: options.server,
       logger: options.logger,
@@ -100,16 +108,18 @@ export class GoalWatch {
   }
 
   private onEntry(entry: KvEntry): void {
-    const parts = splitKey(entry.key);
-    if (!parts || parts[1] !== this.region) return;
-    const [service] = parts;
-    if (this.filter && !this.filter.has(service)) return;
+    const key = parseGoalBucketKey(entry.key);
+    if (!key || key.region !== this.region) return;
+    const { service, kind } = key;
+    if ((this.filter && !this.filter.has(service)) || (kind === 'prefetch' && !this.options.onPrefetch)) return;
+    const [known, dirty] = kind === 'goal' ? [this.known, this.dirty] : [this.knownHints, this.dirtyHints];
     try {
-      const goal = entry.operation === 'PUT' ? decodeGoal(entry.value, entry.key, entry.revision) : null;
+      const decode = kind === 'goal' ? decodeGoal : decodePrefetchHint;
+      const goal = entry.operation === 'PUT' ? decode(entry.value, entry.key, entry.revision) : null;
       const update: GoalUpdate = { service, region: this.region, goal, revision: entry.revision, storedAt: entry.created };
-      if (isNewer(update, this.known.get(service))) {
-        this.known.set(service, update);
-        this.dirty.add(service);
+      if (isNewer(update, known.get(service))) {
+        known.set(service, update);
+        dirty.add(service);
       }
     } catch (err) {
       if (!isFleetcastError(err, 'GOAL_INVALID')) throw err;
@@ -136,13 +146,15 @@ export class GoalWatch {
 
   private async drain(): Promise<void> {
     try {
-      while (this.dirty.size > 0 && !this.stopped) {
-        const service = this.dirty.values().next().value!;
-        this.dirty.delete(service);
-        const update = this.known.get(service)!;
+      while ((this.dirty.size > 0 || this.dirtyHints.size > 0) && !this.stopped) {
+        const isGoal = this.dirty.size > 0;
+        const [known, dirty, listener] = isGoal ? [this.known, this.dirty, this.onGoal] : [this.knownHints, this.dirtyHints, this.options.onPrefetch!];
+        const service = dirty.values().next().value!;
+        dirty.delete(service);
+        const update = known.get(service)!;
         try {
           // A synchronous listener runs right here, without a turn of the event loop per goal.
-          const result = this.onGoal(update);
+          const result = listener(update);
           if (result) await result;
         } catch (err) {
           this.options.logger.warn({ err, service, region: this.region, revision: update.revision }, 'the goal listener failed; the watch goes on');

@@ -4,7 +4,7 @@ import { silentLogger, type Logger } from '../logging/index.ts';
 import { ConnectionState } from './connection-state.ts';
 import { ensureFleetBuckets, type FleetBucketsOptions } from './ensure-buckets.ts';
 import { decodeGoal, encodeGoal, type Goal, type GoalRevision } from './goal-document.ts';
-import { goalBucket, goalKey, hubDomain, validateRegion } from './names.ts';
+import { goalBucket, goalKey, hubDomain, prefetchKey, validateRegion } from './names.ts';
 import { connectNats, defaultStartHint, parseNatsUrl, type NatsConnectOptions } from './nats-connect.ts';
 import { jetStreamErrorCode, natsFailure, wrongLastSequence } from './nats-failure.ts';
 
@@ -78,15 +78,7 @@ export class GoalWriter {
    */
   async put(goal: Goal, options: PutGoalOptions): Promise<number> {
     const key = goalKey(goal.service, goal.region);
-    const value = encodeGoal(goal);
-    if (!this.options.regions.includes(goal.region)) {
-      // No leaf mirrors such a key into an agent's view: a typo must not look like a deploy.
-      throw new FleetcastError('INVALID_INPUT', `region ${goal.region} is not one of the configured regions (${this.options.regions.join(', ')}): check FLEETCAST_REGIONS or the deploy's regions`, { region: goal.region, regions: this.options.regions });
-    }
-    if (!this.connection.connected) {
-      // Refused before sending: a write buffered while reconnecting may land with its answer lost.
-      throw new FleetcastError('NATS_UNAVAILABLE', `writing goal ${key} (${goal.build}, ${goal.deployment}): not connected to ${this.server} (reconnecting); nothing was written — try again when the hub is back. ${defaultStartHint}`, { key, server: this.server });
-    }
+    const value = this.encodeWritable(goal, key, 'goal');
     try {
       const revision = options.expectedRevision === null ? await this.kv.create(key, value) : await this.kv.update(key, value, options.expectedRevision);
       this.logger.info({ service: goal.service, region: goal.region, build: goal.build, deployment: goal.deployment, kind: goal.kind, revision }, 'goal written');
@@ -99,6 +91,38 @@ export class GoalWriter {
         startHint: `The write may or may not have happened: read the goal before trying again. ${defaultStartHint}`,
       });
     }
+  }
+
+  /**
+   * Writes a prefetch hint: the goal a later wave of a deployment will write in `goal.region`,
+   * whose agents fetch the build into their caches meanwhile (and run nothing). No
+   * compare-and-set: a hint only moves bytes early, and agents follow one only while it is
+   * newer than their region's goal. Returns the new revision.
+   */
+  async putPrefetch(goal: Goal): Promise<number> {
+    const key = prefetchKey(goal.service, goal.region);
+    const value = this.encodeWritable(goal, key, 'prefetch hint');
+    try {
+      const revision = await this.kv.put(key, value);
+      this.logger.info({ service: goal.service, region: goal.region, build: goal.build, deployment: goal.deployment, revision }, 'prefetch hint written');
+      return revision;
+    } catch (err) {
+      throw natsFailure(err, { action: `writing prefetch hint ${key} (${goal.build}, ${goal.deployment})`, server: this.server, startHint: defaultStartHint });
+    }
+  }
+
+  /** Validates a document for `key` and checks that writing it can work now. */
+  private encodeWritable(goal: Goal, key: string, what: 'goal' | 'prefetch hint'): Uint8Array {
+    const value = encodeGoal(goal);
+    if (!this.options.regions.includes(goal.region)) {
+      // No leaf mirrors such a key into an agent's view: a typo must not look like a deploy.
+      throw new FleetcastError('INVALID_INPUT', `region ${goal.region} is not one of the configured regions (${this.options.regions.join(', ')}): check FLEETCAST_REGIONS or the deploy's regions`, { region: goal.region, regions: this.options.regions });
+    }
+    if (!this.connection.connected) {
+      // Refused before sending: a write buffered while reconnecting may land with its answer lost.
+      throw new FleetcastError('NATS_UNAVAILABLE', `writing ${what} ${key} (${goal.build}, ${goal.deployment}): not connected to ${this.server} (reconnecting); nothing was written — try again when the hub is back. ${defaultStartHint}`, { key, server: this.server });
+    }
+    return value;
   }
 
   /** The current goal of a service in a region, or null when there is none (never set, deleted or purged). */

@@ -7,13 +7,14 @@ export { GoalWatch, type GoalUpdate, type GoalListener, type GoalWatchOptions } 
 export { StatusReporter, type StatusReporterOptions, type StatusUpdate } from './status-reporter.ts';
 export { RegionStatusView, type RegionStatusViewOptions } from './region-status-view.ts';
 export { summarizeService, emptySummary, type ServiceStatusSummary, type FailedMachine, type StatusEntry, type SummaryOptions } from './status-summary.ts';
-export { goalSchema, decodeGoal, encodeGoal, type Goal, type GoalRevision } from './goal-document.ts';
+export { goalSchema, decodeGoal, decodePrefetchHint, encodeGoal, type Goal, type GoalRevision } from './goal-document.ts';
 export { statusSchema, agentStates, decodeStatus, encodeStatus, type AgentState, type StatusReport } from './status-document.ts';
 export { ensureFleetBuckets, bucketDefaults, type FleetBucketsOptions } from './ensure-buckets.ts';
 export { connectNats, parseNatsUrl, type NatsConnectOptions, type NatsEndpoint } from './nats-connect.ts';
 export {
   goalBucket,
   goalKey,
+  prefetchKey,
   goalMirrorBucket,
   hubDomain,
   statusBucket,

@@ -62,6 +62,26 @@ export function goalKey(service: string, region: string): string {
   return `${validateService(service)}.${validateRegion(region)}`;
 }
 
+/**
+ * `<service>_prefetch.<region>`: a build a later wave of a deployment brings to the region, which
+ * its agents fetch into their caches ahead of the goal (never run). In the goal bucket, so the
+ * leaves mirror it and the agents' one watch of `*.<region>` sees it; `_` is in no service name.
+ */
+export function prefetchKey(service: string, region: string): string {
+  return `${validateService(service)}${prefetchSuffix}.${validateRegion(region)}`;
+}
+
+const prefetchSuffix = '_prefetch';
+
+/** What a key of the goal bucket holds: a goal, a prefetch hint, or neither (undefined). */
+export function parseGoalBucketKey(key: string): { kind: 'goal' | 'prefetch'; service: string; region: string } | undefined {
+  const parts = splitKey(key);
+  if (!parts) return undefined;
+  const [first, region] = parts;
+  if (first.endsWith(prefetchSuffix)) return { kind: 'prefetch', service: first.slice(0, -prefetchSuffix.length), region };
+  return { kind: 'goal', service: first, region };
+}
+
 /** `<service>.<machine>` in the region's status bucket. */
 export function statusKey(service: string, machine: string): string {
   return `${validateService(service)}.${validateMachine(machine)}`;

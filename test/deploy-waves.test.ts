@@ -61,6 +61,16 @@ describe('a canary rollout', () => {
     }, 10_000, 'the coordinator to see the canary half-way');
     expect(holding.deployment).toMatchObject({ status: 'ROLLING', waves: [{ regions: ['eu'], status: 'WRITTEN' }, { regions: ['us'], status: 'PENDING' }] });
     expect(await goalBuild('us')).toBeNull();
+    // Meanwhile the later wave's region holds a prefetch hint for the build in its mirror.
+    const usView = await RegionGoalView.connect({ url: cluster.urls.agents.us!, region: 'us' });
+    try {
+      const hints: (string | undefined)[] = [];
+      const watch = usView.watch(['api'], () => undefined, { onPrefetch: (update) => void hints.push(update.goal?.deployment) });
+      await eventually(() => hints.includes(holding.deployment!.id), 10_000, 'the prefetch hint in the us mirror');
+      await watch.stop();
+    } finally {
+      await usView.close();
+    }
     await eventually(() => /eu\s+wave 1 WRITTEN\s+1\/2 running/.test(wait.output().stderr), 10_000, '--wait to show the canary half-way');
 
     // A leaf restarted mid-rollout: the coordinator's view of that region comes back by itself.

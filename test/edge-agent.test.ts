@@ -164,3 +164,82 @@ describe('fetching', () => {
     expect(fs.existsSync(path.join(agent.serviceDir('sup'), 'builds', 'b1', '.verified'))).toBe(false);
   });
 });
+
+describe('prefetch hints (a later wave\'s build fetched ahead of its goal)', () => {
+  afterEach(async () => {
+    await fleet.stopAgents();
+  });
+
+  const readsOf = (agent: TestAgent, build: TestArtifact) => agent.reads.filter((r) => r.name === build.goal('eu').artifact).length;
+  const verified = (agent: TestAgent, service: string, build: string) => fs.existsSync(path.join(agent.serviceDir(service), 'builds', build, '.verified'));
+
+  it('fetches the hinted build into the cache, runs nothing and keeps reporting the goal; its wave then switches without a transfer', async () => {
+    const agent = await fleet.startAgent('eu', 'pf-1', { env: { FLEETCAST_AGENT_SERVICES: 'pf' } });
+    const b1 = await fleet.artifact('pf', 1, 100_000, ['eu']);
+    const b2 = await fleet.artifact('pf', 2, 3 * MiB, ['eu']);
+    await fleet.deploy(b1.goal('eu', { runCommand: 'sh ./pf' }));
+    await fleet.reportOf('eu', 'pf', 'pf-1', running('b1'));
+    await fleet.writer.putPrefetch(b2.goal('eu', { runCommand: 'sh ./pf', deployment: 'd2' }));
+    await eventually(() => verified(agent, 'pf', 'b2'), 20_000, 'b2 verified in the cache');
+    expect(readsOf(agent, b2)).toBe(1);
+    expect(agent.current('pf')).toBe('builds/b1');
+    expect(agent.runs('pf').map((r) => r.build)).toEqual(['b1']);
+    expect(sha256(fs.readFileSync(path.join(agent.serviceDir('pf'), 'builds', 'b2', 'pf')))).toBe(b2.digest);
+    // The next report still speaks of the goal (reports repeat every second).
+    const report = await fleet.reportOf('eu', 'pf', 'pf-1', (r) => Date.parse(r.at) > Date.now() - 500);
+    expect(report).toMatchObject({ build: 'b1', state: 'running', error: null });
+    expect((await fleet.statusView('eu')).summary('pf', 'b1')).toMatchObject({ machines: 1, running: 1 });
+
+    await fleet.deploy(b2.goal('eu', { runCommand: 'sh ./pf', deployment: 'd2' }));
+    await fleet.reportOf('eu', 'pf', 'pf-1', running('b2'));
+    expect(readsOf(agent, b2)).toBe(1);
+    expect(agent.runs('pf').map((r) => r.build)).toEqual(['b1', 'b2']);
+  });
+
+  it('a hint older than the goal (a rollback came after it) is not followed', async () => {
+    const b1 = await fleet.artifact('pf2', 1, 100_000, ['eu']);
+    const b3 = await fleet.artifact('pf2', 3, 100_000, ['eu']);
+    await fleet.writer.putPrefetch(b3.goal('eu', { deployment: 'd3' }));
+    await fleet.deploy(b1.goal('eu', { kind: 'rollback', deployment: 'd4' }));
+    const agent = await fleet.startAgent('eu', 'pf-2', { env: { FLEETCAST_AGENT_SERVICES: 'pf2' } });
+    await fleet.reportOf('eu', 'pf2', 'pf-2', running('b1'));
+    // A second report round: the reconciler has long passed the point where it would prefetch.
+    const at = Date.now();
+    await fleet.reportOf('eu', 'pf2', 'pf-2', (r) => Date.parse(r.at) > at + 1_000 && r.state === 'running');
+    expect(readsOf(agent, b3)).toBe(0);
+    expect(fs.existsSync(path.join(agent.serviceDir('pf2'), 'builds', 'b3'))).toBe(false);
+  });
+
+  it('the hinted build becoming the goal mid-fetch goes on with the same fetch, then switches', async () => {
+    const agent = await fleet.startAgent('eu', 'pf-3', { env: { FLEETCAST_AGENT_SERVICES: 'pf3', FLEETCAST_AGENT_BUCKET_RATE: '2M' } });
+    const b1 = await fleet.artifact('pf3', 1, 100_000, ['eu']);
+    const b2 = await fleet.artifact('pf3', 2, 4 * MiB, ['eu']);
+    await fleet.deploy(b1.goal('eu', { runCommand: 'sh ./pf3' }));
+    await fleet.reportOf('eu', 'pf3', 'pf-3', running('b1'));
+    await fleet.writer.putPrefetch(b2.goal('eu', { runCommand: 'sh ./pf3', deployment: 'd2' }));
+    const partial = path.join(agent.serviceDir('pf3'), 'builds', 'b2', '.partial');
+    await eventually(() => (fs.statSync(partial, { throwIfNoEntry: false })?.size ?? 0) > 0, 10_000, 'the prefetch under way');
+    expect((await fleet.statusView('eu')).report('pf3', 'pf-3')).toMatchObject({ build: 'b1', state: 'running' });
+    await fleet.deploy(b2.goal('eu', { runCommand: 'sh ./pf3', deployment: 'd2' }));
+    await fleet.reportOf('eu', 'pf3', 'pf-3', (r) => r.build === 'b2' && r.state === 'downloading');
+    await fleet.reportOf('eu', 'pf3', 'pf-3', running('b2'));
+    expect(readsOf(agent, b2)).toBe(1);
+    expect(agent.runs('pf3').map((r) => r.build)).toEqual(['b1', 'b2']);
+  });
+
+  it('a hint that cannot be fetched (its object is not in the bucket) fails quietly: the service stays as it was, the status says nothing', async () => {
+    const agent = await fleet.startAgent('eu', 'pf-4', { env: { FLEETCAST_AGENT_SERVICES: 'pf4' } });
+    const b1 = await fleet.artifact('pf4', 1, 100_000, ['eu']);
+    await fleet.deploy(b1.goal('eu', { runCommand: 'sh ./pf4' }));
+    await fleet.reportOf('eu', 'pf4', 'pf-4', running('b1'));
+    await fleet.writer.putPrefetch(b1.goal('eu', { build: 'b2', artifact: 'pf4/b2/missing', deployment: 'd2' }));
+    await eventually(() => fs.existsSync(path.join(agent.serviceDir('pf4'), 'builds', 'b2')), 10_000, 'the prefetch tried');
+    const at = Date.now();
+    const report = await fleet.reportOf('eu', 'pf4', 'pf-4', (r) => Date.parse(r.at) > at + 500);
+    expect(report).toMatchObject({ build: 'b1', state: 'running', error: null });
+    expect(verified(agent, 'pf4', 'b2')).toBe(false);
+    expect(agent.current('pf4')).toBe('builds/b1');
+    expect(agent.runs('pf4').map((r) => r.build)).toEqual(['b1']);
+  });
+
+});

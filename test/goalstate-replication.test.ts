@@ -94,6 +94,45 @@ describe('goal state replication hub → regional leaves', () => {
     console.log(`leaf us caught up and its watcher saw b62 ${caughtUpMs} ms after the leaf restarted`);
   });
 
+  it('a prefetch hint reaches its region\'s mirror and the watches that ask for hints, after the goals; other watches never see it', async () => {
+    const goals: GoalUpdate[] = [];
+    const hints: GoalUpdate[] = [];
+    const errors: unknown[] = [];
+    const hintWatch = views.us!.watch(['web'], (update) => void goals.push(update), { onPrefetch: (update) => void hints.push(update), onError: (err) => errors.push(err) });
+    const goalOnly: GoalUpdate[] = [];
+    const allServices = views.us!.watch(undefined, (update) => void goalOnly.push(update), { onError: (err) => errors.push(err) });
+    try {
+      await Promise.all([hintWatch.ready, allServices.ready]);
+      const goalRevision = await writer.put(sampleGoal('web', 'us', 1), { expectedRevision: null });
+      const hintRevision = await writer.putPrefetch(sampleGoal('web', 'us', 2, { deployment: 'd2' }));
+      expect(hintRevision).toBeGreaterThan(goalRevision);
+      await eventually(() => hints.length === 1, 10_000, 'the hint delivered');
+      expect(hints[0]).toMatchObject({ service: 'web', region: 'us', revision: hintRevision, goal: { build: 'b2', deployment: 'd2' } });
+      expect(goals.map((u) => u.goal?.build)).toEqual(['b1']);
+      // Not a goal: watchers without a hint listener, every service's included, skip it quietly.
+      await eventually(() => goalOnly.some((u) => u.service === 'web'), 10_000, 'the goal at the all-services watch');
+      expect(goalOnly.filter((u) => u.service === 'web').map((u) => u.goal?.build)).toEqual(['b1']);
+      expect(goalOnly.some((u) => u.service.includes('prefetch'))).toBe(false);
+      expect(errors).toEqual([]);
+      expect((await views.us!.get('web'))!.goal.build).toBe('b1');
+      // A hint for another region never reaches this one.
+      await writer.putPrefetch(sampleGoal('web', 'eu', 3));
+      await writer.putPrefetch(sampleGoal('web', 'us', 4));
+      await eventually(() => hints.at(-1)?.goal?.build === 'b4', 10_000, 'the newer hint');
+      expect(hints.map((u) => u.goal?.build)).toEqual(['b2', 'b4']);
+      // A restarted watch gets the goal first, then the hint.
+      const order: string[] = [];
+      const again = views.us!.watch(['web'], (u) => void order.push(`goal ${u.goal?.build}`), { onPrefetch: (u) => void order.push(`hint ${u.goal?.build}`) });
+      await again.ready;
+      await eventually(() => order.length === 2, 10_000, 'both replayed');
+      expect(order).toEqual(['goal b1', 'hint b4']);
+      await again.stop();
+    } finally {
+      await hintWatch.stop();
+      await allServices.stop();
+    }
+  });
+
   it('level-triggered: a busy listener gets the latest goal next (never an older one), a deletion arrives as null', async () => {
     const delivered: (string | null)[] = [];
     let release!: () => void;

@@ -88,3 +88,25 @@ it('a malformed goal: status reports it per region (goalError), a deploy overwri
   expect(await deploys.rollback('api', { by: 'carol' })).toMatchObject({ build: `b${first.id}`, status: 'APPLIED' });
   expect((await goals.get('api', 'eu'))!.goal.build).toBe(`b${first.id}`);
 });
+
+it('a deploy in waves hints the later waves\' regions to prefetch the build (not the first wave\'s, not a one-wave deploy, not when turned off)', async () => {
+  const three = ['eu', 'us', 'ap'];
+  const make = (prefetch: boolean | undefined) =>
+    new DeployService(db, queue, new ServiceRegistry(db), new ReplicationStatusService(db, three), { regions: three, fleet: { goals: () => goals, summary: () => null }, wavePlan: 'canary', ...(prefetch === undefined ? {} : { prefetch }), spool, clusterSecret: 'test-secret-'.padEnd(64, 'x'), logger: silentLogger() });
+  const build = await deployableBuild({ queue, db }, 'api', three);
+  const deployment = await make(undefined).deploy(`b${build.id}`, { by: 'alice' });
+  expect(deployment.waves.map((w) => w.regions)).toEqual([['eu'], ['us', 'ap']]);
+  expect([...goals.prefetch.keys()].sort()).toEqual(['api.ap', 'api.us']);
+  const hint = goals.prefetch.get('api.us')!;
+  // The very document the wave will write, newer than the region's goal (none yet here).
+  expect(hint.goal).toMatchObject({ service: 'api', region: 'us', build: `b${build.id}`, digest: build.digest, deployment: deployment.id, kind: 'deploy' });
+  expect(hint.goal.p2pKey).toMatch(/^[0-9a-f]{64}$/);
+  expect(hint.revision).toBeGreaterThan((await goals.get('api', 'eu'))!.revision);
+  expect(await goals.get('api', 'us')).toBeNull();
+
+  goals.prefetch.clear();
+  await make(undefined).deploy(`b${build.id}`, { by: 'alice', regions: three });
+  await make(false).deploy(`b${build.id}`, { by: 'alice' });
+  await make(undefined).rollback('api', { by: 'carol', to: `b${build.id}` });
+  expect(goals.prefetch.size).toBe(0);
+});

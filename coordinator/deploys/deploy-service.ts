@@ -31,6 +31,12 @@ export interface DeployServiceOptions {
   wavePlan?: string;
   /** How waves are judged and paced (FLEETCAST_WAVE_*). */
   waves?: Partial<WaveRunnerOptions>;
+  /**
+   * FLEETCAST_DEPLOY_PREFETCH: with the first wave, the regions of the later waves get a prefetch
+   * hint, and their agents fetch the build into their caches while the first wave rolls out.
+   * @defaultValue true
+   */
+  prefetch?: boolean;
   logger: Logger;
 }
 
@@ -342,6 +348,9 @@ export class DeployService {
       throw err;
     }
     waves[0] = { ...waves[0]!, status: 'WRITTEN', writtenAt: new Date() };
+    if (plan.length > 1 && this.options.prefetch !== false) {
+      await this.writer.writePrefetch(goals, { deployment: deploymentId, build, service, kind, by: request.by, reason }, plan.slice(1).flat());
+    }
     const status = waves.length > 1 ? 'ROLLING' : 'APPLIED';
     this.options.logger.info({ deployment: deploymentId, service: build.service, build: formatBuildId(build.id), waves: plan, kind, by: request.by }, `${kind} started`);
     const lock = kind === 'rollback' ? { lockedBy: request.by, reason: `rolled back by ${request.by}`, since: new Date() } : null;

@@ -24,6 +24,13 @@ export class MemoryGoals implements GoalStore {
   async history(service: string, region: string) {
     return this.entries.get(`${service}.${region}`) ?? [];
   }
+  /** Prefetch hints by `<service>.<region>`, newest only. */
+  readonly prefetch = new Map<string, GoalRevision>();
+  async putPrefetch(goal: Goal) {
+    const entry = { goal, revision: ++this.revision, storedAt: new Date() };
+    this.prefetch.set(`${goal.service}.${goal.region}`, entry);
+    return entry.revision;
+  }
   async put(goal: Goal, options: { expectedRevision: number | null }) {
     const key = `${goal.service}.${goal.region}`;
     const current = this.malformed.get(key) ?? this.entries.get(key)?.[0]?.revision ?? null;

@@ -49,6 +49,22 @@ export class WaveWriter {
     this.logger.info({ deployment: what.deployment, service: what.build.service, build: formatBuildId(what.build.id), regions, kind: what.kind, by: what.by }, 'wave written');
   }
 
+  /**
+   * Writes a prefetch hint in each region of the later waves: the goal they will get, which their
+   * agents fetch into their caches meanwhile. Best effort: a hint not written only means that
+   * region fetches when its wave comes, so a failure is logged, not thrown.
+   */
+  async writePrefetch(goals: GoalStore, what: DeploymentGoals, regions: string[]): Promise<void> {
+    for (const region of regions) {
+      try {
+        await goals.putPrefetch(this.goalFor(what, region, new Date()));
+      } catch (err) {
+        this.logger.warn({ err, deployment: what.deployment, service: what.build.service, region }, `could not write the prefetch hint of ${what.deployment} in ${region}; its machines fetch the build when its wave comes`);
+      }
+    }
+    this.logger.info({ deployment: what.deployment, service: what.build.service, build: formatBuildId(what.build.id), regions }, 'prefetch hints written');
+  }
+
   /** The goal document of a deployment in one region: everything an agent needs to fetch, verify and run the build. */
   goalFor(what: DeploymentGoals, region: string, at: Date): Goal {
     const { build } = what;

@@ -69,6 +69,12 @@ export class Agent {
     this.reconciler(update.service).setGoal(update);
   };
 
+  /** The prefetch listener of the same watch: a later wave's build, fetched ahead of its goal. */
+  readonly onPrefetch = (update: GoalUpdate): void => {
+    if (this.stopped || (this.filter && !this.filter.has(update.service))) return;
+    this.reconciler(update.service).setPrefetch(update);
+  };
+
   /** A goal that does not parse: the service keeps its previous goal, and says so. */
   readonly onInvalidGoal = (error: FleetcastError): void => {
     // The key is `<service>.<region>`.

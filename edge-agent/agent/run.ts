@@ -190,7 +190,7 @@ class GoalConnection {
     }
     if (this.closed || !this.view || !this.reporter) return;
     status.attach(this.reporter);
-    this.watch = this.view.watch(config.FLEETCAST_AGENT_SERVICES, agent.onGoal, { onError: agent.onInvalidGoal, maxRetryMs: overrides.connect?.maxReconnectDelayMs });
+    this.watch = this.view.watch(config.FLEETCAST_AGENT_SERVICES, agent.onGoal, { onError: agent.onInvalidGoal, onPrefetch: agent.onPrefetch, maxRetryMs: overrides.connect?.maxReconnectDelayMs });
     await this.watch.ready;
     if (!this.closed) logger.info({ region }, `reading the goals of region ${region}`);
   }

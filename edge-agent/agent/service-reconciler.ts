@@ -61,9 +61,12 @@ export class ServiceReconciler {
   private restored: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
   private dirty = false;
-  private pass: { build: string; controller: AbortController } | undefined;
+  private pass: { build: string; controller: AbortController; prefetch: boolean } | undefined;
   private failure: Failure | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private hint: GoalUpdate | undefined;
+  private hintFailure: Failure | undefined;
+  private hintRetryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly link: CurrentLink;
   private readonly logger: Logger;
@@ -109,6 +112,18 @@ export class ServiceReconciler {
     this.kick();
   }
 
+  /**
+   * The region's prefetch hint for this service changed: the build a later wave of a deployment
+   * brings here, fetched into the cache once the service is at its goal (see prefetch()).
+   */
+  setPrefetch(update: GoalUpdate): void {
+    this.hint = update;
+    if (this.pass?.prefetch && update.goal?.build !== this.pass.build) {
+      this.pass.controller.abort(new FleetcastError('CANCELLED', `the prefetch hint now names ${update.goal?.build ?? 'no build'}`));
+    }
+    this.kick();
+  }
+
   /** A malformed goal arrived: it is ignored (the previous goal stays), and the status says so. */
   noteInvalidGoal(error: FleetcastError): void {
     this.logger.warn({ err: error }, error.message);
@@ -119,6 +134,7 @@ export class ServiceReconciler {
   async stop(options: { stopServices: boolean }): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.hintRetryTimer);
     this.pass?.controller.abort(new FleetcastError('CANCELLED', 'the agent is stopping'));
     await this.restored?.catch(() => undefined);
     await this.loop;
@@ -186,6 +202,12 @@ export class ServiceReconciler {
   }
 
   private async reconcile(): Promise<void> {
+    await this.reconcileGoal();
+    const goal = this.goal?.goal;
+    if (!this.stopped && (!goal || this.current?.goal.build === goal.build)) await this.prefetch();
+  }
+
+  private async reconcileGoal(): Promise<void> {
     const update = this.goal;
     const goal = update?.goal;
     if (!update || !goal) {
@@ -195,7 +217,7 @@ export class ServiceReconciler {
     }
     if (this.failure && this.failure.revision === update.revision && Date.now() < this.failure.retryAt) return;
     const controller = new AbortController();
-    this.pass = { build: goal.build, controller };
+    this.pass = { build: goal.build, controller, prefetch: false };
     const log = this.logger.child({ build: goal.build, deployment: goal.deployment });
     try {
       if (this.current?.goal.build === goal.build) {
@@ -209,7 +231,7 @@ export class ServiceReconciler {
       }
       const cached = await this.deps.cache.installedFor(goal, false);
       if (cached) log.info(`${goal.build} is in the cache: switching without a transfer`);
-      const installed = cached ?? (await this.download(goal, controller.signal, log));
+      const installed = cached ?? (await this.download(goal, controller.signal, log, { report: (u) => this.report(u), mayEmptyCache: true }));
       await this.switchTo({ ...installed, goal }, controller.signal, log);
       this.clearFailure();
     } catch (err) {
@@ -224,20 +246,69 @@ export class ServiceReconciler {
     }
   }
 
-  private async download(goal: Goal, signal: AbortSignal, log: Logger): Promise<InstalledBuild> {
+  /**
+   * While the service is at its goal: fetches the hinted build into the cache, so that its goal,
+   * when the wave comes, switches without a transfer. Nothing runs; the status still
+   * speaks of the goal (until the hinted build becomes it); a failure is logged and tried again
+   * after a doubling pause, never reported as the service's.
+   */
+  private async prefetch(): Promise<void> {
+    const update = this.hint;
+    const hint = this.followedHint();
+    if (!update || !hint || hint.build === this.current?.goal.build) return;
+    if (this.hintFailure?.revision === update.revision && Date.now() < this.hintFailure.retryAt) return;
+    if (await this.deps.cache.installedFor(hint, false)) return;
+    const controller = new AbortController();
+    this.pass = { build: hint.build, controller, prefetch: true };
+    const log = this.logger.child({ build: hint.build, deployment: hint.deployment, prefetch: true });
+    log.info(`prefetching ${hint.build} for a later wave of ${hint.deployment}`);
+    try {
+      // Progress is reported only once the hinted build is the goal (its wave came mid-fetch).
+      const report = (u: StatusUpdate) => {
+        if (this.goal?.goal?.build === hint.build) this.report(u);
+      };
+      await this.download(hint, controller.signal, log, { report, mayEmptyCache: false });
+      this.hintFailure = undefined;
+    } catch (err) {
+      if (this.stopped) return;
+      if (controller.signal.aborted) {
+        log.info(`stopped prefetching ${hint.build}: ${(controller.signal.reason as Error)?.message}`);
+        return;
+      }
+      this.hintFailure = this.nextFailure(this.hintFailure, update.revision);
+      clearTimeout(this.hintRetryTimer);
+      this.hintRetryTimer = setTimeout(() => this.kick(), this.hintFailure.retryAt - Date.now());
+      this.hintRetryTimer.unref();
+      log.warn({ err, code: isFleetcastError(err) ? err.code : undefined, attempts: this.hintFailure.attempts }, `prefetching ${hint.build} failed (${(err as Error).message}); the service is untouched, trying again in ${humanDuration(this.hintFailure.retryAt - Date.now())}`);
+    } finally {
+      this.pass = undefined;
+    }
+  }
+
+  /** The hint, if it counts: only one newer than the goal does (a later goal, its wave or a rollback, ends it). */
+  private followedHint(): Goal | undefined {
+    return this.hint?.goal && this.hint.revision > (this.goal?.revision ?? 0) ? this.hint.goal : undefined;
+  }
+
+  /**
+   * Fetches, verifies and installs a build into the cache. `report` takes the progress;
+   * `mayEmptyCache`: a download that does not fit may remove every unprotected cached build.
+   */
+  private async download(goal: Goal, signal: AbortSignal, log: Logger, options: { report: (update: StatusUpdate) => void; mayEmptyCache: boolean }): Promise<InstalledBuild> {
     const { layout, cache, fetcher } = this.deps;
+    const { report } = options;
     await fsp.mkdir(layout.buildDir(this.service, goal.build), { recursive: true });
     const partial = layout.partial(this.service, goal.build);
     const have = (await fsp.stat(partial).catch(() => undefined))?.size ?? 0;
-    await this.ensureSpace(goal, goal.size - Math.min(have, goal.size));
-    this.report({ build: goal.build, state: 'downloading', bytes: have, total: goal.size });
+    await this.ensureSpace(goal, goal.size - Math.min(have, goal.size), options.mayEmptyCache);
+    report({ build: goal.build, state: 'downloading', bytes: have, total: goal.size });
     let result;
     try {
       result = await fetcher.fetch({
         goal,
         destination: partial,
         signal,
-        onProgress: (p) => this.report({ build: goal.build, state: 'downloading', bytes: p.bytes, total: p.total, peers: p.peers, error: p.note ?? null }),
+        onProgress: (p) => report({ build: goal.build, state: 'downloading', bytes: p.bytes, total: p.total, peers: p.peers, error: p.note ?? null }),
       });
     } catch (err) {
       // Aborted: the bytes stay for the next try. Wrong bytes or a full disk: they go (a full
@@ -245,7 +316,7 @@ export class ServiceReconciler {
       if (!signal.aborted && (isFleetcastError(err, 'DIGEST_MISMATCH') || isFleetcastError(err, 'DISK_FULL'))) await fsp.rm(partial, { force: true });
       throw err;
     }
-    this.report({ build: goal.build, state: 'verifying', bytes: goal.size, total: goal.size });
+    report({ build: goal.build, state: 'verifying', bytes: goal.size, total: goal.size });
     const size = (await fsp.stat(partial)).size;
     if (result.sha256 !== goal.digest || size !== goal.size) {
       await fsp.rm(partial, { force: true });
@@ -257,13 +328,16 @@ export class ServiceReconciler {
     return installed;
   }
 
-  /** Frees cached builds if the download would not fit; fails with DISK_FULL before writing a byte if it still does not. */
-  private async ensureSpace(goal: Goal, needed: number): Promise<void> {
+  /**
+   * Frees cached builds if the download would not fit (every unprotected one if `mayEmptyCache`);
+   * fails with DISK_FULL before writing a byte if it still does not.
+   */
+  private async ensureSpace(goal: Goal, needed: number, mayEmptyCache: boolean): Promise<void> {
     const { cache, layout } = this.deps;
     if ((await cache.freeBytes()) >= needed + this.options.minFreeBytes) return;
     await this.collect(goal.build);
     if ((await cache.freeBytes()) >= needed) return;
-    await this.collect(goal.build, { aggressive: true });
+    if (mayEmptyCache) await this.collect(goal.build, { aggressive: true });
     const free = await cache.freeBytes();
     if (free >= needed) return;
     throw new FleetcastError(
@@ -341,15 +415,22 @@ export class ServiceReconciler {
 
   private fail(update: GoalUpdate, goal: Goal, err: unknown, log: Logger): void {
     const error = isFleetcastError(err) ? err : new FleetcastError('INTERNAL', `unexpected failure while bringing ${this.service} to ${goal.build}: ${(err as Error)?.stack ?? String(err)}`);
-    const attempts = this.failure?.revision === update.revision ? this.failure.attempts + 1 : 1;
-    const min = this.options.retryMinMs ?? 5_000;
-    const delay = Math.min(this.options.retryMaxMs ?? 300_000, min * 2 ** Math.min(attempts - 1, 16));
-    this.failure = { revision: update.revision, attempts, retryAt: Date.now() + delay };
+    this.failure = this.nextFailure(this.failure, update.revision);
+    const { attempts } = this.failure;
+    const delay = this.failure.retryAt - Date.now();
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.kick(), delay);
     this.retryTimer.unref();
     log.warn({ err: error, code: error.code, attempts, retryInMs: delay }, error.message);
     this.report({ build: goal.build, state: 'failed', error: `${error.message} (attempt ${attempts}; next in ${humanDuration(delay)})` });
+  }
+
+  /** Another failure at `revision`: the pause before the next try doubles per failure of the same revision. */
+  private nextFailure(last: Failure | undefined, revision: number): Failure {
+    const attempts = last?.revision === revision ? last.attempts + 1 : 1;
+    const min = this.options.retryMinMs ?? 5_000;
+    const delay = Math.min(this.options.retryMaxMs ?? 300_000, min * 2 ** Math.min(attempts - 1, 16));
+    return { revision, attempts, retryAt: Date.now() + delay };
   }
 
   private clearFailure(): void {
@@ -358,14 +439,17 @@ export class ServiceReconciler {
   }
 
   /**
-   * Cache upkeep: keeps the running build, the goal's and `extra`, then the most recent up to
-   * FLEETCAST_AGENT_CACHE_BUILDS; below the free-disk watermark it removes more. `aggressive`
-   * (a download that does not fit) removes every cached build that is not protected.
+   * Cache upkeep: keeps the running build, the goal's, a prefetch hint's newer than the goal and
+   * `extra`, then the most recent up to FLEETCAST_AGENT_CACHE_BUILDS; below the free-disk
+   * watermark it removes more. `aggressive` (a goal's download that does not fit) removes every
+   * cached build that is not the running one, the goal's or `extra`.
    */
   private async collect(extra: string | null, options: { aggressive?: boolean } = {}): Promise<void> {
     const protect = new Set<string>();
     if (this.current) protect.add(this.current.goal.build);
     if (this.goal?.goal) protect.add(this.goal.goal.build);
+    const hint = this.followedHint();
+    if (hint && !options.aggressive) protect.add(hint.build);
     if (extra) protect.add(extra);
     try {
       const removed = await this.deps.cache.collect(this.service, {

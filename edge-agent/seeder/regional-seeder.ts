@@ -28,8 +28,11 @@ export interface RegionalSeederOptions {
   logger?: Logger;
 }
 
-/** Why a build is seeded: it is a goal, it was the goal before (rollback), or it is among the newest in the bucket. */
-export type SeedReason = 'goal' | 'previous-goal' | 'preheat';
+/**
+ * Why a build is seeded: it is a goal, a later wave's build that agents prefetch, it was the
+ * goal before (rollback), or it is among the newest in the bucket.
+ */
+export type SeedReason = 'goal' | 'prefetch' | 'previous-goal' | 'preheat';
 
 export interface SeededBuild {
   service: string;
@@ -67,9 +70,10 @@ const maxRetryMs = 10 * 60_000;
 
 /**
  * The regional seeder: level-triggered on the region's goals and on the bucket's newest builds.
- * Each pass computes the builds it wants (goals first, then each service's previous goal, then
- * the newest builds in the bucket), makes a signed core of each from the regional bucket (one at
- * a time: reading the bucket is the expensive part), serves it on the region's topic, and drops
+ * Each pass computes the builds it wants (goals first, then builds agents prefetch for a later
+ * wave, then each service's previous goal, then the newest builds in the bucket), makes a signed
+ * core of each from the regional bucket (one at a time: reading the bucket is the expensive
+ * part), serves it on the region's topic, and drops
  * every core it no longer wants. A restarted seeder finds its verified cores and serves them
  * without reading the bucket again. Several seeders of a region build identical cores and
  * share the agents between them.
@@ -78,6 +82,8 @@ export class RegionalSeeder {
   private readonly logger: Logger;
   private readonly goals = new Map<string, Goal>();
   private readonly previousGoals = new Map<string, Goal>();
+  private readonly goalRevisions = new Map<string, number>();
+  private readonly hints = new Map<string, GoalUpdate>();
   private preheat: BucketArtifact[] = [];
   private readonly failures = new Map<string, Failure>();
   private wanted: Wanted[] = [];
@@ -98,7 +104,7 @@ export class RegionalSeeder {
 
   /** Starts watching goals and scanning the bucket; resolves once the current goals were seen. */
   async start(): Promise<void> {
-    this.watch = this.options.goals.watch(undefined, (update) => this.onGoal(update));
+    this.watch = this.options.goals.watch(undefined, (update) => this.onGoal(update), { onPrefetch: (update) => this.onPrefetch(update) });
     await this.watch.ready;
     await this.scan();
     this.scanTimer = setInterval(() => void this.scan(), this.options.scanEveryMs);
@@ -149,7 +155,23 @@ export class RegionalSeeder {
       if (before && before.digest !== update.goal.digest) this.previousGoals.set(update.service, before);
       this.goals.set(update.service, update.goal);
     }
+    this.goalRevisions.set(update.service, update.revision);
     this.schedule();
+  }
+
+  /** A later wave's build, which the region's agents fetch ahead of their goal. */
+  private onPrefetch(update: GoalUpdate): void {
+    this.hints.set(update.service, update);
+    this.schedule();
+  }
+
+  /** The hints agents follow: those newer than their service's goal. */
+  private liveHints(): Map<string, Goal> {
+    const live = new Map<string, Goal>();
+    for (const [service, hint] of this.hints) {
+      if (hint.goal && hint.revision > (this.goalRevisions.get(service) ?? 0)) live.set(service, hint.goal);
+    }
+    return live;
   }
 
   private async scan(): Promise<void> {
@@ -217,6 +239,7 @@ export class RegionalSeeder {
     };
     for (const [goals, reason] of [
       [this.goals, 'goal'],
+      [this.liveHints(), 'prefetch'],
       [this.previousGoals, 'previous-goal'],
     ] as const) {
       for (const goal of goals.values()) {
