@@ -32,6 +32,7 @@ export const simFlags: Record<string, { parse: Parser; help: string }> = {
   'replication-rate': { parse: rate('replicationRate'), help: 'main → regional copy per region (default 500M)' },
   waves: { parse: (v) => ({ wavePlan: v === 'all' ? 'all' : 'canary' }), help: 'FLEETCAST_DEPLOY_WAVES: canary | all (default canary)' },
   soak: { parse: seconds('soakS'), help: 'FLEETCAST_WAVE_SOAK (default 0s)' },
+  'no-prefetch': { parse: () => ({ prefetch: false }), help: "FLEETCAST_DEPLOY_PREFETCH=false: later waves' machines fetch only when their wave comes" },
   'no-preheat': { parse: () => ({ preheat: false }), help: 'FLEETCAST_SEEDER_PREHEAT=0: seeders make cores only for goals' },
   churn: { parse: num('churn'), help: 'fraction of machines crashing during their download (default 0)' },
   stragglers: { parse: num('stragglers'), help: 'fraction of machines on slow links (default 0)' },
@@ -45,7 +46,7 @@ export const simFlags: Record<string, { parse: Parser; help: string }> = {
 };
 
 /** Flags without a value. */
-const switches = new Set(['no-preheat', 'what-if-streaming-seeders', 'what-if-wave-waits-for-seeders']);
+const switches = new Set(['no-preheat', 'no-prefetch', 'what-if-streaming-seeders', 'what-if-wave-waits-for-seeders']);
 
 /** Flags that change a calibrated per-peer figure (the rest of the calibration stays as measured). */
 export const peerFlags: Record<string, { key: keyof PeerCalibration; parse: (v: string) => number; help: string }> = {

@@ -58,6 +58,23 @@ describe('fleet simulator', () => {
     expect(r.liveMachines).toBeCloseTo(2_000 * 0.95, 0);
   });
 
+  it('with prefetch the later waves fetch from the first wave on and run once their goal came: one download, not two', () => {
+    const [on, off] = [simulateFleet(small({ bucketFallbackS: 300 })), simulateFleet(small({ bucketFallbackS: 300, prefetch: false }))];
+    const canary = on.regions.find((t) => t.wave === 1)!;
+    const rest = on.regions.find((t) => t.wave === 2)!;
+    expect(rest.goalAt).toBeGreaterThanOrEqual(canary.settledAt);
+    // Nobody in the later wave runs before its goal, and all run at its goal plus the install.
+    for (const g of rest.outcome.groups) expect(g.runningAt!).toBeCloseTo(rest.goalAt + on.params.installS, 6);
+    const download = canary.settledAt - canary.goalAt;
+    expect(on.deployS!).toBeLessThan(download + 30);
+    // What prefetch saves is the later wave's own fetch.
+    const restOff = off.regions.find((t) => t.wave === 2)!;
+    expect(off.deployS! - on.deployS!).toBeGreaterThan(0.9 * (restOff.settledAt - restOff.goalAt - off.params.installS));
+    expect(on.deployLowerBoundS).toBeLessThan(off.deployLowerBoundS);
+    expect(on.deployS!).toBeGreaterThanOrEqual(on.deployLowerBoundS);
+    expect(on.bytesFromBucket).toBeCloseTo(off.bytesFromBucket, -6);
+  });
+
   it('stragglers set the 100 % time; with a canary wave they also hold back every later region', () => {
     // A link of 1/100 (12.5 MB/s) is below the verify rate; 1/10 would not be.
     const run = (overrides: Partial<SimParams>) => simulateFleet(small({ bucketFallbackS: 300, stragglerFactor: 0.01, ...overrides }));

@@ -31,7 +31,11 @@ export interface FleetResult {
   convergedAt: number;
   /** Deploy phase (first goal write → 100 % of live machines running). */
   deployS: number | null;
-  /** The deploy phase's network lower bound: per wave the slowest region's T ≥ max(F/u_s, F/d, N·F/(u_s+Σu)), summed over waves. */
+  /**
+   * The deploy phase's network lower bound: per wave the slowest region's T ≥ max(F/u_s, F/d,
+   * N·F/(u_s+Σu)), summed over waves — or, with prefetch (every region fetching from the first
+   * wave on), the largest of them.
+   */
   deployLowerBoundS: number;
   /** Build + upload + replication + the deploy's lower bound. */
   totalLowerBoundS: number;
@@ -81,6 +85,8 @@ export function simulateFleet(p: SimParams): FleetResult {
 
   const timelines: RegionTimeline[] = [];
   let writeAt = deployableAt;
+  // FLEETCAST_DEPLOY_PREFETCH: the later waves' hints are written with the first wave.
+  const hintAt = deployableAt + p.goalPropagationS;
   let deployLowerBoundS = 0;
   const prepStartOf = (r: number, goalAt: number) => {
     const seen = Math.ceil((replicatedAt[r]! - scanPhase[r]!) / p.seederScanS) * p.seederScanS + scanPhase[r]!;
@@ -95,7 +101,9 @@ export function simulateFleet(p: SimParams): FleetResult {
     for (const r of regions) {
       const f = factor(r);
       const goalAt = writeAt + p.goalPropagationS;
-      const prepStart = prepStartOf(r, goalAt);
+      const fetchAt = p.prefetch ? Math.min(hintAt, goalAt) : goalAt;
+      // Seeders follow hints as they follow goals.
+      const prepStart = prepStartOf(r, fetchAt);
       const seederReadyAt = p.streamingSeeders ? prepStart : prepStart + p.size / prepRateOf(r);
       const groups = planGroups({
         machines: perRegion,
@@ -111,7 +119,8 @@ export function simulateFleet(p: SimParams): FleetResult {
       const outcome = simulateRegion({
         size: p.size,
         groups,
-        startAt: goalAt,
+        startAt: fetchAt,
+        goalAt,
         seederReadyAt,
         seeders: p.seedersPerRegion,
         seederUpload: p.seederUpload,
@@ -136,7 +145,8 @@ export function simulateFleet(p: SimParams): FleetResult {
       timelines.push({ region: `r${r}`, machines: perRegion, wave: w + 1, replicatedAt: replicatedAt[r]!, seederReadyAt, goalAt, settledAt: outcome.settledAt, outcome, lowerBoundS });
       waveSettled = Math.max(waveSettled, outcome.settledAt);
     }
-    deployLowerBoundS += waveBound;
+    // With prefetch every region downloads from the first wave on: one download bounds the deploy phase.
+    deployLowerBoundS = p.prefetch ? Math.max(deployLowerBoundS, waveBound) : deployLowerBoundS + waveBound;
     // wave-runner.ts: the next wave is written once this one converged (reports, a runner round) and the soak passed.
     writeAt = waveSettled + p.gateDelayS + p.soakS;
   }

@@ -5,8 +5,10 @@ import type { MachineGroup } from './machine-groups.ts';
 export interface RegionSwarmInput {
   size: number;
   groups: MachineGroup[];
-  /** Agents of the region see the goal (and start their fetch) at this time. */
+  /** Agents of the region start their fetch at this time: when the goal arrives, or a prefetch hint before it. */
   startAt: number;
+  /** The goal arrives (prefetch: after startAt); a machine runs the build once it holds it and the goal came. @defaultValue startAt */
+  goalAt?: number;
   /** The seeders serve the core from this time (their core was made from the regional bucket). */
   seederReadyAt: number;
   seeders: number;
@@ -215,12 +217,12 @@ export function simulateRegion(input: RegionSwarmInput): RegionOutcome {
   const outcomes: GroupOutcome[] = groups.map((g) => ({
     name: g.name,
     n: g.n,
-    runningAt: g.doneAt === null || g.mode === 'dead' ? null : g.doneAt + input.installS,
+    runningAt: g.doneAt === null || g.mode === 'dead' ? null : Math.max(g.doneAt, input.goalAt ?? input.startAt) + input.installS,
     deadAt: g.deadAt,
     fellBack: g.fellBackAt !== null,
   }));
   const settledAt = Math.max(
-    input.startAt,
+    input.goalAt ?? input.startAt,
     ...outcomes.map((o) => (o.deadAt !== null ? o.deadAt + input.silentAfterS : (o.runningAt ?? Number.POSITIVE_INFINITY))),
   );
   return {

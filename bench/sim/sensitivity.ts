@@ -34,6 +34,7 @@ export function sensitivityCases(): SensitivityCase[] {
     ['one slow region (buckets, replication, links at 1/4)', { slowRegions: 1 }],
     ['one slow region at 1/10', { slowRegions: 1, slowRegionFactor: 0.1 }],
     ['machine speed spread ±15 % (assumed)', { machineSpread: 0.15 }],
+    ['without prefetch (FLEETCAST_DEPLOY_PREFETCH=false)', { prefetch: false }],
     ['waves all (no canary)', { wavePlan: 'all' }],
     ['canary soak 5 min (FLEETCAST_WAVE_SOAK)', { soakS: 300 }],
     ['agent upload limit 50 MB/s (FLEETCAST_P2P_UPLOAD_LIMIT)', { uploadLimit: 50e6 }],
@@ -47,6 +48,7 @@ export function sensitivityCases(): SensitivityCase[] {
     ['product change: wave waits for its seeders (before the seeder wait)', { ...before, waveWaitsForSeeders: true }],
     ['product change: seeders serve while filling', { streamingSeeders: true }],
     ['product change: seeders serve while filling, and waves all', { streamingSeeders: true, wavePlan: 'all' }],
+    ['product change: seeders serve while filling, without prefetch', { streamingSeeders: true, prefetch: false }],
   ];
   return [
     ...whatIfs.map(([label, overrides]) => ({ label, overrides })),

@@ -10,7 +10,7 @@ export function formatFleetResult(r: FleetResult): string {
   const p = r.params;
   const tb = (bytes: number) => `${(bytes / 1e12).toFixed(1)} TB`;
   const lines = [
-    `fleet: ${p.machines} machines × ${p.regions} regions, ${(p.size / GiB).toFixed(2)} GiB, ${p.seedersPerRegion} seeders/region, waves ${p.wavePlan}, fallback after ${p.bucketFallbackS} s (first peer within ${Math.max(p.seederWaitS, p.bucketFallbackS)} s)`,
+    `fleet: ${p.machines} machines × ${p.regions} regions, ${(p.size / GiB).toFixed(2)} GiB, ${p.seedersPerRegion} seeders/region, waves ${p.wavePlan}${p.prefetch ? ' with prefetch' : ''}, fallback after ${p.bucketFallbackS} s (first peer within ${Math.max(p.seederWaitS, p.bucketFallbackS)} s)`,
     `calibration: ${p.peer.source} (first byte ${p.peer.timeToFirstByteS.toFixed(2)} s, upload efficiency ${p.peer.uploadEfficiency.toFixed(2)}, verify ${(p.peer.verifyRate / 1e6).toFixed(0)} MB/s, core preparation ${(p.peer.corePrepRate / 1e6).toFixed(0)} MB/s)`,
     `build done ${minutes(r.buildDoneAt)}, deployable ${minutes(r.deployableAt)} (every region replicated), first wave written then`,
     ...r.regions.map(
