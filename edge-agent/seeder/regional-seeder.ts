@@ -73,10 +73,9 @@ const maxRetryMs = 10 * 60_000;
  * Each pass computes the builds it wants (goals first, then builds agents prefetch for a later
  * wave, then each service's previous goal, then the newest builds in the bucket), makes a signed
  * core of each from the regional bucket (one at a time: reading the bucket is the expensive
- * part), serves it on the region's topic, and drops
- * every core it no longer wants. A restarted seeder finds its verified cores and serves them
- * without reading the bucket again. Several seeders of a region build identical cores and
- * share the agents between them.
+ * part), serves it on the region's topic, and drops every core it no longer wants. A restarted
+ * seeder finds its verified cores and serves them without reading the bucket again. Several
+ * seeders of a region build identical cores and share the agents between them.
  */
 export class RegionalSeeder {
   private readonly logger: Logger;
