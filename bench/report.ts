@@ -56,7 +56,9 @@ export function writeResult(name: string, rows: BenchRow[], extra: Record<string
   return file;
 }
 
-export function formatTable(name: string, rows: BenchRow[]): string {
+/** `judged` false (quick mode): the pass column stays empty, since small sizes say nothing of the targets. */
+export function formatTable(name: string, rows: BenchRow[], options: { judged?: boolean } = {}): string {
+  const judged = options.judged ?? true;
   const header = ['metric', 'value', 'unit', 'baseline', 'ratio', 'target', 'pass'];
   const cells = rows.map((r) => [
     r.metric,
@@ -65,7 +67,7 @@ export function formatTable(name: string, rows: BenchRow[]): string {
     r.baseline === null ? '-' : String(r.baseline),
     r.ratio === null ? '-' : String(r.ratio),
     r.target ?? '-',
-    r.pass === null ? '-' : r.pass ? 'PASS' : 'FAIL',
+    r.pass === null || !judged ? '-' : r.pass ? 'PASS' : 'FAIL',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => c.map((v, i) => v.padEnd(widths[i]!)).join('  ');
