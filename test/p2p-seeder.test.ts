@@ -80,16 +80,23 @@ describe('regional seeder', () => {
   });
 
   it('seeds the build its region prefetches for a later wave, and lets it go once a newer goal ends the hint', async () => {
-    const [b1, b2, b3] = [await testbed.artifact('pre', 'us', MiB), await testbed.artifact('pre', 'us', MiB + 3), await testbed.artifact('pre', 'us', MiB + 5)];
-    const seeder = await testbed.seeder('us-pre', 'us', leaf('us'), { FLEETCAST_SEEDER_PREHEAT: '0' });
-    await deploy(b1.goal);
-    await eventually(() => seeding(seeder)[b1.goal.build] === 'goal', 20_000, 'b1 seeded');
-    await writer.putPrefetch(b2.goal);
-    await eventually(() => seeding(seeder)[b2.goal.build] === 'prefetch', 20_000, 'b2 seeded for the prefetch');
-    expect(seeding(seeder)[b1.goal.build]).toBe('goal');
-    await deploy(b3.goal);
-    await eventually(() => seeding(seeder)[b3.goal.build] === 'goal' && seeding(seeder)[b1.goal.build] === 'previous-goal' && !(b2.goal.build in seeding(seeder)), 20_000, 'b3 seeded, b1 kept, b2 dropped');
-    await seeder.stop();
+    const [b1, b2, b3] = [await testbed.artifact('hinted', 'eu', MiB), await testbed.artifact('hinted', 'eu', MiB + 3), await testbed.artifact('hinted', 'eu', MiB + 5)];
+    // In eu, where every seeder of these tests has preheat off: these builds stay out of the way.
+    const seeder = await testbed.seeder('eu-hinted', 'eu', leaf('eu'), { FLEETCAST_SEEDER_PREHEAT: '0' });
+    try {
+      await deploy(b1.goal);
+      await eventually(() => seeding(seeder)[b1.goal.build] === 'goal', 20_000, 'b1 seeded');
+      await writer.putPrefetch(b2.goal);
+      await eventually(() => seeding(seeder)[b2.goal.build] === 'prefetch', 20_000, 'b2 seeded for the prefetch');
+      expect(seeding(seeder)[b1.goal.build]).toBe('goal');
+      await deploy(b3.goal);
+      await eventually(() => seeding(seeder)[b3.goal.build] === 'goal' && seeding(seeder)[b1.goal.build] === 'previous-goal' && !(b2.goal.build in seeding(seeder)), 20_000, 'b3 seeded, b1 kept, b2 dropped');
+    } finally {
+      await seeder.stop();
+      // The tests after this one count what a seeder of the region seeds: leave no goal of this service there.
+      await rawGoal.delete('hinted.eu');
+      await rawGoal.delete('hinted_prefetch.eu');
+    }
   });
 
   it('follows the goal: seeds the new build, keeps the previous one for a rollback, drops older ones and a service that left', async () => {
