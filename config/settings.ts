@@ -180,6 +180,8 @@ export const settings = {
   FLEETCAST_DEPLOY_PREFETCH: z.enum(['true', 'false']).default('true').transform((text) => text === 'true'),
   /** Failed machines a wave tolerates before the rollout halts, as a fraction of its machines (0.01 = 1 %). */
   FLEETCAST_WAVE_MAX_FAILED: z.coerce.number().min(0).max(1).default(0),
+  /** Share of a wave's live machines done with the build (running, or failed within the tolerance) before the next wave is written. */
+  FLEETCAST_WAVE_MIN_DONE: z.coerce.number().gt(0, 'a share above 0, at most 1 (e.g. 0.99)').max(1, 'a share above 0, at most 1 (e.g. 0.99)').default(1),
   /** A wave whose machines have not converged this long after its goals were written fails. */
   FLEETCAST_WAVE_TIMEOUT: durationMs.default(30 * 60_000),
   /** Wait this long after a wave converged before writing the next. */
@@ -309,6 +311,7 @@ export const settingHelp: Record<SettingName, string> = {
   FLEETCAST_DEPLOY_WAVES: 'how deploys roll out: canary (first region, then the rest once converged), all, or waves like eu;us,ap (default canary)',
   FLEETCAST_DEPLOY_PREFETCH: "true: with a deploy's first wave, the later waves' machines fetch the build into their caches (nothing runs until their wave), so each later wave switches without a transfer; false: they fetch when their wave comes (default true)",
   FLEETCAST_WAVE_MAX_FAILED: 'failed machines a wave tolerates, as a fraction of its machines, before the rollout halts (default 0)',
+  FLEETCAST_WAVE_MIN_DONE: "share of a wave's live machines that must run the build (or have failed within FLEETCAST_WAVE_MAX_FAILED) before the next wave is written; e.g. 0.99 keeps a few stragglers from holding the fleet (default 1)",
   FLEETCAST_WAVE_TIMEOUT: 'a wave not converged this long after its goals were written fails the rollout (default 30m)',
   FLEETCAST_WAVE_SOAK: 'wait this long after a wave converged before writing the next (default 0s)',
   FLEETCAST_SECRET: 'cluster secret the P2P keys derive from; the same on every coordinator and seeder (default: <data dir>/secret, generated; prefer the variable: flags show in ps)',

@@ -105,6 +105,7 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
     prefetch: config.FLEETCAST_DEPLOY_PREFETCH,
     waves: {
       maxFailedFraction: config.FLEETCAST_WAVE_MAX_FAILED,
+      minDoneFraction: config.FLEETCAST_WAVE_MIN_DONE,
       timeoutMs: config.FLEETCAST_WAVE_TIMEOUT,
       soakMs: config.FLEETCAST_WAVE_SOAK,
       ...(overrides.wavesIntervalMs ? { intervalMs: overrides.wavesIntervalMs } : {}),

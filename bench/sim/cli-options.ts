@@ -32,6 +32,7 @@ export const simFlags: Record<string, { parse: Parser; help: string }> = {
   'replication-rate': { parse: rate('replicationRate'), help: 'main → regional copy per region (default 500M)' },
   waves: { parse: (v) => ({ wavePlan: v === 'all' ? 'all' : 'canary' }), help: 'FLEETCAST_DEPLOY_WAVES: canary | all (default canary)' },
   soak: { parse: seconds('soakS'), help: 'FLEETCAST_WAVE_SOAK (default 0s)' },
+  'min-done': { parse: num('minDoneFraction'), help: "FLEETCAST_WAVE_MIN_DONE: share of a wave's machines running the build before the next wave (default 1)" },
   'no-prefetch': { parse: () => ({ prefetch: false }), help: "FLEETCAST_DEPLOY_PREFETCH=false: later waves' machines fetch only when their wave comes" },
   'no-preheat': { parse: () => ({ preheat: false }), help: 'FLEETCAST_SEEDER_PREHEAT=0: seeders make cores only for goals' },
   churn: { parse: num('churn'), help: 'fraction of machines crashing during their download (default 0)' },

@@ -85,6 +85,18 @@ describe('fleet simulator', () => {
     expect(canarySlow.t50! - canaryBase.t50!).toBeGreaterThan(60);
   });
 
+  it('FLEETCAST_WAVE_MIN_DONE below 1: the canary\'s stragglers no longer hold the later regions, only themselves', () => {
+    const run = (overrides: Partial<SimParams>) => simulateFleet(small({ bucketFallbackS: 300, stragglers: 0.05, stragglerFactor: 0.01, ...overrides }));
+    const [strict, share] = [run({}), run({ minDoneFraction: 0.9 })];
+    const restGoal = (r: ReturnType<typeof simulateFleet>) => r.regions.find((t) => t.wave === 2)!.goalAt;
+    expect(restGoal(strict) - restGoal(share)).toBeGreaterThan(40);
+    expect(share.t50!).toBeLessThan(strict.t50! - 40);
+    // The stragglers still finish (the 100 % time is theirs) and the canary's gate came before them.
+    expect(share.t100!).toBeGreaterThan(restGoal(share));
+    // 0.9 of 5 % stragglers is not enough to wait for them all; a share above 0.95 is.
+    expect(restGoal(run({ minDoneFraction: 0.96 }))).toBeCloseTo(restGoal(strict), 0);
+  });
+
   it('a spread of machine speeds separates 50 % from 100 %', () => {
     const r = simulateFleet(small({ bucketFallbackS: 300, wavePlan: 'all', machineSpread: 0.2 }));
     // 1 GiB at the calibrated ~43 MB/s takes ~25 s; the slowest third at 0.8 takes ~6 s longer.

@@ -98,6 +98,7 @@ export function simulateFleet(p: SimParams): FleetResult {
     if (p.waveWaitsForSeeders && !p.streamingSeeders) writeAt = Math.max(writeAt, ...regions.map((r) => prepStartOf(r, Number.POSITIVE_INFINITY) + p.size / prepRateOf(r)));
     let waveSettled = writeAt;
     let waveBound = 0;
+    const waveOutcomes: RegionOutcome[] = [];
     for (const r of regions) {
       const f = factor(r);
       const goalAt = writeAt + p.goalPropagationS;
@@ -144,7 +145,9 @@ export function simulateFleet(p: SimParams): FleetResult {
       waveBound = Math.max(waveBound, lowerBoundS);
       timelines.push({ region: `r${r}`, machines: perRegion, wave: w + 1, replicatedAt: replicatedAt[r]!, seederReadyAt, goalAt, settledAt: outcome.settledAt, outcome, lowerBoundS });
       waveSettled = Math.max(waveSettled, outcome.settledAt);
+      waveOutcomes.push(outcome);
     }
+    if (p.minDoneFraction < 1) waveSettled = Math.max(writeAt + p.goalPropagationS, waveGateAt(waveOutcomes, p.minDoneFraction, p.silentAfterS));
     // With prefetch every region downloads from the first wave on: one download bounds the deploy phase.
     deployLowerBoundS = p.prefetch ? Math.max(deployLowerBoundS, waveBound) : deployLowerBoundS + waveBound;
     // wave-runner.ts: the next wave is written once this one converged (reports, a runner round) and the soak passed.
@@ -194,6 +197,31 @@ export function simulateFleet(p: SimParams): FleetResult {
     regions: timelines,
     wallS: (performance.now() - started) / 1000,
   };
+}
+
+/**
+ * judgeWave (coordinator/deploys/convergence.ts) with FLEETCAST_WAVE_MIN_DONE below 1: the first
+ * time at most ⌊live·(1 − share)⌋ of the wave's live machines are not running the build, where a
+ * crashed machine stops counting as live once it has been silent for silentAfterS.
+ */
+export function waveGateAt(outcomes: RegionOutcome[], share: number, silentAfterS: number): number {
+  const events: { at: number; n: number; kind: 'done' | 'silent' }[] = [];
+  let total = 0;
+  for (const g of outcomes.flatMap((o) => o.groups)) {
+    total += g.n;
+    if (g.deadAt !== null) events.push({ at: g.deadAt + silentAfterS, n: g.n, kind: 'silent' });
+    else if (g.runningAt !== null) events.push({ at: g.runningAt, n: g.n, kind: 'done' });
+  }
+  events.sort((a, b) => a.at - b.at);
+  let done = 0;
+  let silent = 0;
+  for (const e of events) {
+    if (e.kind === 'done') done += e.n;
+    else silent += e.n;
+    const live = total - silent;
+    if (live - done <= Math.floor(live * (1 - share) + 1e-9)) return e.at;
+  }
+  return Number.POSITIVE_INFINITY;
 }
 
 function range(n: number): number[] {

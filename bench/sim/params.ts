@@ -51,6 +51,8 @@ export interface SimParams {
   wavePlan: 'canary' | 'all';
   /** FLEETCAST_WAVE_SOAK, seconds. code default 0 */
   soakS: number;
+  /** FLEETCAST_WAVE_MIN_DONE: share of a wave's live machines running the build before the next wave. code default 1 */
+  minDoneFraction: number;
   /** FLEETCAST_DEPLOY_PREFETCH: later waves' machines fetch the build from the first wave's write on. code default true */
   prefetch: boolean;
   /** FLEETCAST_STATUS_SILENT_AFTER: a crashed machine stops holding its wave after this, seconds. code default 90 */
@@ -141,6 +143,7 @@ export function defaultParams(overrides: Partial<SimParams> = {}): SimParams {
     wavePlan: 'canary',
     soakS: 0,
     prefetch: true,
+    minDoneFraction: 1,
     silentAfterS: 90,
     seedersPerRegion: 2,
     seederUpload: gbit(25),

@@ -31,6 +31,7 @@ export function sensitivityCases(): SensitivityCase[] {
     ['stragglers 1 % at 1/10 link', { stragglers: 0.01 }],
     ['stragglers 5 % at 1/10 link', { stragglers: 0.05 }],
     ['stragglers 1 % at 1/100 link', { stragglers: 0.01, stragglerFactor: 0.01 }],
+    ['stragglers 1 % at 1/100 link, FLEETCAST_WAVE_MIN_DONE 0.98', { stragglers: 0.01, stragglerFactor: 0.01, minDoneFraction: 0.98 }],
     ['one slow region (buckets, replication, links at 1/4)', { slowRegions: 1 }],
     ['one slow region at 1/10', { slowRegions: 1, slowRegionFactor: 0.1 }],
     ['machine speed spread ±15 % (assumed)', { machineSpread: 0.15 }],

@@ -21,13 +21,20 @@ export function toConvergence(summary: ServiceStatusSummary): RegionConvergence 
 export interface WaveRules {
   /** Failed machines tolerated in a wave, as a fraction of its live machines (FLEETCAST_WAVE_MAX_FAILED). */
   maxFailedFraction: number;
+  /**
+   * Share of its live machines that must be done with the goal build (running it, or failed on
+   * it within the tolerance) before the next wave goes (FLEETCAST_WAVE_MIN_DONE). Below 1, a few
+   * stragglers do not hold the fleet; they carry on with their goal. @defaultValue 1
+   */
+  minDoneFraction?: number;
 }
 
 export type WaveVerdict = { kind: 'waiting'; reason: string } | { kind: 'done' } | { kind: 'halt'; reason: string };
 
 /**
- * Whether a wave may be followed by the next: every live machine of its regions has finished
- * with the goal build (running it, or failed on it) and no more failed than tolerated. Failure
+ * Whether a wave may be followed by the next: every live machine of its regions (or the share
+ * minDoneFraction of them) has finished with the goal build (running it, or failed on it) and
+ * no more failed than tolerated. Failure
  * beyond the tolerance halts the rollout at once, whatever the others are still doing.
  */
 export function judgeWave(regions: RegionConvergence[], rules: WaveRules): WaveVerdict {
@@ -47,6 +54,10 @@ export function judgeWave(regions: RegionConvergence[], rules: WaveRules): WaveV
     return { kind: 'halt', reason: `${failed} of ${live} machines failed on the goal build (at most ${tolerated} tolerated): ${examples.join('; ')}` };
   }
   if (unknown.length > 0) return { kind: 'waiting', reason: `the agents' reports of ${unknown.join(', ')} cannot be read` };
-  if (unfinished > 0) return { kind: 'waiting', reason: `${unfinished} of ${live} machines are not on the goal build yet` };
+  // The epsilon keeps 1 − 0.99 of 100 machines at 1, not 0.99999….
+  const mayLag = Math.floor(live * (1 - (rules.minDoneFraction ?? 1)) + 1e-9);
+  if (unfinished > mayLag) {
+    return { kind: 'waiting', reason: `${unfinished} of ${live} machines are not on the goal build yet${mayLag > 0 ? ` (the next wave goes with at most ${mayLag} left)` : ''}` };
+  }
   return { kind: 'done' };
 }

@@ -116,6 +116,22 @@ describe('rollout', () => {
     expect(await goalBuild('us')).toBe(b);
   });
 
+  it('with FLEETCAST_WAVE_MIN_DONE below 1 a straggler does not hold the next wave; at 1 it does', async () => {
+    for (const region of regions) for (const m of ['m1', 'm2', 'm3', 'm4']) fleet.set(region, `${region}-${m}`, 'b0');
+    const strict = open();
+    const b = await build();
+    await strict.deploy(b, { by: 'alice' });
+    for (const m of ['m1', 'm2', 'm3']) fleet.set('eu', `eu-${m}`, b, 'running');
+    fleet.set('eu', 'eu-m4', b, 'downloading');
+    await strict.runner.runOnce();
+    expect(await goalBuild('us')).toBeNull();
+    // 3 of 4 done: a share of 0.75 lets the rollout go on; 0.8 does not.
+    await open({ waves: { minDoneFraction: 0.8 } }).runner.runOnce();
+    expect(await goalBuild('us')).toBeNull();
+    await open({ waves: { minDoneFraction: 0.75 } }).runner.runOnce();
+    expect(await goalBuild('us')).toBe(b);
+  });
+
   it('halts a wave that does not converge within the timeout, saying what it waited for', async () => {
     const deploys = open({ waves: { timeoutMs: 50 } });
     const b = await build();

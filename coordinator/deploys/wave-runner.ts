@@ -21,6 +21,8 @@ export interface WaveRunnerOptions {
   logger: Logger;
   /** Failed machines tolerated per wave, as a fraction of its live machines (FLEETCAST_WAVE_MAX_FAILED). @defaultValue 0 */
   maxFailedFraction?: number;
+  /** Share of a wave's live machines done with the build before the next is written (FLEETCAST_WAVE_MIN_DONE). @defaultValue 1 */
+  minDoneFraction?: number;
   /** A wave not converged this long after it was written fails (FLEETCAST_WAVE_TIMEOUT). @defaultValue 30 min */
   timeoutMs?: number;
   /** Time between a wave converging and the next one being written (FLEETCAST_WAVE_SOAK). @defaultValue 0 */
@@ -126,7 +128,7 @@ export class WaveRunner {
       const summary = this.options.fleet.summary(region, deployment.service, deployment.build);
       return summary ? toConvergence(summary) : unknownConvergence(region, deployment.service, deployment.build);
     });
-    const verdict = judgeWave(regions, { maxFailedFraction: this.maxFailedFraction });
+    const verdict = judgeWave(regions, { maxFailedFraction: this.maxFailedFraction, minDoneFraction: this.options.minDoneFraction ?? 1 });
     if (verdict.kind === 'waiting' && wave.writtenAt && now.getTime() - wave.writtenAt.getTime() > this.timeoutMs) {
       return { kind: 'halt', reason: `not converged within ${humanDuration(this.timeoutMs)} (${verdict.reason})` };
     }
