@@ -33,9 +33,9 @@ export type WaveVerdict = { kind: 'waiting'; reason: string } | { kind: 'done' }
 
 /**
  * Whether a wave may be followed by the next: every live machine of its regions (or the share
- * minDoneFraction of them) has finished with the goal build (running it, or failed on it) and
- * no more failed than tolerated. Failure
- * beyond the tolerance halts the rollout at once, whatever the others are still doing.
+ * minDoneFraction of them) has finished with the goal build (running it, or failed on it), and
+ * no more failed than tolerated. Failure beyond the tolerance halts the rollout at once,
+ * whatever the others are still doing.
  */
 export function judgeWave(regions: RegionConvergence[], rules: WaveRules): WaveVerdict {
   let live = 0;

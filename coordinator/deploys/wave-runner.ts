@@ -45,6 +45,7 @@ export interface WaveRunnerOptions {
 export class WaveRunner {
   private readonly task: PeriodicTask;
   private readonly maxFailedFraction: number;
+  private readonly minDoneFraction: number;
   private readonly timeoutMs: number;
   private readonly soakMs: number;
 
@@ -53,6 +54,7 @@ export class WaveRunner {
     private readonly options: WaveRunnerOptions,
   ) {
     this.maxFailedFraction = options.maxFailedFraction ?? 0;
+    this.minDoneFraction = options.minDoneFraction ?? 1;
     this.timeoutMs = options.timeoutMs ?? 30 * 60_000;
     this.soakMs = options.soakMs ?? 0;
     this.task = new PeriodicTask('moving rollouts forward', options.intervalMs ?? 1_000, () => this.runOnce(), options.logger);
@@ -128,7 +130,7 @@ export class WaveRunner {
       const summary = this.options.fleet.summary(region, deployment.service, deployment.build);
       return summary ? toConvergence(summary) : unknownConvergence(region, deployment.service, deployment.build);
     });
-    const verdict = judgeWave(regions, { maxFailedFraction: this.maxFailedFraction, minDoneFraction: this.options.minDoneFraction ?? 1 });
+    const verdict = judgeWave(regions, { maxFailedFraction: this.maxFailedFraction, minDoneFraction: this.minDoneFraction });
     if (verdict.kind === 'waiting' && wave.writtenAt && now.getTime() - wave.writtenAt.getTime() > this.timeoutMs) {
       return { kind: 'halt', reason: `not converged within ${humanDuration(this.timeoutMs)} (${verdict.reason})` };
     }
