@@ -17,6 +17,14 @@ export interface GoalUpdate {
 
 export type GoalListener = (update: GoalUpdate) => void | Promise<void>;
 
+/**
+ * The build a prefetch hint names, if the hint counts: only one newer than its service's goal
+ * (at `goalRevision`) does, so the wave itself, a rollback or a later deploy ends it.
+ */
+export function liveHint(hint: GoalUpdate | undefined, goalRevision: number | undefined): Goal | undefined {
+  return hint?.goal && hint.revision > (goalRevision ?? 0) ? hint.goal : undefined;
+}
+
 export interface GoalWatchOptions {
   /**
    * A stored goal that does not parse (GOAL_INVALID). It is not delivered: the service keeps its

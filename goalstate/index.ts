@@ -3,7 +3,7 @@
 // the agents' reports in `status-<region>` (aggregated by the coordinator).
 export { GoalWriter, type GoalWriterOptions, type PutGoalOptions } from './goal-writer.ts';
 export { RegionGoalView, type RegionGoalViewOptions, type MirrorHealth } from './region-goal-view.ts';
-export { GoalWatch, type GoalUpdate, type GoalListener, type GoalWatchOptions } from './goal-watch.ts';
+export { GoalWatch, liveHint, type GoalUpdate, type GoalListener, type GoalWatchOptions } from './goal-watch.ts';
 export { StatusReporter, type StatusReporterOptions, type StatusUpdate } from './status-reporter.ts';
 export { RegionStatusView, type RegionStatusViewOptions } from './region-status-view.ts';
 export { summarizeService, emptySummary, type ServiceStatusSummary, type FailedMachine, type StatusEntry, type SummaryOptions } from './status-summary.ts';

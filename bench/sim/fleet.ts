@@ -1,6 +1,7 @@
 // One deploy of one build to the whole fleet: build, upload, main → regional replication, the
 // seeders' cores, the wave plan (coordinator/deploys/waves.ts: canary region, then the rest once
 // the gate of wave-runner.ts passed and the soak is over), and each region's swarm.
+import { machinesThatMayLag } from '../../coordinator/deploys/convergence.ts';
 import { planGroups } from './machine-groups.ts';
 import type { SimParams } from './params.ts';
 import { simulateRegion, type RegionOutcome } from './region-swarm-model.ts';
@@ -219,7 +220,7 @@ export function waveGateAt(outcomes: RegionOutcome[], share: number, silentAfter
     if (e.kind === 'done') done += e.n;
     else silent += e.n;
     const live = total - silent;
-    if (live - done <= Math.floor(live * (1 - share) + 1e-9)) return e.at;
+    if (live - done <= machinesThatMayLag(live, share)) return e.at;
   }
   return Number.POSITIVE_INFINITY;
 }

@@ -31,6 +31,12 @@ export interface WaveRules {
 
 export type WaveVerdict = { kind: 'waiting'; reason: string } | { kind: 'done' } | { kind: 'halt'; reason: string };
 
+/** How many of a wave's `live` machines may still be unfinished when the next wave goes. */
+export function machinesThatMayLag(live: number, minDoneFraction: number): number {
+  // The epsilon keeps 1 − 0.99 of 100 machines at 1, not 0.99999….
+  return Math.floor(live * (1 - minDoneFraction) + 1e-9);
+}
+
 /**
  * Whether a wave may be followed by the next: every live machine of its regions (or the share
  * minDoneFraction of them) has finished with the goal build (running it, or failed on it), and
@@ -54,8 +60,7 @@ export function judgeWave(regions: RegionConvergence[], rules: WaveRules): WaveV
     return { kind: 'halt', reason: `${failed} of ${live} machines failed on the goal build (at most ${tolerated} tolerated): ${examples.join('; ')}` };
   }
   if (unknown.length > 0) return { kind: 'waiting', reason: `the agents' reports of ${unknown.join(', ')} cannot be read` };
-  // The epsilon keeps 1 − 0.99 of 100 machines at 1, not 0.99999….
-  const mayLag = Math.floor(live * (1 - (rules.minDoneFraction ?? 1)) + 1e-9);
+  const mayLag = machinesThatMayLag(live, rules.minDoneFraction ?? 1);
   if (unfinished > mayLag) {
     return { kind: 'waiting', reason: `${unfinished} of ${live} machines are not on the goal build yet${mayLag > 0 ? ` (the next wave goes with at most ${mayLag} left)` : ''}` };
   }

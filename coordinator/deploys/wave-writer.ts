@@ -55,14 +55,16 @@ export class WaveWriter {
    * region fetches when its wave comes, so a failure is logged, not thrown.
    */
   async writePrefetch(goals: GoalStore, what: DeploymentGoals, regions: string[]): Promise<void> {
+    const written: string[] = [];
     for (const region of regions) {
       try {
         await goals.putPrefetch(this.goalFor(what, region, new Date()));
+        written.push(region);
       } catch (err) {
         this.logger.warn({ err, deployment: what.deployment, service: what.build.service, region }, `could not write the prefetch hint of ${what.deployment} in ${region}; its machines fetch the build when its wave comes`);
       }
     }
-    this.logger.info({ deployment: what.deployment, service: what.build.service, build: formatBuildId(what.build.id), regions }, 'prefetch hints written');
+    this.logger.info({ deployment: what.deployment, service: what.build.service, build: formatBuildId(what.build.id), regions: written }, 'prefetch hints written');
   }
 
   /** The goal document of a deployment in one region: everything an agent needs to fetch, verify and run the build. */

@@ -65,13 +65,13 @@ export class Agent {
 
   /** The goal watch's listener: quick (a fetch must not hold the watch), the work happens in the reconciler. */
   readonly onGoal = (update: GoalUpdate): void => {
-    if (this.stopped || (this.filter && !this.filter.has(update.service))) return;
+    if (!this.follows(update.service)) return;
     this.reconciler(update.service).setGoal(update);
   };
 
   /** The prefetch listener of the same watch: a later wave's build, fetched ahead of its goal. */
   readonly onPrefetch = (update: GoalUpdate): void => {
-    if (this.stopped || (this.filter && !this.filter.has(update.service))) return;
+    if (!this.follows(update.service)) return;
     this.reconciler(update.service).setPrefetch(update);
   };
 
@@ -85,6 +85,11 @@ export class Agent {
     }
     this.reconciler(service).noteInvalidGoal(error);
   };
+
+  /** Whether goals and hints of `service` are this agent's business now. */
+  private follows(service: string): boolean {
+    return !this.stopped && (!this.filter || this.filter.has(service));
+  }
 
   services(): string[] {
     return [...this.reconcilers.keys()].sort();

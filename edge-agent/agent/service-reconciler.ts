@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { digestMismatch } from '../../blobstore/index.ts';
 import { formatBytes, humanDuration } from '../../config/index.ts';
 import { FleetcastError, isFleetcastError } from '../../errors/index.ts';
-import type { Goal, GoalUpdate, StatusUpdate } from '../../goalstate/index.ts';
+import { liveHint, type Goal, type GoalUpdate, type StatusUpdate } from '../../goalstate/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import type { ArtifactFetcher } from '../fetch/artifact-fetcher.ts';
 import type { AgentLayout } from './agent-layout.ts';
@@ -285,9 +285,8 @@ export class ServiceReconciler {
     }
   }
 
-  /** The hint, if it counts: only one newer than the goal does (a later goal, its wave or a rollback, ends it). */
   private followedHint(): Goal | undefined {
-    return this.hint?.goal && this.hint.revision > (this.goal?.revision ?? 0) ? this.hint.goal : undefined;
+    return liveHint(this.hint, this.goal?.revision);
   }
 
   /**

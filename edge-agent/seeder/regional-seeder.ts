@@ -1,6 +1,6 @@
 import type { BlobStore } from '../../blobstore/index.ts';
 import { FleetcastError, isFleetcastError } from '../../errors/index.ts';
-import type { Goal, GoalUpdate, GoalWatch, RegionGoalView } from '../../goalstate/index.ts';
+import { liveHint, type Goal, type GoalUpdate, type GoalWatch, type RegionGoalView } from '../../goalstate/index.ts';
 import { silentLogger, type Logger } from '../../logging/index.ts';
 import type { CoreBuild } from '../p2p/artifact-core.ts';
 import { coreKey, coreKeyPair } from '../p2p/core-key.ts';
@@ -164,11 +164,12 @@ export class RegionalSeeder {
     this.schedule();
   }
 
-  /** The hints agents follow: those newer than their service's goal. */
+  /** The hints agents follow (goalstate's liveHint). */
   private liveHints(): Map<string, Goal> {
     const live = new Map<string, Goal>();
     for (const [service, hint] of this.hints) {
-      if (hint.goal && hint.revision > (this.goalRevisions.get(service) ?? 0)) live.set(service, hint.goal);
+      const goal = liveHint(hint, this.goalRevisions.get(service));
+      if (goal) live.set(service, goal);
     }
     return live;
   }
