@@ -46,7 +46,7 @@ export async function compiledCli() {
     splitting: true,
     format: 'esm',
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     packages: 'external',
     sourcemap: 'inline',
     tsconfig: path.join(root, 'tsconfig.json'),

@@ -4,6 +4,9 @@
 // FLEETCAST_TS_LOADER=1 runs the sources through tsx instead (no compile step, more memory);
 // so does a checkout where the compiled copy cannot be written (read-only node_modules).
 import { pathToFileURL } from 'node:url';
+import { ensureSupportedNode } from './runtime.js';
+
+await ensureSupportedNode();
 
 async function compiled() {
   if (process.env.FLEETCAST_TS_LOADER === '1') return undefined;
