@@ -9,7 +9,7 @@ import { artifactObjectName, FsBlobStore, regionBucketName } from '../blobstore/
 import { coreKey, DhtBootstrap, lowMemoryEnv } from '../edge-agent/index.ts';
 import { GoalWriter, type Goal } from '../goalstate/index.ts';
 import type { SeederStatus } from '../edge-agent/index.ts';
-import { sampleGoal } from '../goalstate/test-fixtures.ts';
+import { sampleGoal } from '../test/support/sample-goal.ts';
 import { TestNatsCluster } from '../test/support/nats-cluster.ts';
 import { spawnTs, type JsonProcess } from '../test/support/processes.ts';
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectAudit } from '../coordinator/index.ts';
 import { coreKey } from '../edge-agent/index.ts';
 import { RegionGoalView } from '../goalstate/index.ts';
-import { eventually } from '../goalstate/test-fixtures.ts';
+import { eventually } from './support/eventually.ts';
 import { onlyJson, runCli } from './support/cli.ts';
 import { serviceBody, startTestCoordinator, type TestCoordinator } from './support/coordinator.ts';
 import { deployableBuild } from './support/deployable-build.ts';

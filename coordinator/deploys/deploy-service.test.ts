@@ -12,7 +12,7 @@ import { ReplicationStatusService } from '../replication/index.ts';
 import { ServiceRegistry } from '../services/index.ts';
 import { AuditSpool } from './audit-spool.ts';
 import { DeployService } from './deploy-service.ts';
-import { MemoryGoals } from './test-fixtures.ts';
+import { MemoryGoals } from '../../test/support/deploy-fakes.ts';
 import { selectAudit } from './sql/deploy-sql.ts';
 
 const regions = ['eu', 'us'];

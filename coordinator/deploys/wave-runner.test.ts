@@ -13,7 +13,7 @@ import { ReplicationStatusService } from '../replication/index.ts';
 import { ServiceRegistry } from '../services/index.ts';
 import { AuditSpool } from './audit-spool.ts';
 import { DeployService, type DeployServiceOptions } from './deploy-service.ts';
-import { HandMovedFleet } from './test-fixtures.ts';
+import { HandMovedFleet } from '../../test/support/deploy-fakes.ts';
 import { defaultWaves } from './waves.ts';
 
 const regions = ['eu', 'us', 'ap'];

@@ -21,7 +21,7 @@ import {
   type SeederHandle,
 } from '../../edge-agent/index.ts';
 import type { Goal } from '../../goalstate/index.ts';
-import { sampleGoal } from '../../goalstate/test-fixtures.ts';
+import { sampleGoal } from './sample-goal.ts';
 import { silentLogger } from '../../logging/index.ts';
 
 /** A build's artifact: its bytes live in a file of the testbed, its copy in the regional bucket. */

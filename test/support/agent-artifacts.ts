@@ -1,12 +1,12 @@
-// Shared fixtures of the edge-agent tests: artifacts in a bucket with their goals, and fetchers
-// that count, wait or never deliver. Not part of the public API.
+// Fixtures of the edge-agent tests: artifacts in a bucket with their goals, and fetchers
+// that count, wait or never deliver.
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { BlobStore } from '../blobstore/index.ts';
-import { artifactObjectName } from '../blobstore/index.ts';
-import type { Goal } from '../goalstate/index.ts';
-import { sampleGoal } from '../goalstate/test-fixtures.ts';
-import type { ArtifactFetcher, FetchRequest, FetchResult, RetainedBuild } from './fetch/artifact-fetcher.ts';
+import type { BlobStore } from '../../blobstore/index.ts';
+import { artifactObjectName } from '../../blobstore/index.ts';
+import type { Goal } from '../../goalstate/index.ts';
+import { sampleGoal } from './sample-goal.ts';
+import type { ArtifactFetcher, FetchRequest, FetchResult, RetainedBuild } from '../../edge-agent/fetch/artifact-fetcher.ts';
 
 export interface TestArtifact {
   bytes: Buffer;

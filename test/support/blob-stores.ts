@@ -1,5 +1,5 @@
-// Shared fixtures of the blobstore tests: generated data, stores of each kind on fresh
-// folders and a fresh fake GCS server, error assertions. Not part of the public API.
+// Fixtures of the blobstore tests: generated data, stores of each kind on fresh
+// folders and a fresh fake GCS server, error assertions.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -8,11 +8,11 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { isFleetcastError, type ErrorCode } from '../errors/index.ts';
-import { FakeGcsServer } from '../test/support/fake-gcs-server.ts';
-import type { BlobStore, BlobStoreKind } from './blob-store.ts';
-import { FsBlobStore, type FsBlobStoreOptions } from './fs-blob-store.ts';
-import { GcsBlobStore, type GcsBlobStoreOptions } from './gcs-blob-store.ts';
+import { isFleetcastError, type ErrorCode } from '../../errors/index.ts';
+import { FakeGcsServer } from './fake-gcs-server.ts';
+import type { BlobStore, BlobStoreKind } from '../../blobstore/blob-store.ts';
+import { FsBlobStore, type FsBlobStoreOptions } from '../../blobstore/fs-blob-store.ts';
+import { GcsBlobStore, type GcsBlobStoreOptions } from '../../blobstore/gcs-blob-store.ts';
 
 const block = 1 << 20;
 
@@ -139,11 +139,11 @@ function listFiles(dir: string): string[] {
 }
 
 /**
- * Runs test-crash-writer.ts in a child process, lets it write a few MiB of an object, then
+ * Runs blob-crash-writer.ts in a child process, lets it write a few MiB of an object, then
  * kills it with SIGKILL mid-write. Resolves with the dead writer's pid.
  */
 export async function crashWriterMidPut(args: { kind: BlobStoreKind; root?: string; endpoint?: string; bucket: string; name: string }): Promise<number> {
-  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'test-crash-writer.ts');
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'blob-crash-writer.ts');
   const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

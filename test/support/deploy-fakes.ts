@@ -1,8 +1,8 @@
-// Shared fixtures of the deploy tests: an in-memory goal store and a fleet whose machines the
-// test moves by hand. Not part of the public API.
+// Fixtures of the deploy tests: an in-memory goal store and a fleet whose machines the
+// test moves by hand.
 import { FleetcastError } from '../../errors/index.ts';
 import { emptySummary, type Goal, type GoalRevision, type ServiceStatusSummary } from '../../goalstate/index.ts';
-import type { FleetState, GoalStore } from './goal-store.ts';
+import type { FleetState, GoalStore } from '../../coordinator/deploys/goal-store.ts';
 
 /** The goal bucket's behaviour that deploys rely on: revisions, compare-and-set, history. */
 export class MemoryGoals implements GoalStore {

@@ -3,9 +3,9 @@
 // that crashes half-way, with no chance to clean up.
 import { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { BlobStore } from './blob-store.ts';
-import { FsBlobStore } from './fs-blob-store.ts';
-import { GcsBlobStore } from './gcs-blob-store.ts';
+import type { BlobStore } from '../../blobstore/blob-store.ts';
+import { FsBlobStore } from '../../blobstore/fs-blob-store.ts';
+import { GcsBlobStore } from '../../blobstore/gcs-blob-store.ts';
 
 const { kind, root, endpoint, bucket, name } = JSON.parse(process.argv[2] ?? '{}') as Record<string, string>;
 const store: BlobStore =
