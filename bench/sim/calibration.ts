@@ -3,7 +3,8 @@
 // peer with and without caps (RateLimiter, as FLEETCAST_P2P_UPLOAD_LIMIT/DOWNLOAD_LIMIT), and
 // small swarms whose measured times the simulator must reproduce (calibration-check.ts).
 import path from 'node:path';
-import { coreKeyPair, CoreStore, fillCoreFromBlob, type FetchProgress } from '../../edge-agent/index.ts';
+import { CoreStore, fillCoreFromBlob, type FetchProgress } from '../../edge-agent/index.ts';
+import { coreKeyPair } from '../../goalstate/index.ts';
 import { P2PTestbed, servingPeer } from '../../test/support/p2p.ts';
 import { median, simulateRun } from './calibration-check.ts';
 import { MiB, type PeerCalibration } from './params.ts';

@@ -25,7 +25,7 @@ export interface DeployServiceOptions {
   fleet: FleetState;
   /** Where records go while SQL is down. */
   spool: AuditSpool;
-  /** FLEETCAST_SECRET: the P2P key of each build's core is derived from it (see edge-agent/p2p/core-key.ts). */
+  /** FLEETCAST_SECRET: the P2P key of each build's core is derived from it (see goalstate/core-key.ts). */
   clusterSecret: string;
   /** FLEETCAST_DEPLOY_WAVES (see waves.ts). @defaultValue `canary` */
   wavePlan?: string;

@@ -3,7 +3,7 @@ import { FleetcastError, isFleetcastError } from '../../errors/index.ts';
 import { liveHint, type Goal, type GoalUpdate, type GoalWatch, type RegionGoalView } from '../../goalstate/index.ts';
 import { silentLogger, type Logger } from '../../logging/index.ts';
 import type { CoreBuild } from '../p2p/artifact-core.ts';
-import { coreKey, coreKeyPair } from '../p2p/core-key.ts';
+import { coreKey, coreKeyPair } from '../../goalstate/index.ts';
 import { fillCoreFromBlob } from '../p2p/core-from-blob.ts';
 import type { CoreStore } from '../p2p/core-store.ts';
 import type { RegionSwarm } from '../p2p/region-swarm.ts';

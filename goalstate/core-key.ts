@@ -1,5 +1,9 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import hypercoreCrypto from 'hypercore-crypto';
+
+// The P2P identity of a build that the goal document carries (`p2pKey`): written by the
+// coordinator, recomputed by every seeder. Here, below the roles, so the coordinator derives it
+// without loading the agent's P2P stack (Hyperswarm, Hypercore).
 
 /**
  * Bytes per Hypercore block of an artifact. Part of the protocol: every seeder must cut an
@@ -31,14 +35,4 @@ export function coreKeyPair(clusterSecret: string, digest: string): CoreKeyPair 
 /** The public key of a build's core as the goal state carries it (`p2pKey`, 64 hex digits). */
 export function coreKey(clusterSecret: string, digest: string): string {
   return coreKeyPair(clusterSecret, digest).publicKey.toString('hex');
-}
-
-/**
- * The Hyperswarm topic on which a region's peers of one core meet. Scoped to the region so
- * agents exchange blocks with machines of their own region only (cross-region links are the
- * slow, expensive ones), derived from the discovery key so the topic does not reveal the key.
- */
-export function regionTopic(publicKey: Buffer, region: string): Buffer {
-  const discoveryKey = Buffer.from(hypercoreCrypto.discoveryKey(publicKey));
-  return createHash('sha256').update('fleetcast-topic-v1').update(region).update(discoveryKey).digest();
 }

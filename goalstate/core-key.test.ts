@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coreKey, coreKeyPair, regionTopic } from './core-key.ts';
+import { coreKey, coreKeyPair } from './core-key.ts';
 
 const secret = 'a'.repeat(64);
 const digest = 'b'.repeat(64);
@@ -13,11 +13,5 @@ describe('core keys', () => {
   it('gives another key for another digest or another secret', () => {
     expect(coreKey(secret, 'c'.repeat(64))).not.toBe(coreKey(secret, digest));
     expect(coreKey('z'.repeat(64), digest)).not.toBe(coreKey(secret, digest));
-  });
-
-  it('scopes the swarm topic to the region', () => {
-    const { publicKey } = coreKeyPair(secret, digest);
-    expect(regionTopic(publicKey, 'eu').equals(regionTopic(publicKey, 'eu'))).toBe(true);
-    expect(regionTopic(publicKey, 'eu').equals(regionTopic(publicKey, 'us'))).toBe(false);
   });
 });
