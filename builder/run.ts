@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { openMainStore } from '../blobstore/from-config.ts';
-import { BuildQueue, QueueWorker, type Build, type BuildResult, type StopOptions } from '../coordinator/queue/index.ts';
-import { ServiceRegistry } from '../coordinator/services/index.ts';
+import { BuildQueue, QueueWorker, type Build, type BuildResult, type StopOptions } from '../queue/index.ts';
+import { ServiceRegistry } from '../queue/services/index.ts';
 import { Database, defaultSqlitePath } from '../entities/index.ts';
 import { createLogger, type Logger } from '../logging/index.ts';
 import { createBuildHandler } from './build-job.ts';

@@ -5,12 +5,12 @@ import { createLogger, type Logger } from '../logging/index.ts';
 import { ApiServer, ensureLocalToken, readPermissionsFile, TokenStore, type BuildLogSource } from './api/index.ts';
 import type { CoordinatorConfig } from './config.ts';
 import { BlobBuildLogs } from './blob-build-logs.ts';
-import { BuildQueue, Reaper } from './queue/index.ts';
+import { BuildQueue, Reaper } from '../queue/index.ts';
 import { ReplicationService, type ReplicationServiceOptions } from './replication/index.ts';
-import { ServiceRegistry } from './services/index.ts';
+import { ServiceRegistry } from '../queue/services/index.ts';
 import { AuditSpool, DeployService, spoolDir } from './deploys/index.ts';
 import { HubLink } from './fleet/hub-link.ts';
-import { PeriodicTask } from './periodic-task.ts';
+import { PeriodicTask } from '../lifecycle/index.ts';
 
 export interface CoordinatorOverrides {
   logger?: Logger;

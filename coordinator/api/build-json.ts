@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { buildStatuses } from '../../entities/index.ts';
 import { replicationStatuses } from '../../entities/index.ts';
-import { formatBuildId, type Build } from '../queue/index.ts';
+import { formatBuildId, type Build } from '../../queue/index.ts';
 import type { BuildReplication } from '../replication/index.ts';
 
 const time = z.iso.datetime();

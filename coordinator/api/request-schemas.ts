@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { buildStatuses } from '../../entities/index.ts';
-import { serviceSpec } from '../services/index.ts';
+import { serviceSpec } from '../../queue/services/index.ts';
 
 // The requests of the API, as zod schemas: they validate input and, through z.toJSONSchema,
 // describe the API in GET /v1/openapi.json, so the documentation cannot drift from the checks.

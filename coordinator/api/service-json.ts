@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Service } from '../services/index.ts';
+import type { Service } from '../../queue/services/index.ts';
 
 /** A service as the API and `fleetcast service … --json` show it. */
 export const serviceJson = z

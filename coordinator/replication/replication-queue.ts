@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../entities/index.ts';
 import { FleetcastError } from '../../errors/index.ts';
-import type { Claim, Claimed, WorkSource } from '../queue/index.ts';
-import { claimOldest } from '../queue/sql/claim.ts';
-import { markFailed, markSucceeded, releaseClaim, retryLater } from '../queue/sql/complete.ts';
-import { touchHeartbeat } from '../queue/sql/heartbeat.ts';
+import type { Claim, Claimed, WorkSource } from '../../queue/index.ts';
+import { claimOldest } from '../../queue/sql/claim.ts';
+import { markFailed, markSucceeded, releaseClaim, retryLater } from '../../queue/sql/complete.ts';
+import { touchHeartbeat } from '../../queue/sql/heartbeat.ts';
 import { replicationsTable, toReplication, type CopyResult, type Replication } from './replication.ts';
 
 export interface ReplicationQueueOptions {

@@ -20,7 +20,7 @@ export {
 } from './queue-worker.ts';
 export type { Claim, Claimed } from './claim.ts';
 export { buildsTable, type JobTable } from './job-table.ts';
-export { retryWhileUnavailable, sleep } from './retry.ts';
+export { retryWhileUnavailable } from './retry.ts';
 export {
   formatBuildId,
   parseBuildId,

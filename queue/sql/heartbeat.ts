@@ -1,4 +1,4 @@
-import type { SqlRunner } from '../../../entities/index.ts';
+import type { SqlRunner } from '../../entities/index.ts';
 import type { Claim } from '../claim.ts';
 import type { JobTable } from '../job-table.ts';
 

@@ -1,4 +1,4 @@
-import type { Database } from '../../../entities/index.ts';
+import type { Database } from '../../entities/index.ts';
 import type { JobTable } from '../job-table.ts';
 
 type Row = Record<string, unknown>;

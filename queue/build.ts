@@ -1,5 +1,5 @@
-import type { BuildStatus } from '../../entities/index.ts';
-import { FleetcastError } from '../../errors/index.ts';
+import type { BuildStatus } from '../entities/index.ts';
+import { FleetcastError } from '../errors/index.ts';
 import type { Claim } from './claim.ts';
 import { toJobFields, type JobFields } from './job-fields.ts';
 

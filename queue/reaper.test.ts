@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Database } from '../../entities/index.ts';
-import { dialects } from '../../test/support/databases.ts';
-import { useQueueFixture } from '../../test/support/queue-fixture.ts';
+import type { Database } from '../entities/index.ts';
+import { dialects } from '../test/support/databases.ts';
+import { useQueueFixture } from '../test/support/queue-fixture.ts';
 import type { BuildQueue } from './build-queue.ts';
 import { Reaper } from './reaper.ts';
-import { sleep } from './retry.ts';
+import { sleep } from '../lifecycle/index.ts';
 
 const commit = 'c0ffee1';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Database } from '../../entities/index.ts';
-import { FleetcastError } from '../../errors/index.ts';
-import type { ServiceRegistry } from '../services/index.ts';
+import type { Database } from '../entities/index.ts';
+import { FleetcastError } from '../errors/index.ts';
+import type { ServiceRegistry } from './services/index.ts';
 import {
   formatBuildId,
   isFinal,

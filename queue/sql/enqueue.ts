@@ -1,4 +1,4 @@
-import type { SqlRunner } from '../../../entities/index.ts';
+import type { SqlRunner } from '../../entities/index.ts';
 
 export interface EnqueueRow {
   service: string;

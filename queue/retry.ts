@@ -1,6 +1,6 @@
-import { setTimeout as delay } from 'node:timers/promises';
-import { isFleetcastError } from '../../errors/index.ts';
-import type { Logger } from '../../logging/index.ts';
+import { isFleetcastError } from '../errors/index.ts';
+import { backoffDelay, sleep } from '../lifecycle/index.ts';
+import type { Logger } from '../logging/index.ts';
 
 export interface RetryOptions {
   /** Stops retrying (the last error is thrown) once aborted. */
@@ -20,21 +20,14 @@ export interface RetryOptions {
  * jitter, so a fleet of workers does not reconnect in lock-step) instead of failing builds.
  */
 export async function retryWhileUnavailable<T>(work: () => Promise<T>, options: RetryOptions): Promise<T> {
-  const initial = options.initialDelayMs ?? 100;
-  const max = options.maxDelayMs ?? 5_000;
   for (let attempt = 0; ; attempt++) {
     try {
       return await work();
     } catch (err) {
       if (!isFleetcastError(err, 'DATABASE_UNAVAILABLE') || options.signal?.aborted) throw err;
-      const wait = Math.min(max, initial * 2 ** attempt) * (0.5 + Math.random() / 2);
+      const wait = backoffDelay(attempt + 1, { initialMs: options.initialDelayMs ?? 100, maxMs: options.maxDelayMs ?? 5_000, jitter: 0.5 });
       options.logger.warn({ err: err.message, attempt: attempt + 1, retryInMs: Math.round(wait) }, `${options.what}: database unavailable, retrying`);
       await sleep(wait, options.signal);
     }
   }
-}
-
-/** Resolves after `ms`, or early when `signal` aborts. Never rejects. */
-export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  await delay(ms, undefined, { signal }).catch(() => undefined);
 }

@@ -1,4 +1,4 @@
-import { fromSqlTime } from '../../entities/index.ts';
+import { fromSqlTime } from '../entities/index.ts';
 
 /** The queue-machinery columns of a job row, as every job type shows them. */
 export interface JobFields<Status extends string> {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { BuildEntity, type Database } from '../../entities/index.ts';
-import { isFleetcastError, type ErrorCode } from '../../errors/index.ts';
-import { dialects } from '../../test/support/databases.ts';
-import { useQueueFixture } from '../../test/support/queue-fixture.ts';
+import { BuildEntity, type Database } from '../entities/index.ts';
+import { isFleetcastError, type ErrorCode } from '../errors/index.ts';
+import { dialects } from '../test/support/databases.ts';
+import { useQueueFixture } from '../test/support/queue-fixture.ts';
 import type { BuildQueue } from './build-queue.ts';
 import { Reaper } from './reaper.ts';
 

@@ -1,8 +1,8 @@
-import { humanDuration } from '../../config/index.ts';
-import type { Database } from '../../entities/index.ts';
-import { silentLogger, type Logger } from '../../logging/index.ts';
+import { humanDuration } from '../config/index.ts';
+import type { Database } from '../entities/index.ts';
+import { silentLogger, type Logger } from '../logging/index.ts';
 import { buildsTable, type JobTable } from './job-table.ts';
-import { PeriodicTask } from '../periodic-task.ts';
+import { PeriodicTask } from '../lifecycle/index.ts';
 import { failStale, findOverdue, findStaleHeartbeats, requeueStale } from './sql/reap.ts';
 
 export interface ReaperOptions {

@@ -1,5 +1,5 @@
 import type { Logger } from '../logging/index.ts';
-import { sleep } from './queue/retry.ts';
+import { sleep } from './sleep.ts';
 
 /**
  * Runs `round` every `intervalMs` until stopped. A failing round is logged and the next one

@@ -1,4 +1,4 @@
-import type { SqlRunner } from '../../../entities/index.ts';
+import type { SqlRunner } from '../../entities/index.ts';
 
 /**
  * Ends a QUEUED or RUNNING build as FAILED at once. A worker running it finds out at its next

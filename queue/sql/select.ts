@@ -1,4 +1,4 @@
-import type { SqlRunner } from '../../../entities/index.ts';
+import type { SqlRunner } from '../../entities/index.ts';
 import type { BuildRow, BuildStatus } from '../build.ts';
 
 export async function selectBuild(sql: SqlRunner, id: number): Promise<BuildRow | null> {

@@ -1,8 +1,9 @@
-import { FleetcastError, isFleetcastError } from '../../errors/index.ts';
-import { silentLogger, type Logger } from '../../logging/index.ts';
+import { FleetcastError, isFleetcastError } from '../errors/index.ts';
+import { silentLogger, type Logger } from '../logging/index.ts';
 import type { Build } from './build.ts';
 import type { Claim, Claimed } from './claim.ts';
-import { retryWhileUnavailable, sleep } from './retry.ts';
+import { sleep } from '../lifecycle/index.ts';
+import { retryWhileUnavailable } from './retry.ts';
 
 /** The abort reason handlers see when the worker gives their job back on shutdown. */
 const shuttingDown = new FleetcastError('CANCELLED', 'worker shutting down; the job goes back to the queue');

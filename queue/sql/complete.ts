@@ -1,4 +1,4 @@
-import { durationParam, type SqlRunner } from '../../../entities/index.ts';
+import { durationParam, type SqlRunner } from '../../entities/index.ts';
 import type { Claim } from '../claim.ts';
 import type { JobTable } from '../job-table.ts';
 
