@@ -4,6 +4,7 @@ import type { BlobStore } from '../../blobstore/index.ts';
 import { openRegionStore } from '../../blobstore/from-config.ts';
 import { isFleetcastError } from '../../errors/index.ts';
 import { connectNats, RegionGoalView, StatusReporter, type GoalWatch, type NatsConnectOptions } from '../../goalstate/index.ts';
+import { backoffDelay } from '../../lifecycle/index.ts';
 import { createLogger, type Logger } from '../../logging/index.ts';
 import type { ArtifactFetcher } from '../fetch/artifact-fetcher.ts';
 import { BucketFetcher } from '../fetch/bucket-fetcher.ts';
@@ -185,7 +186,7 @@ class GoalConnection {
         await this.view?.close();
         this.view = undefined;
         if (attempt % 10 === 1) logger.warn({ err, attempt }, `cannot open the goal state of region ${region} yet; trying again`);
-        await sleep(Math.min(5_000, 100 * 2 ** Math.min(attempt, 6)));
+        await sleep(backoffDelay(attempt + 1, { initialMs: 100, maxMs: 5_000 }));
       }
     }
     if (this.closed || !this.view || !this.reporter) return;
