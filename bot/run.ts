@@ -1,6 +1,6 @@
 import type { AddressInfo, Server } from 'node:net';
 import { webApi } from '@slack/bolt';
-import { ApiClient, resolveClientConfig } from '../cli/client/index.ts';
+import { ApiClient, resolveClientConfig } from '../api-client/index.ts';
 import { FleetcastError } from '../errors/index.ts';
 import { Teardown } from '../lifecycle/index.ts';
 import { createLogger, type Logger } from '../logging/index.ts';

@@ -1,4 +1,4 @@
-import { errorCodes, FleetcastError, type ErrorCode } from '../../errors/index.ts';
+import { errorCodes, FleetcastError, type ErrorCode } from '../errors/index.ts';
 import type { ClientConfig } from './client-config.ts';
 
 export interface ApiClientOptions {
@@ -12,9 +12,10 @@ export interface TextResponse {
 }
 
 /**
- * The coordinator's HTTP API as the CLI uses it. Refusals come back as the FleetcastError the
- * coordinator raised (same code, message and details), so exit codes match the server's
- * reasons; a coordinator that cannot be reached is COORDINATOR_UNREACHABLE with the URL tried.
+ * The coordinator's HTTP API as its clients (the CLI, the bot, `fleetcast demo`) use it.
+ * Refusals come back as the FleetcastError the coordinator raised (same code, message and
+ * details), so exit codes match the server's reasons; a coordinator that cannot be reached is
+ * COORDINATOR_UNREACHABLE with the URL tried.
  */
 export class ApiClient {
   private readonly timeoutMs: number;

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
-import type { ServerMessage } from '../../coordinator/api/index.ts';
-import { FleetcastError, errorCodes, type ErrorCode } from '../../errors/index.ts';
+import type { ServerMessage } from '../api-contract/index.ts';
+import { FleetcastError, errorCodes, type ErrorCode } from '../errors/index.ts';
 import type { ApiClient } from './api-client.ts';
 
 export interface EventStreamOptions<T> {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { FleetcastError } from '../../errors/index.ts';
+import { FleetcastError } from '../errors/index.ts';
 
 /** Where the coordinator listens unless told otherwise (FLEETCAST_LISTEN's default). */
 export const defaultApiUrl = 'http://127.0.0.1:7070';
