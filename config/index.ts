@@ -4,3 +4,4 @@ export { durationMs, formatDuration, humanDuration } from './duration.ts';
 export { byteSize, formatBytes } from './byte-size.ts';
 export { loadClusterSecret, clusterSecretPath } from './cluster-secret.ts';
 export { readPermissionsJson, permissionsFileError } from './permissions-json.ts';
+export { lowMemoryEnv, startedWithLowMemoryEnv, warnUnlessLowMemoryEnv } from './process-memory.ts';

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { dhtSettings } from '../../edge-agent/dht/run.ts';
+import { dhtSettings } from '../../edge-agent/dht/config.ts';
 import { addSettingOptions, settingFlags } from '../setting-options.ts';
 
 export function dhtCommand(): Command {

@@ -2,6 +2,7 @@ import type { NatsConnection } from 'nats';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobStore } from '../../blobstore/index.ts';
 import { openRegionStore } from '../../blobstore/from-config.ts';
+import { warnUnlessLowMemoryEnv } from '../../config/index.ts';
 import { isFleetcastError } from '../../errors/index.ts';
 import { connectNats, RegionGoalView, StatusReporter, type GoalWatch, type NatsConnectOptions } from '../../goalstate/index.ts';
 import { backoffDelay, Teardown } from '../../lifecycle/index.ts';
@@ -20,7 +21,6 @@ import { HookRunner } from './hook-runner.ts';
 import type { ServiceRunner } from './service-runner.ts';
 import { StatusRelay } from './status-relay.ts';
 import { SupervisedRunner, type SupervisedRunnerOptions } from './supervised-runner.ts';
-import { warnUnlessLowMemoryEnv } from '../p2p/process-memory.ts';
 
 export interface AgentOverrides {
   logger?: Logger;

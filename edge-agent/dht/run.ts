@@ -1,17 +1,7 @@
-import { defaultDhtAddress, loadConfig, type ConfigSources, type SettingValues } from '../../config/index.ts';
 import { Teardown } from '../../lifecycle/index.ts';
 import { createLogger, type Logger } from '../../logging/index.ts';
 import { DhtBootstrap } from '../p2p/dht-bootstrap.ts';
-
-export const dhtSettings = ['FLEETCAST_LISTEN', 'FLEETCAST_LOG_LEVEL'] as const;
-
-export type DhtConfig = SettingValues<(typeof dhtSettings)[number]>;
-
-/** The DHT node listens on hyperdht's usual port unless told otherwise (FLEETCAST_LISTEN's own default is the coordinator's). */
-export function loadDhtConfig(sources: ConfigSources = {}): DhtConfig {
-  const env = sources.env ?? process.env;
-  return loadConfig(dhtSettings, { ...sources, env: { ...env, FLEETCAST_LISTEN: env.FLEETCAST_LISTEN || defaultDhtAddress } });
-}
+import type { DhtConfig } from './config.ts';
 
 export interface DhtHandle {
   dht: DhtBootstrap;

@@ -1,5 +1,5 @@
 import { openRegionStore } from '../../blobstore/from-config.ts';
-import { loadClusterSecret } from '../../config/index.ts';
+import { loadClusterSecret, warnUnlessLowMemoryEnv } from '../../config/index.ts';
 import { RegionGoalView } from '../../goalstate/index.ts';
 import { Teardown } from '../../lifecycle/index.ts';
 import { createLogger, type Logger } from '../../logging/index.ts';
@@ -9,7 +9,6 @@ import { RegionSwarm } from '../p2p/region-swarm.ts';
 import type { BlobStore } from '../../blobstore/index.ts';
 import { seederDir, type SeederConfig } from './config.ts';
 import { RegionalSeeder, type RegionalSeederOptions } from './regional-seeder.ts';
-import { warnUnlessLowMemoryEnv } from '../p2p/process-memory.ts';
 
 export interface SeederOverrides {
   logger?: Logger;

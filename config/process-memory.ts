@@ -1,4 +1,4 @@
-import type { Logger } from '../../logging/index.ts';
+import type { Logger } from '../logging/index.ts';
 
 /**
  * The environment the agent and seeder processes are started with (ops/systemd units,
