@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { settings as settingDefinitions } from '../config/index.ts';
 import { FleetcastError } from '../errors/index.ts';
 
 /** Where the coordinator listens unless told otherwise (FLEETCAST_LISTEN's default). */
-export const defaultApiUrl = 'http://127.0.0.1:7070';
+export const defaultApiUrl = `http://${settingDefinitions.FLEETCAST_LISTEN.default}`;
 
 export interface ClientSettings {
   FLEETCAST_DATA_DIR: string;

@@ -1,5 +1,5 @@
 export { loadConfig, type ConfigSources } from './load-config.ts';
-export { settings, settingHelp, flagName, defaultDhtAddress, type SettingName, type SettingValues } from './settings.ts';
+export { settings, settingHelp, settingDefaultText, flagName, defaultDhtAddress, type SettingDefinition, type SettingName, type SettingValues } from './settings.ts';
 export { durationMs, formatDuration, humanDuration } from './duration.ts';
 export { byteSize, formatBytes } from './byte-size.ts';
 export { loadClusterSecret, clusterSecretPath } from './cluster-secret.ts';
