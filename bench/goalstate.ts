@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { connect, StringCodec, type KV, type NatsConnection } from 'nats';
 import { encodeStatus, GoalWriter, RegionGoalView, RegionStatusView, type GoalWatch, type StatusReport } from '../goalstate/index.ts';
-import { sampleGoal } from '../goalstate/test-fixtures.ts';
+import { sampleGoal } from '../test/support/sample-goal.ts';
 import { LocalNatsCluster } from '../ops/nats/local-cluster.ts';
 import { row, type Benchmark, type BenchRow } from './report.ts';
 

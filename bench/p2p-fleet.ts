@@ -6,10 +6,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { artifactObjectName, FsBlobStore, regionBucketName } from '../blobstore/index.ts';
-import { coreKey, DhtBootstrap, lowMemoryEnv } from '../edge-agent/index.ts';
-import { GoalWriter, type Goal } from '../goalstate/index.ts';
+import { lowMemoryEnv } from '../config/index.ts';
+import { DhtBootstrap } from '../edge-agent/index.ts';
+import { coreKey, GoalWriter, type Goal } from '../goalstate/index.ts';
 import type { SeederStatus } from '../edge-agent/index.ts';
-import { sampleGoal } from '../goalstate/test-fixtures.ts';
+import { sampleGoal } from '../test/support/sample-goal.ts';
 import { TestNatsCluster } from '../test/support/nats-cluster.ts';
 import { spawnTs, type JsonProcess } from '../test/support/processes.ts';
 

@@ -5,9 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import BetterSqlite3 from 'better-sqlite3';
 import mysql from 'mysql2/promise';
-import { BuildQueue, buildsTable } from '../coordinator/queue/index.ts';
-import { mysqlClaimBatch, sqliteClaim } from '../coordinator/queue/sql/claim.ts';
-import { ServiceRegistry } from '../coordinator/services/index.ts';
+import { BuildQueue, buildsTable } from '../queue/index.ts';
+import { mysqlClaimBatch, sqliteClaim } from '../queue/sql/claim.ts';
+import { ServiceRegistry } from '../queue/services/index.ts';
 import { Database } from '../entities/index.ts';
 import { freshDatabase, type TestDatabase } from '../test/support/databases.ts';
 import { row, type Benchmark, type BenchRow } from './report.ts';
@@ -55,7 +55,7 @@ async function refill(db: Database, jobs: number): Promise<void> {
   for (let done = 0; done < jobs; done += 500) await db.execute(insertBatch(db.dialect, Math.min(500, jobs - done)));
 }
 
-// The batch of coordinator/queue/sql/claim.ts, sent by mysql2 directly.
+// The batch of queue/sql/claim.ts, sent by mysql2 directly.
 async function rawMysqlClaim(pool: mysql.Pool, worker: string): Promise<number | null> {
   const token = randomUUID();
   const [results] = await pool.query<mysql.RowDataPacket[][]>(mysqlClaimBatch(buildsTable), [worker, token, token]);

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlobStore, BlobStoreKind } from './blob-store.ts';
 import { artifactObjectName } from './names.ts';
-import { collect, expectCode, generatedSha256, generatedStream, openSite, sha256Hex, sha256Of, type StoreSite } from './test-fixtures.ts';
+import { collect, expectCode, generatedSha256, generatedStream, openSite, sha256Hex, sha256Of, type StoreSite } from '../test/support/blob-stores.ts';
 
 const MB = 1_000_000;
 

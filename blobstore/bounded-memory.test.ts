@@ -3,7 +3,7 @@
 // GCS the fake server runs in this process too, so its buffers count against the limit as well.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlobStore, BlobStoreKind } from './blob-store.ts';
-import { generatedSha256, generatedStream, openSite, sha256Of, type StoreSite } from './test-fixtures.ts';
+import { generatedSha256, generatedStream, openSite, sha256Of, type StoreSite } from '../test/support/blob-stores.ts';
 
 const MB = 1_000_000;
 const size = 200 * MB;

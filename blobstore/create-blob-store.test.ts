@@ -7,7 +7,7 @@ import { FakeGcsServer } from '../test/support/fake-gcs-server.ts';
 import { createBlobStore, createFleetBlobStores } from './create-blob-store.ts';
 import { FsBlobStore } from './fs-blob-store.ts';
 import { GcsBlobStore } from './gcs-blob-store.ts';
-import { expectCode } from './test-fixtures.ts';
+import { expectCode } from '../test/support/blob-stores.ts';
 
 describe('createBlobStore', () => {
   let root: string;

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FsBlobStore } from './fs-blob-store.ts';
 import { fsError } from './fs-error.ts';
-import { collect, crashWriterMidPut, expectCode, generatedSha256, generatedStream, sha256Hex } from './test-fixtures.ts';
+import { collect, crashWriterMidPut, expectCode, generatedSha256, generatedStream, sha256Hex } from '../test/support/blob-stores.ts';
 
 describe('FsBlobStore', () => {
   let root: string;

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeGcsServer, type FakeRequest } from '../test/support/fake-gcs-server.ts';
 import { crc32cBase64, crc32cUpdate } from './crc32c.ts';
 import { GcsBlobStore } from './gcs-blob-store.ts';
-import { collect, crashWriterMidPut, expectCode, generatedSha256, generatedStream, openSite, sha256Hex, type StoreSite } from './test-fixtures.ts';
+import { collect, crashWriterMidPut, expectCode, generatedSha256, generatedStream, openSite, sha256Hex, type StoreSite } from '../test/support/blob-stores.ts';
 
 const MB = 1_000_000;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { artifactObjectName, logObjectName, mainBucketName, parseArtifactObjectName, regionBucketName, validateBucketName } from './names.ts';
 import { validateListPrefix, validateObjectName } from './object-name.ts';
-import { expectCode } from './test-fixtures.ts';
+import { expectCode } from '../test/support/blob-stores.ts';
 
 const digest = 'ab'.repeat(32);
 const sync = (fn: () => unknown): Promise<unknown> => new Promise((resolve) => resolve(fn()));

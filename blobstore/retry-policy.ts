@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { backoffDelay } from '../lifecycle/index.ts';
 
 export interface RetryOptions {
   /** Tries of one request before giving up with STORAGE_UNAVAILABLE. @defaultValue 8 */
@@ -28,6 +29,5 @@ export function retryPolicy(options: RetryOptions = {}): RetryPolicy {
  * so that many workers hitting one overloaded bucket do not retry in lock-step.
  */
 export async function backoff(policy: RetryPolicy, attempt: number): Promise<void> {
-  const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (attempt - 1));
-  await delay(base * (0.5 + Math.random() / 2));
+  await delay(backoffDelay(attempt, { initialMs: policy.initialDelayMs, maxMs: policy.maxDelayMs, jitter: 0.5 }));
 }

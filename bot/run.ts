@@ -1,7 +1,8 @@
 import type { AddressInfo, Server } from 'node:net';
 import { webApi } from '@slack/bolt';
-import { ApiClient, resolveClientConfig } from '../cli/client/index.ts';
+import { ApiClient, resolveClientConfig } from '../api-client/index.ts';
 import { FleetcastError } from '../errors/index.ts';
+import { Teardown } from '../lifecycle/index.ts';
 import { createLogger, type Logger } from '../logging/index.ts';
 import { Announcer } from './announcements/announcer.ts';
 import { BuildWatcher } from './announcements/build-watcher.ts';
@@ -55,64 +56,71 @@ export async function runBot(config: BotConfig, overrides: BotOverrides = {}): P
   const slack = new webApi.WebClient(config.FLEETCAST_SLACK_BOT_TOKEN, clientOptions);
   const identity = await checkSlackToken(slack, config.FLEETCAST_SLACK_API_URL);
 
-  const tasks = new BackgroundTasks(logger);
-  const announcer = new Announcer(slack, config.FLEETCAST_SLACK_CHANNELS, logger);
-  const ctx: BotContext = {
-    fleet,
-    permissions: new SlackPermissions(slackGrants, new UsergroupMembers(slack, logger)),
-    plans: new PlanBook(),
-    deployments: new DeploymentWatcher(fleet, slack, announcer, tasks, logger, overrides.minUpdateIntervalMs === undefined ? {} : { minUpdateIntervalMs: overrides.minUpdateIntervalMs }),
-    builds: new BuildWatcher(fleet, announcer, tasks, logger),
-    announcer,
-    tasks,
-    logger,
-    now,
-  };
+  const teardown = new Teardown(logger);
+  try {
+    const tasks = new BackgroundTasks(logger);
+    teardown.add('background tasks', () => tasks.stop());
+    const announcer = new Announcer(slack, config.FLEETCAST_SLACK_CHANNELS, logger);
+    const ctx: BotContext = {
+      fleet,
+      permissions: new SlackPermissions(slackGrants, new UsergroupMembers(slack, logger)),
+      plans: new PlanBook(),
+      deployments: new DeploymentWatcher(fleet, slack, announcer, tasks, logger, overrides.minUpdateIntervalMs === undefined ? {} : { minUpdateIntervalMs: overrides.minUpdateIntervalMs }),
+      builds: new BuildWatcher(fleet, announcer, tasks, logger),
+      announcer,
+      tasks,
+      logger,
+      now,
+    };
 
-  const mode = slackMode(config);
-  const replayGuard = mode === 'http' ? new ReplayGuard(logger, now) : null;
-  const receiver = createReceiver({
-    mode,
-    signingSecret: config.FLEETCAST_SLACK_SIGNING_SECRET,
-    appToken: config.FLEETCAST_SLACK_APP_TOKEN,
-    slackApiUrl: config.FLEETCAST_SLACK_API_URL,
-    logger: boltLogger,
-    replayGuard,
-  });
-  const app = createSlackApp(ctx, { receiver, botToken: config.FLEETCAST_SLACK_BOT_TOKEN, identity, clientOptions, logger: boltLogger, replayGuard, redeliveryGuard: new RedeliveryGuard(logger, now) });
+    const mode = slackMode(config);
+    const replayGuard = mode === 'http' ? new ReplayGuard(logger, now) : null;
+    const receiver = createReceiver({
+      mode,
+      signingSecret: config.FLEETCAST_SLACK_SIGNING_SECRET,
+      appToken: config.FLEETCAST_SLACK_APP_TOKEN,
+      slackApiUrl: config.FLEETCAST_SLACK_API_URL,
+      logger: boltLogger,
+      replayGuard,
+    });
+    const app = createSlackApp(ctx, { receiver, botToken: config.FLEETCAST_SLACK_BOT_TOKEN, identity, clientOptions, logger: boltLogger, replayGuard, redeliveryGuard: new RedeliveryGuard(logger, now) });
 
-  let url: string | null = null;
-  if (mode === 'http') {
-    const { host, port } = config.FLEETCAST_BOT_LISTEN;
-    let server: Server;
-    try {
-      server = (await app.start({ host, port })) as Server;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new FleetcastError(
-        'CONFIG_INVALID',
-        code === 'EADDRINUSE'
-          ? `cannot listen on ${host}:${port}: the address is in use (another bot?); stop it or set FLEETCAST_BOT_LISTEN (--bot-listen) to another address`
-          : `cannot listen on ${host}:${port} (${(err as Error).message}); check FLEETCAST_BOT_LISTEN (--bot-listen)`,
-        { host, port },
-        { cause: err },
-      );
+    let url: string | null = null;
+    if (mode === 'http') {
+      const { host, port } = config.FLEETCAST_BOT_LISTEN;
+      let server: Server;
+      try {
+        server = (await app.start({ host, port })) as Server;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new FleetcastError(
+          'CONFIG_INVALID',
+          code === 'EADDRINUSE'
+            ? `cannot listen on ${host}:${port}: the address is in use (another bot?); stop it or set FLEETCAST_BOT_LISTEN (--bot-listen) to another address`
+            : `cannot listen on ${host}:${port} (${(err as Error).message}); check FLEETCAST_BOT_LISTEN (--bot-listen)`,
+          { host, port },
+          { cause: err },
+        );
+      }
+      const address = server.address() as AddressInfo;
+      url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}${slackEventsPath}`;
+    } else {
+      await app.start();
     }
-    const address = server.address() as AddressInfo;
-    url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}${slackEventsPath}`;
-  } else {
-    await app.start();
-  }
-  logger.info({ mode, url, team: identity.team, botUser: identity.botUserId, permissions: slackGrants?.file ?? null, channels: config.FLEETCAST_SLACK_CHANNELS }, 'bot ready');
+    teardown.add('the Slack app', () => app.stop());
+    logger.info({ mode, url, team: identity.team, botUser: identity.botUserId, permissions: slackGrants?.file ?? null, channels: config.FLEETCAST_SLACK_CHANNELS }, 'bot ready');
 
-  return {
-    mode,
-    url,
-    idle: () => tasks.settled(),
-    async stop() {
-      await app.stop();
-      await tasks.stop();
-      logger.info('bot stopped');
-    },
-  };
+    return {
+      mode,
+      url,
+      idle: () => tasks.settled(),
+      async stop() {
+        await teardown.run();
+        logger.info('bot stopped');
+      },
+    };
+  } catch (err) {
+    await teardown.run();
+    throw err;
+  }
 }

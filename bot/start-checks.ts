@@ -1,7 +1,7 @@
 // What the bot checks once at start, so a misconfiguration stops it with a message instead of
 // failing each command later.
 import type { webApi } from '@slack/bolt';
-import { grants } from '../coordinator/api/auth/index.ts';
+import { grants } from '../api-contract/index.ts';
 import { FleetcastError, isFleetcastError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { FleetApi } from './fleet/fleet-api.ts';

@@ -5,8 +5,9 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { artifactObjectName, logObjectName, type BlobStore, type LogWriter } from '../blobstore/index.ts';
 import { formatBytes, humanDuration } from '../config/index.ts';
-import { formatBuildId, sleep, type Build, type BuildHandler, type BuildResult } from '../coordinator/queue/index.ts';
-import type { ServiceRegistry } from '../coordinator/services/index.ts';
+import { backoffDelay, sleep } from '../lifecycle/index.ts';
+import { formatBuildId, type Build, type BuildHandler, type BuildResult } from '../queue/index.ts';
+import type { ServiceRegistry } from '../queue/services/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { BuildFailure } from './build-failure.ts';
 import { runBuildCommand } from './build-command.ts';
@@ -153,7 +154,7 @@ async function upload(
       const reason = err instanceof Error ? err.message : String(err);
       if (attempt >= tries) throw new BuildFailure(`upload failed after ${tries} tries: ${reason}`);
       await log.line(`==> upload try ${attempt} failed: ${reason}`);
-      await sleep(1_000 * 2 ** (attempt - 1), signal);
+      await sleep(backoffDelay(attempt, { initialMs: 1_000 }), signal);
     }
   }
 }

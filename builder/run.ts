@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { openMainStore } from '../blobstore/from-config.ts';
-import { BuildQueue, QueueWorker, type Build, type BuildResult, type StopOptions } from '../coordinator/queue/index.ts';
-import { ServiceRegistry } from '../coordinator/services/index.ts';
+import { BuildQueue, QueueWorker, type Build, type BuildResult, type StopOptions } from '../queue/index.ts';
+import { ServiceRegistry } from '../queue/services/index.ts';
 import { Database, defaultSqlitePath } from '../entities/index.ts';
+import { Teardown } from '../lifecycle/index.ts';
 import { createLogger, type Logger } from '../logging/index.ts';
 import { createBuildHandler } from './build-job.ts';
 import type { BuilderConfig } from './config.ts';
@@ -24,36 +25,46 @@ export interface BuilderHandle {
 export async function runBuilder(config: BuilderConfig, overrides: BuilderOverrides = {}): Promise<BuilderHandle> {
   const workerId = config.FLEETCAST_WORKER_ID;
   const logger = overrides.logger ?? createLogger({ level: config.FLEETCAST_LOG_LEVEL, bindings: { role: 'worker', worker: workerId } });
-  const db = await Database.open({ url: config.FLEETCAST_DATABASE_URL, sqlitePath: defaultSqlitePath(config.FLEETCAST_DATA_DIR), logger });
-  const store = await openMainStore(config, logger);
-  const services = new ServiceRegistry(db);
-  const queue = new BuildQueue(db, services);
-  const builderDir = path.join(config.FLEETCAST_DATA_DIR, 'builder');
-  const handler = createBuildHandler({
-    services,
-    store,
-    mirror: new GitMirror(path.join(builderDir, 'git')),
-    workDir: path.join(builderDir, 'workspaces', workerId),
-    buildTimeoutMs: config.FLEETCAST_BUILD_TIMEOUT,
-    minFreeDiskBytes: config.FLEETCAST_MIN_FREE_DISK,
-  });
-  const worker = new QueueWorker(queue.asWorkSource(), handler, {
-    workerId,
-    concurrency: config.FLEETCAST_WORKER_CONCURRENCY,
-    heartbeatIntervalMs: config.FLEETCAST_HEARTBEAT_INTERVAL,
-    pollIntervalMs: overrides.pollIntervalMs ?? 1_000,
-    logger,
-  });
-  worker.start();
-  logger.info({ database: db.location, bucket: store.bucket, concurrency: config.FLEETCAST_WORKER_CONCURRENCY }, 'worker ready');
+  const teardown = new Teardown(logger);
+  try {
+    const db = await Database.open({ url: config.FLEETCAST_DATABASE_URL, sqlitePath: defaultSqlitePath(config.FLEETCAST_DATA_DIR), logger });
+    teardown.add('the database connection', () => db.close());
+    const store = await openMainStore(config, logger);
+    teardown.add('the main bucket', () => store.close());
+    const services = new ServiceRegistry(db);
+    const queue = new BuildQueue(db, services);
+    const builderDir = path.join(config.FLEETCAST_DATA_DIR, 'builder');
+    const handler = createBuildHandler({
+      services,
+      store,
+      mirror: new GitMirror(path.join(builderDir, 'git')),
+      workDir: path.join(builderDir, 'workspaces', workerId),
+      buildTimeoutMs: config.FLEETCAST_BUILD_TIMEOUT,
+      minFreeDiskBytes: config.FLEETCAST_MIN_FREE_DISK,
+    });
+    const worker = new QueueWorker(queue.asWorkSource(), handler, {
+      workerId,
+      concurrency: config.FLEETCAST_WORKER_CONCURRENCY,
+      heartbeatIntervalMs: config.FLEETCAST_HEARTBEAT_INTERVAL,
+      pollIntervalMs: overrides.pollIntervalMs ?? 1_000,
+      logger,
+    });
+    worker.start();
+    // How the worker stops depends on why (SIGTERM gives its builds back): stop() says.
+    let stopOptions: StopOptions | undefined;
+    teardown.add('the queue worker', () => worker.stop(stopOptions));
+    logger.info({ database: db.location, bucket: store.bucket, concurrency: config.FLEETCAST_WORKER_CONCURRENCY }, 'worker ready');
 
-  return {
-    worker,
-    async stop(options) {
-      await worker.stop(options);
-      await store.close();
-      await db.close();
-      logger.info('worker stopped');
-    },
-  };
+    return {
+      worker,
+      async stop(options) {
+        stopOptions = options;
+        await teardown.run();
+        logger.info('worker stopped');
+      },
+    };
+  } catch (err) {
+    await teardown.run();
+    throw err;
+  }
 }

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config/index.ts';
-import { ApiClient, resolveClientConfig } from './client/index.ts';
+import { ApiClient, resolveClientConfig } from '../api-client/index.ts';
 import { addSettingOptions, settingFlags } from './setting-options.ts';
 
 const clientSettings = ['FLEETCAST_API_URL', 'FLEETCAST_API_TOKEN', 'FLEETCAST_DATA_DIR'] as const;

@@ -3,7 +3,7 @@ import { flagName, settingHelp, type SettingName } from '../config/index.ts';
 
 /** Gives a role one flag per setting it reads: `FLEETCAST_DATABASE_URL` ↔ `--database-url`. */
 export function addSettingOptions(command: Command, names: readonly SettingName[]): Command {
-  for (const name of names) command.option(`${flagName(name)} <value>`, `${settingHelp[name]} [${name}]`);
+  for (const name of names) command.option(`${flagName(name)} <value>`, `${settingHelp(name)} [${name}]`);
   return command;
 }
 

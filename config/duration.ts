@@ -6,15 +6,17 @@ const units: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000
  * A duration written as `500ms`, `30s`, `15m`, `1h`, `7d` or a bare number of seconds, parsed to
  * milliseconds. Operators write durations by hand; a bare `30` meaning seconds is what they expect.
  */
-export const durationMs = z
+export const durationOrZeroMs = z
   .string()
   .trim()
   .regex(/^\d+(\.\d+)?(ms|s|m|h|d)?$/, 'must be a duration such as 500ms, 30s, 15m or 1h')
   .transform((text) => {
     const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text)!;
     return Math.round(Number(match[1]) * units[match[2] ?? 's']!);
-  })
-  .refine((ms) => ms > 0, 'must be longer than zero');
+  });
+
+/** A duration that must be longer than zero (timeouts, intervals). */
+export const durationMs = durationOrZeroMs.refine((ms) => ms > 0, 'must be longer than zero');
 
 export function formatDuration(ms: number): string {
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;

@@ -1,6 +1,7 @@
 export { loadConfig, type ConfigSources } from './load-config.ts';
-export { settings, settingHelp, flagName, defaultDhtAddress, type SettingName, type SettingValues } from './settings.ts';
+export { settings, settingHelp, settingDefaultText, flagName, defaultDhtAddress, type SettingDefinition, type SettingName, type SettingValues } from './settings.ts';
 export { durationMs, formatDuration, humanDuration } from './duration.ts';
 export { byteSize, formatBytes } from './byte-size.ts';
 export { loadClusterSecret, clusterSecretPath } from './cluster-secret.ts';
 export { readPermissionsJson, permissionsFileError } from './permissions-json.ts';
+export { lowMemoryEnv, startedWithLowMemoryEnv, warnUnlessLowMemoryEnv } from './process-memory.ts';

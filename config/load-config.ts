@@ -15,20 +15,23 @@ export interface ConfigSources {
  */
 export function loadConfig<K extends SettingName>(names: readonly K[], sources: ConfigSources = {}): SettingValues<K> {
   const env = sources.env ?? process.env;
-  const shape = Object.fromEntries(names.map((name) => [name, settings[name]]));
-  const raw = Object.fromEntries(
+  const shape = Object.fromEntries(names.map((name) => [name, settings[name].schema]));
+  // Unset (or empty) takes the setting's default, written as a person would set it, so a
+  // default is checked and parsed exactly like a given value.
+  const given = Object.fromEntries(
     names.map((name) => {
       const value = sources.flags?.[name] ?? env[name];
       return [name, value === '' ? undefined : value];
     }),
   );
+  const raw = Object.fromEntries(names.map((name) => [name, given[name] ?? (settings[name] as { default?: string }).default]));
   const result = z.object(shape).safeParse(raw);
   if (result.success) return result.data as SettingValues<K>;
 
   const problems = result.error.issues.map((issue) => {
     const name = String(issue.path[0]) as SettingName;
-    const given = raw[name] === undefined ? 'not set' : `got ${JSON.stringify(raw[name])}`;
-    return `${name} (${flagName(name)}): ${issue.message} (${given})`;
+    const got = given[name] === undefined ? (raw[name] === undefined ? 'not set' : `its default ${JSON.stringify(raw[name])}`) : `got ${JSON.stringify(given[name])}`;
+    return `${name} (${flagName(name)}): ${issue.message} (${got})`;
   });
   throw new FleetcastError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, { problems });
 }

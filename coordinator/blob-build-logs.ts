@@ -1,7 +1,7 @@
 import { logObjectName, type BlobStore } from '../blobstore/index.ts';
 import { isFleetcastError } from '../errors/index.ts';
 import type { BuildLogSource, LogChunk } from './api/index.ts';
-import type { Build } from './queue/index.ts';
+import type { Build } from '../queue/index.ts';
 
 /** Bytes per read: `fleetcast logs --follow` asks again for more. */
 const chunkBytes = 256 * 1024;

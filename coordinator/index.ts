@@ -1,8 +1,8 @@
 export { runCoordinator, type CoordinatorHandle, type CoordinatorOverrides } from './run.ts';
 export { loadCoordinatorConfig, coordinatorSettings, type CoordinatorConfig } from './config.ts';
-export * from './queue/index.ts';
+export * from '../queue/index.ts';
 export { DeployService, AuditSpool, spoolDir, selectAudit, isPlaceholderDeploymentId, placeholderDeploymentId, type Deployment, type ServiceLock } from './deploys/index.ts';
-export { ServiceRegistry, type Service, type ServiceSpec } from './services/index.ts';
+export { ServiceRegistry, type Service, type ServiceSpec } from '../queue/services/index.ts';
 export {
   emptyBuildLog,
   toBuildJson,

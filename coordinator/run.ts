@@ -5,12 +5,12 @@ import { createLogger, type Logger } from '../logging/index.ts';
 import { ApiServer, ensureLocalToken, readPermissionsFile, TokenStore, type BuildLogSource } from './api/index.ts';
 import type { CoordinatorConfig } from './config.ts';
 import { BlobBuildLogs } from './blob-build-logs.ts';
-import { BuildQueue, Reaper } from './queue/index.ts';
+import { BuildQueue, Reaper } from '../queue/index.ts';
 import { ReplicationService, type ReplicationServiceOptions } from './replication/index.ts';
-import { ServiceRegistry } from './services/index.ts';
+import { ServiceRegistry } from '../queue/services/index.ts';
 import { AuditSpool, DeployService, spoolDir } from './deploys/index.ts';
 import { HubLink } from './fleet/hub-link.ts';
-import { PeriodicTask } from './periodic-task.ts';
+import { PeriodicTask, Teardown } from '../lifecycle/index.ts';
 
 export interface CoordinatorOverrides {
   logger?: Logger;
@@ -44,83 +44,94 @@ export interface CoordinatorHandle {
   stop(): Promise<void>;
 }
 
-/** Wires the coordinator in one visible sequence; `stop()` undoes it in reverse. */
+/**
+ * Wires the coordinator in one visible sequence; `stop()` undoes it in reverse. Each step
+ * registers its undo as soon as it has started, so a start that fails half-way (the API's port
+ * taken, a bucket that does not open) closes what it opened: no reaper or database connection
+ * is left behind.
+ */
 export async function runCoordinator(config: CoordinatorConfig, overrides: CoordinatorOverrides = {}): Promise<CoordinatorHandle> {
   const logger = overrides.logger ?? createLogger({ level: config.FLEETCAST_LOG_LEVEL, bindings: { role: 'coordinator' } });
   // Tokens first: a broken permissions file stops the start before anything else is touched.
   const fileTokens = config.FLEETCAST_PERMISSIONS === undefined ? [] : readPermissionsFile(config.FLEETCAST_PERMISSIONS);
   const localToken = ensureLocalToken(config.FLEETCAST_DATA_DIR, logger);
   const tokens = new TokenStore([localToken, ...fileTokens]);
-  const db = await Database.open({
-    url: config.FLEETCAST_DATABASE_URL,
-    sqlitePath: defaultSqlitePath(config.FLEETCAST_DATA_DIR),
-    logger,
-  });
-  const services = new ServiceRegistry(db);
-  const queue = new BuildQueue(db, services, { maxAttempts: config.FLEETCAST_MAX_ATTEMPTS });
-  const reaper = new Reaper(db, {
-    heartbeatTimeoutMs: config.FLEETCAST_HEARTBEAT_TIMEOUT,
-    buildTimeoutMs: config.FLEETCAST_BUILD_TIMEOUT,
-    intervalMs: config.FLEETCAST_REAPER_INTERVAL,
-    logger,
-  });
-  reaper.start();
-  const stores = await openFleetStores(config, config.FLEETCAST_REGIONS, logger);
-  const replication = new ReplicationService(db, {
-    regions: config.FLEETCAST_REGIONS,
-    stores,
-    workerId: config.FLEETCAST_WORKER_ID,
-    concurrencyPerRegion: config.FLEETCAST_REPLICATION_CONCURRENCY,
-    maxAttempts: config.FLEETCAST_REPLICATION_ATTEMPTS,
-    auditEveryMs: config.FLEETCAST_AUDIT_EVERY,
-    keepPerService: config.FLEETCAST_RETENTION_KEEP,
-    heartbeatIntervalMs: config.FLEETCAST_HEARTBEAT_INTERVAL,
-    heartbeatTimeoutMs: config.FLEETCAST_HEARTBEAT_TIMEOUT,
-    ...(overrides.replicationPacing ? { pacing: overrides.replicationPacing } : {}),
-    logger,
-  });
-  replication.start();
-  const closeStores = async () => {
-    for (const store of [stores.main, ...Object.values(stores.regions)]) await store.close();
-  };
-  // Without the hub the coordinator still starts: builds and replication keep working, and the
-  // link keeps trying in the background; deploys answer NATS_UNAVAILABLE until it is up.
-  const hub = overrides.withoutNats
-    ? HubLink.none()
-    : HubLink.start({
-        url: config.FLEETCAST_NATS_URL,
-        regions: config.FLEETCAST_REGIONS,
-        goalHistory: config.FLEETCAST_GOAL_HISTORY,
-        silentAfterMs: config.FLEETCAST_STATUS_SILENT_AFTER,
-        ...(overrides.hubRetryMs ? { retryMs: overrides.hubRetryMs } : {}),
-        logger,
-      });
-  const spool = new AuditSpool(spoolDir(config.FLEETCAST_DATA_DIR), logger);
-  const deploys = new DeployService(db, queue, services, replication.status, {
-    regions: config.FLEETCAST_REGIONS,
-    fleet: hub,
-    spool,
-    clusterSecret: loadClusterSecret(config.FLEETCAST_DATA_DIR, config.FLEETCAST_SECRET),
-    wavePlan: config.FLEETCAST_DEPLOY_WAVES,
-    prefetch: config.FLEETCAST_DEPLOY_PREFETCH,
-    waves: {
-      maxFailedFraction: config.FLEETCAST_WAVE_MAX_FAILED,
-      minDoneFraction: config.FLEETCAST_WAVE_MIN_DONE,
-      timeoutMs: config.FLEETCAST_WAVE_TIMEOUT,
-      soakMs: config.FLEETCAST_WAVE_SOAK,
-      ...(overrides.wavesIntervalMs ? { intervalMs: overrides.wavesIntervalMs } : {}),
-    },
-    logger,
-  });
-  deploys.runner.start();
-  // Usually the hub answers at once: give it a moment so the API starts with deploys on.
-  await Promise.race([hub.ready, new Promise((resolve) => setTimeout(resolve, 3_000).unref())]);
-  // Records a rollback spooled while SQL was down reach SQL once it answers again.
-  const spoolFlusher = new PeriodicTask('writing spooled audit records', overrides.spoolFlushMs ?? 5_000, () => spool.flush(db), logger);
-  spoolFlusher.start();
-  let api: ApiServer;
+  const teardown = new Teardown(logger);
   try {
-    api = await ApiServer.start(
+    const db = await Database.open({
+      url: config.FLEETCAST_DATABASE_URL,
+      sqlitePath: defaultSqlitePath(config.FLEETCAST_DATA_DIR),
+      logger,
+    });
+    teardown.add('the database connection', () => db.close());
+    const services = new ServiceRegistry(db);
+    const queue = new BuildQueue(db, services, { maxAttempts: config.FLEETCAST_MAX_ATTEMPTS });
+    const reaper = new Reaper(db, {
+      heartbeatTimeoutMs: config.FLEETCAST_HEARTBEAT_TIMEOUT,
+      buildTimeoutMs: config.FLEETCAST_BUILD_TIMEOUT,
+      intervalMs: config.FLEETCAST_REAPER_INTERVAL,
+      logger,
+    });
+    reaper.start();
+    teardown.add('the reaper', () => reaper.stop());
+    const stores = await openFleetStores(config, config.FLEETCAST_REGIONS, logger);
+    teardown.add('the buckets', async () => {
+      for (const store of [stores.main, ...Object.values(stores.regions)]) await store.close();
+    });
+    const replication = new ReplicationService(db, {
+      regions: config.FLEETCAST_REGIONS,
+      stores,
+      workerId: config.FLEETCAST_WORKER_ID,
+      concurrencyPerRegion: config.FLEETCAST_REPLICATION_CONCURRENCY,
+      maxAttempts: config.FLEETCAST_REPLICATION_ATTEMPTS,
+      auditEveryMs: config.FLEETCAST_AUDIT_EVERY,
+      keepPerService: config.FLEETCAST_RETENTION_KEEP,
+      heartbeatIntervalMs: config.FLEETCAST_HEARTBEAT_INTERVAL,
+      heartbeatTimeoutMs: config.FLEETCAST_HEARTBEAT_TIMEOUT,
+      ...(overrides.replicationPacing ? { pacing: overrides.replicationPacing } : {}),
+      logger,
+    });
+    replication.start();
+    teardown.add('replication', () => replication.stop());
+    // Without the hub the coordinator still starts: builds and replication keep working, and the
+    // link keeps trying in the background; deploys answer NATS_UNAVAILABLE until it is up.
+    const hub = overrides.withoutNats
+      ? HubLink.none()
+      : HubLink.start({
+          url: config.FLEETCAST_NATS_URL,
+          regions: config.FLEETCAST_REGIONS,
+          goalHistory: config.FLEETCAST_GOAL_HISTORY,
+          silentAfterMs: config.FLEETCAST_STATUS_SILENT_AFTER,
+          ...(overrides.hubRetryMs ? { retryMs: overrides.hubRetryMs } : {}),
+          logger,
+        });
+    teardown.add('the NATS hub link', () => hub.close());
+    const spool = new AuditSpool(spoolDir(config.FLEETCAST_DATA_DIR), logger);
+    const deploys = new DeployService(db, queue, services, replication.status, {
+      regions: config.FLEETCAST_REGIONS,
+      fleet: hub,
+      spool,
+      clusterSecret: loadClusterSecret(config.FLEETCAST_DATA_DIR, config.FLEETCAST_SECRET),
+      wavePlan: config.FLEETCAST_DEPLOY_WAVES,
+      prefetch: config.FLEETCAST_DEPLOY_PREFETCH,
+      waves: {
+        maxFailedFraction: config.FLEETCAST_WAVE_MAX_FAILED,
+        minDoneFraction: config.FLEETCAST_WAVE_MIN_DONE,
+        timeoutMs: config.FLEETCAST_WAVE_TIMEOUT,
+        soakMs: config.FLEETCAST_WAVE_SOAK,
+        ...(overrides.wavesIntervalMs ? { intervalMs: overrides.wavesIntervalMs } : {}),
+      },
+      logger,
+    });
+    deploys.runner.start();
+    teardown.add('the wave runner', () => deploys.runner.stop());
+    // Usually the hub answers at once: give it a moment so the API starts with deploys on.
+    await Promise.race([hub.ready, new Promise((resolve) => setTimeout(resolve, 3_000).unref())]);
+    // Records a rollback spooled while SQL was down reach SQL once it answers again.
+    const spoolFlusher = new PeriodicTask('writing spooled audit records', overrides.spoolFlushMs ?? 5_000, () => spool.flush(db), logger);
+    spoolFlusher.start();
+    teardown.add('the audit spool flusher', () => spoolFlusher.stop());
+    const api = await ApiServer.start(
       { db, queue, services, tokens, replication, deploys, logger },
       {
         host: config.FLEETCAST_LISTEN.host,
@@ -130,37 +141,25 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
         ...(overrides.eventsPollMs ? { eventsPollMs: overrides.eventsPollMs } : {}),
       },
     );
+    teardown.add('the HTTP API', () => api.close());
+    logger.info({ database: db.location, api: api.url }, 'coordinator ready');
+
+    return {
+      db,
+      queue,
+      services,
+      replication,
+      deploys,
+      hub,
+      url: api.url,
+      adminToken: localToken.token,
+      async stop() {
+        await teardown.run();
+        logger.info('coordinator stopped');
+      },
+    };
   } catch (err) {
-    await spoolFlusher.stop();
-    await deploys.runner.stop();
-    await hub.close();
-    await replication.stop();
-    await closeStores();
-    await reaper.stop();
-    await db.close();
+    await teardown.run();
     throw err;
   }
-  logger.info({ database: db.location, api: api.url }, 'coordinator ready');
-
-  return {
-    db,
-    queue,
-    services,
-    replication,
-    deploys,
-    hub,
-    url: api.url,
-    adminToken: localToken.token,
-    async stop() {
-      await api.close();
-      await spoolFlusher.stop();
-      await deploys.runner.stop();
-      await hub.close();
-      await replication.stop();
-      await closeStores();
-      await reaper.stop();
-      await db.close();
-      logger.info('coordinator stopped');
-    },
-  };
 }

@@ -1,6 +1,6 @@
 // The edge agent (on every fleet machine) and the regional seeder: P2P distribution with
 // Hyperswarm and Hypercore inside a region, verified install, run and instant rollback.
-export { coreBlockSize, coreKey, coreKeyPair, regionTopic, type CoreKeyPair } from './p2p/core-key.ts';
+export { regionTopic } from './p2p/region-topic.ts';
 export { RateLimiter } from './limits/rate-limiter.ts';
 export type { ArtifactFetcher, FetchRequest, FetchResult, FetchProgress, FetchSource, RetainedBuild } from './fetch/artifact-fetcher.ts';
 export { BucketFetcher, type BucketFetcherOptions } from './fetch/bucket-fetcher.ts';
@@ -12,11 +12,10 @@ export { createP2PFetcher, p2pFetcherSettings, type P2PFetcherConfig, type P2PFe
 export { RegionSwarm, type RegionSwarmOptions, type RejectedPeer, type ServeOptions } from './p2p/region-swarm.ts';
 export { ArtifactCore, type CoreBuild } from './p2p/artifact-core.ts';
 export { CoreStore } from './p2p/core-store.ts';
-export { lowMemoryEnv, startedWithLowMemoryEnv } from './p2p/process-memory.ts';
 export { fillCoreFromBlob } from './p2p/core-from-blob.ts';
-export { blockCount, blockLength } from './p2p/core-layout.ts';
 export { DhtBootstrap, type DhtBootstrapOptions } from './p2p/dht-bootstrap.ts';
 export { runSeeder, type SeederHandle, type SeederOverrides } from './seeder/run.ts';
 export { loadSeederConfig, seederSettings, type SeederConfig } from './seeder/config.ts';
 export type { RegionalSeeder, SeederStatus, SeededBuild, SeedReason } from './seeder/regional-seeder.ts';
-export { runDht, loadDhtConfig, dhtSettings, type DhtHandle, type DhtConfig } from './dht/run.ts';
+export { runDht, type DhtHandle } from './dht/run.ts';
+export { loadDhtConfig, dhtSettings, type DhtConfig } from './dht/config.ts';

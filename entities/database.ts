@@ -3,15 +3,9 @@ import path from 'node:path';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { FleetcastError } from '../errors/index.ts';
 import { silentLogger, type Logger } from '../logging/index.ts';
-import { BuildEntity } from './build.entity.ts';
 import { toDatabaseError } from './database-errors.ts';
 import type { Dialect, DialectSql } from './dialect.ts';
 import { migrations } from './migrations/index.ts';
-import { ReplicationEntity } from './replication.entity.ts';
-import { ServiceEntity } from './service.entity.ts';
-import { DeploymentEntity } from './deployment.entity.ts';
-import { LockEntity } from './lock.entity.ts';
-import { AuditEntity } from './audit.entity.ts';
 
 export interface DatabaseOptions {
   /** `mysql://user:pass@host:port/db`. When absent, the embedded SQLite file is used. */
@@ -238,7 +232,6 @@ export class Database implements SqlRunner {
 
 function createDataSource(options: DatabaseOptions): { dataSource: DataSource; dialect: Dialect; location: string } {
   const common = {
-    entities: [ServiceEntity, BuildEntity, ReplicationEntity, DeploymentEntity, LockEntity, AuditEntity],
     migrations,
     migrationsTableName: migrationsTable,
     logging: false,

@@ -1,12 +1,17 @@
 export { Database, defaultSqlitePath, type DatabaseOptions, type SqlRunner, type ExecResult, type IsolationLevel } from './database.ts';
 export { isTransientDatabaseError, isUniqueViolation } from './database-errors.ts';
 export type { Dialect, DialectSql } from './dialect.ts';
-export { BuildEntity, buildStatuses, type BuildStatus } from './build.entity.ts';
-export { ServiceEntity } from './service.entity.ts';
-export { JobColumns } from './job-columns.ts';
-export { ReplicationEntity, replicationStatuses, type ReplicationStatus } from './replication.entity.ts';
-export { DeploymentEntity, deploymentStatuses, type DeploymentStatus, type DeploymentKind } from './deployment.entity.ts';
-export { LockEntity } from './lock.entity.ts';
-export { AuditEntity, type AuditResult } from './audit.entity.ts';
+export {
+  buildStatuses,
+  replicationStatuses,
+  deploymentStatuses,
+  waveStatuses,
+  type BuildStatus,
+  type ReplicationStatus,
+  type DeploymentStatus,
+  type DeploymentKind,
+  type WaveStatus,
+  type AuditResult,
+} from './statuses.ts';
 export { migrations } from './migrations/index.ts';
 export { fromSqlTime, toSqlTime, durationParam } from './sql-time.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FleetcastError } from '../errors/index.ts';
 import { decodeGoal, encodeGoal } from './goal-document.ts';
 import { goalKey, statusKey, validateMachine, validateRegion, validateService } from './names.ts';
-import { sampleGoal } from './test-fixtures.ts';
+import { sampleGoal } from '../test/support/sample-goal.ts';
 
 const bytes = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
 

@@ -10,6 +10,8 @@ export { summarizeService, emptySummary, type ServiceStatusSummary, type FailedM
 export { goalSchema, decodeGoal, decodePrefetchHint, encodeGoal, type Goal, type GoalRevision } from './goal-document.ts';
 export { statusSchema, agentStates, decodeStatus, encodeStatus, type AgentState, type StatusReport } from './status-document.ts';
 export { ensureFleetBuckets, bucketDefaults, type FleetBucketsOptions } from './ensure-buckets.ts';
+export { coreBlockSize, coreKey, coreKeyPair, type CoreKeyPair } from './core-key.ts';
+export { blockCount, blockLength } from './core-layout.ts';
 export { connectNats, parseNatsUrl, type NatsConnectOptions, type NatsEndpoint } from './nats-connect.ts';
 export {
   goalBucket,

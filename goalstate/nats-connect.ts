@@ -1,5 +1,6 @@
 import { connect, type NatsConnection } from 'nats';
 import { FleetcastError } from '../errors/index.ts';
+import { backoffDelay } from '../lifecycle/index.ts';
 import { silentLogger, type Logger } from '../logging/index.ts';
 
 export interface NatsConnectOptions {
@@ -85,8 +86,7 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
       // Doubling pause with jitter: 100,000 agents of a region must not reconnect in lockstep
       // when their leaf comes back.
       reconnectDelayHandler: () => {
-        const base = Math.min(maxDelay, 100 * 2 ** Math.min(attempts++, 16));
-        return Math.round(base / 2 + (Math.random() * base) / 2);
+        return Math.round(backoffDelay(++attempts, { initialMs: 100, maxMs: maxDelay, jitter: 0.5 }));
       },
     });
   } catch (err) {

@@ -1,4 +1,5 @@
 import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
+import { backoffDelay } from '../lifecycle/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { ConnectionState } from './connection-state.ts';
 import { consumerNotFound, jetStreamErrorCode, natsFailure } from './nats-failure.ts';
@@ -135,8 +136,7 @@ export class ResilientWatch {
       }
       if (this.stopped) break;
       if (failed) {
-        const pause = Math.min(maxRetry, minRetry * 2 ** Math.min(failures++, 16));
-        await this.sleep(pause / 2 + (Math.random() * pause) / 2);
+        await this.sleep(backoffDelay(++failures, { initialMs: minRetry, maxMs: maxRetry, jitter: 0.5 }));
       }
     }
   }

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type BotHandle } from '../bot/index.ts';
 import { StatusReporter, type StatusUpdate } from '../goalstate/index.ts';
-import { eventually } from '../goalstate/test-fixtures.ts';
+import { eventually } from './support/eventually.ts';
 import { BotTestbed } from './support/bot-testbed.ts';
 import { type TestCoordinator } from './support/coordinator.ts';
 import { deployableBuild } from './support/deployable-build.ts';

@@ -5,7 +5,7 @@
 // mid-rollout catches up; a coordinator started while the hub is down deploys once it is up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegionGoalView, StatusReporter, type StatusUpdate } from '../goalstate/index.ts';
-import { eventually } from '../goalstate/test-fixtures.ts';
+import { eventually } from './support/eventually.ts';
 import { onlyJson, startCli } from './support/cli.ts';
 import { serviceBody, startTestCoordinator, type TestCoordinator } from './support/coordinator.ts';
 import { deployableBuild } from './support/deployable-build.ts';

@@ -4,7 +4,7 @@
 // terminal and ran once per recorded attempt, every copy is DONE, every agent runs the goal build
 // with its digest, and the coordinator deploys again without a restart.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { eventually } from '../goalstate/test-fixtures.ts';
+import { eventually } from './support/eventually.ts';
 import { FaultInstallation } from './support/fault-installation.ts';
 import { expectAgentsOn, expectAllSettled, expectBuiltOnce, FaultService } from './support/fault-scenario.ts';
 import { PrivateMariaDb } from './support/private-mariadb.ts';

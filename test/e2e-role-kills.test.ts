@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { eventually } from '../goalstate/test-fixtures.ts';
+import { eventually } from './support/eventually.ts';
 import { freshDatabase, type TestDatabase } from './support/databases.ts';
 import { alive, FaultInstallation } from './support/fault-installation.ts';
 import { processesUnder } from './support/processes.ts';

@@ -9,8 +9,8 @@ import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../edge-agent/agent/process-identity.ts';
 import type { ArtifactFetcher, FetchRequest, FetchResult } from '../edge-agent/index.ts';
-import { sha256 } from '../edge-agent/test-fixtures.ts';
-import { eventually } from '../goalstate/test-fixtures.ts';
+import { sha256 } from './support/agent-artifacts.ts';
+import { eventually } from './support/eventually.ts';
 import { TestFleet, type TestAgent } from './support/agent-fleet.ts';
 import { mountTmpfs } from './support/tmpfs.ts';
 

@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../edge-agent/agent/process-identity.ts';
-import { sha256 } from '../edge-agent/test-fixtures.ts';
-import { eventually } from '../goalstate/test-fixtures.ts';
+import { sha256 } from './support/agent-artifacts.ts';
+import { eventually } from './support/eventually.ts';
 import { TestFleet } from './support/agent-fleet.ts';
 import { runCli, startCli, type RunningCli } from './support/cli.ts';
 

@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../edge-agent/agent/process-identity.ts';
-import { SilentFetcher, sha256, type TestArtifact } from '../edge-agent/test-fixtures.ts';
-import { eventually } from '../goalstate/test-fixtures.ts';
+import { SilentFetcher, sha256, type TestArtifact } from './support/agent-artifacts.ts';
+import { eventually } from './support/eventually.ts';
 import { TestFleet, type TestAgent } from './support/agent-fleet.ts';
 
 const MiB = 1 << 20;

@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFleetcastError } from '../errors/index.ts';
 import { GoalWriter, RegionGoalView, type GoalUpdate, type GoalWatch } from '../goalstate/index.ts';
-import { eventually, sampleGoal } from '../goalstate/test-fixtures.ts';
+import { eventually } from './support/eventually.ts';
+import { sampleGoal } from './support/sample-goal.ts';
 import { TestNatsCluster } from './support/nats-cluster.ts';
 
 const regions = ['eu', 'us', 'ap'];

@@ -3,7 +3,7 @@
 import type { NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GoalWriter, RegionStatusView, StatusReporter, type StatusUpdate } from '../goalstate/index.ts';
-import { eventually } from '../goalstate/test-fixtures.ts';
+import { eventually } from './support/eventually.ts';
 import { TestNatsCluster } from './support/nats-cluster.ts';
 
 const connect = { maxReconnectDelayMs: 300, timeoutMs: 2_000 };

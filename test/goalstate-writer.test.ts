@@ -4,7 +4,8 @@ import type { KV } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetcastError, isFleetcastError } from '../errors/index.ts';
 import { GoalWriter, RegionGoalView, type GoalUpdate } from '../goalstate/index.ts';
-import { eventually, sampleGoal } from '../goalstate/test-fixtures.ts';
+import { eventually } from './support/eventually.ts';
+import { sampleGoal } from './support/sample-goal.ts';
 import { freePort } from '../ops/nats/free-port.ts';
 import { TestNatsCluster } from './support/nats-cluster.ts';
 

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { BlobStore } from '../blobstore/index.ts';
-import { coreKey, DhtBootstrap, loadSeederConfig, runSeeder, type SeederHandle } from '../edge-agent/index.ts';
+import { coreKey } from '../goalstate/index.ts';
+import { DhtBootstrap, loadSeederConfig, runSeeder, type SeederHandle } from '../edge-agent/index.ts';
 import { silentLogger } from '../logging/index.ts';
 import { TestFleet, type TestAgent } from './support/agent-fleet.ts';
 

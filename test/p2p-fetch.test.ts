@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetcastError } from '../errors/index.ts';
-import { coreBlockSize, type FetchProgress } from '../edge-agent/index.ts';
+import type { FetchProgress } from '../edge-agent/index.ts';
+import { coreBlockSize } from '../goalstate/index.ts';
 import { P2PTestbed, servingPeer, sha256File } from './support/p2p.ts';
 import { spawnTs, type JsonProcess } from './support/processes.ts';
 

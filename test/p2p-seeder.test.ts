@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { KV } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GoalWriter, type Goal } from '../goalstate/index.ts';
-import { eventually } from '../goalstate/test-fixtures.ts';
+import { eventually } from './support/eventually.ts';
 import type { SeederHandle } from '../edge-agent/index.ts';
 import { startCli } from './support/cli.ts';
 import { TestNatsCluster } from './support/nats-cluster.ts';

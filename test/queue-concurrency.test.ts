@@ -1,7 +1,7 @@
 // 32 concurrent claimers drain 2,000 builds: every build claimed exactly once, claims in FIFO
 // order, and no deadlock (or any other) error on the way.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { BuildQueue } from '../coordinator/queue/index.ts';
+import type { BuildQueue } from '../queue/index.ts';
 import { dialects } from './support/databases.ts';
 import { openQueueFixture, type QueueFixture } from './support/queue-fixture.ts';
 

@@ -3,8 +3,9 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { BuildQueue, QueueWorker, Reaper, sleep } from '../coordinator/queue/index.ts';
-import { ServiceRegistry } from '../coordinator/services/index.ts';
+import { sleep } from '../lifecycle/index.ts';
+import { BuildQueue, QueueWorker, Reaper } from '../queue/index.ts';
+import { ServiceRegistry } from '../queue/services/index.ts';
 import { Database } from '../entities/index.ts';
 import { PrivateMariaDb } from './support/private-mariadb.ts';
 

@@ -2,7 +2,7 @@
 // run too long, and several processes draining one queue. Runs on MariaDB and on SQLite.
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Reaper, type BuildQueue } from '../coordinator/queue/index.ts';
+import { Reaper, type BuildQueue } from '../queue/index.ts';
 import type { Database } from '../entities/index.ts';
 import { dialects, type TestDatabase } from './support/databases.ts';
 import { openQueueFixture, type QueueFixture } from './support/queue-fixture.ts';

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { eventually } from '../goalstate/test-fixtures.ts';
+import { eventually } from './support/eventually.ts';
 import { onlyJson, runCli } from './support/cli.ts';
 import { spawnTs, type JsonProcess } from './support/processes.ts';
 

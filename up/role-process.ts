@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { backoffDelay } from '../lifecycle/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { projectFile } from '../ops/project-files.ts';
 
@@ -48,7 +49,8 @@ export class RoleProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   private stopping = false;
-  private backoffMs: number;
+  /** Exits since the process last stayed up `stableAfterMs`: the restart pause doubles with each. */
+  private exitsInARow = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private startedAt = 0;
   private readyNow = false;
@@ -59,7 +61,6 @@ export class RoleProcess {
     readonly spec: RoleSpec,
     private readonly options: RoleProcessOptions,
   ) {
-    this.backoffMs = options.minBackoffMs ?? 1_000;
     this.logFile = path.join(options.logDir, `${spec.name}.log`);
   }
 
@@ -122,9 +123,9 @@ export class RoleProcess {
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.stopping) return;
-    if (Date.now() - this.startedAt > (this.options.stableAfterMs ?? 60_000)) this.backoffMs = this.options.minBackoffMs ?? 1_000;
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 30_000);
+    if (Date.now() - this.startedAt > (this.options.stableAfterMs ?? 60_000)) this.exitsInARow = 0;
+    this.exitsInARow++;
+    const delay = backoffDelay(this.exitsInARow, { initialMs: this.options.minBackoffMs ?? 1_000, maxMs: this.options.maxBackoffMs ?? 30_000 });
     this.restarts++;
     this.options.logger.warn(
       { process: this.spec.name, role: this.spec.role, code, signal, restartInMs: delay, log: this.logFile },

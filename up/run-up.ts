@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { lowMemoryEnv } from '../config/index.ts';
 import { FleetcastError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { freePort } from '../ops/nats/free-port.ts';
 import { LocalNatsCluster } from '../ops/nats/local-cluster.ts';
-import { lowMemoryEnv } from '../edge-agent/p2p/process-memory.ts';
 import { checkPrerequisites } from './prerequisites.ts';
 import { RoleProcess, type RoleSpec } from './role-process.ts';
 import { removeUpFile, writeUpFile, type UpFile } from './up-file.ts';

@@ -1,8 +1,18 @@
 // The simulator at small N against the measured swarms of calibration.ts: same caps, same sizes.
-import type { SwarmRun } from './calibration.ts';
 import { planGroups } from './machine-groups.ts';
 import { defaultParams, type PeerCalibration } from './params.ts';
 import { simulateRegion } from './region-swarm-model.ts';
+
+/** One measured swarm: a capped serving peer and N capped machines fetching one build at once. */
+export interface SwarmRun {
+  machines: number;
+  size: number;
+  seederUpload: number;
+  agentUpload: number;
+  agentDownload: number;
+  /** Seconds from the fetches' start to each machine's verified file, sorted. */
+  doneS: number[];
+}
 
 export interface CalibrationCheck {
   run: SwarmRun;

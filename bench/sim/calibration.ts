@@ -3,21 +3,14 @@
 // peer with and without caps (RateLimiter, as FLEETCAST_P2P_UPLOAD_LIMIT/DOWNLOAD_LIMIT), and
 // small swarms whose measured times the simulator must reproduce (calibration-check.ts).
 import path from 'node:path';
-import { coreKeyPair, CoreStore, fillCoreFromBlob, type FetchProgress } from '../../edge-agent/index.ts';
+import { CoreStore, fillCoreFromBlob, type FetchProgress } from '../../edge-agent/index.ts';
+import { coreKeyPair } from '../../goalstate/index.ts';
 import { P2PTestbed, servingPeer } from '../../test/support/p2p.ts';
-import { median, simulateRun } from './calibration-check.ts';
+import { median, simulateRun, type SwarmRun } from './calibration-check.ts';
+
+export type { SwarmRun };
 import { MiB, type PeerCalibration } from './params.ts';
 
-/** One measured swarm: a capped serving peer and N capped machines fetching one build at once. */
-export interface SwarmRun {
-  machines: number;
-  size: number;
-  seederUpload: number;
-  agentUpload: number;
-  agentDownload: number;
-  /** Seconds from the fetches' start to each machine's verified file, sorted. */
-  doneS: number[];
-}
 
 export interface Calibration {
   peer: PeerCalibration;

@@ -80,7 +80,7 @@ export interface SimParams {
   window: number;
   /** Requests in flight per peer (artifact-core.ts inflightRange). code default 2 */
   inflightPerPeer: number;
-  /** Block size (core-key.ts coreBlockSize). code 1 MiB */
+  /** Block size (goalstate/core-key.ts coreBlockSize). code 1 MiB */
   blockSize: number;
   /** Round trip inside a region, seconds. assumed 0.5 ms */
   rttS: number;

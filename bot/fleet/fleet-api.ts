@@ -1,6 +1,6 @@
-import { ApiClient, streamEvents } from '../../cli/client/index.ts';
+import { ApiClient, streamEvents } from '../../api-client/index.ts';
 // The auth folder's index, not the coordinator's: the bot must not load the server's modules.
-import { onBehalfOfHeader } from '../../coordinator/api/auth/index.ts';
+import { onBehalfOfHeader } from '../../api-contract/index.ts';
 import { isFleetcastError } from '../../errors/index.ts';
 import { onBehalfOf, type SlackUser } from '../slack/slack-user.ts';
 import type { BuildInfo, BuildPageJson, DeploymentEvent, DeploymentInfo, DeploymentListJson, LockJson, StatusInfo, WhoamiJson } from './fleet-json.ts';

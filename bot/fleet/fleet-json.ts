@@ -10,4 +10,4 @@ export type {
   WaveJson as Wave,
   WhoamiJson,
   BuildPageJson,
-} from '../../coordinator/index.ts';
+} from '../../api-contract/index.ts';

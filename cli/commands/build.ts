@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import type { BuildJson } from '../../coordinator/api/index.ts';
-import { streamEvents, type ApiClient } from '../client/index.ts';
+import type { BuildJson } from '../../api-contract/index.ts';
+import { streamEvents, type ApiClient } from '../../api-client/index.ts';
 import { apiClient, clientCommand, wantsJson } from '../client-command.ts';
 import { buildSummary, shortCommit } from '../format/build-text.ts';
 import { WaitProgress } from '../format/wait-progress.ts';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { BuildPageJson } from '../../coordinator/api/index.ts';
+import type { BuildPageJson } from '../../api-contract/index.ts';
 import { apiClient, buildRef, clientCommand, wantsJson } from '../client-command.ts';
 import { elapsed, shortCommit, when } from '../format/build-text.ts';
 import { table } from '../format/table.ts';

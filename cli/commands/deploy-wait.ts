@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import type { DeploymentJson, DeploymentProgressJson } from '../../coordinator/api/index.ts';
+import type { DeploymentJson, DeploymentProgressJson } from '../../api-contract/index.ts';
 import { durationMs, humanDuration } from '../../config/index.ts';
 import { FleetcastError } from '../../errors/index.ts';
-import { streamEvents, type ApiClient } from '../client/index.ts';
+import { streamEvents, type ApiClient } from '../../api-client/index.ts';
 import { wantsJson } from '../client-command.ts';
 import { deploymentLine, progressSummary } from '../format/deploy-text.ts';
 import { DeployWaitProgress } from '../format/deploy-wait-progress.ts';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { DeploymentJson } from '../../coordinator/api/index.ts';
+import type { DeploymentJson } from '../../api-contract/index.ts';
 import { apiClient, buildRef, clientCommand } from '../client-command.ts';
 import { addWaitOptions, finishDeployCommand, parseTimeout, type WaitOptions } from './deploy-wait.ts';
 import { regionsOption } from './regions-option.ts';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { DeploymentListJson } from '../../coordinator/api/index.ts';
+import type { DeploymentListJson } from '../../api-contract/index.ts';
 import { apiClient, clientCommand, wantsJson } from '../client-command.ts';
 import { when } from '../format/build-text.ts';
 import { wavesText } from '../format/deploy-text.ts';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { LockJson } from '../../coordinator/api/index.ts';
+import type { LockJson } from '../../api-contract/index.ts';
 import { apiClient, clientCommand, wantsJson } from '../client-command.ts';
 import { lockLine } from '../format/deploy-text.ts';
 import { printResult } from '../output.ts';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { streamEvents, type ApiClient } from '../client/index.ts';
+import { streamEvents, type ApiClient } from '../../api-client/index.ts';
 import { apiClient, buildRef, clientCommand, wantsJson } from '../client-command.ts';
 import { printResult } from '../output.ts';
 

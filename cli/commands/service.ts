@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { ServiceJson, ServiceListJson } from '../../coordinator/api/index.ts';
+import type { ServiceJson, ServiceListJson } from '../../api-contract/index.ts';
 import { apiClient, clientCommand, wantsJson } from '../client-command.ts';
 import { serviceDetails } from '../format/build-text.ts';
 import { table } from '../format/table.ts';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { BuildJson } from '../../coordinator/api/index.ts';
+import type { BuildJson } from '../../api-contract/index.ts';
 import { apiClient, buildRef, clientCommand, wantsJson } from '../client-command.ts';
 import { buildDetails } from '../format/build-text.ts';
 import { printResult } from '../output.ts';

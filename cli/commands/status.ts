@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { ServiceListJson, ServiceStatusJson } from '../../coordinator/api/index.ts';
+import type { ServiceListJson, ServiceStatusJson } from '../../api-contract/index.ts';
 import { apiClient, clientCommand, wantsJson } from '../client-command.ts';
 import { statusText } from '../format/deploy-text.ts';
 import { printResult } from '../output.ts';

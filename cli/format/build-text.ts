@@ -1,4 +1,4 @@
-import type { BuildJson, ServiceJson } from '../../coordinator/api/index.ts';
+import type { BuildJson, ServiceJson } from '../../api-contract/index.ts';
 import { fields } from './table.ts';
 
 /** `1h 2m`, `3m 04s`, `12.3s`. */

@@ -1,4 +1,4 @@
-import type { ConvergenceJson, DeploymentJson, DeploymentProgressJson, LockJson, ServiceStatusJson, WaveJson } from '../../coordinator/api/index.ts';
+import type { ConvergenceJson, DeploymentJson, DeploymentProgressJson, LockJson, ServiceStatusJson, WaveJson } from '../../api-contract/index.ts';
 import { bytes } from './build-text.ts';
 import { table } from './table.ts';
 

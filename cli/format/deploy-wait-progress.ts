@@ -1,4 +1,4 @@
-import type { DeploymentProgressJson } from '../../coordinator/api/index.ts';
+import type { DeploymentProgressJson } from '../../api-contract/index.ts';
 import { elapsed } from './build-text.ts';
 import { progressLines } from './deploy-text.ts';
 

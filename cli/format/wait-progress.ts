@@ -1,4 +1,4 @@
-import type { BuildJson } from '../../coordinator/api/index.ts';
+import type { BuildJson } from '../../api-contract/index.ts';
 import { elapsed } from './build-text.ts';
 
 /**

@@ -1,9 +1,9 @@
 import type { Database } from '../../entities/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import type { DeployService } from '../deploys/index.ts';
-import type { BuildQueue } from '../queue/index.ts';
+import type { BuildQueue } from '../../queue/index.ts';
 import type { ReplicationStatusService } from '../replication/index.ts';
-import type { ServiceRegistry } from '../services/index.ts';
+import type { ServiceRegistry } from '../../queue/services/index.ts';
 import type { TokenStore } from './auth/index.ts';
 import type { BuildLogSource } from './build-log-source.ts';
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dialects } from '../../test/support/databases.ts';
 import { serviceBody, startTestCoordinator, type TestCoordinator } from '../../test/support/coordinator.ts';
-import type { Build } from '../queue/index.ts';
+import type { Build } from '../../queue/index.ts';
 import type { BuildLogSource } from './build-log-source.ts';
 
 const commitA = 'a'.repeat(40);

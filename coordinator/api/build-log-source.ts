@@ -1,4 +1,4 @@
-import type { Build } from '../queue/index.ts';
+import type { Build } from '../../queue/index.ts';
 
 export interface LogChunk {
   text: string;

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { dialects } from '../../test/support/databases.ts';
 import { startTestCoordinator, type TestCoordinator } from '../../test/support/coordinator.ts';
-import type { Build } from '../queue/index.ts';
+import type { Build } from '../../queue/index.ts';
 import type { BuildLogSource } from './build-log-source.ts';
 import type { ServerMessage } from './events/messages.ts';
 

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Database } from '../../entities/index.ts';
 import { dialects, freshDatabase } from '../../test/support/databases.ts';
-import { BuildQueue } from '../queue/index.ts';
-import { ServiceRegistry } from '../services/index.ts';
+import { BuildQueue } from '../../queue/index.ts';
+import { ServiceRegistry } from '../../queue/services/index.ts';
 import { BuildDurationFeed } from './metrics/build-duration-feed.ts';
 import { startTestCoordinator, type TestCoordinator } from '../../test/support/coordinator.ts';
 

@@ -1,18 +1,15 @@
 import { z } from 'zod';
 import { buildStatuses } from '../../entities/index.ts';
-import { serviceSpec } from '../services/index.ts';
+import { buildIdText } from '../../api-contract/index.ts';
+import { serviceSpec } from '../../queue/services/index.ts';
+
+export { buildIdText };
 
 // The requests of the API, as zod schemas: they validate input and, through z.toJSONSchema,
 // describe the API in GET /v1/openapi.json, so the documentation cannot drift from the checks.
 
 /** The registry's own rule, so the API refuses exactly what the registry would (`../x`, `a/b`). */
 export const serviceName = serviceSpec.shape.name;
-
-/** `b42` or `42`. */
-export const buildIdText = z
-  .string()
-  .regex(/^b?[1-9]\d{0,15}$/, 'build ids look like b42')
-  .meta({ description: 'a build id: b42 (or 42)' });
 
 export const commitSha = z
   .string()

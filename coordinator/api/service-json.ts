@@ -1,25 +1,7 @@
-import { z } from 'zod';
-import type { Service } from '../services/index.ts';
+import { serviceJson, serviceListJson, type ServiceJson, type ServiceListJson } from '../../api-contract/index.ts';
+import type { Service } from '../../queue/services/index.ts';
 
-/** A service as the API and `fleetcast service … --json` show it. */
-export const serviceJson = z
-  .object({
-    name: z.string(),
-    repo: z.string(),
-    branch: z.string(),
-    buildCommand: z.string(),
-    artifactPath: z.string(),
-    runCommand: z.string().nullable(),
-    healthUrl: z.string().nullable(),
-    createdAt: z.iso.datetime(),
-  })
-  .meta({ id: 'Service' });
-
-export type ServiceJson = z.output<typeof serviceJson>;
-
-export const serviceListJson = z.object({ services: z.array(serviceJson) }).meta({ id: 'ServiceList' });
-
-export type ServiceListJson = z.output<typeof serviceListJson>;
+export { serviceJson, serviceListJson, type ServiceJson, type ServiceListJson };
 
 export function toServiceJson(service: Service): ServiceJson {
   return { ...service, createdAt: service.createdAt.toISOString() };

@@ -1,5 +1,5 @@
 import { FleetcastError } from '../../errors/index.ts';
-import { formatBuildId, type Build } from '../queue/index.ts';
+import { formatBuildId, type Build } from '../../queue/index.ts';
 import type { BuildReplication } from '../replication/index.ts';
 
 /** The regions a request names, checked against FLEETCAST_REGIONS; all of them when it names none. */

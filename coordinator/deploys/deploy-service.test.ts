@@ -7,12 +7,12 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { Database } from '../../entities/index.ts';
 import { silentLogger } from '../../logging/index.ts';
 import { deployableBuild } from '../../test/support/deployable-build.ts';
-import { BuildQueue } from '../queue/index.ts';
+import { BuildQueue } from '../../queue/index.ts';
 import { ReplicationStatusService } from '../replication/index.ts';
-import { ServiceRegistry } from '../services/index.ts';
+import { ServiceRegistry } from '../../queue/services/index.ts';
 import { AuditSpool } from './audit-spool.ts';
 import { DeployService } from './deploy-service.ts';
-import { MemoryGoals } from './test-fixtures.ts';
+import { MemoryGoals } from '../../test/support/deploy-fakes.ts';
 import { selectAudit } from './sql/deploy-sql.ts';
 
 const regions = ['eu', 'us'];

@@ -3,9 +3,9 @@ import { isUniqueViolation, type Database } from '../../entities/index.ts';
 import { FleetcastError, isFleetcastError, type ErrorCode } from '../../errors/index.ts';
 import type { Goal, GoalRevision } from '../../goalstate/index.ts';
 import type { Logger } from '../../logging/index.ts';
-import { formatBuildId, parseBuildId, type Build, type BuildQueue } from '../queue/index.ts';
+import { formatBuildId, parseBuildId, type Build, type BuildQueue } from '../../queue/index.ts';
 import type { ReplicationStatusService } from '../replication/index.ts';
-import type { ServiceRegistry } from '../services/index.ts';
+import type { ServiceRegistry } from '../../queue/services/index.ts';
 import type { AuditSpool } from './audit-spool.ts';
 import { toConvergence, unknownConvergence, type RegionConvergence } from './convergence.ts';
 import { checkDeployable, requestedRegions } from './deploy-checks.ts';
@@ -25,7 +25,7 @@ export interface DeployServiceOptions {
   fleet: FleetState;
   /** Where records go while SQL is down. */
   spool: AuditSpool;
-  /** FLEETCAST_SECRET: the P2P key of each build's core is derived from it (see edge-agent/p2p/core-key.ts). */
+  /** FLEETCAST_SECRET: the P2P key of each build's core is derived from it (see goalstate/core-key.ts). */
   clusterSecret: string;
   /** FLEETCAST_DEPLOY_WAVES (see waves.ts). @defaultValue `canary` */
   wavePlan?: string;

@@ -1,6 +1,6 @@
 import { FleetcastError } from '../../errors/index.ts';
 import type { Goal, GoalRevision } from '../../goalstate/index.ts';
-import { parseBuildId } from '../queue/index.ts';
+import { parseBuildId } from '../../queue/index.ts';
 import type { AuditSpool } from './audit-spool.ts';
 import { placeholderDeploymentId, type Deployment } from './deployment.ts';
 import type { GoalStore } from './goal-store.ts';

@@ -8,12 +8,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Database } from '../../entities/index.ts';
 import { silentLogger } from '../../logging/index.ts';
 import { deployableBuild } from '../../test/support/deployable-build.ts';
-import { BuildQueue } from '../queue/index.ts';
+import { BuildQueue } from '../../queue/index.ts';
 import { ReplicationStatusService } from '../replication/index.ts';
-import { ServiceRegistry } from '../services/index.ts';
+import { ServiceRegistry } from '../../queue/services/index.ts';
 import { AuditSpool } from './audit-spool.ts';
 import { DeployService, type DeployServiceOptions } from './deploy-service.ts';
-import { HandMovedFleet } from './test-fixtures.ts';
+import { HandMovedFleet } from '../../test/support/deploy-fakes.ts';
 import { defaultWaves } from './waves.ts';
 
 const regions = ['eu', 'us', 'ap'];

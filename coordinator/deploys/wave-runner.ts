@@ -1,9 +1,9 @@
 import { humanDuration } from '../../config/index.ts';
 import type { Database } from '../../entities/index.ts';
 import type { Logger } from '../../logging/index.ts';
-import { PeriodicTask } from '../periodic-task.ts';
-import { parseBuildId, type BuildQueue } from '../queue/index.ts';
-import type { ServiceRegistry } from '../services/index.ts';
+import { PeriodicTask } from '../../lifecycle/index.ts';
+import { parseBuildId, type BuildQueue } from '../../queue/index.ts';
+import type { ServiceRegistry } from '../../queue/services/index.ts';
 import { judgeWave, toConvergence, unknownConvergence, type WaveVerdict } from './convergence.ts';
 import { toDeployment, type Deployment } from './deployment.ts';
 import type { FleetState } from './goal-store.ts';

@@ -1,11 +1,10 @@
 import path from 'node:path';
 import { artifactObjectName } from '../../blobstore/index.ts';
-import { coreKey } from '../../edge-agent/index.ts';
 import { FleetcastError, isFleetcastError } from '../../errors/index.ts';
-import type { Goal } from '../../goalstate/index.ts';
+import { coreKey, type Goal } from '../../goalstate/index.ts';
 import type { Logger } from '../../logging/index.ts';
-import { formatBuildId, type Build } from '../queue/index.ts';
-import type { Service } from '../services/index.ts';
+import { formatBuildId, type Build } from '../../queue/index.ts';
+import type { Service } from '../../queue/services/index.ts';
 import type { DeploymentKind } from './deployment.ts';
 import { readGoal, type GoalStore } from './goal-store.ts';
 

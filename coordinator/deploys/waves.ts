@@ -1,3 +1,4 @@
+import { waveStatuses, type WaveStatus } from '../../entities/index.ts';
 import { FleetcastError } from '../../errors/index.ts';
 
 /**
@@ -13,8 +14,7 @@ export interface Wave {
   doneAt: Date | null;
 }
 
-export const waveStatuses = ['PENDING', 'WRITTEN', 'CONVERGED', 'FAILED', 'SKIPPED'] as const;
-export type WaveStatus = (typeof waveStatuses)[number];
+export { waveStatuses, type WaveStatus };
 
 /**
  * FLEETCAST_DEPLOY_WAVES: `canary` (the first configured region, then all the others once it

@@ -3,7 +3,7 @@ import { FleetcastError } from '../../errors/index.ts';
 import { connectNats, GoalWriter, parseNatsUrl, RegionStatusView, type ServiceStatusSummary } from '../../goalstate/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import type { GoalStore } from '../deploys/goal-store.ts';
-import { PeriodicTask } from '../periodic-task.ts';
+import { PeriodicTask } from '../../lifecycle/index.ts';
 
 export interface HubLinkOptions {
   /** The hub (FLEETCAST_NATS_URL of the coordinator). */

@@ -4,7 +4,7 @@ import type { BlobStore } from '../../blobstore/index.ts';
 import type { Database } from '../../entities/index.ts';
 import { isFleetcastError } from '../../errors/index.ts';
 import { silentLogger, type Logger } from '../../logging/index.ts';
-import { PeriodicTask } from '../periodic-task.ts';
+import { PeriodicTask } from '../../lifecycle/index.ts';
 import { toReplication, type Replication } from './replication.ts';
 import { markAudited, markLost, pickForAudit } from './sql/audit.ts';
 

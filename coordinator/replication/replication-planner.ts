@@ -1,7 +1,7 @@
 import { artifactObjectName } from '../../blobstore/index.ts';
 import type { Database } from '../../entities/index.ts';
 import { silentLogger, type Logger } from '../../logging/index.ts';
-import { PeriodicTask } from '../periodic-task.ts';
+import { PeriodicTask } from '../../lifecycle/index.ts';
 import { findUnplanned, insertReplication } from './sql/plan.ts';
 
 export interface ReplicationPlannerOptions {

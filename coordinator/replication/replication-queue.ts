@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../entities/index.ts';
 import { FleetcastError } from '../../errors/index.ts';
-import type { Claim, Claimed, WorkSource } from '../queue/index.ts';
-import { claimOldest } from '../queue/sql/claim.ts';
-import { markFailed, markSucceeded, releaseClaim, retryLater } from '../queue/sql/complete.ts';
-import { touchHeartbeat } from '../queue/sql/heartbeat.ts';
+import { backoffDelay } from '../../lifecycle/index.ts';
+import type { Claim, Claimed, WorkSource } from '../../queue/index.ts';
+import { claimOldest } from '../../queue/sql/claim.ts';
+import { markFailed, markSucceeded, releaseClaim, retryLater } from '../../queue/sql/complete.ts';
+import { touchHeartbeat } from '../../queue/sql/heartbeat.ts';
 import { replicationsTable, toReplication, type CopyResult, type Replication } from './replication.ts';
 
 export interface ReplicationQueueOptions {
@@ -65,7 +66,7 @@ export class ReplicationQueue {
       if (!(await markFailed(this.db, replicationsTable, claim, final))) throw this.lost(claim, 'fail');
       return;
     }
-    const delay = Math.min(this.maxRetryDelayMs, this.retryDelayMs * 2 ** (attempts - 1));
+    const delay = backoffDelay(attempts, { initialMs: this.retryDelayMs, maxMs: this.maxRetryDelayMs });
     if (!(await retryLater(this.db, replicationsTable, claim, reason, delay))) throw this.lost(claim, 'fail');
   }
 

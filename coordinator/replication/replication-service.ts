@@ -1,7 +1,7 @@
 import type { FleetBlobStores } from '../../blobstore/index.ts';
 import type { Database } from '../../entities/index.ts';
 import { silentLogger, type Logger } from '../../logging/index.ts';
-import { Reaper } from '../queue/index.ts';
+import { Reaper } from '../../queue/index.ts';
 import { ReplicationAuditor } from './replication-auditor.ts';
 import { ReplicationPlanner } from './replication-planner.ts';
 import { ReplicationQueue } from './replication-queue.ts';

@@ -1,5 +1,5 @@
 import type { Database } from '../../entities/index.ts';
-import { formatBuildId, type Build } from '../queue/index.ts';
+import { formatBuildId, type Build } from '../../queue/index.ts';
 import { toReplication, type Replication, type ReplicationStatus } from './replication.ts';
 import { selectForBuild, selectForBuilds } from './sql/select.ts';
 

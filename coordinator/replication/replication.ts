@@ -1,6 +1,6 @@
 import { fromSqlTime, type ReplicationStatus } from '../../entities/index.ts';
-import type { JobTable } from '../queue/index.ts';
-import { toJobFields, type JobFields } from '../queue/job-fields.ts';
+import type { JobTable } from '../../queue/index.ts';
+import { toJobFields, type JobFields } from '../../queue/job-fields.ts';
 
 export type { ReplicationStatus };
 

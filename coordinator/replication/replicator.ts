@@ -1,6 +1,6 @@
 import type { BlobStore } from '../../blobstore/index.ts';
 import { silentLogger, type Logger } from '../../logging/index.ts';
-import { QueueWorker, type JobHandler, type StopOptions } from '../queue/index.ts';
+import { QueueWorker, type JobHandler, type StopOptions } from '../../queue/index.ts';
 import type { ReplicationQueue } from './replication-queue.ts';
 import type { CopyResult, Replication } from './replication.ts';
 

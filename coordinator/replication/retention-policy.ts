@@ -1,7 +1,7 @@
 import type { BlobStore } from '../../blobstore/index.ts';
 import type { Database } from '../../entities/index.ts';
 import { silentLogger, type Logger } from '../../logging/index.ts';
-import { PeriodicTask } from '../periodic-task.ts';
+import { PeriodicTask } from '../../lifecycle/index.ts';
 import { toReplication } from './replication.ts';
 import { findExpired, markRemoved } from './sql/retention.ts';
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../logging/index.ts';
-import { storeArtifact, type TestArtifact } from '../test-fixtures.ts';
+import { storeArtifact, type TestArtifact } from '../../test/support/agent-artifacts.ts';
 import { AgentLayout } from './agent-layout.ts';
 import { BuildCache } from './build-cache.ts';
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { eventually } from '../../goalstate/test-fixtures.ts';
+import { eventually } from '../../test/support/eventually.ts';
 import { silentLogger } from '../../logging/index.ts';
 import { groupAlive, isAlive } from './process-identity.ts';
 import { ProcessSupervisor, type ProcessExit, type ProcessSupervisorOptions, type RunSpec } from './process-supervisor.ts';

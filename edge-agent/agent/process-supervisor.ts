@@ -5,6 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { humanDuration } from '../../config/index.ts';
+import { backoffDelay } from '../../lifecycle/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import { readJson, writeJsonDurably } from './durable-json.ts';
 import { groupAlive, isAlive, isSameProcess, processStartTicks, signalGroup } from './process-identity.ts';
@@ -280,8 +281,7 @@ export class ProcessSupervisor {
       }
       if (exit.uptimeMs >= (this.options.stableAfterMs ?? 60_000)) this.exitsInARow = 0;
       this.exitsInARow += 1;
-      const min = this.options.restartMinMs ?? 1_000;
-      const delay = Math.min(this.options.restartMaxMs ?? 30_000, min * 2 ** Math.min(this.exitsInARow - 1, 16));
+      const delay = backoffDelay(this.exitsInARow, { initialMs: this.options.restartMinMs ?? 1_000, maxMs: this.options.restartMaxMs ?? 30_000 });
       this.logger.warn({ build: exit.build, servicePid: exit.pid, code: exit.code, signal: exit.signal, exitsInARow: this.exitsInARow, restartInMs: delay }, `the process of ${exit.build} ${exit.description}; restarting in ${humanDuration(delay)}`);
       this.options.onExit?.(exit, delay);
       this.restartTimer = setTimeout(() => {

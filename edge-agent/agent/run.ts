@@ -2,8 +2,10 @@ import type { NatsConnection } from 'nats';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobStore } from '../../blobstore/index.ts';
 import { openRegionStore } from '../../blobstore/from-config.ts';
+import { warnUnlessLowMemoryEnv } from '../../config/index.ts';
 import { isFleetcastError } from '../../errors/index.ts';
 import { connectNats, RegionGoalView, StatusReporter, type GoalWatch, type NatsConnectOptions } from '../../goalstate/index.ts';
+import { backoffDelay, Teardown } from '../../lifecycle/index.ts';
 import { createLogger, type Logger } from '../../logging/index.ts';
 import type { ArtifactFetcher } from '../fetch/artifact-fetcher.ts';
 import { BucketFetcher } from '../fetch/bucket-fetcher.ts';
@@ -19,7 +21,6 @@ import { HookRunner } from './hook-runner.ts';
 import type { ServiceRunner } from './service-runner.ts';
 import { StatusRelay } from './status-relay.ts';
 import { SupervisedRunner, type SupervisedRunnerOptions } from './supervised-runner.ts';
-import { warnUnlessLowMemoryEnv } from '../p2p/process-memory.ts';
 
 export interface AgentOverrides {
   logger?: Logger;
@@ -64,80 +65,79 @@ export async function runAgent(config: AgentConfig, overrides: AgentOverrides = 
   const logger = overrides.logger ?? createLogger({ level: config.FLEETCAST_LOG_LEVEL, bindings: { role: 'agent', region, machine } });
   const dir = agentDir(config);
   const layout = new AgentLayout(dir);
-  const lock = await AgentLock.acquire(layout.lockFile);
-  const ownStore = overrides.store ? undefined : await openRegionStore(config, region, logger).catch(async (err: unknown) => {
-    await lock.release();
-    throw err;
-  });
-  const store = overrides.store ?? ownStore!;
-  const rate = config.FLEETCAST_AGENT_BUCKET_RATE;
-  // Peers first (cores kept under <agent dir>/p2p, seeded to the region while kept), the bucket behind them.
-  const peers =
-    overrides.fetcher || overrides.peerFetcher === null || (overrides.peerFetcher === undefined && !config.FLEETCAST_AGENT_P2P)
-      ? null
-      : (overrides.peerFetcher ?? (await createP2PFetcher(config, { storageDir: layout.p2pDir, logger, ...(overrides.p2pHost ? { host: overrides.p2pHost } : {}) })));
-  const fetcher =
-    overrides.fetcher ??
-    createArtifactFetcher({
-      bucket: new BucketFetcher({ store, limiter: new RateLimiter(rate > 0 ? rate : null), logger }),
-      peers,
-      fallbackAfterMs: config.FLEETCAST_AGENT_BUCKET_FALLBACK,
-      firstPeerWithinMs: config.FLEETCAST_AGENT_SEEDER_WAIT,
-      logger,
-    });
-  const status = new StatusRelay(logger);
-  const runnerFor = (service: string): ServiceRunner => {
-    const identity = { service, region, machine };
-    const serviceLogger = logger.child({ service });
-    return config.FLEETCAST_AGENT_RUN_HOOK
-      ? new HookRunner(identity, layout, { hook: config.FLEETCAST_AGENT_RUN_HOOK }, serviceLogger)
-      : new SupervisedRunner(identity, layout, { ...overrides.supervisor }, serviceLogger);
-  };
-  const agent = new Agent(
-    { region, machine, services: config.FLEETCAST_AGENT_SERVICES, layout, cache: new BuildCache(layout, logger), fetcher, status, runnerFor, logger },
-    {
-      cacheBuilds: config.FLEETCAST_AGENT_CACHE_BUILDS,
-      minFreeBytes: config.FLEETCAST_AGENT_MIN_FREE_DISK,
-      health: { graceMs: config.FLEETCAST_AGENT_HEALTH_GRACE, timeoutMs: config.FLEETCAST_AGENT_HEALTH_TIMEOUT, pollMs: overrides.healthPollMs },
-      retryMinMs: overrides.retry?.minMs,
-      retryMaxMs: overrides.retry?.maxMs,
-    },
-  );
-  const closeFetchAndStore = async () => {
-    if (!overrides.fetcher) await fetcher.close();
-    await ownStore?.close();
-  };
+  const teardown = new Teardown(logger);
   try {
+    const lock = await AgentLock.acquire(layout.lockFile);
+    teardown.add('the agent lock', () => lock.release());
+    const ownStore = overrides.store ? undefined : await openRegionStore(config, region, logger);
+    if (ownStore) teardown.add('the regional bucket', () => ownStore.close());
+    const store = overrides.store ?? ownStore!;
+    const rate = config.FLEETCAST_AGENT_BUCKET_RATE;
+    // Peers first (cores kept under <agent dir>/p2p, seeded to the region while kept), the bucket behind them.
+    const peers =
+      overrides.fetcher || overrides.peerFetcher === null || (overrides.peerFetcher === undefined && !config.FLEETCAST_AGENT_P2P)
+        ? null
+        : (overrides.peerFetcher ?? (await createP2PFetcher(config, { storageDir: layout.p2pDir, logger, ...(overrides.p2pHost ? { host: overrides.p2pHost } : {}) })));
+    const fetcher =
+      overrides.fetcher ??
+      createArtifactFetcher({
+        bucket: new BucketFetcher({ store, limiter: new RateLimiter(rate > 0 ? rate : null), logger }),
+        peers,
+        fallbackAfterMs: config.FLEETCAST_AGENT_BUCKET_FALLBACK,
+        firstPeerWithinMs: config.FLEETCAST_AGENT_SEEDER_WAIT,
+        logger,
+      });
+    if (!overrides.fetcher) teardown.add('the fetcher', () => fetcher.close());
+    const status = new StatusRelay(logger);
+    const runnerFor = (service: string): ServiceRunner => {
+      const identity = { service, region, machine };
+      const serviceLogger = logger.child({ service });
+      return config.FLEETCAST_AGENT_RUN_HOOK
+        ? new HookRunner(identity, layout, { hook: config.FLEETCAST_AGENT_RUN_HOOK }, serviceLogger)
+        : new SupervisedRunner(identity, layout, { ...overrides.supervisor }, serviceLogger);
+    };
+    const agent = new Agent(
+      { region, machine, services: config.FLEETCAST_AGENT_SERVICES, layout, cache: new BuildCache(layout, logger), fetcher, status, runnerFor, logger },
+      {
+        cacheBuilds: config.FLEETCAST_AGENT_CACHE_BUILDS,
+        minFreeBytes: config.FLEETCAST_AGENT_MIN_FREE_DISK,
+        health: { graceMs: config.FLEETCAST_AGENT_HEALTH_GRACE, timeoutMs: config.FLEETCAST_AGENT_HEALTH_TIMEOUT, pollMs: overrides.healthPollMs },
+        retryMinMs: overrides.retry?.minMs,
+        retryMaxMs: overrides.retry?.maxMs,
+      },
+    );
+    // Services outlive the agent unless stop() is told otherwise (a failed start leaves them be).
+    let stopServices = false;
+    teardown.add('the agent', () => agent.stop({ stopServices }));
     await agent.start();
-  } catch (err) {
-    await agent.stop({ stopServices: false });
-    await closeFetchAndStore();
-    await lock.release();
-    throw err;
-  }
 
-  const goals = new GoalConnection(config, overrides, logger);
-  const ready = goals.open(agent, status);
-  ready.then(
-    () => logger.info({ region: config.FLEETCAST_REGION }, 'agent ready'),
-    (err: unknown) => logger.fatal({ err }, `the agent cannot read its region's goals: ${(err as Error).message}`),
-  );
-  logger.info({ dir, services: config.FLEETCAST_AGENT_SERVICES ?? 'all', bucket: store.bucket }, 'agent started');
-  warnUnlessLowMemoryEnv(logger, 'agent');
-
-  return {
-    agent,
-    dir,
-    ready,
-    async stop(options = {}) {
+    const goals = new GoalConnection(config, overrides, logger);
+    teardown.add('the goal connection', async () => {
       await goals.close();
       status.detach();
-      await agent.stop({ stopServices: options.stopServices ?? false });
-      await closeFetchAndStore();
-      await lock.release();
-      logger.info('agent stopped');
-    },
-  };
+    });
+    const ready = goals.open(agent, status);
+    ready.then(
+      () => logger.info({ region: config.FLEETCAST_REGION }, 'agent ready'),
+      (err: unknown) => logger.fatal({ err }, `the agent cannot read its region's goals: ${(err as Error).message}`),
+    );
+    logger.info({ dir, services: config.FLEETCAST_AGENT_SERVICES ?? 'all', bucket: store.bucket }, 'agent started');
+    warnUnlessLowMemoryEnv(logger, 'agent');
+
+    return {
+      agent,
+      dir,
+      ready,
+      async stop(options = {}) {
+        stopServices = options.stopServices ?? false;
+        await teardown.run();
+        logger.info('agent stopped');
+      },
+    };
+  } catch (err) {
+    await teardown.run();
+    throw err;
+  }
 }
 
 /**
@@ -185,7 +185,7 @@ class GoalConnection {
         await this.view?.close();
         this.view = undefined;
         if (attempt % 10 === 1) logger.warn({ err, attempt }, `cannot open the goal state of region ${region} yet; trying again`);
-        await sleep(Math.min(5_000, 100 * 2 ** Math.min(attempt, 6)));
+        await sleep(backoffDelay(attempt + 1, { initialMs: 100, maxMs: 5_000 }));
       }
     }
     if (this.closed || !this.view || !this.reporter) return;

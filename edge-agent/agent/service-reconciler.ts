@@ -4,6 +4,7 @@ import { digestMismatch } from '../../blobstore/index.ts';
 import { formatBytes, humanDuration } from '../../config/index.ts';
 import { FleetcastError, isFleetcastError } from '../../errors/index.ts';
 import { liveHint, type Goal, type GoalUpdate, type StatusUpdate } from '../../goalstate/index.ts';
+import { backoffDelay } from '../../lifecycle/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import type { ArtifactFetcher } from '../fetch/artifact-fetcher.ts';
 import type { AgentLayout } from './agent-layout.ts';
@@ -427,8 +428,7 @@ export class ServiceReconciler {
   /** Another failure at `revision`: the pause before the next try doubles per failure of the same revision. */
   private nextFailure(last: Failure | undefined, revision: number): Failure {
     const attempts = last?.revision === revision ? last.attempts + 1 : 1;
-    const min = this.options.retryMinMs ?? 5_000;
-    const delay = Math.min(this.options.retryMaxMs ?? 300_000, min * 2 ** Math.min(attempts - 1, 16));
+    const delay = backoffDelay(attempts, { initialMs: this.options.retryMinMs ?? 5_000, maxMs: this.options.retryMaxMs ?? 300_000 });
     return { revision, attempts, retryAt: Date.now() + delay };
   }
 

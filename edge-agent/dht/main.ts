@@ -1,5 +1,6 @@
 import type { ConfigSources } from '../../config/index.ts';
-import { loadDhtConfig, runDht } from './run.ts';
+import { loadDhtConfig } from './config.ts';
+import { runDht } from './run.ts';
 
 /** `fleetcast dht --listen host:port`: serves the fleet's DHT until SIGINT/SIGTERM. */
 export async function main(sources: ConfigSources): Promise<void> {

@@ -1,16 +1,7 @@
-import { defaultDhtAddress, loadConfig, type ConfigSources, type SettingValues } from '../../config/index.ts';
+import { Teardown } from '../../lifecycle/index.ts';
 import { createLogger, type Logger } from '../../logging/index.ts';
 import { DhtBootstrap } from '../p2p/dht-bootstrap.ts';
-
-export const dhtSettings = ['FLEETCAST_LISTEN', 'FLEETCAST_LOG_LEVEL'] as const;
-
-export type DhtConfig = SettingValues<(typeof dhtSettings)[number]>;
-
-/** The DHT node listens on hyperdht's usual port unless told otherwise (FLEETCAST_LISTEN's own default is the coordinator's). */
-export function loadDhtConfig(sources: ConfigSources = {}): DhtConfig {
-  const env = sources.env ?? process.env;
-  return loadConfig(dhtSettings, { ...sources, env: { ...env, FLEETCAST_LISTEN: env.FLEETCAST_LISTEN || defaultDhtAddress } });
-}
+import type { DhtConfig } from './config.ts';
 
 export interface DhtHandle {
   dht: DhtBootstrap;
@@ -21,14 +12,16 @@ export interface DhtHandle {
 
 export async function runDht(config: DhtConfig, overrides: { logger?: Logger } = {}): Promise<DhtHandle> {
   const logger = overrides.logger ?? createLogger({ level: config.FLEETCAST_LOG_LEVEL, bindings: { role: 'dht' } });
+  const teardown = new Teardown(logger);
   const dht = await DhtBootstrap.start({ host: config.FLEETCAST_LISTEN.host, port: config.FLEETCAST_LISTEN.port, logger });
+  teardown.add('the DHT node', () => dht.close());
   // '<role> ready', as every role says it (fleetcast up waits for that line).
   logger.info({ listen: dht.listen, hint: `give peers FLEETCAST_DHT_BOOTSTRAP=${dht.listen}` }, 'dht ready');
   return {
     dht,
     listen: dht.listen,
     async stop() {
-      await dht.close();
+      await teardown.run();
       logger.info('DHT bootstrap stopped');
     },
   };

@@ -8,7 +8,7 @@ import { FsBlobStore, type GetOptions } from '../../blobstore/index.ts';
 import { isFleetcastError } from '../../errors/index.ts';
 import { mountTmpfs } from '../../test/support/tmpfs.ts';
 import { RateLimiter } from '../limits/rate-limiter.ts';
-import { sha256, storeArtifact } from '../test-fixtures.ts';
+import { sha256, storeArtifact } from '../../test/support/agent-artifacts.ts';
 import type { FetchProgress } from './artifact-fetcher.ts';
 import { BucketFetcher } from './bucket-fetcher.ts';
 

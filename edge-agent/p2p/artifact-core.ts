@@ -1,8 +1,7 @@
 import Hypercore from 'hypercore';
 import { FleetcastError } from '../../errors/index.ts';
-import type { CoreKeyPair } from './core-key.ts';
-import { regionTopic } from './core-key.ts';
-import { blockCount } from './core-layout.ts';
+import { blockCount, type CoreKeyPair } from '../../goalstate/index.ts';
+import { regionTopic } from './region-topic.ts';
 import { duplicateOnlyStuckRequests, stuckRequestMs } from './stuck-requests.ts';
 
 /** The fields of a goal (or of a bucket listing) that name one build's core. */

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { BlobStore } from '../../blobstore/index.ts';
 import { FleetcastError } from '../../errors/index.ts';
 import type { ArtifactCore } from './artifact-core.ts';
-import { coreBlockSize } from './core-key.ts';
+import { coreBlockSize } from '../../goalstate/index.ts';
 import { fixedBlocks } from './fixed-blocks.ts';
 
 /**

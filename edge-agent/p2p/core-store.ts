@@ -2,7 +2,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { FleetcastError } from '../../errors/index.ts';
 import { ArtifactCore, type ArtifactCoreOptions, type CoreBuild } from './artifact-core.ts';
-import type { CoreKeyPair } from './core-key.ts';
+import type { CoreKeyPair } from '../../goalstate/index.ts';
 
 const keyPattern = /^[0-9a-f]{64}$/;
 

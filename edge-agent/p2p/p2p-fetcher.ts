@@ -9,8 +9,7 @@ import type { ArtifactFetcher, FetchRequest, FetchResult, RetainedBuild } from '
 import { RateLimiter } from '../limits/rate-limiter.ts';
 import type { ArtifactCore, CoreBuild } from './artifact-core.ts';
 import { blocksInOrder } from './block-download.ts';
-import { coreBlockSize } from './core-key.ts';
-import { blockLength } from './core-layout.ts';
+import { blockLength, coreBlockSize } from '../../goalstate/index.ts';
 import { CoreStore } from './core-store.ts';
 import { diskFull, ensureSpace, isDiskFull, withStorageOverhead } from './disk-space.ts';
 import { FetchWatchdog } from './fetch-watchdog.ts';

@@ -1,7 +1,7 @@
 import type { HypercorePeer, HypercoreRequest } from 'hypercore';
 import type { RateLimiter } from '../limits/rate-limiter.ts';
 import type { ArtifactCore } from './artifact-core.ts';
-import { blockLength } from './core-layout.ts';
+import { blockLength } from '../../goalstate/index.ts';
 
 const gated = new WeakSet<HypercorePeer>();
 

@@ -1,9 +1,10 @@
 import type { BlobStore } from '../../blobstore/index.ts';
 import { FleetcastError, isFleetcastError } from '../../errors/index.ts';
 import { liveHint, type Goal, type GoalUpdate, type GoalWatch, type RegionGoalView } from '../../goalstate/index.ts';
+import { backoffDelay } from '../../lifecycle/index.ts';
 import { silentLogger, type Logger } from '../../logging/index.ts';
 import type { CoreBuild } from '../p2p/artifact-core.ts';
-import { coreKey, coreKeyPair } from '../p2p/core-key.ts';
+import { coreKey, coreKeyPair } from '../../goalstate/index.ts';
 import { fillCoreFromBlob } from '../p2p/core-from-blob.ts';
 import type { CoreStore } from '../p2p/core-store.ts';
 import type { RegionSwarm } from '../p2p/region-swarm.ts';
@@ -298,7 +299,7 @@ export class RegionalSeeder {
       await this.options.cores.drop(build.p2pKey).catch(() => undefined);
       const error = isFleetcastError(err) ? err : new FleetcastError('INTERNAL', `making the core of build ${build.build} failed: ${(err as Error).message}`, {}, { cause: err });
       const attempts = (failure?.attempts ?? 0) + 1;
-      const pause = Math.min(maxRetryMs, (this.options.retryMs ?? 5_000) * 2 ** (attempts - 1));
+      const pause = backoffDelay(attempts, { initialMs: this.options.retryMs ?? 5_000, maxMs: maxRetryMs });
       this.failures.set(build.p2pKey, { build, error, attempts, retryAt: Date.now() + pause });
       logger.error({ err: error, code: error.code, attempts, retryInMs: pause }, `cannot seed build ${build.build} (${build.service}): ${error.message}`);
     }

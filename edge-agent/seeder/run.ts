@@ -1,6 +1,7 @@
 import { openRegionStore } from '../../blobstore/from-config.ts';
-import { loadClusterSecret } from '../../config/index.ts';
+import { loadClusterSecret, warnUnlessLowMemoryEnv } from '../../config/index.ts';
 import { RegionGoalView } from '../../goalstate/index.ts';
+import { Teardown } from '../../lifecycle/index.ts';
 import { createLogger, type Logger } from '../../logging/index.ts';
 import { RateLimiter } from '../limits/rate-limiter.ts';
 import { CoreStore } from '../p2p/core-store.ts';
@@ -8,7 +9,6 @@ import { RegionSwarm } from '../p2p/region-swarm.ts';
 import type { BlobStore } from '../../blobstore/index.ts';
 import { seederDir, type SeederConfig } from './config.ts';
 import { RegionalSeeder, type RegionalSeederOptions } from './regional-seeder.ts';
-import { warnUnlessLowMemoryEnv } from '../p2p/process-memory.ts';
 
 export interface SeederOverrides {
   logger?: Logger;
@@ -36,14 +36,12 @@ export async function runSeeder(config: SeederConfig, overrides: SeederOverrides
   const logger = overrides.logger ?? createLogger({ level: config.FLEETCAST_LOG_LEVEL, bindings: { role: 'seeder', region } });
   const clusterSecret = loadClusterSecret(config.FLEETCAST_DATA_DIR, config.FLEETCAST_SECRET);
   const dir = seederDir(config);
-  const store = overrides.store ?? (await openRegionStore(config, region, logger));
-  const undo: (() => Promise<void>)[] = overrides.store ? [] : [() => store.close()];
-  const unwind = async () => {
-    for (const step of undo.reverse()) await step().catch((err: unknown) => logger.warn({ err }, 'stopping the seeder: a step failed'));
-  };
+  const teardown = new Teardown(logger);
   try {
+    const store = overrides.store ?? (await openRegionStore(config, region, logger));
+    if (!overrides.store) teardown.add('the regional bucket', () => store.close());
     const goals = await RegionGoalView.connect({ url: config.FLEETCAST_NATS_URL, region, logger, connect: { name: `fleetcast-seeder-${region}` } });
-    undo.push(() => goals.close());
+    teardown.add('the goal view', () => goals.close());
     const swarm = await RegionSwarm.start({
       region,
       bootstrap: config.FLEETCAST_DHT_BOOTSTRAP,
@@ -52,9 +50,9 @@ export async function runSeeder(config: SeederConfig, overrides: SeederOverrides
       uploadLimiter: new RateLimiter(config.FLEETCAST_P2P_UPLOAD_LIMIT ?? null),
       logger,
     });
-    undo.push(() => swarm.close());
+    teardown.add('the swarm', () => swarm.close());
     const cores = new CoreStore(dir);
-    undo.push(() => cores.close());
+    teardown.add('the cores', () => cores.close());
     const seeder = new RegionalSeeder({
       region,
       clusterSecret,
@@ -68,7 +66,7 @@ export async function runSeeder(config: SeederConfig, overrides: SeederOverrides
       logger,
     });
     await seeder.start();
-    undo.push(() => seeder.stop());
+    teardown.add('the seeder', () => seeder.stop());
     logger.info({ dir, bucket: store.bucket, bootstrap: config.FLEETCAST_DHT_BOOTSTRAP }, 'seeder ready');
     warnUnlessLowMemoryEnv(logger, 'seeder');
     return {
@@ -77,12 +75,12 @@ export async function runSeeder(config: SeederConfig, overrides: SeederOverrides
       cores,
       dir,
       async stop() {
-        await unwind();
+        await teardown.run();
         logger.info('seeder stopped');
       },
     };
   } catch (err) {
-    await unwind();
+    await teardown.run();
     throw err;
   }
 }

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { FsBlobStore, regionBucketName, type GetOptions } from '../../blobstore/index.ts';
 import { loadAgentConfig, runAgent, type AgentHandle, type AgentOverrides } from '../../edge-agent/index.ts';
 import { isFleetcastError } from '../../errors/index.ts';
-import { storeArtifact, type TestArtifact } from '../../edge-agent/test-fixtures.ts';
+import { storeArtifact, type TestArtifact } from './agent-artifacts.ts';
 import { GoalWriter, RegionStatusView, type Goal, type StatusReport } from '../../goalstate/index.ts';
-import { eventually } from '../../goalstate/test-fixtures.ts';
+import { eventually } from './eventually.ts';
 import { createLogger, silentLogger, type Logger } from '../../logging/index.ts';
 import { TestNatsCluster } from './nats-cluster.ts';
 

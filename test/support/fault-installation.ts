@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { eventually } from '../../goalstate/test-fixtures.ts';
+import { eventually } from './eventually.ts';
 import { onlyJson, runCli, type CliRun } from './cli.ts';
 import { TestNatsCluster } from './nats-cluster.ts';
 import { freePort } from './private-mariadb.ts';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { eventually } from '../../goalstate/test-fixtures.ts';
+import { eventually } from './eventually.ts';
 import type { FaultInstallation } from './fault-installation.ts';
 import { SampleRepo } from './git-repo.ts';
 

@@ -4,10 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { artifactObjectName, FsBlobStore, regionBucketName } from '../../blobstore/index.ts';
 import {
-  blockCount,
-  blockLength,
-  coreKey,
-  coreKeyPair,
   CoreStore,
   DhtBootstrap,
   fillCoreFromBlob,
@@ -20,8 +16,8 @@ import {
   type P2PFetcherOptions,
   type SeederHandle,
 } from '../../edge-agent/index.ts';
-import type { Goal } from '../../goalstate/index.ts';
-import { sampleGoal } from '../../goalstate/test-fixtures.ts';
+import { blockCount, blockLength, coreKey, coreKeyPair, type Goal } from '../../goalstate/index.ts';
+import { sampleGoal } from './sample-goal.ts';
 import { silentLogger } from '../../logging/index.ts';
 
 /** A build's artifact: its bytes live in a file of the testbed, its copy in the regional bucket. */

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach } from 'vitest';
-import { BuildQueue } from '../../coordinator/queue/index.ts';
-import { ServiceRegistry } from '../../coordinator/services/index.ts';
+import { BuildQueue } from '../../queue/index.ts';
+import { ServiceRegistry } from '../../queue/services/index.ts';
 import { Database, type Dialect } from '../../entities/index.ts';
 import { freshDatabase, type TestDatabase } from './databases.ts';
 

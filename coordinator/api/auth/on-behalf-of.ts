@@ -1,8 +1,8 @@
+import { onBehalfOfHeader } from '../../../api-contract/index.ts';
 import { FleetcastError } from '../../../errors/index.ts';
 import type { Principal } from './token-store.ts';
 
-/** The header a relay (the Slack bot) names the person it acts for in. */
-export const onBehalfOfHeader = 'x-fleetcast-on-behalf-of';
+export { onBehalfOfHeader };
 
 // `slack:U0123ABCD (alice)`: a realm, the person's stable id there, and a readable name. The
 // name is what history shows (`slack:alice`); the id is kept beside it in the audit row,

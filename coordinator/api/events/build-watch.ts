@@ -1,4 +1,4 @@
-import { isFinal, type Build, type BuildQueue } from '../../queue/index.ts';
+import { isFinal, type Build, type BuildQueue } from '../../../queue/index.ts';
 import { toBuildJson } from '../build-json.ts';
 import { ChangeWatch } from './change-watch.ts';
 import type { ServerMessage } from './messages.ts';

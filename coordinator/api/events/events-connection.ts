@@ -2,7 +2,7 @@ import { WebSocket, type RawData } from 'ws';
 import { FleetcastError, isFleetcastError } from '../../../errors/index.ts';
 import type { Logger } from '../../../logging/index.ts';
 import { parseDeploymentId, type DeployService } from '../../deploys/index.ts';
-import { formatBuildId, parseBuildId, type BuildQueue } from '../../queue/index.ts';
+import { formatBuildId, parseBuildId, type BuildQueue } from '../../../queue/index.ts';
 import type { Principal } from '../auth/index.ts';
 import type { BuildLogSource } from '../build-log-source.ts';
 import { parseInput } from '../parse-input.ts';

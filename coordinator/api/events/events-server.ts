@@ -4,7 +4,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { FleetcastError, isFleetcastError } from '../../../errors/index.ts';
 import type { Logger } from '../../../logging/index.ts';
 import type { DeployService } from '../../deploys/index.ts';
-import type { BuildQueue } from '../../queue/index.ts';
+import type { BuildQueue } from '../../../queue/index.ts';
 import { authenticate, presentedToken, requireScope, type Principal, type TokenStore } from '../auth/index.ts';
 import type { BuildLogSource } from '../build-log-source.ts';
 import { toErrorJson } from '../error-json.ts';

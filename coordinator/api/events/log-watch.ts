@@ -1,4 +1,4 @@
-import { formatBuildId, isFinal, type BuildQueue } from '../../queue/index.ts';
+import { formatBuildId, isFinal, type BuildQueue } from '../../../queue/index.ts';
 import type { BuildLogSource } from '../build-log-source.ts';
 import type { ServerMessage } from './messages.ts';
 import { PollingLoop, type NextStep } from './polling-loop.ts';

@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { buildStatuses, deploymentStatuses, replicationStatuses, type Database } from '../../../entities/index.ts';
 import { countDeploymentsByStatus } from '../../deploys/index.ts';
 import type { Logger } from '../../../logging/index.ts';
-import type { BuildQueue } from '../../queue/index.ts';
+import type { BuildQueue } from '../../../queue/index.ts';
 import { countReplicationsByStatus, oldestUnfinishedAgeSeconds } from '../../replication/index.ts';
 import { BuildDurationFeed } from './build-duration-feed.ts';
 import { selectQueueAges } from './metrics-sql.ts';

@@ -1,5 +1,5 @@
 import { fromSqlTime, type SqlRunner } from '../../../entities/index.ts';
-import type { BuildStatus } from '../../queue/index.ts';
+import type { BuildStatus } from '../../../queue/index.ts';
 
 // Read-only queries for GET /metrics, run at scrape time. Each uses an index of builds
 // (status + created_at, status + last_heartbeat, the primary key), so a scrape stays cheap

@@ -1,4 +1,4 @@
-import { formatBuildId, isFinal, parseBuildId } from '../../queue/index.ts';
+import { formatBuildId, isFinal, parseBuildId } from '../../../queue/index.ts';
 import type { ApiContext } from '../api-context.ts';
 import { buildJson, buildPageJson, toBuildJson } from '../build-json.ts';
 import { errorJson } from '../error-json.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Service } from '../../services/index.ts';
+import type { Service } from '../../../queue/services/index.ts';
 
 /** The parts of a GitHub-style push event fleetcast reads; everything else is ignored. */
 export const pushEvent = z

@@ -1,0 +1,118 @@
+import { errorCodes, FleetcastError, type ErrorCode } from '../errors/index.ts';
+import type { ClientConfig } from './client-config.ts';
+
+export interface ApiClientOptions {
+  /** A request that takes longer fails. @defaultValue 30000 */
+  timeoutMs?: number;
+}
+
+export interface TextResponse {
+  text: string;
+  headers: Headers;
+}
+
+/**
+ * The coordinator's HTTP API as its clients (the CLI, the bot, `fleetcast demo`) use it.
+ * Refusals come back as the FleetcastError the coordinator raised (same code, message and
+ * details), so exit codes match the server's reasons; a coordinator that cannot be reached is
+ * COORDINATOR_UNREACHABLE with the URL tried.
+ */
+export class ApiClient {
+  private readonly timeoutMs: number;
+
+  constructor(
+    readonly config: ClientConfig,
+    options: ApiClientOptions = {},
+  ) {
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+  }
+
+  async get<T>(path: string): Promise<T> {
+    return (await this.json<T>('GET', path)).body;
+  }
+
+  async post<T>(path: string, body?: unknown): Promise<T> {
+    return (await this.json<T>('POST', path, body)).body;
+  }
+
+  async delete<T>(path: string): Promise<T> {
+    return (await this.json<T>('DELETE', path)).body;
+  }
+
+  /** A JSON request, with its status (201 created vs 200 existing matters to some callers). */
+  async json<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+    const response = await this.send(method, path, body, headers);
+    return { status: response.status, body: (await response.json()) as T };
+  }
+
+  async text(path: string): Promise<TextResponse> {
+    const response = await this.send('GET', path);
+    return { text: await response.text(), headers: response.headers };
+  }
+
+  /** Headers that authenticate a request, for the WebSocket too. */
+  authHeaders(): Record<string, string> {
+    return this.config.token === null ? {} : { authorization: `Bearer ${this.config.token}` };
+  }
+
+  /** The error to show when the coordinator cannot be reached at all. */
+  unreachable(cause: unknown): FleetcastError {
+    const code = errorCode(cause);
+    return new FleetcastError(
+      'COORDINATOR_UNREACHABLE',
+      `cannot reach the coordinator at ${this.config.apiUrl} (${code ?? (cause as Error).message}; that address is ${this.config.urlFrom}): ` +
+        'start it with `fleetcast coordinator` (or `fleetcast up`), or point --api-url / FLEETCAST_API_URL at a running one',
+      { apiUrl: this.config.apiUrl, reason: code ?? null },
+    );
+  }
+
+  /** Turns an error reply into the FleetcastError the coordinator meant. */
+  async refusal(status: number, text: string): Promise<FleetcastError> {
+    let error: { code?: string; message?: string; details?: Record<string, unknown> } | undefined;
+    try {
+      error = (JSON.parse(text) as { error?: typeof error }).error;
+    } catch {
+      error = undefined;
+    }
+    if (!error?.code || !(error.code in errorCodes)) {
+      return new FleetcastError('INTERNAL', `the coordinator at ${this.config.apiUrl} answered HTTP ${status}: ${text.slice(0, 200)}`, { status });
+    }
+    let message = error.message ?? `HTTP ${status}`;
+    if (error.code === 'UNAUTHORIZED' && this.config.token === null) {
+      message =
+        `no API token found (looked at ${this.config.tokenPlaces.join(', ')}): set FLEETCAST_API_TOKEN or --api-token; ` +
+        'on the coordinator\'s machine, point FLEETCAST_DATA_DIR at its data directory';
+    }
+    return new FleetcastError(error.code as ErrorCode, message, error.details ?? {});
+  }
+
+  private async send(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    let response: Response;
+    try {
+      response = await fetch(this.config.apiUrl + path, {
+        method,
+        headers: { ...this.authHeaders(), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      if ((err as Error).name === 'TimeoutError') {
+        throw new FleetcastError('COORDINATOR_UNREACHABLE', `the coordinator at ${this.config.apiUrl} did not answer within ${this.timeoutMs / 1000} s`, {
+          apiUrl: this.config.apiUrl,
+        });
+      }
+      throw this.unreachable(err);
+    }
+    if (!response.ok) throw await this.refusal(response.status, await response.text());
+    return response;
+  }
+}
+
+function errorCode(err: unknown): string | undefined {
+  for (let current: unknown = err, depth = 0; current && depth < 4; depth++) {
+    const { code, cause } = current as { code?: unknown; cause?: unknown };
+    if (typeof code === 'string') return code;
+    current = cause;
+  }
+  return undefined;
+}

@@ -1,0 +1,28 @@
+// The coordinator's HTTP API as both sides see it: the JSON it answers with (zod schemas, from
+// which GET /v1/openapi.json is generated, and their types), the /v1/events messages, token
+// scopes and the on-behalf-of header. coordinator/api serves it; the CLI, the bot and
+// `fleetcast demo` read it (through api-client/) without importing the coordinator.
+export { buildJson, buildPageJson, regionReplicationJson, type BuildJson, type BuildPageJson } from './build-json.ts';
+export { serviceJson, serviceListJson, type ServiceJson, type ServiceListJson } from './service-json.ts';
+export {
+  waveJson,
+  deploymentJson,
+  deploymentListJson,
+  lockJson,
+  convergenceJson,
+  deploymentProgressJson,
+  serviceStatusJson,
+  type WaveJson,
+  type DeploymentJson,
+  type DeploymentListJson,
+  type LockJson,
+  type ConvergenceJson,
+  type DeploymentProgressJson,
+  type ServiceStatusJson,
+} from './deployment-json.ts';
+export { errorJson, toErrorJson, type ErrorJson } from './error-json.ts';
+export { whoamiJson, type WhoamiJson } from './whoami-json.ts';
+export { clientMessage, serverMessage, type ClientMessage, type ServerMessage } from './events.ts';
+export { buildIdText, deploymentIdText } from './ids.ts';
+export { scopes, grants, type Scope } from './scopes.ts';
+export { onBehalfOfHeader } from './on-behalf-of.ts';

@@ -1,0 +1,6 @@
+// How long-running parts of every role wait, retry, repeat and stop: the one backoff formula,
+// an abortable sleep, the periodic task loop and the teardown sequence of each role's run().
+export { backoffDelay, type Backoff } from './backoff.ts';
+export { sleep } from './sleep.ts';
+export { PeriodicTask } from './periodic-task.ts';
+export { Teardown } from './teardown.ts';
