@@ -87,10 +87,11 @@ module.exports = {
     },
   ],
   options: {
-    // TypeScript 7 has no compiler API; swc parses the sources (type-only imports count too).
+    // TypeScript 7 has no compiler API; swc parses the sources, and counts type-only imports too
+    // (tsPreCompilationDeps would ask for the tsc API and only warn that it is missing).
     parser: 'swc',
     tsConfig: { fileName: 'tsconfig.json' },
-    tsPreCompilationDeps: true,
+    tsPreCompilationDeps: false,
     doNotFollow: { path: 'node_modules' },
     // node_modules stays in the graph (not followed): the P2P rule looks for its packages there.
     exclude: { path: '^(bench/results|docs)/' },
