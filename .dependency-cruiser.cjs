@@ -4,7 +4,7 @@
 //
 //   roles        coordinator/ builder/ edge-agent/ bot/        each deployable on its own
 //   composers    cli/ (the fleetcast command), up/ (fleetcast up and demo), bin/
-//   lower        errors/ logging/ config/ lifecycle/ entities/ queue/ blobstore/ goalstate/
+//   lower        errors/ logging/ config/ lifecycle/ trust/ entities/ queue/ blobstore/ goalstate/
 //                api-contract/ api-client/                     shared by the roles, import no role
 //   anything     test/ (and *.test.ts beside the code), bench/
 //
@@ -14,7 +14,7 @@
 // processes of the fleetcast command and imports none.
 
 const roles = '(coordinator|builder|edge-agent|bot)';
-const lower = '(errors|logging|config|lifecycle|entities|queue|blobstore|goalstate|api-contract|api-client)';
+const lower = '(errors|logging|config|lifecycle|trust|entities|queue|blobstore|goalstate|api-contract|api-client)';
 /** The agent's P2P stack (Hyperswarm, Hypercore and their native parts): only edge-agent/ loads it. */
 const p2pStack = 'node_modules/(hypercore|hyperswarm|hyperdht|corestore|hypercore-storage|rocksdb-native|udx-native)/';
 const testCode = '(^test/|^bench/|\\.test\\.ts$)';

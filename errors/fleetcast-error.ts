@@ -34,6 +34,10 @@ export const errorCodes = {
   GOAL_CONFLICT: { httpStatus: 409, exitCode: 1 },
   /** A goal-state or status document stored in NATS is malformed or of an unknown version. */
   GOAL_INVALID: { httpStatus: 502, exitCode: 1 },
+  /** A goal document is unsigned, signed by a key the reader does not trust, or changed since it was signed: it is refused. */
+  GOAL_SIGNATURE_INVALID: { httpStatus: 502, exitCode: 1 },
+  /** A validly signed goal whose sequence is not above the one the reader already applied (an old goal replayed): it is refused. */
+  GOAL_REPLAYED: { httpStatus: 502, exitCode: 1 },
   /** A new build did not stay up or its health URL did not answer 2xx after the switch; the agent went back to the previous build. */
   HEALTH_CHECK_FAILED: { httpStatus: 502, exitCode: 1 },
   /** A directory is in use by another live process (two agents on one agent dir). */

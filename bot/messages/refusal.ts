@@ -27,6 +27,8 @@ const headlines = {
   NATS_UNAVAILABLE: ':rotating_light: Goal state (NATS) is unavailable',
   GOAL_CONFLICT: ':warning: Someone else changed the goal at the same moment',
   GOAL_INVALID: ':rotating_light: A stored goal is malformed',
+  GOAL_SIGNATURE_INVALID: ':rotating_light: A goal with a bad or unknown signature was refused',
+  GOAL_REPLAYED: ':rotating_light: An old goal was replayed and refused',
   TIMED_OUT: ':hourglass: Still under way',
   BUSY: ':hourglass: Busy elsewhere',
   HEALTH_CHECK_FAILED: ':rotating_light: The new build failed its health check',

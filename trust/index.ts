@@ -1,0 +1,5 @@
+// Signatures and keys the fleet trusts: what the coordinator signs, what agents and seeders check.
+export { canonicalJson } from './canonical-json.ts';
+export { createSigningKeyFiles, generateSigningKey, keyIdOf, parseVerifyingKey, publicKeyText, readSigningKey, type SigningKey, type VerifyingKey } from './ed25519-keys.ts';
+export { VerifyingKeyring } from './verifying-keyring.ts';
+export { signDocument, verifyDocument, type DocumentSignature, type Signed, type SignatureProblem, type VerifyResult } from './signed-document.ts';
