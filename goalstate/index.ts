@@ -10,7 +10,7 @@ export { summarizeService, emptySummary, type ServiceStatusSummary, type FailedM
 export { goalSchema, decodeGoal, decodePrefetchHint, encodeGoal, type Goal, type GoalRevision } from './goal-document.ts';
 export { statusSchema, agentStates, decodeStatus, encodeStatus, type AgentState, type StatusReport } from './status-document.ts';
 export { ensureFleetBuckets, bucketDefaults, type FleetBucketsOptions } from './ensure-buckets.ts';
-export { connectNats, parseNatsUrl, type NatsConnectOptions, type NatsEndpoint } from './nats-connect.ts';
+export { connectNats, parseNatsUrl, type NatsConnection, type NatsConnectOptions, type NatsEndpoint } from './nats-connect.ts';
 export {
   goalBucket,
   goalKey,

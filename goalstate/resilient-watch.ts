@@ -1,11 +1,13 @@
-import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
+import type { KvWatchEntry, RoKV } from '@nats-io/kv';
+import type { NatsConnection, QueuedIterator } from '@nats-io/nats-core';
+import { FleetcastError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { ConnectionState } from './connection-state.ts';
 import { consumerNotFound, jetStreamErrorCode, natsFailure } from './nats-failure.ts';
 
 export interface ResilientWatchOptions {
   nc: NatsConnection;
-  kv: KV;
+  kv: RoKV;
   /** Key filter (one subject filter: `api.eu`, `*.eu`); undefined watches every key. */
   key?: string;
   /** For logs: `goal watch of region eu`. */
@@ -13,7 +15,7 @@ export interface ResilientWatchOptions {
   /** Server description for messages. */
   server: string;
   /** Each entry, in the bucket's order within a session; a new session starts with the last value of every key. */
-  onEntry(entry: KvEntry, session: number): void;
+  onEntry(entry: KvWatchEntry, session: number): void;
   /** The session delivered every key's value that existed when it started. */
   onCaughtUp(session: number): void;
   logger: Logger;
@@ -41,7 +43,7 @@ export interface ResilientWatchOptions {
 export class ResilientWatch {
   private stopped = false;
   private restartRequested = false;
-  private iterator: QueuedIterator<KvEntry> | undefined;
+  private iterator: QueuedIterator<KvWatchEntry> | undefined;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private connection: ConnectionState | undefined;
@@ -80,12 +82,11 @@ export class ResilientWatch {
   }
 
   private async checkConsumer(): Promise<void> {
-    // The KV watch iterator keeps its JetStream subscription as `_data` (nats 2.x); without it, no check.
-    const subscription = (this.iterator as { _data?: { consumerInfo?: () => Promise<unknown> } } | undefined)?._data;
-    if (this.checking || this.stopped || typeof subscription?.consumerInfo !== 'function') return;
+    const consumer = this.iterator && watchConsumer(this.iterator);
+    if (this.checking || this.stopped || !consumer) return;
     this.checking = true;
     try {
-      await subscription.consumerInfo();
+      await consumer.info();
       if (this.checkFailed) this.restartAfterCheck('the server answers again');
       this.checkFailed = false;
     } catch (err) {
@@ -113,16 +114,25 @@ export class ResilientWatch {
       const mine = ++session;
       let failed = false;
       try {
-        const iterator = await kv.watch({
-          key,
-          initializedFn: () => {
-            failures = 0;
-            this.options.onCaughtUp(mine);
-          },
-        });
+        const iterator = await kv.watch({ key });
         this.iterator = iterator;
         if (this.stopped || this.restartRequested) iterator.stop();
-        for await (const entry of iterator) this.options.onEntry(entry, mine);
+        // 3.x has no initializedFn: the session is caught up once the entries pending when its
+        // consumer was created are through — at once when there were none, else at the entry the
+        // client marks isUpdate (the last of them) or the first with nothing more pending.
+        let caughtUp = false;
+        const catchUp = () => {
+          caughtUp = true;
+          failures = 0;
+          this.options.onCaughtUp(mine);
+        };
+        // A session stopped before it began delivered nothing: it must not claim to be caught up
+        // (the status view would drop every report the previous session saw).
+        if ((await initialPending(iterator)) === 0 && !this.stopped && !this.restartRequested) catchUp();
+        for await (const entry of iterator) {
+          this.options.onEntry(entry, mine);
+          if (!caughtUp && (entry.isUpdate || entry.delta === 0)) catchUp();
+        }
         failed = !this.stopped && !this.restartRequested;
         if (failed) logger.warn({ session: mine }, `${what}: the server ended the watch; starting a new one`);
       } catch (err) {
@@ -151,4 +161,29 @@ export class ResilientWatch {
       this.wake = done;
     });
   }
+}
+
+/** What the KV watch iterator keeps of its consumer (`_data`, the ordered push consumer). */
+interface WatchConsumer {
+  info(cached?: boolean): Promise<{ num_pending: number }>;
+}
+
+function watchConsumer(iterator: QueuedIterator<KvWatchEntry>): WatchConsumer | undefined {
+  const data = (iterator as { _data?: unknown })._data;
+  return typeof (data as Partial<WatchConsumer> | undefined)?.info === 'function' ? (data as WatchConsumer) : undefined;
+}
+
+/**
+ * How many entries the watch's consumer had to deliver when it was created (its cached info; no
+ * request). @nats-io/kv 3.x keeps that consumer on the iterator as `_data`, as its own history()
+ * relies on; if a release stops doing so, the session fails loudly (and is retried) rather than
+ * never — or falsely — reporting that it caught up.
+ */
+async function initialPending(iterator: QueuedIterator<KvWatchEntry>): Promise<number> {
+  const consumer = watchConsumer(iterator);
+  if (!consumer) {
+    iterator.stop();
+    throw new FleetcastError('INTERNAL', 'the KV watch of @nats-io/kv no longer exposes its consumer (iterator._data): this fleetcast release needs @nats-io/kv 3.4', {});
+  }
+  return (await consumer.info(true)).num_pending;
 }

@@ -152,7 +152,7 @@ describe('goal state replication hub → regional leaves', () => {
       await eventually(() => delivered.at(-1) === 'b4', 10_000, 'b4 delivered');
       expect(delivered).toEqual(['b1', 'b4']);
 
-      const raw = await (await cluster.rawConnect(cluster.urls.hub)).jetstream().views.kv('goal', { bindOnly: true });
+      const raw = await cluster.rawKv(cluster.urls.hub, 'goal');
       await raw.delete('slow.eu');
       await eventually(() => delivered.at(-1) === null, 10_000, 'the deletion');
       expect(delivered).toEqual(['b1', 'b4', null]);
