@@ -4,6 +4,7 @@ import { FleetcastError, isFleetcastError } from '../errors/index.ts';
 import { silentLogger, type Logger } from '../logging/index.ts';
 import { ConnectionState } from './connection-state.ts';
 import { ensureFleetBuckets, type FleetBucketsOptions } from './ensure-buckets.ts';
+import { releaseKvConsumer } from './kv-consumer.ts';
 import { decodeGoal, encodeGoal, type Goal, type GoalRevision } from './goal-document.ts';
 import { goalBucket, goalKey, hubDomain, prefetchKey, validateRegion } from './names.ts';
 import { connectNats, defaultStartHint, parseNatsUrl, type NatsConnectOptions } from './nats-connect.ts';
@@ -151,14 +152,19 @@ export class GoalWriter {
     const goals: GoalRevision[] = [];
     try {
       const entries = await this.kv.history({ key });
-      for await (const entry of entries) {
-        if (entry.operation !== 'PUT') continue;
-        try {
-          goals.push({ goal: decodeGoal(entry.value, key, entry.revision), revision: entry.revision, storedAt: entry.created });
-        } catch (err) {
-          if (!isFleetcastError(err, 'GOAL_INVALID')) throw err;
-          this.logger.warn({ err, key, revision: entry.revision }, 'skipping a malformed goal in the history');
+      try {
+        for await (const entry of entries) {
+          if (entry.operation !== 'PUT') continue;
+          try {
+            goals.push({ goal: decodeGoal(entry.value, key, entry.revision), revision: entry.revision, storedAt: entry.created });
+          } catch (err) {
+            if (!isFleetcastError(err, 'GOAL_INVALID')) throw err;
+            this.logger.warn({ err, key, revision: entry.revision }, 'skipping a malformed goal in the history');
+          }
         }
+      } finally {
+        // Not waited for: the history is read, and the consumer expires by itself (releaseKvConsumer).
+        void releaseKvConsumer(entries);
       }
     } catch (err) {
       throw natsFailure(err, { action: `reading the history of goal ${key}`, server: this.server, startHint: defaultStartHint });

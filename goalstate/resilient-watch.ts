@@ -3,6 +3,7 @@ import type { NatsConnection, QueuedIterator } from '@nats-io/nats-core';
 import { FleetcastError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { ConnectionState } from './connection-state.ts';
+import { kvConsumer, releaseKvConsumer } from './kv-consumer.ts';
 import { consumerNotFound, jetStreamErrorCode, natsFailure } from './nats-failure.ts';
 
 export interface ResilientWatchOptions {
@@ -34,6 +35,9 @@ export interface ResilientWatchOptions {
   checkConsumerEveryMs?: number;
 }
 
+/** How long stop() waits for the deletion of the last session's consumer. */
+const releaseWaitMs = 1_000;
+
 /**
  * A KV watch that never gives up: when the server closes it, the stream is missing or the
  * connection comes back after a disconnect, it starts a new session (last value per key, then
@@ -50,6 +54,8 @@ export class ResilientWatch {
   private checkTimer: NodeJS.Timeout | undefined;
   private checkFailed = false;
   private checking = false;
+  /** Deletions of the consumers of ended sessions still in flight; stop() waits for them. */
+  private readonly releasing = new Set<Promise<void>>();
 
   constructor(private readonly options: ResilientWatchOptions) {}
 
@@ -68,10 +74,16 @@ export class ResilientWatch {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.checkTimer);
-    this.connection?.stop();
     this.iterator?.stop();
     this.wake?.();
     await this.loop;
+    // Before the caller closes the connection the deletions must get out; one that takes
+    // longer than a moment is to a server that does not answer, whose consumer expires anyway.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(this.releasing), new Promise((resolve) => (timer = setTimeout(resolve, releaseWaitMs)))]);
+    clearTimeout(timer);
+    // Last: release() asks it whether the connection is up.
+    this.connection?.stop();
   }
 
   /** Ends the current session and starts a new one at once. */
@@ -82,7 +94,7 @@ export class ResilientWatch {
   }
 
   private async checkConsumer(): Promise<void> {
-    const consumer = this.iterator && watchConsumer(this.iterator);
+    const consumer = this.iterator && kvConsumer(this.iterator);
     if (this.checking || this.stopped || !consumer) return;
     this.checking = true;
     try {
@@ -113,8 +125,9 @@ export class ResilientWatch {
       this.restartRequested = false;
       const mine = ++session;
       let failed = false;
+      let iterator: QueuedIterator<KvWatchEntry> | undefined;
       try {
-        const iterator = await kv.watch({ key });
+        iterator = await kv.watch({ key });
         this.iterator = iterator;
         if (this.stopped || this.restartRequested) iterator.stop();
         // 3.x has no initializedFn: the session is caught up once the entries pending when its
@@ -142,6 +155,7 @@ export class ResilientWatch {
         if (failures % 10 === 0) logger.warn({ err: error, failures: failures + 1 }, `${what} failed: ${error.message}`);
       } finally {
         this.iterator = undefined;
+        if (iterator) this.release(iterator);
       }
       if (this.stopped) break;
       if (failed) {
@@ -149,6 +163,18 @@ export class ResilientWatch {
         await this.sleep(pause / 2 + (Math.random() * pause) / 2);
       }
     }
+  }
+
+  /**
+   * Deletes an ended session's consumer (see releaseKvConsumer) — unless disconnected: the
+   * request would wait out its timeout, and after a reconnect the watch restarts and releases
+   * its consumer then (if the server still has it).
+   */
+  private release(iterator: QueuedIterator<KvWatchEntry>): void {
+    iterator.stop();
+    if (!this.connection?.connected) return;
+    const deletion = releaseKvConsumer(iterator).finally(() => this.releasing.delete(deletion));
+    this.releasing.add(deletion);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -163,24 +189,13 @@ export class ResilientWatch {
   }
 }
 
-/** What the KV watch iterator keeps of its consumer (`_data`, the ordered push consumer). */
-interface WatchConsumer {
-  info(cached?: boolean): Promise<{ num_pending: number }>;
-}
-
-function watchConsumer(iterator: QueuedIterator<KvWatchEntry>): WatchConsumer | undefined {
-  const data = (iterator as { _data?: unknown })._data;
-  return typeof (data as Partial<WatchConsumer> | undefined)?.info === 'function' ? (data as WatchConsumer) : undefined;
-}
-
 /**
  * How many entries the watch's consumer had to deliver when it was created (its cached info; no
- * request). @nats-io/kv 3.x keeps that consumer on the iterator as `_data`, as its own history()
- * relies on; if a release stops doing so, the session fails loudly (and is retried) rather than
- * never — or falsely — reporting that it caught up.
+ * request). If a client release stops exposing its consumer, the session fails loudly (and is
+ * retried) rather than never — or falsely — reporting that it caught up.
  */
 async function initialPending(iterator: QueuedIterator<KvWatchEntry>): Promise<number> {
-  const consumer = watchConsumer(iterator);
+  const consumer = kvConsumer(iterator);
   if (!consumer) {
     iterator.stop();
     throw new FleetcastError('INTERNAL', 'the KV watch of @nats-io/kv no longer exposes its consumer (iterator._data): this fleetcast release needs @nats-io/kv 3.4', {});
