@@ -167,8 +167,8 @@ export class ResilientWatch {
 
   /**
    * Deletes an ended session's consumer (see releaseKvConsumer) — unless disconnected: the
-   * request would wait out its timeout, and after a reconnect the watch restarts and releases
-   * its consumer then (if the server still has it).
+   * request would only wait out its timeout, so that consumer is left to expire (when the
+   * server restarted, it is gone already). Sessions ended by a reconnect end once connected.
    */
   private release(iterator: QueuedIterator<KvWatchEntry>): void {
     iterator.stop();
