@@ -48,6 +48,8 @@ describe('natsFailure', () => {
     expect(natsFailure(new TimeoutError(), context)).toMatchObject({ code: 'NATS_UNAVAILABLE', message: expect.stringContaining('no answer in time') });
     expect(natsFailure(new ClosedConnectionError(), context)).toMatchObject({ code: 'NATS_UNAVAILABLE', message: expect.stringContaining('closed or was lost') });
     expect(natsFailureKind(new RequestError('connection disconnected'))).toBe('connection-lost');
+    // A request pending when its connection closed: the request's RequestError around the one the connection gave it.
+    expect(natsFailure(new RequestError('connection closed', { cause: new RequestError('connection closed') }), context).code).toBe('NATS_UNAVAILABLE');
   });
 
   it('a missing stream is NOT_FOUND pointing at ensureBuckets', () => {

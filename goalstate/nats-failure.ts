@@ -62,9 +62,9 @@ export function natsFailureKind(err: unknown): NatsFailureKind {
   if (has(TimeoutError)) return 'timeout';
   if (jetStreamErrorCode(err) === streamNotFound) return 'stream-not-found';
   if (has(ClosedConnectionError) || has(DrainingConnectionError) || has(ConnectionError)) return 'connection-lost';
-  // A RequestError that wraps nothing is the client giving up on a request because the
-  // connection closed or dropped (or the request was cancelled): the server may be fine.
-  if (chain.length === 1 && err instanceof RequestError) return 'connection-lost';
+  // RequestErrors that wrap nothing else (the request's own wrapping the one the client gives
+  // every pending request when the connection closes or drops): the server may be fine.
+  if (chain.length > 0 && chain.every((e) => e instanceof RequestError)) return 'connection-lost';
   return 'other';
 }
 
