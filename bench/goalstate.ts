@@ -1,17 +1,19 @@
 // Goal-state latency: a goal written on the hub → seen by 300 watchers spread over 3 regional
 // leaves (each watcher its own connection, as each agent is), through fleetcast's GoalWriter and
-// RegionGoalView, against a bare `nats` KV put → watch loop over the very same hub, leaves and
-// mirrors in the same run. Plus the coordinator's status view: the initial load of 100,000
+// RegionGoalView, against a bare KV put → watch loop of the same client (@nats-io/transport-node,
+// jetstream, kv 3.x) over the very same hub, leaves and mirrors in the same run. Plus the coordinator's status view: the initial load of 100,000
 // agent reports and one summary over them, against a bare KV watch of the same keys.
 import { performance } from 'node:perf_hooks';
-import { connect, StringCodec, type KV, type NatsConnection } from 'nats';
+import { jetstream } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
 import { encodeStatus, GoalWriter, RegionGoalView, RegionStatusView, type GoalWatch, type StatusReport } from '../goalstate/index.ts';
 import { sampleGoal } from '../test/support/sample-goal.ts';
 import { LocalNatsCluster } from '../ops/nats/local-cluster.ts';
 import { row, type Benchmark, type BenchRow } from './report.ts';
 
 const regions = ['eu', 'us', 'ap'];
-const sc = StringCodec();
 const warmupRounds = 3;
 
 interface Latencies {
@@ -109,31 +111,28 @@ async function measureOurs(cluster: LocalNatsCluster, perRegion: number, first: 
   }
 }
 
-/** Bare nats: kv.put on the hub, kv.watch on each leaf's mirror, JSON.parse of the value. */
+/** Bare client: kv.put on the hub, kv.watch on each leaf's mirror, JSON.parse of the value. */
 async function measureRaw(cluster: LocalNatsCluster, perRegion: number, first: number, iterations: number): Promise<number[]> {
   const hub = await rawConnect(cluster.urls.hub);
   const clients: NatsConnection[] = [];
   const rounds = new Rounds(perRegion * regions.length);
   try {
-    const goal: KV = await hub.jetstream().views.kv('goal', { bindOnly: true });
-    const ready: Promise<void>[] = [];
+    const goal: KV = await new Kvm(hub).open('goal');
     for (const region of regions) {
       for (let i = 0; i < perRegion; i++) {
         const nc = await rawConnect(cluster.urls.agents[region]!);
         clients.push(nc);
-        const mirror = await nc.jetstream().views.kv('goal', { streamName: `KV_goal-${region}`, allow_direct: true, bindOnly: true });
-        ready.push(
-          new Promise<void>((resolve) => {
-            void mirror.watch({ key: `raw.${region}`, initializedFn: resolve }).then(async (iterator) => {
-              for await (const entry of iterator) rounds.observe(Number((JSON.parse(sc.decode(entry.value)) as { build: string }).build.slice(1)));
-            });
-          }),
-        );
+        const mirror = await new Kvm(nc).open('goal', { streamName: `KV_goal-${region}`, allow_direct: true });
+        // Its consumer exists once watch() resolves: every later write reaches it (the warm-up
+        // rounds absorb the last value of the previous block, which observe() ignores anyway).
+        const iterator = await mirror.watch({ key: `raw.${region}` });
+        void (async () => {
+          for await (const entry of iterator) rounds.observe(Number(entry.json<{ build: string }>().build.slice(1)));
+        })();
       }
     }
-    await Promise.all(ready);
     await rounds.run(first, iterations, warmupRounds, async (round) => {
-      await Promise.all(regions.map((region) => goal.put(`raw.${region}`, sc.encode(JSON.stringify(sampleGoal('raw', region, round))))));
+      await Promise.all(regions.map((region) => goal.put(`raw.${region}`, JSON.stringify(sampleGoal('raw', region, round)))));
     });
     return rounds.samples();
   } finally {
@@ -146,7 +145,7 @@ async function measureRaw(cluster: LocalNatsCluster, perRegion: number, first: n
 async function fillStatus(cluster: LocalNatsCluster, count: number): Promise<number> {
   const nc = await rawConnect(cluster.urls.agents.eu!);
   try {
-    const js = nc.jetstream();
+    const js = jetstream(nc);
     const started = performance.now();
     const states = ['running', 'running', 'running', 'downloading', 'failed', 'idle'] as const;
     for (let done = 0; done < count; ) {
@@ -182,14 +181,15 @@ async function measureStatus(cluster: LocalNatsCluster, count: number): Promise<
   const hub = await rawConnect(cluster.urls.hub);
   let rawMs: number;
   try {
-    const kv = await hub.jetstream({ domain: 'eu' }).views.kv('status-eu', { bindOnly: true });
+    const kv = await new Kvm(jetstream(hub, { domain: 'eu' })).open('status-eu');
     const started = performance.now();
     let received = 0;
-    await new Promise<void>((resolve) => {
-      void kv.watch({ initializedFn: resolve }).then(async (iterator) => {
-        for await (const entry of iterator) received += entry.length > 0 ? 1 : 0;
-      });
-    });
+    // The client marks the last of the values that existed when the watch began as isUpdate.
+    const iterator = await kv.watch();
+    for await (const entry of iterator) {
+      received += entry.length > 0 ? 1 : 0;
+      if (entry.isUpdate) break;
+    }
     rawMs = performance.now() - started;
     if (received !== count) throw new Error(`bare watch loaded ${received} of ${count} reports`);
   } finally {
@@ -227,7 +227,7 @@ async function measureStatus(cluster: LocalNatsCluster, count: number): Promise<
 
 export const goalstateBenchmark: Benchmark = {
   name: 'goalstate',
-  description: 'goal write → 300 watchers on 3 regional leaves (p50/p99) vs bare nats KV; 100k status reports load',
+  description: 'goal write → 300 watchers on 3 regional leaves (p50/p99) vs bare KV of the same client; 100k status reports load',
   async run({ quick }) {
     const perRegion = quick ? 10 : 100;
     const iterations = quick ? 20 : 200;

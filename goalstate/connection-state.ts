@@ -1,4 +1,4 @@
-import type { NatsConnection } from 'nats';
+import type { NatsConnection, Status } from '@nats-io/nats-core';
 
 /**
  * Follows a connection's status events: whether it is connected right now, and a callback when
@@ -9,12 +9,12 @@ import type { NatsConnection } from 'nats';
 export class ConnectionState {
   private isConnected = true;
   private readonly listeners = new Set<() => void>();
-  private readonly iterator: AsyncIterable<{ type: string }> & { stop?: () => void };
+  private readonly iterator: AsyncIterable<Status> & { stop?: () => void };
 
   constructor(nc: NatsConnection) {
     this.isConnected = !nc.isClosed();
     // The client's status iterator has stop(), though its declared type does not say so.
-    this.iterator = nc.status() as AsyncIterable<{ type: string }> & { stop?: () => void };
+    this.iterator = nc.status() as AsyncIterable<Status> & { stop?: () => void };
     void this.follow();
   }
 

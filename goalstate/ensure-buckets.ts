@@ -1,8 +1,9 @@
-import type { NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { FleetcastError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { goalBucket, goalMirrorBucket, hubDomain, kvStream, statusBucket } from './names.ts';
 import { natsFailure } from './nats-failure.ts';
+import { createBucket, streamManager } from './open-bucket.ts';
 
 export interface FleetBucketsOptions {
   regions: string[];
@@ -41,11 +42,10 @@ export async function ensureFleetBuckets(nc: NatsConnection, options: FleetBucke
   const { server, logger, timeoutMs: timeout } = context;
   const goalHistory = options.goalHistory ?? bucketDefaults.goalHistory;
   // The connection is to the hub (GoalWriter checks its domain), so the plain API prefix is the hub's.
-  const hub = nc.jetstream({ timeout });
-  const hubManager = await nc.jetstreamManager({ checkAPI: false, timeout });
   const hint = `Is ${server} the NATS hub, with JetStream domain "${hubDomain}" (ops/nats/hub.conf.template)?`;
   try {
-    await hub.views.kv(goalBucket, { history: goalHistory, description: 'fleetcast goal state: <service>.<region> -> goal document' });
+    await createBucket(nc, goalBucket, { timeoutMs: timeout }, { history: goalHistory, description: 'fleetcast goal state: <service>.<region> -> goal document' });
+    const hubManager = await streamManager(nc, { timeoutMs: timeout });
     const info = await hubManager.streams.info(kvStream(goalBucket));
     if (info.config.max_msgs_per_subject < goalHistory) {
       await hubManager.streams.update(kvStream(goalBucket), { ...info.config, max_msgs_per_subject: goalHistory });
@@ -82,14 +82,14 @@ export async function ensureFleetBuckets(nc: NatsConnection, options: FleetBucke
 }
 
 async function ensureRegionBuckets(nc: NatsConnection, region: string, options: FleetBucketsOptions, timeout: number): Promise<void> {
-  const js = nc.jetstream({ domain: region, timeout });
+  const access = { domain: region, timeoutMs: timeout };
   // The mirror must name its source by the hub's domain: it lives in the region's domain.
-  await js.views.kv(goalMirrorBucket(region), {
+  await createBucket(nc, goalMirrorBucket(region), access, {
     mirror: { name: goalBucket, domain: hubDomain },
     history: options.mirrorHistory ?? bucketDefaults.mirrorHistory,
     description: `fleetcast goal state of region ${region}: a mirror of ${goalBucket} on the hub`,
   });
-  const jsm = await nc.jetstreamManager({ domain: region, checkAPI: false, timeout });
+  const jsm = await streamManager(nc, access);
   const mirror = await jsm.streams.info(kvStream(goalMirrorBucket(region)));
   if (mirror.config.mirror?.name !== kvStream(goalBucket)) {
     throw new FleetcastError(
@@ -98,7 +98,7 @@ async function ensureRegionBuckets(nc: NatsConnection, region: string, options: 
       { region },
     );
   }
-  await js.views.kv(statusBucket(region), {
+  await createBucket(nc, statusBucket(region), access, {
     history: 1,
     ttl: options.statusMaxAgeMs ?? bucketDefaults.statusMaxAgeMs,
     maxValueSize: options.statusMaxValueSize ?? bucketDefaults.statusMaxValueSize,

@@ -1,4 +1,5 @@
-import type { KV, KvEntry, NatsConnection } from 'nats';
+import type { KvWatchEntry, RoKV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { FleetcastError, isFleetcastError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { decodeGoal, decodePrefetchHint, type Goal } from './goal-document.ts';
@@ -72,7 +73,7 @@ export class GoalWatch {
 
   constructor(
     nc: NatsConnection,
-    kv: KV,
+    kv: RoKV,
     readonly region: string,
     services: string[] | undefined,
     private readonly onGoal: GoalListener,
@@ -115,7 +116,7 @@ export class GoalWatch {
     this.options.onStopped?.();
   }
 
-  private onEntry(entry: KvEntry): void {
+  private onEntry(entry: KvWatchEntry): void {
     const key = parseGoalBucketKey(entry.key);
     if (!key || key.region !== this.region) return;
     const { service, kind } = key;

@@ -1,12 +1,15 @@
-import type { KV, KvEntry, NatsConnection } from 'nats';
+import type { KV, KvEntry } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { FleetcastError, isFleetcastError } from '../errors/index.ts';
 import { silentLogger, type Logger } from '../logging/index.ts';
 import { ConnectionState } from './connection-state.ts';
 import { ensureFleetBuckets, type FleetBucketsOptions } from './ensure-buckets.ts';
+import { releaseKvConsumer } from './kv-consumer.ts';
 import { decodeGoal, encodeGoal, type Goal, type GoalRevision } from './goal-document.ts';
 import { goalBucket, goalKey, hubDomain, prefetchKey, validateRegion } from './names.ts';
 import { connectNats, defaultStartHint, parseNatsUrl, type NatsConnectOptions } from './nats-connect.ts';
 import { jetStreamErrorCode, natsFailure, wrongLastSequence } from './nats-failure.ts';
+import { openBucket, streamManager } from './open-bucket.ts';
 
 export interface GoalWriterOptions extends Omit<FleetBucketsOptions, 'regions'> {
   /** The NATS hub, `nats://[user:password@]host:port` (FLEETCAST_NATS_URL of the coordinator). */
@@ -59,7 +62,7 @@ export class GoalWriter {
       await checkIsHub(nc, server, timeout);
       // Bound, not created: ensureBuckets() creates, with the history the options ask for. The
       // plain API prefix: checkIsHub() made sure this server's own domain is the hub's.
-      const kv = await nc.jetstream({ timeout }).views.kv(goalBucket, { bindOnly: true });
+      const kv = await openBucket(nc, goalBucket, { timeoutMs: timeout });
       return new GoalWriter(nc, !options.connection, kv, options, server, logger, timeout);
     } catch (err) {
       if (!options.connection) await nc.close();
@@ -149,14 +152,19 @@ export class GoalWriter {
     const goals: GoalRevision[] = [];
     try {
       const entries = await this.kv.history({ key });
-      for await (const entry of entries) {
-        if (entry.operation !== 'PUT') continue;
-        try {
-          goals.push({ goal: decodeGoal(entry.value, key, entry.revision), revision: entry.revision, storedAt: entry.created });
-        } catch (err) {
-          if (!isFleetcastError(err, 'GOAL_INVALID')) throw err;
-          this.logger.warn({ err, key, revision: entry.revision }, 'skipping a malformed goal in the history');
+      try {
+        for await (const entry of entries) {
+          if (entry.operation !== 'PUT') continue;
+          try {
+            goals.push({ goal: decodeGoal(entry.value, key, entry.revision), revision: entry.revision, storedAt: entry.created });
+          } catch (err) {
+            if (!isFleetcastError(err, 'GOAL_INVALID')) throw err;
+            this.logger.warn({ err, key, revision: entry.revision }, 'skipping a malformed goal in the history');
+          }
         }
+      } finally {
+        // Not waited for: the history is read, and the consumer expires by itself (releaseKvConsumer).
+        void releaseKvConsumer(entries);
       }
     } catch (err) {
       throw natsFailure(err, { action: `reading the history of goal ${key}`, server: this.server, startHint: defaultStartHint });
@@ -200,7 +208,7 @@ export class GoalWriter {
 async function checkIsHub(nc: NatsConnection, server: string, timeout: number): Promise<void> {
   let domain: string | undefined;
   try {
-    domain = (await (await nc.jetstreamManager({ checkAPI: false, timeout })).getAccountInfo()).domain;
+    domain = (await (await streamManager(nc, { timeoutMs: timeout })).getAccountInfo()).domain;
   } catch (err) {
     throw natsFailure(err, { action: 'checking the JetStream domain', server, startHint: 'Is JetStream enabled (ops/nats/hub.conf.template)?' });
   }

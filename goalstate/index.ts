@@ -12,7 +12,7 @@ export { statusSchema, agentStates, decodeStatus, encodeStatus, type AgentState,
 export { ensureFleetBuckets, bucketDefaults, type FleetBucketsOptions } from './ensure-buckets.ts';
 export { coreBlockSize, coreKey, coreKeyPair, type CoreKeyPair } from './core-key.ts';
 export { blockCount, blockLength } from './core-layout.ts';
-export { connectNats, parseNatsUrl, type NatsConnectOptions, type NatsEndpoint } from './nats-connect.ts';
+export { connectNats, parseNatsUrl, type NatsConnection, type NatsConnectOptions, type NatsEndpoint } from './nats-connect.ts';
 export {
   goalBucket,
   goalKey,

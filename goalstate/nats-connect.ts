@@ -1,7 +1,12 @@
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection, Status } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
 import { FleetcastError } from '../errors/index.ts';
 import { backoffDelay } from '../lifecycle/index.ts';
 import { silentLogger, type Logger } from '../logging/index.ts';
+import { natsFailureKind } from './nats-failure.ts';
+
+/** The client connection every goalstate class takes; callers outside goalstate/ need not know the nats packages. */
+export type { NatsConnection } from '@nats-io/nats-core';
 
 export interface NatsConnectOptions {
   /** `nats://[user:password@]host:port`, several separated by commas (FLEETCAST_NATS_URL). */
@@ -90,19 +95,19 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
       },
     });
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'AUTHORIZATION_VIOLATION' || code === 'BAD_AUTHENTICATION' || code === 'AUTHENTICATION_EXPIRED') {
+    const natsError = err instanceof Error ? err.name : typeof err;
+    if (natsFailureKind(err) === 'auth-refused') {
       throw new FleetcastError(
         'CONFIG_INVALID',
         `${options.role} at ${endpoint.redacted} refused the credentials${endpoint.user ? ` of user ${endpoint.user}` : ' (none were given)'}: put the right user:password into FLEETCAST_NATS_URL`,
-        { server: endpoint.redacted, natsCode: code },
+        { server: endpoint.redacted, natsError },
         { cause: err },
       );
     }
     throw new FleetcastError(
       'NATS_UNAVAILABLE',
       `cannot reach ${options.role} at ${endpoint.redacted} (${(err as Error).message}). ${options.startHint ?? defaultStartHint}`,
-      { server: endpoint.redacted, natsCode: code },
+      { server: endpoint.redacted, natsError },
       { cause: err },
     );
   }
@@ -111,9 +116,15 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
       if (status.type === 'reconnect') attempts = 0;
       if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error') {
         const level = status.type === 'reconnect' ? 'info' : 'warn';
-        logger[level]({ server: endpoint.redacted, event: status.type, data: String(status.data) }, `${options.role}: ${status.type}`);
+        logger[level]({ server: endpoint.redacted, event: status.type, detail: statusDetail(status) }, `${options.role}: ${status.type}`);
       }
     }
   })();
   return nc;
+}
+
+/** What a status event says beyond its type: the server it concerns, or the error. */
+function statusDetail(status: Status): string {
+  if (status.type === 'error') return status.error.message;
+  return 'server' in status ? status.server : '';
 }

@@ -1,4 +1,5 @@
-import type { KV, KvEntry, NatsConnection } from 'nats';
+import type { KvEntry, RoKV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { FleetcastError } from '../errors/index.ts';
 import { silentLogger, type Logger } from '../logging/index.ts';
 import { decodeGoal, type GoalRevision } from './goal-document.ts';
@@ -6,6 +7,7 @@ import { GoalWatch, type GoalListener, type GoalWatchOptions } from './goal-watc
 import { goalBucket, goalKey, goalMirrorBucket, kvStream, validateRegion, validateService } from './names.ts';
 import { connectNats, parseNatsUrl, type NatsConnectOptions } from './nats-connect.ts';
 import { natsFailure } from './nats-failure.ts';
+import { openBucket, streamManager } from './open-bucket.ts';
 
 export interface RegionGoalViewOptions {
   /** The region's leaf, `nats://[user:password@]host:port` (FLEETCAST_NATS_URL of an agent). */
@@ -41,7 +43,8 @@ export class RegionGoalView {
     readonly region: string,
     private readonly nc: NatsConnection,
     private readonly ownsConnection: boolean,
-    private readonly kv: KV,
+    /** Read-only by type as well: nothing here may write, least of all to the mirror (see connect()). */
+    private readonly kv: RoKV,
     private readonly server: string,
     private readonly logger: Logger,
     private readonly timeoutMs: number,
@@ -66,9 +69,10 @@ export class RegionGoalView {
       const timeout = options.connect?.timeoutMs ?? 5_000;
       await checkDomain(nc, region, server, logger, timeout);
       // Trap: a mirror keeps the source's subjects ($KV.goal.<key>), so it is read as bucket
-      // "goal" bound to the mirror's stream. Bound, not created: opening must never create a
-      // stream on the leaf that would capture $KV.goal writes there.
-      const kv = await nc.jetstream({ timeout }).views.kv(goalBucket, { streamName: kvStream(goalMirrorBucket(region)), allow_direct: true, bindOnly: true });
+      // "goal" bound to the mirror's stream (KvOptions.streamName), with direct get from that
+      // stream. Bound (Kvm.open), not created: opening must never create a stream on the leaf
+      // that would capture $KV.goal writes there.
+      const kv = await openBucket(nc, goalBucket, { timeoutMs: timeout }, { streamName: kvStream(goalMirrorBucket(region)), allow_direct: true });
       return new RegionGoalView(region, nc, !options.connection, kv, server, logger, timeout);
     } catch (err) {
       if (!options.connection) await nc.close();
@@ -109,7 +113,7 @@ export class RegionGoalView {
   /** How current the region's mirror is (agents report it; a long lastActiveMs means the hub link is down). */
   async mirrorHealth(): Promise<MirrorHealth> {
     try {
-      const info = await (await this.nc.jetstreamManager({ checkAPI: false, timeout: this.timeoutMs })).streams.info(kvStream(goalMirrorBucket(this.region)));
+      const info = await (await streamManager(this.nc, { timeoutMs: this.timeoutMs })).streams.info(kvStream(goalMirrorBucket(this.region)));
       const active = info.mirror?.active ?? -1;
       return { lag: info.mirror?.lag ?? 0, lastActiveMs: active < 0 ? null : Math.round(active / 1e6), lastRevision: info.state.last_seq };
     } catch (err) {
@@ -133,7 +137,7 @@ export class RegionGoalView {
 async function checkDomain(nc: NatsConnection, region: string, server: string, logger: Logger, timeout: number): Promise<void> {
   let domain: string | undefined;
   try {
-    domain = (await (await nc.jetstreamManager({ checkAPI: false, timeout })).getAccountInfo()).domain;
+    domain = (await (await streamManager(nc, { timeoutMs: timeout })).getAccountInfo()).domain;
   } catch (err) {
     logger.warn({ err, region }, `could not check the JetStream domain of ${server}; watching anyway`);
     return;

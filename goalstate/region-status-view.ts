@@ -1,9 +1,11 @@
-import type { KV, KvEntry, NatsConnection } from 'nats';
+import type { KvWatchEntry, RoKV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { FleetcastError, isFleetcastError } from '../errors/index.ts';
 import { silentLogger, type Logger } from '../logging/index.ts';
 import { bucketDefaults } from './ensure-buckets.ts';
 import { splitKey, statusBucket, validateRegion, validateService } from './names.ts';
 import { connectNats, parseNatsUrl, type NatsConnectOptions } from './nats-connect.ts';
+import { openBucket } from './open-bucket.ts';
 import { ResilientWatch } from './resilient-watch.ts';
 import { decodeStatus, type StatusReport } from './status-document.ts';
 import { summarizeService, type ServiceStatusSummary, type StatusEntry } from './status-summary.ts';
@@ -55,7 +57,7 @@ export class RegionStatusView {
   private constructor(
     private readonly nc: NatsConnection,
     private readonly ownsConnection: boolean,
-    kv: KV,
+    kv: RoKV,
     server: string,
     private readonly options: RegionStatusViewOptions & { logger: Logger },
   ) {
@@ -83,8 +85,13 @@ export class RegionStatusView {
     const nc = options.connection ?? (await connectNats({ ...options.connect, url: options.url!, role: 'the NATS hub', name: options.connect?.name ?? `fleetcast-status-${region}`, logger }));
     // Through the region's JetStream domain: the same call works on the hub (over the leaf link) and on the leaf.
     const timeout = options.connect?.timeoutMs ?? 5_000;
-    const kv = await nc.jetstream({ domain: region, timeout }).views.kv(statusBucket(region), { bindOnly: true });
-    return new RegionStatusView(nc, !options.connection, kv, server, { ...options, logger });
+    try {
+      const kv = await openBucket(nc, statusBucket(region), { domain: region, timeoutMs: timeout });
+      return new RegionStatusView(nc, !options.connection, kv, server, { ...options, logger });
+    } catch (err) {
+      if (!options.connection) await nc.close();
+      throw err;
+    }
   }
 
   /** Reports held, all services. */
@@ -132,7 +139,7 @@ export class RegionStatusView {
     if (this.ownsConnection && !this.nc.isClosed()) await this.nc.close();
   }
 
-  private apply(entry: KvEntry, session: number): void {
+  private apply(entry: KvWatchEntry, session: number): void {
     const parts = splitKey(entry.key);
     if (!parts) return;
     const [service, machine] = parts;

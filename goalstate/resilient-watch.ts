@@ -1,12 +1,15 @@
-import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
+import type { KvWatchEntry, RoKV } from '@nats-io/kv';
+import type { NatsConnection, QueuedIterator } from '@nats-io/nats-core';
+import { FleetcastError } from '../errors/index.ts';
 import { backoffDelay } from '../lifecycle/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { ConnectionState } from './connection-state.ts';
+import { kvConsumer, releaseKvConsumer } from './kv-consumer.ts';
 import { consumerNotFound, jetStreamErrorCode, natsFailure } from './nats-failure.ts';
 
 export interface ResilientWatchOptions {
   nc: NatsConnection;
-  kv: KV;
+  kv: RoKV;
   /** Key filter (one subject filter: `api.eu`, `*.eu`); undefined watches every key. */
   key?: string;
   /** For logs: `goal watch of region eu`. */
@@ -14,7 +17,7 @@ export interface ResilientWatchOptions {
   /** Server description for messages. */
   server: string;
   /** Each entry, in the bucket's order within a session; a new session starts with the last value of every key. */
-  onEntry(entry: KvEntry, session: number): void;
+  onEntry(entry: KvWatchEntry, session: number): void;
   /** The session delivered every key's value that existed when it started. */
   onCaughtUp(session: number): void;
   logger: Logger;
@@ -33,6 +36,9 @@ export interface ResilientWatchOptions {
   checkConsumerEveryMs?: number;
 }
 
+/** How long stop() waits for the deletion of the last session's consumer. */
+const releaseWaitMs = 1_000;
+
 /**
  * A KV watch that never gives up: when the server closes it, the stream is missing or the
  * connection comes back after a disconnect, it starts a new session (last value per key, then
@@ -42,13 +48,15 @@ export interface ResilientWatchOptions {
 export class ResilientWatch {
   private stopped = false;
   private restartRequested = false;
-  private iterator: QueuedIterator<KvEntry> | undefined;
+  private iterator: QueuedIterator<KvWatchEntry> | undefined;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private connection: ConnectionState | undefined;
   private checkTimer: NodeJS.Timeout | undefined;
   private checkFailed = false;
   private checking = false;
+  /** Deletions of the consumers of ended sessions still in flight; stop() waits for them. */
+  private readonly releasing = new Set<Promise<void>>();
 
   constructor(private readonly options: ResilientWatchOptions) {}
 
@@ -67,10 +75,16 @@ export class ResilientWatch {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.checkTimer);
-    this.connection?.stop();
     this.iterator?.stop();
     this.wake?.();
     await this.loop;
+    // Before the caller closes the connection the deletions must get out; one that takes
+    // longer than a moment is to a server that does not answer, whose consumer expires anyway.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(this.releasing), new Promise((resolve) => (timer = setTimeout(resolve, releaseWaitMs)))]);
+    clearTimeout(timer);
+    // Last: release() asks it whether the connection is up.
+    this.connection?.stop();
   }
 
   /** Ends the current session and starts a new one at once. */
@@ -81,12 +95,11 @@ export class ResilientWatch {
   }
 
   private async checkConsumer(): Promise<void> {
-    // The KV watch iterator keeps its JetStream subscription as `_data` (nats 2.x); without it, no check.
-    const subscription = (this.iterator as { _data?: { consumerInfo?: () => Promise<unknown> } } | undefined)?._data;
-    if (this.checking || this.stopped || typeof subscription?.consumerInfo !== 'function') return;
+    const consumer = this.iterator && kvConsumer(this.iterator);
+    if (this.checking || this.stopped || !consumer) return;
     this.checking = true;
     try {
-      await subscription.consumerInfo();
+      await consumer.info();
       if (this.checkFailed) this.restartAfterCheck('the server answers again');
       this.checkFailed = false;
     } catch (err) {
@@ -113,17 +126,27 @@ export class ResilientWatch {
       this.restartRequested = false;
       const mine = ++session;
       let failed = false;
+      let iterator: QueuedIterator<KvWatchEntry> | undefined;
       try {
-        const iterator = await kv.watch({
-          key,
-          initializedFn: () => {
-            failures = 0;
-            this.options.onCaughtUp(mine);
-          },
-        });
+        iterator = await kv.watch({ key });
         this.iterator = iterator;
         if (this.stopped || this.restartRequested) iterator.stop();
-        for await (const entry of iterator) this.options.onEntry(entry, mine);
+        // 3.x has no initializedFn: the session is caught up once the entries pending when its
+        // consumer was created are through — at once when there were none, else at the entry the
+        // client marks isUpdate (the last of them) or the first with nothing more pending.
+        let caughtUp = false;
+        const catchUp = () => {
+          caughtUp = true;
+          failures = 0;
+          this.options.onCaughtUp(mine);
+        };
+        // A session stopped before it began delivered nothing: it must not claim to be caught up
+        // (the status view would drop every report the previous session saw).
+        if ((await initialPending(iterator)) === 0 && !this.stopped && !this.restartRequested) catchUp();
+        for await (const entry of iterator) {
+          this.options.onEntry(entry, mine);
+          if (!caughtUp && (entry.isUpdate || entry.delta === 0)) catchUp();
+        }
         failed = !this.stopped && !this.restartRequested;
         if (failed) logger.warn({ session: mine }, `${what}: the server ended the watch; starting a new one`);
       } catch (err) {
@@ -133,12 +156,25 @@ export class ResilientWatch {
         if (failures % 10 === 0) logger.warn({ err: error, failures: failures + 1 }, `${what} failed: ${error.message}`);
       } finally {
         this.iterator = undefined;
+        if (iterator) this.release(iterator);
       }
       if (this.stopped) break;
       if (failed) {
         await this.sleep(backoffDelay(++failures, { initialMs: minRetry, maxMs: maxRetry, jitter: 0.5 }));
       }
     }
+  }
+
+  /**
+   * Deletes an ended session's consumer (see releaseKvConsumer) — unless disconnected: the
+   * request would only wait out its timeout, so that consumer is left to expire (when the
+   * server restarted, it is gone already). Sessions ended by a reconnect end once connected.
+   */
+  private release(iterator: QueuedIterator<KvWatchEntry>): void {
+    iterator.stop();
+    if (!this.connection?.connected) return;
+    const deletion = releaseKvConsumer(iterator).finally(() => this.releasing.delete(deletion));
+    this.releasing.add(deletion);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -151,4 +187,18 @@ export class ResilientWatch {
       this.wake = done;
     });
   }
+}
+
+/**
+ * How many entries the watch's consumer had to deliver when it was created (its cached info; no
+ * request). If a client release stops exposing its consumer, the session fails loudly (and is
+ * retried) rather than never — or falsely — reporting that it caught up.
+ */
+async function initialPending(iterator: QueuedIterator<KvWatchEntry>): Promise<number> {
+  const consumer = kvConsumer(iterator);
+  if (!consumer) {
+    iterator.stop();
+    throw new FleetcastError('INTERNAL', 'the KV watch of @nats-io/kv no longer exposes its consumer (iterator._data): this fleetcast release needs @nats-io/kv 3.4', {});
+  }
+  return (await consumer.info(true)).num_pending;
 }

@@ -1,9 +1,11 @@
-import type { KV, NatsConnection } from 'nats';
+import type { KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { silentLogger, type Logger } from '../logging/index.ts';
 import { ConnectionState } from './connection-state.ts';
 import { statusBucket, statusKey, validateMachine, validateRegion } from './names.ts';
 import { connectNats, parseNatsUrl, type NatsConnectOptions } from './nats-connect.ts';
 import { natsFailure } from './nats-failure.ts';
+import { openBucket } from './open-bucket.ts';
 import { encodeStatus, type AgentState, type StatusReport } from './status-document.ts';
 
 export interface StatusReporterOptions {
@@ -82,8 +84,13 @@ export class StatusReporter {
     const role = `the NATS leaf of region ${region}`;
     const server = `${role} at ${parseNatsUrl(options.url).redacted}`;
     const nc = options.connection ?? (await connectNats({ ...options.connect, url: options.url, role, name: options.connect?.name ?? `fleetcast-agent-${machine}`, logger }));
-    const kv = await nc.jetstream({ timeout: options.connect?.timeoutMs ?? 5_000 }).views.kv(statusBucket(region), { bindOnly: true });
-    return new StatusReporter(nc, !options.connection, kv, region, machine, server, { ...options, logger });
+    try {
+      const kv = await openBucket(nc, statusBucket(region), { timeoutMs: options.connect?.timeoutMs ?? 5_000 });
+      return new StatusReporter(nc, !options.connection, kv, region, machine, server, { ...options, logger });
+    } catch (err) {
+      if (!options.connection) await nc.close();
+      throw err;
+    }
   }
 
   /**

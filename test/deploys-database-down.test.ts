@@ -76,8 +76,7 @@ it('rolls back from the goal history with the database killed; the records reach
 }, 120_000);
 
 async function goalOf(region: string) {
-  const nc = await cluster.rawConnect(cluster.urls.hub);
-  const kv = await nc.jetstream().views.kv('goal', { bindOnly: true });
+  const kv = await cluster.rawKv(cluster.urls.hub, 'goal');
   const entry = await kv.get(`api.${region}`);
   return entry ? JSON.parse(new TextDecoder().decode(entry.value)) : null;
 }

@@ -3,6 +3,8 @@
 // values put into the goal bucket by hand, and a damaged regional copy of a build. Each is
 // rejected with a code and a message naming the problem, and changes nothing — the builds,
 // deployments, locks, audit rows and goals read before and after are the same.
+import { jetstream } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import Sqlite from 'better-sqlite3';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -260,7 +262,7 @@ describe('goal values', () => {
     const before = fleet.installed('api');
     const nc = await connectNats({ url: fleet.file.hub, role: 'the NATS hub' });
     try {
-      const kv = await nc.jetstream().views.kv('goal', { bindOnly: true });
+      const kv = await new Kvm(jetstream(nc)).open('goal');
       await kv.put('api.eu', 'garbage{');
     } finally {
       await nc.close();
@@ -285,7 +287,7 @@ describe('goal values', () => {
       // Read as the coordinator reads it: from the hub, in the region's JetStream domain.
       const hub = await connectNats({ url: fleet.file.hub, role: 'the NATS hub' });
       try {
-        const kv = await hub.jetstream({ domain: 'eu' }).views.kv(statusBucket('eu'), { bindOnly: true });
+        const kv = await new Kvm(jetstream(hub, { domain: 'eu' })).open(statusBucket('eu'));
         const entry = await kv.get(statusKey('api', 'eu-1'));
         const value = entry?.operation === 'PUT' ? decodeStatus(entry.value, entry.key) : undefined;
         return value?.error?.includes('goal api.eu at revision') && value;

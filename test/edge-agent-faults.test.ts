@@ -188,8 +188,7 @@ describe('NATS and goal-state trouble', () => {
 
   it('a malformed goal is reported and ignored: the previous goal stays in force', async () => {
     const agent = await agentRunningB1('eu', 'mg-1', 'mg');
-    const hub = await fleet.cluster.rawConnect(fleet.cluster.urls.hub);
-    const kv = await hub.jetstream().views.kv('goal', { bindOnly: true });
+    const kv = await fleet.cluster.rawKv(fleet.cluster.urls.hub, 'goal');
     await kv.put('mg.eu', new TextEncoder().encode('{"v":1,"service":"mg","build":"oops"}'));
     const report = await fleet.reportOf('eu', 'mg', 'mg-1', (r) => r.error?.includes('is malformed') ?? false);
     expect(report).toMatchObject({ state: 'running', build: 'b1' });

@@ -1,8 +1,12 @@
 // The goal travels from the hub's `goal` bucket to each region's mirror, and regions keep their
 // goal through a hub outage and a leaf restart. Real nats-server processes, no mocks.
+import { jetstream } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFleetcastError } from '../errors/index.ts';
 import { GoalWriter, RegionGoalView, type GoalUpdate, type GoalWatch } from '../goalstate/index.ts';
+import { ResilientWatch } from '../goalstate/resilient-watch.ts';
+import { silentLogger } from '../logging/index.ts';
 import { eventually } from './support/eventually.ts';
 import { sampleGoal } from './support/sample-goal.ts';
 import { TestNatsCluster } from './support/nats-cluster.ts';
@@ -153,7 +157,7 @@ describe('goal state replication hub → regional leaves', () => {
       await eventually(() => delivered.at(-1) === 'b4', 10_000, 'b4 delivered');
       expect(delivered).toEqual(['b1', 'b4']);
 
-      const raw = await (await cluster.rawConnect(cluster.urls.hub)).jetstream().views.kv('goal', { bindOnly: true });
+      const raw = await cluster.rawKv(cluster.urls.hub, 'goal');
       await raw.delete('slow.eu');
       await eventually(() => delivered.at(-1) === null, 10_000, 'the deletion');
       expect(delivered).toEqual(['b1', 'b4', null]);
@@ -161,5 +165,37 @@ describe('goal state replication hub → regional leaves', () => {
     } finally {
       await watch.stop();
     }
+  });
+
+  it('watches leave no consumer behind on the leaf: neither a stopped watch nor a restarted session', async () => {
+    // The 3.x client asks the server to keep an ordered consumer 5 minutes without interest;
+    // with one watch per agent, restarted on every reconnect, fleetcast deletes them itself.
+    const admin = await cluster.rawManager(cluster.urls.leaves.eu!);
+    const consumers = async () => (await admin.streams.info('KV_goal-eu')).state.consumer_count;
+    const before = await consumers(); // the eu watch of this file's beforeAll
+    const watch = views.eu!.watch(['api'], () => undefined);
+    await watch.ready;
+    expect(await consumers()).toBe(before + 1);
+    await watch.stop();
+    expect(await consumers()).toBe(before);
+
+    // A session restarted (as on every reconnect) releases the previous one's consumer, with
+    // the agent credentials' CONSUMER.DELETE on the mirror.
+    const nc = await cluster.rawConnect(cluster.urls.agents.eu!);
+    const kv = await new Kvm(jetstream(nc)).open('goal', { streamName: 'KV_goal-eu', allow_direct: true });
+    let sessions = 0;
+    const resilient = new ResilientWatch({ nc, kv, key: 'api.eu', what: 'test watch', server: 'the eu leaf', logger: silentLogger(), onEntry: () => undefined, onCaughtUp: () => void sessions++ });
+    resilient.start();
+    try {
+      for (let restart = 1; restart <= 3; restart++) {
+        await eventually(() => sessions === restart, 10_000, `session ${restart}`);
+        resilient.restart();
+      }
+      await eventually(() => sessions === 4, 10_000, 'session 4');
+      await eventually(async () => (await consumers()) === before + 1, 3_000, 'one consumer: the current session');
+    } finally {
+      await resilient.stop();
+    }
+    expect(await consumers()).toBe(before);
   });
 });

@@ -1,8 +1,7 @@
 // Agents' reports in status-<region> and the coordinator's aggregate of them, with a few
 // hundred simulated machines on a real leaf, read through the hub as the coordinator does.
-import type { NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GoalWriter, RegionStatusView, StatusReporter, type StatusUpdate } from '../goalstate/index.ts';
+import { GoalWriter, RegionStatusView, StatusReporter, type NatsConnection, type StatusUpdate } from '../goalstate/index.ts';
 import { eventually } from './support/eventually.ts';
 import { TestNatsCluster } from './support/nats-cluster.ts';
 
@@ -91,14 +90,14 @@ describe('status reports of 300 machines', () => {
   });
 
   it('malformed reports are counted apart, not aggregated', async () => {
-    const raw = await (await cluster.rawConnect(cluster.urls.leaves.eu!)).jetstream().views.kv('status-eu', { bindOnly: true });
+    const raw = await cluster.rawKv(cluster.urls.leaves.eu!, 'status-eu');
     await raw.put('api.broken', new TextEncoder().encode('{"v":1,"state":"exploded"}'));
     await eventually(() => view.invalidReports === 1, 10_000, 'the malformed report');
     expect(view.summary('api', 'b2').machines).toBe(299);
   });
 
   it('progress is throttled, state changes are not', async () => {
-    const leaf = await (await cluster.rawConnect(cluster.urls.leaves.eu!)).jetstreamManager();
+    const leaf = await cluster.rawManager(cluster.urls.leaves.eu!);
     const before = (await leaf.streams.info('KV_status-eu')).state.last_seq;
     const r = await reporter('m500');
     const sends = [];

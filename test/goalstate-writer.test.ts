@@ -1,6 +1,6 @@
 // The coordinator's GoalWriter against a real hub and leaves: compare-and-set, history, delete
 // markers, malformed values, and the errors a person sees when something is wrong.
-import type { KV } from 'nats';
+import type { KV } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetcastError, isFleetcastError } from '../errors/index.ts';
 import { GoalWriter, RegionGoalView, type GoalUpdate } from '../goalstate/index.ts';
@@ -19,7 +19,7 @@ beforeAll(async () => {
   cluster = await TestNatsCluster.start(regions);
   writer = await GoalWriter.connect({ url: cluster.urls.hub, regions, connect });
   await writer.ensureBuckets();
-  rawGoal = await (await cluster.rawConnect(cluster.urls.hub)).jetstream().views.kv('goal', { bindOnly: true });
+  rawGoal = await cluster.rawKv(cluster.urls.hub, 'goal');
 });
 
 afterAll(async () => {
@@ -39,10 +39,10 @@ async function failure(promise: Promise<unknown>): Promise<FleetcastError> {
 describe('GoalWriter', () => {
   it('ensureBuckets is idempotent and sets up goal (history 20) on the hub and goal-/status- in every region', async () => {
     await writer.ensureBuckets();
-    const hub = await (await cluster.rawConnect(cluster.urls.hub)).jetstreamManager();
+    const hub = await cluster.rawManager(cluster.urls.hub);
     expect((await hub.streams.info('KV_goal')).config.max_msgs_per_subject).toBe(20);
     for (const region of regions) {
-      const leaf = await (await cluster.rawConnect(cluster.urls.leaves[region]!)).jetstreamManager();
+      const leaf = await cluster.rawManager(cluster.urls.leaves[region]!);
       const mirror = await leaf.streams.info(`KV_goal-${region}`);
       expect(mirror.config.mirror).toMatchObject({ name: 'KV_goal', external: { api: '$JS.hub.API' } });
       expect(mirror.config.max_msgs_per_subject).toBe(10);

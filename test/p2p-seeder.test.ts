@@ -4,7 +4,7 @@
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { KV } from 'nats';
+import type { KV } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GoalWriter, type Goal } from '../goalstate/index.ts';
 import { eventually } from './support/eventually.ts';
@@ -23,7 +23,7 @@ beforeAll(async () => {
   cluster = await TestNatsCluster.start(['eu', 'us']);
   writer = await GoalWriter.connect({ url: cluster.urls.hub, regions: ['eu', 'us'] });
   await writer.ensureBuckets();
-  rawGoal = await (await cluster.rawConnect(cluster.urls.hub)).jetstream().views.kv('goal', { bindOnly: true });
+  rawGoal = await cluster.rawKv(cluster.urls.hub, 'goal');
   testbed = await P2PTestbed.start();
 });
 

@@ -1,6 +1,5 @@
-import type { NatsConnection } from 'nats';
 import { FleetcastError } from '../../errors/index.ts';
-import { connectNats, GoalWriter, parseNatsUrl, RegionStatusView, type ServiceStatusSummary } from '../../goalstate/index.ts';
+import { connectNats, GoalWriter, parseNatsUrl, RegionStatusView, type NatsConnection, type ServiceStatusSummary } from '../../goalstate/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import type { GoalStore } from '../deploys/goal-store.ts';
 import { PeriodicTask } from '../../lifecycle/index.ts';

@@ -1,10 +1,9 @@
-import type { NatsConnection } from 'nats';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobStore } from '../../blobstore/index.ts';
 import { openRegionStore } from '../../blobstore/from-config.ts';
 import { warnUnlessLowMemoryEnv } from '../../config/index.ts';
 import { isFleetcastError } from '../../errors/index.ts';
-import { connectNats, RegionGoalView, StatusReporter, type GoalWatch, type NatsConnectOptions } from '../../goalstate/index.ts';
+import { connectNats, RegionGoalView, StatusReporter, type GoalWatch, type NatsConnection, type NatsConnectOptions } from '../../goalstate/index.ts';
 import { backoffDelay, Teardown } from '../../lifecycle/index.ts';
 import { createLogger, type Logger } from '../../logging/index.ts';
 import type { ArtifactFetcher } from '../fetch/artifact-fetcher.ts';

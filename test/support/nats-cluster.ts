@@ -1,11 +1,14 @@
-import { connect, type NatsConnection } from 'nats';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { Kvm, type KV, type KvOptions } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
 import { LocalNatsCluster, type LocalNatsClusterUrls } from '../../ops/nats/local-cluster.ts';
 
 /**
  * A private NATS hub plus one leaf per region for one test file: its own nats-server processes,
  * temporary store dirs and OS-chosen ports (the shared server on 4222 is never touched). It
- * can stop, kill and restart the hub or one leaf, and hands out plain `nats` clients that it
- * closes on stop().
+ * can stop, kill and restart the hub or one leaf, and hands out plain nats clients
+ * (@nats-io/transport-node, no fleetcast code) that it closes on stop().
  */
 export class TestNatsCluster {
   private readonly clients = new Set<NatsConnection>();
@@ -67,6 +70,22 @@ export class TestNatsCluster {
     });
     this.clients.add(nc);
     return nc;
+  }
+
+  /**
+   * An existing bucket opened with a plain client (bound, never created), as an outsider sees it.
+   * `domain` reaches a leaf's JetStream through the hub; `timeoutMs` bounds each request.
+   */
+  async rawKv(url: string, bucket: string, options: Partial<Pick<KvOptions, 'streamName' | 'allow_direct'>> & { domain?: string; timeoutMs?: number } = {}): Promise<KV> {
+    const { domain, timeoutMs, ...kvOptions } = options;
+    // Only the options given: the client copies an undefined `timeout` over its default.
+    const js = jetstream(await this.rawConnect(url), { ...(domain ? { domain } : {}), ...(timeoutMs ? { timeout: timeoutMs } : {}) });
+    return new Kvm(js).open(bucket, kvOptions);
+  }
+
+  /** A plain JetStream manager on one of the cluster's URLs. */
+  async rawManager(url: string, domain?: string): Promise<JetStreamManager> {
+    return jetstreamManager(await this.rawConnect(url), domain ? { domain } : {});
   }
 
   async stop(): Promise<void> {
