@@ -83,7 +83,7 @@ export const settings = {
     .optional(),
   /** The bearer token clients send to the coordinator. */
   FLEETCAST_API_TOKEN: z.string().trim().min(1).optional(),
-  FLEETCAST_BLOBSTORE: z.enum(['fs', 'gcs']).default('fs'),
+  FLEETCAST_BLOBSTORE: z.enum(['fs', 'gcs', 's3']).default('fs'),
   FLEETCAST_BUCKET_PREFIX: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes, starting with a letter or digit')
@@ -91,6 +91,14 @@ export const settings = {
   /** The GCS JSON API's address; unset means STORAGE_EMULATOR_HOST, else Google's. */
   FLEETCAST_GCS_ENDPOINT: z.url().optional(),
   FLEETCAST_GCS_PROJECT: z.string().min(1).optional(),
+  /** The S3 API's address for S3-compatible servers (MinIO, Ceph, R2); unset means AWS's for the region. */
+  FLEETCAST_S3_ENDPOINT: z.url().optional(),
+  /** The buckets' region; unset means the SDK's (AWS_REGION, the profile), or us-east-1 with an endpoint. */
+  FLEETCAST_S3_REGION: z.string().trim().regex(/^[a-z0-9-]+$/, 'a region name such as eu-west-1 (auto for R2)').optional(),
+  /** `<endpoint>/<bucket>/key` instead of `<bucket>.<endpoint>/key`: most S3-compatible servers need it. */
+  FLEETCAST_S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false').transform((text) => text === 'true'),
+  /** Part size of multipart uploads (parts double every 2,000): memory of an upload is about 5 parts. */
+  FLEETCAST_S3_PART_SIZE: byteSize.refine((bytes) => bytes >= 5 * 1024 ** 2 && bytes <= 5 * 1024 ** 3, "S3's parts are 5M to 5G").default(8 * 1024 ** 2),
   /** Names a builder in claims and logs. */
   FLEETCAST_WORKER_ID: z
     .string()
@@ -273,10 +281,14 @@ export const settingHelp: Record<SettingName, string> = {
   FLEETCAST_PERMISSIONS: 'JSON file of API tokens and their scopes, and of who may do what from Slack (default: only the generated <data dir>/api-token; the bot refuses every change)',
   FLEETCAST_API_URL: 'coordinator URL for client commands (default: <data dir>/up.json, else http://127.0.0.1:7070)',
   FLEETCAST_API_TOKEN: 'API token for client commands (default: <data dir>/up.json, else <data dir>/api-token)',
-  FLEETCAST_BLOBSTORE: 'fs or gcs (default fs: <data dir>/buckets/<bucket>/)',
+  FLEETCAST_BLOBSTORE: 'fs, gcs or s3 (default fs: <data dir>/buckets/<bucket>/)',
   FLEETCAST_BUCKET_PREFIX: 'buckets are <prefix>-main and <prefix>-<region> (default fleetcast)',
   FLEETCAST_GCS_ENDPOINT: "GCS JSON API address (default STORAGE_EMULATOR_HOST, else Google's)",
   FLEETCAST_GCS_PROJECT: 'GCS project, to create buckets (default the client library\'s)',
+  FLEETCAST_S3_ENDPOINT: "S3 API address of an S3-compatible server, e.g. http://minio:9000 (default AWS's for the region); credentials come from the AWS chain (AWS_ACCESS_KEY_ID…, AWS_PROFILE, roles)",
+  FLEETCAST_S3_REGION: "the buckets' region, e.g. eu-west-1, auto for R2 (default AWS_REGION or the profile's; us-east-1 with FLEETCAST_S3_ENDPOINT)",
+  FLEETCAST_S3_FORCE_PATH_STYLE: 'true: address buckets as <endpoint>/<bucket>/ (MinIO, Ceph, most local servers) (default false: <bucket>.<endpoint>)',
+  FLEETCAST_S3_PART_SIZE: 'part size of multipart uploads, 5M to 5G; an upload holds about 5 parts in memory (default 8M)',
   FLEETCAST_WORKER_ID: 'this builder\'s name in claims and logs (default <hostname>-<pid>)',
   FLEETCAST_WORKER_CONCURRENCY: 'builds one worker process runs at once (default 1)',
   FLEETCAST_REPLICATION_CONCURRENCY: 'copies into each region a replicator runs at once; 0 = no replicator in the coordinator (default 2)',
