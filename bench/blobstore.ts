@@ -1,8 +1,9 @@
 // npm run bench -- blobstore [--quick]
 // Throughput of put, get and copy of one artifact (1 GiB; 64 MiB with --quick) through the
-// filesystem store against /bin/cp, and through the GCS store (real client, fake GCS server in
-// its own process) against raw HTTP requests to the same server with Node's http module. Then
-// the peak RSS of a separate process uploading the artifact through each store.
+// filesystem store against /bin/cp, through the GCS store (real client, fake GCS server in its
+// own process) against raw HTTP requests to the same server with Node's http module, and through
+// the S3 store against the raw @aws-sdk/client-s3 (the local S3 server, s3rver, in its own
+// process). Then the peak RSS of a separate process uploading the artifact through each store.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -14,7 +15,8 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { FsBlobStore } from '../blobstore/index.ts';
 import { GcsBlobStore } from '../blobstore/gcs-blob-store.ts';
-import { cp, RawGcs, run, startFakeGcs } from './baselines.ts';
+import { S3BlobStore } from '../blobstore/s3-blob-store.ts';
+import { cp, RawGcs, RawS3, run, startFakeGcs, startS3Server } from './baselines.ts';
 import { row, type BenchRow, type Benchmark } from './report.ts';
 
 const repo = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -25,7 +27,7 @@ const rssTargetMB = 150;
 
 export const blobstoreBenchmark: Benchmark = {
   name: 'blobstore',
-  description: 'put/get/copy of a 1 GiB artifact: fs store vs cp, GCS store vs raw HTTP; peak RSS of an uploader',
+  description: 'put/get/copy of a 1 GiB artifact: fs store vs cp, GCS store vs raw HTTP, S3 store vs the raw SDK; peak RSS of an uploader',
   async run({ quick }) {
     const size = quick ? 64 * MiB : 1024 * MiB;
     const rounds = quick ? 1 : 5;
@@ -35,6 +37,7 @@ export const blobstoreBenchmark: Benchmark = {
     // from one second to the next, which would swamp the difference being measured.
     const sink = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : work, 'fleetcast-bench-sink-'));
     const fake = await startFakeGcs(path.join(work, 'fake-gcs'));
+    const s3 = await startS3Server(path.join(work, 's3'));
     try {
       const source = path.join(work, 'artifact.bin');
       const sha256 = await writeArtifact(source, size);
@@ -116,15 +119,52 @@ export const blobstoreBenchmark: Benchmark = {
       );
       raw.close();
 
+      // ---- S3 store vs the raw SDK against the same local S3 server
+      const s3Options = { endpoint: s3.url, forcePathStyle: true, credentials: s3.credentials, createBucket: true };
+      const s3Main = await S3BlobStore.open({ ...s3Options, bucket: 'fleetcast-main' });
+      const s3Region = await S3BlobStore.open({ ...s3Options, bucket: 'fleetcast-eu' });
+      const rawS3 = new RawS3(s3.url, s3.credentials);
+      const getS3 = (verify: boolean) => async () => pipeline(await s3Main.get(name, { verify }), fs.createWriteStream(out));
+      const rawS3Get = timed(() => rawS3.download('fleetcast-main', 'raw/artifact', out), removeOut);
+      rows.push(
+        compare(
+          `s3 put ${label} (multipart, Content-MD5 + sha256 verified)`,
+          size,
+          'raw SDK PutObject',
+          await pair(
+            rounds,
+            timed(() => rawS3.upload('fleetcast-main', 'raw/artifact', source, size)),
+            timed(() => s3Main.put(name, fs.createReadStream(source, { highWaterMark: MiB }), { sha256, size })),
+          ),
+        ),
+        compare(`s3 get ${label}, verified (default)`, size, 'raw SDK GetObject', await pair(rounds, rawS3Get, timed(getS3(true), removeOut))),
+        compare(`s3 get ${label}, verify: false`, size, 'raw SDK GetObject', await pair(rounds, rawS3Get, timed(getS3(false), removeOut))),
+        compare(
+          `s3 copy ${label} to region bucket, server-side`,
+          size,
+          'raw SDK CopyObject',
+          await pair(
+            rounds,
+            timed(() => rawS3.copy('fleetcast-main', 'raw/artifact', 'fleetcast-eu', 'raw/artifact')),
+            timed(() => s3Main.copy(name, s3Region)),
+          ),
+        ),
+      );
+      rawS3.close();
+      await s3Main.close();
+      await s3Region.close();
+
       // ---- peak RSS of a process that uploads the artifact
       const child = { source, sha256, size, name: `rss/${sha256}` };
       const fsIdle = await childPeakRss({ kind: 'fs', root, idle: true, ...child });
       const gcsIdle = await childPeakRss({ kind: 'gcs', endpoint: fake.url, idle: true, ...child });
+      const s3Idle = await childPeakRss({ kind: 's3', s3Endpoint: s3.url, idle: true, ...child });
       for (const [kind, idle] of [
         ['fs', fsIdle],
         ['gcs', gcsIdle],
+        ['s3', s3Idle],
       ] as const) {
-        const peak = await childPeakRss({ kind, root, endpoint: fake.url, idle: false, ...child });
+        const peak = await childPeakRss({ kind, root, endpoint: fake.url, s3Endpoint: s3.url, idle: false, ...child });
         rows.push(
           row(`${kind} put ${label}: peak RSS of the uploading process`, peak, 'MB', {
             target: `< ${rssTargetMB} MB`,
@@ -136,6 +176,7 @@ export const blobstoreBenchmark: Benchmark = {
       return rows;
     } finally {
       fake.stop();
+      s3.stop();
       fs.rmSync(work, { recursive: true, force: true });
       fs.rmSync(sink, { recursive: true, force: true });
     }
@@ -223,9 +264,10 @@ async function writeArtifact(file: string, size: number): Promise<string> {
 
 /** `/bin/cp`; with `sync`, then `sync FILE` (fsync), the durable equivalent of a put. */
 async function childPeakRss(options: {
-  kind: 'fs' | 'gcs';
+  kind: 'fs' | 'gcs' | 's3';
   root?: string;
   endpoint?: string;
+  s3Endpoint?: string;
   idle: boolean;
   source: string;
   sha256: string;
@@ -238,6 +280,8 @@ async function childPeakRss(options: {
     // Each kind loads only its own store, as createBlobStore does.
     const store = o.kind === 'fs'
       ? await (await import(${JSON.stringify(path.join(repo, 'blobstore', 'fs-blob-store.ts'))})).FsBlobStore.open({ root: o.root, bucket: 'fleetcast-rss' })
+      : o.kind === 's3'
+      ? await (await import(${JSON.stringify(path.join(repo, 'blobstore', 's3-blob-store.ts'))})).S3BlobStore.open({ endpoint: o.s3Endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, createBucket: true, bucket: 'fleetcast-rss' })
       : await (await import(${JSON.stringify(path.join(repo, 'blobstore', 'gcs-blob-store.ts'))})).GcsBlobStore.open({ apiEndpoint: o.endpoint, projectId: 'bench', createBucket: true, bucket: 'fleetcast-rss' });
     if (!o.idle) {
       await store.put(o.name, fs.createReadStream(o.source, { highWaterMark: 1 << 20 }), { sha256: o.sha256, size: o.size });
@@ -245,7 +289,11 @@ async function childPeakRss(options: {
     }
     process.stdout.write(JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS }));
   `;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: repo,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  });
   const [stdout, stderr] = await Promise.all([child.stdout.toArray(), child.stderr.toArray()]);
   const code = await new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
   if (code !== 0) throw new Error(`RSS probe (${options.kind}) exited with ${code}: ${Buffer.concat(stderr).toString()}`);

@@ -34,7 +34,7 @@ import { retryPolicy, type RetryOptions, type RetryPolicy } from './retry-policy
 import { s3Download } from './s3-download.ts';
 import { s3ErrorName, s3Status } from './s3-errors.ts';
 import { S3MultipartUpload, unquote, type CompletedUpload } from './s3-multipart-upload.ts';
-import { copyRanges, maxParts, maxSingleCopyBytes, minPartSize, partsOf } from './s3-parts.ts';
+import { copyRanges, maxParts, maxSingleCopyBytes, minPartSize, PartPool, partsOf } from './s3-parts.ts';
 import { withS3Retry, type S3RetryContext } from './s3-retry.ts';
 import { trackSource } from './source-tracking.ts';
 import { streamCopy } from './stream-copy.ts';
@@ -154,6 +154,16 @@ export class S3BlobStore implements BlobStore {
       responseChecksumValidation: 'WHEN_REQUIRED',
       requestHandler: { connectionTimeout: 10_000, requestTimeout: this.stallTimeoutMs },
     });
+    // Writes carry their Content-MD5 (S3 checks it) and are hashed for the sha256 anyway: the
+    // SDK's third pass over every byte, a sha256 of the body for the signature, buys nothing.
+    this.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const request = args.request as { headers?: Record<string, string> };
+        if (request.headers && (context.commandName === 'UploadPartCommand' || context.commandName === 'PutObjectCommand')) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+        return next(args);
+      },
+      { step: 'build', name: 'fleetcastUnsignedPayload' },
+    );
   }
 
   /** Checks the bucket is reachable (creating it if asked) and removes uploads crashed writers left. */
@@ -173,12 +183,13 @@ export class S3BlobStore implements BlobStore {
     validateObjectName(name);
     const expected = checkPutOptions(options);
     const input = trackSource(source);
-    const parts = partsOf(input.iterable, this.partSize)[Symbol.asyncIterator]();
+    const pool = new PartPool();
+    const parts = partsOf(input.iterable, this.partSize, pool)[Symbol.asyncIterator]();
     try {
       const first = await parts.next();
       const body = first.done ? Buffer.alloc(0) : first.value;
       if (body.length < this.partSize) return await this.putSmall(name, body, expected);
-      return await this.putMultipart(name, body, parts, expected);
+      return await this.putMultipart(name, body, parts, pool, expected);
     } catch (err) {
       const failure = input.failure();
       if (failure) throw failure.error;
@@ -355,7 +366,7 @@ export class S3BlobStore implements BlobStore {
    * sha256 it goes to `name` itself and is completed only if the digest is right; otherwise to
    * a temporary object, copied to `name` with its digest once known.
    */
-  private async putMultipart(name: string, first: Buffer, parts: AsyncIterator<Buffer>, expected: ReturnType<typeof checkPutOptions>): Promise<BlobInfo> {
+  private async putMultipart(name: string, first: Buffer, parts: AsyncIterator<Buffer>, pool: PartPool, expected: ReturnType<typeof checkPutOptions>): Promise<BlobInfo> {
     const direct = expected.sha256 !== undefined;
     const key = direct ? name : uploadPrefix + randomUUID();
     const upload = await S3MultipartUpload.create(
@@ -378,7 +389,8 @@ export class S3BlobStore implements BlobStore {
         }
         hash.update(part);
         size += part.length;
-        await upload.addPart(number, part);
+        const sending = part;
+        await upload.addPart(number, sending, () => pool.give(sending));
         const next: IteratorResult<Buffer> = await parts.next();
         part = next.done ? undefined : next.value;
       }

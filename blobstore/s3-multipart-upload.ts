@@ -61,9 +61,9 @@ export class S3MultipartUpload {
    * Queues part `number` (1-based) with its bytes; resolves once it may be given the next one
    * (fewer than `concurrency` parts in flight). Rejects with the first part's failure.
    */
-  async addPart(number: number, body: Buffer): Promise<void> {
+  async addPart(number: number, body: Buffer, sent?: () => void): Promise<void> {
     this.throwIfFailed();
-    this.track(() => this.sendPart(number, body));
+    this.track(() => this.sendPart(number, body).finally(sent));
     while (this.running.size >= this.concurrency) await Promise.race(this.running);
     this.throwIfFailed();
   }

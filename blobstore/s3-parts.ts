@@ -14,14 +14,32 @@ export function partSizeOf(number: number, partSize: number): number {
 }
 
 /**
+ * Part buffers handed back once S3 has them, to be filled again: an upload's memory stays at the
+ * parts in flight instead of growing with garbage the collector has not reached yet.
+ */
+export class PartPool {
+  private readonly free: Buffer[] = [];
+
+  take(size: number): Buffer {
+    const at = this.free.findIndex((buffer) => buffer.length === size);
+    return at === -1 ? Buffer.allocUnsafeSlow(size) : this.free.splice(at, 1)[0]!;
+  }
+
+  /** Only whole buffers come back (a last, shorter part is a view of one and is let go). */
+  give(buffer: Buffer): void {
+    if (buffer.byteOffset === 0 && buffer.length === buffer.buffer.byteLength && this.free.length < 8) this.free.push(buffer);
+  }
+}
+
+/**
  * Cuts a stream into parts of `partSizeOf` bytes, each copied into a buffer of its own (the
  * part is kept until S3 has it, so it can be sent again). The last part may be shorter; an
  * empty stream gives one empty part. Memory: one part being filled; the caller decides how many
- * finished parts it keeps.
+ * finished parts it keeps, and gives their buffers back to `pool` once sent.
  */
-export async function* partsOf(source: AsyncIterable<Uint8Array>, partSize: number): AsyncGenerator<Buffer> {
+export async function* partsOf(source: AsyncIterable<Uint8Array>, partSize: number, pool = new PartPool()): AsyncGenerator<Buffer> {
   let number = 1;
-  let part = Buffer.allocUnsafeSlow(partSizeOf(number, partSize));
+  let part = pool.take(partSizeOf(number, partSize));
   let filled = 0;
   for await (const chunk of source) {
     for (let offset = 0; offset < chunk.length; ) {
@@ -32,7 +50,7 @@ export async function* partsOf(source: AsyncIterable<Uint8Array>, partSize: numb
       if (filled === part.length) {
         yield part;
         number += 1;
-        part = Buffer.allocUnsafeSlow(partSizeOf(number, partSize));
+        part = pool.take(partSizeOf(number, partSize));
         filled = 0;
       }
     }
