@@ -174,6 +174,10 @@ export const settings = {
   FLEETCAST_AGENT_BUCKET_RATE: byteSize.default(100 * 1024 ** 2),
   /** A command the agent runs to switch a service (e.g. `systemctl restart app@$FLEETCAST_BUILD_ID`) instead of supervising its run command. */
   FLEETCAST_AGENT_RUN_HOOK: z.string().trim().min(1).max(4000).optional(),
+  /** A service's output is kept in files of this size (and `fleetcast up` keeps each role's log so). */
+  FLEETCAST_AGENT_LOG_MAX: byteSize.refine((bytes) => bytes >= 1024, 'at least 1K').default(10 * 1024 ** 2),
+  /** Log files kept per service build (and per `fleetcast up` role), the one being written included. */
+  FLEETCAST_AGENT_LOG_KEEP: z.coerce.number().int().min(1).max(100).default(5),
   /** Fetch from the region's peers (P2P, the bucket behind them); false: from the regional bucket only. */
   FLEETCAST_AGENT_P2P: z.enum(['true', 'false']).default('true').transform((text) => text === 'true'),
   /** Stop the services too when the agent stops (fleetcast up); by default they outlive it, so an agent upgrade is no outage. */
@@ -311,6 +315,8 @@ export const settingHelp: Record<SettingName, string> = {
   FLEETCAST_AGENT_BUCKET_FALLBACK: 'read from the regional bucket when no peer served data for this long (default 30s)',
   FLEETCAST_AGENT_SEEDER_WAIT: "read from the regional bucket when no peer holding the build was met for this long: the region's seeders need about a minute per 10 GiB to prepare a build (default 5m, never less than FLEETCAST_AGENT_BUCKET_FALLBACK)",
   FLEETCAST_AGENT_BUCKET_RATE: 'bytes per second read from the regional bucket, e.g. 50M; 0 = unlimited (default 100M)',
+  FLEETCAST_AGENT_LOG_MAX: "size of one file of a supervised service's output, services/<service>/logs/<build>.log; full, it becomes .log.1 and older ones move down (default 10M; also each role's log under fleetcast up). With FLEETCAST_AGENT_RUN_HOOK the service's output is its system's (journald)",
+  FLEETCAST_AGENT_LOG_KEEP: 'log files kept per service build, the one being written included: at most KEEP x MAX on disk (default 5; also for fleetcast up)',
   FLEETCAST_AGENT_P2P: 'true: fetch builds from the region\'s peers, the bucket behind them (default); false: from the regional bucket only',
   FLEETCAST_AGENT_STOP_SERVICES: 'true: stop the services when the agent stops (fleetcast up does); default false: they keep running and the next agent adopts them',
   FLEETCAST_AGENT_RUN_HOOK: 'command run to switch a service instead of supervising its run command, e.g. systemctl restart app (default: supervise)',

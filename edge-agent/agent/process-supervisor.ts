@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { humanDuration } from '../../config/index.ts';
 import type { Logger } from '../../logging/index.ts';
+import { startLogWriter, type LogWriterProcess } from '../../logging/log-writer-process.ts';
 import { readJson, writeJsonDurably } from './durable-json.ts';
 import { groupAlive, isAlive, isSameProcess, processStartTicks, signalGroup } from './process-identity.ts';
 
@@ -18,8 +19,14 @@ export interface RunSpec {
   command: string;
   /** The whole environment of the command. */
   env: Record<string, string>;
-  /** stdout and stderr are appended here (never a pipe: the process must outlive its agent). */
+  /**
+   * stdout and stderr go here. With `log`, through a pipe to a `fleetcast log-writer` process
+   * that rotates the file by size and, like the service, outlives the agent; without, the
+   * file is appended to directly and grows without limit.
+   */
   logFile: string;
+  /** Rotation: files of `maxBytes`, `keep` of them (FLEETCAST_AGENT_LOG_MAX, FLEETCAST_AGENT_LOG_KEEP). */
+  log?: { maxBytes: number; keep: number };
 }
 
 export interface ProcessExit {
@@ -203,12 +210,16 @@ export class ProcessSupervisor {
 
   private async spawnRecorded(spec: RunSpec): Promise<ProcessRun> {
     await fsp.mkdir(path.dirname(spec.logFile), { recursive: true });
-    const out = fs.openSync(spec.logFile, 'a');
+    // The service holds the only write end of its log's pipe: the writer sees the end of the
+    // output (and writes its tail) only once the service and whatever it started are gone.
+    const writer: LogWriterProcess | undefined = spec.log ? startLogWriter({ file: spec.logFile, ...spec.log }) : undefined;
+    const out = writer ? writer.input : fs.openSync(spec.logFile, 'a');
     let child: ChildProcess;
     try {
       child = spawn('/bin/sh', ['-c', spec.command], { cwd: spec.dir, env: spec.env, detached: true, stdio: ['ignore', out, out] });
     } finally {
-      fs.closeSync(out);
+      if (writer) writer.input.destroy();
+      else fs.closeSync(out as number);
     }
     const startedAtMs = Date.now();
     const exited = new Promise<ProcessExit>((resolve) => {
