@@ -82,6 +82,9 @@ export interface S3BlobStoreOptions {
   logger?: Logger;
 }
 
+/** Socket timeout of server-side copies (one CopyObject of up to 5 GiB, or one 512 MiB part). */
+const copyTimeoutMs = 15 * 60_000;
+
 /** Bookkeeping objects live under names callers cannot use (they start with a dot). */
 const uploadPrefix = '.fleetcast-uploads/';
 const openLogPrefix = '.fleetcast-open-logs/';
@@ -110,8 +113,14 @@ export class S3BlobStore implements BlobStore {
   readonly bucket: string;
   /** Which S3 this is: copies between stores of one endpoint are server-side. */
   readonly endpoint: string;
-  /** @internal the SDK client, for server-side copies into this bucket. */
+  /** @internal the SDK client. */
   readonly client: S3Client;
+  /**
+   * @internal the client for server-side copies into this bucket: a copy of gigabytes can keep
+   * its connection silent for minutes on servers that send nothing until done (AWS sends
+   * spaces), so its socket timeout is long, not the stall timeout.
+   */
+  readonly copyClient: S3Client;
   private readonly policy: RetryPolicy;
   private readonly partSize: number;
   private readonly queueSize: number;
@@ -140,7 +149,13 @@ export class S3BlobStore implements BlobStore {
     this.logFlushIntervalMs = options.logFlushIntervalMs ?? 5_000;
     this.logSpillDir = options.logSpillDir ?? os.tmpdir();
     this.logger = (options.logger ?? silentLogger()).child({ blobstore: 's3', bucket: this.bucket });
-    this.client = new S3Client({
+    this.client = this.createClient(this.stallTimeoutMs);
+    this.copyClient = this.createClient(copyTimeoutMs);
+  }
+
+  private createClient(socketTimeoutMs: number): S3Client {
+    const { options } = this;
+    const client = new S3Client({
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       region: options.region ?? (options.endpoint ? 'us-east-1' : undefined),
       forcePathStyle: options.forcePathStyle ?? false,
@@ -152,11 +167,11 @@ export class S3BlobStore implements BlobStore {
       // inside the object by S3-compatible servers that do not know it.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-      requestHandler: { connectionTimeout: 10_000, requestTimeout: this.stallTimeoutMs },
+      requestHandler: { connectionTimeout: 10_000, requestTimeout: socketTimeoutMs },
     });
     // Writes carry their Content-MD5 (S3 checks it) and are hashed for the sha256 anyway: the
     // SDK's third pass over every byte, a sha256 of the body for the signature, buys nothing.
-    this.client.middlewareStack.add(
+    client.middlewareStack.add(
       (next, context) => async (args) => {
         const request = args.request as { headers?: Record<string, string> };
         if (request.headers && (context.commandName === 'UploadPartCommand' || context.commandName === 'PutObjectCommand')) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
@@ -164,6 +179,7 @@ export class S3BlobStore implements BlobStore {
       },
       { step: 'build', name: 'fleetcastUnsignedPayload' },
     );
+    return client;
   }
 
   /** Checks the bucket is reachable (creating it if asked) and removes uploads crashed writers left. */
@@ -173,7 +189,7 @@ export class S3BlobStore implements BlobStore {
       await store.checkBucket();
       await store.removeStaleUploads();
     } catch (err) {
-      store.client.destroy();
+      await store.close();
       throw err;
     }
     return store;
@@ -328,6 +344,7 @@ export class S3BlobStore implements BlobStore {
 
   async close(): Promise<void> {
     this.client.destroy();
+    this.copyClient.destroy();
   }
 
   // ---- internals
@@ -370,7 +387,7 @@ export class S3BlobStore implements BlobStore {
     const direct = expected.sha256 !== undefined;
     const key = direct ? name : uploadPrefix + randomUUID();
     const upload = await S3MultipartUpload.create(
-      { client: this.client, bucket: this.bucket, key, policy: this.policy, logger: this.logger },
+      { client: this.client, slowClient: this.copyClient, bucket: this.bucket, key, policy: this.policy, logger: this.logger },
       {
         metadata: direct ? { ...expected.metadata, [sha256MetadataKey]: expected.sha256! } : {},
         contentType: direct ? contentTypeOf(name) : 'application/octet-stream',
@@ -447,7 +464,7 @@ export class S3BlobStore implements BlobStore {
     if (source.size <= this.maxSingleCopyBytes) {
       await withS3Retry(
         () =>
-          target.client.send(
+          target.copyClient.send(
             new CopyObjectCommand({
               Bucket: target.bucket,
               Key: targetName,
@@ -464,7 +481,7 @@ export class S3BlobStore implements BlobStore {
     // Above 5 GiB S3 copies only part by part; the metadata is given when the upload starts.
     const metadata = options.metadata;
     const upload = await S3MultipartUpload.create(
-      { client: target.client, bucket: target.bucket, key: targetName, policy: target.policy, logger: target.logger },
+      { client: target.copyClient, bucket: target.bucket, key: targetName, policy: target.policy, logger: target.logger },
       { metadata, contentType: options.contentType ?? 'application/octet-stream', concurrency: target.queueSize },
     );
     try {

@@ -15,6 +15,8 @@ import { withS3Retry } from './s3-retry.ts';
 
 export interface MultipartTarget {
   client: S3Client;
+  /** For CompleteMultipartUpload, which may take minutes of silence on a large object. @defaultValue `client` */
+  slowClient?: S3Client;
   bucket: string;
   key: string;
   policy: RetryPolicy;
@@ -104,7 +106,7 @@ export class S3MultipartUpload {
     const parts = [...this.parts].sort((a, b) => a.PartNumber - b.PartNumber);
     const response = await withS3Retry(
       () =>
-        this.target.client.send(
+        (this.target.slowClient ?? this.target.client).send(
           new CompleteMultipartUploadCommand({
             Bucket: this.target.bucket,
             Key: this.target.key,

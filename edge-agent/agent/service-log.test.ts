@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../logging/index.ts';
 import { RotatingFile } from '../../logging/rotating-file.ts';
 import { AgentLayout } from './agent-layout.ts';
+import { BuildCache } from './build-cache.ts';
 import { HookRunner, systemdUnit } from './hook-runner.ts';
 import { logTail } from './log-tail.ts';
 import { isAlive } from './process-identity.ts';
@@ -119,6 +120,17 @@ describe('service logs', () => {
     await eventually(() => logWriters(file).length === 0, 10_000, 'the log writer to exit');
     expect(fs.readFileSync(file, 'utf8').endsWith('last words\n')).toBe(true);
   }, 60_000);
+});
+
+describe('build cache', () => {
+  it('removes a build\'s rotated log parts with it, and only that build\'s', async () => {
+    const layout = new AgentLayout(dir);
+    const logs = path.dirname(layout.logFile('api', 'b4'));
+    fs.mkdirSync(logs, { recursive: true });
+    for (const name of ['b4.log', 'b4.log.1', 'b4.log.2', 'b41.log', 'b41.log.1', 'b5.log']) fs.writeFileSync(path.join(logs, name), name);
+    await new BuildCache(layout, silentLogger()).remove('api', 'b4');
+    expect(fs.readdirSync(logs).sort()).toEqual(['b41.log', 'b41.log.1', 'b5.log']);
+  });
 });
 
 describe('run hook logs', () => {
