@@ -43,6 +43,8 @@ describe('S3BlobStore', () => {
     const data = Buffer.alloc(MB, 1);
     const requests = await requestsDuring(() => store.put('artifacts/api/b1/x', Readable.from([data]), { sha256: sha256Hex(data), metadata: { service: 'api' } }));
     expect(kinds(requests)).toEqual(['object.put 200', 'object.head 200']);
+    // Content-MD5 guards the bytes; the SDK does not hash them a third time for the signature.
+    expect(requests[0]!.payloadHash).toBe('UNSIGNED-PAYLOAD');
     expect(await store.stat('artifacts/api/b1/x')).toMatchObject({ size: MB, sha256: sha256Hex(data), metadata: { service: 'api' } });
     expect(s3.objectNames('fleetcast-main')).toEqual(['artifacts/api/b1/x']);
   });
@@ -58,6 +60,7 @@ describe('S3BlobStore', () => {
     const requests = await requestsDuring(() => store.put('artifacts/api/b2/x', generatedStream(size, 4), { sha256, size }));
     expect(kinds(requests)).toEqual(['upload.create 200', 'upload.part 200', 'upload.part 200', 'upload.part 200', 'upload.complete 200', 'object.head 200']);
     expect(requests.every((r) => r.key === 'artifacts/api/b2/x')).toBe(true);
+    expect(requests.filter((r) => r.kind === 'upload.part').map((r) => r.payloadHash)).toEqual(['UNSIGNED-PAYLOAD', 'UNSIGNED-PAYLOAD', 'UNSIGNED-PAYLOAD']);
     expect(s3.objectNames('fleetcast-main')).toEqual(['artifacts/api/b2/x']);
     expect(sha256Hex(await collect(await store.get('artifacts/api/b2/x')))).toBe(sha256);
   });

@@ -55,6 +55,8 @@ export interface S3Request {
   url: string;
   /** The Range header of a read, or x-amz-copy-source-range of a part copy. */
   range?: string;
+  /** The x-amz-content-sha256 header: the payload's sha256 as signed, or UNSIGNED-PAYLOAD. */
+  payloadHash?: string;
   /** Status sent, once answered. */
   status?: number;
 }
@@ -440,7 +442,8 @@ function classify(ctx: KoaContext): S3Request {
     else if (method === 'DELETE') kind = 'object.delete';
   }
   const range = header(ctx, 'range') ?? header(ctx, 'x-amz-copy-source-range');
-  return { method, kind, ...(bucket ? { bucket } : {}), ...(key ? { key } : {}), url: ctx.url, ...(range ? { range } : {}) };
+  const payloadHash = header(ctx, 'x-amz-content-sha256');
+  return { method, kind, ...(bucket ? { bucket } : {}), ...(key ? { key } : {}), url: ctx.url, ...(range ? { range } : {}), ...(payloadHash ? { payloadHash } : {}) };
 }
 
 function copySource(ctx: KoaContext): { bucket: string; key: string } {
