@@ -65,7 +65,10 @@ export class SupervisedRunner implements ServiceRunner {
     this.listener = listener;
   }
 
-  lastLines(build: string): Promise<string> {
+  async lastLines(build: string): Promise<string> {
+    // The output goes through a pipe to the log writer: once the process is gone, let the
+    // writer put down what it said last (a running one's lines are read as they are).
+    if (this.supervisor.running?.build !== build) await this.supervisor.outputWritten();
     return logTail(this.layout.logFile(this.identity.service, build));
   }
 
