@@ -1,8 +1,9 @@
 // npm run bench -- blobstore [--quick]
 // Throughput of put, get and copy of one artifact (1 GiB; 64 MiB with --quick) through the
-// filesystem store against /bin/cp, and through the GCS store (real client, fake GCS server in
-// its own process) against raw HTTP requests to the same server with Node's http module. Then
-// the peak RSS of a separate process uploading the artifact through each store.
+// filesystem store against /bin/cp, through the GCS store (real client, fake GCS server in its
+// own process) against raw HTTP requests to the same server with Node's http module, and through
+// the S3 store against the raw @aws-sdk/client-s3 (the local S3 server, s3rver, in its own
+// process). Then the peak RSS of a separate process uploading the artifact through each store.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -14,7 +15,8 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { FsBlobStore } from '../blobstore/index.ts';
 import { GcsBlobStore } from '../blobstore/gcs-blob-store.ts';
-import { cp, RawGcs, run, startFakeGcs } from './baselines.ts';
+import { S3BlobStore } from '../blobstore/s3-blob-store.ts';
+import { cp, RawGcs, RawS3, run, startFakeGcs, startS3Server } from './baselines.ts';
 import { row, type BenchRow, type Benchmark } from './report.ts';
 
 const repo = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -25,7 +27,7 @@ const rssTargetMB = 150;
 
 export const blobstoreBenchmark: Benchmark = {
   name: 'blobstore',
-  description: 'put/get/copy of a 1 GiB artifact: fs store vs cp, GCS store vs raw HTTP; peak RSS of an uploader',
+  description: 'put/get/copy of a 1 GiB artifact: fs store vs cp, GCS store vs raw HTTP, S3 store vs the raw SDK; peak RSS of an uploader',
   async run({ quick }) {
     const size = quick ? 64 * MiB : 1024 * MiB;
     const rounds = quick ? 1 : 5;
@@ -35,6 +37,7 @@ export const blobstoreBenchmark: Benchmark = {
     // from one second to the next, which would swamp the difference being measured.
     const sink = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : work, 'fleetcast-bench-sink-'));
     const fake = await startFakeGcs(path.join(work, 'fake-gcs'));
+    const s3 = await startS3Server(path.join(work, 's3'));
     try {
       const source = path.join(work, 'artifact.bin');
       const sha256 = await writeArtifact(source, size);
@@ -116,6 +119,9 @@ export const blobstoreBenchmark: Benchmark = {
       );
       raw.close();
 
+      // ---- S3 store vs the raw SDK against the same local S3 server
+      rows.push(...(await s3Rows({ s3, size, rounds, label, source, sha256, name, out, removeOut })));
+
       // ---- peak RSS of a process that uploads the artifact
       const child = { source, sha256, size, name: `rss/${sha256}` };
       const fsIdle = await childPeakRss({ kind: 'fs', root, idle: true, ...child });
@@ -125,22 +131,109 @@ export const blobstoreBenchmark: Benchmark = {
         ['gcs', gcsIdle],
       ] as const) {
         const peak = await childPeakRss({ kind, root, endpoint: fake.url, idle: false, ...child });
-        rows.push(
-          row(`${kind} put ${label}: peak RSS of the uploading process`, peak, 'MB', {
-            target: `< ${rssTargetMB} MB`,
-            pass: peak < rssTargetMB,
-          }),
-          row(`${kind}: peak RSS of the same process, modules loaded, no upload`, idle, 'MB'),
-        );
+        rows.push(...rssRows(kind, label, peak, idle));
       }
+      rows.push(...(await s3RssRows(s3.url, label, child)));
       return rows;
     } finally {
       fake.stop();
+      s3.stop();
       fs.rmSync(work, { recursive: true, force: true });
       fs.rmSync(sink, { recursive: true, force: true });
     }
   },
 };
+
+/** The S3 rows alone (`npm run bench -- blobstore-s3`): the same artifact and rounds, S3 only. */
+export const blobstoreS3Benchmark: Benchmark = {
+  name: 'blobstore-s3',
+  onlyWhenNamed: true,
+  description: 'the S3 rows of blobstore alone: put/get/copy of a 1 GiB artifact, S3 store vs the raw SDK; peak RSS of an uploader',
+  async run({ quick }) {
+    const size = quick ? 64 * MiB : 1024 * MiB;
+    const rounds = quick ? 1 : 5;
+    const label = quick ? '64 MiB' : '1 GiB';
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-bench-blobstore-'));
+    const sink = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : work, 'fleetcast-bench-sink-'));
+    const s3 = await startS3Server(path.join(work, 's3'));
+    try {
+      const source = path.join(work, 'artifact.bin');
+      const sha256 = await writeArtifact(source, size);
+      const name = `artifacts/bench/b1/${sha256}`;
+      const out = path.join(sink, 'out.bin');
+      const rows = await s3Rows({ s3, size, rounds, label, source, sha256, name, out, removeOut: () => fs.rmSync(out, { force: true }) });
+      rows.push(...(await s3RssRows(s3.url, label, { source, sha256, size, name: `rss/${sha256}` })));
+      return rows;
+    } finally {
+      s3.stop();
+      fs.rmSync(work, { recursive: true, force: true });
+      fs.rmSync(sink, { recursive: true, force: true });
+    }
+  },
+};
+
+/**
+ * Put, get and copy through the S3 store against the raw SDK on the same server. Two put
+ * baselines: one PutObject of the file (what the SDK's documentation shows; s3rver writes it
+ * once), and a multipart upload of the same parts, as many in flight (s3rver writes every part,
+ * then the whole object again at Complete, so this is the server work the store's put has).
+ */
+async function s3Rows(o: {
+  s3: { url: string; credentials: { accessKeyId: string; secretAccessKey: string } };
+  size: number;
+  rounds: number;
+  label: string;
+  source: string;
+  sha256: string;
+  name: string;
+  out: string;
+  removeOut: () => void;
+}): Promise<BenchRow[]> {
+  const { s3, size, rounds, label, source, sha256, name, out, removeOut } = o;
+  const s3Options = { endpoint: s3.url, forcePathStyle: true, credentials: s3.credentials, createBucket: true };
+  const main = await S3BlobStore.open({ ...s3Options, bucket: 'fleetcast-main' });
+  const region = await S3BlobStore.open({ ...s3Options, bucket: 'fleetcast-eu' });
+  const raw = new RawS3(s3.url, s3.credentials);
+  try {
+    const get = (verify: boolean) => async () => pipeline(await main.get(name, { verify }), fs.createWriteStream(out));
+    const rawGet = timed(() => raw.download('fleetcast-main', 'raw/artifact', out), removeOut);
+    const put = timed(() => main.put(name, fs.createReadStream(source, { highWaterMark: MiB }), { sha256, size }));
+    return [
+      compare(`s3 put ${label} (multipart, Content-MD5 + sha256 verified)`, size, 'raw SDK PutObject', await pair(rounds, timed(() => raw.upload('fleetcast-main', 'raw/artifact', source, size)), put)),
+      compare(
+        `s3 put ${label} (multipart, Content-MD5 + sha256 verified)`,
+        size,
+        'raw SDK multipart, same parts',
+        await pair(rounds, timed(() => raw.multipartUpload('fleetcast-main', 'raw/multipart', source, 8 * MiB, 4)), put),
+      ),
+      compare(`s3 get ${label}, verified (default)`, size, 'raw SDK GetObject', await pair(rounds, rawGet, timed(get(true), removeOut))),
+      compare(`s3 get ${label}, verify: false`, size, 'raw SDK GetObject', await pair(rounds, rawGet, timed(get(false), removeOut))),
+      compare(
+        `s3 copy ${label} to region bucket, server-side`,
+        size,
+        'raw SDK CopyObject',
+        await pair(rounds, timed(() => raw.copy('fleetcast-main', 'raw/artifact', 'fleetcast-eu', 'raw/artifact')), timed(() => main.copy(name, region))),
+      ),
+    ];
+  } finally {
+    raw.close();
+    await main.close();
+    await region.close();
+  }
+}
+
+async function s3RssRows(endpoint: string, label: string, child: { source: string; sha256: string; size: number; name: string }): Promise<BenchRow[]> {
+  const idle = await childPeakRss({ kind: 's3', s3Endpoint: endpoint, idle: true, ...child });
+  const peak = await childPeakRss({ kind: 's3', s3Endpoint: endpoint, idle: false, ...child });
+  return rssRows('s3', label, peak, idle);
+}
+
+function rssRows(kind: string, label: string, peak: number, idle: number): BenchRow[] {
+  return [
+    row(`${kind} put ${label}: peak RSS of the uploading process`, peak, 'MB', { target: `< ${rssTargetMB} MB`, pass: peak < rssTargetMB }),
+    row(`${kind}: peak RSS of the same process, modules loaded, no upload`, idle, 'MB'),
+  ];
+}
 
 /** A throughput row: MB/s of the store against MB/s of the baseline, both for `size` bytes. */
 function compare(metric: string, size: number, baselineName: string, seconds: { store: number; baseline: number }): BenchRow {
@@ -223,9 +316,10 @@ async function writeArtifact(file: string, size: number): Promise<string> {
 
 /** `/bin/cp`; with `sync`, then `sync FILE` (fsync), the durable equivalent of a put. */
 async function childPeakRss(options: {
-  kind: 'fs' | 'gcs';
+  kind: 'fs' | 'gcs' | 's3';
   root?: string;
   endpoint?: string;
+  s3Endpoint?: string;
   idle: boolean;
   source: string;
   sha256: string;
@@ -238,6 +332,8 @@ async function childPeakRss(options: {
     // Each kind loads only its own store, as createBlobStore does.
     const store = o.kind === 'fs'
       ? await (await import(${JSON.stringify(path.join(repo, 'blobstore', 'fs-blob-store.ts'))})).FsBlobStore.open({ root: o.root, bucket: 'fleetcast-rss' })
+      : o.kind === 's3'
+      ? await (await import(${JSON.stringify(path.join(repo, 'blobstore', 's3-blob-store.ts'))})).S3BlobStore.open({ endpoint: o.s3Endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, createBucket: true, bucket: 'fleetcast-rss' })
       : await (await import(${JSON.stringify(path.join(repo, 'blobstore', 'gcs-blob-store.ts'))})).GcsBlobStore.open({ apiEndpoint: o.endpoint, projectId: 'bench', createBucket: true, bucket: 'fleetcast-rss' });
     if (!o.idle) {
       await store.put(o.name, fs.createReadStream(o.source, { highWaterMark: 1 << 20 }), { sha256: o.sha256, size: o.size });
@@ -245,7 +341,11 @@ async function childPeakRss(options: {
     }
     process.stdout.write(JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS }));
   `;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: repo,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  });
   const [stdout, stderr] = await Promise.all([child.stdout.toArray(), child.stderr.toArray()]);
   const code = await new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
   if (code !== 0) throw new Error(`RSS probe (${options.kind}) exited with ${code}: ${Buffer.concat(stderr).toString()}`);

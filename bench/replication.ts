@@ -2,6 +2,8 @@
 // copy of the same object into the same three buckets, measured in the same run:
 //  - GCS (the production store; the fake JSON API in its own process): our replication
 //    (planner, replicators, server-side copy, verification) vs three raw HTTP rewrite calls.
+//  - S3 (the local S3 server, s3rver, in its own process): vs three CopyObject calls through the
+//    raw @aws-sdk/client-s3.
 //  - fs, bytes copied (regional buckets on disks of their own): vs three `cp` + `sync` (a
 //    durable copy, as the store's put is durable).
 //  - fs, one disk (the embedded default, hard links): informative.
@@ -16,12 +18,12 @@ import { BuildQueue } from '../queue/index.ts';
 import { ReplicationService } from '../coordinator/replication/index.ts';
 import { ServiceRegistry } from '../queue/services/index.ts';
 import { Database } from '../entities/index.ts';
-import { cp, RawGcs, run, startFakeGcs } from './baselines.ts';
+import { cp, RawGcs, RawS3, run, startFakeGcs, startS3Server } from './baselines.ts';
 import { row, type Benchmark, type BenchRow } from './report.ts';
 
 const regions = ['eu', 'us', 'ap'];
 
-type Setup = { kind: 'fs'; linkCopies: boolean } | { kind: 'gcs' };
+type Setup = { kind: 'fs'; linkCopies: boolean } | { kind: 'gcs' } | { kind: 's3' };
 
 /**
  * Deterministic bytes, 8 MiB at a time (never held whole): one random block per label, each
@@ -42,15 +44,19 @@ async function measure(size: number, setup: Setup, rounds: number): Promise<{ ou
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-bench-replication-'));
   const root = path.join(dir, 'buckets');
   const gcs = setup.kind === 'gcs' ? await startFakeGcs(path.join(dir, 'fake-gcs')) : undefined;
+  const s3 = setup.kind === 's3' ? await startS3Server(path.join(dir, 's3')) : undefined;
   const open = (bucket: string) =>
     setup.kind === 'fs'
       ? createBlobStore({ kind: 'fs', bucket, fsRoot: root, fs: { linkCopies: setup.linkCopies } })
-      : createBlobStore({ kind: 'gcs', bucket, gcs: { apiEndpoint: gcs!.url, projectId: 'bench', createBucket: true } });
+      : setup.kind === 's3'
+        ? createBlobStore({ kind: 's3', bucket, s3: { endpoint: s3!.url, forcePathStyle: true, credentials: s3!.credentials, createBucket: true } })
+        : createBlobStore({ kind: 'gcs', bucket, gcs: { apiEndpoint: gcs!.url, projectId: 'bench', createBucket: true } });
   const db = await Database.open({ sqlitePath: path.join(dir, 'fleetcast.sqlite') });
   const main = await open('fleetcast-main');
   const regional: Record<string, BlobStore> = {};
   for (const region of regions) regional[region] = await open(`fleetcast-${region}`);
   const raw = gcs ? new RawGcs(gcs.url) : undefined;
+  const rawS3 = s3 ? new RawS3(s3.url, s3.credentials) : undefined;
   const replication = new ReplicationService(db, { regions, stores: { main, regions: regional }, workerId: 'bench', pacing: { plannerMs: 20 } });
   try {
     const services = new ServiceRegistry(db);
@@ -62,6 +68,10 @@ async function measure(size: number, setup: Setup, rounds: number): Promise<{ ou
     const plainCopy = async (name: string, round: number) => {
       if (raw) {
         await Promise.all(regions.map((region) => raw.rewrite('fleetcast-main', name, `fleetcast-${region}`, `plain/${round}/${name}`)));
+        return;
+      }
+      if (rawS3) {
+        await Promise.all(regions.map((region) => rawS3.copy('fleetcast-main', name, `fleetcast-${region}`, `plain/${round}/${name}`)));
         return;
       }
       await Promise.all(
@@ -104,9 +114,11 @@ async function measure(size: number, setup: Setup, rounds: number): Promise<{ ou
   } finally {
     await replication.stop();
     raw?.close();
+    rawS3?.close();
     for (const store of [main, ...Object.values(regional)]) await store.close();
     await db.close();
     gcs?.stop();
+    s3?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -118,12 +130,13 @@ function median(values: number[]): number {
 
 export const replicationBenchmark: Benchmark = {
   name: 'replication',
-  description: 'SUCCEEDED to deployable across 3 regions vs a plain parallel copy of the same object (GCS, fs)',
+  description: 'SUCCEEDED to deployable across 3 regions vs a plain parallel copy of the same object (GCS, S3, fs)',
   async run({ quick }): Promise<BenchRow[]> {
     const size = quick ? 64 * 1024 * 1024 : 1024 * 1024 * 1024;
     const label = quick ? '64 MiB' : '1 GiB';
     const rounds = quick ? 1 : 3;
     const gcs = await measure(size, { kind: 'gcs' }, rounds);
+    const s3 = await measure(size, { kind: 's3' }, rounds);
     const bytes = await measure(size, { kind: 'fs', linkCopies: false }, rounds);
     const links = await measure(size, { kind: 'fs', linkCopies: true }, rounds);
     const target = (result: { oursMs: number; baselineMs: number }) => ({
@@ -134,6 +147,7 @@ export const replicationBenchmark: Benchmark = {
     });
     return [
       row(`succeeded->deployable, ${label} x 3 regions, GCS (vs 3 raw rewrites)`, gcs.oursMs / 1000, 's', target(gcs)),
+      row(`succeeded->deployable, ${label} x 3 regions, S3 (vs 3 raw SDK CopyObject)`, s3.oursMs / 1000, 's', target(s3)),
       row(`succeeded->deployable, ${label} x 3 regions, fs bytes (vs 3 cp + sync)`, bytes.oursMs / 1000, 's', target(bytes)),
       row(`succeeded->deployable, ${label} x 3 regions, fs one disk (hard links; vs 3 cp + sync)`, links.oursMs / 1000, 's', {
         baseline: links.baselineMs / 1000,

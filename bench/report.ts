@@ -25,6 +25,8 @@ export interface BenchOptions {
 export interface Benchmark {
   name: string;
   description: string;
+  /** Runs only when named (a subset of another benchmark, e.g. blobstore-s3 of blobstore). */
+  onlyWhenNamed?: boolean;
   run(options: BenchOptions): Promise<BenchRow[]>;
 }
 

@@ -6,13 +6,13 @@ import { formatTable, row, writeResult, type Benchmark, type BenchRow } from './
 import { queueBenchmark } from './queue.ts';
 import { replicationBenchmark } from './replication.ts';
 import { builderBenchmark } from './builder.ts';
-import { blobstoreBenchmark } from './blobstore.ts';
+import { blobstoreBenchmark, blobstoreS3Benchmark } from './blobstore.ts';
 import { goalstateBenchmark } from './goalstate.ts';
 import { p2pBenchmark } from './p2p.ts';
 import { simBenchmark } from './sim.ts';
 
 // p2p before sim: the simulator calibrates on bench/results/p2p.json when it is there.
-const benchmarks: Benchmark[] = [queueBenchmark, builderBenchmark, replicationBenchmark, blobstoreBenchmark, goalstateBenchmark, p2pBenchmark, simBenchmark];
+const benchmarks: Benchmark[] = [queueBenchmark, builderBenchmark, replicationBenchmark, blobstoreBenchmark, blobstoreS3Benchmark, goalstateBenchmark, p2pBenchmark, simBenchmark];
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {
@@ -33,7 +33,7 @@ const runsTarget = 'runs';
 
 let failed = false;
 const summary: BenchRow[] = [];
-for (const benchmark of benchmarks.filter((b) => names.length === 0 || names.includes(b.name))) {
+for (const benchmark of benchmarks.filter((b) => (names.length === 0 ? !b.onlyWhenNamed : names.includes(b.name)))) {
   try {
     const rows = await benchmark.run({ quick });
     const file = writeResult(benchmark.name, rows, { quick, at: new Date().toISOString() });

@@ -40,7 +40,9 @@ export async function compiledCli() {
   // Build beside, then rename: processes starting together never see half a build.
   const staging = `${dir}.${process.pid}.tmp`;
   await build({
-    entryPoints: { main: path.join(root, 'cli', 'main.ts') },
+    // log-writer: the small process that keeps a supervised service's log (logging/log-writer-main.ts),
+    // one per service process, so it loads nothing of the command.
+    entryPoints: { main: path.join(root, 'cli', 'main.ts'), 'log-writer': path.join(root, 'logging', 'log-writer-main.ts') },
     outdir: staging,
     bundle: true,
     splitting: true,

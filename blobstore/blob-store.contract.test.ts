@@ -1,5 +1,6 @@
-// The behaviour every BlobStore promises, run against the filesystem store and against the GCS
-// store (the real @google-cloud/storage client talking to the fake GCS server).
+// The behaviour every BlobStore promises, run against the filesystem store, the GCS store (the
+// real @google-cloud/storage client talking to the fake GCS server) and the S3 store (the real
+// @aws-sdk/client-s3 talking to s3rver, test/support/s3-test-server.ts).
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlobStore, BlobStoreKind } from './blob-store.ts';
@@ -8,7 +9,7 @@ import { collect, expectCode, generatedSha256, generatedStream, openSite, sha256
 
 const MB = 1_000_000;
 
-describe.each<BlobStoreKind>(['fs', 'gcs'])('BlobStore contract: %s', (kind) => {
+describe.each<BlobStoreKind>(['fs', 'gcs', 's3'])('BlobStore contract: %s', (kind) => {
   let site: StoreSite;
   let main: BlobStore;
   let region: BlobStore;
@@ -259,6 +260,10 @@ describe.each<BlobStoreKind>(['fs', 'gcs'])('BlobStore contract: %s', (kind) => 
 async function damage(site: StoreSite, store: BlobStore, name: string): Promise<void> {
   if (site.kind === 'gcs') {
     site.fake!.corruptNextDownloads(1);
+    return;
+  }
+  if (site.kind === 's3') {
+    site.s3!.corruptNextDownloads(1);
     return;
   }
   // The data file keeps its size and mtime (so the sidecar still claims it): change the

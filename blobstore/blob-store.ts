@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 
-export type BlobStoreKind = 'fs' | 'gcs';
+export type BlobStoreKind = 'fs' | 'gcs' | 's3';
 
 /** What a store knows about one stored object. */
 export interface BlobInfo {

@@ -1,6 +1,6 @@
 // A 10 GB artifact must pass through with bounded memory: put and get a 200 MB object made on
 // the fly (never held whole anywhere) and watch this process's resident memory meanwhile. For
-// GCS the fake server runs in this process too, so its buffers count against the limit as well.
+// GCS and S3 the local server runs in this process too, so its buffers count against the limit as well.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlobStore, BlobStoreKind } from './blob-store.ts';
 import { generatedSha256, generatedStream, openSite, sha256Of, type StoreSite } from '../test/support/blob-stores.ts';
@@ -9,7 +9,7 @@ const MB = 1_000_000;
 const size = 200 * MB;
 const limit = 100 * MB;
 
-describe.each<BlobStoreKind>(['fs', 'gcs'])('bounded memory: %s', (kind) => {
+describe.each<BlobStoreKind>(['fs', 'gcs', 's3'])('bounded memory: %s', (kind) => {
   let site: StoreSite;
   let store: BlobStore;
   let sha256: string;

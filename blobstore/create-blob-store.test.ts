@@ -3,10 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../config/index.ts';
 import { FakeGcsServer } from '../test/support/fake-gcs-server.ts';
+import { S3TestServer } from '../test/support/s3-test-server.ts';
 import { createBlobStore, createFleetBlobStores } from './create-blob-store.ts';
 import { FsBlobStore } from './fs-blob-store.ts';
+import { blobStoreSettings, openMainStore } from './from-config.ts';
 import { GcsBlobStore } from './gcs-blob-store.ts';
+import { S3BlobStore } from './s3-blob-store.ts';
 import { expectCode } from '../test/support/blob-stores.ts';
 
 describe('createBlobStore', () => {
@@ -47,6 +51,30 @@ describe('createBlobStore', () => {
     }
   });
 
+  it('makes an S3 store from the FLEETCAST_S3_* settings, with credentials from the AWS chain (here the environment)', async () => {
+    const s3 = await S3TestServer.start({ dir: path.join(root, 's3') });
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    try {
+      await (await createBlobStore({ kind: 's3', bucket: 'acme-main', s3: { endpoint: s3.url, forcePathStyle: true, credentials: s3.credentials, createBucket: true } })).close();
+      process.env.AWS_ACCESS_KEY_ID = s3.credentials.accessKeyId;
+      process.env.AWS_SECRET_ACCESS_KEY = s3.credentials.secretAccessKey;
+      const env = { FLEETCAST_BLOBSTORE: 's3', FLEETCAST_BUCKET_PREFIX: 'acme', FLEETCAST_S3_ENDPOINT: s3.url, FLEETCAST_S3_FORCE_PATH_STYLE: 'true', FLEETCAST_S3_PART_SIZE: '16M' };
+      const store = await openMainStore(loadConfig(blobStoreSettings, { env }));
+      expect(store).toBeInstanceOf(S3BlobStore);
+      expect(store).toMatchObject({ kind: 's3', bucket: 'acme-main', endpoint: s3.url });
+      await store.put('a/b', Readable.from([Buffer.from('x')]));
+      expect(s3.objectNames('acme-main')).toEqual(['a/b']);
+      await store.close();
+      expect(() => loadConfig(blobStoreSettings, { env: { ...env, FLEETCAST_S3_PART_SIZE: '1M' } })).toThrow(/FLEETCAST_S3_PART_SIZE.*5M to 5G/);
+    } finally {
+      for (const [name, value] of [['AWS_ACCESS_KEY_ID', saved.id], ['AWS_SECRET_ACCESS_KEY', saved.secret]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await s3.close();
+    }
+  });
+
   it('makes the main and regional stores with DESIGN.md bucket names', async () => {
     const stores = await createFleetBlobStores({ kind: 'fs', fsRoot: root, regions: ['eu', 'us-east'], prefix: 'acme' });
     expect(stores.main.bucket).toBe('acme-main');
@@ -57,8 +85,8 @@ describe('createBlobStore', () => {
 
   it('refuses a configuration it cannot serve, naming what is missing', async () => {
     expect((await expectCode(createBlobStore({ kind: 'fs', bucket: 'fleetcast-main' }), 'CONFIG_INVALID')).message).toMatch(/fsRoot/);
-    expect((await expectCode(createBlobStore({ kind: 's3' as 'fs', bucket: 'fleetcast-main', fsRoot: root }), 'CONFIG_INVALID')).message).toMatch(
-      /FLEETCAST_BLOBSTORE must be fs or gcs/,
+    expect((await expectCode(createBlobStore({ kind: 'azure' as 'fs', bucket: 'fleetcast-main', fsRoot: root }), 'CONFIG_INVALID')).message).toMatch(
+      /FLEETCAST_BLOBSTORE must be fs, gcs or s3/,
     );
     await expectCode(createBlobStore({ kind: 'fs', bucket: '../up', fsRoot: root }), 'INVALID_INPUT');
   });

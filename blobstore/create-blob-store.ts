@@ -3,6 +3,7 @@ import type { Logger } from '../logging/index.ts';
 import type { BlobStore, BlobStoreKind } from './blob-store.ts';
 import { FsBlobStore, type FsBlobStoreOptions } from './fs-blob-store.ts';
 import type { GcsBlobStoreOptions } from './gcs-blob-store.ts';
+import type { S3BlobStoreOptions } from './s3-blob-store.ts';
 import { defaultBucketPrefix, mainBucketName, regionBucketName } from './names.ts';
 
 export interface CreateBlobStoreOptions {
@@ -16,6 +17,8 @@ export interface CreateBlobStoreOptions {
   fs?: Omit<FsBlobStoreOptions, 'root' | 'bucket' | 'logger'>;
   /** For `gcs`: projectId, apiEndpoint, createBucket, retry… */
   gcs?: Omit<GcsBlobStoreOptions, 'bucket' | 'logger'>;
+  /** For `s3`: endpoint, region, forcePathStyle, partSize, createBucket, retry… */
+  s3?: Omit<S3BlobStoreOptions, 'bucket' | 'logger'>;
   logger?: Logger;
 }
 
@@ -30,8 +33,11 @@ export async function createBlobStore(options: CreateBlobStoreOptions): Promise<
     case 'gcs':
       // Loaded only when used: the GCS client library costs a filesystem-only process ~20 MB.
       return (await import('./gcs-blob-store.ts')).GcsBlobStore.open({ ...options.gcs, bucket: options.bucket, logger: options.logger });
+    case 's3':
+      // Loaded only when used, like the GCS client.
+      return (await import('./s3-blob-store.ts')).S3BlobStore.open({ ...options.s3, bucket: options.bucket, logger: options.logger });
     default:
-      throw new FleetcastError('CONFIG_INVALID', `FLEETCAST_BLOBSTORE must be fs or gcs, got ${JSON.stringify(options.kind)}`);
+      throw new FleetcastError('CONFIG_INVALID', `FLEETCAST_BLOBSTORE must be fs, gcs or s3, got ${JSON.stringify(options.kind)}`);
   }
 }
 

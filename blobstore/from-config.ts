@@ -6,7 +6,17 @@ import { createBlobStore, createFleetBlobStores, type CreateBlobStoreOptions, ty
 import { mainBucketName, regionBucketName } from './names.ts';
 
 /** The settings that say where blobs live. */
-export const blobStoreSettings = ['FLEETCAST_DATA_DIR', 'FLEETCAST_BLOBSTORE', 'FLEETCAST_BUCKET_PREFIX', 'FLEETCAST_GCS_ENDPOINT', 'FLEETCAST_GCS_PROJECT'] as const;
+export const blobStoreSettings = [
+  'FLEETCAST_DATA_DIR',
+  'FLEETCAST_BLOBSTORE',
+  'FLEETCAST_BUCKET_PREFIX',
+  'FLEETCAST_GCS_ENDPOINT',
+  'FLEETCAST_GCS_PROJECT',
+  'FLEETCAST_S3_ENDPOINT',
+  'FLEETCAST_S3_REGION',
+  'FLEETCAST_S3_FORCE_PATH_STYLE',
+  'FLEETCAST_S3_PART_SIZE',
+] as const;
 
 export type BlobStoreConfig = SettingValues<(typeof blobStoreSettings)[number]>;
 
@@ -17,6 +27,13 @@ function storeOptions(config: BlobStoreConfig, logger?: Logger): Omit<CreateBlob
     gcs: {
       ...(config.FLEETCAST_GCS_ENDPOINT ? { apiEndpoint: config.FLEETCAST_GCS_ENDPOINT } : {}),
       ...(config.FLEETCAST_GCS_PROJECT ? { projectId: config.FLEETCAST_GCS_PROJECT } : {}),
+    },
+    // Credentials come from the SDK's chain (AWS_ACCESS_KEY_ID…, AWS_PROFILE, roles), never from here.
+    s3: {
+      ...(config.FLEETCAST_S3_ENDPOINT ? { endpoint: config.FLEETCAST_S3_ENDPOINT } : {}),
+      ...(config.FLEETCAST_S3_REGION ? { region: config.FLEETCAST_S3_REGION } : {}),
+      forcePathStyle: config.FLEETCAST_S3_FORCE_PATH_STYLE,
+      partSize: config.FLEETCAST_S3_PART_SIZE,
     },
     ...(logger ? { logger } : {}),
   };

@@ -14,6 +14,8 @@ export { createBlobStore, createFleetBlobStores, type CreateBlobStoreOptions, ty
 export { FsBlobStore, type FsBlobStoreOptions } from './fs-blob-store.ts';
 // GcsBlobStore itself is loaded on demand by createBlobStore; import gcs-blob-store.ts for the class.
 export type { GcsBlobStoreOptions } from './gcs-blob-store.ts';
+// Likewise S3BlobStore: import s3-blob-store.ts for the class.
+export type { S3BlobStoreOptions } from './s3-blob-store.ts';
 export type { RetryOptions } from './retry-policy.ts';
 export {
   artifactObjectName,

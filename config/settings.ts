@@ -137,8 +137,8 @@ export const settings = {
     { shown: "`<data dir>/up.json`'s `token`, else `<data dir>/api-token` (for a coordinator on this machine only)", help: 'API token for client commands' },
   ),
   FLEETCAST_BLOBSTORE: setting(
-    z.enum(['fs', 'gcs']),
-    { default: 'fs', shown: '`fs` (`<data dir>/buckets/<bucket>/`)', help: 'fs or gcs' },
+    z.enum(['fs', 'gcs', 's3']),
+    { default: 'fs', shown: '`fs` (`<data dir>/buckets/<bucket>/`)', help: 'fs, gcs or s3' },
   ),
   FLEETCAST_BUCKET_PREFIX: setting(
     z
@@ -154,6 +154,26 @@ export const settings = {
   FLEETCAST_GCS_PROJECT: setting(
     z.string().min(1).optional(),
     { shown: "the client's project", help: 'GCS project, to create buckets' },
+  ),
+  /** The S3 API's address for S3-compatible servers (MinIO, Ceph, R2); unset means AWS's for the region. */
+  FLEETCAST_S3_ENDPOINT: setting(
+    z.url().optional(),
+    { shown: "AWS's for the region", help: 'S3 API address of an S3-compatible server, e.g. http://minio:9000; credentials come from the AWS chain (AWS_ACCESS_KEY_ID…, AWS_PROFILE, roles)' },
+  ),
+  /** The buckets' region; unset means the SDK's (AWS_REGION, the profile), or us-east-1 with an endpoint. */
+  FLEETCAST_S3_REGION: setting(
+    z.string().trim().regex(/^[a-z0-9-]+$/, 'a region name such as eu-west-1 (auto for R2)').optional(),
+    { shown: "`AWS_REGION` or the profile's; `us-east-1` with an endpoint", help: "the buckets' region, e.g. eu-west-1, auto for R2" },
+  ),
+  /** `<endpoint>/<bucket>/key` instead of `<bucket>.<endpoint>/key`: most S3-compatible servers need it. */
+  FLEETCAST_S3_FORCE_PATH_STYLE: setting(
+    z.enum(['true', 'false']).transform((text) => text === 'true'),
+    { default: 'false', help: 'true: address buckets as <endpoint>/<bucket>/ (MinIO, Ceph, most local servers); false: <bucket>.<endpoint>' },
+  ),
+  /** Part size of multipart uploads (parts double every 2,000): memory of an upload is about 5 parts. */
+  FLEETCAST_S3_PART_SIZE: setting(
+    byteSize.refine((bytes) => bytes >= 5 * 1024 ** 2 && bytes <= 5 * 1024 ** 3, "S3's parts are 5M to 5G"),
+    { default: '8M', help: 'part size of multipart uploads, 5M to 5G; an upload holds about 5 parts in memory' },
   ),
   /** Names a builder in claims and logs. */
   FLEETCAST_WORKER_ID: setting(
@@ -285,6 +305,16 @@ export const settings = {
   FLEETCAST_AGENT_RUN_HOOK: setting(
     z.string().trim().min(1).max(4000).optional(),
     { shown: '— (supervise)', help: 'command run to switch a service instead of supervising its run command, e.g. systemctl restart app' },
+  ),
+  /** A service's output is kept in files of this size (and `fleetcast up` keeps each role's log so). */
+  FLEETCAST_AGENT_LOG_MAX: setting(
+    byteSize.refine((bytes) => bytes >= 1024, 'at least 1K'),
+    { default: '10M', help: "size of one file of a supervised service's output (services/<service>/logs/<build>.log); full, it becomes .log.1 and older ones move down; also each role's log under fleetcast up. With FLEETCAST_AGENT_RUN_HOOK the service's output is its system's (journald)" },
+  ),
+  /** Log files kept per service build (and per `fleetcast up` role), the one being written included. */
+  FLEETCAST_AGENT_LOG_KEEP: setting(
+    z.coerce.number().int().min(1).max(100),
+    { default: '5', help: 'log files kept per service build, the one being written included: at most KEEP x MAX on disk; also for fleetcast up' },
   ),
   /** Fetch from the region's peers (P2P, the bucket behind them); false: from the regional bucket only. */
   FLEETCAST_AGENT_P2P: setting(

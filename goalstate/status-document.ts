@@ -24,6 +24,12 @@ export const statusSchema = z.object({
   peers: z.number().int().nonnegative(),
   /** Why the state is `failed` (or the last transient problem); null otherwise. */
   error: z.string().max(1000).nullable(),
+  /**
+   * Where the build's output is on that machine: a file (rotated: `<file>.1`… hold the older
+   * part) or `journald: journalctl -u <unit>` with a systemd run hook. Absent from agents
+   * older than it, and while nothing runs.
+   */
+  log: z.string().max(1000).optional(),
   /** The agent's clock; silence is judged by the server's timestamp instead (clocks of 100,000 machines drift). */
   at: z.iso.datetime({ offset: true }),
 });

@@ -36,6 +36,8 @@ export interface StatusUpdate {
   total?: number;
   peers?: number;
   error?: string | null;
+  /** Where the build's output is on this machine (status-document.ts). */
+  log?: string;
 }
 
 interface Slot {
@@ -109,6 +111,7 @@ export class StatusReporter {
       total: update.total ?? 0,
       peers: update.peers ?? 0,
       error: update.error ?? null,
+      ...(update.log ? { log: update.log } : {}),
       at: new Date().toISOString(),
     };
     encodeStatus(report); // a bad report is the caller's bug: throw now, not in a timer

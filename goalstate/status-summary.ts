@@ -10,6 +10,8 @@ export interface FailedMachine {
   machine: string;
   build: string | null;
   error: string | null;
+  /** Where the failed build's output is on that machine, when its agent says. */
+  log?: string;
   at: string;
 }
 
@@ -83,7 +85,7 @@ export function summarizeService(region: string, service: string, entries: Itera
     } else if (report.state === 'failed') {
       summary.failed.machines++;
       if (summary.failed.examples.length < maxExamples) {
-        summary.failed.examples.push({ machine: report.machine, build: report.build, error: report.error, at: report.at });
+        summary.failed.examples.push({ machine: report.machine, build: report.build, error: report.error, ...(report.log ? { log: report.log } : {}), at: report.at });
       }
     } else {
       summary.other++;

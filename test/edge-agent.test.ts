@@ -59,6 +59,10 @@ describe('a deploy to two agents in each of three regions', () => {
       expect(agent.reads.map((r) => r.name)).toEqual([builds.b1!.goal('eu').artifact]);
     }
     for (const region of regions) expect((await fleet.statusView(region)).summary('api', 'b1')).toMatchObject({ machines: 2, running: 2, failed: { machines: 0 } });
+    // The status says where the build's output is (rotated: FLEETCAST_AGENT_LOG_MAX, _KEEP).
+    for (const agent of agents) {
+      expect((await fleet.statusView(agent.region)).report('api', agent.machine)?.log).toBe(path.join(agent.serviceDir('api'), 'logs', 'b1.log'));
+    }
   });
 
   it('a new goal switches every agent, and the old process stops', async () => {

@@ -38,6 +38,15 @@ describe('ops/examples', () => {
     expect(loadBotConfig({ env: withPermissions(envFile('bot.env')) })).toMatchObject({ FLEETCAST_SLACK_CHANNELS: { api: 'C0123ABCD', '*': 'C0456EFGH' } });
   });
 
+  it('every role accepts the S3 lines in place of the GCS ones', () => {
+    const s3 = envFile('s3.env');
+    const fleetcastOnly = Object.fromEntries(Object.entries(s3).filter(([name]) => name.startsWith('FLEETCAST_')));
+    const agent = { ...envFile('agent.env'), FLEETCAST_GCS_PROJECT: '', ...fleetcastOnly, FLEETCAST_MACHINE: 'web-1' };
+    expect(loadAgentConfig({ env: agent })).toMatchObject({ FLEETCAST_BLOBSTORE: 's3', FLEETCAST_S3_REGION: 'eu-west-1', FLEETCAST_S3_PART_SIZE: 16 * 1024 ** 2, FLEETCAST_AGENT_LOG_MAX: 10 * 1024 ** 2, FLEETCAST_AGENT_LOG_KEEP: 5 });
+    expect(loadBuilderConfig({ env: { ...envFile('worker.env'), ...fleetcastOnly } })).toMatchObject({ FLEETCAST_BLOBSTORE: 's3', FLEETCAST_S3_FORCE_PATH_STYLE: false });
+    expect(Object.keys(s3).filter((name) => !name.startsWith('FLEETCAST_'))).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']);
+  });
+
   it('the permissions file is read by the coordinator (tokens) and the bot (Slack grants)', () => {
     const file = path.join(examples, 'permissions.json');
     expect(readPermissionsFile(file).map((t) => t.name)).toEqual(['ci', 'dashboard', 'slack-bot']);

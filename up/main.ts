@@ -20,7 +20,7 @@ const passedOn =
 
 /** `fleetcast up`: starts everything, shows it live, stops it all on Ctrl-C / SIGTERM. */
 export async function main(options: UpCommandOptions, sources: ConfigSources = {}): Promise<void> {
-  const config = loadConfig(['FLEETCAST_DATA_DIR', 'FLEETCAST_LOG_LEVEL'], sources);
+  const config = loadConfig(['FLEETCAST_DATA_DIR', 'FLEETCAST_LOG_LEVEL', 'FLEETCAST_AGENT_LOG_MAX', 'FLEETCAST_AGENT_LOG_KEEP'], sources);
   const dir = path.resolve(options.dir ?? config.FLEETCAST_DATA_DIR);
   const logger = createLogger({ level: config.FLEETCAST_LOG_LEVEL, bindings: { role: 'up' } });
   const env = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => passedOn.test(entry[0]) && entry[1] !== undefined));
@@ -35,6 +35,8 @@ export async function main(options: UpCommandOptions, sources: ConfigSources = {
     ...(options.workers ? { workers: positive(options.workers, '--workers') } : {}),
     ...(options.seeders ? { seedersPerRegion: positive(options.seeders, '--seeders') } : {}),
     env,
+    // The roles' logs are rotated like the agents' service logs.
+    log: { maxBytes: config.FLEETCAST_AGENT_LOG_MAX, keep: config.FLEETCAST_AGENT_LOG_KEEP },
     logger,
   });
   say(`ready: API ${up.file.apiUrl}, regions ${up.file.regions.join(', ')}, NATS hub ${new URL(up.file.hub).host}`);

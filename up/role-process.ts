@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { backoffDelay } from '../lifecycle/index.ts';
 import type { Logger } from '../logging/index.ts';
-import { projectFile } from '../ops/project-files.ts';
+import { RotatingFile } from '../logging/rotating-file.ts';
+import { projectFile } from '../lifecycle/project-files.ts';
 
 const fleetcastBin = projectFile('bin', 'fleetcast.js');
 
@@ -37,13 +38,18 @@ export interface RoleProcessOptions {
   stopGraceMs?: number;
   /** Called after each restart (the pid changed). */
   onRestart?: () => void;
+  /** Each log is kept in files of `maxBytes`, `keep` of them (FLEETCAST_AGENT_LOG_MAX, FLEETCAST_AGENT_LOG_KEEP). @defaultValue 10 MiB, 5 files */
+  log?: { maxBytes: number; keep: number };
+  /** What runs, `args` appended. @defaultValue this Node with bin/fleetcast.js */
+  command?: string[];
 }
 
 /**
- * A supervised child: `fleetcast <args>` with its output appended to `<log dir>/<name>.log`,
- * restarted with a doubling backoff whenever it exits until stop() is called. Children are
- * told to exit when this process goes away (FLEETCAST_EXIT_WITH_PARENT), so even a kill -9 of
- * `fleetcast up` leaves no orphans behind.
+ * A supervised child: `fleetcast <args>` with its output in `<log dir>/<name>.log`, rotated by
+ * size (`<name>.log.1`… the older part), restarted with a doubling backoff whenever it exits
+ * until stop() is called. Children are told to exit when this process goes away
+ * (FLEETCAST_EXIT_WITH_PARENT), so even a kill -9 of `fleetcast up` leaves no orphans behind;
+ * their output therefore comes through pipes to this process, which writes the log.
  */
 export class RoleProcess {
   private child: ChildProcess | undefined;
@@ -56,12 +62,14 @@ export class RoleProcess {
   private readyNow = false;
   restarts = 0;
   readonly logFile: string;
+  private readonly log: RotatingFile;
 
   constructor(
     readonly spec: RoleSpec,
     private readonly options: RoleProcessOptions,
   ) {
     this.logFile = path.join(options.logDir, `${spec.name}.log`);
+    this.log = new RotatingFile({ file: this.logFile, maxBytes: options.log?.maxBytes ?? 10 << 20, keep: options.log?.keep ?? 5 });
   }
 
   get pid(): number | undefined {
@@ -77,17 +85,27 @@ export class RoleProcess {
   start(): void {
     this.stopping = false;
     fs.mkdirSync(this.options.logDir, { recursive: true });
-    const log = fs.openSync(this.logFile, 'a');
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('FLEETCAST_')));
-    const child = spawn(process.execPath, [fleetcastBin, ...this.spec.args], {
+    const [executable, ...leading] = this.options.command ?? [process.execPath, fleetcastBin];
+    const child = spawn(executable!, [...leading, ...this.spec.args], {
       env: { ...inherited, ...this.spec.env, FLEETCAST_EXIT_WITH_PARENT: '1' },
-      stdio: ['ignore', log, log],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    fs.closeSync(log);
+    // Read as it comes (never paused), so a chatty role is never held up by its log.
+    const append = (chunk: Buffer) => {
+      try {
+        this.log.write(chunk);
+      } catch (err) {
+        this.options.logger.warn({ process: this.spec.name, err: (err as Error).message }, `could not write ${this.logFile}`);
+      }
+    };
+    child.stdout!.on('data', append);
+    child.stderr!.on('data', append);
     this.child = child;
     this.readyNow = false;
     this.startedAt = Date.now();
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
+    // 'close': the output pipes are drained too, so a role's last words are in its log.
+    this.exited = new Promise((resolve) => child.once('close', (code, signal) => {
       resolve();
       this.onExit(code, signal);
     }));
@@ -138,12 +156,14 @@ export class RoleProcess {
   }
 
   private logSaysReady(): boolean {
-    try {
-      // Only this run's lines: the log is appended to across restarts.
-      const lines = fs.readFileSync(this.logFile, 'utf8').split('\n');
-      return lines.some((line) => line.includes(`"pid":${this.pid},`) && line.includes(`"msg":"${this.spec.role} ready"`));
-    } catch {
-      return false;
-    }
+    // Only this run's lines: the log is appended to across restarts (and may have just rotated).
+    return [this.logFile, `${this.logFile}.1`].some((file) => {
+      try {
+        const lines = fs.readFileSync(file, 'utf8').split('\n');
+        return lines.some((line) => line.includes(`"pid":${this.pid},`) && line.includes(`"msg":"${this.spec.role} ready"`));
+      } catch {
+        return false;
+      }
+    });
   }
 }

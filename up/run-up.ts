@@ -27,6 +27,8 @@ export interface UpOptions {
   env?: Record<string, string>;
   /** How long the processes get to become ready. @defaultValue 90_000 */
   readyTimeoutMs?: number;
+  /** Each role's log in files of `maxBytes`, `keep` of them. @defaultValue 10 MiB, 5 files */
+  log?: { maxBytes: number; keep: number };
   logger: Logger;
 }
 
@@ -128,7 +130,7 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
     ];
     // The DHT and the coordinator (which migrates the database and creates the buckets) first.
     for (const group of specs) {
-      const started = group.map((spec) => new RoleProcess(spec, { logDir, logger, onRestart }));
+      const started = group.map((spec) => new RoleProcess(spec, { logDir, logger, onRestart, ...(options.log ? { log: options.log } : {}) }));
       processes.push(...started);
       started.forEach((p) => p.start());
       await waitReady(started, options.readyTimeoutMs ?? 90_000);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import path from 'node:path';
 import { z } from 'zod';
 import { digestMismatch } from '../../blobstore/index.ts';
 import { goalSchema, type Goal } from '../../goalstate/index.ts';
@@ -141,7 +142,12 @@ export class BuildCache {
 
   async remove(service: string, build: string): Promise<void> {
     await fsp.rm(this.layout.buildDir(service, build), { recursive: true, force: true });
-    await fsp.rm(this.layout.logFile(service, build), { force: true });
+    // The build's log and its rotated parts (<build>.log.1, .2…).
+    const log = this.layout.logFile(service, build);
+    const rotated = new RegExp(`^${path.basename(log).replace(/\./g, '\\.')}(\\.\\d+)?$`);
+    for (const name of await fsp.readdir(path.dirname(log)).catch(() => [] as string[])) {
+      if (rotated.test(name)) await fsp.rm(path.join(path.dirname(log), name), { force: true });
+    }
   }
 
   /** Free bytes on the disk of the agent dir, for an unprivileged writer. */

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { humanDuration } from '../../config/index.ts';
 import { FleetcastError } from '../../errors/index.ts';
 import type { Logger } from '../../logging/index.ts';
+import { RotatingFile } from '../../logging/rotating-file.ts';
 import type { AgentLayout } from './agent-layout.ts';
 import type { InstalledBuild } from './build-cache.ts';
 import { logTail } from './log-tail.ts';
@@ -16,6 +16,8 @@ export interface HookRunnerOptions {
   hook: string;
   /** A hook running longer is killed and the switch fails. @defaultValue 300_000 */
   timeoutMs?: number;
+  /** Rotation of the hook's own output in the build's log (the service's output is its system's). @defaultValue 10 MiB, 5 files */
+  log?: { maxBytes: number; keep: number };
 }
 
 /**
@@ -23,7 +25,8 @@ export interface HookRunnerOptions {
  * `current` points at the new build, the hook runs with the build's identity, directory and
  * artifact in its environment; exit 0 means the build is running. The agent runs no process
  * itself, so restarts and stops are the hook's system's business, and an agent restart
- * changes nothing.
+ * changes nothing. So is the service's output: systemd hands it to journald, which bounds it
+ * (SystemMaxUse=); the build's log file here holds only what the hook printed.
  */
 export class HookRunner implements ServiceRunner {
   constructor(
@@ -51,11 +54,20 @@ export class HookRunner implements ServiceRunner {
       ...(goal.runCommand ? { FLEETCAST_RUN_COMMAND: goal.runCommand } : {}),
     });
     const timeoutMs = this.options.timeoutMs ?? 300_000;
-    const out = fs.openSync(logFile, 'a');
+    const log = new RotatingFile({ file: logFile, maxBytes: this.options.log?.maxBytes ?? 10 << 20, keep: this.options.log?.keep ?? 5 });
     const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; timedOut: boolean; error?: Error }>((resolve) => {
       let timedOut = false;
-      const child = spawn('/bin/sh', ['-c', this.options.hook], { cwd: build.dir, env, detached: true, stdio: ['ignore', out, out] });
-      fs.closeSync(out);
+      // The agent waits for the hook anyway: it reads the hook's output itself, into a rotated file.
+      const child = spawn('/bin/sh', ['-c', this.options.hook], { cwd: build.dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const append = (chunk: Buffer) => {
+        try {
+          log.write(chunk);
+        } catch (err) {
+          this.logger.warn({ err, build: goal.build }, `could not write the run hook's output to ${logFile}`);
+        }
+      };
+      child.stdout!.on('data', append);
+      child.stderr!.on('data', append);
       const timer = setTimeout(() => {
         timedOut = true;
         signalGroup(child.pid!, 'SIGKILL');
@@ -64,11 +76,13 @@ export class HookRunner implements ServiceRunner {
         clearTimeout(timer);
         resolve({ code: null, signal: null, timedOut, error });
       });
-      child.once('exit', (code, signal) => {
+      // 'close': the output pipes are drained too, so the hook's last words are in the log.
+      child.once('close', (code, signal) => {
         clearTimeout(timer);
         resolve({ code, signal, timedOut });
       });
     });
+    log.close();
     if (result.code === 0) {
       this.logger.info({ build: goal.build }, `run hook switched to ${goal.build}`);
       return { exited: null };
@@ -92,7 +106,25 @@ export class HookRunner implements ServiceRunner {
     return logTail(this.layout.logFile(this.identity.service, build));
   }
 
+  /** The hook's system has the service's output; for systemd, the unit the hook names. */
+  logLocation(build: string): string {
+    const unit = systemdUnit(this.options.hook, build);
+    return unit ? `journald: journalctl -u ${unit}` : `the run hook's system (${this.options.hook.slice(0, 200)}); the hook's own output: ${this.layout.logFile(this.identity.service, build)}`;
+  }
+
   async close(): Promise<void> {
     // Nothing of ours runs.
   }
+}
+
+/**
+ * The unit a `systemctl [options] (re)start|reload-or-restart UNIT` hook starts, with
+ * `$FLEETCAST_BUILD_ID` (or `${FLEETCAST_BUILD_ID}`) filled in; undefined for any other hook.
+ */
+export function systemdUnit(hook: string, build: string): string | undefined {
+  const match = /\bsystemctl\s+(?:--?[\w-]+(?:=\S+)?\s+)*(?:re)?start|\bsystemctl\s+(?:--?[\w-]+(?:=\S+)?\s+)*(?:try-)?reload-or-restart/.exec(hook);
+  if (!match) return undefined;
+  const unit = hook.slice(match.index + match[0].length).trim().split(/\s+/)[0]?.replace(/^["']|["';&|]+$/g, '');
+  if (!unit) return undefined;
+  return unit.replace(/\$\{?FLEETCAST_BUILD_ID\}?/g, build);
 }

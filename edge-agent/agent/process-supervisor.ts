@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { humanDuration } from '../../config/index.ts';
 import { backoffDelay } from '../../lifecycle/index.ts';
 import type { Logger } from '../../logging/index.ts';
+import { startLogWriter, type LogWriterProcess } from '../../logging/log-writer-process.ts';
 import { readJson, writeJsonDurably } from './durable-json.ts';
 import { groupAlive, isAlive, isSameProcess, processStartTicks, signalGroup } from './process-identity.ts';
 
@@ -19,8 +20,14 @@ export interface RunSpec {
   command: string;
   /** The whole environment of the command. */
   env: Record<string, string>;
-  /** stdout and stderr are appended here (never a pipe: the process must outlive its agent). */
+  /**
+   * stdout and stderr go here. With `log`, through a pipe to a `fleetcast log-writer` process
+   * that rotates the file by size and, like the service, outlives the agent; without, the
+   * file is appended to directly and grows without limit.
+   */
   logFile: string;
+  /** Rotation: files of `maxBytes`, `keep` of them (FLEETCAST_AGENT_LOG_MAX, FLEETCAST_AGENT_LOG_KEEP). */
+  log?: { maxBytes: number; keep: number };
 }
 
 export interface ProcessExit {
@@ -73,6 +80,9 @@ const recordSchema = z.object({
   command: z.string(),
 });
 
+/** After a process exits, how long a reader of its last lines waits for its log writer (which may still be starting). */
+const logFlushWaitMs = 3_000;
+
 /** After SIGKILL, how long to wait for the group to be gone (unreaped orphans can linger as zombies). */
 const killWaitMs = 2_000;
 
@@ -103,6 +113,8 @@ export class ProcessSupervisor {
   private generation = 0;
   private spawning: Promise<unknown> = Promise.resolve();
   private restarts = 0;
+  /** Ends when the log writer of the last process started ends. */
+  private lastWriter: Promise<void> | undefined;
   private readonly logger: Logger;
 
   constructor(private readonly options: ProcessSupervisorOptions) {
@@ -112,6 +124,18 @@ export class ProcessSupervisor {
   /** What runs now, if anything. */
   get running(): ProcessRun | undefined {
     return this.tracked;
+  }
+
+  /**
+   * Resolves once the output of the last process started is all in its log: its log writer
+   * has ended (it does when the process and whatever it started are gone), or after
+   * logFlushWaitMs. For reading the last lines of a process that just exited.
+   */
+  async outputWritten(): Promise<void> {
+    if (!this.lastWriter) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.lastWriter, new Promise<void>((resolve) => (timer = setTimeout(resolve, logFlushWaitMs)))]);
+    clearTimeout(timer);
   }
 
   /** Stops whatever runs, then starts `spec`. */
@@ -204,14 +228,22 @@ export class ProcessSupervisor {
 
   private async spawnRecorded(spec: RunSpec): Promise<ProcessRun> {
     await fsp.mkdir(path.dirname(spec.logFile), { recursive: true });
-    const out = fs.openSync(spec.logFile, 'a');
+    // The service holds the only write end of its log's pipe: the writer sees the end of the
+    // output (and writes its tail) only once the service and whatever it started are gone.
+    // The file exists from the start, whatever the service prints (the status names it).
+    fs.closeSync(fs.openSync(spec.logFile, 'a'));
+    const writer: LogWriterProcess | undefined = spec.log ? startLogWriter({ file: spec.logFile, ...spec.log }) : undefined;
+    const out = writer ? writer.input : fs.openSync(spec.logFile, 'a');
     let child: ChildProcess;
     try {
       child = spawn('/bin/sh', ['-c', spec.command], { cwd: spec.dir, env: spec.env, detached: true, stdio: ['ignore', out, out] });
     } finally {
-      fs.closeSync(out);
+      if (writer) writer.input.destroy();
+      else fs.closeSync(out as number);
     }
     const startedAtMs = Date.now();
+    // The output is all in the log once the writer ends (when the pipe's last holder does).
+    this.lastWriter = writer ? new Promise<void>((resolve) => writer.process.once('exit', () => resolve())) : undefined;
     const exited = new Promise<ProcessExit>((resolve) => {
       child.once('error', (err) => {
         this.logger.error({ err, build: spec.build }, `could not start the run command of ${spec.build}`);
@@ -270,8 +302,11 @@ export class ProcessSupervisor {
     if (tracked.stopping || this.tracked !== tracked) return;
     this.tracked = undefined;
     const generation = ++this.generation;
-    // Whatever it started goes with it before anything starts again: never two at once.
+    // Whatever it started goes with it before anything starts again: never two at once. And its
+    // last output is in the log before the restart pause begins, so a switch being checked reads
+    // it (and reverts) before a restart could run the build again.
     void this.killGroup(tracked.pid).then(async () => {
+      await this.outputWritten();
       // A start() or stop() since then owns what happens next.
       if (generation !== this.generation) return;
       const spec = this.spec;

@@ -91,9 +91,10 @@ export async function runAgent(config: AgentConfig, overrides: AgentOverrides = 
     const runnerFor = (service: string): ServiceRunner => {
       const identity = { service, region, machine };
       const serviceLogger = logger.child({ service });
+      const log = { maxBytes: config.FLEETCAST_AGENT_LOG_MAX, keep: config.FLEETCAST_AGENT_LOG_KEEP };
       return config.FLEETCAST_AGENT_RUN_HOOK
-        ? new HookRunner(identity, layout, { hook: config.FLEETCAST_AGENT_RUN_HOOK }, serviceLogger)
-        : new SupervisedRunner(identity, layout, { ...overrides.supervisor }, serviceLogger);
+        ? new HookRunner(identity, layout, { hook: config.FLEETCAST_AGENT_RUN_HOOK, log }, serviceLogger)
+        : new SupervisedRunner(identity, layout, { log, ...overrides.supervisor }, serviceLogger);
     };
     const agent = new Agent(
       { region, machine, services: config.FLEETCAST_AGENT_SERVICES, layout, cache: new BuildCache(layout, logger), fetcher, status, runnerFor, logger },

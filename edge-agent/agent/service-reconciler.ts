@@ -156,8 +156,11 @@ export class ServiceReconciler {
   }
 
   private report(update: StatusUpdate): void {
-    this.lastReport = update;
-    this.deps.status.report(this.service, update);
+    // Once a build runs (or failed running), the report says where its output is.
+    const log = update.build && (update.state === 'running' || update.state === 'failed') ? this.deps.runner.logLocation(update.build) : undefined;
+    const withLog = log ? { ...update, log } : update;
+    this.lastReport = withLog;
+    this.deps.status.report(this.service, withLog);
   }
 
   private kick(): void {

@@ -20,6 +20,8 @@ export interface ServiceRunner {
   activate(build: InstalledBuild): Promise<Activation>;
   /** The last lines the build's process printed, for failure reasons. */
   lastLines(build: string): Promise<string>;
+  /** Where the build's output goes, for the status report: a file, or the system that runs it (journald); undefined before there is any. */
+  logLocation(build: string): string | undefined;
   /** Calls `listener` when the running build's process exits by itself or is restarted (supervised runs only). */
   watch(listener: (event: RunnerEvent) => void): void;
   /** Agent shutdown: `stopServices` false leaves processes running for the next agent to adopt. */

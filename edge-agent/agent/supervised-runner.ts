@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Logger } from '../../logging/index.ts';
 import type { AgentLayout } from './agent-layout.ts';
 import type { InstalledBuild } from './build-cache.ts';
@@ -5,8 +6,11 @@ import { logTail } from './log-tail.ts';
 import { ProcessSupervisor, type ProcessSupervisorOptions, type RunSpec } from './process-supervisor.ts';
 import { serviceEnvironment, type Activation, type RunnerEvent, type ServiceIdentity, type ServiceRunner } from './service-runner.ts';
 
-/** The supervisor's timings and callbacks; the pid file's place comes from the layout. */
-export type SupervisedRunnerOptions = Omit<ProcessSupervisorOptions, 'recordFile' | 'logger' | 'onExit' | 'onRestart'>;
+/** The supervisor's timings and callbacks (the pid file's place comes from the layout), and log rotation. */
+export type SupervisedRunnerOptions = Omit<ProcessSupervisorOptions, 'recordFile' | 'logger' | 'onExit' | 'onRestart'> & {
+  /** Rotate each build's log: files of `maxBytes`, `keep` of them. Unset: one file, unbounded. */
+  log?: RunSpec['log'];
+};
 
 /**
  * Runs the goal's run command itself: through the shell in the build's directory, in its own
@@ -20,7 +24,7 @@ export class SupervisedRunner implements ServiceRunner {
   constructor(
     private readonly identity: ServiceIdentity,
     private readonly layout: AgentLayout,
-    options: SupervisedRunnerOptions,
+    private readonly options: SupervisedRunnerOptions,
     logger: Logger,
   ) {
     this.supervisor = new ProcessSupervisor({
@@ -61,8 +65,16 @@ export class SupervisedRunner implements ServiceRunner {
     this.listener = listener;
   }
 
-  lastLines(build: string): Promise<string> {
+  async lastLines(build: string): Promise<string> {
+    // The output goes through a pipe to the log writer: once the process is gone, let the
+    // writer put down what it said last (a running one's lines are read as they are).
+    if (this.supervisor.running?.build !== build) await this.supervisor.outputWritten();
     return logTail(this.layout.logFile(this.identity.service, build));
+  }
+
+  logLocation(build: string): string | undefined {
+    const file = this.layout.logFile(this.identity.service, build);
+    return fs.existsSync(file) ? file : undefined;
   }
 
   async close(options: { stopServices: boolean }): Promise<void> {
@@ -78,6 +90,7 @@ export class SupervisedRunner implements ServiceRunner {
       command: goal.runCommand!,
       env: serviceEnvironment(this.identity, goal.build),
       logFile: this.layout.logFile(this.identity.service, goal.build),
+      ...(this.options.log ? { log: this.options.log } : {}),
     };
   }
 }

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { projectFile } from '../project-files.ts';
+import { projectFile } from '../../lifecycle/project-files.ts';
 
 
 export interface HubConfigValues {

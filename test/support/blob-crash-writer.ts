@@ -6,12 +6,15 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { BlobStore } from '../../blobstore/blob-store.ts';
 import { FsBlobStore } from '../../blobstore/fs-blob-store.ts';
 import { GcsBlobStore } from '../../blobstore/gcs-blob-store.ts';
+import { S3BlobStore } from '../../blobstore/s3-blob-store.ts';
 
-const { kind, root, endpoint, bucket, name } = JSON.parse(process.argv[2] ?? '{}') as Record<string, string>;
+const { kind, root, endpoint, bucket, name, sha256 } = JSON.parse(process.argv[2] ?? '{}') as Record<string, string>;
 const store: BlobStore =
   kind === 'fs'
     ? await FsBlobStore.open({ root: root!, bucket: bucket! })
-    : await GcsBlobStore.open({ bucket: bucket!, apiEndpoint: endpoint, projectId: 'fleetcast-test' });
+    : kind === 's3'
+      ? await S3BlobStore.open({ bucket: bucket!, endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, partSize: 5 << 20 })
+      : await GcsBlobStore.open({ bucket: bucket!, apiEndpoint: endpoint, projectId: 'fleetcast-test' });
 
 async function* endless(): AsyncGenerator<Buffer> {
   for (let sent = 0; ; sent += 1 << 20) {
@@ -21,4 +24,4 @@ async function* endless(): AsyncGenerator<Buffer> {
   }
 }
 
-await store.put(name!, Readable.from(endless()));
+await store.put(name!, Readable.from(endless()), sha256 ? { sha256 } : {});

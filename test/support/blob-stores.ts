@@ -1,5 +1,5 @@
-// Fixtures of the blobstore tests: generated data, stores of each kind on fresh
-// folders and a fresh fake GCS server, error assertions.
+// Fixtures of the blobstore tests: generated data, stores of each kind on fresh folders, a
+// fresh fake GCS server and a fresh local S3 server, error assertions.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -10,9 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { isFleetcastError, type ErrorCode } from '../../errors/index.ts';
 import { FakeGcsServer } from './fake-gcs-server.ts';
+import { S3TestServer } from './s3-test-server.ts';
 import type { BlobStore, BlobStoreKind } from '../../blobstore/blob-store.ts';
 import { FsBlobStore, type FsBlobStoreOptions } from '../../blobstore/fs-blob-store.ts';
 import { GcsBlobStore, type GcsBlobStoreOptions } from '../../blobstore/gcs-blob-store.ts';
+import { S3BlobStore, type S3BlobStoreOptions } from '../../blobstore/s3-blob-store.ts';
 
 const block = 1 << 20;
 
@@ -79,32 +81,48 @@ export async function expectCode(promise: Promise<unknown>, code: ErrorCode): Pr
   return err as Error & { code: string; details: Record<string, unknown> };
 }
 
-/** A place to make stores of one kind, on its own folder and (for GCS) its own fake server. */
+/** A place to make stores of one kind, on its own folder and (for GCS, S3) its own server. */
 export interface StoreSite {
   kind: BlobStoreKind;
   open(bucket: string): Promise<BlobStore>;
   /** Every name the backend holds in a bucket, bookkeeping included (temp files, temp uploads). */
   leftovers(bucket: string): string[];
   fake: FakeGcsServer | undefined;
+  /** The local S3 server (s3rver with what it lacks), for kind s3. */
+  s3: S3TestServer | undefined;
   root: string;
   close(): Promise<void>;
 }
 
 export async function openSite(
   kind: BlobStoreKind,
-  options: { fs?: Partial<FsBlobStoreOptions>; gcs?: Partial<GcsBlobStoreOptions> } = {},
+  options: { fs?: Partial<FsBlobStoreOptions>; gcs?: Partial<GcsBlobStoreOptions>; s3?: Partial<S3BlobStoreOptions>; s3Server?: { checkContentMd5?: boolean } } = {},
 ): Promise<StoreSite> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `fleetcast-blobstore-${kind}-`));
   const fake = kind === 'gcs' ? await FakeGcsServer.start({ dir: path.join(root, 'fake-gcs') }) : undefined;
+  const s3 = kind === 's3' ? await S3TestServer.start({ dir: path.join(root, 's3'), ...options.s3Server }) : undefined;
   const stores: BlobStore[] = [];
   return {
     kind,
     fake,
+    s3,
     root,
     async open(bucket) {
       const store =
         kind === 'fs'
           ? await FsBlobStore.open({ root: path.join(root, 'buckets'), bucket, fsync: false, ...options.fs })
+          : kind === 's3'
+            ? await S3BlobStore.open({
+                bucket,
+                endpoint: s3!.url,
+                forcePathStyle: true,
+                credentials: s3!.credentials,
+                createBucket: true,
+                retry: { initialDelayMs: 5, maxDelayMs: 50 },
+                stallTimeoutMs: 5_000,
+                logSpillDir: root,
+                ...options.s3,
+              })
           : await GcsBlobStore.open({
               bucket,
               apiEndpoint: fake!.url,
@@ -120,11 +138,14 @@ export async function openSite(
     },
     leftovers(bucket) {
       if (fake) return fake.objectNames(bucket);
+      // Unfinished multipart uploads count: their parts are bytes left behind.
+      if (s3) return [...s3.objectNames(bucket), ...s3.pendingUploads(bucket).map((key) => `${key} (unfinished upload)`)];
       return listFiles(path.join(root, 'buckets', bucket));
     },
     async close() {
       for (const store of stores) await store.close();
       await fake?.close();
+      await s3?.close();
       fs.rmSync(root, { recursive: true, force: true });
     },
   };
@@ -142,7 +163,7 @@ function listFiles(dir: string): string[] {
  * Runs blob-crash-writer.ts in a child process, lets it write a few MiB of an object, then
  * kills it with SIGKILL mid-write. Resolves with the dead writer's pid.
  */
-export async function crashWriterMidPut(args: { kind: BlobStoreKind; root?: string; endpoint?: string; bucket: string; name: string }): Promise<number> {
+export async function crashWriterMidPut(args: { kind: BlobStoreKind; root?: string; endpoint?: string; bucket: string; name: string; sha256?: string }): Promise<number> {
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'blob-crash-writer.ts');
   const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
