@@ -14,6 +14,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { FsBlobStore } from '../blobstore/index.ts';
+import { lowMemoryEnv } from '../config/index.ts';
 import { GcsBlobStore } from '../blobstore/gcs-blob-store.ts';
 import { S3BlobStore } from '../blobstore/s3-blob-store.ts';
 import { cp, RawGcs, RawS3, run, startFakeGcs, startS3Server } from './baselines.ts';
@@ -344,7 +345,8 @@ async function childPeakRss(options: {
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
     cwd: repo,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    // The worker's shipped environment (systemd units, fleetcast up): the store runs in a worker.
+    env: { ...process.env, ...lowMemoryEnv(), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
   const [stdout, stderr] = await Promise.all([child.stdout.toArray(), child.stderr.toArray()]);
   const code = await new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));

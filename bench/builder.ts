@@ -10,6 +10,7 @@ import { BuildQueue } from '../queue/index.ts';
 import { ServiceRegistry } from '../queue/services/index.ts';
 import { Database, defaultSqlitePath } from '../entities/index.ts';
 import { SampleRepo } from '../test/support/git-repo.ts';
+import { lowMemoryEnv } from '../config/index.ts';
 import { spawnTs } from '../test/support/processes.ts';
 import { startFakeGcs } from './baselines.ts';
 import { row, type Benchmark, type BenchRow } from './report.ts';
@@ -39,6 +40,8 @@ async function measure(kind: 'fs' | 'gcs', size: number, quick: boolean): Promis
   const worker = spawnTs(
     'bin/fleetcast.js',
     {
+      // The environment a worker ships with (systemd units, fleetcast up).
+      ...lowMemoryEnv(),
       FLEETCAST_DATA_DIR: dataDir,
       FLEETCAST_WORKER_ID: 'bench',
       FLEETCAST_MIN_FREE_DISK: '1M',

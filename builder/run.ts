@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { openMainStore } from '../blobstore/from-config.ts';
+import { warnUnlessLowMemoryEnv } from '../config/index.ts';
 import { BuildQueue, QueueWorker, type Build, type BuildResult, type StopOptions } from '../queue/index.ts';
 import { ServiceRegistry } from '../queue/services/index.ts';
 import { Database, defaultSqlitePath } from '../entities/index.ts';
@@ -53,6 +54,7 @@ export async function runBuilder(config: BuilderConfig, overrides: BuilderOverri
     // How the worker stops depends on why (SIGTERM gives its builds back): stop() says.
     let stopOptions: StopOptions | undefined;
     teardown.add('the queue worker', () => worker.stop(stopOptions));
+    warnUnlessLowMemoryEnv(logger, 'worker');
     logger.info({ database: db.location, bucket: store.bucket, concurrency: config.FLEETCAST_WORKER_CONCURRENCY }, 'worker ready');
 
     return {

@@ -92,7 +92,7 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
     const dhtPort = await freePort();
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const dht = `127.0.0.1:${dhtPort}`;
-    const common = { FLEETCAST_LOG_LEVEL: 'info', ...localDefaults, ...options.env, FLEETCAST_DATA_DIR: dir, FLEETCAST_REGIONS: regions.join(','), FLEETCAST_DHT_BOOTSTRAP: dht };
+    const common = { FLEETCAST_LOG_LEVEL: 'info', ...localDefaults, ...options.env, ...lowMemoryEnv({ ...process.env, ...options.env }), FLEETCAST_DATA_DIR: dir, FLEETCAST_REGIONS: regions.join(','), FLEETCAST_DHT_BOOTSTRAP: dht };
     const specs: RoleSpec[][] = [
       [
         { name: 'dht', role: 'dht', args: ['dht', '--listen', dht], env: common },
@@ -112,7 +112,7 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
             role: 'seeder',
             region,
             args: ['seeder', '--region', region],
-            env: { ...common, ...lowMemoryEnv(), FLEETCAST_NATS_URL: cluster.urls.leaves[region]!, FLEETCAST_SEEDER_DIR: path.join(dir, 'seeders', `${region}-${n}`) },
+            env: { ...common, FLEETCAST_NATS_URL: cluster.urls.leaves[region]!, FLEETCAST_SEEDER_DIR: path.join(dir, 'seeders', `${region}-${n}`) },
           })),
         ),
         ...regions.flatMap((region) =>
@@ -123,7 +123,7 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
             machine: `${region}-${n}`,
             args: ['agent', '--region', region, '--machine', `${region}-${n}`],
             // The installation goes down with `up`: the agents take their services with them.
-            env: { ...common, ...lowMemoryEnv(), FLEETCAST_NATS_URL: cluster.urls.agents[region]!, FLEETCAST_AGENT_DIR: path.join(dir, 'agents', `${region}-${n}`), FLEETCAST_AGENT_STOP_SERVICES: 'true' },
+            env: { ...common, FLEETCAST_NATS_URL: cluster.urls.agents[region]!, FLEETCAST_AGENT_DIR: path.join(dir, 'agents', `${region}-${n}`), FLEETCAST_AGENT_STOP_SERVICES: 'true' },
           })),
         ),
       ],
