@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { BlobStore } from '../../blobstore/index.ts';
 import { FleetcastError, isFleetcastError } from '../../errors/index.ts';
 import { liveHint, type Goal, type GoalUpdate, type GoalWatch, type RegionGoalView } from '../../goalstate/index.ts';
@@ -279,12 +280,12 @@ export class RegionalSeeder {
     const keyPair = coreKeyPair(this.options.clusterSecret, build.digest);
     try {
       let core = await this.options.cores.open(build, keyPair);
-      if (!(await core.isVerified())) {
-        if (core.hypercore.length > 0) {
-          // Interrupted while being made: its blocks were never announced; start over.
-          await this.options.cores.drop(build.p2pKey);
-          core = await this.options.cores.open(build, keyPair);
-        }
+      if (await core.isVerified()) {
+        await core.useFile(path.join(core.dir, 'data'));
+      } else {
+        // Never made, or interrupted while being made (its blocks were never announced): start over.
+        await this.options.cores.drop(build.p2pKey);
+        core = await this.options.cores.open(build, keyPair);
         logger.info({ object: wanted.artifact, size: build.size, reason: wanted.reason }, `making the core of build ${build.build} from bucket ${this.options.store.bucket}`);
         const started = performance.now();
         const { bytes } = await fillCoreFromBlob(core, this.options.store, wanted.artifact, this.stopping.signal);
