@@ -33,6 +33,7 @@ export interface CoreBuild {
 export class ArtifactCore {
   private file: FileHandle | undefined;
   private filePath: string | null = null;
+  private fileMode: 'read' | 'write' = 'write';
   private haveFile: FileHandle | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private flushQueued: Promise<void> | undefined;
@@ -108,19 +109,24 @@ export class ArtifactCore {
   }
 
   /**
-   * Reads and writes the blocks in `file` from now on (created when missing). A file that was
-   * renamed while open (an agent's install) is still the same file: its handle keeps working.
+   * Reads (and, for `write`, writes) the blocks in `file` from now on (created when missing). A
+   * file that was renamed while open (an agent's install) is still the same file: its handle keeps
+   * working. A served build is open read-only: a program open for writing cannot be run (ETXTBSY).
    */
-  async useFile(file: string): Promise<void> {
-    if (this.filePath === file && this.file) return;
+  async useFile(file: string, mode: 'read' | 'write' = 'write'): Promise<void> {
+    if (this.filePath === file && this.file && this.fileMode === mode) return;
     await fsp.mkdir(path.dirname(file), { recursive: true });
-    const handle = await fsp.open(file, 'r+').catch(async (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-      return fsp.open(file, 'w+');
-    });
+    const handle =
+      mode === 'read'
+        ? await fsp.open(file, 'r')
+        : await fsp.open(file, 'r+').catch(async (err: NodeJS.ErrnoException) => {
+            if (err.code !== 'ENOENT') throw err;
+            return fsp.open(file, 'w+');
+          });
     await this.file?.close();
     this.file = handle;
     this.filePath = file;
+    this.fileMode = mode;
   }
 
   /** Keeps a tree checked against the build's key (verified by the caller or made here). */

@@ -134,7 +134,7 @@ export class P2PFetcher implements ArtifactFetcher {
         const core = await this.cores.open(build);
         if (await core.isVerified()) {
           // Served from the installed file itself (the build is stored once).
-          await core.useFile(file);
+          await core.useFile(file, 'read');
           await this.swarm.serve(core);
         } else if (!this.swarm.isServing(core)) await this.cores.release(key);
       }
@@ -221,6 +221,8 @@ export class P2PFetcher implements ArtifactFetcher {
         );
       }
       await core.markVerified();
+      // Served from here on read-only: the agent installs and runs this very file.
+      await core.useFile(request.destination, 'read');
       logger.info({ bytesFromPeers: fromPeers, bytes: build.size, peers: this.peersOf(core) }, `fetched ${what}`);
       return { sha256, bytesFromPeers: fromPeers, bytesFromBucket: 0 };
     } catch (err) {

@@ -281,7 +281,7 @@ export class RegionalSeeder {
     try {
       let core = await this.options.cores.open(build, keyPair);
       if (await core.isVerified()) {
-        await core.useFile(path.join(core.dir, 'data'));
+        await core.useFile(path.join(core.dir, 'data'), 'read');
       } else {
         // Never made, or interrupted while being made (its blocks were never announced): start over.
         await this.options.cores.drop(build.p2pKey);
