@@ -70,6 +70,8 @@ describe('regional seeder', () => {
       expect(await sha256File(testbed.destination(`api-m${i + 1}`, artifact.goal))).toBe(artifact.sha256);
     }
     const egress = [a, b].map((s) => s.seeder.status().seeding[0]!.uploadedBytes);
+    // The seeders say whom they served: peers counted per build.
+    expect([a, b].reduce((sum, s) => sum + s.seeder.status().seeding[0]!.peers, 0)).toBeGreaterThanOrEqual(1);
     // Both seeders served; what they did not, the machines served each other.
     for (const bytes of egress) expect(bytes).toBeGreaterThan(0);
     const byMachines = (await Promise.all(machines.map((m) => m.status()))).flatMap((s) => s.serving).reduce((sum, s) => sum + s.uploadedBytes, 0);
