@@ -1,3 +1,4 @@
+import { p2pIdentityEnv } from '../up/p2p-identities.ts';
 // The processes of the P2P benchmark: a private NATS hub and leaves, a DHT bootstrap, one seeder
 // process per region (bench/p2p-seeder-process.ts: runSeeder, as `fleetcast seeder`), and
 // `fleetcast agent` processes (the compiled executable, as users run it) with per-machine P2P
@@ -130,6 +131,7 @@ export class P2PBenchFleet {
       FLEETCAST_SECRET: this.secret,
       FLEETCAST_DHT_BOOTSTRAP: this.dht.listen,
       FLEETCAST_SEEDER_DIR: path.join(this.dir, 'seeders', region),
+      ...p2pIdentityEnv(this.dir, { role: 'seeder', region, name: `seeder-${region}`, machine: null }),
       // The newest build of each service is made into a core as soon as it is in the bucket,
       // as replication then preheating do before a deploy: distribution is timed from the goal.
       FLEETCAST_SEEDER_PREHEAT: '1',
@@ -189,6 +191,7 @@ export class P2PBenchFleet {
         FLEETCAST_AGENT_SERVICES: service,
         FLEETCAST_AGENT_P2P: 'true',
         FLEETCAST_DHT_BOOTSTRAP: this.dht.listen,
+        ...p2pIdentityEnv(this.dir, { role: 'agent', region, name: `agent-${machine}`, machine }),
         // Peers only: a fall back to the bucket would hide a swarm that does not deliver.
         FLEETCAST_AGENT_BUCKET_FALLBACK: '30m',
         FLEETCAST_AGENT_MIN_FREE_DISK: '1M',

@@ -8,7 +8,7 @@ import { createLogger } from '../logging/index.ts';
 
 const config = loadSeederConfig({ env: process.env });
 const logger = createLogger({ level: config.FLEETCAST_LOG_LEVEL, bindings: { role: 'seeder', region: config.FLEETCAST_REGION } });
-const handle = await runSeeder(config, { logger, host: '127.0.0.1', retryMs: 500 });
+const handle = await runSeeder(config, { logger, retryMs: 500 });
 const report = () => process.stdout.write(JSON.stringify({ at: Date.now(), ...handle.seeder.status() }) + '\n');
 const timer = setInterval(report, 200);
 report();

@@ -1,3 +1,4 @@
+import { p2pIdentityEnv } from '../up/p2p-identities.ts';
 // Issue 7: distributing a build to a region's agents peer to peer, against the distribution
 // lower bound and against every agent downloading it over plain HTTP at the seeder's cap.
 // Real processes throughout: one seeder per region (runSeeder), `fleetcast agent` processes,
@@ -10,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { P2PFetcher } from '../edge-agent/index.ts';
+import { loadFleetIdentity, P2PFetcher } from '../edge-agent/index.ts';
 import { coreBlockSize } from '../goalstate/index.ts';
 import { spawnTs } from '../test/support/processes.ts';
 import { httpRound } from './http-baseline.ts';
@@ -217,7 +218,8 @@ export const p2pBenchmark: Benchmark = {
 
       // ---- time to first byte and the block size, from a fetcher in this process
       if (lastScale) {
-        const fetcher = await P2PFetcher.start({ region: 'solo', storageDir: path.join(dir, 'ttfb', 'cores'), bootstrap: fleet.dht.bootstrap, host: '127.0.0.1' });
+        const identity = loadFleetIdentity({ ...p2pIdentityEnv(dir, { role: 'agent', region: 'solo', name: 'ttfb', machine: 'ttfb' }), FLEETCAST_REGION: 'solo' }, 'agent');
+        const fetcher = await P2PFetcher.start({ region: 'solo', storageDir: path.join(dir, 'ttfb', 'cores'), bootstrap: fleet.dht.bootstrap, host: '127.0.0.1', port: 0, identity });
         try {
           const start = performance.now();
           let first: number | undefined;

@@ -444,6 +444,26 @@ export const settings = {
     z.coerce.number().int().min(1).max(10_000),
     { default: '64', help: 'P2P connections this machine keeps at most' },
   ),
+  /** The machine's P2P identity file (issued by the fleet's P2P CA): its Noise key and the CA's signature. */
+  FLEETCAST_P2P_IDENTITY: setting(
+    z.string().trim().min(1).optional(),
+    { shown: '— (required for P2P)', help: "this machine's P2P identity file (fleetcast creds issue agent|seeder); peers admit only fleet identities" },
+  ),
+  /** Public keys of the P2P CA whose identities peers admit: `ed25519:…` or files of them, comma-separated. */
+  FLEETCAST_P2P_CA_KEYS: setting(
+    z.string().trim().min(1).optional(),
+    { shown: '— (required for P2P)', help: 'public keys (ed25519:… or files of them, comma-separated) of the P2P CA whose identities this machine admits' },
+  ),
+  /** Address the P2P sockets bind to (UDP: the swarm; TCP: blocks); peers of the region reach the machine there. */
+  FLEETCAST_P2P_HOST: setting(
+    z.string().trim().regex(/^[A-Za-z0-9.:-]+$/, 'must be an address, e.g. 10.0.3.17'),
+    { default: '127.0.0.1', help: "address this machine's P2P sockets bind to (UDP swarm, TCP blocks): its address on the region's network" },
+  ),
+  /** Port of the P2P sockets (the same number for UDP and TCP); 0: a free one chosen at start. */
+  FLEETCAST_P2P_PORT: setting(
+    z.coerce.number().int().min(0).max(65_535),
+    { default: '49740', help: 'port of the P2P sockets, UDP and TCP (0: a free port chosen at start)' },
+  ),
   /** Where a seeder keeps its cores; unset: `<data dir>/seeder/<region>`. */
   FLEETCAST_SEEDER_DIR: setting(
     z.string().min(1).optional(),

@@ -19,3 +19,5 @@ export { loadSeederConfig, seederSettings, type SeederConfig } from './seeder/co
 export type { RegionalSeeder, SeederStatus, SeededBuild, SeedReason } from './seeder/regional-seeder.ts';
 export { runDht, type DhtHandle } from './dht/run.ts';
 export { loadDhtConfig, dhtSettings, type DhtConfig } from './dht/config.ts';
+export { fleetIdentity, loadFleetIdentity, type FleetIdentity } from './p2p/fleet-identity.ts';
+export { BlockTree } from './p2p/block-tree.ts';

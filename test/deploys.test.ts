@@ -31,7 +31,7 @@ beforeAll(async () => {
       FLEETCAST_PERMISSIONS: permissions,
     },
   });
-  for (const name of ['api', 'shop', 'web', 'race']) expect((await coordinator.request('POST', '/v1/services', { body: serviceBody(name) })).status).toBe(201);
+  for (const name of ['api', 'shop', 'web', 'race', 'keyed']) expect((await coordinator.request('POST', '/v1/services', { body: serviceBody(name) })).status).toBe(201);
   for (const region of regions) views[region] = await RegionGoalView.connect({ url: cluster.urls.agents[region]!, region, connect: { timeoutMs: 2_000 } });
 }, 120_000);
 
@@ -115,6 +115,18 @@ describe('deploy', () => {
     expect(onlyJson(run).error.code).toBe('FORBIDDEN');
     expect((await selectAudit(coordinator.handle.db, 'deployments')).at(-1)).toMatchObject({ actor: 'dashboard', action: 'deploy', result: 'refused' });
     expect((await cli(['status', 'web'], { FLEETCAST_API_TOKEN: readToken })).code).toBe(0);
+  });
+
+  it('a read-only token does not see the P2P key of a goal (it would find the region swarm with it); a deploy token does', async () => {
+    const build = await deployableBuild(coordinator.handle, 'keyed', regions);
+    expect((await cli(['deploy', `b${build.id}`])).code).toBe(0);
+    const asReader = onlyJson(await cli(['status', 'keyed', '--json'], { FLEETCAST_API_TOKEN: readToken }));
+    const asAdmin = onlyJson(await cli(['status', 'keyed', '--json']));
+    for (const region of regions) {
+      expect(asAdmin.regions.find((r: { region: string }) => r.region === region).goal.p2pKey).toMatch(/^[0-9a-f]{64}$/);
+      expect(asReader.regions.find((r: { region: string }) => r.region === region).goal).toMatchObject({ build: `b${build.id}`, p2pKey: null });
+    }
+    expect(JSON.stringify(asReader)).not.toContain(asAdmin.regions[0].goal.p2pKey);
   });
 
   it('serializes concurrent deploys of one service: every region ends on the same deployment', async () => {

@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { p2pIdentityEnv } from '../up/p2p-identities.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { BlobStore } from '../blobstore/index.ts';
 import { coreKey } from '../goalstate/index.ts';
@@ -47,14 +48,20 @@ beforeAll(async () => {
         FLEETCAST_SEEDER_DIR: path.join(fleet.dataDir, 'seeders', region),
         // Preheating is tested on its own: here the seeder acts on goals only.
         FLEETCAST_SEEDER_PREHEAT: '0',
+        ...p2pIdentityEnv(fleet.dataDir, { role: 'seeder', region, name: `seeder-${region}`, machine: null }),
       },
     });
-    seeders.push(await runSeeder(config, { logger: silentLogger(), host: '127.0.0.1', retryMs: 200, store: counting(await fleet.bucket(region), seederReads[region]!) }));
+    seeders.push(await runSeeder(config, { logger: silentLogger(), retryMs: 200, store: counting(await fleet.bucket(region), seederReads[region]!) }));
     for (let n = 1; n <= machinesPerRegion; n++) {
       agents.push(
         await fleet.startAgent(region, `${region}-${n}`, {
-          env: { FLEETCAST_AGENT_P2P: 'true', FLEETCAST_DHT_BOOTSTRAP: dht.listen, FLEETCAST_AGENT_BUCKET_FALLBACK: '60s', FLEETCAST_AGENT_SERVICES: 'web' },
-          overrides: { p2pHost: '127.0.0.1' },
+          env: {
+            FLEETCAST_AGENT_P2P: 'true',
+            FLEETCAST_DHT_BOOTSTRAP: dht.listen,
+            FLEETCAST_AGENT_BUCKET_FALLBACK: '60s',
+            FLEETCAST_AGENT_SERVICES: 'web',
+            ...p2pIdentityEnv(fleet.dataDir, { role: 'agent', region, name: `agent-${region}-${n}`, machine: `${region}-${n}` }),
+          },
         }),
       );
     }

@@ -252,6 +252,10 @@ describe('P2PFetcher in a process killed with -9', () => {
     const child = spawnTs('test/fixtures/p2p-fetch.ts', {
       FLEETCAST_REGION: 'eu',
       FLEETCAST_DHT_BOOTSTRAP: testbed.dht.listen,
+      FLEETCAST_P2P_IDENTITY: testbed.identityFile('agent', 'eu', machine),
+      FLEETCAST_P2P_CA_KEYS: testbed.caKeys,
+      FLEETCAST_P2P_HOST: '127.0.0.1',
+      FLEETCAST_P2P_PORT: '0',
       GOAL: JSON.stringify(goal),
       STORAGE_DIR: path.join(testbed.dir, 'machines', machine, 'cores'),
       DESTINATION: path.join(testbed.dir, 'machines', machine, 'artifact'),

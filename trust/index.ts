@@ -3,3 +3,4 @@ export { canonicalJson } from './canonical-json.ts';
 export { createSigningKeyFiles, generateSigningKey, keyIdOf, parseVerifyingKey, publicKeyText, readSigningKey, type SigningKey, type VerifyingKey } from './ed25519-keys.ts';
 export { VerifyingKeyring } from './verifying-keyring.ts';
 export { signDocument, verifyDocument, type DocumentSignature, type Signed, type SignatureProblem, type VerifyResult } from './signed-document.ts';
+export { issueP2PIdentity, verifyP2PIdentity, p2pCertificate, p2pIdentitySchema, type P2PIdentity, type P2PCertificate, type P2PIdentityCheck } from './p2p-identity.ts';

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { lowMemoryEnv } from '../config/index.ts';
+import { p2pIdentityEnv } from './p2p-identities.ts';
 import { FleetcastError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { freePort } from '../ops/nats/free-port.ts';
@@ -112,7 +113,12 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
             role: 'seeder',
             region,
             args: ['seeder', '--region', region],
-            env: { ...common, FLEETCAST_NATS_URL: cluster.urls.leaves[region]!, FLEETCAST_SEEDER_DIR: path.join(dir, 'seeders', `${region}-${n}`) },
+            env: {
+              ...common,
+              ...p2pIdentityEnv(dir, { role: 'seeder', region, name: `seeder-${region}-${n}`, machine: `seeder-${region}-${n}` }),
+              FLEETCAST_NATS_URL: cluster.urls.leaves[region]!,
+              FLEETCAST_SEEDER_DIR: path.join(dir, 'seeders', `${region}-${n}`),
+            },
           })),
         ),
         ...regions.flatMap((region) =>
@@ -123,7 +129,13 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
             machine: `${region}-${n}`,
             args: ['agent', '--region', region, '--machine', `${region}-${n}`],
             // The installation goes down with `up`: the agents take their services with them.
-            env: { ...common, FLEETCAST_NATS_URL: cluster.urls.agents[region]!, FLEETCAST_AGENT_DIR: path.join(dir, 'agents', `${region}-${n}`), FLEETCAST_AGENT_STOP_SERVICES: 'true' },
+            env: {
+              ...common,
+              ...p2pIdentityEnv(dir, { role: 'agent', region, name: `agent-${region}-${n}`, machine: `${region}-${n}` }),
+              FLEETCAST_NATS_URL: cluster.urls.agents[region]!,
+              FLEETCAST_AGENT_DIR: path.join(dir, 'agents', `${region}-${n}`),
+              FLEETCAST_AGENT_STOP_SERVICES: 'true',
+            },
           })),
         ),
       ],

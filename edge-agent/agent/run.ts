@@ -10,6 +10,7 @@ import type { ArtifactFetcher } from '../fetch/artifact-fetcher.ts';
 import { BucketFetcher } from '../fetch/bucket-fetcher.ts';
 import { createArtifactFetcher } from '../fetch/create-artifact-fetcher.ts';
 import { createP2PFetcher } from '../p2p/p2p-config.ts';
+import type { FleetIdentity } from '../p2p/fleet-identity.ts';
 import { RateLimiter } from '../limits/rate-limiter.ts';
 import { Agent } from './agent.ts';
 import { AgentLayout } from './agent-layout.ts';
@@ -29,8 +30,8 @@ export interface AgentOverrides {
   fetcher?: ArtifactFetcher;
   /** A fetcher tried before the bucket, with FLEETCAST_AGENT_BUCKET_FALLBACK behind it; null: none. @defaultValue the P2P fetcher, when FLEETCAST_AGENT_P2P */
   peerFetcher?: ArtifactFetcher | null;
-  /** UDP bind address of the P2P fetcher. @defaultValue `0.0.0.0` */
-  p2pHost?: string;
+  /** The P2P fetcher's fleet identity. @defaultValue read from FLEETCAST_P2P_IDENTITY and FLEETCAST_P2P_CA_KEYS */
+  p2pIdentity?: FleetIdentity;
   /** NATS connection settings other than the URL (tests: fast reconnects). */
   connect?: Omit<NatsConnectOptions, 'url' | 'role' | 'logger'>;
   /** Supervisor timings (stop grace, restart pauses). */
@@ -76,7 +77,7 @@ export async function runAgent(config: AgentConfig, overrides: AgentOverrides = 
     const peers =
       overrides.fetcher || overrides.peerFetcher === null || (overrides.peerFetcher === undefined && !config.FLEETCAST_AGENT_P2P)
         ? null
-        : (overrides.peerFetcher ?? (await createP2PFetcher(config, { storageDir: layout.p2pDir, logger, ...(overrides.p2pHost ? { host: overrides.p2pHost } : {}) })));
+        : (overrides.peerFetcher ?? (await createP2PFetcher(config, { storageDir: layout.p2pDir, logger, ...(overrides.p2pIdentity ? { identity: overrides.p2pIdentity } : {}) })));
     const fetcher =
       overrides.fetcher ??
       createArtifactFetcher({

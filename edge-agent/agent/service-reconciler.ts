@@ -1,7 +1,5 @@
-import fsp from 'node:fs/promises';
-import { z } from 'zod';
 import { digestMismatch } from '../../blobstore/index.ts';
-import { formatBytes, humanDuration } from '../../config/index.ts';
+import { humanDuration } from '../../config/index.ts';
 import { FleetcastError, isFleetcastError } from '../../errors/index.ts';
 import { liveHint, type Goal, type GoalUpdate, type StatusUpdate } from '../../goalstate/index.ts';
 import { backoffDelay } from '../../lifecycle/index.ts';
@@ -9,9 +7,9 @@ import type { Logger } from '../../logging/index.ts';
 import type { ArtifactFetcher } from '../fetch/artifact-fetcher.ts';
 import type { AgentLayout } from './agent-layout.ts';
 import type { BuildCache, InstalledBuild } from './build-cache.ts';
-import { CurrentLink } from './current-link.ts';
-import { readJson, writeJsonDurably } from './durable-json.ts';
-import { checkHealth, type HealthCheckOptions, type HealthResult } from './health-check.ts';
+import { BuildInstaller } from './build-installer.ts';
+import { BuildSwitcher } from './build-switcher.ts';
+import type { HealthCheckOptions } from './health-check.ts';
 import type { RunnerEvent, ServiceRunner } from './service-runner.ts';
 import type { StatusSink } from './status-relay.ts';
 
@@ -39,9 +37,6 @@ export interface ReconcilerDeps {
   logger: Logger;
 }
 
-/** A switch in progress, on disk: an agent killed before the health check passed goes back to `previous`. */
-const switchSchema = z.object({ build: z.string(), previous: z.string().nullable() });
-
 interface Failure {
   revision: number;
   attempts: number;
@@ -51,14 +46,15 @@ interface Failure {
 /**
  * Brings one service on this machine to its goal, level-triggered: at start and on every goal
  * it compares the goal with what is installed and running, and does what is missing —
- * fetch, verify, install, switch, health-check, or nothing. One pass at a time; a goal for
- * another build aborts the pass in progress (a partial download stays for later). A failed
- * goal is retried after a doubling pause; a new goal is tried at once.
+ * fetch, verify and install (BuildInstaller), switch, health-check, revert (BuildSwitcher), or
+ * nothing — and reports each state. One pass at a time; a goal for another build aborts the pass
+ * in progress (a partial download stays for later). A failed goal is retried after a doubling
+ * pause; a new goal is tried at once. A prefetch hint is fetched into the cache once the service
+ * is at its goal, retried on its own pause.
  */
 export class ServiceReconciler {
   readonly service: string;
   private goal: GoalUpdate | undefined;
-  private current: InstalledBuild | null = null;
   private restored: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
   private dirty = false;
@@ -69,22 +65,39 @@ export class ServiceReconciler {
   private hintFailure: Failure | undefined;
   private hintRetryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private readonly link: CurrentLink;
   private readonly logger: Logger;
+  private readonly installer: BuildInstaller;
+  private readonly switcher: BuildSwitcher;
 
   constructor(
     private readonly deps: ReconcilerDeps,
     private readonly options: ReconcilerOptions,
   ) {
     this.service = deps.service;
-    this.link = new CurrentLink(deps.layout.currentLink(deps.service));
     this.logger = deps.logger.child({ service: deps.service });
+    this.switcher = new BuildSwitcher({ service: deps.service, layout: deps.layout, cache: deps.cache, runner: deps.runner, logger: this.logger });
+    this.installer = new BuildInstaller(
+      {
+        service: deps.service,
+        layout: deps.layout,
+        cache: deps.cache,
+        fetcher: deps.fetcher,
+        protectedBuilds: (o) => this.protectedBuilds(o),
+        onCacheChanged: deps.onCacheChanged,
+        logger: this.logger,
+      },
+      { cacheBuilds: options.cacheBuilds, minFreeBytes: options.minFreeBytes },
+    );
     deps.runner.watch((event) => this.onRunnerEvent(event));
   }
 
   /** The build `current` points at and runs, if any. */
   get currentBuild(): InstalledBuild | null {
-    return this.current;
+    return this.switcher.current;
+  }
+
+  private get current(): InstalledBuild | null {
+    return this.switcher.current;
   }
 
   get goalUpdate(): GoalUpdate | undefined {
@@ -143,11 +156,9 @@ export class ServiceReconciler {
   }
 
   private lastReport: StatusUpdate | undefined;
-  /** While a switch is checked, the health check speaks for the process. */
-  private switching = false;
 
   private onRunnerEvent(event: RunnerEvent): void {
-    if (this.switching || this.stopped || this.current?.goal.build !== event.build) return;
+    if (this.switcher.switching || this.stopped || this.current?.goal.build !== event.build) return;
     if (event.type === 'exited') {
       this.report({ build: event.build, state: 'failed', error: `the process of ${event.build} ${event.description}; restarting in ${humanDuration(event.restartInMs)}` });
     } else {
@@ -181,28 +192,9 @@ export class ServiceReconciler {
   }
 
   private async restore(): Promise<void> {
-    const { layout, cache, runner } = this.deps;
-    await fsp.mkdir(layout.buildsDir(this.service), { recursive: true });
-    let build = await this.link.read();
-    const pending = await readJson(layout.switchRecord(this.service), switchSchema);
-    if (pending && build === pending.build) {
-      // Killed during a switch, before the health check passed: back to the last known good
-      // build. The goal switches again, with a health check this time.
-      this.logger.warn({ build: pending.build, previous: pending.previous }, `the agent stopped while switching to ${pending.build}; going back to ${pending.previous ?? 'nothing'} until it is checked again`);
-      if (pending.previous) await this.link.point(pending.previous);
-      else await this.link.remove();
-      build = pending.previous;
-    }
-    if (pending) await fsp.rm(layout.switchRecord(this.service), { force: true });
-    this.current = build ? ((await cache.installed(this.service, build)) ?? null) : null;
-    if (build && !this.current) {
-      this.logger.error({ build }, `current points at ${build}, which is not a verified build; nothing runs until the goal is installed again`);
-      await this.link.remove();
-    }
-    await runner.restore(this.current);
-    if (this.current) this.logger.info({ build: this.current.goal.build }, `running ${this.current.goal.build} (as before the agent started)`);
+    const current = await this.switcher.restore();
     // No cache upkeep here: the goal is not known yet, and a half-downloaded goal build must stay.
-    this.report(this.current ? { build: this.current.goal.build, state: 'running' } : { build: null, state: 'idle' });
+    this.report(current ? { build: current.goal.build, state: 'running' } : { build: null, state: 'idle' });
   }
 
   private async reconcile(): Promise<void> {
@@ -230,12 +222,12 @@ export class ServiceReconciler {
         }
         this.clearFailure();
         this.report({ build: goal.build, state: 'running' });
-        await this.collect(null);
+        await this.installer.collect(null);
         return;
       }
       const cached = await this.deps.cache.installedFor(goal, false);
       if (cached) log.info(`${goal.build} is in the cache: switching without a transfer`);
-      const installed = cached ?? (await this.download(goal, controller.signal, log, { report: (u) => this.report(u), mayEmptyCache: true }));
+      const installed = cached ?? (await this.installer.download(goal, controller.signal, log, { report: (u) => this.report(u), mayEmptyCache: true }));
       await this.switchTo({ ...installed, goal }, controller.signal, log);
       this.clearFailure();
     } catch (err) {
@@ -271,7 +263,7 @@ export class ServiceReconciler {
       const report = (u: StatusUpdate) => {
         if (this.goal?.goal?.build === hint.build) this.report(u);
       };
-      await this.download(hint, controller.signal, log, { report, mayEmptyCache: false });
+      await this.installer.download(hint, controller.signal, log, { report, mayEmptyCache: false });
       this.hintFailure = undefined;
     } catch (err) {
       if (this.stopped) return;
@@ -293,127 +285,13 @@ export class ServiceReconciler {
     return liveHint(this.hint, this.goal?.revision);
   }
 
-  /**
-   * Fetches, verifies and installs a build into the cache. `report` takes the progress;
-   * `mayEmptyCache`: a download that does not fit may remove every unprotected cached build.
-   */
-  private async download(goal: Goal, signal: AbortSignal, log: Logger, options: { report: (update: StatusUpdate) => void; mayEmptyCache: boolean }): Promise<InstalledBuild> {
-    const { layout, cache, fetcher } = this.deps;
-    const { report } = options;
-    await fsp.mkdir(layout.buildDir(this.service, goal.build), { recursive: true });
-    const partial = layout.partial(this.service, goal.build);
-    const have = (await fsp.stat(partial).catch(() => undefined))?.size ?? 0;
-    await this.ensureSpace(goal, goal.size - Math.min(have, goal.size), options.mayEmptyCache);
-    report({ build: goal.build, state: 'downloading', bytes: have, total: goal.size });
-    let result;
-    try {
-      result = await fetcher.fetch({
-        goal,
-        destination: partial,
-        signal,
-        onProgress: (p) => report({ build: goal.build, state: 'downloading', bytes: p.bytes, total: p.total, peers: p.peers, error: p.note ?? null }),
-      });
-    } catch (err) {
-      // Aborted: the bytes stay for the next try. Wrong bytes or a full disk: they go (a full
-      // disk hurts the running service too).
-      if (!signal.aborted && (isFleetcastError(err, 'DIGEST_MISMATCH') || isFleetcastError(err, 'DISK_FULL'))) await fsp.rm(partial, { force: true });
-      throw err;
-    }
-    report({ build: goal.build, state: 'verifying', bytes: goal.size, total: goal.size });
-    const size = (await fsp.stat(partial)).size;
-    if (result.sha256 !== goal.digest || size !== goal.size) {
-      await fsp.rm(partial, { force: true });
-      throw digestMismatch(`download of ${goal.build} of ${this.service}`, { sha256: goal.digest, size: goal.size }, { sha256: result.sha256, size }, 'the bytes fetched are not the build; they were discarded, the running build is untouched, and the agent fetches again');
-    }
-    const installed = await cache.install(goal, partial, { fromPeers: result.bytesFromPeers, fromBucket: result.bytesFromBucket });
-    log.info({ bytesFromPeers: result.bytesFromPeers, bytesFromBucket: result.bytesFromBucket, size: goal.size }, `installed ${goal.build} (verified sha256)`);
-    this.deps.onCacheChanged();
-    return installed;
-  }
-
-  /**
-   * Frees cached builds if the download would not fit (every unprotected one if `mayEmptyCache`);
-   * fails with DISK_FULL before writing a byte if it still does not.
-   */
-  private async ensureSpace(goal: Goal, needed: number, mayEmptyCache: boolean): Promise<void> {
-    const { cache, layout } = this.deps;
-    if ((await cache.freeBytes()) >= needed + this.options.minFreeBytes) return;
-    await this.collect(goal.build);
-    if ((await cache.freeBytes()) >= needed) return;
-    if (mayEmptyCache) await this.collect(goal.build, { aggressive: true });
-    const free = await cache.freeBytes();
-    if (free >= needed) return;
-    throw new FleetcastError(
-      'DISK_FULL',
-      `not enough disk for ${goal.build} of ${this.service}: ${formatBytes(needed)} still to fetch, ${formatBytes(free)} free in ${layout.root} after removing cached builds; free space there (or lower FLEETCAST_AGENT_CACHE_BUILDS). The running build is untouched; the agent tries again`,
-      { build: goal.build, needed, free, dir: layout.root },
-    );
-  }
-
   private async switchTo(target: InstalledBuild, signal: AbortSignal, log: Logger): Promise<void> {
     const build = target.goal.build;
-    const previous = this.current;
     this.report({ build, state: 'installing', bytes: target.goal.size, total: target.goal.size });
-    this.switching = true;
-    try {
-      await this.switchChecked(target, previous, signal, log);
-    } finally {
-      this.switching = false;
-    }
+    await this.switcher.switchTo(target, signal, log, this.options.health);
     log.info(`${build} is healthy and running`);
     this.report({ build, state: 'running' });
-    await this.collect(build);
-  }
-
-  private async switchChecked(target: InstalledBuild, previous: InstalledBuild | null, signal: AbortSignal, log: Logger): Promise<void> {
-    const { layout, runner } = this.deps;
-    const build = target.goal.build;
-    await writeJsonDurably(layout.switchRecord(this.service), { build, previous: previous?.goal.build ?? null } satisfies z.infer<typeof switchSchema>);
-    await runner.deactivate();
-    await this.link.point(build);
-    this.current = target;
-    log.info({ previous: previous?.goal.build ?? null }, `switched ${this.service} to ${build}; checking its health`);
-    let health: HealthResult;
-    try {
-      const activation = await runner.activate(target);
-      health = await checkHealth({ build, exited: activation.exited, healthUrl: target.goal.healthUrl, lastLines: () => runner.lastLines(build) }, this.options.health, signal);
-    } catch (err) {
-      if (signal.aborted) {
-        // A newer goal: it switches from here, with its own check.
-        await fsp.rm(layout.switchRecord(this.service), { force: true });
-        throw err;
-      }
-      health = { healthy: false, reason: (err as Error).message };
-    }
-    if (!health.healthy) {
-      await this.revert(previous, log);
-      await fsp.rm(layout.switchRecord(this.service), { force: true });
-      throw new FleetcastError(
-        'HEALTH_CHECK_FAILED',
-        `${build} of ${this.service} failed its health check: ${health.reason}. Went back to ${previous ? previous.goal.build : 'nothing running'}; a new deploy (or rollback) tries again`,
-        { build, previous: previous?.goal.build ?? null },
-      );
-    }
-    await fsp.rm(layout.switchRecord(this.service), { force: true });
-    this.current = await this.deps.cache.touch(target);
-  }
-
-  private async revert(previous: InstalledBuild | null, log: Logger): Promise<void> {
-    const { runner } = this.deps;
-    await runner.deactivate();
-    if (!previous) {
-      await this.link.remove();
-      this.current = null;
-      return;
-    }
-    await this.link.point(previous.goal.build);
-    this.current = previous;
-    try {
-      await runner.activate(previous);
-      log.warn({ previous: previous.goal.build }, `went back to ${previous.goal.build}`);
-    } catch (err) {
-      log.error({ err, previous: previous.goal.build }, `could not start ${previous.goal.build} again after the failed switch`);
-    }
+    await this.installer.collect(build);
   }
 
   private fail(update: GoalUpdate, goal: Goal, err: unknown, log: Logger): void {
@@ -440,28 +318,13 @@ export class ServiceReconciler {
     clearTimeout(this.retryTimer);
   }
 
-  /**
-   * Cache upkeep: keeps the running build, the goal's, a prefetch hint's newer than the goal and
-   * `extra`, then the most recent up to FLEETCAST_AGENT_CACHE_BUILDS; below the free-disk
-   * watermark it removes more. `aggressive` (a goal's download that does not fit) removes every
-   * cached build that is not the running one, the goal's or `extra`.
-   */
-  private async collect(extra: string | null, options: { aggressive?: boolean } = {}): Promise<void> {
+  /** What cache upkeep keeps: the running build, the goal's, and (unless aggressive) a followed hint's. */
+  private protectedBuilds(options: { aggressive: boolean }): Set<string> {
     const protect = new Set<string>();
     if (this.current) protect.add(this.current.goal.build);
     if (this.goal?.goal) protect.add(this.goal.goal.build);
     const hint = this.followedHint();
     if (hint && !options.aggressive) protect.add(hint.build);
-    if (extra) protect.add(extra);
-    try {
-      const removed = await this.deps.cache.collect(this.service, {
-        protect,
-        keep: options.aggressive ? 0 : this.options.cacheBuilds,
-        minFreeBytes: this.options.minFreeBytes,
-      });
-      if (removed.length > 0) this.deps.onCacheChanged();
-    } catch (err) {
-      this.logger.warn({ err }, `could not remove cached builds of ${this.service}`);
-    }
+    return protect;
   }
 }

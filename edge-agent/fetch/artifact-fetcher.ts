@@ -22,13 +22,19 @@ export interface FetchRequest {
   goal: Goal;
   /**
    * The file to write the artifact to. It may already hold a prefix from an interrupted fetch
-   * (resumed, not re-fetched); when fetch() resolves it holds exactly the artifact. A fetcher
-   * leaves only a prefix there when it fails or is aborted (never holes), and stops writing
-   * before its promise settles: another fetcher may resume the file right after.
+   * (resumed, not re-fetched); when fetch() resolves it holds exactly the artifact. With
+   * `leavePrefix`, a fetcher leaves only a prefix there when it fails or is aborted (never holes),
+   * and stops writing before its promise settles: another fetcher may resume the file right after.
    */
   destination: string;
   signal: AbortSignal;
   onProgress?: (progress: FetchProgress) => void;
+  /**
+   * Another fetcher resumes the file if this one stops (the fallback): leave only a verified
+   * prefix then. Without it a P2P fetcher may leave blocks at their offsets with gaps between
+   * (its own records say which it holds, and its next fetch resumes them all).
+   */
+  leavePrefix?: boolean;
 }
 
 export interface FetchResult {

@@ -73,6 +73,7 @@ export class FallbackFetcher implements ArtifactFetcher {
       return await this.options.primary.fetch({
         ...request,
         signal: primarySignal.signal,
+        leavePrefix: true,
         onProgress: (progress) => {
           // The first report says the primary found the build (P2P: a peer proved its length);
           // from then on, stalls count.

@@ -68,6 +68,13 @@ export class BlockPicker {
     return null;
   }
 
+  /** A picked block goes back (its request failed, was stuck, or was never sent). */
+  giveBack(index: number): void {
+    let at = this.pending.length;
+    while (at > 0 && this.pending[at - 1]! > index) at--;
+    if (this.pending[at - 1] !== index) this.pending.splice(at, 0, index);
+  }
+
   private take(position: number): number {
     return this.pending.splice(position, 1)[0]!;
   }

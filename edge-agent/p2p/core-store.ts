@@ -1,24 +1,21 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { FleetcastError } from '../../errors/index.ts';
-import { ArtifactCore, type ArtifactCoreOptions, type CoreBuild } from './artifact-core.ts';
+import { ArtifactCore, type CoreBuild } from './artifact-core.ts';
 import type { CoreKeyPair } from '../../goalstate/index.ts';
 
 const keyPattern = /^[0-9a-f]{64}$/;
 
 /**
  * The cores of one machine (a seeder's, or an agent's), one directory each under `root`, named
- * by the build's P2P key: `<root>/<p2pKey>/`. A core is opened once per process (its storage
- * takes a lock) and shared by whoever asks for it.
+ * by the build's P2P key: `<root>/<p2pKey>/` (its tree and records; a seeder's artifact too). A
+ * core is opened once per process and shared by whoever asks for it.
  */
 export class CoreStore {
   private readonly opened = new Map<string, Promise<ArtifactCore>>();
   private readonly ready = new Map<string, ArtifactCore>();
 
-  constructor(
-    readonly root: string,
-    private readonly coreOptions: ArtifactCoreOptions = {},
-  ) {}
+  constructor(readonly root: string) {}
 
   dir(p2pKey: string): string {
     if (!keyPattern.test(p2pKey)) {
@@ -33,7 +30,7 @@ export class CoreStore {
     if (existing) return existing;
     const opening = fsp
       .mkdir(this.root, { recursive: true })
-      .then(() => ArtifactCore.open(this.dir(build.p2pKey), build, keyPair, this.coreOptions));
+      .then(() => ArtifactCore.open(this.dir(build.p2pKey), build, keyPair));
     this.opened.set(build.p2pKey, opening);
     opening.then(
       (core) => {

@@ -51,7 +51,11 @@ declare module 'hyperswarm' {
     readonly publicKey: Buffer;
     readonly rawBytesWritten: number;
     readonly rawBytesRead: number;
+    /** Whether this side dialed the connection. */
+    readonly isInitiator: boolean;
     destroyed: boolean;
+    /** Sends one message (the connection keeps message boundaries). */
+    write(data: Buffer): boolean;
     destroy(error?: Error): void;
   }
 
@@ -73,6 +77,8 @@ declare module 'hyperswarm' {
 
   export interface HyperswarmOptions {
     dht?: HyperDHT;
+    /** The Noise static key pair of this machine's connections. */
+    keyPair?: { publicKey: Buffer; secretKey: Buffer };
     /** @defaultValue 64 */
     maxPeers?: number;
     /** true rejects the connection. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import fsp, { type FileHandle } from 'node:fs/promises';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { DhtNodeAddress } from 'hyperdht';
 import { FleetcastError, isFleetcastError } from '../../errors/index.ts';
@@ -8,13 +8,15 @@ import { silentLogger, type Logger } from '../../logging/index.ts';
 import type { ArtifactFetcher, FetchRequest, FetchResult, RetainedBuild } from '../fetch/artifact-fetcher.ts';
 import { RateLimiter } from '../limits/rate-limiter.ts';
 import type { ArtifactCore, CoreBuild } from './artifact-core.ts';
-import { blocksInOrder } from './block-download.ts';
+import { downloadBlocks } from './block-download.ts';
+import { fetchTree } from './fetch-tree.ts';
+import { PrefixHasher } from './prefix-hasher.ts';
 import { blockLength, coreBlockSize } from '../../goalstate/index.ts';
 import { CoreStore } from './core-store.ts';
-import { diskFull, ensureSpace, isDiskFull, withStorageOverhead } from './disk-space.ts';
+import { diskFull, ensureSpace, isDiskFull } from './disk-space.ts';
 import { FetchWatchdog } from './fetch-watchdog.ts';
+import type { FleetIdentity } from './fleet-identity.ts';
 import { RegionSwarm, type RejectedPeer } from './region-swarm.ts';
-import { waitForLength } from './wait-for-length.ts';
 
 export interface P2PFetcherOptions {
   /** The machine's region: it meets that region's seeders and agents only. */
@@ -26,8 +28,12 @@ export interface P2PFetcherOptions {
   storageDir: string;
   /** DHT nodes (FLEETCAST_DHT_BOOTSTRAP). */
   bootstrap: DhtNodeAddress[];
-  /** UDP bind address. @defaultValue `0.0.0.0` */
-  host?: string;
+  /** The machine's fleet identity (FLEETCAST_P2P_IDENTITY, FLEETCAST_P2P_CA_KEYS). */
+  identity: FleetIdentity;
+  /** Address of the P2P sockets (FLEETCAST_P2P_HOST). */
+  host: string;
+  /** Their port (FLEETCAST_P2P_PORT); 0: a free one. */
+  port: number;
   /** Bytes per second uploaded to all peers together (FLEETCAST_P2P_UPLOAD_LIMIT). @defaultValue no limit */
   uploadLimit?: number | null;
   /** Bytes per second downloaded from all peers together (FLEETCAST_P2P_DOWNLOAD_LIMIT). @defaultValue no limit */
@@ -52,7 +58,7 @@ export interface P2PFetcherOptions {
 export interface P2PFetcherStatus {
   connections: number;
   /** Builds whose cores are served to the region's peers. */
-  serving: { build: string; service: string; p2pKey: string; uploadedBytes: number }[];
+  serving: { build: string; service: string; p2pKey: string; uploadedBytes: number; peersServed: number }[];
   rejectedPeers: RejectedPeer[];
 }
 
@@ -77,7 +83,7 @@ export class P2PFetcher implements ArtifactFetcher {
     private readonly options: P2PFetcherOptions,
     private readonly swarm: RegionSwarm,
   ) {
-    this.cores = new CoreStore(options.storageDir, { stuckRequestMs: options.stuckRequestMs });
+    this.cores = new CoreStore(options.storageDir);
     this.downloadLimiter = new RateLimiter(options.downloadLimit ?? null);
     this.logger = (options.logger ?? silentLogger()).child({ region: options.region });
   }
@@ -87,7 +93,9 @@ export class P2PFetcher implements ArtifactFetcher {
     const swarm = await RegionSwarm.start({
       region: options.region,
       bootstrap: options.bootstrap,
+      identity: options.identity,
       host: options.host,
+      port: options.port,
       maxPeers: options.maxPeers,
       uploadLimiter: new RateLimiter(options.uploadLimit ?? null),
       logger: options.logger,
@@ -119,13 +127,16 @@ export class P2PFetcher implements ArtifactFetcher {
    */
   async retain(builds: RetainedBuild[]): Promise<void> {
     await this.exclusive(async () => {
-      const keep = new Map<string, CoreBuild>();
-      for (const { goal } of builds) if (goal.p2pKey !== null) keep.set(goal.p2pKey, coreBuild(goal));
-      for (const [key, build] of keep) {
+      const keep = new Map<string, { build: CoreBuild; file: string }>();
+      for (const { goal, file } of builds) if (goal.p2pKey !== null) keep.set(goal.p2pKey, { build: coreBuild(goal), file });
+      for (const [key, { build, file }] of keep) {
         if (this.fetching.has(key) || !(await this.cores.exists(key))) continue;
         const core = await this.cores.open(build);
-        if (await core.isVerified()) await this.swarm.serve(core);
-        else if (!this.swarm.isServing(core)) await this.cores.release(key);
+        if (await core.isVerified()) {
+          // Served from the installed file itself (the build is stored once).
+          await core.useFile(file, 'read');
+          await this.swarm.serve(core);
+        } else if (!this.swarm.isServing(core)) await this.cores.release(key);
       }
       for (const key of await this.cores.stored()) {
         if (keep.has(key) || this.fetching.has(key)) continue;
@@ -141,7 +152,7 @@ export class P2PFetcher implements ArtifactFetcher {
       connections: this.swarm.connections,
       serving: cores
         .filter((core) => this.swarm.isServing(core))
-        .map((core) => ({ build: core.build.build, service: core.build.service, p2pKey: core.build.p2pKey, uploadedBytes: this.swarm.uploadedBytes(core) })),
+        .map((core) => ({ build: core.build.build, service: core.build.service, p2pKey: core.build.p2pKey, uploadedBytes: this.swarm.uploadedBytes(core), peersServed: this.swarm.peersServed(core) })),
       rejectedPeers: this.swarm.rejectedPeers(),
     }));
   }
@@ -159,62 +170,48 @@ export class P2PFetcher implements ArtifactFetcher {
   private async fetchCore(build: CoreBuild, request: FetchRequest, signal: AbortSignal, what: string, logger: Logger): Promise<FetchResult> {
     const core = await this.exclusive(() => this.cores.open(build));
     // What the machine holds of the build: resumed blocks count, fetched ones are added as they come.
-    const held = { blocks: core.hypercore.contiguousLength, bytes: 0 };
+    const held = { blocks: 0, bytes: 0 };
     const watchdog = new FetchWatchdog({
       noDataTimeoutMs: this.options.noDataTimeoutMs,
-      storageDir: this.options.storageDir,
+      storageDir: path.dirname(request.destination),
       minFreeBytes: 2 * coreBlockSize,
       what,
-      state: () => ({ peers: core.hypercore.peers.length, held: held.blocks, blocks: core.blocks }),
+      state: () => ({ peers: this.peersOf(core), held: held.blocks, blocks: core.blocks }),
     });
     const fetchSignal = AbortSignal.any([signal, watchdog.signal]);
-    const report = () => !fetchSignal.aborted && request.onProgress?.({ bytes: held.bytes, total: build.size, peers: core.hypercore.peers.length, source: 'peers' });
-    let destination: FileHandle | undefined;
+    const report = () => !fetchSignal.aborted && request.onProgress?.({ bytes: held.bytes, total: build.size, peers: this.peersOf(core), source: 'peers' });
+    let fromPeers = 0;
     try {
       await this.checkSpace(core, request.destination, what);
+      await core.useFile(request.destination);
       await this.exclusive(() => this.swarm.serve(core, { client: true }));
-      logger.info({ blocks: core.blocks, held: held.blocks }, `fetching ${what} from peers`);
-      await waitForLength(core.hypercore, core.blocks, fetchSignal);
-      if (core.hypercore.length !== core.blocks || core.hypercore.byteLength !== build.size) {
-        throw new FleetcastError(
-          'DIGEST_MISMATCH',
-          `the signed core of ${what} has ${core.hypercore.length} blocks (${core.hypercore.byteLength} bytes) but the build has ${build.size} bytes: the goal's p2pKey and digest do not belong together; deploy the build again`,
-          { build: build.build, blocks: core.hypercore.length, bytes: core.hypercore.byteLength, size: build.size },
-        );
+      logger.info({ blocks: core.blocks, held: core.have.count }, `fetching ${what} from peers`);
+      if (!core.tree) {
+        await fetchTree(core, this.swarm, fetchSignal);
+        this.swarm.reannounce(core);
       }
-      destination = await openDestination(request.destination);
-      const hash = createHash('sha256');
-      let written = 0;
-      let fromPeers = 0;
-      for await (const block of blocksInOrder(core.hypercore, {
-        count: core.blocks,
-        lengthOf: (index) => blockLength(index, build.size),
+      held.blocks = core.have.count;
+      for (let index = 0; index < core.blocks; index++) if (core.have.get(index)) held.bytes += blockLength(index, build.size);
+      // The first report: a peer proved the build's signed tree (the fallback's seeder wait ends).
+      report();
+      const hasher = new PrefixHasher(core);
+      await downloadBlocks(core, this.swarm, {
         limiter: this.downloadLimiter,
         window: this.options.window,
+        stuckRequestMs: this.options.stuckRequestMs,
         signal: fetchSignal,
-        onPlan: (missing) => {
-          held.blocks = core.blocks - missing.length;
-          held.bytes = build.size - missing.reduce((sum, index) => sum + blockLength(index, build.size), 0);
-          report();
-        },
-        onFetched: (_index, bytes) => {
-          fromPeers += bytes;
+        onBlock: (index, data) => {
+          fromPeers += data.byteLength;
           held.blocks += 1;
-          held.bytes += bytes;
+          held.bytes += data.byteLength;
+          hasher.arrived(index, data);
           watchdog.progressed();
           report();
         },
-      })) {
-        await writeAt(destination, block.data, written, request.destination);
-        hash.update(block.data);
-        written += block.data.byteLength;
-        watchdog.progressed();
-      }
-      await destination.truncate(build.size);
-      await destination.sync();
-      await destination.close();
-      destination = undefined;
-      const sha256 = hash.digest('hex');
+      });
+      const sha256 = await hasher.digest();
+      await core.truncateFile();
+      await core.sync();
       if (sha256 !== build.digest) {
         // Every block matched the signed tree: whoever holds the cluster secret signed other bytes.
         throw new FleetcastError(
@@ -224,34 +221,36 @@ export class P2PFetcher implements ArtifactFetcher {
         );
       }
       await core.markVerified();
-      logger.info({ bytesFromPeers: fromPeers, bytes: written, peers: core.hypercore.peers.length }, `fetched ${what}`);
+      // Served from here on read-only: the agent installs and runs this very file.
+      await core.useFile(request.destination, 'read');
+      logger.info({ bytesFromPeers: fromPeers, bytes: build.size, peers: this.peersOf(core) }, `fetched ${what}`);
       return { sha256, bytesFromPeers: fromPeers, bytesFromBucket: 0 };
     } catch (err) {
-      await destination?.close().catch(() => undefined);
-      // Keep the blocks (a later fetch resumes from them); stop serving an unverified build.
+      // Stop serving an unverified build; keep its blocks for a later fetch (or, when another
+      // fetcher resumes the file, only its verified prefix: the fetcher contract).
       await this.exclusive(async () => {
         await this.swarm.unserve(core);
+        if (request.leavePrefix) await core.keepPrefix();
         await this.cores.release(build.p2pKey);
       }).catch(() => undefined);
-      throw failure(err, signal, watchdog.signal, this.options.storageDir);
+      throw failure(err, signal, watchdog.signal, request.destination);
     } finally {
       watchdog.stop();
     }
   }
 
+  /** Admitted peers that announced the core. */
+  private peersOf(core: ArtifactCore): number {
+    return this.swarm.blockSessions().filter((session) => session.remote(core) !== undefined).length;
+  }
+
   private async checkSpace(core: ArtifactCore, destination: string, what: string): Promise<void> {
-    const missing = (core.blocks - core.hypercore.contiguousLength) * coreBlockSize;
     const present = await fsp.stat(destination).then(
       (stat) => stat.size,
       () => 0,
     );
-    await ensureSpace(
-      [
-        { dir: this.options.storageDir, bytes: withStorageOverhead(Math.min(missing, core.build.size)) },
-        { dir: path.dirname(destination), bytes: Math.max(0, core.build.size - present) },
-      ],
-      `the fetch of ${what}`,
-    );
+    // The blocks go into the file itself; the core's records are a few KiB.
+    await ensureSpace([{ dir: path.dirname(destination), bytes: Math.max(0, core.build.size - present) }], `the fetch of ${what}`);
   }
 
   private async unserve(key: string): Promise<void> {
@@ -280,28 +279,6 @@ function failure(err: unknown, callerSignal: AbortSignal, watchdogSignal: AbortS
   if (isFleetcastError(err)) return err;
   if (isDiskFull(err)) return diskFull(storageDir, (err as Error).message, {}, err);
   return err;
-}
-
-async function openDestination(file: string): Promise<FileHandle> {
-  await fsp.mkdir(path.dirname(file), { recursive: true });
-  // r+ keeps what an interrupted fetch wrote; every byte is overwritten with verified blocks.
-  return fsp.open(file, 'r+').catch(async (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-    return fsp.open(file, 'w');
-  });
-}
-
-async function writeAt(handle: FileHandle, data: Buffer, position: number, file: string): Promise<void> {
-  try {
-    let offset = 0;
-    while (offset < data.byteLength) {
-      const { bytesWritten } = await handle.write(data, offset, data.byteLength - offset, position + offset);
-      offset += bytesWritten;
-    }
-  } catch (err) {
-    if (isDiskFull(err)) throw diskFull(file, `writing the artifact failed (${(err as NodeJS.ErrnoException).code})`, {}, err);
-    throw err;
-  }
 }
 
 async function writeEmpty(destination: string, build: CoreBuild): Promise<FetchResult> {

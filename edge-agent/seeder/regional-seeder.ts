@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { BlobStore } from '../../blobstore/index.ts';
 import { FleetcastError, isFleetcastError } from '../../errors/index.ts';
 import { liveHint, type Goal, type GoalUpdate, type GoalWatch, type RegionGoalView } from '../../goalstate/index.ts';
@@ -42,6 +43,8 @@ export interface SeededBuild {
   reason: SeedReason;
   /** Bytes of its blocks uploaded to peers since this seeder served it. */
   uploadedBytes: number;
+  /** Peers that were sent blocks of it since this seeder served it. */
+  peers: number;
 }
 
 export interface SeederStatus {
@@ -69,6 +72,9 @@ interface Failure {
 
 const maxRetryMs = 10 * 60_000;
 
+/** How often a seeder that sent bytes says so in its log. */
+const egressReportMs = 10_000;
+
 /**
  * The regional seeder: level-triggered on the region's goals and on the bucket's newest builds.
  * Each pass computes the builds it wants (goals first, then builds agents prefetch for a later
@@ -94,6 +100,8 @@ export class RegionalSeeder {
   private loop: Promise<void> | undefined;
   private readonly stopping = new AbortController();
   private bucketBytesRead = 0;
+  private reportedBytes = 0;
+  private egressTimer: NodeJS.Timeout | undefined;
   private firstPass: Promise<void>;
   private markFirstPass!: () => void;
 
@@ -109,6 +117,8 @@ export class RegionalSeeder {
     await this.scan();
     this.scanTimer = setInterval(() => void this.scan(), this.options.scanEveryMs);
     this.scanTimer.unref();
+    this.egressTimer = setInterval(() => this.reportEgress(), egressReportMs);
+    this.egressTimer.unref();
   }
 
   /** Resolves once a pass ran after start (the goals known then are being served or failed). */
@@ -121,7 +131,7 @@ export class RegionalSeeder {
     const pending: SeederStatus['pending'] = [];
     for (const wanted of this.wanted) {
       const served = this.servedCore(wanted.build.p2pKey);
-      if (served !== undefined) seeding.push({ service: wanted.build.service, build: wanted.build.build, p2pKey: wanted.build.p2pKey, reason: wanted.reason, uploadedBytes: served });
+      if (served !== undefined) seeding.push({ service: wanted.build.service, build: wanted.build.build, p2pKey: wanted.build.p2pKey, reason: wanted.reason, uploadedBytes: served, peers: this.peersOf(wanted.build.p2pKey) });
       else if (!this.failures.has(wanted.build.p2pKey)) pending.push({ service: wanted.build.service, build: wanted.build.build, reason: wanted.reason });
     }
     const failed = [...this.failures.values()].map((f) => ({
@@ -138,6 +148,8 @@ export class RegionalSeeder {
   async stop(): Promise<void> {
     this.stopping.abort(new Error('the seeder is stopping'));
     clearInterval(this.scanTimer);
+    clearInterval(this.egressTimer);
+    this.reportEgress();
     clearTimeout(this.retryTimer);
     await this.watch?.stop();
     await this.loop;
@@ -279,12 +291,12 @@ export class RegionalSeeder {
     const keyPair = coreKeyPair(this.options.clusterSecret, build.digest);
     try {
       let core = await this.options.cores.open(build, keyPair);
-      if (!(await core.isVerified())) {
-        if (core.hypercore.length > 0) {
-          // Interrupted while being made: its blocks were never announced; start over.
-          await this.options.cores.drop(build.p2pKey);
-          core = await this.options.cores.open(build, keyPair);
-        }
+      if (await core.isVerified()) {
+        await core.useFile(path.join(core.dir, 'data'), 'read');
+      } else {
+        // Never made, or interrupted while being made (its blocks were never announced): start over.
+        await this.options.cores.drop(build.p2pKey);
+        core = await this.options.cores.open(build, keyPair);
         logger.info({ object: wanted.artifact, size: build.size, reason: wanted.reason }, `making the core of build ${build.build} from bucket ${this.options.store.bucket}`);
         const started = performance.now();
         const { bytes } = await fillCoreFromBlob(core, this.options.store, wanted.artifact, this.stopping.signal);
@@ -316,6 +328,27 @@ export class RegionalSeeder {
   private servedCore(p2pKey: string): number | undefined {
     const core = this.options.cores.get(p2pKey);
     return core && this.options.swarm.isServing(core) ? this.options.swarm.uploadedBytes(core) : undefined;
+  }
+
+  private peersOf(p2pKey: string): number {
+    const core = this.options.cores.get(p2pKey);
+    return core ? this.options.swarm.peersServed(core) : 0;
+  }
+
+  /**
+   * Says what the seeder serves and sends: per build, the peers it sent blocks to and the bytes,
+   * and the egress since the last line — so a region's seeder egress reads from its log.
+   */
+  private reportEgress(): void {
+    const { seeding } = this.status();
+    const total = seeding.reduce((sum, s) => sum + s.uploadedBytes, 0);
+    const sent = total - this.reportedBytes;
+    this.reportedBytes = total;
+    if (sent <= 0) return;
+    this.logger.info(
+      { egressBytes: sent, uploadedBytes: total, connections: this.options.swarm.connections, builds: seeding.map((s) => ({ service: s.service, build: s.build, reason: s.reason, peers: s.peers, uploadedBytes: s.uploadedBytes })) },
+      `seeding ${seeding.length} builds to ${this.options.swarm.connections} peers: sent ${sent} bytes in the last ${egressReportMs / 1000} s (${seeding.filter((s) => s.uploadedBytes > 0).map((s) => `${s.service} ${s.build}: ${s.uploadedBytes} bytes to ${s.peers} peers`).join(', ')})`,
+    );
   }
 
   private async unserve(p2pKey: string): Promise<void> {

@@ -5,6 +5,7 @@ import { Teardown } from '../../lifecycle/index.ts';
 import { createLogger, type Logger } from '../../logging/index.ts';
 import { RateLimiter } from '../limits/rate-limiter.ts';
 import { CoreStore } from '../p2p/core-store.ts';
+import { loadFleetIdentity, type FleetIdentity } from '../p2p/fleet-identity.ts';
 import { RegionSwarm } from '../p2p/region-swarm.ts';
 import type { BlobStore } from '../../blobstore/index.ts';
 import { seederDir, type SeederConfig } from './config.ts';
@@ -12,8 +13,8 @@ import { RegionalSeeder, type RegionalSeederOptions } from './regional-seeder.ts
 
 export interface SeederOverrides {
   logger?: Logger;
-  /** UDP bind address. @defaultValue `0.0.0.0` */
-  host?: string;
+  /** The seeder's fleet identity. @defaultValue read from FLEETCAST_P2P_IDENTITY and FLEETCAST_P2P_CA_KEYS */
+  identity?: FleetIdentity;
   /** First pause before a failed build is tried again. */
   retryMs?: RegionalSeederOptions['retryMs'];
   /** The regional bucket (the caller closes it). @defaultValue opened from the blob-store settings */
@@ -37,6 +38,8 @@ export async function runSeeder(config: SeederConfig, overrides: SeederOverrides
   const clusterSecret = loadClusterSecret(config.FLEETCAST_DATA_DIR, config.FLEETCAST_SECRET);
   const dir = seederDir(config);
   const teardown = new Teardown(logger);
+  // Checked before anything opens: a seeder without a fleet identity cannot serve anyone.
+  const identity = overrides.identity ?? loadFleetIdentity(config, 'seeder');
   try {
     const store = overrides.store ?? (await openRegionStore(config, region, logger));
     if (!overrides.store) teardown.add('the regional bucket', () => store.close());
@@ -45,7 +48,9 @@ export async function runSeeder(config: SeederConfig, overrides: SeederOverrides
     const swarm = await RegionSwarm.start({
       region,
       bootstrap: config.FLEETCAST_DHT_BOOTSTRAP,
-      host: overrides.host,
+      identity,
+      host: config.FLEETCAST_P2P_HOST,
+      port: config.FLEETCAST_P2P_PORT,
       maxPeers: config.FLEETCAST_P2P_MAX_PEERS,
       uploadLimiter: new RateLimiter(config.FLEETCAST_P2P_UPLOAD_LIMIT ?? null),
       logger,

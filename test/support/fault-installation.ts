@@ -1,3 +1,4 @@
+import { p2pIdentityEnv } from '../../up/p2p-identities.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -190,10 +191,13 @@ export class FaultInstallation {
       for (let n = 1; n <= (options.workers ?? 2); n++) add(`worker-${n}`, 'worker', ['worker'], () => ({ FLEETCAST_WORKER_ID: `worker-${n}` }));
       add('replicator', 'replicator', ['replicator'], () => ({ FLEETCAST_WORKER_ID: 'replicator-1' }));
       for (const region of regions) {
-        add(`seeder-${region}`, 'seeder', ['seeder', '--region', region], () => ({ FLEETCAST_NATS_URL: urls.leaves[region]!, FLEETCAST_SEEDER_DIR: path.join(dir, 'seeders', region) }));
+        const seederIdentity = p2pIdentityEnv(dir, { role: 'seeder', region, name: `seeder-${region}`, machine: `seeder-${region}` });
+        add(`seeder-${region}`, 'seeder', ['seeder', '--region', region], () => ({ ...seederIdentity, FLEETCAST_NATS_URL: urls.leaves[region]!, FLEETCAST_SEEDER_DIR: path.join(dir, 'seeders', region) }));
         for (let n = 1; n <= (options.agentsPerRegion ?? 2); n++) {
           const machine = `${region}-${n}`;
+          const agentIdentity = p2pIdentityEnv(dir, { role: 'agent', region, name: `agent-${machine}`, machine });
           add(`agent-${machine}`, 'agent', ['agent', '--region', region, '--machine', machine], () => ({
+            ...agentIdentity,
             FLEETCAST_NATS_URL: urls.agents[region]!,
             FLEETCAST_AGENT_DIR: install.agentDir(machine),
             FLEETCAST_AGENT_STOP_SERVICES: 'true',

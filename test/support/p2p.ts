@@ -3,10 +3,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { artifactObjectName, FsBlobStore, regionBucketName } from '../../blobstore/index.ts';
+import crypto from 'node:crypto';
+import { generateSigningKey, issueP2PIdentity, VerifyingKeyring, type P2PIdentity, type SigningKey } from '../../trust/index.ts';
 import {
+  BlockTree,
   CoreStore,
   DhtBootstrap,
   fillCoreFromBlob,
+  fleetIdentity,
+  type FleetIdentity,
   loadSeederConfig,
   P2PFetcher,
   RateLimiter,
@@ -16,7 +21,8 @@ import {
   type P2PFetcherOptions,
   type SeederHandle,
 } from '../../edge-agent/index.ts';
-import { blockCount, blockLength, coreKey, coreKeyPair, type Goal } from '../../goalstate/index.ts';
+import { blockCount, blockLength, coreBlockSize, coreKey, coreKeyPair, type Goal } from '../../goalstate/index.ts';
+import { leafHash as leafOf } from '../../edge-agent/p2p/hypercore-tree.ts';
 import { sampleGoal } from './sample-goal.ts';
 import { silentLogger } from '../../logging/index.ts';
 
@@ -35,6 +41,8 @@ export interface TestArtifact {
  */
 export class P2PTestbed {
   readonly secret = randomBytes(32).toString('hex');
+  /** The fleet's P2P CA: every machine of the testbed gets an identity it signed. */
+  readonly ca: SigningKey = makeCa();
   private readonly closers: (() => Promise<void>)[] = [];
   private builds = 0;
 
@@ -76,6 +84,32 @@ export class P2PTestbed {
     return { goal, file, sha256, size };
   }
 
+  /** The keyring of the testbed's P2P CA key (what FLEETCAST_P2P_CA_KEYS names). */
+  get caKeys(): string {
+    return this.ca.publicKey;
+  }
+
+  /** An identity file's contents for a machine of `region`, signed by `ca` (the testbed's by default). */
+  issue(role: 'agent' | 'seeder', region: string, machine: string | null, options: { ca?: SigningKey; notAfter?: Date } = {}): P2PIdentity {
+    return issueP2PIdentity({ role, region, machine, notAfter: options.notAfter ?? new Date(Date.now() + 3_600_000) }, options.ca ?? this.ca);
+  }
+
+  /** A machine's identity as its swarm uses it, trusting the testbed's CA. */
+  identity(role: 'agent' | 'seeder', region: string, machine: string | null, options: { ca?: SigningKey; notAfter?: Date } = {}): FleetIdentity {
+    const issued = this.issue(role, region, machine, options);
+    // A foreign or expired identity is what a test wants to see refused by the others: build it unchecked.
+    if (options.ca || options.notAfter) return unchecked(issued, new VerifyingKeyring(this.caKeys, { setting: 'FLEETCAST_P2P_CA_KEYS' }));
+    return fleetIdentity(issued, new VerifyingKeyring(this.caKeys, { setting: 'FLEETCAST_P2P_CA_KEYS' }), region);
+  }
+
+  /** Writes an identity file for a process (FLEETCAST_P2P_IDENTITY). */
+  identityFile(role: 'agent' | 'seeder', region: string, machine: string): string {
+    const file = path.join(this.dir, 'identities', `${region}-${machine}.json`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify(this.issue(role, region, machine)), { mode: 0o600 });
+    return file;
+  }
+
   /** A P2P fetcher (one machine) of `region` with its own storage under the testbed. */
   async fetcher(name: string, region: string, options: Partial<P2PFetcherOptions> = {}): Promise<P2PFetcher> {
     const fetcher = await P2PFetcher.start({
@@ -83,7 +117,9 @@ export class P2PTestbed {
       storageDir: path.join(this.dir, 'machines', name, 'cores'),
       bootstrap: this.dht.bootstrap,
       host: '127.0.0.1',
+      port: 0,
       logger: silentLogger(),
+      identity: this.identity('agent', region, name),
       ...options,
     });
     this.closers.push(() => fetcher.close());
@@ -105,6 +141,10 @@ export class P2PTestbed {
       FLEETCAST_SECRET: this.secret,
       FLEETCAST_DHT_BOOTSTRAP: this.dht.listen,
       FLEETCAST_SEEDER_DIR: path.join(this.dir, 'seeders', name, 'cores'),
+      FLEETCAST_P2P_IDENTITY: this.identityFile('seeder', region, name),
+      FLEETCAST_P2P_CA_KEYS: this.caKeys,
+      FLEETCAST_P2P_HOST: '127.0.0.1',
+      FLEETCAST_P2P_PORT: '0',
       ...env,
     };
   }
@@ -112,7 +152,7 @@ export class P2PTestbed {
   /** A seeder in this process, through the same runSeeder as `fleetcast seeder`. */
   async seeder(name: string, region: string, natsUrl: string, env: Record<string, string> = {}): Promise<SeederHandle> {
     const config = loadSeederConfig({ env: this.seederEnv(name, region, natsUrl, env) });
-    const handle = await runSeeder(config, { logger: silentLogger(), host: '127.0.0.1', retryMs: 200 });
+    const handle = await runSeeder(config, { logger: silentLogger(), retryMs: 200 });
     let stopped = false;
     const stop = async () => {
       if (stopped) return;
@@ -175,33 +215,56 @@ export interface ServingPeerOptions {
    * 'silent': it holds the whole build and says so, but never answers a block request.
    */
   lie?: 'tampered' | 'signed-other-bytes' | 'silent';
+  /** @defaultValue a seeder identity of the testbed's CA for the region */
+  identity?: FleetIdentity;
 }
 
 export async function servingPeer(testbed: P2PTestbed, name: string, region: string, artifact: TestArtifact, options: ServingPeerOptions = {}): Promise<ServingPeer> {
   const cores = new CoreStore(path.join(testbed.dir, 'peers', name));
   const build = { service: artifact.goal.service, build: artifact.goal.build, digest: artifact.sha256, size: artifact.size, p2pKey: artifact.goal.p2pKey! };
-  const core = await cores.open(build, coreKeyPair(testbed.secret, artifact.sha256));
+  const keyPair = coreKeyPair(testbed.secret, artifact.sha256);
+  const core = await cores.open(build, keyPair);
   if (options.lie === 'signed-other-bytes') {
-    for (let index = 0; index < blockCount(artifact.size); index++) await core.hypercore.append(randomBytes(blockLength(index, artifact.size)));
+    // Holds the cluster secret and signs a tree of other bytes of the build's size.
+    await core.useFile(path.join(core.dir, 'data'));
+    const leaves: Buffer[] = [];
+    for (let index = 0; index < blockCount(artifact.size); index++) {
+      const block = randomBytes(blockLength(index, artifact.size));
+      leaves.push(leafOf(block));
+      await core.writeBlock(index, block);
+    }
+    await core.setTree(BlockTree.sign(artifact.size, Buffer.concat(leaves), keyPair));
+    await core.holdAll();
   } else {
     await fillCoreFromBlob(core, await testbed.regionStore(region), artifact.goal.artifact);
   }
   if (options.lie === 'tampered') {
-    const batch = core.hypercore.state.storage.write();
-    for (let index = 0; index < core.blocks; index++) batch.putBlock(index, randomBytes(blockLength(index, artifact.size)));
-    await batch.flush();
+    // Garbage over every stored block; its signed tree is intact.
+    const file = fs.openSync(core.dataFile!, 'r+');
+    for (let index = 0; index < core.blocks; index++) fs.writeSync(file, randomBytes(blockLength(index, artifact.size)), 0, blockLength(index, artifact.size), index * coreBlockSize);
+    fs.closeSync(file);
   }
-  const swarm = await RegionSwarm.start({ region, bootstrap: testbed.dht.bootstrap, host: '127.0.0.1', uploadLimiter: new RateLimiter(options.uploadLimit ?? null) });
-  if (options.lie === 'silent') {
-    core.hypercore.on('peer-add', (peer) => {
-      const answer = peer.onrequest;
-      peer.onrequest = (request) => (request.block ? undefined : answer.call(peer, request));
-    });
-  }
+  if (options.lie === 'silent') core.readBlock = () => new Promise<Buffer>(() => undefined);
+  const swarm = await RegionSwarm.start({ region, bootstrap: testbed.dht.bootstrap, identity: options.identity ?? testbed.identity('seeder', region, name), host: '127.0.0.1', port: 0, uploadLimiter: new RateLimiter(options.uploadLimit ?? null) });
   await swarm.serve(core);
   testbed.onClose(async () => {
     await swarm.close();
     await cores.close();
   });
   return { swarm, core, peerKey: swarm.peerKey, uploadedBytes: () => swarm.uploadedBytes(core) };
+}
+
+function makeCa(): SigningKey {
+  const { privatePem, publicKey } = generateSigningKey();
+  return { keyId: new VerifyingKeyring(publicKey).keyIds()[0]!, privateKey: crypto.createPrivateKey(privatePem), publicKey };
+}
+
+/** A fresh CA no fleet machine trusts. */
+export function strangerCa(): SigningKey {
+  return makeCa();
+}
+
+function unchecked(identity: P2PIdentity, keyring: VerifyingKeyring): FleetIdentity {
+  const { secretKey, ...certificate } = identity;
+  return { keyPair: { publicKey: Buffer.from(identity.publicKey, 'hex'), secretKey: Buffer.from(secretKey, 'hex') }, certificate, keyring };
 }

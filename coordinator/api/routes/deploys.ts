@@ -1,3 +1,4 @@
+import { grants } from '../../../api-contract/index.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DeployOutcome } from '../../deploys/index.ts';
 import type { ApiContext } from '../api-context.ts';
@@ -150,8 +151,12 @@ export function deployRoutes({ deploys }: ApiContext): Route[] {
       action: 'read status',
       params: serviceParams,
       responses: { 200: { description: 'status', schema: serviceStatusJson }, 404: refused, 503: refused },
-      async handle({ params }) {
-        return toServiceStatusJson(await deploys.status(params.name));
+      async handle({ params, principal }) {
+        const status = toServiceStatusJson(await deploys.status(params.name));
+        // The build's P2P key lets a machine find the region's swarm: deploy scope and above only
+        // (a read token, e.g. a dashboard's, sees null; admitted peers need it, and get it from their goal).
+        if (principal && grants(principal.scopes, 'deploy')) return status;
+        return { ...status, regions: status.regions.map((r) => ({ ...r, goal: r.goal && { ...r.goal, p2pKey: null } })) };
       },
     }),
   ];
