@@ -340,9 +340,23 @@ async function childPeakRss(options: {
       await store.put(o.name, fs.createReadStream(o.source, { highWaterMark: 1 << 20 }), { sha256: o.sha256, size: o.size });
       await store.delete(o.name);
     }
-    process.stdout.write(JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS }));
+    // VmHWM, not resourceUsage().maxRSS: Linux carries the maxRSS of the forked copy of the
+    // (large) benchmark process across exec, so every probe would report at least the parent's size.
+    const hwm = /VmHWM:\\s+(\\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    process.stdout.write(JSON.stringify({ maxRssKiB: Number(hwm?.[1]) }));
   `;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+  // Compiled to JavaScript first, as bin/fleetcast.js runs the roles: a TypeScript loader in the
+  // probe would add its own ~40 MB to the figure.
+  const { build } = await import('esbuild');
+  // Inside the checkout, so that its imports of packages resolve from node_modules.
+  // Split into chunks, so each kind loads only its own store and client library.
+  const probeDir = path.join(repo, 'node_modules', '.cache', 'fleetcast', `rss-probe-${process.pid}-${options.kind}`);
+  const probe = path.join(probeDir, 'probe.mjs');
+  const entry = path.join(probeDir, 'probe.ts');
+  fs.mkdirSync(probeDir, { recursive: true });
+  fs.writeFileSync(entry, script);
+  await build({ entryPoints: [entry], outdir: probeDir, bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node24', packages: 'external', outExtension: { '.js': '.mjs' }, logLevel: 'error' });
+  const child = spawn(process.execPath, [probe], {
     cwd: repo,
     stdio: ['ignore', 'pipe', 'pipe'],
     // The worker's shipped environment (systemd units, fleetcast up): the store runs in a worker.
@@ -350,6 +364,7 @@ async function childPeakRss(options: {
   });
   const [stdout, stderr] = await Promise.all([child.stdout.toArray(), child.stderr.toArray()]);
   const code = await new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
+  fs.rmSync(probeDir, { recursive: true, force: true });
   if (code !== 0) throw new Error(`RSS probe (${options.kind}) exited with ${code}: ${Buffer.concat(stderr).toString()}`);
   const { maxRssKiB } = JSON.parse(Buffer.concat(stdout).toString()) as { maxRssKiB: number };
   return (maxRssKiB * 1024) / MB;
