@@ -32,7 +32,7 @@ beforeAll(async () => {
     },
   });
   for (const name of ['api', 'shop', 'web', 'race']) expect((await coordinator.request('POST', '/v1/services', { body: serviceBody(name) })).status).toBe(201);
-  for (const region of regions) views[region] = await RegionGoalView.connect({ url: cluster.urls.agents[region]!, region, connect: { timeoutMs: 2_000 } });
+  for (const region of regions) views[region] = await RegionGoalView.connect({ url: cluster.urls.agents[region]!, region, keyring: coordinator.keys!.keyring, connect: { timeoutMs: 2_000 } });
 }, 120_000);
 
 afterAll(async () => {

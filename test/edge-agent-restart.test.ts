@@ -36,6 +36,7 @@ function agentProcess(machine: string, service: string, env: Record<string, stri
   const cli = startCli(['agent', '--region', 'eu', '--machine', machine, '--agent-services', service], {
     FLEETCAST_DATA_DIR: fleet.dataDir,
     FLEETCAST_NATS_URL: fleet.cluster.urls.agents.eu!,
+    FLEETCAST_GOAL_PUBLIC_KEYS: fleet.keys.publicFile,
     FLEETCAST_AGENT_HEALTH_GRACE: '300ms',
     FLEETCAST_STATUS_INTERVAL: '1s',
     FLEETCAST_AGENT_P2P: 'false',

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { KV } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GoalWriter, type Goal } from '../goalstate/index.ts';
+import { GoalWriter, type GoalContent } from '../goalstate/index.ts';
 import { eventually } from './support/eventually.ts';
 import type { SeederHandle } from '../edge-agent/index.ts';
 import { startCli } from './support/cli.ts';
@@ -21,10 +21,10 @@ let testbed: P2PTestbed;
 
 beforeAll(async () => {
   cluster = await TestNatsCluster.start(['eu', 'us']);
-  writer = await GoalWriter.connect({ url: cluster.urls.hub, regions: ['eu', 'us'] });
+  testbed = await P2PTestbed.start();
+  writer = await GoalWriter.connect({ url: cluster.urls.hub, regions: ['eu', 'us'], signingKey: testbed.keys.signingKey, keyring: testbed.keys.keyring });
   await writer.ensureBuckets();
   rawGoal = await cluster.rawKv(cluster.urls.hub, 'goal');
-  testbed = await P2PTestbed.start();
 });
 
 afterAll(async () => {
@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 /** Writes the goal as a deploy would: compare-and-set on the revision just read. */
-async function deploy(goal: Goal): Promise<void> {
+async function deploy(goal: GoalContent): Promise<void> {
   const current = await writer.get(goal.service, goal.region);
   await writer.put(goal, { expectedRevision: current?.revision ?? null });
 }

@@ -1,5 +1,6 @@
 // Signatures and keys the fleet trusts: what the coordinator signs, what agents and seeders check.
 export { canonicalJson } from './canonical-json.ts';
-export { createSigningKeyFiles, generateSigningKey, keyIdOf, parseVerifyingKey, publicKeyText, readSigningKey, type SigningKey, type VerifyingKey } from './ed25519-keys.ts';
+export { createSigningKeyFiles, ensureSigningKeyFiles, generateSigningKey, keyIdOf, parseVerifyingKey, publicKeyText, readSigningKey, signingKeyFromPem, type SigningKey, type VerifyingKey } from './ed25519-keys.ts';
 export { VerifyingKeyring } from './verifying-keyring.ts';
 export { signDocument, verifyDocument, type DocumentSignature, type Signed, type SignatureProblem, type VerifyResult } from './signed-document.ts';
+export { SigningKeyFile } from './signing-key-file.ts';

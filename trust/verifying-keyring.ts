@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { FleetcastError } from '../errors/index.ts';
 import { parseVerifyingKey, type VerifyingKey } from './ed25519-keys.ts';
+import { fileStamp } from './file-stamp.ts';
 
 /**
  * The public keys a reader trusts, from a setting such as FLEETCAST_GOAL_PUBLIC_KEYS: a
@@ -9,8 +10,13 @@ import { parseVerifyingKey, type VerifyingKey } from './ed25519-keys.ts';
  * new key everywhere, switch the signer, then drop the old one. Files are read again when they
  * change (checked at most once per `recheckMs`), so readers pick up a rotation without a restart.
  */
+/** Signature checks remembered per keyring (a few hundred kilobytes at most). */
+const maxOutcomes = 512;
+
 export class VerifyingKeyring {
   private keys = new Map<string, VerifyingKey>();
+  /** Outcomes of signatures already checked with these keys (see checked()); emptied when the keys change. */
+  private outcomes = new Map<string, boolean>();
   private fileStamps = new Map<string, string>();
   private checkedAt = -Infinity;
 
@@ -28,6 +34,22 @@ export class VerifyingKeyring {
   get(keyId: string): VerifyingKey | undefined {
     this.refreshIfDue();
     return this.keys.get(keyId);
+  }
+
+  /**
+   * Whether `signature` by key `keyId` is good over `data`, computed once per distinct triple:
+   * a reader meets the same document again and again (a watch restarting, a coordinator reading
+   * a key's history for each write, every watch of one process), and an Ed25519 verification is
+   * what costs (~0.1 ms). Bounded; emptied whenever the trusted keys change.
+   */
+  checked(keyId: string, signature: string, data: string, verify: () => boolean): boolean {
+    const entry = `${keyId}\n${signature}\n${data}`;
+    const known = this.outcomes.get(entry);
+    if (known !== undefined) return known;
+    const good = verify();
+    if (this.outcomes.size >= maxOutcomes) this.outcomes.delete(this.outcomes.keys().next().value!);
+    this.outcomes.set(entry, good);
+    return good;
   }
 
   /** The ids of every trusted key, for messages and status. */
@@ -80,14 +102,7 @@ export class VerifyingKeyring {
     }
     this.keys = keys;
     this.fileStamps = stamps;
+    this.outcomes = new Map();
   }
 }
 
-function fileStamp(file: string): string {
-  try {
-    const stat = fs.statSync(file);
-    return `${stat.size}:${stat.mtimeMs}:${stat.ino}`;
-  } catch {
-    return 'missing';
-  }
-}

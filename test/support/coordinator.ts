@@ -5,6 +5,7 @@ import { loadCoordinatorConfig, runCoordinator, type CoordinatorHandle, type Coo
 import type { Dialect } from '../../entities/index.ts';
 import { silentLogger } from '../../logging/index.ts';
 import { freshDatabase, type TestDatabase } from './databases.ts';
+import { testGoalKeys, type TestGoalKeys } from './goal-keys.ts';
 
 export interface TestCoordinator {
   handle: CoordinatorHandle;
@@ -13,6 +14,8 @@ export interface TestCoordinator {
   token: string;
   dataDir: string;
   testDb: TestDatabase;
+  /** The goal-signing key the coordinator signs with (FLEETCAST_GOAL_SIGNING_KEY), made in its data dir unless the test gave one. */
+  keys: TestGoalKeys | undefined;
   /** For child processes (the CLI): where the coordinator is, with the admin token. */
   env: Record<string, string>;
   /** Sends a request to the API; `token: null` sends none. */
@@ -47,8 +50,10 @@ export async function startTestCoordinator(
 ): Promise<TestCoordinator> {
   const testDb = await freshDatabase(dialect);
   const dataDir = testDb.env.FLEETCAST_DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-coordinator-'));
+  // A coordinator that writes goals signs them, as an installation's does.
+  const keys = options.env?.FLEETCAST_GOAL_SIGNING_KEY === undefined ? testGoalKeys(path.join(dataDir, 'goal-keys')) : undefined;
   const config = loadCoordinatorConfig({
-    env: { ...testDb.env, FLEETCAST_DATA_DIR: dataDir, FLEETCAST_LISTEN: '127.0.0.1:0', FLEETCAST_REAPER_INTERVAL: '1s', ...options.env },
+    env: { ...testDb.env, FLEETCAST_DATA_DIR: dataDir, FLEETCAST_LISTEN: '127.0.0.1:0', FLEETCAST_REAPER_INTERVAL: '1s', ...keys?.coordinatorEnv, ...options.env },
   });
   let handle: CoordinatorHandle;
   try {
@@ -68,6 +73,7 @@ export async function startTestCoordinator(
     token,
     dataDir,
     testDb,
+    keys,
     env: { FLEETCAST_API_URL: url, FLEETCAST_API_TOKEN: token, FLEETCAST_DATA_DIR: dataDir },
     async request(method, urlPath, { token: given = token, body, headers = {} } = {}) {
       const response = await fetch(url + urlPath, {
