@@ -84,7 +84,7 @@ export class GoalWatch {
     readonly region: string,
     services: string[] | undefined,
     private readonly onGoal: GoalListener,
-    private readonly options: GoalWatchOptions & { server: string; logger: Logger; keyring: VerifyingKeyring | undefined; onStopped?: () => void },
+    private readonly options: GoalWatchOptions & { server: string; logger: Logger; keyring: VerifyingKeyring | undefined; stream?: string; onStopped?: () => void },
   ) {
     this.goals = new GoalLedger('goal', options.seqStore);
     this.hints = new GoalLedger('prefetch', undefined);
@@ -96,6 +96,8 @@ export class GoalWatch {
       // One filter subject (NATS 2.9 has no multi-filter consumers): the service's key, or the region's keys.
       key: services?.length === 1 && !options.onPrefetch ? `${services[0]}.${region}` : `*.${region}`,
       what: `goal watch of region ${region}`,
+      // The mirror replaced (repaired by the coordinator, or by someone else): read it anew.
+      streamAdvisories: options.stream,
       server: options.server,
       logger: options.logger,
       minRetryMs: options.minRetryMs,

@@ -112,6 +112,7 @@ export class RegionGoalView {
       server: this.server,
       logger: this.logger,
       keyring: this.keyring,
+      stream: kvStream(goalMirrorBucket(this.region)),
       onStopped: () => this.watches.delete(watch),
     });
     this.watches.add(watch);
