@@ -85,6 +85,11 @@ export class GoalWriter {
     }
   }
 
+  /** Whether this writer holds a signing key: without one it writes no goal (CONFIG_INVALID naming FLEETCAST_GOAL_SIGNING_KEY). */
+  get signs(): boolean {
+    return this.options.signingKey !== undefined;
+  }
+
   /** Creates `goal` on the hub and each region's mirror and status bucket; safe to call at every start. */
   async ensureBuckets(): Promise<void> {
     await ensureFleetBuckets(this.nc, this.options, { server: this.server, logger: this.logger, timeoutMs: this.timeoutMs });

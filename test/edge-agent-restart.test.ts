@@ -72,6 +72,17 @@ describe('fleetcast agent', () => {
     for (const flag of ['--region', '--machine', '--agent-dir', '--agent-cache-builds', '--agent-run-hook', '--agent-bucket-fallback']) expect(run.stdout).toContain(flag);
   });
 
+  it('without trusted goal keys it does not start: there is no unsigned mode', async () => {
+    const run = await agentProcess('nokeys', 'api', { FLEETCAST_GOAL_PUBLIC_KEYS: '' }).done;
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('FLEETCAST_GOAL_PUBLIC_KEYS is not set: an agent applies only goals the coordinator signed');
+    // A key file that is not there is named as well.
+    const missing = await agentProcess('badkeys', 'api', { FLEETCAST_GOAL_PUBLIC_KEYS: '/nowhere/goal-signing.pub' }).done;
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('FLEETCAST_GOAL_PUBLIC_KEYS: "/nowhere/goal-signing.pub" is neither a public key');
+    expect(fs.existsSync(agentDir('nokeys'))).toBe(false);
+  });
+
   it('killed with -9 mid-download, it resumes from the partial file when started again', async () => {
     const b1 = await fleet.artifact('rs', 1, 8 * MiB, ['eu']);
     // 2 MiB/s: the download takes ~4 s, long enough to be cut.

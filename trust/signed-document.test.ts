@@ -105,3 +105,16 @@ describe('VerifyingKeyring', () => {
     expect(() => createSigningKeyFiles(a.privateFile, a.publicFile)).toThrow();
   });
 });
+
+describe('remembered verifications', () => {
+  it('a document verified before is not trusted for other content under the same signature, and a dropped key ends it', () => {
+    const a = keyFiles();
+    const keyring = new VerifyingKeyring(a.publicFile, { recheckMs: 0 });
+    const signed = signDocument(goal, readSigningKey(a.privateFile));
+    expect(verifyDocument(signed, keyring).ok).toBe(true);
+    expect(verifyDocument(signed, keyring).ok).toBe(true);
+    expect(verifyDocument({ ...signed, runCommand: 'sh -c evil' }, keyring)).toMatchObject({ ok: false, problem: 'BAD_SIGNATURE' });
+    fs.writeFileSync(a.publicFile, `${generateSigningKey().publicKey}\n`);
+    expect(verifyDocument(signed, keyring)).toMatchObject({ ok: false, problem: 'UNKNOWN_KEY' });
+  });
+});

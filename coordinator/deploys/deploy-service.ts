@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isUniqueViolation, type Database } from '../../entities/index.ts';
 import { FleetcastError, isFleetcastError, type ErrorCode } from '../../errors/index.ts';
-import type { Goal, GoalRevision, GoalTarget } from '../../goalstate/index.ts';
+import { noSigningKey, type Goal, type GoalRevision, type GoalTarget } from '../../goalstate/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import { formatBuildId, parseBuildId, type Build, type BuildQueue } from '../../queue/index.ts';
 import type { ReplicationStatusService } from '../replication/index.ts';
@@ -320,6 +320,8 @@ export class DeployService {
    * is spooled.
    */
   private async start(goals: GoalStore, build: Build, plan: string[][], kind: DeploymentKind, request: DeployRequest): Promise<DeployOutcome> {
+    // Before anything is recorded: a coordinator that cannot sign writes no goal at all.
+    if (!goals.signs) throw noSigningKey(`the goals of ${build.service} ${formatBuildId(build.id)}`);
     const createdAt = new Date();
     const reason = request.reason ?? '';
     const service = await this.services.get(build.service);

@@ -2,7 +2,7 @@ import { isFleetcastError, type FleetcastError } from '../../errors/index.ts';
 import type { GoalRevision, GoalTarget, GoalWriter, ServiceStatusSummary } from '../../goalstate/index.ts';
 
 /** What deploys need of the goal state: the coordinator's GoalWriter, or a stand-in in tests. */
-export type GoalStore = Pick<GoalWriter, 'get' | 'put' | 'putPrefetch' | 'history'>;
+export type GoalStore = Pick<GoalWriter, 'get' | 'put' | 'putPrefetch' | 'history' | 'signs'>;
 
 /**
  * The fleet as deploys see it: the goal state (NATS_UNAVAILABLE while the hub is out of reach)

@@ -1,5 +1,5 @@
 import { FleetcastError } from '../../errors/index.ts';
-import { goalContent, type Goal, type GoalRevision } from '../../goalstate/index.ts';
+import { goalContent, noSigningKey, type Goal, type GoalRevision } from '../../goalstate/index.ts';
 import { parseBuildId } from '../../queue/index.ts';
 import type { AuditSpool } from './audit-spool.ts';
 import { placeholderDeploymentId, type Deployment } from './deployment.ts';
@@ -31,6 +31,7 @@ export interface SqlFreeRollback {
  * and is judged against it once SQL has it.
  */
 export async function rollbackFromGoalHistory(goals: GoalStore, spool: AuditSpool, request: SqlFreeRollback): Promise<Deployment> {
+  if (!goals.signs) throw noSigningKey(`the rollback of ${request.service}`);
   const at = new Date();
   const deployment = placeholderDeploymentId(at);
   const wanted = request.to === undefined ? undefined : `b${parseBuildId(request.to)}`;

@@ -9,6 +9,7 @@ import type { FleetState, GoalStore } from '../../coordinator/deploys/goal-store
 export class MemoryGoals implements GoalStore {
   private revision = 0;
   readonly key = signingKeyFromPem(generateSigningKey().privatePem);
+  readonly signs = true;
   readonly entries = new Map<string, GoalRevision[]>();
   /** Keys whose newest value does not parse, with its revision (what a hand-written value does to readers). */
   readonly malformed = new Map<string, number>();
