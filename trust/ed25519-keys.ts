@@ -40,12 +40,15 @@ export function createSigningKeyFiles(privateFile: string, publicFile: string): 
 
 /**
  * The key pair at these paths, made if there is none (`fleetcast up` keeps it across restarts
- * of an installation); the public key file is rewritten from the private key when missing.
+ * of an installation); the private key's public key is added to the public key file when the
+ * file lacks it.
  */
 export function ensureSigningKeyFiles(privateFile: string, publicFile: string): { publicKey: string; created: boolean } {
   if (!fs.existsSync(privateFile)) return { ...createSigningKeyFiles(privateFile, publicFile), created: true };
   const { publicKey } = readSigningKey(privateFile);
-  if (!fs.existsSync(publicFile) || fs.readFileSync(publicFile, 'utf8').trim() !== publicKey) fs.writeFileSync(publicFile, `${publicKey}\n`, { mode: 0o644 });
+  // Keys added to the file (a rotation under way) stay; the signing key's own is added if missing.
+  const text = fs.existsSync(publicFile) ? fs.readFileSync(publicFile, 'utf8') : '';
+  if (!text.includes(publicKey)) fs.writeFileSync(publicFile, `${text}${text && !text.endsWith('\n') ? '\n' : ''}${publicKey}\n`, { mode: 0o644 });
   return { publicKey, created: false };
 }
 

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -72,6 +73,16 @@ describe('VerifyingKeyring', () => {
     const keyring = new VerifyingKeyring(`${a.publicFile}, ${b.publicKey}`);
     expect(keyring.keyIds()).toHaveLength(2);
     expect(verifyDocument(signDocument(goal, readSigningKey(a.privateFile)), keyring).ok).toBe(true);
+  });
+
+  it('reads files of several keys: one-line keys and PEM blocks as openssl writes them, with comments', () => {
+    const a = keyFiles();
+    const b = keyFiles();
+    const pem = crypto.createPublicKey(readSigningKey(b.privateFile).privateKey).export({ type: 'spki', format: 'pem' }).toString();
+    fs.writeFileSync(a.publicFile, `# the current key\n${a.publicKey}\n# the next one, from openssl pkey -pubout\n${pem}`);
+    const keyring = new VerifyingKeyring(a.publicFile);
+    expect(keyring.keyIds().sort()).toEqual([readSigningKey(a.privateFile).keyId, readSigningKey(b.privateFile).keyId].sort());
+    expect(verifyDocument(signDocument(goal, readSigningKey(b.privateFile)), keyring).ok).toBe(true);
   });
 
   it('picks up a rewritten key file without being created again', () => {

@@ -5,8 +5,8 @@ import { fileStamp } from './file-stamp.ts';
 
 /**
  * The public keys a reader trusts, from a setting such as FLEETCAST_GOAL_PUBLIC_KEYS: a
- * comma-separated list whose entries are keys (`ed25519:…`) or files holding one key per line
- * (`#` starts a comment). Several keys let a signing key be rotated without an outage: trust the
+ * comma-separated list whose entries are keys (`ed25519:…`) or files holding keys — one per
+ * line, or PEM blocks as `openssl pkey -pubout` writes them (`#` starts a comment). Several keys let a signing key be rotated without an outage: trust the
  * new key everywhere, switch the signer, then drop the old one. Files are read again when they
  * change (checked at most once per `recheckMs`), so readers pick up a rotation without a restart.
  */
@@ -93,7 +93,10 @@ export class VerifyingKeyring {
       } catch (err) {
         throw new FleetcastError('CONFIG_INVALID', `${this.setting}: ${JSON.stringify(entry)} is neither a public key (ed25519:…) nor a readable file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { entry });
       }
-      const lines = text.includes('-----BEGIN') ? [text] : text.split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+      // PEM blocks (as openssl writes public keys; several may follow one another) and one-line keys.
+      const pems = text.match(/-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g) ?? [];
+      const rest = text.replace(/-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g, '');
+      const lines = [...pems, ...rest.split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean)];
       for (const line of lines) {
         const key = parseVerifyingKey(line);
         if (!key) throw new FleetcastError('CONFIG_INVALID', `${this.setting}: ${entry} holds a line that is not a public key: ${JSON.stringify(line.slice(0, 80))}`, { entry });
