@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegionGoalView, StatusReporter, type StatusUpdate } from '../goalstate/index.ts';
 import { eventually } from './support/eventually.ts';
 import { onlyJson, startCli } from './support/cli.ts';
-import { serviceBody, startTestCoordinator, type TestCoordinator } from './support/coordinator.ts';
+import { asAgentReports, serviceBody, startTestCoordinator, type TestCoordinator } from './support/coordinator.ts';
 import { deployableBuild } from './support/deployable-build.ts';
 import { TestNatsCluster } from './support/nats-cluster.ts';
 
@@ -18,11 +18,7 @@ const reporters: StatusReporter[] = [];
 const machines: Record<string, Record<string, StatusReporter>> = { eu: {}, us: {} };
 
 /** Reports as an agent would: running the region's goal build means having applied its signed goal (its digest and sequence). */
-async function report(region: string, machine: string, update: StatusUpdate): Promise<boolean> {
-  const goal = (await coordinator.handle.deploys.status('api')).regions.find((r) => r.region === region)!.goal;
-  const applied = goal && update.build === goal.build ? { digest: update.state === 'running' ? goal.digest : null, seq: goal.seq } : {};
-  return machines[region]![machine]!.report('api', { ...applied, ...update });
-}
+const report = async (region: string, machine: string, update: StatusUpdate) => machines[region]![machine]!.report('api', await asAgentReports(coordinator.handle, 'api', region, update));
 const goalBuild = async (region: string) => (await coordinator.handle.deploys.status('api')).regions.find((r) => r.region === region)!.goal?.build ?? null;
 
 beforeAll(async () => {

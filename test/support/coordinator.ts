@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadCoordinatorConfig, runCoordinator, type CoordinatorHandle, type CoordinatorOverrides } from '../../coordinator/index.ts';
+import type { StatusUpdate } from '../../goalstate/index.ts';
 import type { Dialect } from '../../entities/index.ts';
 import { silentLogger } from '../../logging/index.ts';
 import { freshDatabase, type TestDatabase } from './databases.ts';
@@ -105,4 +106,15 @@ export async function startTestCoordinator(
 /** A service row ready to POST. */
 export function serviceBody(name: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return { name, repo: `/srv/git/${name}`, buildCommand: 'make', artifactPath: `out/${name}`, ...overrides };
+}
+
+/**
+ * A status update as an agent of `region` would send it: running (or working on) the region's
+ * goal build means having applied that signed goal, so the report carries the goal's digest (when
+ * running) and sequence — what the coordinator checks before it counts the machine.
+ */
+export async function asAgentReports(handle: CoordinatorHandle, service: string, region: string, update: StatusUpdate): Promise<StatusUpdate> {
+  const goal = (await handle.deploys.status(service)).regions.find((r) => r.region === region)?.goal;
+  const applied = goal && update.build === goal.build ? { digest: update.state === 'running' ? goal.digest : null, seq: goal.seq } : {};
+  return { ...applied, ...update };
 }
