@@ -133,8 +133,10 @@ export class GoalWriter {
   async putPrefetch(content: GoalContent): Promise<GoalRevision> {
     const key = prefetchKey(content.service, content.region);
     const signingKey = this.writable(content, key, 'prefetch hint');
-    const goalSeq = await this.previousSeq(content.service, content.region, undefined).catch(() => undefined);
-    const goal = signGoal(content, 'prefetch', nextSeq(Math.max(goalSeq ?? 0, this.seqs.get(key)?.seq ?? 0)), signingKey);
+    // Above the region's goal as this writer knows it, and never below the clock: a goal written
+    // since by another coordinator is newer than the hint anyway, which then simply counts no more.
+    const goalSeq = this.seqs.get(goalKey(content.service, content.region))?.seq ?? 0;
+    const goal = signGoal(content, 'prefetch', nextSeq(Math.max(goalSeq, this.seqs.get(key)?.seq ?? 0)), signingKey);
     try {
       const revision = await this.kv.put(key, encodeGoal(goal));
       this.seqs.set(key, { revision, seq: goal.seq });
@@ -234,7 +236,11 @@ export class GoalWriter {
     } catch (err) {
       throw natsFailure(err, { action: `reading the history of goal ${key}`, server: this.server, startHint: defaultStartHint });
     }
-    return goals.reverse();
+    goals.reverse();
+    // The newest verified document and its revision: a put() at that revision needs no second read.
+    const newest = goals[0];
+    if (newest && newest.revision >= (this.seqs.get(key)?.revision ?? 0)) this.seqs.set(key, { revision: newest.revision, seq: newest.goal.seq });
+    return goals;
   }
 
   /** Closes the connection unless it was given in the options. */
