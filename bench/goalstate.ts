@@ -6,8 +6,6 @@
 // in interleaved blocks: another path (TLS, per-role identities) is one more entry. Plus what
 // verifying one goal costs an agent, and the coordinator's status view: the initial load of
 // 100,000 agent reports and one summary over them, against a bare KV watch of the same keys.
-import fs from 'node:fs';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
@@ -324,7 +322,7 @@ export const goalstateBenchmark: Benchmark = {
       ];
     } finally {
       await cluster.stop();
-      fs.rmSync(path.dirname(keys.privateFile), { recursive: true, force: true });
+      keys.remove();
     }
   },
 };

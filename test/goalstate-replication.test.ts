@@ -37,6 +37,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  keys.remove();
   for (const view of Object.values(views)) await view.close();
   await writer?.close();
   await cluster?.stop();

@@ -28,6 +28,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  keys.remove();
   await writer?.close();
   await cluster?.stop();
 });

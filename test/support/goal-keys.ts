@@ -6,6 +6,10 @@ import { signGoal, type Goal, type GoalContent, type GoalPurpose } from '../../g
 import { createSigningKeyFiles, readSigningKey, SigningKeyFile, VerifyingKeyring, type SigningKey } from '../../trust/index.ts';
 
 export interface TestGoalKeys {
+  /** The folder of the two files. */
+  dir: string;
+  /** Removes the folder (for keys made in a temporary one). */
+  remove(): void;
   /** The coordinator's private key file (FLEETCAST_GOAL_SIGNING_KEY). */
   privateFile: string;
   /** The readers' public key file (FLEETCAST_GOAL_PUBLIC_KEYS). */
@@ -33,6 +37,8 @@ export function testGoalKeys(dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetc
   const { publicKey } = createSigningKeyFiles(privateFile, publicFile);
   const key = readSigningKey(privateFile);
   return {
+    dir,
+    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
     privateFile,
     publicFile,
     publicKey,
