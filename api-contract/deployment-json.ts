@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { deploymentStatuses, waveStatuses } from '../entities/index.ts';
-import { goalSchema } from '../goalstate/index.ts';
+import { goalSchema, mirrorProblems, refusalCodes } from '../goalstate/index.ts';
 
 const iso = z.iso.datetime();
 
@@ -10,6 +10,9 @@ export const waveJson = z
     status: z.enum(waveStatuses).meta({ description: 'PENDING, WRITTEN (machines converging), CONVERGED, FAILED (too many machines failed, or timed out), SKIPPED' }),
     writtenAt: iso.nullable(),
     doneAt: iso.nullable(),
+    goals: z
+      .record(z.string(), z.object({ seq: z.number(), digest: z.string(), key: z.string() }))
+      .meta({ description: 'per region written, the signed goal the wave is judged against: its sequence, digest and signing key id' }),
   })
   .meta({ id: 'Wave' });
 export type WaveJson = z.output<typeof waveJson>;
@@ -50,18 +53,44 @@ export const convergenceJson = z
     region: z.string(),
     service: z.string(),
     goalBuild: z.string().nullable(),
+    goalDigest: z.string().nullable().meta({ description: 'the digest of the signed goal a running machine must report' }),
+    goalSeq: z.number().nullable().meta({ description: 'the sequence of the signed goal a running machine must report; null: no goal signed for this region yet' }),
     machines: z.number().meta({ description: 'machines with a report for the service, silent ones included' }),
-    running: z.number().meta({ description: 'reporting in time and running the goal build' }),
+    running: z.number().meta({ description: 'reporting in time and running the signed goal: its build, digest and sequence' }),
+    mismatched: z.number().meta({ description: 'reporting the goal build as running, but with another digest or goal sequence: not counted as running' }),
+    refused: z
+      .object({
+        machines: z.number(),
+        codes: z.partialRecord(z.enum(refusalCodes), z.number()),
+        examples: z.array(z.object({ machine: z.string(), code: z.enum(refusalCodes), message: z.string(), at: z.string() })),
+      })
+      .meta({ description: 'machines whose goal mirror holds a document they refused (GOAL_SIGNATURE_INVALID, GOAL_REPLAYED, GOAL_INVALID), by code; they keep running their build' }),
     downloading: z.object({ machines: z.number(), bytes: z.number(), total: z.number() }),
     failed: z.object({ machines: z.number(), examples: z.array(z.object({ machine: z.string(), build: z.string().nullable(), error: z.string().nullable(), at: z.string() })) }),
     silent: z.number().meta({ description: 'no report within FLEETCAST_STATUS_SILENT_AFTER' }),
     other: z.number().meta({ description: 'idle, or on another build' }),
     runningBuilds: z.record(z.string(), z.number()),
-    converged: z.boolean().meta({ description: 'every machine reporting in time runs the goal build (true with no machines)' }),
+    converged: z.boolean().meta({ description: 'every machine reporting in time runs the signed goal (true with no machines)' }),
     known: z.boolean().meta({ description: "false while the region's reports cannot be read (leaf or hub link down)" }),
   })
   .meta({ id: 'Convergence' });
 export type ConvergenceJson = z.output<typeof convergenceJson>;
+
+/** A region's goal mirror as the coordinator checks it. */
+export const mirrorJson = z
+  .object({
+    region: z.string(),
+    state: z.enum(['ok', ...mirrorProblems]).meta({ description: 'ok, missing, not-a-mirror, diverged (other documents than the hub), stalled (no contact with the hub), unreachable' }),
+    problem: z.string().nullable(),
+    lag: z.number().nullable(),
+    lastActiveMs: z.number().nullable(),
+    diverged: z.array(z.string()),
+    checkedAt: iso,
+    repairs: z.number().meta({ description: 'times this coordinator recreated the mirror since it started' }),
+    lastRepair: z.object({ at: iso, problem: z.string(), ok: z.boolean() }).nullable(),
+  })
+  .meta({ id: 'GoalMirror' });
+export type MirrorJson = z.output<typeof mirrorJson>;
 
 export const deploymentProgressJson = z
   .object({ deployment: deploymentJson, progress: z.array(convergenceJson), final: z.boolean() })
@@ -80,8 +109,12 @@ export const serviceStatusJson = z
         goalError: z
           .object({ code: z.string(), message: z.string() })
           .nullable()
-          .meta({ description: 'the goal key holds a malformed value (GOAL_INVALID): goal is null, agents keep running their last goal, the next deploy or rollback overwrites it' }),
+          .meta({
+            description:
+              'the goal key holds a malformed value (GOAL_INVALID) or one not signed by a trusted key (GOAL_SIGNATURE_INVALID): goal is null, agents keep running their last goal, the next deploy or rollback overwrites it',
+          }),
         convergence: convergenceJson,
+        mirror: mirrorJson.nullable().meta({ description: "the region's goal mirror as the coordinator last checked it; null before the first check" }),
       }),
     ),
     deployment: deploymentJson.nullable().meta({ description: 'the newest deployment of the service' }),

@@ -12,6 +12,8 @@ export {
   convergenceJson,
   deploymentProgressJson,
   serviceStatusJson,
+  mirrorJson,
+  type MirrorJson,
   type WaveJson,
   type DeploymentJson,
   type DeploymentListJson,

@@ -1,15 +1,20 @@
-// Goal-state latency: a goal written on the hub → seen by 300 watchers spread over 3 regional
-// leaves (each watcher its own connection, as each agent is), through fleetcast's GoalWriter and
-// RegionGoalView, against a bare KV put → watch loop of the same client (@nats-io/transport-node,
-// jetstream, kv 3.x) over the very same hub, leaves and mirrors in the same run. Plus the coordinator's status view: the initial load of 100,000
-// agent reports and one summary over them, against a bare KV watch of the same keys.
+// Goal-state latency: a goal written on the hub → seen, verified, by 300 watchers spread over 3
+// regional leaves (each watcher its own connection, as each agent is), through fleetcast's
+// GoalWriter (signing every document) and RegionGoalView (verifying it), against a bare KV
+// put → watch loop of the same client (@nats-io/transport-node, jetstream, kv 3.x) over the very
+// same hub, leaves and mirrors in the same run. Each side is a GoalPath in `paths` below, measured
+// in interleaved blocks: another path (TLS, per-role identities) is one more entry. Plus what
+// verifying one goal costs an agent, and the coordinator's status view: the initial load of
+// 100,000 agent reports and one summary over them, against a bare KV watch of the same keys.
 import { performance } from 'node:perf_hooks';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { encodeStatus, GoalWriter, RegionGoalView, RegionStatusView, type GoalWatch, type StatusReport } from '../goalstate/index.ts';
+import { decodeGoal, encodeGoal, encodeStatus, GoalWriter, RegionGoalView, RegionStatusView, signGoal, type GoalWatch, type StatusReport } from '../goalstate/index.ts';
+import { VerifyingKeyring } from '../trust/index.ts';
 import { sampleGoal } from '../test/support/sample-goal.ts';
+import { testGoalKeys, type TestGoalKeys } from '../test/support/goal-keys.ts';
 import { LocalNatsCluster } from '../ops/nats/local-cluster.ts';
 import { row, type Benchmark, type BenchRow } from './report.ts';
 
@@ -80,9 +85,22 @@ class Rounds {
   }
 }
 
-/** fleetcast: GoalWriter on the hub, one RegionGoalView (own connection) per watcher. */
-async function measureOurs(cluster: LocalNatsCluster, perRegion: number, first: number, iterations: number): Promise<number[]> {
-  const writer = await GoalWriter.connect({ url: cluster.urls.hub, regions });
+/** One way of getting a goal from the hub to every watcher, measured over `iterations` rounds. */
+interface GoalPath {
+  name: string;
+  measure(cluster: LocalNatsCluster, perRegion: number, first: number, iterations: number): Promise<number[]>;
+}
+
+/**
+ * fleetcast: GoalWriter on the hub signing each goal, one RegionGoalView (own connection) per
+ * watcher verifying it. `ownKeyrings` false: the watchers of this one process share the agent
+ * keyring, as a process shares its keyring, so a document is verified once per process (an agent
+ * runs one watch, so in the fleet each machine verifies once, in parallel with the others); true:
+ * each watcher verifies its own copy, all 300 on this process's two cores.
+ */
+async function measureOurs(cluster: LocalNatsCluster, keys: TestGoalKeys, ownKeyrings: boolean, perRegion: number, first: number, iterations: number): Promise<number[]> {
+  const writer = await GoalWriter.connect({ url: cluster.urls.hub, regions, signingKey: keys.signingKey, keyring: keys.keyring });
+  const shared = new VerifyingKeyring(keys.publicFile);
   const views: RegionGoalView[] = [];
   const watches: GoalWatch[] = [];
   const rounds = new Rounds(perRegion * regions.length);
@@ -91,7 +109,7 @@ async function measureOurs(cluster: LocalNatsCluster, perRegion: number, first: 
     for (const region of regions) revisions[region] = (await writer.get('bench', region))?.revision ?? null;
     for (const region of regions) {
       for (let i = 0; i < perRegion; i++) {
-        const view = await RegionGoalView.connect({ url: cluster.urls.agents[region]!, region });
+        const view = await RegionGoalView.connect({ url: cluster.urls.agents[region]!, region, keyring: ownKeyrings ? new VerifyingKeyring(keys.publicFile) : shared });
         views.push(view);
         watches.push(view.watch(['bench'], (update) => rounds.observe(Number(update.goal?.build.slice(1)))));
       }
@@ -100,7 +118,7 @@ async function measureOurs(cluster: LocalNatsCluster, perRegion: number, first: 
     await rounds.run(first, iterations, warmupRounds, async (round) => {
       await Promise.all(
         regions.map(async (region) => {
-          revisions[region] = await writer.put(sampleGoal('bench', region, round), { expectedRevision: revisions[region]! });
+          revisions[region] = (await writer.put(sampleGoal('bench', region, round), { expectedRevision: revisions[region]! })).revision;
         }),
       );
     });
@@ -154,6 +172,10 @@ async function fillStatus(cluster: LocalNatsCluster, count: number): Promise<num
         const state = states[done % states.length]!;
         const report: StatusReport = {
           v: 1,
+          digest: state === 'running' ? '7'.repeat(64) : null,
+          seq: 7,
+          refusal: null,
+          refusals: 0,
           machine: `m${done}`,
           service: done % 10 === 0 ? 'web' : 'api',
           build: state === 'idle' ? null : 'b7',
@@ -205,7 +227,7 @@ async function measureStatus(cluster: LocalNatsCluster, count: number): Promise<
     if (view.size !== count) throw new Error(`status view loaded ${view.size} of ${count} reports`);
     const heapMb = (process.memoryUsage().heapUsed - heapBefore) / 1024 / 1024;
     const summaryStarted = performance.now();
-    const summary = view.summary('api', 'b7');
+    const summary = view.summary('api', { build: 'b7', digest: '7'.repeat(64), seq: 7 });
     const summaryMs = performance.now() - summaryStarted;
     if (summary.machines !== count - count / 10) throw new Error(`summary counted ${summary.machines} machines`);
     const label = count.toLocaleString('en');
@@ -225,6 +247,35 @@ async function measureStatus(cluster: LocalNatsCluster, count: number): Promise<
   }
 }
 
+/**
+ * What verifying one goal costs an agent: decodeGoal (JSON, signature, schema, placement) of
+ * distinct signed documents, each timed alone — wall clock, and the process's CPU time (which a
+ * loaded machine's scheduler does not inflate).
+ */
+function measureVerify(keys: TestGoalKeys, count: number): BenchRow[] {
+  const documents = Array.from({ length: 1_000 }, (_, i) => encodeGoal(signGoal(sampleGoal('api', 'eu', i + 1, { runCommand: './api --port 8080' }), 'goal', 1_800_000_000_000 + i, keys.key)));
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < count; i++) {
+    // A keyring per document: nothing remembered, every verification is a real one.
+    const keyring = new VerifyingKeyring(keys.publicKey);
+    const value = documents[i % documents.length]!;
+    const cpuStart = process.cpuUsage();
+    const started = performance.now();
+    decodeGoal(value, 'api.eu', 1, { keyring });
+    wall.push(performance.now() - started);
+    const used = process.cpuUsage(cpuStart);
+    cpu.push((used.user + used.system) / 1000);
+  }
+  const w = percentiles(wall.slice(count / 10));
+  const c = percentiles(cpu.slice(count / 10));
+  return [
+    row('agent: verify a goal p50', w.p50, 'ms'),
+    row('agent: verify a goal p99', w.p99, 'ms', { higherIsBetter: false, target: '<= 1 ms', pass: w.p99 <= 1 }),
+    row('agent: verify a goal, CPU time p99', c.p99, 'ms'),
+  ];
+}
+
 export const goalstateBenchmark: Benchmark = {
   name: 'goalstate',
   description: 'goal write → 300 watchers on 3 regional leaves (p50/p99) vs bare KV of the same client; 100k status reports load',
@@ -233,37 +284,45 @@ export const goalstateBenchmark: Benchmark = {
     const iterations = quick ? 20 : 200;
     const statusReports = quick ? 10_000 : 100_000;
     const cluster = await LocalNatsCluster.start({ regions });
+    const keys = testGoalKeys();
     try {
       const writer = await GoalWriter.connect({ url: cluster.urls.hub, regions });
       await writer.ensureBuckets();
       await writer.close();
+      const paths: GoalPath[] = [
+        { name: 'raw', measure: (c, n, first, count) => measureRaw(c, n, first, count) },
+        { name: 'signed', measure: (c, n, first, count) => measureOurs(c, keys, false, n, first, count) },
+        { name: 'signed, each watcher verifying', measure: (c, n, first, count) => measureOurs(c, keys, true, n, first, count) },
+      ];
       // Interleaved blocks, so drift (page cache, JIT, GC, the other processes of the machine)
-      // hits both sides alike.
+      // hits every path alike.
       const blocks = 4;
       const perBlock = iterations / blocks;
-      const oursSamples: number[] = [];
-      const rawSamples: number[] = [];
+      const samples = new Map<string, number[]>(paths.map((p) => [p.name, []]));
       for (let block = 0; block < blocks; block++) {
         const first = 1 + block * (perBlock + warmupRounds);
-        rawSamples.push(...(await measureRaw(cluster, perRegion, first, perBlock)));
-        oursSamples.push(...(await measureOurs(cluster, perRegion, first, perBlock)));
+        for (const path of paths) samples.get(path.name)!.push(...(await path.measure(cluster, perRegion, first, perBlock)));
       }
-      const ours = percentiles(oursSamples);
-      const raw = percentiles(rawSamples);
+      const raw = percentiles(samples.get('raw')!);
+      const ours = percentiles(samples.get('signed')!);
+      const each = percentiles(samples.get('signed, each watcher verifying')!);
       const watchers = perRegion * regions.length;
       return [
-        row(`goal write → ${watchers} watchers p50`, ours.p50, 'ms', { baseline: raw.p50, higherIsBetter: false }),
-        row(`goal write → ${watchers} watchers p99`, ours.p99, 'ms', {
+        row(`signed goal write → ${watchers} watchers verified p50`, ours.p50, 'ms', { baseline: raw.p50, higherIsBetter: false }),
+        row(`signed goal write → ${watchers} watchers verified p99`, ours.p99, 'ms', {
           baseline: raw.p99,
           higherIsBetter: false,
           target: '<= 2 x raw p99',
           pass: ours.p99 <= 2 * raw.p99,
         }),
-        row('observations (each side)', ours.samples, 'samples', { baseline: raw.samples }),
+        row(`same, each of the ${watchers} watchers verifying its own copy on this machine, p99`, each.p99, 'ms', { baseline: raw.p99, higherIsBetter: false }),
+        row('observations (each path)', ours.samples, 'samples', { baseline: raw.samples }),
+        ...measureVerify(keys, quick ? 2_000 : 20_000),
         ...(await measureStatus(cluster, statusReports)),
       ];
     } finally {
       await cluster.stop();
+      keys.remove();
     }
   },
 };

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { artifactObjectName, FsBlobStore, regionBucketName } from '../blobstore/index.ts';
 import { lowMemoryEnv } from '../config/index.ts';
 import { DhtBootstrap } from '../edge-agent/index.ts';
-import { coreKey, GoalWriter, type Goal } from '../goalstate/index.ts';
+import { coreKey, GoalWriter, type GoalContent } from '../goalstate/index.ts';
+import { testGoalKeys, type TestGoalKeys } from '../test/support/goal-keys.ts';
 import type { SeederStatus } from '../edge-agent/index.ts';
 import { sampleGoal } from '../test/support/sample-goal.ts';
 import { TestNatsCluster } from '../test/support/nats-cluster.ts';
@@ -28,7 +29,7 @@ export interface BenchArtifact {
   file: string;
   size: number;
   digest: string;
-  goal(region: string, overrides?: Partial<Goal>): Goal;
+  goal(region: string, overrides?: Partial<GoalContent>): GoalContent;
 }
 
 export interface BenchAgent {
@@ -74,15 +75,18 @@ export class P2PBenchFleet {
     readonly cluster: TestNatsCluster,
     readonly writer: GoalWriter,
     readonly dht: DhtBootstrap,
+    /** The goal-signing key the writer signs with; seeders and agents trust its public key file. */
+    readonly keys: TestGoalKeys,
   ) {}
 
   static async start(dir: string, regions: string[]): Promise<P2PBenchFleet> {
     fs.mkdirSync(dir, { recursive: true });
     const cluster = await TestNatsCluster.start(regions);
-    const writer = await GoalWriter.connect({ url: cluster.urls.hub, regions });
+    const keys = testGoalKeys(path.join(dir, 'keys'));
+    const writer = await GoalWriter.connect({ url: cluster.urls.hub, regions, signingKey: keys.signingKey, keyring: keys.keyring });
     await writer.ensureBuckets();
     const dht = await DhtBootstrap.start({ host: '127.0.0.1', port: 0 });
-    return new P2PBenchFleet(dir, cluster, writer, dht);
+    return new P2PBenchFleet(dir, cluster, writer, dht, keys);
   }
 
   async store(region: string): Promise<FsBlobStore> {
@@ -128,6 +132,7 @@ export class P2PBenchFleet {
       FLEETCAST_DATA_DIR: this.dir,
       FLEETCAST_REGION: region,
       FLEETCAST_NATS_URL: this.cluster.urls.leaves[region]!,
+      FLEETCAST_GOAL_PUBLIC_KEYS: this.keys.publicFile,
       FLEETCAST_SECRET: this.secret,
       FLEETCAST_DHT_BOOTSTRAP: this.dht.listen,
       FLEETCAST_SEEDER_DIR: path.join(this.dir, 'seeders', region),
@@ -187,6 +192,7 @@ export class P2PBenchFleet {
         FLEETCAST_REGION: region,
         FLEETCAST_MACHINE: machine,
         FLEETCAST_NATS_URL: this.cluster.urls.agents[region]!,
+        FLEETCAST_GOAL_PUBLIC_KEYS: this.keys.publicFile,
         FLEETCAST_AGENT_DIR: dir,
         FLEETCAST_AGENT_SERVICES: service,
         FLEETCAST_AGENT_P2P: 'true',
@@ -222,7 +228,7 @@ export class P2PBenchFleet {
     }
   }
 
-  async deploy(goal: Goal): Promise<void> {
+  async deploy(goal: GoalContent): Promise<void> {
     const revision = (await this.writer.get(goal.service, goal.region))?.revision ?? null;
     await this.writer.put(goal, { expectedRevision: revision });
   }

@@ -222,6 +222,24 @@ export const settings = {
     z.coerce.number().int().min(2).max(64),
     { default: '20', help: 'goals kept per service and region in the goal bucket, for rollback, at most 64' },
   ),
+  /** The coordinator's Ed25519 private key (PEM file) it signs every goal and prefetch hint with; only coordinators hold it. */
+  FLEETCAST_GOAL_SIGNING_KEY: setting(
+    z.string().trim().min(1).optional(),
+    {
+      shown: '— (deploys and rollbacks refuse with CONFIG_INVALID; `fleetcast up`: `<dir>/goal-signing.key`)',
+      help: 'file of the Ed25519 private key the coordinator signs goals with (PEM, mode 0600; re-read when it changes)',
+    },
+  ),
+  /** The goal-signing public keys a reader trusts: agents and seeders apply only what one of them signed. */
+  FLEETCAST_GOAL_PUBLIC_KEYS: setting(
+    z.string().trim().min(1).optional(),
+    {
+      shown: '— (required by agents and seeders; `fleetcast up`: `<dir>/goal-signing.pub`)',
+      help: 'goal-signing public keys to trust: ed25519:… keys or files of them, comma-separated (files re-read when they change: rotation without restart)',
+    },
+  ),
+  /** How often the coordinator checks each region's goal mirror (configuration, lag, content against the hub). */
+  FLEETCAST_MIRROR_CHECK_EVERY: setting(durationMs, { default: '15s', help: "how often the coordinator checks each region's goal mirror against the hub, and repairs it" }),
   /** How often an agent re-reports an unchanged state, so the coordinator can tell it is alive. */
   FLEETCAST_STATUS_INTERVAL: setting(durationMs, { default: '30s', help: 'how often an agent re-reports an unchanged state' }),
   /** A machine whose last report is older than this counts as silent. */

@@ -10,6 +10,8 @@ import { ReplicationService, type ReplicationServiceOptions } from './replicatio
 import { ServiceRegistry } from '../queue/services/index.ts';
 import { AuditSpool, DeployService, spoolDir } from './deploys/index.ts';
 import { HubLink } from './fleet/hub-link.ts';
+import { MirrorCheck } from './fleet/mirror-check.ts';
+import { coordinatorGoalKeys } from '../goalstate/index.ts';
 import { PeriodicTask, Teardown } from '../lifecycle/index.ts';
 
 export interface CoordinatorOverrides {
@@ -27,6 +29,8 @@ export interface CoordinatorOverrides {
   hubRetryMs?: number;
   /** How often records spooled while SQL was down are written to it. @defaultValue 5_000 */
   spoolFlushMs?: number;
+  /** How long a goal mirror may go without hearing from the hub before it counts as stalled (tests). */
+  mirrorStallAfterMs?: number;
 }
 
 export interface CoordinatorHandle {
@@ -37,6 +41,8 @@ export interface CoordinatorHandle {
   deploys: DeployService;
   /** The link to the NATS hub: `await hub.ready` resolves once deploys can write goals. */
   hub: HubLink;
+  /** The check (and repair) of every region's goal mirror. */
+  mirrors: MirrorCheck;
   /** The HTTP API, e.g. `http://127.0.0.1:7070` (with the real port when FLEETCAST_LISTEN asked for 0). */
   url: string;
   /** The admin token of this data directory (`<data dir>/api-token`). */
@@ -56,6 +62,9 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
   const fileTokens = config.FLEETCAST_PERMISSIONS === undefined ? [] : readPermissionsFile(config.FLEETCAST_PERMISSIONS);
   const localToken = ensureLocalToken(config.FLEETCAST_DATA_DIR, logger);
   const tokens = new TokenStore([localToken, ...fileTokens]);
+  // The goal-signing key and the keys its readers trust; a key file that cannot be read stops the start here.
+  const goalKeys = coordinatorGoalKeys(config.FLEETCAST_GOAL_SIGNING_KEY, config.FLEETCAST_GOAL_PUBLIC_KEYS);
+  if (!goalKeys.signingKey) logger.warn('FLEETCAST_GOAL_SIGNING_KEY is not set: this coordinator signs no goals, so deploys and rollbacks refuse (CONFIG_INVALID)');
   const teardown = new Teardown(logger);
   try {
     const db = await Database.open({
@@ -102,14 +111,18 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
           regions: config.FLEETCAST_REGIONS,
           goalHistory: config.FLEETCAST_GOAL_HISTORY,
           silentAfterMs: config.FLEETCAST_STATUS_SILENT_AFTER,
+          signingKey: goalKeys.signingKey,
+          keyring: goalKeys.keyring,
           ...(overrides.hubRetryMs ? { retryMs: overrides.hubRetryMs } : {}),
           logger,
         });
     teardown.add('the NATS hub link', () => hub.close());
     const spool = new AuditSpool(spoolDir(config.FLEETCAST_DATA_DIR), logger);
+    let mirrors: MirrorCheck | undefined;
     const deploys = new DeployService(db, queue, services, replication.status, {
       regions: config.FLEETCAST_REGIONS,
       fleet: hub,
+      mirrors: (region) => mirrors?.state(region) ?? null,
       spool,
       clusterSecret: loadClusterSecret(config.FLEETCAST_DATA_DIR, config.FLEETCAST_SECRET),
       wavePlan: config.FLEETCAST_DEPLOY_WAVES,
@@ -125,6 +138,17 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
     });
     deploys.runner.start();
     teardown.add('the wave runner', () => deploys.runner.stop());
+    // Each region's goal mirror, checked against the hub and repaired (recreated as a mirror) where it can be.
+    mirrors = new MirrorCheck({
+      regions: config.FLEETCAST_REGIONS,
+      connection: () => hub.connection(),
+      everyMs: config.FLEETCAST_MIRROR_CHECK_EVERY,
+      ...(overrides.mirrorStallAfterMs ? { stallAfterMs: overrides.mirrorStallAfterMs } : {}),
+      audit: (row) => deploys.record(row),
+      logger,
+    });
+    if (!overrides.withoutNats) mirrors.start();
+    teardown.add('the goal mirror check', () => mirrors!.stop());
     // Usually the hub answers at once: give it a moment so the API starts with deploys on.
     await Promise.race([hub.ready, new Promise((resolve) => setTimeout(resolve, 3_000).unref())]);
     // Records a rollback spooled while SQL was down reach SQL once it answers again.
@@ -132,7 +156,7 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
     spoolFlusher.start();
     teardown.add('the audit spool flusher', () => spoolFlusher.stop());
     const api = await ApiServer.start(
-      { db, queue, services, tokens, replication, deploys, logger },
+      { db, queue, services, tokens, replication, deploys, fleet: { hub, mirrors }, logger },
       {
         host: config.FLEETCAST_LISTEN.host,
         port: config.FLEETCAST_LISTEN.port,
@@ -142,7 +166,7 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
       },
     );
     teardown.add('the HTTP API', () => api.close());
-    logger.info({ database: db.location, api: api.url }, 'coordinator ready');
+    logger.info({ database: db.location, api: api.url, goalSigningKey: goalKeys.signingKey?.current().keyId ?? null, goalKeys: goalKeys.keyring?.keyIds() ?? [] }, 'coordinator ready');
 
     return {
       db,
@@ -151,6 +175,7 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
       replication,
       deploys,
       hub,
+      mirrors,
       url: api.url,
       adminToken: localToken.token,
       async stop() {

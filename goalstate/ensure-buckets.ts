@@ -94,7 +94,7 @@ async function ensureRegionBuckets(nc: NatsConnection, region: string, options: 
   if (mirror.config.mirror?.name !== kvStream(goalBucket)) {
     throw new FleetcastError(
       'CONFIG_INVALID',
-      `bucket ${goalMirrorBucket(region)} in region ${region} exists but is not a mirror of ${goalBucket}; delete it (nats kv del ${goalMirrorBucket(region)} on the leaf) so it can be created as one`,
+      `bucket ${goalMirrorBucket(region)} in region ${region} exists but is not a mirror of ${goalBucket} (someone created it by hand, or replaced the mirror): the coordinator's mirror check recreates it as a mirror within two checks (FLEETCAST_MIRROR_CHECK_EVERY); find out who could write it`,
       { region },
     );
   }

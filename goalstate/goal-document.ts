@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { FleetcastError } from '../errors/index.ts';
+import { verifyDocument, type SignatureProblem, type VerifyingKeyring } from '../trust/index.ts';
 import { goalKey, prefetchKey, regionPattern, servicePattern } from './names.ts';
 
 /**
- * The goal of one service in one region, as stored (JSON) under `<service>.<region>` in the
- * `goal` bucket. Versioned: an agent that meets a version it does not know reports GOAL_INVALID
- * and keeps its previous goal instead of guessing.
+ * What a goal says about a build: everything an agent needs to fetch, verify and run it, and
+ * who asked. The defaults serve only build marks written by older agents (BuildCache): a goal
+ * document (version 2) carries every field, and its signature covers them all.
  */
-export const goalSchema = z.object({
-  v: z.literal(1),
+export const goalContentSchema = z.object({
   service: z.string().regex(servicePattern),
   region: z.string().regex(regionPattern),
   build: z.string().regex(/^b\d+$/, 'a build id such as b42'),
@@ -33,7 +33,30 @@ export const goalSchema = z.object({
   reason: z.string().max(2000),
 });
 
-export type Goal = z.infer<typeof goalSchema>;
+export type GoalContent = z.output<typeof goalContentSchema>;
+
+/** A goal (what runs) or a prefetch hint (what a later wave brings, fetched and never run). */
+export const goalPurposes = ['goal', 'prefetch'] as const;
+export type GoalPurpose = (typeof goalPurposes)[number];
+
+/**
+ * The goal of one service in one region as stored (JSON) under `<service>.<region>` in the
+ * `goal` bucket — or a prefetch hint under `<service>_prefetch.<region>`. Version 2: signed by
+ * the coordinator (`sig`, over the canonical JSON of every other field), with `purpose` (so a
+ * hint cannot stand in for a goal) and `seq`, which only grows per service and region (so an
+ * old signed goal cannot be replayed). Version 1 documents were unsigned: readers refuse them.
+ */
+export const goalSchema = goalContentSchema.extend({
+  v: z.literal(2),
+  purpose: z.enum(goalPurposes),
+  seq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  sig: z.object({ key: z.string().regex(/^[0-9a-f]{16}$/), value: z.string().regex(/^[A-Za-z0-9_-]{86}$/) }),
+  fileName: goalContentSchema.shape.fileName.unwrap(),
+  runCommand: goalContentSchema.shape.runCommand.unwrap(),
+  healthUrl: goalContentSchema.shape.healthUrl.unwrap(),
+});
+
+export type Goal = z.output<typeof goalSchema>;
 
 /** A goal with the revision it is stored at (the key's sequence in the bucket; the same in every mirror). */
 export interface GoalRevision {
@@ -43,56 +66,97 @@ export interface GoalRevision {
   storedAt: Date;
 }
 
+/** What a signed document says about its build, without its signature, sequence and purpose: the content to sign anew. */
+export function goalContent(goal: Goal): GoalContent {
+  const { v: _v, purpose: _purpose, seq: _seq, sig: _sig, ...content } = goal;
+  return content;
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Validates a goal before it is written; a bad one is the caller's mistake (INVALID_INPUT). */
-export function encodeGoal(goal: Goal): Uint8Array {
-  const result = goalSchema.safeParse(goal);
+/** Validates content before it is signed; a bad one is the caller's mistake (INVALID_INPUT). */
+export function checkGoalContent(content: GoalContent): GoalContent {
+  const result = goalContentSchema.safeParse(content);
   if (!result.success) {
-    throw new FleetcastError('INVALID_INPUT', `invalid goal for ${goal?.service}.${goal?.region}: ${describeIssues(result.error)}`, { issues: result.error.issues });
+    throw new FleetcastError('INVALID_INPUT', `invalid goal for ${content?.service}.${content?.region}: ${describeIssues(result.error)}`, { issues: result.error.issues });
   }
-  return encoder.encode(JSON.stringify(result.data));
+  return result.data;
+}
+
+/** The stored bytes of a signed document. */
+export function encodeGoal(goal: Goal): Uint8Array {
+  return encoder.encode(JSON.stringify(goal));
+}
+
+/** Where a key's documents are checked: the keys trusted, and what the key holds. */
+export interface DecodeContext {
+  /** undefined: this reader trusts no key (its settings name none), so it accepts nothing. */
+  keyring: VerifyingKeyring | undefined;
 }
 
 /**
- * Parses a stored value. Whatever is wrong (not JSON, unknown version, a field out of range, a
- * document filed under another key) becomes GOAL_INVALID naming the key and revision, so a
- * watcher can report it and keep the last good goal.
+ * Parses and verifies a stored goal. Malformed (not JSON, unknown version, a field out of range)
+ * is GOAL_INVALID; unsigned (version 1), signed by a key the reader does not trust, changed
+ * since it was signed, or signed for another key or purpose is GOAL_SIGNATURE_INVALID. Either
+ * names the key and revision, so a watcher can report it and keep the last good goal.
  */
-export function decodeGoal(value: Uint8Array, key: string, revision: number): Goal {
-  return decodeDocument(value, key, revision, (goal) => goalKey(goal.service, goal.region));
+export function decodeGoal(value: Uint8Array, key: string, revision: number, context: DecodeContext): Goal {
+  return decodeDocument(value, key, revision, context, 'goal');
 }
 
-/** Parses a prefetch hint (a goal document under `<service>_prefetch.<region>`); errors as decodeGoal's. */
-export function decodePrefetchHint(value: Uint8Array, key: string, revision: number): Goal {
-  return decodeDocument(value, key, revision, (goal) => prefetchKey(goal.service, goal.region));
+/** Parses and verifies a prefetch hint (under `<service>_prefetch.<region>`); errors as decodeGoal's. */
+export function decodePrefetchHint(value: Uint8Array, key: string, revision: number, context: DecodeContext): Goal {
+  return decodeDocument(value, key, revision, context, 'prefetch');
 }
 
-function decodeDocument(value: Uint8Array, key: string, revision: number, keyOf: (goal: Goal) => string): Goal {
+function decodeDocument(value: Uint8Array, key: string, revision: number, context: DecodeContext, purpose: GoalPurpose): Goal {
   let json: unknown;
   try {
     json = JSON.parse(decoder.decode(value));
   } catch {
     throw invalid(key, revision, 'the value is not JSON', value);
   }
-  const version = (json as { v?: unknown } | null)?.v;
-  if (typeof json === 'object' && json !== null && version !== undefined && version !== 1) {
-    throw invalid(key, revision, `unknown document version ${JSON.stringify(version)} (this fleetcast reads version 1; upgrade it)`, value);
-  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw invalid(key, revision, 'document: not a JSON object', value);
+  const version = (json as { v?: unknown }).v;
+  if (version === 1 || version === undefined) throw refused(key, revision, 'UNSIGNED', value, 'it is an unsigned version-1 document, written before goals were signed');
+  if (version !== 2) throw invalid(key, revision, `unknown document version ${JSON.stringify(version)} (this fleetcast reads version 2; upgrade it)`, value);
+  // The signature first, over the stored fields exactly: nothing unverified is even parsed further.
+  if (!context.keyring) throw refused(key, revision, 'NO_TRUSTED_KEYS', value, 'this reader trusts no goal-signing key (FLEETCAST_GOAL_PUBLIC_KEYS is not set)');
+  const verified = verifyDocument(json, context.keyring);
+  if (!verified.ok) throw refused(key, revision, verified.problem, value, signatureProblem(verified.problem, verified.keyId));
   const result = goalSchema.safeParse(json);
   if (!result.success) throw invalid(key, revision, describeIssues(result.error), value);
   const goal = result.data;
-  if (keyOf(goal) !== key) {
-    throw invalid(key, revision, `the document is for ${keyOf(goal)}`, value);
+  const signedFor = goal.purpose === 'goal' ? goalKey(goal.service, goal.region) : prefetchKey(goal.service, goal.region);
+  if (signedFor !== key || goal.purpose !== purpose) {
+    // A real signature, for another place: a hint copied into the goal key, another region's goal.
+    throw refused(key, revision, 'MISPLACED', value, `it was signed as the ${goal.purpose === 'goal' ? 'goal' : 'prefetch hint'} ${signedFor}, not as this ${purpose === 'goal' ? 'goal' : 'prefetch hint'}`);
   }
   return goal;
+}
+
+function signatureProblem(problem: SignatureProblem, keyId: string | undefined): string {
+  if (problem === 'UNSIGNED') return 'it carries no signature';
+  if (problem === 'UNKNOWN_KEY') return `it is signed by key ${keyId}, which this reader does not trust (FLEETCAST_GOAL_PUBLIC_KEYS)`;
+  return 'its signature does not match its content (changed after it was signed)';
 }
 
 function invalid(key: string, revision: number, problem: string, value: Uint8Array): FleetcastError {
   return new FleetcastError(
     'GOAL_INVALID',
     `goal ${key} at revision ${revision} is malformed (${problem}); it is ignored and the previous goal stays in force — write a valid goal for ${key} (deploy or rollback) to replace it`,
+    { key, revision, problem, value: decoder.decode(value.slice(0, 200)) },
+  );
+}
+
+/** Why a document was refused on its signature: one of SignatureProblem, NO_TRUSTED_KEYS or MISPLACED. */
+export type GoalSignatureProblem = SignatureProblem | 'NO_TRUSTED_KEYS' | 'MISPLACED';
+
+function refused(key: string, revision: number, problem: GoalSignatureProblem, value: Uint8Array, why: string): FleetcastError {
+  return new FleetcastError(
+    'GOAL_SIGNATURE_INVALID',
+    `goal ${key} at revision ${revision} is refused: ${why}. Nothing is fetched or run for it and the previous goal stays in force; only a document the coordinator signed is applied — check who can write this region's goal mirror (fleetcast status shows its state), and deploy or roll back to replace it`,
     { key, revision, problem, value: decoder.decode(value.slice(0, 200)) },
   );
 }

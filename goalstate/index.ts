@@ -4,11 +4,28 @@
 export { GoalWriter, type GoalWriterOptions, type PutGoalOptions } from './goal-writer.ts';
 export { RegionGoalView, type RegionGoalViewOptions, type MirrorHealth } from './region-goal-view.ts';
 export { GoalWatch, liveHint, type GoalUpdate, type GoalListener, type GoalWatchOptions } from './goal-watch.ts';
+export type { GoalSeqStore, SeqRecord } from './goal-ledger.ts';
+export { signGoal, nextSeq, noSigningKey, type GoalSigningKey } from './goal-signer.ts';
+export { goalKeyring, coordinatorGoalKeys } from './goal-keys.ts';
+export { inspectGoalMirror, recreateGoalMirror, mirrorProblems, type MirrorInspection, type MirrorProblem } from './mirror-inspection.ts';
 export { StatusReporter, type StatusReporterOptions, type StatusUpdate } from './status-reporter.ts';
 export { RegionStatusView, type RegionStatusViewOptions } from './region-status-view.ts';
-export { summarizeService, emptySummary, type ServiceStatusSummary, type FailedMachine, type StatusEntry, type SummaryOptions } from './status-summary.ts';
-export { goalSchema, decodeGoal, decodePrefetchHint, encodeGoal, type Goal, type GoalRevision } from './goal-document.ts';
-export { statusSchema, agentStates, decodeStatus, encodeStatus, type AgentState, type StatusReport } from './status-document.ts';
+export { summarizeService, emptySummary, type ServiceStatusSummary, type FailedMachine, type RefusingMachine, type GoalTarget, type StatusEntry, type SummaryOptions } from './status-summary.ts';
+export {
+  goalSchema,
+  goalContentSchema,
+  goalPurposes,
+  decodeGoal,
+  goalContent,
+  decodePrefetchHint,
+  encodeGoal,
+  type Goal,
+  type GoalContent,
+  type GoalPurpose,
+  type GoalRevision,
+  type GoalSignatureProblem,
+} from './goal-document.ts';
+export { statusSchema, agentStates, refusalCodes, decodeStatus, encodeStatus, type AgentState, type StatusReport, type Refusal, type RefusalCode } from './status-document.ts';
 export { ensureFleetBuckets, bucketDefaults, type FleetBucketsOptions } from './ensure-buckets.ts';
 export { coreBlockSize, coreKey, coreKeyPair, type CoreKeyPair } from './core-key.ts';
 export { blockCount, blockLength } from './core-layout.ts';

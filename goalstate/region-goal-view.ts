@@ -2,6 +2,7 @@ import type { KvEntry, RoKV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { FleetcastError } from '../errors/index.ts';
 import { silentLogger, type Logger } from '../logging/index.ts';
+import type { VerifyingKeyring } from '../trust/index.ts';
 import { decodeGoal, type GoalRevision } from './goal-document.ts';
 import { GoalWatch, type GoalListener, type GoalWatchOptions } from './goal-watch.ts';
 import { goalBucket, goalKey, goalMirrorBucket, kvStream, validateRegion, validateService } from './names.ts';
@@ -13,6 +14,11 @@ export interface RegionGoalViewOptions {
   /** The region's leaf, `nats://[user:password@]host:port` (FLEETCAST_NATS_URL of an agent). */
   url: string;
   region: string;
+  /**
+   * The coordinators' goal-signing public keys (FLEETCAST_GOAL_PUBLIC_KEYS): only documents one
+   * of them signed are read or delivered. Required: there is no unsigned mode.
+   */
+  keyring: VerifyingKeyring;
   /** Use this connection instead of opening one; close() then leaves it open. */
   connection?: NatsConnection;
   /** Connection settings other than the URL. */
@@ -48,6 +54,7 @@ export class RegionGoalView {
     private readonly server: string,
     private readonly logger: Logger,
     private readonly timeoutMs: number,
+    private readonly keyring: VerifyingKeyring,
   ) {}
 
   static async connect(options: RegionGoalViewOptions): Promise<RegionGoalView> {
@@ -73,14 +80,14 @@ export class RegionGoalView {
       // stream. Bound (Kvm.open), not created: opening must never create a stream on the leaf
       // that would capture $KV.goal writes there.
       const kv = await openBucket(nc, goalBucket, { timeoutMs: timeout }, { streamName: kvStream(goalMirrorBucket(region)), allow_direct: true });
-      return new RegionGoalView(region, nc, !options.connection, kv, server, logger, timeout);
+      return new RegionGoalView(region, nc, !options.connection, kv, server, logger, timeout, options.keyring);
     } catch (err) {
       if (!options.connection) await nc.close();
       throw err;
     }
   }
 
-  /** The region's current goal for a service, or null. A malformed value throws GOAL_INVALID. */
+  /** The region's current goal for a service, or null. A malformed value throws GOAL_INVALID, one not signed by a trusted key GOAL_SIGNATURE_INVALID. */
   async get(service: string): Promise<GoalRevision | null> {
     const key = goalKey(validateService(service), this.region);
     let entry: KvEntry | null;
@@ -90,7 +97,7 @@ export class RegionGoalView {
       throw natsFailure(err, { action: `reading goal ${key} from ${goalMirrorBucket(this.region)}`, server: this.server, startHint: 'Is the leaf running? Agents keep their last goal meanwhile.' });
     }
     if (!entry || entry.operation !== 'PUT') return null;
-    return { goal: decodeGoal(entry.value, key, entry.revision), revision: entry.revision, storedAt: entry.created };
+    return { goal: decodeGoal(entry.value, key, entry.revision, { keyring: this.keyring }), revision: entry.revision, storedAt: entry.created };
   }
 
   /**
@@ -104,6 +111,8 @@ export class RegionGoalView {
       ...options,
       server: this.server,
       logger: this.logger,
+      keyring: this.keyring,
+      stream: kvStream(goalMirrorBucket(this.region)),
       onStopped: () => this.watches.delete(watch),
     });
     this.watches.add(watch);

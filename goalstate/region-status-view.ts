@@ -8,7 +8,7 @@ import { connectNats, parseNatsUrl, type NatsConnectOptions } from './nats-conne
 import { openBucket } from './open-bucket.ts';
 import { ResilientWatch } from './resilient-watch.ts';
 import { decodeStatus, type StatusReport } from './status-document.ts';
-import { summarizeService, type ServiceStatusSummary, type StatusEntry } from './status-summary.ts';
+import { summarizeService, type GoalTarget, type ServiceStatusSummary, type StatusEntry } from './status-summary.ts';
 
 export interface RegionStatusViewOptions {
   region: string;
@@ -53,6 +53,9 @@ export class RegionStatusView {
   private markReady!: () => void;
   private invalid = 0;
   private count = 0;
+  private loaded = false;
+  /** Refusals agents reported since this view started (increases of their counters), by code. */
+  private readonly refusalEvents = new Map<string, number>();
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -104,6 +107,14 @@ export class RegionStatusView {
     return this.invalid;
   }
 
+  /**
+   * Documents the region's agents refused (by code) since this view started, as their reports'
+   * counters went up: a counter for alerts (`increase()`), whichever machines refused.
+   */
+  refusalsSeen(): Map<string, number> {
+    return new Map(this.refusalEvents);
+  }
+
   services(): string[] {
     return [...this.byService.keys()].sort();
   }
@@ -112,8 +123,8 @@ export class RegionStatusView {
     return this.byService.get(service)?.get(machine)?.report;
   }
 
-  /** Where the service's machines stand against `goalBuild` (null: any build), now. */
-  summary(service: string, goalBuild: string | null = null, nowMs = Date.now()): ServiceStatusSummary {
+  /** Where the service's machines stand against the signed goal `goal` (null: any build), now. */
+  summary(service: string, goal: GoalTarget | null = null, nowMs = Date.now()): ServiceStatusSummary {
     validateService(service);
     const machines = this.byService.get(service);
     const maxAge = this.options.maxAgeMs ?? bucketDefaults.statusMaxAgeMs;
@@ -128,7 +139,7 @@ export class RegionStatusView {
       }
     }
     return summarizeService(this.region, service, entries, {
-      goalBuild,
+      goal,
       nowMs,
       silentAfterMs: this.options.silentAfterMs ?? 90_000,
     });
@@ -160,8 +171,22 @@ export class RegionStatusView {
     }
     let machines = this.byService.get(service);
     if (!machines) this.byService.set(service, (machines = new Map()));
+    this.countRefusals(machines.get(machine)?.report, report);
     if (!machines.has(machine)) this.count++;
     machines.set(machine, { report, storedAtMs: entry.created.getTime(), session });
+  }
+
+  /**
+   * Adds what a machine refused since its previous report: the increase of its counter (all of
+   * it after an agent restart, which starts the counter again). Reports loaded when the view
+   * starts count nothing: the counter starts at 0 with the view.
+   */
+  private countRefusals(before: StatusReport | undefined, report: StatusReport): void {
+    if (!this.loaded) return;
+    const added = before === undefined || report.refusals < before.refusals ? report.refusals : report.refusals - before.refusals;
+    if (added <= 0) return;
+    const code = report.refusal?.code ?? 'unknown';
+    this.refusalEvents.set(code, (this.refusalEvents.get(code) ?? 0) + added);
   }
 
   private caughtUp(session: number): void {
@@ -169,6 +194,7 @@ export class RegionStatusView {
     for (const [service, machines] of this.byService) {
       for (const [machine, entry] of machines) if (entry.session < session) this.remove(service, machine);
     }
+    this.loaded = true;
     this.markReady();
   }
 

@@ -1,5 +1,5 @@
 import type { KvWatchEntry, RoKV } from '@nats-io/kv';
-import type { NatsConnection, QueuedIterator } from '@nats-io/nats-core';
+import type { NatsConnection, QueuedIterator, Subscription } from '@nats-io/nats-core';
 import { FleetcastError } from '../errors/index.ts';
 import { backoffDelay } from '../lifecycle/index.ts';
 import type { Logger } from '../logging/index.ts';
@@ -34,6 +34,15 @@ export interface ResilientWatchOptions {
    * @defaultValue no check
    */
   checkConsumerEveryMs?: number;
+  /**
+   * The stream behind the bucket: when the server announces it was created, deleted or changed
+   * (JetStream's stream advisories, a core subscription — nothing to poll), the watch starts a
+   * new session. The client's own ordered consumer would resume a replaced stream after the
+   * last sequence it saw, never seeing what a new stream (counting from 1 again) holds — a
+   * mirror recreated by the coordinator, or a plain stream someone put in its place.
+   * @defaultValue no advisories watched
+   */
+  streamAdvisories?: string;
 }
 
 /** How long stop() waits for the deletion of the last session's consumer. */
@@ -55,6 +64,7 @@ export class ResilientWatch {
   private checkTimer: NodeJS.Timeout | undefined;
   private checkFailed = false;
   private checking = false;
+  private advisories: Subscription | undefined;
   /** Deletions of the consumers of ended sessions still in flight; stop() waits for them. */
   private readonly releasing = new Set<Promise<void>>();
 
@@ -70,11 +80,31 @@ export class ResilientWatch {
       this.checkTimer = setInterval(() => void this.checkConsumer(), this.options.checkConsumerEveryMs);
       this.checkTimer.unref();
     }
+    if (this.options.streamAdvisories) this.watchAdvisories(this.options.streamAdvisories);
+  }
+
+  private watchAdvisories(stream: string): void {
+    const subject = `$JS.EVENT.ADVISORY.STREAM.*.${stream}`;
+    let refused = false;
+    this.advisories = this.options.nc.subscribe(subject, {
+      callback: (err, msg) => {
+        if (err) {
+          // Without the permission the watch still works; it just learns of a replaced stream later.
+          if (!refused) this.options.logger.warn({ err, subject }, `${this.options.what}: cannot subscribe to ${subject}; a replaced stream is noticed only when the watch fails`);
+          refused = true;
+          return;
+        }
+        if (this.stopped) return;
+        this.options.logger.info({ advisory: msg.subject.split('.')[4] }, `${this.options.what}: stream ${stream} was ${msg.subject.split('.')[4]?.toLowerCase()}; watching anew`);
+        this.restart();
+      },
+    });
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.checkTimer);
+    this.advisories?.unsubscribe();
     this.iterator?.stop();
     this.wake?.();
     await this.loop;

@@ -6,6 +6,20 @@ import { machinePattern, servicePattern } from './names.ts';
 export const agentStates = ['idle', 'downloading', 'verifying', 'installing', 'running', 'failed'] as const;
 export type AgentState = (typeof agentStates)[number];
 
+/** Why an agent did not apply a document its region's goal mirror held. */
+export const refusalCodes = ['GOAL_INVALID', 'GOAL_SIGNATURE_INVALID', 'GOAL_REPLAYED'] as const;
+export type RefusalCode = (typeof refusalCodes)[number];
+
+/** The last document an agent refused for a service, while no accepted one has come since. */
+export const refusalSchema = z.object({
+  code: z.enum(refusalCodes),
+  message: z.string().max(600),
+  /** Whether the refused document was the goal or a prefetch hint. */
+  purpose: z.enum(['goal', 'prefetch']),
+  at: z.iso.datetime({ offset: true }),
+});
+export type Refusal = z.infer<typeof refusalSchema>;
+
 /**
  * What one agent says about one service, stored under `<service>.<machine>` in its region's
  * `status-<region>` bucket (one value per key, overwritten on every report).
@@ -32,6 +46,15 @@ export const statusSchema = z.object({
   log: z.string().max(1000).optional(),
   /** The agent's clock; silence is judged by the server's timestamp instead (clocks of 100,000 machines drift). */
   at: z.iso.datetime({ offset: true }),
+  // Added with signed goals; absent in reports of older agents, which then never count as running the goal.
+  /** sha256 of the artifact the machine runs (state `running`, verified when it was installed); null otherwise. */
+  digest: z.string().regex(/^[0-9a-f]{64}$/).nullable().default(null),
+  /** The sequence of the signed goal this state is about: for `running`, the goal the machine applied. */
+  seq: z.number().int().positive().nullable().default(null),
+  /** The last document refused for this service (nothing was fetched or run for it); null once an accepted one came. */
+  refusal: refusalSchema.nullable().default(null),
+  /** Documents refused for this service since the agent started (a counter: alerts look at its increase). */
+  refusals: z.number().int().nonnegative().default(0),
 });
 
 export type StatusReport = z.infer<typeof statusSchema>;

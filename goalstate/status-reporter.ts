@@ -6,7 +6,7 @@ import { statusBucket, statusKey, validateMachine, validateRegion } from './name
 import { connectNats, parseNatsUrl, type NatsConnectOptions } from './nats-connect.ts';
 import { natsFailure } from './nats-failure.ts';
 import { openBucket } from './open-bucket.ts';
-import { encodeStatus, type AgentState, type StatusReport } from './status-document.ts';
+import { encodeStatus, type AgentState, type Refusal, type StatusReport } from './status-document.ts';
 
 export interface StatusReporterOptions {
   /** The region's leaf (FLEETCAST_NATS_URL of an agent). */
@@ -38,6 +38,14 @@ export interface StatusUpdate {
   error?: string | null;
   /** Where the build's output is on this machine (status-document.ts). */
   log?: string;
+  /** The digest of what runs (state `running`). */
+  digest?: string | null;
+  /** The sequence of the signed goal the state is about. */
+  seq?: number | null;
+  /** The last document refused for the service, while no accepted one came since. */
+  refusal?: Refusal | null;
+  /** Documents refused for the service since the agent started. */
+  refusals?: number;
 }
 
 interface Slot {
@@ -113,13 +121,17 @@ export class StatusReporter {
       error: update.error ?? null,
       ...(update.log ? { log: update.log } : {}),
       at: new Date().toISOString(),
+      digest: update.digest ?? null,
+      seq: update.seq ?? null,
+      refusal: update.refusal ?? null,
+      refusals: update.refusals ?? 0,
     };
     encodeStatus(report); // a bad report is the caller's bug: throw now, not in a timer
     statusKey(service, this.machine);
     let slot = this.slots.get(service);
     if (!slot) this.slots.set(service, (slot = { report, sentState: undefined, sentAtMs: 0, pending: undefined }));
     slot.report = report;
-    const changed = slot.sentState !== `${report.state}/${report.build}`;
+    const changed = slot.sentState !== stateOf(report);
     const wait = slot.sentAtMs + (this.options.progressIntervalMs ?? 1_000) - Date.now();
     if (changed || wait <= 0) return this.send(service, slot);
     const current = slot;
@@ -168,7 +180,7 @@ export class StatusReporter {
       return false;
     }
     // Marked before the write: reports arriving while it is in flight are throttled against it.
-    slot.sentState = `${report.state}/${report.build}`;
+    slot.sentState = stateOf(report);
     slot.sentAtMs = Date.now();
     try {
       await this.kv.put(statusKey(service, this.machine), encodeStatus(report));
@@ -186,4 +198,9 @@ export class StatusReporter {
       return false;
     }
   }
+}
+
+/** What makes a report go out at once rather than throttled like progress: a new state, build, goal or refusal. */
+function stateOf(report: StatusReport): string {
+  return `${report.state}/${report.build}/${report.seq}/${report.refusals}/${report.refusal?.code ?? ''}`;
 }

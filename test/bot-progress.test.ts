@@ -6,7 +6,7 @@ import { type BotHandle } from '../bot/index.ts';
 import { StatusReporter, type StatusUpdate } from '../goalstate/index.ts';
 import { eventually } from './support/eventually.ts';
 import { BotTestbed } from './support/bot-testbed.ts';
-import { type TestCoordinator } from './support/coordinator.ts';
+import { asAgentReports, type TestCoordinator } from './support/coordinator.ts';
 import { deployableBuild } from './support/deployable-build.ts';
 import { FakeSlack, type SlackCall } from './support/fake-slack.ts';
 import { SlackRequests } from './support/slack-requests.ts';
@@ -21,7 +21,7 @@ let requests: SlackRequests;
 let bot: BotHandle;
 const machines: Record<string, StatusReporter> = {};
 
-const report = (machine: string, update: StatusUpdate) => machines[machine]!.report('api', update);
+const report = async (machine: string, update: StatusUpdate) => machines[machine]!.report('api', await asAgentReports(coordinator.handle, 'api', machine.split('-')[0]!, update));
 
 beforeAll(async () => {
   testbed = await BotTestbed.start({ regions, dialect: 'mysql', slackPermissions: { services: { api: { deploy: ['U0ALICE'] } } }, botEnv: { FLEETCAST_SLACK_CHANNELS: '*=C0ANNOUNCE' } });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegionGoalView, StatusReporter, type StatusUpdate } from '../goalstate/index.ts';
 import { eventually } from './support/eventually.ts';
 import { onlyJson, startCli } from './support/cli.ts';
-import { serviceBody, startTestCoordinator, type TestCoordinator } from './support/coordinator.ts';
+import { asAgentReports, serviceBody, startTestCoordinator, type TestCoordinator } from './support/coordinator.ts';
 import { deployableBuild } from './support/deployable-build.ts';
 import { TestNatsCluster } from './support/nats-cluster.ts';
 
@@ -17,7 +17,8 @@ let coordinator: TestCoordinator;
 const reporters: StatusReporter[] = [];
 const machines: Record<string, Record<string, StatusReporter>> = { eu: {}, us: {} };
 
-const report = (region: string, machine: string, update: StatusUpdate) => machines[region]![machine]!.report('api', update);
+/** Reports as an agent would: running the region's goal build means having applied its signed goal (its digest and sequence). */
+const report = async (region: string, machine: string, update: StatusUpdate) => machines[region]![machine]!.report('api', await asAgentReports(coordinator.handle, 'api', region, update));
 const goalBuild = async (region: string) => (await coordinator.handle.deploys.status('api')).regions.find((r) => r.region === region)!.goal?.build ?? null;
 
 beforeAll(async () => {
@@ -62,7 +63,7 @@ describe('a canary rollout', () => {
     expect(holding.deployment).toMatchObject({ status: 'ROLLING', waves: [{ regions: ['eu'], status: 'WRITTEN' }, { regions: ['us'], status: 'PENDING' }] });
     expect(await goalBuild('us')).toBeNull();
     // Meanwhile the later wave's region holds a prefetch hint for the build in its mirror.
-    const usView = await RegionGoalView.connect({ url: cluster.urls.agents.us!, region: 'us' });
+    const usView = await RegionGoalView.connect({ url: cluster.urls.agents.us!, region: 'us', keyring: coordinator.keys!.keyring });
     try {
       const hints: (string | undefined)[] = [];
       const watch = usView.watch(['api'], () => undefined, { onPrefetch: (update) => void hints.push(update.goal?.deployment) });
@@ -109,7 +110,7 @@ describe('a canary rollout', () => {
 
 describe('the hub down', () => {
   it('a deploy answers NATS_UNAVAILABLE and writes nothing; the regions keep serving their goal; deploys work again once it is back', async () => {
-    const view = await RegionGoalView.connect({ url: cluster.urls.agents.us!, region: 'us', connect: { timeoutMs: 2_000 } });
+    const view = await RegionGoalView.connect({ url: cluster.urls.agents.us!, region: 'us', keyring: coordinator.keys!.keyring, connect: { timeoutMs: 2_000 } });
     try {
       // The us leaf was restarted above: its mirror catches up with the hub within seconds.
       const hubGoal = await goalBuild('us');

@@ -46,6 +46,7 @@ it('rolls back from the goal history with the database killed; the records reach
   const second = await deployableBuild(coordinator.handle, 'api', regions);
   for (const build of [first, second]) expect((await coordinator.request('POST', '/v1/deployments', { body: { build: `b${build.id}` } })).status).toBe(201);
 
+  const before = await goalOf('eu');
   await server.kill9();
   databaseDown = true;
   const run = await runCli(['rollback', 'api', '--json'], coordinator.env);
@@ -55,7 +56,10 @@ it('rolls back from the goal history with the database killed; the records reach
   expect(isPlaceholderDeploymentId(deployment.id)).toBe(true);
   for (const region of regions) {
     const goal = await goalOf(region);
-    expect(goal).toMatchObject({ build: `b${first.id}`, kind: 'rollback', deployment: deployment.id, digest: first.digest });
+    expect(goal).toMatchObject({ build: `b${first.id}`, kind: 'rollback', deployment: deployment.id, digest: first.digest, v: 2, purpose: 'goal', sig: { key: coordinator.keys!.key.keyId } });
+    // Signed with a sequence above the goal it replaces, taken from the goal bucket (SQL is down).
+    expect(goal.seq).toBeGreaterThan(before.seq);
+    expect(deployment.waves[0].goals[region]).toEqual({ seq: goal.seq, digest: first.digest, key: coordinator.keys!.key.keyId });
   }
   // Nothing reached SQL yet: the records wait in the spool.
   expect(coordinator.handle.deploys).toBeDefined();

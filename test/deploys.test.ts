@@ -32,7 +32,7 @@ beforeAll(async () => {
     },
   });
   for (const name of ['api', 'shop', 'web', 'race', 'keyed']) expect((await coordinator.request('POST', '/v1/services', { body: serviceBody(name) })).status).toBe(201);
-  for (const region of regions) views[region] = await RegionGoalView.connect({ url: cluster.urls.agents[region]!, region, connect: { timeoutMs: 2_000 } });
+  for (const region of regions) views[region] = await RegionGoalView.connect({ url: cluster.urls.agents[region]!, region, keyring: coordinator.keys!.keyring, connect: { timeoutMs: 2_000 } });
 }, 120_000);
 
 afterAll(async () => {
@@ -66,7 +66,11 @@ describe('deploy', () => {
     expect(status.regions.map((r: { goal: { build: string } }) => r.goal.build)).toEqual(regions.map(() => `b${build.id}`));
     expect(status.lock).toBeNull();
     const audit = await selectAudit(coordinator.handle.db, 'api');
-    expect(audit.at(-1)).toMatchObject({ actor: 'local-admin', action: 'deploy', result: 'ok' });
+    expect(audit.filter((row) => row.action === 'deploy').at(-1)).toMatchObject({ actor: 'local-admin', result: 'ok' });
+    // Each signed goal written, the later wave's by the wave runner included, is audited with its sequence.
+    const writes = audit.filter((row) => row.action === 'goal-write').map((row) => JSON.parse(String(row.detail)));
+    expect(writes.map((w) => w.region)).toEqual(regions);
+    for (const write of writes) expect(write).toMatchObject({ deployment: deployment.id, build: `b${build.id}`, seq: deployment.waves.find((w: { regions: string[] }) => w.regions.includes(write.region)).goals[write.region].seq });
   });
 
   it('refuses a build missing from a region (exit 3, the region named) and writes nothing', async () => {
@@ -183,5 +187,28 @@ describe('rollback', () => {
     const none = await cli(['rollback', 'race', '--to', 'b999999']);
     expect(none.code).toBe(1);
     expect(onlyJson(none).error.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('a coordinator without a goal-signing key', () => {
+  it('refuses every deploy and rollback with CONFIG_INVALID naming FLEETCAST_GOAL_SIGNING_KEY, records and writes nothing; status shows the goals it cannot vouch for', async () => {
+    const unsigned = await startTestCoordinator('sqlite', {
+      env: { FLEETCAST_NATS_URL: cluster.urls.hub, FLEETCAST_REGIONS: regions.join(','), FLEETCAST_REPLICATION_CONCURRENCY: '0', FLEETCAST_AUDIT_EVERY: '7d', FLEETCAST_GOAL_SIGNING_KEY: '' },
+    });
+    try {
+      for (const name of ['nokey', 'api']) expect((await unsigned.request('POST', '/v1/services', { body: serviceBody(name) })).status).toBe(201);
+      const build = await deployableBuild(unsigned.handle, 'nokey', regions);
+      const run = await runCli(['deploy', `b${build.id}`, '--json'], unsigned.env);
+      expect(run.code).toBe(2);
+      expect(onlyJson(run).error).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('FLEETCAST_GOAL_SIGNING_KEY is not set') });
+      expect((await unsigned.request('GET', '/v1/deployments?service=nokey')).json.deployments).toEqual([]);
+      expect(await goalIn('eu', 'nokey')).toBeNull();
+      expect((await runCli(['rollback', 'nokey', '--to', `b${build.id}`, '--json'], unsigned.env)).code).toBe(2);
+      // Without any trusted key it cannot verify the goals the other coordinator signed: it says so rather than showing them.
+      const status = (await unsigned.request('GET', '/v1/services/api/status')).json;
+      expect(status.regions[0]).toMatchObject({ goal: null, goalError: { code: 'GOAL_SIGNATURE_INVALID', message: expect.stringContaining('trusts no goal-signing key') } });
+    } finally {
+      await unsigned.stop();
+    }
   });
 });

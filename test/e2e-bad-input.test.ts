@@ -258,7 +258,7 @@ describe('Slack payloads', () => {
 });
 
 describe('goal values', () => {
-  it('a malformed goal: agents keep their build and say so, status shows it, the next deploy overwrites it', async () => {
+  it('a malformed goal: agents keep their build and say so (a refusal in their report), status shows it, the next deploy overwrites it', async () => {
     const before = fleet.installed('api');
     const nc = await connectNats({ url: fleet.file.hub, role: 'the NATS hub' });
     try {
@@ -290,12 +290,17 @@ describe('goal values', () => {
         const kv = await new Kvm(jetstream(hub, { domain: 'eu' })).open(statusBucket('eu'));
         const entry = await kv.get(statusKey('api', 'eu-1'));
         const value = entry?.operation === 'PUT' ? decodeStatus(entry.value, entry.key) : undefined;
-        return value?.error?.includes('goal api.eu at revision') && value;
+        return value?.refusal?.message.includes('goal api.eu at revision') && value;
       } finally {
         await hub.close();
       }
     }, 30_000, "the eu agent's report to name the malformed goal");
-    expect(report).toMatchObject({ build: first.id, state: 'running', error: expect.stringContaining('is malformed (the value is not JSON); it is ignored and the previous goal stays in force') });
+    expect(report).toMatchObject({
+      build: first.id,
+      state: 'running',
+      error: null,
+      refusal: { code: 'GOAL_INVALID', purpose: 'goal', message: expect.stringContaining('is malformed (the value is not JSON); it is ignored and the previous goal stays in force') },
+    });
     expect(fs.readFileSync(path.join(fleet.dir, 'logs', 'agent-eu-1.log'), 'utf8')).toContain('goal api.eu at revision');
     expect(fleet.installed('api')).toEqual(before);
 

@@ -36,6 +36,7 @@ function agentProcess(machine: string, service: string, env: Record<string, stri
   const cli = startCli(['agent', '--region', 'eu', '--machine', machine, '--agent-services', service], {
     FLEETCAST_DATA_DIR: fleet.dataDir,
     FLEETCAST_NATS_URL: fleet.cluster.urls.agents.eu!,
+    FLEETCAST_GOAL_PUBLIC_KEYS: fleet.keys.publicFile,
     FLEETCAST_AGENT_HEALTH_GRACE: '300ms',
     FLEETCAST_STATUS_INTERVAL: '1s',
     FLEETCAST_AGENT_P2P: 'false',
@@ -69,6 +70,17 @@ describe('fleetcast agent', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('run the edge agent of one machine');
     for (const flag of ['--region', '--machine', '--agent-dir', '--agent-cache-builds', '--agent-run-hook', '--agent-bucket-fallback']) expect(run.stdout).toContain(flag);
+  });
+
+  it('without trusted goal keys it does not start: there is no unsigned mode', async () => {
+    const run = await agentProcess('nokeys', 'api', { FLEETCAST_GOAL_PUBLIC_KEYS: '' }).done;
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('FLEETCAST_GOAL_PUBLIC_KEYS is not set: an agent applies only goals the coordinator signed');
+    // A key file that is not there is named as well.
+    const missing = await agentProcess('badkeys', 'api', { FLEETCAST_GOAL_PUBLIC_KEYS: '/nowhere/goal-signing.pub' }).done;
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('FLEETCAST_GOAL_PUBLIC_KEYS: "/nowhere/goal-signing.pub" is neither a public key');
+    expect(fs.existsSync(agentDir('nokeys'))).toBe(false);
   });
 
   it('killed with -9 mid-download, it resumes from the partial file when started again', async () => {

@@ -58,7 +58,8 @@ describe('a deploy to two agents in each of three regions', () => {
       expect(fs.existsSync(path.join(agent.serviceDir('api'), 'builds', 'b1', '.partial'))).toBe(false);
       expect(agent.reads.map((r) => r.name)).toEqual([builds.b1!.goal('eu').artifact]);
     }
-    for (const region of regions) expect((await fleet.statusView(region)).summary('api', 'b1')).toMatchObject({ machines: 2, running: 2, failed: { machines: 0 } });
+    // Counted as running the goal: each reports the build's digest and the signed goal's sequence.
+    for (const region of regions) expect((await fleet.statusView(region)).summary('api', await fleet.target('api', region))).toMatchObject({ machines: 2, running: 2, mismatched: 0, failed: { machines: 0 } });
     // The status says where the build's output is (rotated: FLEETCAST_AGENT_LOG_MAX, _KEEP).
     for (const agent of agents) {
       expect((await fleet.statusView(agent.region)).report('api', agent.machine)?.log).toBe(path.join(agent.serviceDir('api'), 'logs', 'b1.log'));
@@ -192,7 +193,7 @@ describe('prefetch hints (a later wave\'s build fetched ahead of its goal)', () 
     // The next report still speaks of the goal (reports repeat every second).
     const report = await fleet.reportOf('eu', 'pf', 'pf-1', (r) => Date.parse(r.at) > Date.now() - 500);
     expect(report).toMatchObject({ build: 'b1', state: 'running', error: null });
-    expect((await fleet.statusView('eu')).summary('pf', 'b1')).toMatchObject({ machines: 1, running: 1 });
+    expect((await fleet.statusView('eu')).summary('pf', await fleet.target('pf', 'eu'))).toMatchObject({ machines: 1, running: 1 });
 
     await fleet.deploy(b2.goal('eu', { runCommand: 'sh ./pf', deployment: 'd2' }));
     await fleet.reportOf('eu', 'pf', 'pf-1', running('b2'));

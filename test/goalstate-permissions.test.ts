@@ -12,6 +12,9 @@ import { GoalWriter, RegionGoalView, StatusReporter, type NatsConnection } from 
 import { natsFailure, natsFailureKind } from '../goalstate/nats-failure.ts';
 import { eventually } from './support/eventually.ts';
 import { sampleGoal } from './support/sample-goal.ts';
+import { testGoalKeys } from './support/goal-keys.ts';
+
+const keys = testGoalKeys();
 import { freePort } from '../ops/nats/free-port.ts';
 import { NatsServerProcess } from '../ops/nats/nats-server-process.ts';
 import { renderLeafConfig } from '../ops/nats/render-config.ts';
@@ -25,15 +28,16 @@ let revision: number;
 
 beforeAll(async () => {
   cluster = await TestNatsCluster.start(regions);
-  writer = await GoalWriter.connect({ url: cluster.urls.hub, regions, connect });
+  writer = await GoalWriter.connect({ url: cluster.urls.hub, regions, connect, signingKey: keys.signingKey, keyring: keys.keyring });
   await writer.ensureBuckets();
-  revision = await writer.put(sampleGoal('api', 'eu', 42), { expectedRevision: null });
-  const view = await RegionGoalView.connect({ url: cluster.urls.agents.eu!, region: 'eu', connect });
+  revision = (await writer.put(sampleGoal('api', 'eu', 42), { expectedRevision: null })).revision;
+  const view = await RegionGoalView.connect({ url: cluster.urls.agents.eu!, region: 'eu', keyring: keys.keyring, connect });
   await eventually(async () => (await view.get('api'))?.goal.build === 'b42', 10_000, 'b42 in eu');
   await view.close();
 });
 
 afterAll(async () => {
+  keys.remove();
   await writer?.close();
   await cluster?.stop();
 });
@@ -139,7 +143,7 @@ describe('a region cannot write the global goal bucket', () => {
 
 describe('agent credentials', () => {
   it('read the region\'s goal mirror and write the region\'s status bucket', async () => {
-    const view = await RegionGoalView.connect({ url: cluster.urls.agents.eu!, region: 'eu', connect });
+    const view = await RegionGoalView.connect({ url: cluster.urls.agents.eu!, region: 'eu', keyring: keys.keyring, connect });
     const reporter = await StatusReporter.connect({ url: cluster.urls.agents.eu!, region: 'eu', machine: 'm1', connect });
     try {
       expect((await view.get('api'))!.goal.build).toBe('b42');

@@ -9,6 +9,9 @@ import { ResilientWatch } from '../goalstate/resilient-watch.ts';
 import { silentLogger } from '../logging/index.ts';
 import { eventually } from './support/eventually.ts';
 import { sampleGoal } from './support/sample-goal.ts';
+import { testGoalKeys } from './support/goal-keys.ts';
+
+const keys = testGoalKeys();
 import { TestNatsCluster } from './support/nats-cluster.ts';
 
 const regions = ['eu', 'us', 'ap'];
@@ -21,11 +24,11 @@ const fastReconnect = { maxReconnectDelayMs: 300, timeoutMs: 2_000 };
 
 beforeAll(async () => {
   cluster = await TestNatsCluster.start(regions);
-  writer = await GoalWriter.connect({ url: cluster.urls.hub, regions, connect: fastReconnect });
+  writer = await GoalWriter.connect({ url: cluster.urls.hub, regions, connect: fastReconnect, signingKey: keys.signingKey, keyring: keys.keyring });
   // Agents may start before the coordinator created their region's mirror: they wait for it.
   for (const region of regions) {
     // As an agent: the agent user of the region's leaf, which may only read goal-<region>.
-    views[region] = await RegionGoalView.connect({ url: cluster.urls.agents[region]!, region, connect: fastReconnect });
+    views[region] = await RegionGoalView.connect({ url: cluster.urls.agents[region]!, region, keyring: keys.keyring, connect: fastReconnect });
     seen[region] = [];
     watches.push(views[region].watch(['api'], (update) => void seen[region]!.push(update), { minRetryMs: 100, maxRetryMs: 300 }));
   }
@@ -34,6 +37,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  keys.remove();
   for (const view of Object.values(views)) await view.close();
   await writer?.close();
   await cluster?.stop();
@@ -44,7 +48,7 @@ const latestBuild = (region: string) => seen[region]!.at(-1)?.goal?.build;
 describe('goal state replication hub → regional leaves', () => {
   it('a deploy to three regions is read from each region\'s mirror and reaches its watchers', async () => {
     for (const [i, region] of regions.entries()) {
-      const revision = await writer.put(sampleGoal('api', region, 40 + i), { expectedRevision: null });
+      const revision = (await writer.put(sampleGoal('api', region, 40 + i), { expectedRevision: null })).revision;
       expect(revision).toBeGreaterThan(0);
     }
     for (const [i, region] of regions.entries()) {
@@ -83,7 +87,7 @@ describe('goal state replication hub → regional leaves', () => {
   it('a restarted leaf catches up with the writes made while it was down, and its watchers get the latest goal', async () => {
     await cluster.stopLeaf('us', { kill: true });
     let revision = (await writer.get('api', 'us'))!.revision;
-    for (const n of [60, 61, 62]) revision = await writer.put(sampleGoal('api', 'us', n), { expectedRevision: revision });
+    for (const n of [60, 61, 62]) revision = (await writer.put(sampleGoal('api', 'us', n), { expectedRevision: revision })).revision;
     // While us is down, the other regions are unaffected.
     expect((await views.eu!.get('api'))!.goal.build).toBe('b51');
     expect(watches[1]!.current('api')?.goal?.build).toBe('b41');
@@ -108,8 +112,8 @@ describe('goal state replication hub → regional leaves', () => {
     const allServices = views.us!.watch(undefined, (update) => void goalOnly.push(update), { onError: (err) => errors.push(err) });
     try {
       await Promise.all([hintWatch.ready, allServices.ready]);
-      const goalRevision = await writer.put(sampleGoal('web', 'us', 1), { expectedRevision: null });
-      const hintRevision = await writer.putPrefetch(sampleGoal('web', 'us', 2, { deployment: 'd2' }));
+      const goalRevision = (await writer.put(sampleGoal('web', 'us', 1), { expectedRevision: null })).revision;
+      const hintRevision = (await writer.putPrefetch(sampleGoal('web', 'us', 2, { deployment: 'd2' }))).revision;
       expect(hintRevision).toBeGreaterThan(goalRevision);
       await eventually(() => hints.length === 1, 10_000, 'the hint delivered');
       expect(hints[0]).toMatchObject({ service: 'web', region: 'us', revision: hintRevision, goal: { build: 'b2', deployment: 'd2' } });
@@ -148,9 +152,9 @@ describe('goal state replication hub → regional leaves', () => {
     });
     try {
       await watch.ready;
-      let revision = await writer.put(sampleGoal('slow', 'eu', 1), { expectedRevision: null });
+      let revision = (await writer.put(sampleGoal('slow', 'eu', 1), { expectedRevision: null })).revision;
       await eventually(() => delivered.length === 1, 10_000, 'b1');
-      for (const n of [2, 3, 4]) revision = await writer.put(sampleGoal('slow', 'eu', n), { expectedRevision: revision });
+      for (const n of [2, 3, 4]) revision = (await writer.put(sampleGoal('slow', 'eu', n), { expectedRevision: revision })).revision;
       await eventually(async () => (await views.eu!.get('slow'))?.goal.build === 'b4', 10_000, 'b4 in the mirror');
       await eventually(() => watch.current('slow')?.goal?.build === 'b4', 10_000, 'b4 known to the watch');
       release();

@@ -1,11 +1,14 @@
-// The coordinator's GoalWriter against a real hub and leaves: compare-and-set, history, delete
-// markers, malformed values, and the errors a person sees when something is wrong.
+// The coordinator's GoalWriter against a real hub and leaves: signed documents with growing
+// sequences (also over a lost bucket and a forged current value), compare-and-set, history,
+// delete markers, malformed and unsigned values, and the errors a person sees when something is
+// wrong.
 import type { KV } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetcastError, isFleetcastError } from '../errors/index.ts';
 import { GoalWriter, RegionGoalView, type GoalUpdate } from '../goalstate/index.ts';
 import { eventually } from './support/eventually.ts';
 import { sampleGoal } from './support/sample-goal.ts';
+import { testGoalKeys } from './support/goal-keys.ts';
 import { freePort } from '../ops/nats/free-port.ts';
 import { TestNatsCluster } from './support/nats-cluster.ts';
 
@@ -14,15 +17,18 @@ const connect = { maxReconnectDelayMs: 300, timeoutMs: 2_000 };
 let cluster: TestNatsCluster;
 let writer: GoalWriter;
 let rawGoal: KV;
+const keys = testGoalKeys();
+const signing = { signingKey: keys.signingKey, keyring: keys.keyring };
 
 beforeAll(async () => {
   cluster = await TestNatsCluster.start(regions);
-  writer = await GoalWriter.connect({ url: cluster.urls.hub, regions, connect });
+  writer = await GoalWriter.connect({ url: cluster.urls.hub, regions, connect, ...signing });
   await writer.ensureBuckets();
   rawGoal = await cluster.rawKv(cluster.urls.hub, 'goal');
 });
 
 afterAll(async () => {
+  keys.remove();
   await writer?.close();
   await cluster?.stop();
 });
@@ -52,13 +58,21 @@ describe('GoalWriter', () => {
     }
   });
 
-  it('put creates, then updates only from the revision read; get returns goal and revision', async () => {
+  it('put signs, creates, then updates only from the revision read; get returns the verified goal and revision', async () => {
     expect(await writer.get('shop', 'eu')).toBeNull();
-    const r1 = await writer.put(sampleGoal('shop', 'eu', 1), { expectedRevision: null });
+    const before = Date.now();
+    const first = await writer.put(sampleGoal('shop', 'eu', 1), { expectedRevision: null });
+    const r1 = first.revision;
+    expect(first.goal).toMatchObject({ v: 2, purpose: 'goal', build: 'b1', sig: { key: keys.key.keyId } });
+    expect(first.goal.seq).toBeGreaterThanOrEqual(before);
     const read = await writer.get('shop', 'eu');
-    expect(read).toMatchObject({ revision: r1, goal: { build: 'b1', deployment: 'd1' } });
-    const r2 = await writer.put(sampleGoal('shop', 'eu', 2), { expectedRevision: r1 });
+    expect(read).toMatchObject({ revision: r1, goal: { build: 'b1', deployment: 'd1', seq: first.goal.seq } });
+    // What is stored is exactly the signed document.
+    expect(JSON.parse(new TextDecoder().decode((await rawGoal.get('shop.eu'))!.value))).toEqual(first.goal);
+    const second = await writer.put(sampleGoal('shop', 'eu', 2), { expectedRevision: r1 });
+    const r2 = second.revision;
     expect(r2).toBeGreaterThan(r1);
+    expect(second.goal.seq).toBeGreaterThan(first.goal.seq);
 
     const stale = await failure(writer.put(sampleGoal('shop', 'eu', 3), { expectedRevision: r1 }));
     expect(stale.code).toBe('GOAL_CONFLICT');
@@ -69,8 +83,8 @@ describe('GoalWriter', () => {
   });
 
   it('concurrent compare-and-set writes to one key: exactly one wins, the others get GOAL_CONFLICT', async () => {
-    const base = await writer.put(sampleGoal('race', 'eu', 1), { expectedRevision: null });
-    const writers = await Promise.all(Array.from({ length: 8 }, () => GoalWriter.connect({ url: cluster.urls.hub, regions, connect })));
+    const base = (await writer.put(sampleGoal('race', 'eu', 1), { expectedRevision: null })).revision;
+    const writers = await Promise.all(Array.from({ length: 8 }, () => GoalWriter.connect({ url: cluster.urls.hub, regions, connect, ...signing })));
     try {
       const results = await Promise.allSettled(writers.map((w, i) => w.put(sampleGoal('race', 'eu', 100 + i), { expectedRevision: base })));
       const won = results.filter((r) => r.status === 'fulfilled');
@@ -79,7 +93,7 @@ describe('GoalWriter', () => {
       expect(lost).toHaveLength(7);
       for (const r of lost) expect(isFleetcastError(r.reason, 'GOAL_CONFLICT')).toBe(true);
       const winner = (await writer.get('race', 'eu'))!;
-      expect(winner.revision).toBe((won[0] as PromiseFulfilledResult<number>).value);
+      expect(winner.revision).toBe((won[0] as PromiseFulfilledResult<{ revision: number }>).value.revision);
       expect((lost[0]!.reason as FleetcastError).details.currentRevision).toBe(winner.revision);
     } finally {
       await Promise.all(writers.map((w) => w.close()));
@@ -88,12 +102,16 @@ describe('GoalWriter', () => {
 
   it('history gives the previous goals newest first, as far as the bucket keeps them', async () => {
     let revision: number | null = null;
-    for (let n = 1; n <= 24; n++) revision = await writer.put(sampleGoal('web', 'us', n, { kind: n === 24 ? 'rollback' : 'deploy' }), { expectedRevision: revision });
+    for (let n = 1; n <= 24; n++) revision = (await writer.put(sampleGoal('web', 'us', n, { kind: n === 24 ? 'rollback' : 'deploy' }), { expectedRevision: revision })).revision;
     const history = await writer.history('web', 'us');
     expect(history).toHaveLength(20);
     expect(history.map((h) => h.goal.build)).toEqual(Array.from({ length: 20 }, (_, i) => `b${24 - i}`));
     expect(history[0]!.goal.kind).toBe('rollback');
     expect(history.map((h) => h.revision)).toEqual([...history.map((h) => h.revision)].sort((a, b) => b - a));
+    // Each write in a loop faster than the clock still got a higher sequence than the one before.
+    const seqs = history.map((h) => h.goal.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => b - a));
+    expect(new Set(seqs).size).toBe(seqs.length);
     expect(await writer.history('nothing-here', 'us')).toEqual([]);
   });
 
@@ -108,6 +126,39 @@ describe('GoalWriter', () => {
     expect(await writer.history('gone', 'eu')).toEqual([]);
   });
 
+  it('a goal over a forged current value, a purged key or a lost bucket still gets a sequence above every signed one', async () => {
+    const first = await writer.put(sampleGoal('seq', 'eu', 1), { expectedRevision: null });
+    // Someone with the hub's credentials writes a document with a huge sequence, unsigned.
+    const forged = await rawGoal.put('seq.eu', new TextEncoder().encode(JSON.stringify({ ...first.goal, seq: Number.MAX_SAFE_INTEGER - 1, build: 'b666' })));
+    expect((await failure(writer.get('seq', 'eu'))).code).toBe('GOAL_SIGNATURE_INVALID');
+    // A fresh writer (no memory of what it wrote) takes the sequence from the verified history, not from the forgery.
+    const fresh = await GoalWriter.connect({ url: cluster.urls.hub, regions, connect, ...signing });
+    try {
+      const second = await fresh.put(sampleGoal('seq', 'eu', 2), { expectedRevision: forged });
+      expect(second.goal.seq).toBeGreaterThan(first.goal.seq);
+      expect(second.goal.seq).toBeLessThan(Number.MAX_SAFE_INTEGER - 1);
+      // The key's history gone (a purge, or the whole bucket lost): the clock floor keeps the sequence above.
+      await rawGoal.purge('seq.eu');
+      const third = await fresh.put(sampleGoal('seq', 'eu', 3), { expectedRevision: null });
+      expect(third.goal.seq).toBeGreaterThan(second.goal.seq);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('a coordinator without a signing key refuses to write, naming the setting; without keys it cannot verify', async () => {
+    const unsigned = await GoalWriter.connect({ url: cluster.urls.hub, regions, connect });
+    try {
+      const err = await failure(unsigned.put(sampleGoal('nokey', 'eu', 1), { expectedRevision: null }));
+      expect(err.code).toBe('CONFIG_INVALID');
+      expect(err.message).toContain('FLEETCAST_GOAL_SIGNING_KEY is not set');
+      expect(await unsigned.get('nokey', 'eu')).toBeNull();
+      expect((await failure(unsigned.get('shop', 'eu'))).details.problem).toBe('NO_TRUSTED_KEYS');
+    } finally {
+      await unsigned.close();
+    }
+  });
+
   it('refuses an invalid goal and invalid names before writing', async () => {
     expect((await failure(writer.put(sampleGoal('api', 'eu', 1, { digest: 'abc' }), { expectedRevision: null }))).code).toBe('INVALID_INPUT');
     expect((await failure(writer.put(sampleGoal('Bad.Name', 'eu', 1), { expectedRevision: null }))).code).toBe('INVALID_INPUT');
@@ -117,38 +168,47 @@ describe('GoalWriter', () => {
   });
 });
 
-describe('malformed values written straight into the bucket', () => {
-  it('are typed GOAL_INVALID errors for readers; the watcher reports them, keeps the last goal and goes on', async () => {
-    const view = await RegionGoalView.connect({ url: cluster.urls.agents.eu!, region: 'eu', connect });
+describe('malformed and unsigned values written straight into the bucket', () => {
+  it('are typed GOAL_INVALID / GOAL_SIGNATURE_INVALID errors for readers; the watcher reports them, keeps the last goal and goes on', async () => {
+    const view = await RegionGoalView.connect({ url: cluster.urls.agents.eu!, region: 'eu', keyring: keys.keyring, connect });
     const updates: GoalUpdate[] = [];
     const errors: FleetcastError[] = [];
     const watch = view.watch(undefined, (u) => void updates.push(u), { onError: (e) => errors.push(e) });
     try {
-      const r1 = await writer.put(sampleGoal('pay', 'eu', 7), { expectedRevision: null });
+      const r1 = (await writer.put(sampleGoal('pay', 'eu', 7), { expectedRevision: null })).revision;
       await watch.ready;
       await eventually(() => watch.current('pay')?.goal?.build === 'b7', 10_000, 'b7');
 
+      // Each value written and its refusal seen before the next: refusals are delivered newest per service.
       const encode = (v: unknown) => new TextEncoder().encode(typeof v === 'string' ? v : JSON.stringify(v));
-      await rawGoal.put('pay.eu', encode('{not json'));
-      await rawGoal.put('pay.eu', encode({ ...sampleGoal('pay', 'eu', 8), v: 2 }));
-      await rawGoal.put('pay.eu', encode(sampleGoal('other', 'eu', 9)));
-      const last = await rawGoal.put('pay.eu', encode({ ...sampleGoal('pay', 'eu', 10), size: -1 }));
-      await eventually(() => errors.length >= 4, 10_000, 'four GOAL_INVALID reports');
-      expect(errors.map((e) => e.code)).toEqual(['GOAL_INVALID', 'GOAL_INVALID', 'GOAL_INVALID', 'GOAL_INVALID']);
+      const refusedAfter = async (value: unknown) => {
+        const seen = errors.length;
+        const revision = await rawGoal.put('pay.eu', encode(value));
+        await eventually(() => errors.length > seen, 10_000, `the refusal of revision ${revision}`);
+        return revision;
+      };
+      await refusedAfter('{not json');
+      await refusedAfter({ ...sampleGoal('pay', 'eu', 8), v: 3 });
+      await refusedAfter({ v: 1, ...sampleGoal('pay', 'eu', 8) });
+      await refusedAfter(keys.sign(sampleGoal('other', 'eu', 9), Date.now()));
+      const last = await refusedAfter({ ...keys.sign(sampleGoal('pay', 'eu', 10), Date.now()), size: 1 });
+      expect(errors.map((e) => e.code)).toEqual(['GOAL_INVALID', 'GOAL_INVALID', 'GOAL_SIGNATURE_INVALID', 'GOAL_SIGNATURE_INVALID', 'GOAL_SIGNATURE_INVALID']);
       expect(errors[0]!.message).toMatch(/goal pay\.eu at revision \d+ is malformed \(the value is not JSON\)/);
-      expect(errors[1]!.message).toContain('unknown document version 2');
-      expect(errors[2]!.message).toContain('the document is for other.eu');
-      expect(errors[3]!.message).toContain('size');
+      expect(errors[1]!.message).toContain('unknown document version 3');
+      expect(errors[2]!.message).toContain('unsigned version-1 document');
+      expect(errors[3]!.message).toContain('signed as the goal other.eu');
+      expect(errors[4]!.message).toContain('its signature does not match its content');
+      for (const error of errors) expect(error.details).toMatchObject({ service: 'pay', region: 'eu', purpose: 'goal' });
       expect(watch.current('pay')?.goal?.build).toBe('b7');
       expect(updates.filter((u) => u.service === 'pay').map((u) => u.goal?.build)).toEqual(['b7']);
 
-      // The mirror holds the malformed value the watch reported.
-      expect((await failure(view.get('pay'))).code).toBe('GOAL_INVALID');
+      // The mirror holds the forged value the watch reported.
+      expect((await failure(view.get('pay'))).code).toBe('GOAL_SIGNATURE_INVALID');
       expect((await failure(writer.get('pay', 'eu'))).details.revision).toBe(last);
       // History skips what cannot be rolled back to.
       expect((await writer.history('pay', 'eu')).map((h) => h.goal.build)).toEqual(['b7']);
       // The coordinator overwrites it from its revision; the conflict message of a stale writer names it.
-      expect((await failure(writer.put(sampleGoal('pay', 'eu', 11), { expectedRevision: r1 }))).message).toContain('malformed value at revision');
+      expect((await failure(writer.put(sampleGoal('pay', 'eu', 11), { expectedRevision: r1 }))).message).toContain('malformed or unsigned value at revision');
       await writer.put(sampleGoal('pay', 'eu', 11), { expectedRevision: last });
       await eventually(() => watch.current('pay')?.goal?.build === 'b11', 10_000, 'b11 after the malformed values');
       expect(updates.filter((u) => u.service === 'pay').map((u) => u.goal?.build)).toEqual(['b7', 'b11']);
@@ -177,10 +237,10 @@ describe('connection errors name the server and what to do', () => {
   });
 
   it('a writer pointed at a leaf, or a view pointed at another region, is refused', async () => {
-    const atLeaf = await failure(GoalWriter.connect({ url: cluster.urls.leaves.eu!, regions, connect }));
+    const atLeaf = await failure(GoalWriter.connect({ url: cluster.urls.leaves.eu!, regions, connect, ...signing }));
     expect(atLeaf.code).toBe('CONFIG_INVALID');
     expect(atLeaf.message).toContain('JetStream domain "eu", not the hub');
-    const wrongRegion = await failure(RegionGoalView.connect({ url: cluster.urls.agents.us!, region: 'eu', connect }));
+    const wrongRegion = await failure(RegionGoalView.connect({ url: cluster.urls.agents.us!, region: 'eu', keyring: keys.keyring, connect }));
     expect(wrongRegion.code).toBe('CONFIG_INVALID');
     expect(wrongRegion.message).toContain('is JetStream domain "us", not "eu"');
   });

@@ -33,8 +33,9 @@ describe('ops/examples', () => {
     expect(loadCoordinatorConfig({ env: withPermissions(envFile('coordinator.env')) })).toMatchObject({ FLEETCAST_REGIONS: ['eu-west', 'us-east', 'ap-south'], FLEETCAST_BLOBSTORE: 'gcs', FLEETCAST_WAVE_MAX_FAILED: 0.01 });
     expect(loadBuilderConfig({ env: envFile('worker.env') })).toMatchObject({ FLEETCAST_WORKER_CONCURRENCY: 2 });
     expect(loadConfig(replicatorSettings, { env: envFile('replicator.env') })).toMatchObject({ FLEETCAST_REPLICATION_CONCURRENCY: 8 });
-    expect(loadSeederConfig({ env: envFile('seeder.env') })).toMatchObject({ FLEETCAST_REGION: 'eu-west' });
-    expect(loadAgentConfig({ env: { ...envFile('agent.env'), FLEETCAST_MACHINE: 'web-1' } })).toMatchObject({ FLEETCAST_REGION: 'eu-west', FLEETCAST_AGENT_SERVICES: ['api', 'web'] });
+    expect(loadSeederConfig({ env: envFile('seeder.env') })).toMatchObject({ FLEETCAST_REGION: 'eu-west', FLEETCAST_GOAL_PUBLIC_KEYS: '/etc/fleetcast/goal-signing.pub' });
+    expect(loadAgentConfig({ env: { ...envFile('agent.env'), FLEETCAST_MACHINE: 'web-1' } })).toMatchObject({ FLEETCAST_REGION: 'eu-west', FLEETCAST_AGENT_SERVICES: ['api', 'web'], FLEETCAST_GOAL_PUBLIC_KEYS: '/etc/fleetcast/goal-signing.pub' });
+    expect(loadCoordinatorConfig({ env: withPermissions(envFile('coordinator.env')) })).toMatchObject({ FLEETCAST_GOAL_SIGNING_KEY: '/etc/fleetcast/goal-signing.key' });
     expect(loadBotConfig({ env: withPermissions(envFile('bot.env')) })).toMatchObject({ FLEETCAST_SLACK_CHANNELS: { api: 'C0123ABCD', '*': 'C0456EFGH' } });
   });
 

@@ -43,6 +43,7 @@ beforeAll(async () => {
         FLEETCAST_DATA_DIR: fleet.dataDir,
         FLEETCAST_REGION: region,
         FLEETCAST_NATS_URL: fleet.cluster.urls.leaves[region]!,
+        FLEETCAST_GOAL_PUBLIC_KEYS: fleet.keys.publicFile,
         FLEETCAST_SECRET: secret,
         FLEETCAST_DHT_BOOTSTRAP: dht.listen,
         FLEETCAST_SEEDER_DIR: path.join(fleet.dataDir, 'seeders', region),

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { KV } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GoalWriter, type Goal } from '../goalstate/index.ts';
+import { encodeGoal, GoalWriter, signGoal, type GoalContent } from '../goalstate/index.ts';
+import { generateSigningKey, signingKeyFromPem } from '../trust/index.ts';
 import { eventually } from './support/eventually.ts';
 import type { SeederHandle } from '../edge-agent/index.ts';
 import { startCli } from './support/cli.ts';
@@ -21,10 +22,10 @@ let testbed: P2PTestbed;
 
 beforeAll(async () => {
   cluster = await TestNatsCluster.start(['eu', 'us']);
-  writer = await GoalWriter.connect({ url: cluster.urls.hub, regions: ['eu', 'us'] });
+  testbed = await P2PTestbed.start();
+  writer = await GoalWriter.connect({ url: cluster.urls.hub, regions: ['eu', 'us'], signingKey: testbed.keys.signingKey, keyring: testbed.keys.keyring });
   await writer.ensureBuckets();
   rawGoal = await cluster.rawKv(cluster.urls.hub, 'goal');
-  testbed = await P2PTestbed.start();
 });
 
 afterAll(async () => {
@@ -34,7 +35,7 @@ afterAll(async () => {
 });
 
 /** Writes the goal as a deploy would: compare-and-set on the revision just read. */
-async function deploy(goal: Goal): Promise<void> {
+async function deploy(goal: GoalContent): Promise<void> {
   const current = await writer.get(goal.service, goal.region);
   await writer.put(goal, { expectedRevision: current?.revision ?? null });
 }
@@ -164,6 +165,24 @@ describe('regional seeder', () => {
     await seeder.stop();
   });
 
+  it('seeds nothing the coordinator did not sign: an unsigned goal and a hint signed by another key are refused', async () => {
+    const [goalBuild, hintBuild] = [await testbed.artifact('forged', 'eu', MiB), await testbed.artifact('forged', 'eu', MiB + 1)];
+    const seeder = await testbed.seeder('eu-forged', 'eu', leaf('eu'), { FLEETCAST_SEEDER_PREHEAT: '0' });
+    try {
+      const stranger = signingKeyFromPem(generateSigningKey().privatePem);
+      await rawGoal.put('forged.eu', new TextEncoder().encode(JSON.stringify({ v: 2, purpose: 'goal', ...goalBuild.goal, seq: Date.now() })));
+      await rawGoal.put('forged_prefetch.eu', encodeGoal(signGoal(hintBuild.goal, 'prefetch', Date.now(), stranger)));
+      await eventually(() => (seeder.seeder.status().refused.GOAL_SIGNATURE_INVALID ?? 0) >= 2, 20_000, 'both documents refused');
+      await seeder.seeder.settled;
+      expect(seeding(seeder)).not.toHaveProperty(goalBuild.goal.build);
+      for (const build of [goalBuild, hintBuild]) expect(fs.existsSync(path.join(seeder.dir, build.goal.p2pKey!))).toBe(false);
+    } finally {
+      await seeder.stop();
+      await rawGoal.delete('forged.eu');
+      await rawGoal.delete('forged_prefetch.eu');
+    }
+  });
+
   it('a seeder with another cluster secret refuses the goal and says which setting to fix', async () => {
     const artifact = await testbed.artifact('auth', 'eu', MiB);
     const seeder = await testbed.seeder('eu-wrong', 'eu', leaf('eu'), { FLEETCAST_SEEDER_PREHEAT: '0', FLEETCAST_SECRET: 'w'.repeat(64) });
@@ -201,6 +220,14 @@ describe('fleetcast seeder and fleetcast dht as processes', () => {
       seeder.kill();
       dht.kill();
     }
+  });
+
+  it('a seeder without trusted goal keys does not start, naming the setting', async () => {
+    const env: Record<string, string> = { ...testbed.seederEnv('eu-nokeys', 'eu', leaf('eu')) };
+    delete env.FLEETCAST_GOAL_PUBLIC_KEYS;
+    const run = await startCli(['seeder', '--region', 'eu'], env).done;
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('FLEETCAST_GOAL_PUBLIC_KEYS is not set: a seeder applies only goals the coordinator signed');
   });
 
   it('a seeder with a bad region or setting stops at start naming the variable', async () => {

@@ -38,6 +38,20 @@ export function createSigningKeyFiles(privateFile: string, publicFile: string): 
   return { publicKey };
 }
 
+/**
+ * The key pair at these paths, made if there is none (`fleetcast up` keeps it across restarts
+ * of an installation); the private key's public key is added to the public key file when the
+ * file lacks it.
+ */
+export function ensureSigningKeyFiles(privateFile: string, publicFile: string): { publicKey: string; created: boolean } {
+  if (!fs.existsSync(privateFile)) return { ...createSigningKeyFiles(privateFile, publicFile), created: true };
+  const { publicKey } = readSigningKey(privateFile);
+  // Keys added to the file (a rotation under way) stay; the signing key's own is added if missing.
+  const text = fs.existsSync(publicFile) ? fs.readFileSync(publicFile, 'utf8') : '';
+  if (!text.includes(publicKey)) fs.writeFileSync(publicFile, `${text}${text && !text.endsWith('\n') ? '\n' : ''}${publicKey}\n`, { mode: 0o644 });
+  return { publicKey, created: false };
+}
+
 export function readSigningKey(file: string, setting = 'the signing key'): SigningKey {
   let pem: string;
   try {
@@ -45,14 +59,19 @@ export function readSigningKey(file: string, setting = 'the signing key'): Signi
   } catch (err) {
     throw new FleetcastError('CONFIG_INVALID', `cannot read ${setting} at ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}): point it at an Ed25519 private key (PEM), e.g. one \`fleetcast up\` made`, { file });
   }
+  return signingKeyFromPem(pem, `${setting} at ${file}`, { file });
+}
+
+/** A signing key from its PEM text (`what` names it in errors). */
+export function signingKeyFromPem(pem: string, what = 'the signing key', details: Record<string, unknown> = {}): SigningKey {
   let privateKey: KeyObject;
   try {
     privateKey = crypto.createPrivateKey(pem);
   } catch {
-    throw new FleetcastError('CONFIG_INVALID', `${setting} at ${file} is not a private key in PEM form`, { file });
+    throw new FleetcastError('CONFIG_INVALID', `${what} is not a private key in PEM form`, details);
   }
   if (privateKey.asymmetricKeyType !== 'ed25519') {
-    throw new FleetcastError('CONFIG_INVALID', `${setting} at ${file} is a ${privateKey.asymmetricKeyType} key, not Ed25519`, { file });
+    throw new FleetcastError('CONFIG_INVALID', `${what} is a ${privateKey.asymmetricKeyType} key, not Ed25519`, details);
   }
   const publicKey = crypto.createPublicKey(privateKey);
   return { keyId: keyIdOf(publicKey), privateKey, publicKey: publicKeyText(publicKey) };

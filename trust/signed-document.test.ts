@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,6 +75,16 @@ describe('VerifyingKeyring', () => {
     expect(verifyDocument(signDocument(goal, readSigningKey(a.privateFile)), keyring).ok).toBe(true);
   });
 
+  it('reads files of several keys: one-line keys and PEM blocks as openssl writes them, with comments', () => {
+    const a = keyFiles();
+    const b = keyFiles();
+    const pem = crypto.createPublicKey(readSigningKey(b.privateFile).privateKey).export({ type: 'spki', format: 'pem' }).toString();
+    fs.writeFileSync(a.publicFile, `# the current key\n${a.publicKey}\n# the next one, from openssl pkey -pubout\n${pem}`);
+    const keyring = new VerifyingKeyring(a.publicFile);
+    expect(keyring.keyIds().sort()).toEqual([readSigningKey(a.privateFile).keyId, readSigningKey(b.privateFile).keyId].sort());
+    expect(verifyDocument(signDocument(goal, readSigningKey(b.privateFile)), keyring).ok).toBe(true);
+  });
+
   it('picks up a rewritten key file without being created again', () => {
     const a = keyFiles();
     const b = keyFiles();
@@ -103,5 +114,18 @@ describe('VerifyingKeyring', () => {
     const a = keyFiles();
     expect(fs.statSync(a.privateFile).mode & 0o777).toBe(0o600);
     expect(() => createSigningKeyFiles(a.privateFile, a.publicFile)).toThrow();
+  });
+});
+
+describe('remembered verifications', () => {
+  it('a document verified before is not trusted for other content under the same signature, and a dropped key ends it', () => {
+    const a = keyFiles();
+    const keyring = new VerifyingKeyring(a.publicFile, { recheckMs: 0 });
+    const signed = signDocument(goal, readSigningKey(a.privateFile));
+    expect(verifyDocument(signed, keyring).ok).toBe(true);
+    expect(verifyDocument(signed, keyring).ok).toBe(true);
+    expect(verifyDocument({ ...signed, runCommand: 'sh -c evil' }, keyring)).toMatchObject({ ok: false, problem: 'BAD_SIGNATURE' });
+    fs.writeFileSync(a.publicFile, `${generateSigningKey().publicKey}\n`);
+    expect(verifyDocument(signed, keyring)).toMatchObject({ ok: false, problem: 'UNKNOWN_KEY' });
   });
 });

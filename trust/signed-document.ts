@@ -29,12 +29,19 @@ export function verifyDocument(document: object, keyring: VerifyingKeyring): Ver
   if (!isSignature(sig)) return { ok: false, problem: 'UNSIGNED' };
   const key = keyring.get(sig.key);
   if (!key) return { ok: false, problem: 'UNKNOWN_KEY', keyId: sig.key };
-  let good = false;
+  let data: string;
   try {
-    good = crypto.verify(null, Buffer.from(canonicalJson(fields)), key.publicKey, Buffer.from(sig.value, 'base64url'));
+    data = canonicalJson(fields);
   } catch {
-    good = false;
+    return { ok: false, problem: 'BAD_SIGNATURE', keyId: sig.key };
   }
+  const good = keyring.checked(key.keyId, sig.value, data, () => {
+    try {
+      return crypto.verify(null, Buffer.from(data), key.publicKey, Buffer.from(sig.value, 'base64url'));
+    } catch {
+      return false;
+    }
+  });
   return good ? { ok: true, keyId: key.keyId } : { ok: false, problem: 'BAD_SIGNATURE', keyId: sig.key };
 }
 

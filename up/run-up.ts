@@ -3,6 +3,7 @@ import path from 'node:path';
 import { lowMemoryEnv } from '../config/index.ts';
 import { p2pIdentityEnv } from './p2p-identities.ts';
 import { FleetcastError } from '../errors/index.ts';
+import { ensureSigningKeyFiles } from '../trust/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { freePort } from '../ops/nats/free-port.ts';
 import { LocalNatsCluster } from '../ops/nats/local-cluster.ts';
@@ -93,7 +94,20 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
     const dhtPort = await freePort();
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const dht = `127.0.0.1:${dhtPort}`;
-    const common = { FLEETCAST_LOG_LEVEL: 'info', ...localDefaults, ...options.env, ...lowMemoryEnv({ ...process.env, ...options.env }), FLEETCAST_DATA_DIR: dir, FLEETCAST_REGIONS: regions.join(','), FLEETCAST_DHT_BOOTSTRAP: dht };
+    // The goal-signing key: the coordinator signs every goal with the private key, every other
+    // process trusts only its public key. Made once per installation directory.
+    const goalKey = { private: path.join(dir, 'goal-signing.key'), public: path.join(dir, 'goal-signing.pub') };
+    ensureSigningKeyFiles(goalKey.private, goalKey.public);
+    const common = {
+      FLEETCAST_LOG_LEVEL: 'info',
+      ...localDefaults,
+      ...options.env,
+      ...lowMemoryEnv({ ...process.env, ...options.env }),
+      FLEETCAST_DATA_DIR: dir,
+      FLEETCAST_REGIONS: regions.join(','),
+      FLEETCAST_DHT_BOOTSTRAP: dht,
+      FLEETCAST_GOAL_PUBLIC_KEYS: goalKey.public,
+    };
     const specs: RoleSpec[][] = [
       [
         { name: 'dht', role: 'dht', args: ['dht', '--listen', dht], env: common },
@@ -101,7 +115,7 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
           name: 'coordinator',
           role: 'coordinator',
           args: ['coordinator'],
-          env: { ...common, FLEETCAST_LISTEN: `127.0.0.1:${apiPort}`, FLEETCAST_NATS_URL: cluster.urls.hub },
+          env: { ...common, FLEETCAST_LISTEN: `127.0.0.1:${apiPort}`, FLEETCAST_NATS_URL: cluster.urls.hub, FLEETCAST_GOAL_SIGNING_KEY: goalKey.private },
           ready: async () => (await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(1_000) })).ok,
         },
       ],

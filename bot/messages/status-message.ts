@@ -5,7 +5,31 @@ import { lockLine } from './lock-messages.ts';
 type RegionStatus = StatusInfo['regions'][number];
 
 function regionLine(r: RegionStatus, now: number): string {
-  if (r.goalError) return `:rotating_light: *${r.region}*: the stored goal is malformed — ${escape(r.goalError.message)}`;
+  return [goalLine(r, now), refusalLine(r), mirrorLine(r)].filter(Boolean).join('\n');
+}
+
+/** Machines refusing what their goal mirror holds (forged, unsigned, replayed): they keep their build, someone must look. */
+function refusalLine(r: RegionStatus): string {
+  const { refused } = r.convergence;
+  if (refused.machines === 0) return '';
+  const codes = Object.entries(refused.codes).map(([code, n]) => `${n} ${code}`).join(', ');
+  const example = refused.examples[0];
+  return `    :no_entry: ${refused.machines} ${refused.machines === 1 ? 'machine refused' : 'machines refused'} the document in the goal mirror (${codes}) and keep their build${example ? ` — e.g. ${example.machine}: ${escape(example.message.slice(0, 200))}` : ''}`;
+}
+
+function mirrorLine(r: RegionStatus): string {
+  const mirror = r.mirror;
+  if (!mirror || mirror.state === 'ok') return '';
+  const repaired = mirror.lastRepair ? ` · recreated ${mirror.repairs}× by the coordinator${mirror.lastRepair.ok ? '' : ' (the last attempt failed)'}` : '';
+  return `    :rotating_light: goal mirror *${mirror.state}*: ${escape(mirror.problem ?? '')}${repaired}`;
+}
+
+function goalLine(r: RegionStatus, now: number): string {
+  if (r.goalError) {
+    return r.goalError.code === 'GOAL_SIGNATURE_INVALID'
+      ? `:rotating_light: *${r.region}*: the stored goal is not signed by a trusted key — ${escape(r.goalError.message)}`
+      : `:rotating_light: *${r.region}*: the stored goal is malformed — ${escape(r.goalError.message)}`;
+  }
   if (!r.goal) return `:heavy_minus_sign: *${r.region}*: no goal yet`;
   const goal = `*${r.region}*: ${r.goal.build} (${r.goal.deployment}, ${r.goal.kind} by ${escape(r.goal.by)}, ${ago(r.goal.at, now)})`;
   const c = r.convergence;
@@ -15,6 +39,7 @@ function regionLine(r: RegionStatus, now: number): string {
   if (c.downloading.machines > 0) parts.push(`${c.downloading.machines} downloading`);
   if (c.failed.machines > 0) parts.push(`${c.failed.machines} failed`);
   if (c.silent > 0) parts.push(`${c.silent} silent`);
+  if (c.mismatched > 0) parts.push(`${c.mismatched} report it with another digest or goal sequence (not counted)`);
   if (c.other > 0) parts.push(`${c.other} on another build`);
   return `${c.converged ? ':white_check_mark:' : c.failed.machines > 0 ? ':warning:' : ':arrows_counterclockwise:'} ${goal} — ${parts.join(' · ')}`;
 }

@@ -1,4 +1,4 @@
-import type { ConvergenceJson, DeploymentJson, DeploymentProgressJson, LockJson, ServiceStatusJson, WaveJson } from '../../api-contract/index.ts';
+import type { ConvergenceJson, DeploymentJson, DeploymentProgressJson, LockJson, MirrorJson, ServiceStatusJson, WaveJson } from '../../api-contract/index.ts';
 import { bytes } from './build-text.ts';
 import { table } from './table.ts';
 
@@ -32,17 +32,42 @@ export function convergenceText(c: ConvergenceJson): string {
     const example = c.failed.examples[0];
     parts.push(`${c.failed.machines} failed${example ? ` (${example.machine}: ${example.error ?? 'failed'})` : ''}`);
   }
+  if (c.mismatched > 0) parts.push(`${c.mismatched} report it with another digest or goal sequence (not counted)`);
   if (c.other > 0) parts.push(`${c.other} on other builds`);
   if (c.silent > 0) parts.push(`${c.silent} silent`);
+  const refused = refusalText(c);
+  if (refused) parts.push(refused);
   return parts.join(', ') + (c.converged ? ' — converged' : '');
 }
 
+/** `2 refused GOAL_SIGNATURE_INVALID`, or '' when no machine refuses anything. */
+export function refusalText(c: ConvergenceJson): string {
+  if (c.refused.machines === 0) return '';
+  const codes = Object.entries(c.refused.codes).map(([code, machines]) => `${machines} ${code}`);
+  return `${c.refused.machines} refused the goal mirror's document (${codes.join(', ')})`;
+}
+
+/** `not-a-mirror: … (repaired 1×, last at …)`, or '' for a healthy mirror. */
+export function mirrorText(mirror: MirrorJson | null): string {
+  if (!mirror || mirror.state === 'ok') return '';
+  const repaired = mirror.lastRepair ? ` (repaired ${mirror.repairs}×, last at ${mirror.lastRepair.at}${mirror.lastRepair.ok ? '' : ', failed'})` : '';
+  return `goal mirror ${mirror.state}: ${mirror.problem ?? ''}${repaired}`;
+}
+
 export function statusText(status: ServiceStatusJson): string {
-  const rows = status.regions.map((r) => [r.region, r.goal?.build ?? (r.goalError ? 'malformed' : '-'), r.goal?.deployment ?? '-', r.goal ? `${r.goal.kind} by ${r.goal.by}` : '-', r.goal ? convergenceText(r.convergence) : '-']);
+  const rows = status.regions.map((r) => [
+    r.region,
+    r.goal ? `${r.goal.build} (seq ${r.goal.seq})` : r.goalError ? (r.goalError.code === 'GOAL_SIGNATURE_INVALID' ? 'not signed' : 'malformed') : '-',
+    r.goal?.deployment ?? '-',
+    r.goal ? `${r.goal.kind} by ${r.goal.by}` : '-',
+    r.goal ? convergenceText(r.convergence) : refusalText(r.convergence) || '-',
+  ]);
   const lock = status.lock ? lockLine(status.lock) : 'not locked';
   const newest = status.deployment ? `\nnewest: ${deploymentLine(status.deployment)}` : '';
   const broken = status.regions.filter((r) => r.goalError).map((r) => `\n${r.region}: ${r.goalError!.code}: ${r.goalError!.message}`);
-  return `${status.service}: ${lock}\n${table(['REGION', 'GOAL', 'DEPLOYMENT', 'BY', 'MACHINES'], rows)}${broken.join('')}${newest}`;
+  const refusals = status.regions.flatMap((r) => r.convergence.refused.examples.slice(0, 1).map((e) => `\n${r.region}: ${r.convergence.refused.machines} machine(s) refused a document, e.g. ${e.machine}: ${e.code}: ${e.message}`));
+  const mirrors = status.regions.map((r) => ({ region: r.region, text: mirrorText(r.mirror) })).filter((m) => m.text).map((m) => `\n${m.region}: ${m.text}`);
+  return `${status.service}: ${lock}\n${table(['REGION', 'GOAL', 'DEPLOYMENT', 'BY', 'MACHINES'], rows)}${broken.join('')}${refusals.join('')}${mirrors.join('')}${newest}`;
 }
 
 /** One line per region of a deployment: its wave's status and where the machines stand. */

@@ -1,6 +1,8 @@
 import type { Database } from '../../entities/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import type { DeployService } from '../deploys/index.ts';
+import type { HubLink } from '../fleet/hub-link.ts';
+import type { MirrorCheck } from '../fleet/mirror-check.ts';
 import type { BuildQueue } from '../../queue/index.ts';
 import type { ReplicationStatusService } from '../replication/index.ts';
 import type { ServiceRegistry } from '../../queue/services/index.ts';
@@ -21,5 +23,7 @@ export interface ApiContext {
   };
   /** Deploys, rollbacks, locks and the goal state. */
   deploys: DeployService;
+  /** The fleet's signals for /metrics: refusals the agents report, the state of each region's goal mirror. @defaultValue none */
+  fleet?: { hub: Pick<HubLink, 'refusalsSeen' | 'refusingMachines'>; mirrors: Pick<MirrorCheck, 'all'> };
   logger: Logger;
 }

@@ -49,7 +49,7 @@ export class ApiServer {
     app.removeContentTypeParser('text/plain');
     logRequests(app, logger, principals);
 
-    const metrics = new CoordinatorMetrics(ctx.db, ctx.queue, logger);
+    const metrics = new CoordinatorMetrics(ctx.db, ctx.queue, logger, ctx.fleet);
     await metrics.start();
     const routes: Route[] = [
       ...healthRoutes(ctx),

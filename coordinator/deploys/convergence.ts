@@ -1,16 +1,16 @@
-import { emptySummary, type ServiceStatusSummary } from '../../goalstate/index.ts';
+import { emptySummary, type GoalTarget, type ServiceStatusSummary } from '../../goalstate/index.ts';
 
 /** Where one region's machines stand against the goal, with the verdict the wave logic uses. */
 export interface RegionConvergence extends ServiceStatusSummary {
-  /** Every machine reporting in time runs the goal build (true for a region with no machines). */
+  /** Every machine reporting in time runs the signed goal: its build, digest and sequence (true for a region with no machines). */
   converged: boolean;
   /** false while the region's reports cannot be read (its leaf, or the hub link, is down). */
   known: boolean;
 }
 
 /** The convergence of a region whose reports cannot be read right now. */
-export function unknownConvergence(region: string, service: string, goalBuild: string | null): RegionConvergence {
-  return { ...emptySummary(region, service, goalBuild), converged: false, known: false };
+export function unknownConvergence(region: string, service: string, target: GoalTarget | null): RegionConvergence {
+  return { ...emptySummary(region, service, target), converged: false, known: false };
 }
 
 export function toConvergence(summary: ServiceStatusSummary): RegionConvergence {

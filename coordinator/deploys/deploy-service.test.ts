@@ -55,8 +55,18 @@ it('deploys, refuses while locked, rolls back and locks, all audited (SQLite)', 
   expect((await goals.get('api', 'us'))!.goal).toMatchObject({ build: `b${first.id}`, kind: 'rollback', deployment: rollback.id });
   expect(await deploys.getLock('api')).toMatchObject({ lockedBy: 'carol', reason: 'rolled back by carol' });
   const audit = await selectAudit(db, 'api');
-  expect(audit.map((row) => `${row.action}:${row.result}`)).toEqual(['deploy:ok', 'lock:ok', 'lock:refused', 'deploy:refused', 'unlock:ok', 'unlock:refused', 'deploy:ok', 'rollback:ok']);
+  // Each signed goal written is audited too, before the request's own row (written once it is done).
+  const writes = ['goal-write:ok', 'goal-write:ok'];
+  expect(audit.map((row) => `${row.action}:${row.result}`)).toEqual([...writes, 'deploy:ok', 'lock:ok', 'lock:refused', 'deploy:refused', 'unlock:ok', 'unlock:refused', ...writes, 'deploy:ok', ...writes, 'rollback:ok']);
+  const lastWrite = audit.filter((row) => row.action === 'goal-write').at(-1)!;
+  const stored = (await goals.get('api', 'us'))!;
+  expect(lastWrite).toMatchObject({ actor: 'carol' });
+  expect(JSON.parse(String(lastWrite.detail))).toEqual({ deployment: rollback.id, kind: 'rollback', build: `b${first.id}`, digest: first.digest, region: 'us', seq: stored.goal.seq, revision: stored.revision, key: goals.key.keyId });
   expect((await deploys.list({ service: 'api', limit: 10 })).map((d) => d.kind)).toEqual(['rollback', 'deploy', 'deploy']);
+  // The rollback is a new, higher sequence naming the older build; its deployment keeps what was signed in each region.
+  const [rolledBack, deployed] = await deploys.list({ service: 'api', limit: 2 });
+  expect(rolledBack!.waves[0]!.goals.us!.seq).toBe(stored.goal.seq);
+  expect(rolledBack!.waves[0]!.goals.us!.seq).toBeGreaterThan(deployed!.waves[0]!.goals.us!.seq);
 });
 
 it('a spooled rollback is written to SQL by flush(), with its real id beside the placeholder', async () => {
@@ -102,6 +112,7 @@ it('a deploy in waves hints the later waves\' regions to prefetch the build (not
   expect(hint.goal).toMatchObject({ service: 'api', region: 'us', build: `b${build.id}`, digest: build.digest, deployment: deployment.id, kind: 'deploy' });
   expect(hint.goal.p2pKey).toMatch(/^[0-9a-f]{64}$/);
   expect(hint.revision).toBeGreaterThan((await goals.get('api', 'eu'))!.revision);
+  expect(hint.goal).toMatchObject({ purpose: 'prefetch', sig: { key: goals.key.keyId } });
   expect(await goals.get('api', 'us')).toBeNull();
 
   goals.prefetch.clear();

@@ -1,28 +1,31 @@
 import { createHash } from 'node:crypto';
 import { isUniqueViolation, type Database } from '../../entities/index.ts';
 import { FleetcastError, isFleetcastError, type ErrorCode } from '../../errors/index.ts';
-import type { Goal, GoalRevision } from '../../goalstate/index.ts';
+import { noSigningKey, type Goal, type GoalRevision, type GoalTarget } from '../../goalstate/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import { formatBuildId, parseBuildId, type Build, type BuildQueue } from '../../queue/index.ts';
 import type { ReplicationStatusService } from '../replication/index.ts';
 import type { ServiceRegistry } from '../../queue/services/index.ts';
 import type { AuditSpool } from './audit-spool.ts';
+import type { MirrorState } from './mirror-state.ts';
 import { toConvergence, unknownConvergence, type RegionConvergence } from './convergence.ts';
 import { checkDeployable, requestedRegions } from './deploy-checks.ts';
 import { formatDeploymentId, isFinal, lockedError, parseDeploymentId, toDeployment, toLock, type Deployment, type DeploymentKind, type ServiceLock } from './deployment.ts';
-import { readGoal, type FleetState, type GoalStore } from './goal-store.ts';
+import { readGoal, targetOf, type FleetState, type GoalStore } from './goal-store.ts';
 import { rollbackFromGoalHistory } from './rollback-without-sql.ts';
 import { ServiceMutex } from './service-mutex.ts';
 import * as sql from './sql/deploy-sql.ts';
 import { WaveRunner, type WaveRunnerOptions } from './wave-runner.ts';
 import { WaveWriter } from './wave-writer.ts';
-import { encodeWaves, newWaves, planWaves } from './waves.ts';
+import { deploymentTarget, encodeWaves, newWaves, planWaves, type Wave } from './waves.ts';
 
 export interface DeployServiceOptions {
   /** FLEETCAST_REGIONS. */
   regions: readonly string[];
   /** The goal state and the agents' reports (the coordinator's HubLink). */
   fleet: FleetState;
+  /** Each region's goal mirror as last checked (the coordinator's MirrorCheck). @defaultValue unknown */
+  mirrors?: (region: string) => MirrorState | null;
   /** Where records go while SQL is down. */
   spool: AuditSpool;
   /** FLEETCAST_SECRET: the P2P key of each build's core is derived from it (see goalstate/core-key.ts). */
@@ -78,10 +81,16 @@ export interface RegionGoal {
   region: string;
   goal: Goal | null;
   revision: number | null;
-  /** The key holds a malformed value (GOAL_INVALID): goal is null, agents keep their last goal, the next deploy overwrites it. */
+  /**
+   * The key holds a malformed value (GOAL_INVALID) or one not signed by a trusted key
+   * (GOAL_SIGNATURE_INVALID): goal is null, agents keep their last goal, the next deploy
+   * overwrites it.
+   */
   goalError: { code: string; message: string } | null;
-  /** Where the service's machines stand against this region's goal. */
+  /** Where the service's machines stand against this region's signed goal (build, digest and sequence). */
   convergence: RegionConvergence;
+  /** The region's goal mirror as the coordinator last checked it; null when it has not yet. */
+  mirror: MirrorState | null;
 }
 
 export interface ServiceStatus {
@@ -122,7 +131,7 @@ export class DeployService {
     this.regions = options.regions;
     // Checked now: a bad FLEETCAST_DEPLOY_WAVES stops the coordinator at start.
     planWaves({ setting: this.wavePlan, configured: this.regions });
-    this.writer = new WaveWriter(options.clusterSecret, options.logger);
+    this.writer = new WaveWriter(options.clusterSecret, options.logger, (row) => this.audit(row));
     this.runner = new WaveRunner(db, { queue, services, fleet: options.fleet, mutex: this.mutex, writer: this.writer, logger: options.logger, ...options.waves });
   }
 
@@ -226,7 +235,8 @@ export class DeployService {
         const { current, revision, invalid } = await readGoal(goals, service, region);
         const goal = current?.goal ?? null;
         const goalError = invalid ? { code: invalid.code, message: invalid.message } : null;
-        return { region, goal, revision, goalError, convergence: this.convergence(region, service, goal?.build ?? null) };
+        // Judged against the goal on the hub, verified: what the coordinator signed, not what a mirror holds.
+        return { region, goal, revision, goalError, convergence: this.convergence(region, service, targetOf(goal)), mirror: this.options.mirrors?.(region) ?? null };
       }),
     );
     const [newest] = await sql.selectDeployments(this.db, service, 1);
@@ -247,7 +257,7 @@ export class DeployService {
   /** The deployment and its regions' convergence against its build, as `deploy --wait` and the bot follow it. */
   async progress(ref: string): Promise<DeploymentProgress> {
     const deployment = await this.get(ref);
-    const progress = deployment.regions.map((region) => this.convergence(region, deployment.service, deployment.build));
+    const progress = deployment.regions.map((region) => this.convergence(region, deployment.service, deploymentTarget(deployment.build, deployment.waves, region)));
     // A newer deployment of the service owns the goal now: nothing more will happen to this one.
     const [newest] = await sql.selectDeployments(this.db, deployment.service, 1);
     const superseded = newest !== undefined && formatDeploymentId(String(newest.id)) !== deployment.id;
@@ -264,9 +274,9 @@ export class DeployService {
     await this.audit({ at: new Date(), actor, action, target, result: 'refused', detail: { ...viaDetail(via), error: { code: error.code, message: error.message } } });
   }
 
-  private convergence(region: string, service: string, goalBuild: string | null): RegionConvergence {
-    const summary = this.options.fleet.summary(region, service, goalBuild);
-    return summary ? toConvergence(summary) : unknownConvergence(region, service, goalBuild);
+  private convergence(region: string, service: string, target: GoalTarget | null): RegionConvergence {
+    const summary = this.options.fleet.summary(region, service, target);
+    return summary ? toConvergence(summary) : unknownConvergence(region, service, target);
   }
 
   /** The deployment an earlier request with the same Idempotency-Key made, if any; CONFLICT if it was another request. */
@@ -310,6 +320,8 @@ export class DeployService {
    * is spooled.
    */
   private async start(goals: GoalStore, build: Build, plan: string[][], kind: DeploymentKind, request: DeployRequest): Promise<DeployOutcome> {
+    // Before anything is recorded: a coordinator that cannot sign writes no goal at all.
+    if (!goals.signs) throw noSigningKey(`the goals of ${build.service} ${formatBuildId(build.id)}`);
     const createdAt = new Date();
     const reason = request.reason ?? '';
     const service = await this.services.get(build.service);
@@ -337,8 +349,9 @@ export class DeployService {
     }
     const deploymentId = formatDeploymentId(id);
     await this.runner.supersedeRolling(build.service, id);
+    let signed: Wave['goals'];
     try {
-      await this.writer.write(goals, { deployment: deploymentId, build, service, kind, by: request.by, reason }, plan[0]!);
+      signed = await this.writer.write(goals, { deployment: deploymentId, build, service, kind, by: request.by, reason }, plan[0]!);
     } catch (err) {
       waves[0]!.status = 'FAILED';
       waves.slice(1).forEach((wave) => (wave.status = 'SKIPPED'));
@@ -347,7 +360,7 @@ export class DeployService {
         .catch((e: unknown) => this.options.logger.error({ err: e, deployment: deploymentId }, 'could not record the failed deployment'));
       throw err;
     }
-    waves[0] = { ...waves[0]!, status: 'WRITTEN', writtenAt: new Date() };
+    waves[0] = { ...waves[0]!, status: 'WRITTEN', writtenAt: new Date(), goals: signed };
     if (plan.length > 1 && this.options.prefetch !== false) {
       await this.writer.writePrefetch(goals, { deployment: deploymentId, build, service, kind, by: request.by, reason }, plan.slice(1).flat());
     }
@@ -386,6 +399,11 @@ export class DeployService {
       }
       throw err;
     }
+  }
+
+  /** An audit row of something the coordinator did by itself (a mirror repaired); spooled while SQL is down. */
+  record(row: sql.AuditInsert): Promise<void> {
+    return this.audit(row);
   }
 
   private async audit(row: sql.AuditInsert): Promise<void> {

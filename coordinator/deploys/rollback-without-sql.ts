@@ -1,9 +1,11 @@
 import { FleetcastError } from '../../errors/index.ts';
-import type { Goal, GoalRevision } from '../../goalstate/index.ts';
+import { goalContent, noSigningKey, type Goal, type GoalRevision } from '../../goalstate/index.ts';
 import { parseBuildId } from '../../queue/index.ts';
 import type { AuditSpool } from './audit-spool.ts';
 import { placeholderDeploymentId, type Deployment } from './deployment.ts';
 import type { GoalStore } from './goal-store.ts';
+import { signedRecord } from './wave-writer.ts';
+import { encodeWaves, type Wave } from './waves.ts';
 
 export interface SqlFreeRollback {
   service: string;
@@ -23,8 +25,13 @@ export interface SqlFreeRollback {
  * when it answers again; the goals carry a placeholder deployment id (placeholderDeploymentId).
  * Not checked here, for want of SQL: the build's replication (a goal in the history was
  * deployable when written; retention keeps the newest builds of a service).
+ * The history holds only goals a trusted key signed (GoalWriter.history): an unsigned or forged
+ * entry is never a rollback target. Each new goal is signed with a sequence above the key's
+ * (from the goal bucket, not SQL); the spooled deployment keeps what was signed in each region,
+ * and is judged against it once SQL has it.
  */
 export async function rollbackFromGoalHistory(goals: GoalStore, spool: AuditSpool, request: SqlFreeRollback): Promise<Deployment> {
+  if (!goals.signs) throw noSigningKey(`the rollback of ${request.service}`);
   const at = new Date();
   const deployment = placeholderDeploymentId(at);
   const wanted = request.to === undefined ? undefined : `b${parseBuildId(request.to)}`;
@@ -48,11 +55,24 @@ export async function rollbackFromGoalHistory(goals: GoalStore, spool: AuditSpoo
     }
     plans.push({ region, target: target.goal, revision: current.revision });
   }
-  const written: string[] = [];
+  const signed: Wave['goals'] = {};
   for (const plan of plans) {
-    await goals.put({ ...plan.target, deployment, kind: 'rollback', by: request.by, at: at.toISOString(), reason: request.reason }, { expectedRevision: plan.revision });
-    written.push(plan.region);
+    const stored = await goals.put({ ...goalContent(plan.target), deployment, kind: 'rollback', by: request.by, at: at.toISOString(), reason: request.reason }, { expectedRevision: plan.revision });
+    signed[plan.region] = signedRecord(stored);
+    const { goal } = stored;
+    // Straight to the spool: SQL is down, and an incident should not wait on it once more per region.
+    spool.write({
+      audit: {
+        at: new Date().toISOString(),
+        actor: request.by,
+        action: 'goal-write',
+        target: request.service,
+        result: 'ok',
+        detail: { deployment, kind: 'rollback', build: goal.build, digest: goal.digest, region: plan.region, seq: goal.seq, revision: stored.revision, key: goal.sig.key, withoutDatabase: true },
+      },
+    });
   }
+  const waves: Wave[] = [{ regions: request.regions, status: 'WRITTEN', writtenAt: at, doneAt: null, goals: signed }];
   // The deployment row names one build: the first region's (they agree unless regions ran different builds).
   const build = plans[0]!.target.build;
   spool.write({
@@ -67,6 +87,7 @@ export async function rollbackFromGoalHistory(goals: GoalStore, spool: AuditSpoo
       status: 'APPLIED',
       createdAt: at.toISOString(),
       error: null,
+      waves: encodeWaves(waves),
     },
     lock: { service: request.service, lockedBy: request.by, reason: `rolled back by ${request.by}`, since: at.toISOString(), replace: true },
     audit: {
@@ -97,7 +118,7 @@ export async function rollbackFromGoalHistory(goals: GoalStore, spool: AuditSpoo
     status: 'APPLIED',
     createdAt: at,
     error: null,
-    waves: [{ regions: request.regions, status: 'WRITTEN', writtenAt: at, doneAt: null }],
+    waves,
     convergedAt: null,
     spooled: true,
   };

@@ -63,6 +63,26 @@ describe('wave plans', () => {
 });
 
 describe('rollout', () => {
+  it('judges a wave against the goal it signed: machines faking the build with another digest or an old goal sequence do not count', async () => {
+    const deploys = open();
+    const b = await build();
+    const deployment = await deploys.deploy(b, { by: 'alice' });
+    const signed = (await fleet.goalStore.get('api', 'eu'))!.goal;
+    expect(deployment.waves[0]!.goals).toEqual({ eu: { seq: signed.seq, digest: signed.digest, key: fleet.goalStore.key.keyId } });
+    fleet.set('eu', 'eu-m1', b, 'running');
+    fleet.set('eu', 'eu-m2', b, 'running', { digest: 'e'.repeat(64), seq: signed.seq });
+    await deploys.runner.runOnce();
+    expect(await goalBuild('us')).toBeNull();
+    fleet.set('eu', 'eu-m2', b, 'running', { digest: signed.digest, seq: signed.seq - 1 });
+    await deploys.runner.runOnce();
+    expect(await goalBuild('us')).toBeNull();
+    expect((await deploys.progress(deployment.id)).progress.find((p) => p.region === 'eu')).toMatchObject({ running: 1, mismatched: 1, converged: false });
+    // The machine applies the signed goal for real: the wave converged, the next one is written.
+    fleet.set('eu', 'eu-m2', b, 'running');
+    await deploys.runner.runOnce();
+    expect(await goalBuild('us')).toBe(b);
+  });
+
   it('writes the canary, waits for its machines, then the rest, and records convergence', async () => {
     const deploys = open();
     const b = await build();

@@ -10,7 +10,7 @@ import type { FleetState } from './goal-store.ts';
 import type { ServiceMutex } from './service-mutex.ts';
 import * as sql from './sql/deploy-sql.ts';
 import type { WaveWriter } from './wave-writer.ts';
-import { encodeWaves, type Wave } from './waves.ts';
+import { deploymentTarget, encodeWaves, type Wave } from './waves.ts';
 
 export interface WaveRunnerOptions {
   queue: Pick<BuildQueue, 'get'>;
@@ -125,12 +125,18 @@ export class WaveRunner {
     await this.writeWave(deployment, waves, next, wavesAsRead);
   }
 
+  /** Judged against the goals the wave signed (its record), never against what the regions' mirrors hold. */
   private judge(deployment: Deployment, wave: Wave, now: Date): WaveVerdict {
     const regions = wave.regions.map((region) => {
-      const summary = this.options.fleet.summary(region, deployment.service, deployment.build);
-      return summary ? toConvergence(summary) : unknownConvergence(region, deployment.service, deployment.build);
+      const target = deploymentTarget(deployment.build, [wave], region);
+      const summary = this.options.fleet.summary(region, deployment.service, target);
+      return summary ? toConvergence(summary) : unknownConvergence(region, deployment.service, target);
     });
-    const verdict = judgeWave(regions, { maxFailedFraction: this.maxFailedFraction, minDoneFraction: this.minDoneFraction });
+    const unsigned = wave.regions.filter((region) => !wave.goals[region]);
+    const verdict: WaveVerdict =
+      unsigned.length > 0
+        ? { kind: 'waiting', reason: `no signed goal is recorded for ${unsigned.join(', ')} (a wave written before goals were signed): deploy again to have it judged` }
+        : judgeWave(regions, { maxFailedFraction: this.maxFailedFraction, minDoneFraction: this.minDoneFraction });
     if (verdict.kind === 'waiting' && wave.writtenAt && now.getTime() - wave.writtenAt.getTime() > this.timeoutMs) {
       return { kind: 'halt', reason: `not converged within ${humanDuration(this.timeoutMs)} (${verdict.reason})` };
     }
@@ -145,8 +151,8 @@ export class WaveRunner {
       const build = await this.options.queue.get(parseBuildId(deployment.build));
       const service = await this.options.services.get(deployment.service);
       const wave = waves[index]!;
-      await this.options.writer.write(this.options.fleet.goals(), { deployment: deployment.id, build, service, kind: deployment.kind, by: deployment.requestedBy, reason: deployment.reason }, wave.regions);
-      waves[index] = { ...wave, status: 'WRITTEN', writtenAt: new Date() };
+      const goals = await this.options.writer.write(this.options.fleet.goals(), { deployment: deployment.id, build, service, kind: deployment.kind, by: deployment.requestedBy, reason: deployment.reason }, wave.regions);
+      waves[index] = { ...wave, status: 'WRITTEN', writtenAt: new Date(), goals };
       const last = !waves.some((w) => w.status === 'PENDING');
       await this.record(deployment, wavesAsRead, { status: last ? 'APPLIED' : 'ROLLING', waves, error: null, convergedAt: null });
     });

@@ -1,5 +1,6 @@
 import { waveStatuses, type WaveStatus } from '../../entities/index.ts';
 import { FleetcastError } from '../../errors/index.ts';
+import type { GoalTarget } from '../../goalstate/index.ts';
 
 /**
  * One wave of a deployment: regions whose goals are written together. PENDING until written,
@@ -12,6 +13,21 @@ export interface Wave {
   status: WaveStatus;
   writtenAt: Date | null;
   doneAt: Date | null;
+  /**
+   * The signed goal written in each region of the wave (its sequence and digest): what the wave
+   * is judged against — a machine counts only when it reports that build, digest and sequence —
+   * never what a region's mirror holds. Empty until written (and in rows written before goals
+   * were signed).
+   */
+  goals: Record<string, SignedGoalRecord>;
+}
+
+/** What the coordinator signed for one region: enough to tell whether a machine runs exactly it. */
+export interface SignedGoalRecord {
+  seq: number;
+  digest: string;
+  /** The signing key's id. */
+  key: string;
 }
 
 export { waveStatuses, type WaveStatus };
@@ -61,7 +77,7 @@ function checkWaves(waves: string[][], configured: readonly string[], source: st
 }
 
 export function newWaves(plan: string[][]): Wave[] {
-  return plan.map((regions) => ({ regions, status: 'PENDING', writtenAt: null, doneAt: null }));
+  return plan.map((regions) => ({ regions, status: 'PENDING', writtenAt: null, doneAt: null, goals: {} }));
 }
 
 /** Waves as stored in deployments.waves (JSON text). */
@@ -73,8 +89,18 @@ export function encodeWaves(waves: Wave[]): string {
 export function decodeWaves(text: unknown, regions: string[], deploymentStatus: string): Wave[] {
   if (typeof text !== 'string' || text === '') {
     const status: WaveStatus = deploymentStatus === 'APPLIED' ? 'WRITTEN' : deploymentStatus === 'FAILED' ? 'FAILED' : 'PENDING';
-    return [{ regions, status, writtenAt: null, doneAt: null }];
+    return [{ regions, status, writtenAt: null, doneAt: null, goals: {} }];
   }
-  const raw = JSON.parse(text) as { regions: string[]; status: WaveStatus; writtenAt: string | null; doneAt: string | null }[];
-  return raw.map((w) => ({ regions: w.regions, status: w.status, writtenAt: w.writtenAt ? new Date(w.writtenAt) : null, doneAt: w.doneAt ? new Date(w.doneAt) : null }));
+  const raw = JSON.parse(text) as { regions: string[]; status: WaveStatus; writtenAt: string | null; doneAt: string | null; goals?: Record<string, SignedGoalRecord> }[];
+  return raw.map((w) => ({ regions: w.regions, status: w.status, writtenAt: w.writtenAt ? new Date(w.writtenAt) : null, doneAt: w.doneAt ? new Date(w.doneAt) : null, goals: w.goals ?? {} }));
+}
+
+/**
+ * What a machine of `region` must report to run the deployment: the goal its wave signed there
+ * (build, digest, sequence). A region whose wave is not written yet (or was written before
+ * goals were signed) has no signed goal: no machine counts as running it.
+ */
+export function deploymentTarget(build: string, waves: Wave[], region: string): GoalTarget {
+  const signed = waves.find((wave) => wave.regions.includes(region))?.goals[region];
+  return { build, digest: signed?.digest ?? null, seq: signed?.seq ?? null };
 }

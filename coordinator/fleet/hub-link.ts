@@ -1,5 +1,6 @@
 import { FleetcastError } from '../../errors/index.ts';
-import { connectNats, GoalWriter, parseNatsUrl, RegionStatusView, type NatsConnection, type ServiceStatusSummary } from '../../goalstate/index.ts';
+import { connectNats, GoalWriter, parseNatsUrl, RegionStatusView, type GoalSigningKey, type GoalTarget, type NatsConnection, type ServiceStatusSummary } from '../../goalstate/index.ts';
+import type { VerifyingKeyring } from '../../trust/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import type { GoalStore } from '../deploys/goal-store.ts';
 import { PeriodicTask } from '../../lifecycle/index.ts';
@@ -12,6 +13,10 @@ export interface HubLinkOptions {
   goalHistory: number;
   /** FLEETCAST_STATUS_SILENT_AFTER. */
   silentAfterMs: number;
+  /** FLEETCAST_GOAL_SIGNING_KEY: without it, goal writes refuse with CONFIG_INVALID. */
+  signingKey?: GoalSigningKey | undefined;
+  /** What the coordinator's readers trust (FLEETCAST_GOAL_PUBLIC_KEYS and its own key). */
+  keyring?: VerifyingKeyring | undefined;
   /** Pause between attempts to reach the hub, or a region's status bucket through it. @defaultValue 5_000 */
   retryMs?: number;
   logger: Logger;
@@ -66,9 +71,26 @@ export class HubLink {
     );
   }
 
-  /** Where the service's machines in `region` stand against `goalBuild`; null while the region's reports cannot be read. */
-  summary(region: string, service: string, goalBuild: string | null): ServiceStatusSummary | null {
-    return this.views.get(region)?.summary(service, goalBuild) ?? null;
+  /** Where the service's machines in `region` stand against the signed goal `target`; null while the region's reports cannot be read. */
+  summary(region: string, service: string, target: GoalTarget | null): ServiceStatusSummary | null {
+    return this.views.get(region)?.summary(service, target) ?? null;
+  }
+
+  /** The hub connection, once open (the mirror check reaches every region's leaf through it). */
+  connection(): NatsConnection | undefined {
+    return this.writer ? this.nc : undefined;
+  }
+
+  /** Refusals the agents of each region reported since this coordinator started, by code (a counter). */
+  refusalsSeen(): { region: string; code: string; count: number }[] {
+    return [...this.views].flatMap(([region, view]) => [...view.refusalsSeen()].map(([code, count]) => ({ region, code, count })));
+  }
+
+  /** Machines whose latest report carries a refusal, per region, service and code (a gauge). */
+  refusingMachines(): { region: string; service: string; code: string; machines: number }[] {
+    return [...this.views].flatMap(([region, view]) =>
+      view.services().flatMap((service) => Object.entries(view.summary(service).refused.codes).map(([code, machines]) => ({ region, service, code, machines: machines ?? 0 }))),
+    );
   }
 
   async close(): Promise<void> {
@@ -85,7 +107,16 @@ export class HubLink {
     if (!this.writer) {
       try {
         this.nc ??= await connectNats({ url: options.url, role: 'the NATS hub', name: 'fleetcast-coordinator', timeoutMs: 3_000, logger: options.logger });
-        const writer = await GoalWriter.connect({ url: options.url, connection: this.nc, regions: options.regions, goalHistory: options.goalHistory, connect: { timeoutMs: 3_000 }, logger: options.logger });
+        const writer = await GoalWriter.connect({
+          url: options.url,
+          connection: this.nc,
+          regions: options.regions,
+          goalHistory: options.goalHistory,
+          signingKey: options.signingKey,
+          keyring: options.keyring,
+          connect: { timeoutMs: 3_000 },
+          logger: options.logger,
+        });
         await writer.ensureBuckets().catch((err: unknown) => options.logger.error({ err }, 'goal-state buckets are not all set up; deploys to the regions whose leaves do not answer may fail until they do'));
         if (this.closed) return void (await writer.close());
         this.writer = writer;

@@ -14,6 +14,7 @@ const buildPattern = /^b\d+$/;
  *     <agent dir>/services/<service>/builds/<build>/.verified     the mark: goal, size, mtime
  *     <agent dir>/services/<service>/process.json     the supervised process (pid, build)
  *     <agent dir>/services/<service>/switch.json      a switch not yet proven healthy
+ *     <agent dir>/services/<service>/goal-seq.json    the highest goal sequence accepted (replays are refused)
  *     <agent dir>/services/<service>/logs/<build>.log the run command's output
  *
  * The agent's own files start with a dot inside a build's dir: a goal's fileName cannot
@@ -73,6 +74,10 @@ export class AgentLayout {
 
   switchRecord(service: string): string {
     return path.join(this.serviceDir(service), 'switch.json');
+  }
+
+  goalSeqFile(service: string): string {
+    return path.join(this.serviceDir(service), 'goal-seq.json');
   }
 
   logFile(service: string, build: string): string {

@@ -75,15 +75,17 @@ export class Agent {
     this.reconciler(update.service).setPrefetch(update);
   };
 
-  /** A goal that does not parse: the service keeps its previous goal, and says so. */
-  readonly onInvalidGoal = (error: FleetcastError): void => {
-    // The key is `<service>.<region>`.
-    const service = typeof error.details.key === 'string' ? error.details.key.split('.')[0] : undefined;
-    if (!service || !servicePattern.test(service) || (this.filter && !this.filter.has(service))) {
+  /**
+   * A document the goal watch refused (malformed, not signed by a trusted key, changed since it
+   * was signed, replayed): the service keeps its goal and its running build, and says so.
+   */
+  readonly onRefusedGoal = (error: FleetcastError): void => {
+    const service = typeof error.details.service === 'string' ? error.details.service : undefined;
+    if (!service || !servicePattern.test(service) || !this.follows(service)) {
       this.deps.logger.warn({ err: error }, error.message);
       return;
     }
-    this.reconciler(service).noteInvalidGoal(error);
+    this.reconciler(service).noteRefusal(error, error.details.purpose === 'prefetch' ? 'prefetch' : 'goal');
   };
 
   /** Whether goals and hints of `service` are this agent's business now. */

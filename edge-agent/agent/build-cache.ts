@@ -4,7 +4,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { digestMismatch } from '../../blobstore/index.ts';
-import { goalSchema, type Goal } from '../../goalstate/index.ts';
+import { goalContentSchema, type GoalContent } from '../../goalstate/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import { isBuildId, type AgentLayout } from './agent-layout.ts';
 import { readJson, syncDir, writeJsonDurably } from './durable-json.ts';
@@ -16,7 +16,8 @@ import { readJson, syncDir, writeJsonDurably } from './durable-json.ts';
  */
 const markerSchema = z.object({
   v: z.literal(1),
-  goal: goalSchema,
+  // What the build was installed for; marks of older agents hold unsigned (version-1) goals, read the same way.
+  goal: goalContentSchema,
   size: z.number().int().nonnegative(),
   mtimeNs: z.string(),
   verifiedAt: z.string(),
@@ -30,7 +31,7 @@ type Marker = z.infer<typeof markerSchema>;
 
 /** A verified build on this machine. */
 export interface InstalledBuild {
-  goal: Goal;
+  goal: GoalContent;
   /** The artifact, `<build dir>/<fileName>`. */
   file: string;
   dir: string;
@@ -88,7 +89,7 @@ export class BuildCache {
    * digest under the same build id is removed — or, when `keepOnConflict` (it is running),
    * reported as DIGEST_MISMATCH and left alone.
    */
-  async installedFor(goal: Goal, keepOnConflict: boolean): Promise<InstalledBuild | undefined> {
+  async installedFor(goal: GoalContent, keepOnConflict: boolean): Promise<InstalledBuild | undefined> {
     const found = await this.installed(goal.service, goal.build);
     if (found && found.goal.digest === goal.digest) return found;
     if (found) {
@@ -110,7 +111,7 @@ export class BuildCache {
   }
 
   /** Moves a downloaded, verified file into place and marks it: from here on it counts as installed. */
-  async install(goal: Goal, downloaded: string, fetched?: { fromPeers: number; fromBucket: number }): Promise<InstalledBuild> {
+  async install(goal: GoalContent, downloaded: string, fetched?: { fromPeers: number; fromBucket: number }): Promise<InstalledBuild> {
     const file = this.layout.artifact(goal.service, goal.build, goal.fileName);
     // Builds are programs: the run command starts them as ./<fileName> (buckets keep no file modes).
     await fsp.chmod(downloaded, 0o755);
@@ -186,7 +187,7 @@ export class BuildCache {
     return removed;
   }
 
-  private async mark(goal: Goal, usedAt: string, fetched: Marker['fetched']): Promise<InstalledBuild> {
+  private async mark(goal: GoalContent, usedAt: string, fetched: Marker['fetched']): Promise<InstalledBuild> {
     const file = this.layout.artifact(goal.service, goal.build, goal.fileName);
     const stat = await fsp.stat(file, { bigint: true });
     const marker: Marker = { v: 1, goal, size: Number(stat.size), mtimeNs: String(stat.mtimeNs), verifiedAt: new Date().toISOString(), usedAt, ...(fetched ? { fetched } : {}) };

@@ -2,7 +2,7 @@ import fsp from 'node:fs/promises';
 import { digestMismatch } from '../../blobstore/index.ts';
 import { formatBytes } from '../../config/index.ts';
 import { FleetcastError, isFleetcastError } from '../../errors/index.ts';
-import type { Goal, StatusUpdate } from '../../goalstate/index.ts';
+import type { GoalContent, StatusUpdate } from '../../goalstate/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import type { ArtifactFetcher } from '../fetch/artifact-fetcher.ts';
 import type { AgentLayout } from './agent-layout.ts';
@@ -49,7 +49,7 @@ export class BuildInstaller {
   ) {}
 
   /** Fetches, verifies and installs `goal`'s build into the cache. */
-  async download(goal: Goal, signal: AbortSignal, log: Logger, options: DownloadOptions): Promise<InstalledBuild> {
+  async download(goal: GoalContent, signal: AbortSignal, log: Logger, options: DownloadOptions): Promise<InstalledBuild> {
     const { layout, cache, fetcher, service } = this.deps;
     const { report } = options;
     await fsp.mkdir(layout.buildDir(service, goal.build), { recursive: true });
@@ -109,7 +109,7 @@ export class BuildInstaller {
    * Frees cached builds if the download would not fit (every unprotected one if `mayEmptyCache`);
    * fails with DISK_FULL before writing a byte if it still does not.
    */
-  private async ensureSpace(goal: Goal, needed: number, mayEmptyCache: boolean): Promise<void> {
+  private async ensureSpace(goal: GoalContent, needed: number, mayEmptyCache: boolean): Promise<void> {
     const { cache, layout, service } = this.deps;
     if ((await cache.freeBytes()) >= needed + this.options.minFreeBytes) return;
     await this.collect(goal.build);

@@ -3,7 +3,8 @@ import type { BlobStore } from '../../blobstore/index.ts';
 import { openRegionStore } from '../../blobstore/from-config.ts';
 import { warnUnlessLowMemoryEnv } from '../../config/index.ts';
 import { isFleetcastError } from '../../errors/index.ts';
-import { connectNats, RegionGoalView, StatusReporter, type GoalWatch, type NatsConnection, type NatsConnectOptions } from '../../goalstate/index.ts';
+import { connectNats, goalKeyring, RegionGoalView, StatusReporter, type GoalSeqStore, type GoalWatch, type NatsConnection, type NatsConnectOptions } from '../../goalstate/index.ts';
+import type { VerifyingKeyring } from '../../trust/index.ts';
 import { backoffDelay, Teardown } from '../../lifecycle/index.ts';
 import { createLogger, type Logger } from '../../logging/index.ts';
 import type { ArtifactFetcher } from '../fetch/artifact-fetcher.ts';
@@ -16,6 +17,7 @@ import { Agent } from './agent.ts';
 import { AgentLayout } from './agent-layout.ts';
 import { AgentLock } from './agent-lock.ts';
 import { BuildCache } from './build-cache.ts';
+import { DiskGoalSeqStore } from './goal-seq-store.ts';
 import { agentDir, type AgentConfig } from './config.ts';
 import { HookRunner } from './hook-runner.ts';
 import type { ServiceRunner } from './service-runner.ts';
@@ -65,6 +67,8 @@ export async function runAgent(config: AgentConfig, overrides: AgentOverrides = 
   const logger = overrides.logger ?? createLogger({ level: config.FLEETCAST_LOG_LEVEL, bindings: { role: 'agent', region, machine } });
   const dir = agentDir(config);
   const layout = new AgentLayout(dir);
+  // Checked before anything starts: an agent without trusted keys would apply nothing, ever.
+  const keyring = goalKeyring(config.FLEETCAST_GOAL_PUBLIC_KEYS, 'an agent');
   const teardown = new Teardown(logger);
   try {
     const lock = await AgentLock.acquire(layout.lockFile);
@@ -112,7 +116,7 @@ export async function runAgent(config: AgentConfig, overrides: AgentOverrides = 
     teardown.add('the agent', () => agent.stop({ stopServices }));
     await agent.start();
 
-    const goals = new GoalConnection(config, overrides, logger);
+    const goals = new GoalConnection(config, overrides, logger, keyring, new DiskGoalSeqStore(layout));
     teardown.add('the goal connection', async () => {
       await goals.close();
       status.detach();
@@ -122,7 +126,7 @@ export async function runAgent(config: AgentConfig, overrides: AgentOverrides = 
       () => logger.info({ region: config.FLEETCAST_REGION }, 'agent ready'),
       (err: unknown) => logger.fatal({ err }, `the agent cannot read its region's goals: ${(err as Error).message}`),
     );
-    logger.info({ dir, services: config.FLEETCAST_AGENT_SERVICES ?? 'all', bucket: store.bucket }, 'agent started');
+    logger.info({ dir, services: config.FLEETCAST_AGENT_SERVICES ?? 'all', bucket: store.bucket, goalKeys: keyring.keyIds() }, 'agent started');
     warnUnlessLowMemoryEnv(logger, 'agent');
 
     return {
@@ -156,6 +160,8 @@ class GoalConnection {
     private readonly config: AgentConfig,
     private readonly overrides: AgentOverrides,
     private readonly logger: Logger,
+    private readonly keyring: VerifyingKeyring,
+    private readonly seqStore: GoalSeqStore,
   ) {}
 
   open(agent: Agent, status: StatusRelay): Promise<void> {
@@ -177,7 +183,7 @@ class GoalConnection {
     this.nc = nc;
     for (let attempt = 1; !this.closed; attempt++) {
       try {
-        this.view = await RegionGoalView.connect({ url, region, connection: nc, connect, logger });
+        this.view = await RegionGoalView.connect({ url, region, keyring: this.keyring, connection: nc, connect, logger });
         this.reporter = await StatusReporter.connect({ url, region, machine: config.FLEETCAST_MACHINE, connection: nc, connect, intervalMs: config.FLEETCAST_STATUS_INTERVAL, progressIntervalMs: overrides.progressIntervalMs, logger });
         break;
       } catch (err) {
@@ -191,7 +197,12 @@ class GoalConnection {
     }
     if (this.closed || !this.view || !this.reporter) return;
     status.attach(this.reporter);
-    this.watch = this.view.watch(config.FLEETCAST_AGENT_SERVICES, agent.onGoal, { onError: agent.onInvalidGoal, onPrefetch: agent.onPrefetch, maxRetryMs: overrides.connect?.maxReconnectDelayMs });
+    this.watch = this.view.watch(config.FLEETCAST_AGENT_SERVICES, agent.onGoal, {
+      onError: agent.onRefusedGoal,
+      onPrefetch: agent.onPrefetch,
+      seqStore: this.seqStore,
+      maxRetryMs: overrides.connect?.maxReconnectDelayMs,
+    });
     await this.watch.ready;
     if (!this.closed) logger.info({ region }, `reading the goals of region ${region}`);
   }

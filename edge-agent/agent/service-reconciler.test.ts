@@ -4,12 +4,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FsBlobStore } from '../../blobstore/index.ts';
-import type { Goal, GoalUpdate, StatusUpdate } from '../../goalstate/index.ts';
+import type { GoalContent, GoalUpdate, StatusUpdate } from '../../goalstate/index.ts';
 import { silentLogger } from '../../logging/index.ts';
 import { CountingFetcher, SilentFetcher, storeArtifact } from '../../test/support/agent-artifacts.ts';
 import { eventually } from '../../test/support/eventually.ts';
+import { testGoalKeys } from '../../test/support/goal-keys.ts';
 import type { ArtifactFetcher } from '../fetch/artifact-fetcher.ts';
 import { BucketFetcher } from '../fetch/bucket-fetcher.ts';
 import { RateLimiter } from '../limits/rate-limiter.ts';
@@ -56,7 +57,10 @@ function start(fetcher: ArtifactFetcher): ServiceReconciler {
 }
 
 const bucket = () => new CountingFetcher(new BucketFetcher({ store, limiter: new RateLimiter(null), logger: silentLogger() }));
-const update = (goal: Goal | null, revision: number): GoalUpdate => ({ service: 'api', region: 'eu', goal, revision, storedAt: new Date() });
+const keys = testGoalKeys();
+afterAll(() => keys.remove());
+// Signed as the coordinator signs (the watch delivers only accepted documents); the revision doubles as the sequence.
+const update = (goal: GoalContent | null, revision: number): GoalUpdate => ({ service: 'api', region: 'eu', goal: goal && keys.sign(goal, revision), revision, storedAt: new Date() });
 const last = () => reports.at(-1);
 
 describe('ServiceReconciler', () => {
@@ -65,13 +69,13 @@ describe('ServiceReconciler', () => {
     const fetcher = bucket();
     const r = start(fetcher);
     await r.start();
-    expect(last()).toEqual({ build: null, state: 'idle' });
+    expect(last()).toMatchObject({ build: null, state: 'idle' });
     r.setGoal(update(a.goal('eu', { runCommand: 'sh ./api' }), 1));
-    await eventually(() => (expect(last()).toEqual({ build: 'b1', state: 'running' }), true));
+    await eventually(() => (expect(last()).toMatchObject({ build: 'b1', state: 'running', digest: a.digest, seq: 1 }), true));
     expect(reports.map((u) => u.state)).toEqual(expect.arrayContaining(['downloading', 'verifying', 'installing', 'running']));
     expect(r.currentBuild?.goal.build).toBe('b1');
     r.setGoal(update(a.goal('eu', { runCommand: 'sh ./api' }), 1));
-    await eventually(() => (expect(last()).toEqual({ build: 'b1', state: 'running' }), true));
+    await eventually(() => (expect(last()).toMatchObject({ build: 'b1', state: 'running', digest: a.digest, seq: 1 }), true));
     expect(fetcher.fetches).toEqual(['api/b1']);
   });
 
@@ -103,7 +107,7 @@ describe('ServiceReconciler', () => {
     r.setGoal(update({ ...b.goal('eu'), build: 'b3' }, 1));
     await eventually(() => (expect(silent.calls).toBe(1), true));
     r.setGoal(update(b.goal('eu'), 2));
-    await eventually(() => (expect(last()).toEqual({ build: 'b4', state: 'running' }), true));
+    await eventually(() => (expect(last()).toMatchObject({ build: 'b4', state: 'running', seq: 2 }), true));
     expect(silent.aborted).toBe(1);
     expect(calls).toBe(2);
   });

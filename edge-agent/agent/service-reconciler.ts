@@ -1,7 +1,7 @@
 import { digestMismatch } from '../../blobstore/index.ts';
 import { humanDuration } from '../../config/index.ts';
 import { FleetcastError, isFleetcastError } from '../../errors/index.ts';
-import { liveHint, type Goal, type GoalUpdate, type StatusUpdate } from '../../goalstate/index.ts';
+import { liveHint, refusalCodes, type GoalContent, type GoalPurpose, type GoalUpdate, type Refusal, type RefusalCode, type StatusUpdate } from '../../goalstate/index.ts';
 import { backoffDelay } from '../../lifecycle/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import type { ArtifactFetcher } from '../fetch/artifact-fetcher.ts';
@@ -52,6 +52,9 @@ interface Failure {
  * pause; a new goal is tried at once. A prefetch hint is fetched into the cache once the service
  * is at its goal, retried on its own pause.
  */
+/** The longest refusal message a status report carries (the report's size is bounded). */
+const maxRefusalMessage = 600;
+
 export class ServiceReconciler {
   readonly service: string;
   private goal: GoalUpdate | undefined;
@@ -65,6 +68,11 @@ export class ServiceReconciler {
   private hintFailure: Failure | undefined;
   private hintRetryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The build `current` runs and the sequence of the signed goal it was applied from (null until a goal naming it is seen). */
+  private applied: { build: string; seq: number } | null = null;
+  /** The last document refused (signature, replay, malformed) while no accepted one came since; reported with every state. */
+  private refusal: Refusal | null = null;
+  private refusals = 0;
   private readonly logger: Logger;
   private readonly installer: BuildInstaller;
   private readonly switcher: BuildSwitcher;
@@ -113,10 +121,11 @@ export class ServiceReconciler {
     return this.restored;
   }
 
-  /** The region's goal for this service changed (or was delivered again). */
+  /** The region's goal for this service changed (or was delivered again). Only signed, accepted goals come here (GoalWatch). */
   setGoal(update: GoalUpdate): void {
     const previous = this.goal;
     this.goal = update;
+    this.clearRefusal();
     if (previous?.revision !== update.revision) this.clearFailure();
     // Superseded: a pass for another build stops; one for the same build goes on (and keeps its bytes).
     if (this.pass && update.goal && update.goal.build !== this.pass.build) {
@@ -132,17 +141,37 @@ export class ServiceReconciler {
    */
   setPrefetch(update: GoalUpdate): void {
     this.hint = update;
+    this.clearRefusal();
     if (this.pass?.prefetch && update.goal?.build !== this.pass.build) {
       this.pass.controller.abort(new FleetcastError('CANCELLED', `the prefetch hint now names ${update.goal?.build ?? 'no build'}`));
     }
     this.kick();
   }
 
-  /** A malformed goal arrived: it is ignored (the previous goal stays), and the status says so. */
-  noteInvalidGoal(error: FleetcastError): void {
-    this.logger.warn({ err: error }, error.message);
-    const last = this.lastReport ?? { build: this.current?.goal.build ?? null, state: this.current ? 'running' : 'idle' };
-    this.report({ ...last, error: error.message });
+  /**
+   * A document was refused (malformed, not signed by a trusted key, changed since it was signed,
+   * or an old one replayed): nothing is fetched, installed or run for it, the service keeps its
+   * goal and its running build, and every report says so until an accepted document comes.
+   */
+  noteRefusal(error: FleetcastError, purpose: GoalPurpose): void {
+    const code: RefusalCode = (refusalCodes as readonly string[]).includes(error.code) ? (error.code as RefusalCode) : 'GOAL_INVALID';
+    const message = error.message.length <= maxRefusalMessage ? error.message : `${error.message.slice(0, maxRefusalMessage - 1)}…`;
+    this.refusal = { code, message, purpose, at: new Date().toISOString() };
+    this.refusals++;
+    this.logger.warn({ err: error, code, purpose, refusals: this.refusals }, error.message);
+    this.resend();
+  }
+
+  private clearRefusal(): void {
+    if (!this.refusal) return;
+    this.logger.info({ code: this.refusal.code }, `the region's ${this.refusal.purpose === 'goal' ? 'goal' : 'prefetch hint'} of ${this.service} is a signed document again`);
+    this.refusal = null;
+    this.resend();
+  }
+
+  /** The last state again, with what changed besides it (a refusal). */
+  private resend(): void {
+    this.report(this.lastReport ?? (this.current ? { build: this.current.goal.build, state: 'running' } : { build: null, state: 'idle' }));
   }
 
   async stop(options: { stopServices: boolean }): Promise<void> {
@@ -166,12 +195,19 @@ export class ServiceReconciler {
     }
   }
 
+  /**
+   * Sends a state with what proves it: for `running`, the digest of the build that runs (verified
+   * when it was installed) and the sequence of the signed goal it was applied from — the
+   * coordinator counts a machine as running its goal only when both match what it signed. Once a
+   * build runs (or failed running), the report also says where its output is.
+   */
   private report(update: StatusUpdate): void {
-    // Once a build runs (or failed running), the report says where its output is.
+    this.lastReport = update;
+    const goal = this.goal?.goal;
+    const running = update.state === 'running' && this.current !== null && update.build === this.current.goal.build;
+    const seq = running ? (this.applied?.build === update.build ? this.applied.seq : null) : goal && goal.build === update.build ? goal.seq : null;
     const log = update.build && (update.state === 'running' || update.state === 'failed') ? this.deps.runner.logLocation(update.build) : undefined;
-    const withLog = log ? { ...update, log } : update;
-    this.lastReport = withLog;
-    this.deps.status.report(this.service, withLog);
+    this.deps.status.report(this.service, { ...update, ...(log ? { log } : {}), digest: running ? this.current!.goal.digest : null, seq, refusal: this.refusal, refusals: this.refusals });
   }
 
   private kick(): void {
@@ -221,6 +257,7 @@ export class ServiceReconciler {
           throw digestMismatch(`running ${goal.build} of ${this.service}`, { sha256: goal.digest }, { sha256: this.current.goal.digest, size: this.current.goal.size }, 'the goal names another artifact under the running build id; it keeps running — deploy a new build');
         }
         this.clearFailure();
+        this.applied = { build: goal.build, seq: goal.seq };
         this.report({ build: goal.build, state: 'running' });
         await this.installer.collect(null);
         return;
@@ -228,7 +265,7 @@ export class ServiceReconciler {
       const cached = await this.deps.cache.installedFor(goal, false);
       if (cached) log.info(`${goal.build} is in the cache: switching without a transfer`);
       const installed = cached ?? (await this.installer.download(goal, controller.signal, log, { report: (u) => this.report(u), mayEmptyCache: true }));
-      await this.switchTo({ ...installed, goal }, controller.signal, log);
+      await this.switchTo({ ...installed, goal }, goal.seq, controller.signal, log);
       this.clearFailure();
     } catch (err) {
       if (this.stopped) return;
@@ -281,20 +318,29 @@ export class ServiceReconciler {
     }
   }
 
-  private followedHint(): Goal | undefined {
-    return liveHint(this.hint, this.goal?.revision);
+  private followedHint(): GoalContent | undefined {
+    return liveHint(this.hint, this.goal?.goal?.seq);
   }
 
-  private async switchTo(target: InstalledBuild, signal: AbortSignal, log: Logger): Promise<void> {
+  private async switchTo(target: InstalledBuild, seq: number, signal: AbortSignal, log: Logger): Promise<void> {
     const build = target.goal.build;
+    const previous = this.current;
+    const previousApplied = this.applied;
     this.report({ build, state: 'installing', bytes: target.goal.size, total: target.goal.size });
-    await this.switcher.switchTo(target, signal, log, this.options.health);
+    this.applied = { build, seq };
+    try {
+      await this.switcher.switchTo(target, signal, log, this.options.health);
+    } catch (err) {
+      // Back on the previous build (or on nothing): it runs under the goal it was applied from.
+      this.applied = previous && previousApplied?.build === previous.goal.build ? previousApplied : null;
+      throw err;
+    }
     log.info(`${build} is healthy and running`);
     this.report({ build, state: 'running' });
     await this.installer.collect(build);
   }
 
-  private fail(update: GoalUpdate, goal: Goal, err: unknown, log: Logger): void {
+  private fail(update: GoalUpdate, goal: GoalContent, err: unknown, log: Logger): void {
     const error = isFleetcastError(err) ? err : new FleetcastError('INTERNAL', `unexpected failure while bringing ${this.service} to ${goal.build}: ${(err as Error)?.stack ?? String(err)}`);
     this.failure = this.nextFailure(this.failure, update.revision);
     const { attempts } = this.failure;

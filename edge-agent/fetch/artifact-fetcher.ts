@@ -1,4 +1,4 @@
-import type { Goal } from '../../goalstate/index.ts';
+import type { GoalContent } from '../../goalstate/index.ts';
 
 /** Where a fetch's bytes came from so far. */
 export type FetchSource = 'peers' | 'bucket';
@@ -19,7 +19,7 @@ export interface FetchProgress {
 
 export interface FetchRequest {
   /** What to fetch: build, digest, size, object name in the regional bucket, P2P key. */
-  goal: Goal;
+  goal: GoalContent;
   /**
    * The file to write the artifact to. It may already hold a prefix from an interrupted fetch
    * (resumed, not re-fetched); when fetch() resolves it holds exactly the artifact. With
@@ -61,7 +61,7 @@ export interface ArtifactFetcher {
 }
 
 export interface RetainedBuild {
-  goal: Goal;
+  goal: GoalContent;
   /** The verified, installed artifact. */
   file: string;
 }

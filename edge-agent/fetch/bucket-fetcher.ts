@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { digestMismatch, type BlobStore } from '../../blobstore/index.ts';
 import { formatBytes } from '../../config/index.ts';
 import { FleetcastError, isFleetcastError } from '../../errors/index.ts';
-import type { Goal } from '../../goalstate/index.ts';
+import type { GoalContent } from '../../goalstate/index.ts';
 import { silentLogger, type Logger } from '../../logging/index.ts';
 import { RateLimiter } from '../limits/rate-limiter.ts';
 import type { ArtifactFetcher, FetchProgress, FetchRequest, FetchResult, RetainedBuild } from './artifact-fetcher.ts';
@@ -113,7 +113,7 @@ export class BucketFetcher implements ArtifactFetcher {
    * A missing object, or one that is not the goal's build, fails before a byte moves: the
    * store knows size and sha256 of what it holds.
    */
-  private async checkObject(goal: Goal): Promise<void> {
+  private async checkObject(goal: GoalContent): Promise<void> {
     const store = this.options.store;
     let info;
     try {
@@ -154,7 +154,7 @@ export class BucketFetcher implements ArtifactFetcher {
   }
 }
 
-function unknownBuild(goal: Goal, bucket: string, cause: unknown): FleetcastError {
+function unknownBuild(goal: GoalContent, bucket: string, cause: unknown): FleetcastError {
   return new FleetcastError(
     'NOT_FOUND',
     `build ${goal.build} of ${goal.service} is not in the regional bucket ${bucket} (no object ${goal.artifact}): it was not copied to region ${goal.region}, or retention removed it. The running build stays; the agent tries again — deploy a build that is deployable (fleetcast show ${goal.build})`,

@@ -3,7 +3,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { DhtNodeAddress } from 'hyperdht';
 import { FleetcastError, isFleetcastError } from '../../errors/index.ts';
-import type { Goal } from '../../goalstate/index.ts';
+import type { GoalContent } from '../../goalstate/index.ts';
 import { silentLogger, type Logger } from '../../logging/index.ts';
 import type { ArtifactFetcher, FetchRequest, FetchResult, RetainedBuild } from '../fetch/artifact-fetcher.ts';
 import { RateLimiter } from '../limits/rate-limiter.ts';
@@ -265,7 +265,7 @@ export class P2PFetcher implements ArtifactFetcher {
 }
 
 /** The goal as the P2P layer sees it; a goal without a P2P key is the bucket fetcher's. */
-function coreBuild(goal: Goal): CoreBuild {
+function coreBuild(goal: GoalContent): CoreBuild {
   if (goal.p2pKey === null) {
     throw new FleetcastError('PEERS_UNAVAILABLE', `build ${goal.build} (${goal.service}) has no P2P core (its goal carries no p2pKey): fetch it from the regional bucket`, { build: goal.build });
   }

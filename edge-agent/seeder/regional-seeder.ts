@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { BlobStore } from '../../blobstore/index.ts';
 import { FleetcastError, isFleetcastError } from '../../errors/index.ts';
-import { liveHint, type Goal, type GoalUpdate, type GoalWatch, type RegionGoalView } from '../../goalstate/index.ts';
+import { liveHint, type GoalContent, type GoalUpdate, type GoalWatch, type RegionGoalView } from '../../goalstate/index.ts';
 import { backoffDelay } from '../../lifecycle/index.ts';
 import { silentLogger, type Logger } from '../../logging/index.ts';
 import type { CoreBuild } from '../p2p/artifact-core.ts';
@@ -55,6 +55,11 @@ export interface SeederStatus {
   failed: { service: string; build: string; code: string; message: string; attempts: number; retryAt: Date }[];
   /** Bytes read from the regional bucket to make cores, since start. */
   bucketBytesRead: number;
+  /**
+   * Documents of the region's goal mirror this seeder refused since start (not signed by a
+   * trusted key, changed, replayed, malformed): nothing is seeded for them. By code.
+   */
+  refused: Record<string, number>;
 }
 
 interface Wanted {
@@ -86,9 +91,10 @@ const egressReportMs = 10_000;
  */
 export class RegionalSeeder {
   private readonly logger: Logger;
-  private readonly goals = new Map<string, Goal>();
-  private readonly previousGoals = new Map<string, Goal>();
-  private readonly goalRevisions = new Map<string, number>();
+  private readonly goals = new Map<string, GoalContent>();
+  private readonly previousGoals = new Map<string, GoalContent>();
+  private readonly goalSeqs = new Map<string, number>();
+  private readonly refused: Record<string, number> = {};
   private readonly hints = new Map<string, GoalUpdate>();
   private preheat: BucketArtifact[] = [];
   private readonly failures = new Map<string, Failure>();
@@ -112,7 +118,14 @@ export class RegionalSeeder {
 
   /** Starts watching goals and scanning the bucket; resolves once the current goals were seen. */
   async start(): Promise<void> {
-    this.watch = this.options.goals.watch(undefined, (update) => this.onGoal(update), { onPrefetch: (update) => this.onPrefetch(update) });
+    this.watch = this.options.goals.watch(undefined, (update) => this.onGoal(update), {
+      onPrefetch: (update) => this.onPrefetch(update),
+      // The coordinator did not sign it (or signed it long ago): nothing of it is seeded, the last accepted goal stays.
+      onError: (error) => {
+        this.refused[error.code] = (this.refused[error.code] ?? 0) + 1;
+        this.logger.warn({ err: error, code: error.code, service: error.details.service }, `not seeding what the region's goal mirror holds for ${String(error.details.service)}: ${error.message}`);
+      },
+    });
     await this.watch.ready;
     await this.scan();
     this.scanTimer = setInterval(() => void this.scan(), this.options.scanEveryMs);
@@ -142,7 +155,7 @@ export class RegionalSeeder {
       attempts: f.attempts,
       retryAt: new Date(f.retryAt),
     }));
-    return { seeding, pending, failed, bucketBytesRead: this.bucketBytesRead };
+    return { seeding, pending, failed, bucketBytesRead: this.bucketBytesRead, refused: { ...this.refused } };
   }
 
   async stop(): Promise<void> {
@@ -167,7 +180,7 @@ export class RegionalSeeder {
       if (before && before.digest !== update.goal.digest) this.previousGoals.set(update.service, before);
       this.goals.set(update.service, update.goal);
     }
-    this.goalRevisions.set(update.service, update.revision);
+    if (update.goal) this.goalSeqs.set(update.service, update.goal.seq);
     this.schedule();
   }
 
@@ -178,10 +191,10 @@ export class RegionalSeeder {
   }
 
   /** The hints agents follow (goalstate's liveHint). */
-  private liveHints(): Map<string, Goal> {
-    const live = new Map<string, Goal>();
+  private liveHints(): Map<string, GoalContent> {
+    const live = new Map<string, GoalContent>();
     for (const [service, hint] of this.hints) {
-      const goal = liveHint(hint, this.goalRevisions.get(service));
+      const goal = liveHint(hint, this.goalSeqs.get(service));
       if (goal) live.set(service, goal);
     }
     return live;
@@ -268,7 +281,7 @@ export class RegionalSeeder {
   }
 
   /** The goal as a core to make; null when agents fetch it from the bucket (no key) or the key is not ours. */
-  private goalBuild(goal: Goal): CoreBuild | null {
+  private goalBuild(goal: GoalContent): CoreBuild | null {
     if (goal.p2pKey === null) return null;
     const build = { service: goal.service, build: goal.build, digest: goal.digest, size: goal.size, p2pKey: goal.p2pKey };
     if (goal.p2pKey !== coreKey(this.options.clusterSecret, goal.digest)) {

@@ -1,6 +1,6 @@
 import { openRegionStore } from '../../blobstore/from-config.ts';
 import { loadClusterSecret, warnUnlessLowMemoryEnv } from '../../config/index.ts';
-import { RegionGoalView } from '../../goalstate/index.ts';
+import { goalKeyring, RegionGoalView } from '../../goalstate/index.ts';
 import { Teardown } from '../../lifecycle/index.ts';
 import { createLogger, type Logger } from '../../logging/index.ts';
 import { RateLimiter } from '../limits/rate-limiter.ts';
@@ -37,13 +37,15 @@ export async function runSeeder(config: SeederConfig, overrides: SeederOverrides
   const logger = overrides.logger ?? createLogger({ level: config.FLEETCAST_LOG_LEVEL, bindings: { role: 'seeder', region } });
   const clusterSecret = loadClusterSecret(config.FLEETCAST_DATA_DIR, config.FLEETCAST_SECRET);
   const dir = seederDir(config);
+  // A seeder serves only what the coordinator signed: without trusted keys it does not start.
+  const keyring = goalKeyring(config.FLEETCAST_GOAL_PUBLIC_KEYS, 'a seeder');
   const teardown = new Teardown(logger);
   // Checked before anything opens: a seeder without a fleet identity cannot serve anyone.
   const identity = overrides.identity ?? loadFleetIdentity(config, 'seeder');
   try {
     const store = overrides.store ?? (await openRegionStore(config, region, logger));
     if (!overrides.store) teardown.add('the regional bucket', () => store.close());
-    const goals = await RegionGoalView.connect({ url: config.FLEETCAST_NATS_URL, region, logger, connect: { name: `fleetcast-seeder-${region}` } });
+    const goals = await RegionGoalView.connect({ url: config.FLEETCAST_NATS_URL, region, keyring, logger, connect: { name: `fleetcast-seeder-${region}` } });
     teardown.add('the goal view', () => goals.close());
     const swarm = await RegionSwarm.start({
       region,
@@ -72,7 +74,7 @@ export async function runSeeder(config: SeederConfig, overrides: SeederOverrides
     });
     await seeder.start();
     teardown.add('the seeder', () => seeder.stop());
-    logger.info({ dir, bucket: store.bucket, bootstrap: config.FLEETCAST_DHT_BOOTSTRAP }, 'seeder ready');
+    logger.info({ dir, bucket: store.bucket, bootstrap: config.FLEETCAST_DHT_BOOTSTRAP, goalKeys: keyring.keyIds() }, 'seeder ready');
     warnUnlessLowMemoryEnv(logger, 'seeder');
     return {
       seeder,

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { BlobStore } from '../../blobstore/index.ts';
 import { artifactObjectName } from '../../blobstore/index.ts';
-import type { Goal } from '../../goalstate/index.ts';
+import type { GoalContent } from '../../goalstate/index.ts';
 import { sampleGoal } from './sample-goal.ts';
 import type { ArtifactFetcher, FetchRequest, FetchResult, RetainedBuild } from '../../edge-agent/fetch/artifact-fetcher.ts';
 
@@ -12,7 +12,7 @@ export interface TestArtifact {
   bytes: Buffer;
   digest: string;
   /** A goal for it (build `b<n>`), to be adjusted per region and test. */
-  goal: (region: string, overrides?: Partial<Goal>) => Goal;
+  goal: (region: string, overrides?: Partial<GoalContent>) => GoalContent;
 }
 
 /**

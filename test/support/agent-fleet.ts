@@ -5,7 +5,8 @@ import { FsBlobStore, regionBucketName, type GetOptions } from '../../blobstore/
 import { loadAgentConfig, runAgent, type AgentHandle, type AgentOverrides } from '../../edge-agent/index.ts';
 import { isFleetcastError } from '../../errors/index.ts';
 import { storeArtifact, type TestArtifact } from './agent-artifacts.ts';
-import { GoalWriter, RegionStatusView, type Goal, type StatusReport } from '../../goalstate/index.ts';
+import { GoalWriter, RegionStatusView, type GoalContent, type GoalRevision, type GoalTarget, type StatusReport } from '../../goalstate/index.ts';
+import { testGoalKeys, type TestGoalKeys } from './goal-keys.ts';
 import { eventually } from './eventually.ts';
 import { createLogger, silentLogger, type Logger } from '../../logging/index.ts';
 import { TestNatsCluster } from './nats-cluster.ts';
@@ -52,14 +53,18 @@ export class TestFleet {
     readonly writer: GoalWriter,
     readonly dataDir: string,
     readonly regions: string[],
+    /** The coordinator's goal-signing key (the writer signs with it) and the public key file agents trust. */
+    readonly keys: TestGoalKeys,
   ) {}
 
   static async start(regions: string[]): Promise<TestFleet> {
     const cluster = await TestNatsCluster.start(regions);
     try {
-      const writer = await GoalWriter.connect({ url: cluster.urls.hub, regions, connect: fastConnect });
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-agents-'));
+      const keys = testGoalKeys(path.join(dataDir, 'keys'));
+      const writer = await GoalWriter.connect({ url: cluster.urls.hub, regions, connect: fastConnect, signingKey: keys.signingKey, keyring: keys.keyring });
       await writer.ensureBuckets();
-      return new TestFleet(cluster, writer, fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-agents-')), regions);
+      return new TestFleet(cluster, writer, dataDir, regions, keys);
     } catch (err) {
       await cluster.stop();
       throw err;
@@ -76,17 +81,24 @@ export class TestFleet {
     return storeArtifact(stores, service, n, size, serviceScript);
   }
 
-  /** Writes the goal on the hub, whatever the key holds now. */
-  async deploy(goal: Goal): Promise<number> {
+  /** Signs and writes the goal on the hub, whatever the key holds now. */
+  async deploy(goal: GoalContent): Promise<GoalRevision> {
     let revision: number | null;
     try {
       revision = (await this.writer.get(goal.service, goal.region))?.revision ?? null;
     } catch (err) {
-      // A malformed goal (a test wrote one) still has a revision to replace.
-      if (!isFleetcastError(err, 'GOAL_INVALID')) throw err;
+      // A malformed or unsigned goal (a test wrote one) still has a revision to replace.
+      if (!isFleetcastError(err, 'GOAL_INVALID') && !isFleetcastError(err, 'GOAL_SIGNATURE_INVALID')) throw err;
       revision = Number(err.details.revision);
     }
     return this.writer.put(goal, { expectedRevision: revision });
+  }
+
+  /** What a machine must report to run the region's current goal (as the coordinator judges it). */
+  async target(service: string, region: string): Promise<GoalTarget> {
+    const goal = (await this.writer.get(service, region))?.goal;
+    if (!goal) throw new Error(`no goal of ${service} in ${region}`);
+    return { build: goal.build, digest: goal.digest, seq: goal.seq };
   }
 
   async statusView(region: string): Promise<RegionStatusView> {
@@ -120,6 +132,7 @@ export class TestFleet {
         FLEETCAST_REGION: region,
         FLEETCAST_MACHINE: machine,
         FLEETCAST_NATS_URL: this.cluster.urls.agents[region]!,
+        FLEETCAST_GOAL_PUBLIC_KEYS: this.keys.publicFile,
         FLEETCAST_AGENT_DIR: dir,
         FLEETCAST_AGENT_HEALTH_GRACE: '300ms',
         FLEETCAST_AGENT_HEALTH_TIMEOUT: '3s',

@@ -2,9 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadCoordinatorConfig, runCoordinator, type CoordinatorHandle, type CoordinatorOverrides } from '../../coordinator/index.ts';
+import type { StatusUpdate } from '../../goalstate/index.ts';
 import type { Dialect } from '../../entities/index.ts';
 import { silentLogger } from '../../logging/index.ts';
 import { freshDatabase, type TestDatabase } from './databases.ts';
+import { testGoalKeys, type TestGoalKeys } from './goal-keys.ts';
 
 export interface TestCoordinator {
   handle: CoordinatorHandle;
@@ -13,6 +15,8 @@ export interface TestCoordinator {
   token: string;
   dataDir: string;
   testDb: TestDatabase;
+  /** The goal-signing key the coordinator signs with (FLEETCAST_GOAL_SIGNING_KEY), made in its data dir unless the test gave one. */
+  keys: TestGoalKeys | undefined;
   /** For child processes (the CLI): where the coordinator is, with the admin token. */
   env: Record<string, string>;
   /** Sends a request to the API; `token: null` sends none. */
@@ -47,8 +51,10 @@ export async function startTestCoordinator(
 ): Promise<TestCoordinator> {
   const testDb = await freshDatabase(dialect);
   const dataDir = testDb.env.FLEETCAST_DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-coordinator-'));
+  // A coordinator that writes goals signs them, as an installation's does.
+  const keys = options.env?.FLEETCAST_GOAL_SIGNING_KEY === undefined ? testGoalKeys(path.join(dataDir, 'goal-keys')) : undefined;
   const config = loadCoordinatorConfig({
-    env: { ...testDb.env, FLEETCAST_DATA_DIR: dataDir, FLEETCAST_LISTEN: '127.0.0.1:0', FLEETCAST_REAPER_INTERVAL: '1s', ...options.env },
+    env: { ...testDb.env, FLEETCAST_DATA_DIR: dataDir, FLEETCAST_LISTEN: '127.0.0.1:0', FLEETCAST_REAPER_INTERVAL: '1s', ...keys?.coordinatorEnv, ...options.env },
   });
   let handle: CoordinatorHandle;
   try {
@@ -68,6 +74,7 @@ export async function startTestCoordinator(
     token,
     dataDir,
     testDb,
+    keys,
     env: { FLEETCAST_API_URL: url, FLEETCAST_API_TOKEN: token, FLEETCAST_DATA_DIR: dataDir },
     async request(method, urlPath, { token: given = token, body, headers = {} } = {}) {
       const response = await fetch(url + urlPath, {
@@ -99,4 +106,15 @@ export async function startTestCoordinator(
 /** A service row ready to POST. */
 export function serviceBody(name: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return { name, repo: `/srv/git/${name}`, buildCommand: 'make', artifactPath: `out/${name}`, ...overrides };
+}
+
+/**
+ * A status update as an agent of `region` would send it: running (or working on) the region's
+ * goal build means having applied that signed goal, so the report carries the goal's digest (when
+ * running) and sequence — what the coordinator checks before it counts the machine.
+ */
+export async function asAgentReports(handle: CoordinatorHandle, service: string, region: string, update: StatusUpdate): Promise<StatusUpdate> {
+  const goal = (await handle.deploys.status(service)).regions.find((r) => r.region === region)?.goal;
+  const applied = goal && update.build === goal.build ? { digest: update.state === 'running' ? goal.digest : null, seq: goal.seq } : {};
+  return { ...applied, ...update };
 }

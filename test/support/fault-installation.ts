@@ -9,6 +9,7 @@ import { eventually } from './eventually.ts';
 import { onlyJson, runCli, type CliRun } from './cli.ts';
 import { TestNatsCluster } from './nats-cluster.ts';
 import { freePort } from './private-mariadb.ts';
+import { testGoalKeys, type TestGoalKeys } from './goal-keys.ts';
 import { processesUnder, repoRoot } from './processes.ts';
 
 /**
@@ -142,12 +143,16 @@ export class FaultInstallation {
   apiUrl = '';
   token = '';
   private apart: string | undefined;
+  /** The goal-signing key pair, as `fleetcast up` makes it: the coordinator signs with `privateFile`, every agent and seeder trusts `publicFile`. */
+  readonly keys: TestGoalKeys;
 
   private constructor(
     readonly dir: string,
     readonly regions: string[],
     readonly cluster: TestNatsCluster,
-  ) {}
+  ) {
+    this.keys = testGoalKeys(dir);
+  }
 
   static async start(options: FaultInstallationOptions): Promise<FaultInstallation> {
     const regions = options.regions ?? ['eu', 'us'];
@@ -176,6 +181,7 @@ export class FaultInstallation {
         FLEETCAST_REGIONS: regions.join(','),
         FLEETCAST_SECRET: randomBytes(32).toString('hex'),
         FLEETCAST_DHT_BOOTSTRAP: dht,
+        FLEETCAST_GOAL_PUBLIC_KEYS: install.keys.publicFile,
       };
       // Read at each start: a restarted NATS server keeps its port, but the env stays one place.
       const add = (name: string, role: string, args: string[], env: () => Record<string, string>) => {
@@ -185,7 +191,12 @@ export class FaultInstallation {
       };
       const urls = cluster.urls;
       add('dht', 'dht', ['dht', '--listen', dht], () => ({}));
-      add('coordinator', 'coordinator', ['coordinator'], () => ({ FLEETCAST_LISTEN: `127.0.0.1:${apiPort}`, FLEETCAST_NATS_URL: urls.hub, FLEETCAST_REPLICATION_CONCURRENCY: '0' }));
+      add('coordinator', 'coordinator', ['coordinator'], () => ({
+        FLEETCAST_LISTEN: `127.0.0.1:${apiPort}`,
+        FLEETCAST_NATS_URL: urls.hub,
+        FLEETCAST_REPLICATION_CONCURRENCY: '0',
+        FLEETCAST_GOAL_SIGNING_KEY: install.keys.privateFile,
+      }));
       await Promise.all([install.role('dht').start(), install.role('coordinator').start()]);
       install.token = fs.readFileSync(path.join(dir, 'api-token'), 'utf8').trim();
       for (let n = 1; n <= (options.workers ?? 2); n++) add(`worker-${n}`, 'worker', ['worker'], () => ({ FLEETCAST_WORKER_ID: `worker-${n}` }));

@@ -21,14 +21,15 @@ import {
   type P2PFetcherOptions,
   type SeederHandle,
 } from '../../edge-agent/index.ts';
-import { blockCount, blockLength, coreBlockSize, coreKey, coreKeyPair, type Goal } from '../../goalstate/index.ts';
+import { blockCount, blockLength, coreBlockSize, coreKey, coreKeyPair, type GoalContent } from '../../goalstate/index.ts';
 import { leafHash as leafOf } from '../../edge-agent/p2p/hypercore-tree.ts';
 import { sampleGoal } from './sample-goal.ts';
+import { testGoalKeys, type TestGoalKeys } from './goal-keys.ts';
 import { silentLogger } from '../../logging/index.ts';
 
 /** A build's artifact: its bytes live in a file of the testbed, its copy in the regional bucket. */
 export interface TestArtifact {
-  goal: Goal;
+  goal: GoalContent;
   file: string;
   sha256: string;
   size: number;
@@ -49,12 +50,14 @@ export class P2PTestbed {
   private constructor(
     readonly dir: string,
     readonly dht: DhtBootstrap,
+    /** The coordinator's goal-signing key; seeders trust its public key file. */
+    readonly keys: TestGoalKeys,
   ) {}
 
   static async start(): Promise<P2PTestbed> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-p2p-'));
     const dht = await DhtBootstrap.start({ host: '127.0.0.1', port: 0 });
-    return new P2PTestbed(dir, dht);
+    return new P2PTestbed(dir, dht, testGoalKeys(path.join(dir, 'keys')));
   }
 
   get bucketsDir(): string {
@@ -72,7 +75,7 @@ export class P2PTestbed {
    * A build of `size` random bytes of `service`, put into the bucket of `region`, with the goal
    * the coordinator would write for it (p2pKey from the testbed's secret).
    */
-  async artifact(service: string, region: string, size: number, overrides: Partial<Goal> = {}): Promise<TestArtifact> {
+  async artifact(service: string, region: string, size: number, overrides: Partial<GoalContent> = {}): Promise<TestArtifact> {
     const n = ++this.builds + 100;
     const file = path.join(this.dir, `artifact-${service}-b${n}`);
     writeRandomFile(file, size);
@@ -127,7 +130,7 @@ export class P2PTestbed {
   }
 
   /** Where machine `name` would put a build's file. */
-  destination(name: string, goal: Goal): string {
+  destination(name: string, goal: GoalContent): string {
     return path.join(this.dir, 'machines', name, 'builds', goal.build, goal.fileName);
   }
 
@@ -138,6 +141,7 @@ export class P2PTestbed {
       FLEETCAST_DATA_DIR: this.dir,
       FLEETCAST_REGION: region,
       FLEETCAST_NATS_URL: natsUrl,
+      FLEETCAST_GOAL_PUBLIC_KEYS: this.keys.publicFile,
       FLEETCAST_SECRET: this.secret,
       FLEETCAST_DHT_BOOTSTRAP: this.dht.listen,
       FLEETCAST_SEEDER_DIR: path.join(this.dir, 'seeders', name, 'cores'),

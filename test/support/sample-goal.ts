@@ -1,11 +1,10 @@
 // A sample goal for the goal-state, deploy and agent tests and the benchmarks.
 import { createHash } from 'node:crypto';
-import type { Goal } from '../../goalstate/index.ts';
+import type { GoalContent } from '../../goalstate/index.ts';
 
-/** A valid goal for `service` in `region` deploying build `b<n>` (deployment `d<n>`). */
-export function sampleGoal(service: string, region: string, n: number, overrides: Partial<Goal> = {}): Goal {
+/** What a valid goal for `service` in `region` deploying build `b<n>` (deployment `d<n>`) says; GoalWriter signs it. */
+export function sampleGoal(service: string, region: string, n: number, overrides: Partial<GoalContent> = {}): GoalContent {
   return {
-    v: 1,
     service,
     region,
     build: `b${n}`,

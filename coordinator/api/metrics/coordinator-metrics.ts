@@ -4,7 +4,9 @@ import { countDeploymentsByStatus } from '../../deploys/index.ts';
 import type { Logger } from '../../../logging/index.ts';
 import type { BuildQueue } from '../../../queue/index.ts';
 import { countReplicationsByStatus, oldestUnfinishedAgeSeconds } from '../../replication/index.ts';
+import type { ApiContext } from '../api-context.ts';
 import { BuildDurationFeed } from './build-duration-feed.ts';
+import { FleetMetrics } from './fleet-metrics.ts';
 import { selectQueueAges } from './metrics-sql.ts';
 
 /** Build durations run from seconds to the 15-minute limit; the buckets resolve both ends. */
@@ -31,11 +33,13 @@ export class CoordinatorMetrics {
   private readonly copiesInFlight: Gauge;
   private readonly deployments: Gauge<'status'>;
   private readonly feed: BuildDurationFeed;
+  private readonly fleet: FleetMetrics | undefined;
 
   constructor(
     private readonly db: Database,
     private readonly queue: BuildQueue,
     private readonly logger: Logger,
+    fleet?: ApiContext['fleet'],
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
@@ -78,6 +82,7 @@ export class CoordinatorMetrics {
       registers,
     });
     this.feed = new BuildDurationFeed(db);
+    this.fleet = fleet ? new FleetMetrics(this.registry, fleet) : undefined;
   }
 
   async start(): Promise<void> {
@@ -86,6 +91,8 @@ export class CoordinatorMetrics {
 
   /** The text for GET /metrics. A database that does not answer shows as fleetcast_database_up 0, not as a failed scrape. */
   async scrape(): Promise<string> {
+    // From memory, not SQL: shown whether or not the database answers.
+    this.fleet?.update();
     try {
       const counts = await this.queue.counts();
       const ages = await selectQueueAges(this.db);
