@@ -238,21 +238,9 @@ export const p2pBenchmark: Benchmark = {
       }
       calibration.push(row('calibration: block size', coreBlockSize, 'B'));
 
-      // ---- peak RSS of a real agent process downloading a 2 GiB build (no caps)
-      const huge = await fleet.artifact('huge', plan.rssSize, ['rss']);
-      await fleet.seeding('rss', huge.build, 20 * 60_000);
-      const [rssAgent] = await startAgents(fleet, 'rss', 1, 'huge', { seederUp: null, agentUp: null, agentDown: null });
-      const idle = peakRssMiB(rssAgent!.process.child.pid!);
-      const big = await distribute(fleet, huge, [rssAgent!], 20 * 60_000);
-      const peak = peakRssMiB(rssAgent!.process.child.pid!);
-      rows.push(
-        row(`agent peak RSS (VmHWM) during a ${label(plan.rssSize)} P2P download`, peak, 'MiB', { target: '< 150 MiB', pass: peak < 150 }),
-        row('agent peak RSS before the download (idle)', idle, 'MiB'),
-      );
-      calibration.push(row(`calibration: one agent from one seeder, no caps (${label(plan.rssSize)}, goal to installed; CPU-bound on loopback)`, mib(plan.rssSize) / big.seconds, 'MiB/s'));
-      await fleet.stopAgents([rssAgent!]);
-      const rssCores = fleet.seeder('rss').coresMade();
-      if (rssCores.length > 0) calibration.push(row(`calibration: seeder core preparation from the bucket (${label(plan.rssSize)}, one seeder alone)`, mib(rssCores[0]!.bytes) / (rssCores[0]!.ms / 1000), 'MiB/s'));
+      const rss = await agentPeakRss(fleet, plan.rssSize);
+      rows.push(...rss.rows);
+      calibration.push(...rss.calibration);
 
       calibration.push(
         row('calibration: caps used, seeder upload', mib(c.seederUp!), 'MiB/s'),
@@ -266,7 +254,50 @@ export const p2pBenchmark: Benchmark = {
   },
 };
 
+/**
+ * Peak RSS of a real agent process downloading a build of `size` from the `rss` region's seeder
+ * (no caps), and the calibration figures the same download gives.
+ */
+async function agentPeakRss(fleet: P2PBenchFleet, size: number): Promise<{ rows: BenchRow[]; calibration: BenchRow[] }> {
+  const rows: BenchRow[] = [];
+  const calibration: BenchRow[] = [];
+  const huge = await fleet.artifact('huge', size, ['rss']);
+  await fleet.seeding('rss', huge.build, 20 * 60_000);
+  const [rssAgent] = await startAgents(fleet, 'rss', 1, 'huge', { seederUp: null, agentUp: null, agentDown: null });
+  const idle = peakRssMiB(rssAgent!.process.child.pid!);
+  const big = await distribute(fleet, huge, [rssAgent!], 20 * 60_000);
+  const peak = peakRssMiB(rssAgent!.process.child.pid!);
+  rows.push(
+    row(`agent peak RSS (VmHWM) during a ${label(size)} P2P download`, peak, 'MiB', { target: '< 150 MiB', pass: peak < 150 }),
+    row('agent peak RSS before the download (idle)', idle, 'MiB'),
+  );
+  calibration.push(row(`calibration: one agent from one seeder, no caps (${label(size)}, goal to installed; CPU-bound on loopback)`, mib(size) / big.seconds, 'MiB/s'));
+  await fleet.stopAgents([rssAgent!]);
+  const rssCores = fleet.seeder('rss').coresMade();
+  if (rssCores.length > 0) calibration.push(row(`calibration: seeder core preparation from the bucket (${label(size)}, one seeder alone)`, mib(rssCores[0]!.bytes) / (rssCores[0]!.ms / 1000), 'MiB/s'));
+  return { rows, calibration };
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 }
+
+/** The agent's peak RSS alone (issue 16's memory targets), without the swarm runs: minutes, not half an hour. */
+export const p2pRssBenchmark: Benchmark = {
+  name: 'p2p-rss',
+  description: "an agent's peak RSS while it downloads a 2 GiB build from one seeder (the p2p benchmark's RSS rows alone)",
+  onlyWhenNamed: true,
+  async run({ quick }): Promise<BenchRow[]> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-bench-p2p-rss-'));
+    const fleet = await P2PBenchFleet.start(dir, ['rss']);
+    try {
+      await spawnTs('bin/fleetcast.js', {}, ['--help']).exited;
+      fleet.startSeeder('rss', null);
+      const { rows, calibration } = await agentPeakRss(fleet, plans[quick ? 'quick' : 'full'].rssSize);
+      return [...rows, ...calibration];
+    } finally {
+      await fleet.close();
+    }
+  },
+};
