@@ -44,8 +44,10 @@ function regionLine(p: RegionProgress, wave: Wave | undefined): string {
 function title(view: ProgressView): { icon: string; text: string } {
   const d = view.deployment;
   const what = d.kind === 'rollback' ? `Rollback of ${d.service} to ${d.build}` : `Deploy of ${d.service} ${d.build}`;
-  if (d.status === 'FAILED') return { icon: ':x:', text: `${what} failed (${d.id})` };
-  if (d.status === 'HALTED') return { icon: ':octagonal_sign:', text: `${what} halted: the next waves were not written (${d.id})` };
+  if (d.status === 'FAILED') return { icon: ':x:', text: `${what} failed (${d.id})${d.rollback ? `; rolled back automatically (${d.rollback})` : ''}` };
+  if (d.status === 'ABORTED') return { icon: ':octagonal_sign:', text: `${what} was aborted (${d.id})${d.rollback ? `; its regions rolled back (${d.rollback})` : ''}` };
+  if (d.status === 'ROLLED_BACK') return { icon: ':rewind:', text: `${what} was rolled back (${d.id})` };
+  if (d.status === 'PAUSED') return { icon: ':double_vertical_bar:', text: `${what} is paused: the next wave waits for resume or promote (${d.id})` };
   if (d.status === 'SUPERSEDED') return { icon: ':fast_forward:', text: `${what} was superseded by a newer deployment (${d.id})` };
   if (!view.final) return { icon: ':rocket:', text: `${d.kind === 'rollback' ? `Rolling back ${d.service} to ${d.build}` : `Deploying ${d.service} ${d.build}`} (${d.id})` };
   if (d.convergedAt !== null) return { icon: ':white_check_mark:', text: `${d.service} ${d.build} runs in ${d.regions.join(', ')} (${d.id}${d.kind === 'rollback' ? ', rolled back' : ''})` };
