@@ -13,6 +13,7 @@ export const waveJson = z
     goals: z
       .record(z.string(), z.object({ seq: z.number(), digest: z.string(), key: z.string() }))
       .meta({ description: 'per region written, the signed goal the wave is judged against: its sequence, digest and signing key id' }),
+    promotedBy: z.string().optional().meta({ description: 'who promoted the rollout past this wave (counted as converged, no soak after it)' }),
   })
   .meta({ id: 'Wave' });
 export type WaveJson = z.output<typeof waveJson>;

@@ -10,9 +10,10 @@ import type { AuditSpool } from './audit-spool.ts';
 import type { MirrorState } from './mirror-state.ts';
 import { toConvergence, unknownConvergence, type RegionConvergence } from './convergence.ts';
 import { checkDeployable, requestedRegions } from './deploy-checks.ts';
-import { formatDeploymentId, isFinal, lockedError, parseDeploymentId, toDeployment, toLock, type Deployment, type DeploymentKind, type ServiceLock } from './deployment.ts';
+import { formatDeploymentId, isFinal, lockedError, parseDeploymentId, pendingRollback, toDeployment, toLock, type Deployment, type DeploymentKind, type ServiceLock } from './deployment.ts';
 import { readGoal, targetOf, type FleetState, type GoalStore } from './goal-store.ts';
 import { rollbackFromGoalHistory } from './rollback-without-sql.ts';
+import { controlChange, type ControlAction, type ControlRequest } from './rollout-control.ts';
 import { ServiceMutex } from './service-mutex.ts';
 import * as sql from './sql/deploy-sql.ts';
 import { WaveRunner, type UndoOutcome, type WaveRunnerOptions } from './wave-runner.ts';
@@ -144,7 +145,7 @@ export class DeployService {
       mutex: this.mutex,
       writer: this.writer,
       spool: options.spool,
-      undo: (deployment, regions, reason) => this.undo(deployment, regions, reason),
+      undo: (deployment, regions, by, reason) => this.undo(deployment, regions, by ?? systemActor, reason),
       logger: options.logger,
       ...options.waves,
     });
@@ -221,7 +222,8 @@ export class DeployService {
    * whose goal is no longer the deployment's is left alone; one already rolled back for it (a
    * coordinator died before recording that) counts as done.
    */
-  async undo(deployment: Deployment, regions: string[], reason: string): Promise<UndoOutcome> {
+  private async undo(deployment: Deployment, regions: string[], by: string, reason: string): Promise<UndoOutcome> {
+    const undoneBefore = new RegExp(`rollback of ${deployment.id}\\b`);
     const goals = this.options.fleet.goals();
     const targets = new Map<string, string[]>();
     const notes: string[] = [];
@@ -230,7 +232,7 @@ export class DeployService {
       const history = await goals.history(deployment.service, region);
       const current = history[0]?.goal;
       if (current && current.deployment !== deployment.id) {
-        if (current.kind === 'rollback' && current.reason.startsWith(`automatic rollback of ${deployment.id}`)) rollback ??= current.deployment;
+        if (current.kind === 'rollback' && undoneBefore.test(current.reason)) rollback ??= current.deployment;
         else notes.push(`${region} left alone (its goal is now ${current.deployment}'s)`);
         continue;
       }
@@ -243,12 +245,52 @@ export class DeployService {
     }
     const done: string[] = [];
     for (const [build, group] of targets) {
-      const undone = await this.rollback(deployment.service, { to: build, regions: group, by: systemActor, reason, lockReason: reason });
+      const undone = await this.rollback(deployment.service, { to: build, regions: group, by, reason, lockReason: reason });
       rollback ??= undone.id;
       done.push(`${group.join(', ')} back on ${build} (${undone.id})`);
     }
-    const summary = done.length > 0 ? `rolled back automatically: ${[...done, ...notes].join('; ')}; ${deployment.service} is locked` : `nothing rolled back: ${notes.join('; ') || 'no region was written'}`;
+    const how = by === systemActor ? 'rolled back automatically' : `rolled back by ${by}`;
+    const summary = done.length > 0 ? `${how}: ${[...done, ...notes].join('; ')}; ${deployment.service} is locked` : `nothing rolled back: ${notes.join('; ') || 'no region was written'}`;
     return { rollback, summary };
+  }
+
+  /**
+   * Pauses, resumes, promotes or aborts a rollout in progress (see rollout-control.ts), under the
+   * service's mutex, audited. Idempotent: an action already in effect gives the deployment back
+   * with `replayed: true`. An abort then rolls the regions already written back to the build
+   * they ran before, as a rollback by the person, and locks the service.
+   */
+  async control(action: ControlAction, ref: string, request: ControlRequest & { via?: Relay | undefined }): Promise<DeployOutcome> {
+    const id = parseDeploymentId(ref);
+    const detail: Record<string, unknown> = { deployment: formatDeploymentId(id), reason: request.reason ?? '', ...(request.wave === undefined ? {} : { wave: request.wave }), ...viaDetail(request.via) };
+    let target = formatDeploymentId(id);
+    return this.audited(action, () => target, request.by, detail, async () => {
+      const service = (await this.get(ref)).service;
+      target = service;
+      const done = await this.mutex.run(service, async () => {
+        const row = (await sql.selectDeployment(this.db, id))!;
+        const deployment = toDeployment(row);
+        const change = controlChange(deployment, action, request, new Date());
+        if (!change) return { deployment, change };
+        const { status, waves, error, undo } = change;
+        const recorded = await sql.updateDeploymentProgress(this.db, id, row.waves === null ? null : String(row.waves), {
+          status,
+          waves: encodeWaves(waves),
+          error,
+          convergedAt: null,
+          ...(undo ? { rollback: pendingRollback } : {}),
+        });
+        if (!recorded) throw new FleetcastError('CONFLICT', `${deployment.id} moved on while it was being ${action === 'abort' ? 'aborted' : `${action}d`} (a wave was judged or written); look at it again and retry`, { deployment: deployment.id });
+        this.options.logger.info({ deployment: deployment.id, service, by: request.by, action }, `rollout ${action}`);
+        return { deployment: { ...deployment, status, waves, error }, change };
+      });
+      if (!done.change) return { ...done.deployment, replayed: true };
+      if (done.change.undo) {
+        const reason = `rollback of ${done.deployment.id}, aborted by ${request.by}${request.reason ? `: ${request.reason}` : ''}`;
+        await this.runner.rollBack(done.deployment, done.change.error!, request.by, reason);
+      }
+      return this.get(ref);
+    });
   }
 
   async lock(service: string, request: { by: string; via?: Relay | undefined; reason: string }): Promise<ServiceLock> {

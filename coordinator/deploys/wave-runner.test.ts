@@ -236,6 +236,27 @@ describe('rollout', () => {
     expect(await goalBuild('us')).toBe(b);
   });
 
+  it('promote also ends the soak; a paused rollout still fails (and is rolled back) when its wave fails', async () => {
+    const deploys = open({ waves: { soakMs: 600_000 } });
+    const before = await converged(deploys);
+    const b = await build();
+    const deployment = await deploys.deploy(b, { by: 'alice' });
+    runAll(b, 'running', ['eu']);
+    await deploys.runner.runOnce();
+    expect(await goalBuild('us')).toBe(before); // soaking for 10 minutes
+    expect(await deploys.control('promote', deployment.id, { by: 'bob' })).toMatchObject({ waves: [{ status: 'CONVERGED', promotedBy: 'bob' }, { status: 'PENDING' }] });
+    await deploys.runner.runOnce();
+    expect(await goalBuild('us')).toBe(b);
+
+    const c = await build();
+    const paused = await deploys.deploy(c, { by: 'alice' });
+    await deploys.control('pause', paused.id, { by: 'bob' });
+    fleet.set('eu', 'eu-m1', c, 'failed');
+    await deploys.runner.runOnce();
+    expect(await deploys.get(paused.id)).toMatchObject({ status: 'FAILED', rollback: expect.stringMatching(/^d\d+$/) });
+    expect(await goalBuild('eu')).toBe(b);
+  });
+
   it('a new deploy supersedes a rollout in progress; a region with no machines converges at once', async () => {
     const deploys = open();
     const first = await build();

@@ -21,8 +21,8 @@ export interface UndoOutcome {
   summary: string;
 }
 
-/** Puts the regions a deployment wrote back on the build they ran before (DeployService.undo). */
-export type UndoDeployment = (deployment: Deployment, regions: string[], reason: string) => Promise<UndoOutcome>;
+/** Puts the regions a deployment wrote back on the build they ran before, as rollbacks by `by` (DeployService.undo). */
+export type UndoDeployment = (deployment: Deployment, regions: string[], by: string | null, reason: string) => Promise<UndoOutcome>;
 
 export interface WaveRunnerOptions {
   queue: Pick<BuildQueue, 'get'>;
@@ -50,6 +50,9 @@ export interface WaveRunnerOptions {
   /** Deployments older than this are no longer followed. @defaultValue 7 days */
   followForMs?: number;
 }
+
+/** How the error of a deployment whose rollback is claimed ends, replaced by what was done. */
+const pendingSuffix = /; rolling back( automatically)?$/;
 
 type ProgressUpdate = { status: Deployment['status']; waves: Wave[]; error: string | null; convergedAt: Date | null; rollback?: string | null };
 
@@ -142,7 +145,8 @@ export class WaveRunner {
   private async step(deployment: Deployment, wavesAsRead: string | null, rollbackPending: boolean): Promise<void> {
     if (deployment.status === 'FAILED' || deployment.status === 'ABORTED') {
       // Claimed by a coordinator that died before it was done.
-      if (rollbackPending) await this.rollBack(deployment, deployment.error ?? `${deployment.id} ${deployment.status}`);
+      const why = deployment.error ?? `${deployment.id} ${deployment.status}`;
+      if (rollbackPending) await this.rollBack(deployment, why, null, `${deployment.status === 'FAILED' ? 'automatic ' : ''}rollback of ${deployment.id}: ${why.replace(pendingSuffix, '')}`);
       return;
     }
     const waves = deployment.waves.map((wave) => ({ ...wave }));
@@ -165,7 +169,7 @@ export class WaveRunner {
       return;
     }
     const previous = waves[next - 1];
-    const soaking = previous?.doneAt && now.getTime() - previous.doneAt.getTime() < this.soakMs;
+    const soaking = previous?.doneAt && !previous.promotedBy && now.getTime() - previous.doneAt.getTime() < this.soakMs;
     if (soaking || deployment.status === 'PAUSED') {
       // Record the convergence now; the next wave goes once the soak time is over and the rollout is not paused.
       if (written >= 0) await this.record(deployment, wavesAsRead, { status: deployment.status, waves, error: null, convergedAt: null });
@@ -194,14 +198,18 @@ export class WaveRunner {
       this.options.spool.write({ rollout: { id: Number(deployment.id.slice(1)), wavesAsRead, update: { ...update, waves: encodeWaves(waves) } } });
       this.undoneWithoutSql.add(deployment.id);
     }
-    if (auto) await this.rollBack({ ...deployment, status: 'FAILED', waves, error }, error);
+    if (auto) await this.rollBack({ ...deployment, status: 'FAILED', waves, error }, error, null, `automatic rollback of ${deployment.id}: ${error.replace(pendingSuffix, '')}`);
   }
 
-  /** Undoes what the deployment wrote and records the rollback on it (spooled while SQL is down). */
-  private async rollBack(deployment: Deployment, error: string): Promise<void> {
+  /**
+   * Undoes what a FAILED or ABORTED deployment (its rollback claimed: `pending`) wrote, as
+   * rollbacks by `by` (null: the coordinator itself) locking the service with `reason`, and
+   * records the outcome on it (spooled while SQL is down). `error` ends with "rolling back…".
+   */
+  async rollBack(deployment: Deployment, error: string, by: string | null, reason: string): Promise<void> {
     const regions = deployment.waves.filter((w) => w.status !== 'PENDING' && w.status !== 'SKIPPED').flatMap((w) => w.regions);
-    const outcome = await this.options.undo(deployment, regions, `automatic rollback of ${deployment.id}: ${error.replace(/; rolling back automatically$/, '')}`);
-    const recorded = `${error.replace(/rolling back automatically$/, '')}${outcome.summary}`;
+    const outcome = await this.options.undo(deployment, regions, by, reason);
+    const recorded = `${error.replace(pendingSuffix, '')}; ${outcome.summary}`;
     this.options.logger.warn({ deployment: deployment.id, service: deployment.service, rollback: outcome.rollback }, recorded);
     const id = Number(deployment.id.slice(1));
     try {
