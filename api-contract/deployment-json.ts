@@ -36,7 +36,7 @@ export const deploymentJson = z
     error: z.string().nullable(),
     waves: z.array(waveJson),
     convergedAt: iso.nullable().meta({ description: 'when every wave had converged' }),
-    rollback: z.string().nullable().meta({ description: "the rollback that put a FAILED or ABORTED deployment's written regions back on the build they ran before (a placeholder id if it ran while SQL was down); null if none" }),
+    rollback: z.string().nullable().meta({ description: "the rollback that put a FAILED or ABORTED deployment's written regions back on the build they ran before (a placeholder id if it ran while SQL was down); pending while it is being done; null if none" }),
     spooled: z.boolean().meta({ description: 'true: SQL was down; the record is written to it when it answers again' }),
     replayed: z.boolean().meta({ description: 'true: an earlier request with the same Idempotency-Key made this deployment; nothing new was done' }),
   })

@@ -60,6 +60,11 @@ export class FleetApi {
     return { value: reply.body, repeated: reply.status === 200 };
   }
 
+  /** Pause, resume, promote or abort a rollout for `user` (idempotent on the coordinator: `replayed: true` when already in effect). */
+  async control(user: SlackUser, action: 'pause' | 'resume' | 'promote' | 'abort', deployment: string, body: { reason?: string; wave?: number }): Promise<DeploymentInfo> {
+    return (await this.client.json<DeploymentInfo>('POST', `/v1/deployments/${encodeURIComponent(deployment)}/${action}`, body, actingFor(user))).body;
+  }
+
   async lock(user: SlackUser, service: string, reason: string): Promise<LockJson> {
     return (await this.client.json<LockJson>('POST', `/v1/services/${encodeURIComponent(service)}/lock`, { reason }, actingFor(user))).body;
   }

@@ -352,10 +352,10 @@ export class DeployService {
   async progress(ref: string): Promise<DeploymentProgress> {
     const deployment = await this.get(ref);
     const progress = deployment.regions.map((region) => this.convergence(region, deployment.service, deploymentTarget(deployment.build, deployment.waves, region)));
-    // A newer deployment of the service owns the goal now: nothing more will happen to this one.
     const [newest] = await sql.selectDeployments(this.db, deployment.service, 1);
     const superseded = newest !== undefined && formatDeploymentId(String(newest.id)) !== deployment.id;
-    return { deployment, progress, final: isFinal(deployment) || superseded };
+    // A newer deployment of the service owns the goal now — unless it is this one's own rollback, not yet recorded on it.
+    return { deployment, progress, final: isFinal(deployment) || (superseded && deployment.rollback !== pendingRollback) };
   }
 
   async getLock(service: string): Promise<ServiceLock | null> {

@@ -25,8 +25,8 @@ export interface Deployment {
   convergedAt: Date | null;
   /**
    * The rollback that put this deployment's written regions back on the build they ran before
-   * (after a failed wave, or an abort); null when there was none (yet). A placeholder id when it
-   * ran while SQL was down.
+   * (after a failed wave, or an abort); `pending` while it is being done; null when there was
+   * none. A placeholder id when it ran while SQL was down.
    */
   rollback: string | null;
   /** True when SQL was down: the record waits in the spool and `id` is a placeholder. */
@@ -74,13 +74,13 @@ export function toDeployment(row: Record<string, unknown>): Deployment {
     error: (row.error as string | null) ?? null,
     waves: decodeWaves(row.waves, regions, status),
     convergedAt: fromSqlTime(row.converged_at),
-    rollback: row.rollback_deployment === null || row.rollback_deployment === undefined || row.rollback_deployment === pendingRollback ? null : String(row.rollback_deployment),
+    rollback: row.rollback_deployment === null || row.rollback_deployment === undefined ? null : String(row.rollback_deployment),
   };
 }
 
-/** No further change will come: every wave converged, or the rollout ended otherwise. */
+/** No further change will come: every wave converged, or the rollout ended otherwise (and its rollback, if any, is done). */
 export function isFinal(deployment: Deployment): boolean {
-  return (finalDeploymentStatuses as readonly string[]).includes(deployment.status);
+  return (finalDeploymentStatuses as readonly string[]).includes(deployment.status) && deployment.rollback !== pendingRollback;
 }
 
 /** deployments.rollback_deployment while the automatic rollback of a failed wave is claimed but not yet written. */

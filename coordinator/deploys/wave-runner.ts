@@ -115,7 +115,7 @@ export class WaveRunner {
       const deployment = toDeployment(row);
       if (this.undoneWithoutSql.has(deployment.id)) continue;
       try {
-        await this.step(deployment, row.waves === null ? null : String(row.waves), row.rollback_deployment === pendingRollback);
+        await this.step(deployment, row.waves === null ? null : String(row.waves));
       } catch (err) {
         this.options.logger.warn({ err, deployment: deployment.id, service: deployment.service }, 'could not move the rollout forward; trying again next round');
       }
@@ -142,11 +142,11 @@ export class WaveRunner {
     if (previous && covers(toDeployment(previous))) await sql.markRolledBack(this.db, Number(previous.id), `rolled back by d${newId}`);
   }
 
-  private async step(deployment: Deployment, wavesAsRead: string | null, rollbackPending: boolean): Promise<void> {
+  private async step(deployment: Deployment, wavesAsRead: string | null): Promise<void> {
     if (deployment.status === 'FAILED' || deployment.status === 'ABORTED') {
       // Claimed by a coordinator that died before it was done.
       const why = deployment.error ?? `${deployment.id} ${deployment.status}`;
-      if (rollbackPending) await this.rollBack(deployment, why, null, `${deployment.status === 'FAILED' ? 'automatic ' : ''}rollback of ${deployment.id}: ${why.replace(pendingSuffix, '')}`);
+      if (deployment.rollback === pendingRollback) await this.rollBack(deployment, why, null, `${deployment.status === 'FAILED' ? 'automatic ' : ''}rollback of ${deployment.id}: ${why.replace(pendingSuffix, '')}`);
       return;
     }
     const waves = deployment.waves.map((wave) => ({ ...wave }));
