@@ -226,13 +226,17 @@ export class DeployService {
     const undoneBefore = new RegExp(`rollback of ${deployment.id}\\b`);
     const goals = this.options.fleet.goals();
     const targets = new Map<string, string[]>();
+    const done: string[] = [];
     const notes: string[] = [];
     let rollback: string | null = null;
     for (const region of regions) {
       const history = await goals.history(deployment.service, region);
       const current = history[0]?.goal;
       if (current && current.deployment !== deployment.id) {
-        if (current.kind === 'rollback' && undoneBefore.test(current.reason)) rollback ??= current.deployment;
+        if (current.kind === 'rollback' && undoneBefore.test(current.reason)) {
+          rollback ??= current.deployment;
+          done.push(`${region} back on ${current.build} (${current.deployment})`);
+        }
         else notes.push(`${region} left alone (its goal is now ${current.deployment}'s)`);
         continue;
       }
@@ -243,7 +247,6 @@ export class DeployService {
       }
       targets.set(before.build, [...(targets.get(before.build) ?? []), region]);
     }
-    const done: string[] = [];
     for (const [build, group] of targets) {
       const undone = await this.rollback(deployment.service, { to: build, regions: group, by, reason, lockReason: reason });
       rollback ??= undone.id;

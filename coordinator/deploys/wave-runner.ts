@@ -77,7 +77,7 @@ export class WaveRunner {
   private readonly soakMs: number;
   /** The rollouts last read from SQL: what the runner judges while SQL is down. */
   private lastFollowed: Record<string, unknown>[] = [];
-  /** Deployments failed and rolled back while SQL was down: not judged again from the stale rows. */
+  /** Deployments failed and rolled back while SQL was down: not judged again until their spooled records are in SQL. */
   private readonly undoneWithoutSql = new Set<string>();
 
   constructor(
@@ -106,7 +106,8 @@ export class WaveRunner {
     try {
       rows = await sql.selectFollowed(this.db, since);
       this.lastFollowed = rows;
-      this.undoneWithoutSql.clear();
+      // Their records may still wait in the spool: until it is written, SQL shows them still rolling.
+      if (this.options.spool.pending().length === 0) this.undoneWithoutSql.clear();
     } catch (err) {
       if (!isFleetcastError(err, 'DATABASE_UNAVAILABLE') || this.lastFollowed.length === 0) throw err;
       rows = this.lastFollowed;
