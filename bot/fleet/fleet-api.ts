@@ -74,7 +74,7 @@ export class FleetApi {
   }
 
   /**
-   * Follows a deployment on /v1/events until its `final` event (converged, failed, halted or
+   * Follows a deployment on /v1/events until its `final` event (converged, failed, aborted, rolled back or
    * superseded), calling `onEvent` for each. Resolves with the final event, or null when the
    * coordinator has no deployment subscription (an older one): the caller then shows the goal
    * written and no fleet progress.

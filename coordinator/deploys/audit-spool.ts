@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Database } from '../../entities/index.ts';
+import type { Database, DeploymentStatus } from '../../entities/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import {
   finishDeployment,
@@ -27,7 +27,7 @@ export interface SpooledRecord {
   /** A deployment row left WRITING when SQL went away after its goals were written: its final status. */
   finish?: { id: number; status: 'ROLLING'; waves?: string };
   /** A rollout step the wave runner took while SQL was down (a wave failed): recorded if the deployment's waves are still as read. */
-  rollout?: { id: number; wavesAsRead: string | null; update: Omit<DeploymentProgressUpdate, 'convergedAt'> };
+  rollout?: { id: number; expected: { waves: string | null; status: DeploymentStatus }; update: Omit<DeploymentProgressUpdate, 'convergedAt'> };
   /** The rollback that undid a failed or aborted deployment; a placeholder id is replaced by the real one flushed before it. */
   rolledBack?: { id: number; rollback: string | null; error: string };
 }
@@ -92,7 +92,7 @@ export class AuditSpool {
           realIds.set(placeholderId, `d${id}`);
           Object.assign(detail, { deployment: `d${id}`, placeholderDeployment: placeholderId });
         }
-        if (record.rollout) await updateDeploymentProgress(tx, record.rollout.id, record.rollout.wavesAsRead, { ...record.rollout.update, convergedAt: null });
+        if (record.rollout) await updateDeploymentProgress(tx, record.rollout.id, record.rollout.expected, { ...record.rollout.update, convergedAt: null });
         if (record.rolledBack) {
           const { id, rollback, error } = record.rolledBack;
           await recordRollback(tx, id, rollback === null ? null : (realIds.get(rollback) ?? rollback), error);

@@ -73,7 +73,7 @@ export interface RollbackRequest extends Omit<DeployRequest, 'waves'> {
 export interface DeploymentProgress {
   deployment: Deployment;
   progress: RegionConvergence[];
-  /** Nothing more will happen: converged, failed, halted, or another deployment took over. */
+  /** Nothing more will happen: converged, failed or aborted (and rolled back), or another deployment took over. */
   final: boolean;
 }
 
@@ -218,7 +218,7 @@ export class DeployService {
   /**
    * Puts the regions a failed or aborted deployment wrote back on the goal each ran before it
    * (read from the goal history, so it works while SQL is down — the rollback then goes the
-   * SQL-free way), as rollbacks by `fleetcast` that lock the service with `reason`. A region
+   * SQL-free way), as rollbacks by `by` that lock the service with `reason`. A region
    * whose goal is no longer the deployment's is left alone; one already rolled back for it (a
    * coordinator died before recording that) counts as done.
    */
@@ -236,8 +236,9 @@ export class DeployService {
         if (current.kind === 'rollback' && undoneBefore.test(current.reason)) {
           rollback ??= current.deployment;
           done.push(`${region} back on ${current.build} (${current.deployment})`);
+        } else {
+          notes.push(`${region} left alone (its goal is now ${current.deployment}'s)`);
         }
-        else notes.push(`${region} left alone (its goal is now ${current.deployment}'s)`);
         continue;
       }
       const before = history.find((entry) => entry.goal.deployment !== deployment.id)?.goal;
@@ -276,7 +277,7 @@ export class DeployService {
         const change = controlChange(deployment, action, request, new Date());
         if (!change) return { deployment, change };
         const { status, waves, error, undo } = change;
-        const recorded = await sql.updateDeploymentProgress(this.db, id, row.waves === null ? null : String(row.waves), {
+        const recorded = await sql.updateDeploymentProgress(this.db, id, { waves: row.waves === null ? null : String(row.waves), status: deployment.status }, {
           status,
           waves: encodeWaves(waves),
           error,
@@ -392,7 +393,7 @@ export class DeployService {
     return { ...earlier, replayed: true };
   }
 
-  /** The build a rollback returns to: `to`, else the newest APPLIED deployment of another build than the current goal's. */
+  /** The build a rollback returns to: `to`, else that of the newest deployment that ran everywhere it went (selectPreviousBuild) of another build than the current goal's. */
   private async rollbackTarget(goals: GoalStore, service: string, regions: string[], to: string | undefined): Promise<Build> {
     if (to !== undefined) return this.queue.get(parseBuildId(to));
     let current: GoalRevision | null = null;

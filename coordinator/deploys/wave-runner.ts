@@ -196,7 +196,7 @@ export class WaveRunner {
       if (!(await this.record(deployment, wavesAsRead, update))) return;
     } catch (err) {
       if (!isFleetcastError(err, 'DATABASE_UNAVAILABLE')) throw err;
-      this.options.spool.write({ rollout: { id: Number(deployment.id.slice(1)), wavesAsRead, update: { ...update, waves: encodeWaves(waves) } } });
+      this.options.spool.write({ rollout: { id: Number(deployment.id.slice(1)), expected: { waves: wavesAsRead, status: deployment.status }, update: { ...update, waves: encodeWaves(waves) } } });
       this.undoneWithoutSql.add(deployment.id);
     }
     if (auto) await this.rollBack({ ...deployment, status: 'FAILED', waves, error }, error, null, `automatic rollback of ${deployment.id}: ${error.replace(pendingSuffix, '')}`);
@@ -255,7 +255,7 @@ export class WaveRunner {
 
   /** Records a step; false when another coordinator recorded one first. */
   private async record(deployment: Deployment, wavesAsRead: string | null, update: ProgressUpdate): Promise<boolean> {
-    const changed = await sql.updateDeploymentProgress(this.db, Number(deployment.id.slice(1)), wavesAsRead, { ...update, waves: encodeWaves(update.waves) });
+    const changed = await sql.updateDeploymentProgress(this.db, Number(deployment.id.slice(1)), { waves: wavesAsRead, status: deployment.status }, { ...update, waves: encodeWaves(update.waves) });
     if (!changed) this.options.logger.debug({ deployment: deployment.id }, 'rollout step recorded elsewhere first');
     return changed;
   }

@@ -90,7 +90,7 @@ export function encodeWaves(waves: Wave[]): string {
 /** A deployment written before waves existed (or while SQL was down) is one wave of all its regions. */
 export function decodeWaves(text: unknown, regions: string[], deploymentStatus: string): Wave[] {
   if (typeof text !== 'string' || text === '') {
-    const status: WaveStatus = deploymentStatus === 'APPLIED' ? 'WRITTEN' : deploymentStatus === 'FAILED' ? 'FAILED' : 'PENDING';
+    const status: WaveStatus = deploymentStatus === 'WRITING' ? 'PENDING' : deploymentStatus === 'FAILED' ? 'FAILED' : deploymentStatus === 'CONVERGED' ? 'CONVERGED' : 'WRITTEN';
     return [{ regions, status, writtenAt: null, doneAt: null, goals: {} }];
   }
   const raw = JSON.parse(text) as { regions: string[]; status: WaveStatus; writtenAt: string | null; doneAt: string | null; goals?: Record<string, SignedGoalRecord>; promotedBy?: string }[];

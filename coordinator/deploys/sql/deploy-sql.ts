@@ -47,13 +47,15 @@ export interface DeploymentProgressUpdate {
 }
 
 /**
- * Records a step of a rollout if nobody else recorded one since it was read (the waves as read
- * are the version): several coordinators may run the wave runner. False if it changed.
+ * Records a step of a rollout if nobody else recorded one since it was read (the waves and the
+ * status as read are the version: several coordinators may run the wave runner, and a person may
+ * pause or resume meanwhile). False if it changed.
  */
-export async function updateDeploymentProgress(db: SqlRunner, id: number, expectedWaves: string | null, update: DeploymentProgressUpdate): Promise<boolean> {
+export async function updateDeploymentProgress(db: SqlRunner, id: number, expected: { waves: string | null; status: DeploymentStatus }, update: DeploymentProgressUpdate): Promise<boolean> {
+  const expectedWaves = expected.waves;
   const result = await db.execute(
     `UPDATE deployments SET status = ?, waves = ?, error = ?, converged_at = ?, rollback_deployment = COALESCE(?, rollback_deployment), updated_at = ?
-      WHERE id = ? AND status IN ('ROLLING', 'PAUSED') AND ${expectedWaves === null ? 'waves IS NULL' : 'waves = ?'}`,
+      WHERE id = ? AND status = ? AND ${expectedWaves === null ? 'waves IS NULL' : 'waves = ?'}`,
     [
       update.status,
       update.waves,
@@ -62,6 +64,7 @@ export async function updateDeploymentProgress(db: SqlRunner, id: number, expect
       update.rollback ?? null,
       toSqlTime(db.dialect, new Date()),
       id,
+      expected.status,
       ...(expectedWaves === null ? [] : [expectedWaves]),
     ],
   );
