@@ -162,6 +162,25 @@ describe('rollout', () => {
     expect([await goalBuild('eu'), await goalBuild('us'), await goalBuild('ap')]).toEqual([before, before, before]);
   });
 
+  it('a rollback claimed by a coordinator that died before doing it is done by the next round, once', async () => {
+    const deploys = open();
+    const before = await converged(deploys);
+    const b = await build();
+    const deployment = await deploys.deploy(b, { by: 'alice' });
+    // What a coordinator killed right after recording the failure leaves behind.
+    await db.execute(`UPDATE deployments SET status = 'FAILED', error = 'wave 1 (eu) failed: 1 of 2 machines failed; rolling back automatically', rollback_deployment = 'pending' WHERE id = ?`, [
+      Number(deployment.id.slice(1)),
+    ]);
+    expect((await deploys.progress(deployment.id)).final).toBe(false);
+    await deploys.runner.runOnce();
+    const failed = await deploys.progress(deployment.id);
+    expect(failed).toMatchObject({ final: true, deployment: { status: 'FAILED', rollback: expect.stringMatching(/^d\d+$/) } });
+    expect(failed.deployment.error).toBe(`wave 1 (eu) failed: 1 of 2 machines failed; rolled back automatically: eu back on ${before} (${failed.deployment.rollback}); api is locked`);
+    expect(await goalBuild('eu')).toBe(before);
+    await deploys.runner.runOnce();
+    expect((await deploys.list({ service: 'api', limit: 10 })).filter((d) => d.kind === 'rollback')).toHaveLength(1);
+  });
+
   it('with FLEETCAST_DEPLOY_AUTO_ROLLBACK off a failed wave ends FAILED and the canary stays where it is', async () => {
     const deploys = open({ waves: { autoRollback: false } });
     await converged(deploys);
