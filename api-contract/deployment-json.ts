@@ -13,6 +13,7 @@ export const waveJson = z
     goals: z
       .record(z.string(), z.object({ seq: z.number(), digest: z.string(), key: z.string() }))
       .meta({ description: 'per region written, the signed goal the wave is judged against: its sequence, digest and signing key id' }),
+    promotedBy: z.string().optional().meta({ description: 'who promoted the rollout past this wave (counted as converged, no soak after it)' }),
   })
   .meta({ id: 'Wave' });
 export type WaveJson = z.output<typeof waveJson>;
@@ -28,12 +29,14 @@ export const deploymentJson = z
     requestedBy: z.string(),
     reason: z.string(),
     status: z.enum(deploymentStatuses).meta({
-      description: 'WRITING (first wave), ROLLING (later waves wait for the earlier to converge), APPLIED (every wave written), FAILED (a goal write failed), HALTED (a wave failed; later waves not written), SUPERSEDED (a newer deployment took over)',
+      description:
+        'WRITING (first wave being written), ROLLING (waves written one after another until every one converged), PAUSED (no next wave is written until resumed), CONVERGED (every wave converged), FAILED (a wave failed or a goal could not be written: error says which, why and what was done), ABORTED (stopped by a person; its regions rolled back), SUPERSEDED (a newer deployment took over), ROLLED_BACK (a rollback replaced its build in all its regions)',
     }),
     createdAt: iso,
     error: z.string().nullable(),
     waves: z.array(waveJson),
     convergedAt: iso.nullable().meta({ description: 'when every wave had converged' }),
+    rollback: z.string().nullable().meta({ description: "the rollback that put a FAILED or ABORTED deployment's written regions back on the build they ran before (a placeholder id if it ran while SQL was down); pending while it is being done; null if none" }),
     spooled: z.boolean().meta({ description: 'true: SQL was down; the record is written to it when it answers again' }),
     replayed: z.boolean().meta({ description: 'true: an earlier request with the same Idempotency-Key made this deployment; nothing new was done' }),
   })

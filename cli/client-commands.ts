@@ -3,6 +3,7 @@ import { buildCommand } from './commands/build.ts';
 import { buildsCommand } from './commands/builds.ts';
 import { cancelCommand } from './commands/cancel.ts';
 import { deployCommand } from './commands/deploy.ts';
+import { deploymentCommand } from './commands/deployment.ts';
 import { deploymentsCommand } from './commands/deployments.ts';
 import { lockCommand, unlockCommand } from './commands/lock.ts';
 import { rollbackCommand } from './commands/rollback.ts';
@@ -14,5 +15,5 @@ import { showCommand } from './commands/show.ts';
 
 /** The commands that talk to the coordinator's HTTP API (DESIGN.md, "Client commands"). */
 export function clientCommands(): Command[] {
-  return [serviceCommand(), buildCommand(), buildsCommand(), showCommand(), logsCommand(), cancelCommand(), replicateCommand(), deployCommand(), deploymentsCommand(), rollbackCommand(), statusCommand(), lockCommand(), unlockCommand()];
+  return [serviceCommand(), buildCommand(), buildsCommand(), showCommand(), logsCommand(), cancelCommand(), replicateCommand(), deployCommand(), deploymentsCommand(), deploymentCommand(), rollbackCommand(), statusCommand(), lockCommand(), unlockCommand()];
 }

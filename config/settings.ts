@@ -357,6 +357,11 @@ export const settings = {
     z.enum(['true', 'false']).transform((text) => text === 'true'),
     { default: 'true', help: "true: with a deploy's first wave, the later waves' machines fetch the build into their caches (nothing runs until their wave), so each later wave switches without a transfer; false: they fetch when their wave comes" },
   ),
+  /** When a wave fails, put the regions the deployment wrote back on the build they ran before (from the agents' caches) and lock the service. */
+  FLEETCAST_DEPLOY_AUTO_ROLLBACK: setting(
+    z.enum(['true', 'false']).transform((text) => text === 'true'),
+    { default: 'true', help: "true: when a wave fails, the regions the deployment wrote go back to the build they ran before (no transfer: the agents' caches hold it) and the service is locked with the reason; false: the deployment stops FAILED and someone must roll back" },
+  ),
   /** Failed machines a wave tolerates before the rollout halts, as a fraction of its machines (0.01 = 1 %). */
   FLEETCAST_WAVE_MAX_FAILED: setting(
     z.coerce.number().min(0).max(1),

@@ -132,6 +132,7 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
         minDoneFraction: config.FLEETCAST_WAVE_MIN_DONE,
         timeoutMs: config.FLEETCAST_WAVE_TIMEOUT,
         soakMs: config.FLEETCAST_WAVE_SOAK,
+        autoRollback: config.FLEETCAST_DEPLOY_AUTO_ROLLBACK,
         ...(overrides.wavesIntervalMs ? { intervalMs: overrides.wavesIntervalMs } : {}),
       },
       logger,

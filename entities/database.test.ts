@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../test/support/private-mariadb.ts';
 import { dialects, freshDatabase, type TestDatabase } from '../test/support/databases.ts';
 import { Database } from './database.ts';
+import { HonestDeploymentStates } from './migrations/0006-honest-deployment-states.ts';
 import { migrations } from './migrations/index.ts';
+import { toSqlTime } from './sql-time.ts';
 
 describe.each(dialects)('Database on %s', (dialect) => {
   let testDb: TestDatabase;
@@ -31,6 +33,40 @@ describe.each(dialects)('Database on %s', (dialect) => {
     const opened = await Promise.all(Array.from({ length: 4 }, open));
     expect(await opened[0]!.appliedMigrations()).toHaveLength(migrations.length);
     await Promise.all(opened.map((db) => db.close()));
+  });
+
+  it('0006 renames old deployment statuses honestly, and back', async () => {
+    const db = await open();
+    const runner = db.dataSource.createQueryRunner();
+    const migration = new HonestDeploymentStates();
+    try {
+      await migration.down(runner);
+      const now = toSqlTime(db.dialect, new Date());
+      const rows: [string, string, string | null, typeof now | null][] = [
+        ['api', 'APPLIED', null, now], // converged
+        ['api', 'APPLIED', 'wave 2 (us) failed: 1 of 1 machines failed', null], // its last wave failed
+        ['api', 'HALTED', 'wave 1 (eu) failed', null],
+        ['api', 'APPLIED', null, null], // not converged, a newer deployment followed
+        ['api', 'APPLIED', null, null], // not converged, the newest of api: judged again
+        ['web', 'SUPERSEDED', null, null],
+      ];
+      for (const [service, status, error, convergedAt] of rows) {
+        await db.execute(
+          `INSERT INTO deployments (service, build_id, regions, kind, requested_by, reason, status, created_at, error, converged_at) VALUES (?, 1, 'eu,us', 'deploy', 'alice', '', ?, ?, ?, ?)`,
+          [service, status, now, error, convergedAt],
+        );
+      }
+      await migration.up(runner);
+      const statuses = async () => (await db.query<{ status: string }>('SELECT status FROM deployments ORDER BY id')).map((row) => row.status);
+      expect(await statuses()).toEqual(['CONVERGED', 'FAILED', 'FAILED', 'SUPERSEDED', 'ROLLING', 'SUPERSEDED']);
+      await db.execute(`UPDATE deployments SET status = 'ROLLED_BACK', rollback_deployment = 'd9' WHERE id = 6`);
+      await migration.down(runner);
+      expect(await statuses()).toEqual(['APPLIED', 'FAILED', 'FAILED', 'SUPERSEDED', 'ROLLING', 'SUPERSEDED']);
+      await migration.up(runner);
+    } finally {
+      await runner.release();
+      await db.close();
+    }
   });
 
   it('refuses a database migrated by a newer fleetcast', async () => {

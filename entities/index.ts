@@ -5,6 +5,7 @@ export {
   buildStatuses,
   replicationStatuses,
   deploymentStatuses,
+  finalDeploymentStatuses,
   waveStatuses,
   type BuildStatus,
   type ReplicationStatus,

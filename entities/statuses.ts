@@ -11,8 +11,16 @@ export type BuildStatus = (typeof buildStatuses)[number];
 export const replicationStatuses = ['PENDING', 'COPYING', 'DONE', 'FAILED'] as const;
 export type ReplicationStatus = (typeof replicationStatuses)[number];
 
-/** deployments.status. */
-export const deploymentStatuses = ['WRITING', 'ROLLING', 'APPLIED', 'FAILED', 'HALTED', 'SUPERSEDED'] as const;
+/**
+ * deployments.status. WRITING while the first wave is written; ROLLING until every wave has
+ * converged; PAUSED (no next wave written); then one of the final ones: CONVERGED (every wave
+ * converged), FAILED (a wave failed, or its goal could not be written), ABORTED (stopped by a
+ * person, its regions rolled back), SUPERSEDED (a newer deploy took over), ROLLED_BACK (a rollback
+ * replaced its build in all its regions).
+ */
+export const deploymentStatuses = ['WRITING', 'ROLLING', 'PAUSED', 'CONVERGED', 'FAILED', 'ABORTED', 'SUPERSEDED', 'ROLLED_BACK'] as const;
+/** The statuses after which nothing more happens to a deployment. */
+export const finalDeploymentStatuses = ['CONVERGED', 'FAILED', 'ABORTED', 'SUPERSEDED', 'ROLLED_BACK'] as const;
 export type DeploymentStatus = (typeof deploymentStatuses)[number];
 
 /** deployments.kind. */

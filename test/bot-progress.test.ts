@@ -80,7 +80,7 @@ it('keeps one message updated from the canary to every machine running the build
   expect(JSON.stringify(announced.at(-1)?.args.blocks)).toContain(`api ${id} runs in eu, us`);
 });
 
-it('ends the message when a failed canary machine halts the rollout, naming the machine', async () => {
+it('ends the message when a failed canary machine fails the rollout, naming the machine and the automatic rollback', async () => {
   const build = await deployableBuild(coordinator.handle, 'api', regions);
   const id = `b${build.id}`;
   const versions = await deployFromSlack(build.id);
@@ -89,8 +89,53 @@ it('ends the message when a failed canary machine halts the rollout, naming the 
   await report('eu-2', { build: id, state: 'failed', error: 'health check failed: connection refused on :8080' });
   await bot.idle();
   const final = versions().at(-1)!;
-  expect(final).toContain(`Deploy of api ${id} halted: the next waves were not written`);
+  // Rolled back automatically before the message ends: the canary is back on the build before.
+  const rollback = (await coordinator.handle.deploys.list({ service: 'api', limit: 1 }))[0]!;
+  expect(final).toContain(`Deploy of api ${id} failed (`);
+  expect(final).toContain(`; rolled back (${rollback.id})`);
+  expect(final).toContain(`rolled back automatically: eu back on`);
   expect(final).toContain('`eu-2`: health check failed: connection refused on :8080');
   expect(final).toContain('*us* not deployed: the rollout stopped before its wave');
   expect((await coordinator.handle.deploys.status('api')).regions.find((r) => r.region === 'us')!.goal?.build).not.toBe(id);
+  expect((await coordinator.handle.deploys.status('api')).lock).toMatchObject({ lockedBy: 'fleetcast' });
+  await coordinator.handle.deploys.unlock('api', { by: 'test' });
+});
+
+it('Pause, Promote and Abort on the progress message act for the clicker (who needs /deploy permission), once per click', async () => {
+  const bob = { id: 'U0BOB', name: 'bob' };
+  const build = await deployableBuild(coordinator.handle, 'api', regions);
+  const id = `b${build.id}`;
+  const versions = await deployFromSlack(build.id);
+  await eventually(() => versions().some((v) => v.includes('*eu* 0/2 running')), 10_000, 'the canary written');
+  const [deployment] = await coordinator.handle.deploys.list({ service: 'api', limit: 1 });
+  const posted = slack.callsOf('chat.postMessage').filter((c) => c.args.channel === channel).at(-1)!;
+  /** The buttons of the newest version of the progress message. */
+  const buttons = () => {
+    const latest = [posted, ...slack.callsOf('chat.update').filter((c) => c.args.ts === posted.result.ts)].at(-1)!;
+    const block = (latest.args.blocks as { type: string; block_id: string; elements: { action_id: string; value: string }[] }[]).find((b) => b.type === 'actions')!;
+    return Object.fromEntries(block.elements.map((e) => [e.action_id, { ...e, block_id: block.block_id }]));
+  };
+  const click = async (user: typeof alice, actionId: string, button = buttons()[actionId]) => {
+    const responseUrl = slack.responseUrl();
+    expect(button, `${actionId} among ${Object.keys(buttons()).join(', ')}`).toBeDefined();
+    expect((await requests.click(user, button!, { channel, responseUrl })).status).toBe(200);
+    return JSON.stringify(await slack.response(responseUrl));
+  };
+
+  expect(await click(bob, 'rollout_pause')).toMatch(/FORBIDDEN|not allowed|may not/i);
+  expect((await coordinator.handle.deploys.get(deployment!.id)).status).toBe('ROLLING');
+  const pause = buttons().rollout_pause;
+  expect(await click(alice, 'rollout_pause')).toContain(`paused ${deployment!.id} (PAUSED)`);
+  // The same button clicked again (a double click, a redelivery): nothing changes twice.
+  expect(await click(alice, 'rollout_pause', pause)).toContain(`${deployment!.id} was paused already (PAUSED); nothing changed.`);
+  await eventually(() => buttons().rollout_resume !== undefined, 10_000, 'the message to offer Resume');
+  expect(await click(alice, 'rollout_promote')).toContain(`promoted ${deployment!.id} (ROLLING)`);
+  await eventually(async () => (await coordinator.handle.deploys.status('api')).regions.find((r) => r.region === 'us')!.goal?.build === id, 10_000, 'the second wave after the promotion');
+  expect(await click(alice, 'rollout_abort')).toContain(`aborted ${deployment!.id} (ABORTED)`);
+  await bot.idle();
+  const final = versions().at(-1)!;
+  expect(final).toContain(`Deploy of api ${id} was aborted (${deployment!.id}); rolled back (d`);
+  expect(final).not.toContain('rollout_pause');
+  expect((await coordinator.handle.deploys.status('api')).regions.map((r) => r.goal?.build)).not.toContain(id);
+  await coordinator.handle.deploys.unlock('api', { by: 'test' });
 });

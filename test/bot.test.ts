@@ -100,7 +100,7 @@ describe('read-only commands answer everyone', () => {
     expect(body.response_type).toBe('ephemeral');
     for (const region of regions) expect(textOf(body)).toContain(`*${region}*: b${build.id} (d`);
     expect(textOf(body)).toContain('not locked');
-    expect(textOf(body)).toContain(`newest: ${id} deploy of b${build.id} APPLIED`);
+    expect(textOf(body)).toContain(`newest: ${id} deploy of b${build.id} CONVERGED`);
   });
 
   it('/builds lists recent builds with status, failure and deployability', async () => {

@@ -83,12 +83,12 @@ describe('a canary rollout', () => {
     const run = await wait.done;
     expect(run.code, run.stderr).toBe(0);
     const final = onlyJson(run);
-    expect(final.deployment).toMatchObject({ status: 'APPLIED', convergedAt: expect.any(String), waves: [{ status: 'CONVERGED' }, { status: 'CONVERGED' }] });
+    expect(final.deployment).toMatchObject({ status: 'CONVERGED', convergedAt: expect.any(String), waves: [{ status: 'CONVERGED' }, { status: 'CONVERGED' }] });
     expect(final.progress.map((p: { region: string; running: number; machines: number }) => [p.region, p.running, p.machines])).toEqual([['eu', 2, 2], ['us', 1, 1]]);
     expect(run.stderr).toMatch(/us\s+wave 2 CONVERGED\s+1\/1 running/);
   });
 
-  it('halts when a canary machine fails: the next wave is not written and --wait exits 1 naming the machine', async () => {
+  it('fails when a canary machine fails: the next wave is not written, the canary is rolled back, --wait exits 1 naming the machine', async () => {
     const before = await goalBuild('us');
     const build = await deployableBuild(coordinator.handle, 'api', regions);
     const id = `b${build.id}`;
@@ -99,12 +99,18 @@ describe('a canary rollout', () => {
     const run = await wait.done;
     expect(run.code).toBe(1);
     const final = onlyJson(run);
-    expect(final.deployment.status).toBe('HALTED');
+    expect(final.deployment.status).toBe('FAILED');
     expect(final.deployment.error).toContain('eu/eu-2: health check failed: exited with code 3 within 5 s');
     expect(final.deployment.waves.map((w: { status: string }) => w.status)).toEqual(['FAILED', 'SKIPPED']);
     expect(await goalBuild('us')).toBe(before);
-    const text = onlyJson(await (startCli(['status', 'api', '--json'], coordinator.env).done));
-    expect(text.regions.find((r: { region: string }) => r.region === 'eu').convergence.failed.examples[0]).toMatchObject({ machine: 'eu-2' });
+    // Rolled back automatically: the canary's goal is the build before again, and the service is locked until someone looks.
+    expect(final.deployment.rollback).toMatch(/^d\d+$/);
+    expect(await goalBuild('eu')).toBe(before);
+    expect((await coordinator.handle.deploys.status('api')).lock).toMatchObject({ lockedBy: 'fleetcast' });
+    await coordinator.handle.deploys.unlock('api', { by: 'test' });
+    // The deployment's own progress (against what it signed) still names the machine that failed.
+    const shown = (await coordinator.request('GET', `/v1/deployments/${final.deployment.id}/progress`)).json;
+    expect(shown.progress.find((r: { region: string }) => r.region === 'eu').failed.examples[0]).toMatchObject({ machine: 'eu-2' });
   });
 });
 

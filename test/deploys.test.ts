@@ -51,7 +51,7 @@ describe('deploy', () => {
     expect(run.code, run.stderr).toBe(0);
     const { deployment, progress, final } = onlyJson(run);
     expect(final).toBe(true);
-    expect(deployment).toMatchObject({ id: expect.stringMatching(/^d\d+$/), service: 'api', build: `b${build.id}`, regions, kind: 'deploy', requestedBy: 'local-admin', reason: 'first release', status: 'APPLIED', spooled: false, convergedAt: expect.any(String) });
+    expect(deployment).toMatchObject({ id: expect.stringMatching(/^d\d+$/), service: 'api', build: `b${build.id}`, regions, kind: 'deploy', requestedBy: 'local-admin', reason: 'first release', status: 'CONVERGED', spooled: false, convergedAt: expect.any(String) });
     // The default plan: the first region alone, the others once it converged (no agents here: at once).
     expect(deployment.waves.map((w: { regions: string[]; status: string }) => [w.regions, w.status])).toEqual([[['eu'], 'CONVERGED'], [['us', 'ap'], 'CONVERGED']]);
     expect(Date.parse(deployment.waves[1].writtenAt)).toBeGreaterThanOrEqual(Date.parse(deployment.waves[0].doneAt));
@@ -143,11 +143,11 @@ describe('deploy', () => {
     expect(replies.some((reply) => reply.status === 201)).toBe(true);
     // Each deploy supersedes the rollout before it: the newest one's waves reach every region.
     const list = (await coordinator.request('GET', '/v1/deployments?service=race')).json.deployments;
-    await eventually(async () => (await coordinator.handle.deploys.get(list[0].id)).status === 'APPLIED', 10_000, 'the newest deployment to be applied');
+    await eventually(async () => (await coordinator.handle.deploys.get(list[0].id)).status === 'CONVERGED', 10_000, 'the newest deployment to converge');
     const finals = (await coordinator.handle.deploys.status('race')).regions.map((r) => r.goal!.deployment);
     expect(finals).toEqual(regions.map(() => list[0].id));
     const after = (await coordinator.request('GET', '/v1/deployments?service=race')).json.deployments;
-    for (const older of after.slice(1)) expect(['SUPERSEDED', 'FAILED', 'APPLIED']).toContain(older.status);
+    for (const older of after.slice(1)) expect(['SUPERSEDED', 'FAILED', 'CONVERGED']).toContain(older.status);
     expect(after.filter((d: { status: string }) => d.status === 'ROLLING')).toEqual([]);
   });
 });
@@ -161,7 +161,7 @@ describe('rollback', () => {
     const run = await cli(['rollback', 'api']);
     expect(run.code, run.stdout).toBe(0);
     const deployment = onlyJson(run);
-    expect(deployment).toMatchObject({ kind: 'rollback', build: `b${first.id}`, regions, status: 'APPLIED' });
+    expect(deployment).toMatchObject({ kind: 'rollback', build: `b${first.id}`, regions, status: 'ROLLING' });
     for (const region of regions) {
       await eventually(async () => (await goalIn(region, 'api'))?.goal.deployment === deployment.id, 10_000, `the rollback in ${region}`);
       expect((await goalIn(region, 'api'))!.goal).toMatchObject({ build: `b${first.id}`, kind: 'rollback' });

@@ -332,7 +332,7 @@ describe('goal values', () => {
 
     // A deploy reads the malformed value's revision and writes over it.
     const deployed = await fleet.json(['deploy', second.id, '--wait']);
-    expect(deployed.deployment).toMatchObject({ build: second.id, status: 'APPLIED' });
+    expect(deployed.deployment).toMatchObject({ build: second.id, status: 'CONVERGED' });
     expect(deployed.deployment.convergedAt).not.toBeNull();
     const after = await fleet.json(['status', 'api']);
     for (const region of after.regions) expect(region).toMatchObject({ goal: { build: second.id }, goalError: null, convergence: { running: 1, converged: true } });

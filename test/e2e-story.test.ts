@@ -80,7 +80,7 @@ describe('through the CLI', () => {
     expect(deployable1.replication.map((r: any) => [r.region, r.status])).toEqual(regions.map((r) => [r, 'DONE']));
     const d1 = await fleet.json(['deploy', first.id, '--wait']);
     expect(d1.final).toBe(true);
-    expect(d1.deployment).toMatchObject({ build: first.id, status: 'APPLIED', waves: [{ regions: ['eu'], status: 'CONVERGED' }, { regions: ['us'], status: 'CONVERGED' }] });
+    expect(d1.deployment).toMatchObject({ build: first.id, status: 'CONVERGED', waves: [{ regions: ['eu'], status: 'CONVERGED' }, { regions: ['us'], status: 'CONVERGED' }] });
     await expectFleetOn('story', first);
 
     const second = await fleet.json(['build', 'story', commits[1]!, '--wait']);

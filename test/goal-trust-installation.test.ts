@@ -157,7 +157,7 @@ describe('a rollback with MariaDB killed', () => {
     const run = await install.cli(['rollback', 'web', '--json']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const rollback = onlyJson(run);
-    expect(rollback).toMatchObject({ kind: 'rollback', build: builds.first!.id, status: 'APPLIED', spooled: true });
+    expect(rollback).toMatchObject({ kind: 'rollback', build: builds.first!.id, status: 'ROLLING', spooled: true });
     const signed = rollback.waves[0].goals;
     for (const name of install.regions) expect(signed[name].seq).toBeGreaterThan(deployed.seq);
     // The goals on the hub are those documents, and every machine runs the first build again, under them.

@@ -60,6 +60,11 @@ export class FleetApi {
     return { value: reply.body, repeated: reply.status === 200 };
   }
 
+  /** Pause, resume, promote or abort a rollout for `user` (idempotent on the coordinator: `replayed: true` when already in effect). */
+  async control(user: SlackUser, action: 'pause' | 'resume' | 'promote' | 'abort', deployment: string, body: { reason?: string; wave?: number }): Promise<DeploymentInfo> {
+    return (await this.client.json<DeploymentInfo>('POST', `/v1/deployments/${encodeURIComponent(deployment)}/${action}`, body, actingFor(user))).body;
+  }
+
   async lock(user: SlackUser, service: string, reason: string): Promise<LockJson> {
     return (await this.client.json<LockJson>('POST', `/v1/services/${encodeURIComponent(service)}/lock`, { reason }, actingFor(user))).body;
   }
@@ -69,7 +74,7 @@ export class FleetApi {
   }
 
   /**
-   * Follows a deployment on /v1/events until its `final` event (converged, failed, halted or
+   * Follows a deployment on /v1/events until its `final` event (converged, failed, aborted, rolled back or
    * superseded), calling `onEvent` for each. Resolves with the final event, or null when the
    * coordinator has no deployment subscription (an older one): the caller then shows the goal
    * written and no fleet progress.

@@ -2,6 +2,7 @@ import { formatBytes } from '../../config/index.ts';
 import type { DeploymentInfo, RegionProgress, Wave } from '../fleet/fleet-json.ts';
 import { mention } from '../slack/slack-user.ts';
 import { context, escape, section, type SlackMessage } from './blocks.ts';
+import { rolloutButtons } from './rollout-buttons.ts';
 
 /** What the one progress message of a deploy or rollback shows. */
 export interface ProgressView {
@@ -44,8 +45,11 @@ function regionLine(p: RegionProgress, wave: Wave | undefined): string {
 function title(view: ProgressView): { icon: string; text: string } {
   const d = view.deployment;
   const what = d.kind === 'rollback' ? `Rollback of ${d.service} to ${d.build}` : `Deploy of ${d.service} ${d.build}`;
-  if (d.status === 'FAILED') return { icon: ':x:', text: `${what} failed (${d.id})` };
-  if (d.status === 'HALTED') return { icon: ':octagonal_sign:', text: `${what} halted: the next waves were not written (${d.id})` };
+  const rolledBack = d.rollback === 'pending' ? '; rolling back' : d.rollback ? `; rolled back (${d.rollback})` : '';
+  if (d.status === 'FAILED') return { icon: ':x:', text: `${what} failed (${d.id})${rolledBack}` };
+  if (d.status === 'ABORTED') return { icon: ':octagonal_sign:', text: `${what} was aborted (${d.id})${rolledBack}` };
+  if (d.status === 'ROLLED_BACK') return { icon: ':rewind:', text: `${what} was rolled back (${d.id})` };
+  if (d.status === 'PAUSED') return { icon: ':double_vertical_bar:', text: `${what} is paused: the next wave waits for resume or promote (${d.id})` };
   if (d.status === 'SUPERSEDED') return { icon: ':fast_forward:', text: `${what} was superseded by a newer deployment (${d.id})` };
   if (!view.final) return { icon: ':rocket:', text: `${d.kind === 'rollback' ? `Rolling back ${d.service} to ${d.build}` : `Deploying ${d.service} ${d.build}`} (${d.id})` };
   if (d.convergedAt !== null) return { icon: ':white_check_mark:', text: `${d.service} ${d.build} runs in ${d.regions.join(', ')} (${d.id}${d.kind === 'rollback' ? ', rolled back' : ''})` };
@@ -73,5 +77,7 @@ export function progressMessage(view: ProgressView): SlackMessage {
   if (view.progress === null && view.final && d.status !== 'FAILED') notes.push(`\`/status ${d.service}\` shows where the machines are`);
   if (view.lostTrack) notes.push(`no longer following: ${escape(view.lostTrack)}; \`/status ${d.service}\` shows where it stands`);
   if (notes.length > 0) blocks.push(context(notes.join(' · ')));
+  const buttons = view.final ? null : rolloutButtons(d);
+  if (buttons) blocks.push(buttons);
   return { text: heading.text, blocks };
 }

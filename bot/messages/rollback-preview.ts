@@ -9,7 +9,7 @@ export const confirmRollbackAction = 'rollback_confirm';
 /** What the preview could learn before asking; during an incident parts may be missing (the database down). */
 export interface RollbackOutlook {
   status: StatusInfo | null;
-  /** The build the rollback returns to, when known (named, or the newest APPLIED deployment of another build). */
+  /** The build the rollback returns to, when known (named, or the newest converged deployment of another build). */
   target: string | null;
   /** Why the preview could not look everything up (the coordinator's database is down…); the rollback still works. */
   unknown: string | null;

@@ -16,7 +16,7 @@ export interface WaitOptions {
 /** `--wait` and `--timeout` of deploy and rollback. */
 export function addWaitOptions(command: Command): Command {
   return command
-    .option('--wait', 'follow the rollout until every region converged (exit 0) or it failed, halted or was superseded (exit 1)')
+    .option('--wait', 'follow the rollout until every region converged (exit 0) or it failed, was aborted, rolled back or superseded (exit 1)')
     .option('--timeout <duration>', 'with --wait: give up waiting after this long (exit 1; the rollout goes on)', '30m');
 }
 

@@ -76,7 +76,7 @@ export class ApiServer {
             if (route.audit && err instanceof FleetcastError) {
               const params = request.params as Record<string, string> | undefined;
               // The refusal stands whatever happens to its audit row.
-              await ctx.deploys.auditRefusal(route.audit, params?.name ?? 'deployments', principal.name, err, principal.onBehalf).catch((e: unknown) => logger.warn({ err: e }, 'could not audit a refused request'));
+              await ctx.deploys.auditRefusal(route.audit, params?.name ?? params?.id ?? 'deployments', principal.name, err, principal.onBehalf).catch((e: unknown) => logger.warn({ err: e }, 'could not audit a refused request'));
             }
             throw err;
           }

@@ -70,6 +70,15 @@ export const rollbackBody = z
 
 export const lockBody = z.strictObject({ reason: z.string().trim().min(1, 'say why the service is locked').max(2000) }).meta({ id: 'Lock' });
 
+/** POST /v1/deployments/:id/{pause,resume,promote,abort}; the body may be empty. */
+export const controlBody = z
+  .strictObject({
+    reason: z.string().max(2000).optional().meta({ description: 'why; kept in the audit row (and, for abort, in the lock and the deployment)' }),
+    wave: z.number().int().min(1).optional().meta({ description: 'promote: the wave whose gate to skip (1-based), so that a retry does not skip the next one too; @defaultValue the current gate' }),
+  })
+  .default({})
+  .meta({ id: 'RolloutControl' });
+
 export const deploymentParams = z.object({ id: z.string().regex(/^d?\d{1,15}$/, 'a deployment id: d7 (or 7)') });
 
 /** The Idempotency-Key header: retries (Slack's, a double click, a CLI re-run) get the first answer back. */

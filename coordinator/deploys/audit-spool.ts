@@ -1,9 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Database } from '../../entities/index.ts';
+import type { Database, DeploymentStatus } from '../../entities/index.ts';
 import type { Logger } from '../../logging/index.ts';
-import { finishDeployment, insertAudit, insertDeployment, insertLockIfAbsent, replaceLock, type AuditInsert, type DeploymentInsert } from './sql/deploy-sql.ts';
+import {
+  finishDeployment,
+  insertAudit,
+  insertDeployment,
+  insertLockIfAbsent,
+  recordRollback,
+  replaceLock,
+  updateDeploymentProgress,
+  type AuditInsert,
+  type DeploymentInsert,
+  type DeploymentProgressUpdate,
+} from './sql/deploy-sql.ts';
 
 /**
  * What a state change wanted to write to SQL while SQL was down: an audit row, and for a
@@ -14,7 +25,11 @@ export interface SpooledRecord {
   deployment?: Omit<DeploymentInsert, 'createdAt'> & { createdAt: string; placeholderId: string };
   lock?: { service: string; lockedBy: string; reason: string; since: string; replace: boolean };
   /** A deployment row left WRITING when SQL went away after its goals were written: its final status. */
-  finish?: { id: number; status: 'APPLIED' | 'ROLLING'; waves?: string };
+  finish?: { id: number; status: 'ROLLING'; waves?: string };
+  /** A rollout step the wave runner took while SQL was down (a wave failed): recorded if the deployment's waves are still as read. */
+  rollout?: { id: number; expected: { waves: string | null; status: DeploymentStatus }; update: Omit<DeploymentProgressUpdate, 'convergedAt'> };
+  /** The rollback that undid a failed or aborted deployment; a placeholder id is replaced by the real one flushed before it. */
+  rolledBack?: { id: number; rollback: string | null; error: string };
 }
 
 /** Where the spool lives: `<data dir>/pending-audit/`, one JSON file per record. */
@@ -62,16 +77,25 @@ export class AuditSpool {
   /** Writes every spooled record into SQL, oldest first; stops at the first failure (the database is still down). */
   async flush(db: Database): Promise<number> {
     let flushed = 0;
+    // Placeholder deployment ids → the ids their spooled deployments got, for records that name them.
+    const realIds = new Map<string, string>();
     for (const name of this.pending()) {
       const file = path.join(this.dir, name);
       const record = JSON.parse(fs.readFileSync(file, 'utf8')) as SpooledRecord;
       await db.transaction(async (tx) => {
         const detail: Record<string, unknown> = { ...record.audit?.detail, spooled: true };
-        if (record.finish) await finishDeployment(tx, record.finish.id, record.finish.status, null, record.finish.waves);
+        // Spooled by an older coordinator: APPLIED is now ROLLING (the wave runner judges it).
+        if (record.finish) await finishDeployment(tx, record.finish.id, 'ROLLING', null, record.finish.waves);
         if (record.deployment) {
-          const { placeholderId, createdAt, ...deployment } = record.deployment;
-          const id = await insertDeployment(tx, { ...deployment, createdAt: new Date(createdAt) });
+          const { placeholderId, createdAt, status, ...deployment } = record.deployment;
+          const id = await insertDeployment(tx, { ...deployment, status: (status as string) === 'APPLIED' ? 'ROLLING' : status, createdAt: new Date(createdAt) });
+          realIds.set(placeholderId, `d${id}`);
           Object.assign(detail, { deployment: `d${id}`, placeholderDeployment: placeholderId });
+        }
+        if (record.rollout) await updateDeploymentProgress(tx, record.rollout.id, record.rollout.expected, { ...record.rollout.update, convergedAt: null });
+        if (record.rolledBack) {
+          const { id, rollback, error } = record.rolledBack;
+          await recordRollback(tx, id, rollback === null ? null : (realIds.get(rollback) ?? rollback), error);
         }
         if (record.lock) {
           const { service, lockedBy, reason, since, replace } = record.lock;
@@ -89,5 +113,5 @@ export class AuditSpool {
 }
 
 function describe(record: SpooledRecord): Record<string, unknown> {
-  return { action: record.audit?.action ?? null, target: record.audit?.target ?? record.lock?.service ?? null, deployment: record.finish ? `d${record.finish.id}` : null };
+  return { action: record.audit?.action ?? null, target: record.audit?.target ?? record.lock?.service ?? null, deployment: record.finish ? `d${record.finish.id}` : record.rollout ? `d${record.rollout.id}` : record.rolledBack ? `d${record.rolledBack.id}` : null };
 }

@@ -43,7 +43,7 @@ afterEach(async () => {
 it('deploys, refuses while locked, rolls back and locks, all audited (SQLite)', async () => {
   const first = await deployableBuild({ queue, db }, 'api', regions);
   const second = await deployableBuild({ queue, db }, 'api', regions);
-  expect(await deploys.deploy(`b${first.id}`, { by: 'alice' })).toMatchObject({ id: 'd1', status: 'APPLIED', regions });
+  expect(await deploys.deploy(`b${first.id}`, { by: 'alice' })).toMatchObject({ id: 'd1', status: 'ROLLING', regions });
   await deploys.lock('api', { by: 'bob', reason: 'freeze' });
   await expect(deploys.lock('api', { by: 'bob', reason: 'again' })).rejects.toMatchObject({ code: 'CONFLICT' });
   await expect(deploys.deploy(`b${second.id}`, { by: 'alice' })).rejects.toMatchObject({ code: 'LOCKED', message: expect.stringContaining('locked by bob') });
@@ -71,7 +71,7 @@ it('deploys, refuses while locked, rolls back and locks, all audited (SQLite)', 
 
 it('a spooled rollback is written to SQL by flush(), with its real id beside the placeholder', async () => {
   spool.write({
-    deployment: { placeholderId: 'd9001700000000000', service: 'api', buildId: 1, regions, kind: 'rollback', requestedBy: 'carol', reason: 'r', status: 'APPLIED', createdAt: new Date().toISOString(), error: null },
+    deployment: { placeholderId: 'd9001700000000000', service: 'api', buildId: 1, regions, kind: 'rollback', requestedBy: 'carol', reason: 'r', status: 'ROLLING', createdAt: new Date().toISOString(), error: null },
     lock: { service: 'api', lockedBy: 'carol', reason: 'rolled back by carol', since: new Date().toISOString(), replace: true },
     audit: { at: new Date().toISOString(), actor: 'carol', action: 'rollback', target: 'api', result: 'ok', detail: {} },
   });
@@ -92,10 +92,10 @@ it('a malformed goal: status reports it per region (goalError), a deploy overwri
   expect(status.regions.find((r) => r.region === 'eu')).toMatchObject({ goal: null, revision, goalError: { code: 'GOAL_INVALID', message: expect.stringContaining('is malformed') } });
   expect(status.regions.find((r) => r.region === 'us')).toMatchObject({ goal: { build: `b${first.id}` }, goalError: null });
   // The deploy writes over the malformed value at its revision.
-  expect(await deploys.deploy(`b${second.id}`, { by: 'alice' })).toMatchObject({ status: 'APPLIED' });
+  expect(await deploys.deploy(`b${second.id}`, { by: 'alice' })).toMatchObject({ status: 'ROLLING' });
   expect((await deploys.status('api')).regions.map((r) => [r.region, r.goal?.build, r.goalError])).toEqual([['eu', `b${second.id}`, null], ['us', `b${second.id}`, null]]);
   goals.putMalformed('api', 'eu');
-  expect(await deploys.rollback('api', { by: 'carol' })).toMatchObject({ build: `b${first.id}`, status: 'APPLIED' });
+  expect(await deploys.rollback('api', { by: 'carol' })).toMatchObject({ build: `b${first.id}`, status: 'ROLLING' });
   expect((await goals.get('api', 'eu'))!.goal.build).toBe(`b${first.id}`);
 });
 

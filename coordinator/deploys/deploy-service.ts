@@ -10,12 +10,13 @@ import type { AuditSpool } from './audit-spool.ts';
 import type { MirrorState } from './mirror-state.ts';
 import { toConvergence, unknownConvergence, type RegionConvergence } from './convergence.ts';
 import { checkDeployable, requestedRegions } from './deploy-checks.ts';
-import { formatDeploymentId, isFinal, lockedError, parseDeploymentId, toDeployment, toLock, type Deployment, type DeploymentKind, type ServiceLock } from './deployment.ts';
+import { formatDeploymentId, isFinal, lockedError, parseDeploymentId, pendingRollback, toDeployment, toLock, type Deployment, type DeploymentKind, type ServiceLock } from './deployment.ts';
 import { readGoal, targetOf, type FleetState, type GoalStore } from './goal-store.ts';
 import { rollbackFromGoalHistory } from './rollback-without-sql.ts';
+import { controlChange, type ControlAction, type ControlRequest } from './rollout-control.ts';
 import { ServiceMutex } from './service-mutex.ts';
 import * as sql from './sql/deploy-sql.ts';
-import { WaveRunner, type WaveRunnerOptions } from './wave-runner.ts';
+import { WaveRunner, type UndoOutcome, type WaveRunnerOptions } from './wave-runner.ts';
 import { WaveWriter } from './wave-writer.ts';
 import { deploymentTarget, encodeWaves, newWaves, planWaves, type Wave } from './waves.ts';
 
@@ -32,8 +33,8 @@ export interface DeployServiceOptions {
   clusterSecret: string;
   /** FLEETCAST_DEPLOY_WAVES (see waves.ts). @defaultValue `canary` */
   wavePlan?: string;
-  /** How waves are judged and paced (FLEETCAST_WAVE_*). */
-  waves?: Partial<WaveRunnerOptions>;
+  /** How waves are judged and paced (FLEETCAST_WAVE_*), and FLEETCAST_DEPLOY_AUTO_ROLLBACK. */
+  waves?: Partial<Omit<WaveRunnerOptions, 'spool' | 'undo'>>;
   /**
    * FLEETCAST_DEPLOY_PREFETCH: with the first wave, the regions of the later waves get a prefetch
    * hint, and their agents fetch the build into their caches while the first wave rolls out.
@@ -64,13 +65,15 @@ export interface DeployRequest {
 export interface RollbackRequest extends Omit<DeployRequest, 'waves'> {
   /** `b41`; @defaultValue the build deployed before the current one */
   to?: string | undefined;
+  /** The reason the service is locked with (an automatic rollback names the failure). @defaultValue `rolled back by <by>` */
+  lockReason?: string | undefined;
 }
 
 /** A deployment and, per region, where the machines stand against its build. */
 export interface DeploymentProgress {
   deployment: Deployment;
   progress: RegionConvergence[];
-  /** Nothing more will happen: converged, failed, halted, or another deployment took over. */
+  /** Nothing more will happen: converged, failed or aborted (and rolled back), or another deployment took over. */
   final: boolean;
 }
 
@@ -103,6 +106,9 @@ export interface ServiceStatus {
   deployWaves: string[][];
 }
 
+/** The actor of what the coordinator does by itself (automatic rollbacks). */
+export const systemActor = 'fleetcast';
+
 // Refusals by a rule or of a bad request are audited as `refused`; anything else as `error`.
 const refusalCodes: ErrorCode[] = ['NOT_DEPLOYABLE', 'LOCKED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_INPUT', 'CONFLICT', 'GOAL_CONFLICT'];
 
@@ -132,7 +138,17 @@ export class DeployService {
     // Checked now: a bad FLEETCAST_DEPLOY_WAVES stops the coordinator at start.
     planWaves({ setting: this.wavePlan, configured: this.regions });
     this.writer = new WaveWriter(options.clusterSecret, options.logger, (row) => this.audit(row));
-    this.runner = new WaveRunner(db, { queue, services, fleet: options.fleet, mutex: this.mutex, writer: this.writer, logger: options.logger, ...options.waves });
+    this.runner = new WaveRunner(db, {
+      queue,
+      services,
+      fleet: options.fleet,
+      mutex: this.mutex,
+      writer: this.writer,
+      spool: options.spool,
+      undo: (deployment, regions, by, reason) => this.undo(deployment, regions, by ?? systemActor, reason),
+      logger: options.logger,
+      ...options.waves,
+    });
   }
 
   private get wavePlan(): string {
@@ -192,10 +208,92 @@ export class DeployService {
         const earlier = key === undefined ? undefined : this.spooledByKey.get(key);
         if (earlier) return { ...earlier, replayed: true };
         this.options.logger.warn({ service, err }, 'database unavailable: rolling back from the goal history');
-        const deployment = await rollbackFromGoalHistory(goals, this.options.spool, { service, regions, to: request.to, by, via: request.via, reason });
+        const deployment = await rollbackFromGoalHistory(goals, this.options.spool, { service, regions, to: request.to, by, via: request.via, reason, lockReason: request.lockReason });
         if (key !== undefined) this.spooledByKey.set(key, deployment);
         return deployment;
       }
+    });
+  }
+
+  /**
+   * Puts the regions a failed or aborted deployment wrote back on the goal each ran before it
+   * (read from the goal history, so it works while SQL is down — the rollback then goes the
+   * SQL-free way), as rollbacks by `by` that lock the service with `reason`. A region
+   * whose goal is no longer the deployment's is left alone; one already rolled back for it (a
+   * coordinator died before recording that) counts as done.
+   */
+  private async undo(deployment: Deployment, regions: string[], by: string, reason: string): Promise<UndoOutcome> {
+    const undoneBefore = new RegExp(`rollback of ${deployment.id}\\b`);
+    const goals = this.options.fleet.goals();
+    const targets = new Map<string, string[]>();
+    const done: string[] = [];
+    const notes: string[] = [];
+    let rollback: string | null = null;
+    for (const region of regions) {
+      const history = await goals.history(deployment.service, region);
+      const current = history[0]?.goal;
+      if (current && current.deployment !== deployment.id) {
+        if (current.kind === 'rollback' && undoneBefore.test(current.reason)) {
+          rollback ??= current.deployment;
+          done.push(`${region} back on ${current.build} (${current.deployment})`);
+        } else {
+          notes.push(`${region} left alone (its goal is now ${current.deployment}'s)`);
+        }
+        continue;
+      }
+      const before = history.find((entry) => entry.goal.deployment !== deployment.id)?.goal;
+      if (!before || before.build === deployment.build) {
+        notes.push(`${region} has no earlier build to go back to`);
+        continue;
+      }
+      targets.set(before.build, [...(targets.get(before.build) ?? []), region]);
+    }
+    for (const [build, group] of targets) {
+      const undone = await this.rollback(deployment.service, { to: build, regions: group, by, reason, lockReason: reason });
+      rollback ??= undone.id;
+      done.push(`${group.join(', ')} back on ${build} (${undone.id})`);
+    }
+    const how = by === systemActor ? 'rolled back automatically' : `rolled back by ${by}`;
+    const summary = done.length > 0 ? `${how}: ${[...done, ...notes].join('; ')}; ${deployment.service} is locked` : `nothing rolled back: ${notes.join('; ') || 'no region was written'}`;
+    return { rollback, summary };
+  }
+
+  /**
+   * Pauses, resumes, promotes or aborts a rollout in progress (see rollout-control.ts), under the
+   * service's mutex, audited. Idempotent: an action already in effect gives the deployment back
+   * with `replayed: true`. An abort then rolls the regions already written back to the build
+   * they ran before, as a rollback by the person, and locks the service.
+   */
+  async control(action: ControlAction, ref: string, request: ControlRequest & { via?: Relay | undefined }): Promise<DeployOutcome> {
+    const id = parseDeploymentId(ref);
+    const detail: Record<string, unknown> = { deployment: formatDeploymentId(id), reason: request.reason ?? '', ...(request.wave === undefined ? {} : { wave: request.wave }), ...viaDetail(request.via) };
+    let target = formatDeploymentId(id);
+    return this.audited(action, () => target, request.by, detail, async () => {
+      const service = (await this.get(ref)).service;
+      target = service;
+      const done = await this.mutex.run(service, async () => {
+        const row = (await sql.selectDeployment(this.db, id))!;
+        const deployment = toDeployment(row);
+        const change = controlChange(deployment, action, request, new Date());
+        if (!change) return { deployment, change };
+        const { status, waves, error, undo } = change;
+        const recorded = await sql.updateDeploymentProgress(this.db, id, { waves: row.waves === null ? null : String(row.waves), status: deployment.status }, {
+          status,
+          waves: encodeWaves(waves),
+          error,
+          convergedAt: null,
+          ...(undo ? { rollback: pendingRollback } : {}),
+        });
+        if (!recorded) throw new FleetcastError('CONFLICT', `${deployment.id} moved on while it was being ${action === 'abort' ? 'aborted' : `${action}d`} (a wave was judged or written); look at it again and retry`, { deployment: deployment.id });
+        this.options.logger.info({ deployment: deployment.id, service, by: request.by, action }, `rollout ${action}`);
+        return { deployment: { ...deployment, status, waves, error }, change };
+      });
+      if (!done.change) return { ...done.deployment, replayed: true };
+      if (done.change.undo) {
+        const reason = `rollback of ${done.deployment.id}, aborted by ${request.by}${request.reason ? `: ${request.reason}` : ''}`;
+        await this.runner.rollBack(done.deployment, done.change.error!, request.by, reason);
+      }
+      return this.get(ref);
     });
   }
 
@@ -258,10 +356,10 @@ export class DeployService {
   async progress(ref: string): Promise<DeploymentProgress> {
     const deployment = await this.get(ref);
     const progress = deployment.regions.map((region) => this.convergence(region, deployment.service, deploymentTarget(deployment.build, deployment.waves, region)));
-    // A newer deployment of the service owns the goal now: nothing more will happen to this one.
     const [newest] = await sql.selectDeployments(this.db, deployment.service, 1);
     const superseded = newest !== undefined && formatDeploymentId(String(newest.id)) !== deployment.id;
-    return { deployment, progress, final: isFinal(deployment) || superseded };
+    // A newer deployment of the service owns the goal now — unless it is this one's own rollback, not yet recorded on it.
+    return { deployment, progress, final: isFinal(deployment) || (superseded && deployment.rollback !== pendingRollback) };
   }
 
   async getLock(service: string): Promise<ServiceLock | null> {
@@ -295,7 +393,7 @@ export class DeployService {
     return { ...earlier, replayed: true };
   }
 
-  /** The build a rollback returns to: `to`, else the newest APPLIED deployment of another build than the current goal's. */
+  /** The build a rollback returns to: `to`, else that of the newest deployment that ran everywhere it went (selectPreviousBuild) of another build than the current goal's. */
   private async rollbackTarget(goals: GoalStore, service: string, regions: string[], to: string | undefined): Promise<Build> {
     if (to !== undefined) return this.queue.get(parseBuildId(to));
     let current: GoalRevision | null = null;
@@ -319,7 +417,7 @@ export class DeployService {
    * request into an error (nor make a rollback fall back and roll back once more), so the rest
    * is spooled.
    */
-  private async start(goals: GoalStore, build: Build, plan: string[][], kind: DeploymentKind, request: DeployRequest): Promise<DeployOutcome> {
+  private async start(goals: GoalStore, build: Build, plan: string[][], kind: DeploymentKind, request: DeployRequest & { lockReason?: string | undefined }): Promise<DeployOutcome> {
     // Before anything is recorded: a coordinator that cannot sign writes no goal at all.
     if (!goals.signs) throw noSigningKey(`the goals of ${build.service} ${formatBuildId(build.id)}`);
     const createdAt = new Date();
@@ -348,7 +446,7 @@ export class DeployService {
       throw err;
     }
     const deploymentId = formatDeploymentId(id);
-    await this.runner.supersedeRolling(build.service, id);
+    await this.runner.supersedeRolling(build.service, id, kind === 'rollback' ? plan.flat() : null);
     let signed: Wave['goals'];
     try {
       signed = await this.writer.write(goals, { deployment: deploymentId, build, service, kind, by: request.by, reason }, plan[0]!);
@@ -364,9 +462,10 @@ export class DeployService {
     if (plan.length > 1 && this.options.prefetch !== false) {
       await this.writer.writePrefetch(goals, { deployment: deploymentId, build, service, kind, by: request.by, reason }, plan.slice(1).flat());
     }
-    const status = waves.length > 1 ? 'ROLLING' : 'APPLIED';
+    // ROLLING until every wave has converged (the WaveRunner records CONVERGED or FAILED).
+    const status = 'ROLLING';
     this.options.logger.info({ deployment: deploymentId, service: build.service, build: formatBuildId(build.id), waves: plan, kind, by: request.by }, `${kind} started`);
-    const lock = kind === 'rollback' ? { lockedBy: request.by, reason: `rolled back by ${request.by}`, since: new Date() } : null;
+    const lock = kind === 'rollback' ? { lockedBy: request.by, reason: request.lockReason ?? `rolled back by ${request.by}`, since: new Date() } : null;
     try {
       if (lock) await sql.replaceLock(this.db, build.service, lock.lockedBy, lock.reason, lock.since);
       await sql.finishDeployment(this.db, id, status, null, encodeWaves(waves));
@@ -378,7 +477,7 @@ export class DeployService {
         ...(lock ? { lock: { service: build.service, ...lock, since: lock.since.toISOString(), replace: true } } : {}),
       });
       const buildId = formatBuildId(build.id);
-      return { id: deploymentId, service: build.service, build: buildId, regions: plan.flat(), kind, requestedBy: request.by, reason, status, createdAt, error: null, waves, convergedAt: null, spooled: true };
+      return { id: deploymentId, service: build.service, build: buildId, regions: plan.flat(), kind, requestedBy: request.by, reason, status, createdAt, error: null, waves, convergedAt: null, rollback: null, spooled: true };
     }
   }
 

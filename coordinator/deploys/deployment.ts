@@ -1,5 +1,5 @@
 import type { DeploymentKind, DeploymentStatus } from '../../entities/index.ts';
-import { fromSqlTime } from '../../entities/index.ts';
+import { finalDeploymentStatuses, fromSqlTime } from '../../entities/index.ts';
 import { FleetcastError } from '../../errors/index.ts';
 import { decodeWaves, type Wave } from './waves.ts';
 
@@ -17,12 +17,18 @@ export interface Deployment {
   reason: string;
   status: DeploymentStatus;
   createdAt: Date;
-  /** Why it FAILED or HALTED, or why its last wave failed. */
+  /** Why it FAILED (which wave, why, what was done about it), was ABORTED or SUPERSEDED. */
   error: string | null;
   /** The rollout, wave by wave; one wave of every region for rollbacks and `--regions`. */
   waves: Wave[];
   /** When every wave had converged (every live machine on the build); null until then. */
   convergedAt: Date | null;
+  /**
+   * The rollback that put this deployment's written regions back on the build they ran before
+   * (after a failed wave, or an abort); `pending` while it is being done; null when there was
+   * none. A placeholder id when it ran while SQL was down.
+   */
+  rollback: string | null;
   /** True when SQL was down: the record waits in the spool and `id` is a placeholder. */
   spooled?: boolean;
 }
@@ -68,14 +74,17 @@ export function toDeployment(row: Record<string, unknown>): Deployment {
     error: (row.error as string | null) ?? null,
     waves: decodeWaves(row.waves, regions, status),
     convergedAt: fromSqlTime(row.converged_at),
+    rollback: row.rollback_deployment === null || row.rollback_deployment === undefined ? null : String(row.rollback_deployment),
   };
 }
 
-/** No further change will come: the goals are written and converged, or the rollout stopped. */
+/** No further change will come: every wave converged, or the rollout ended otherwise (and its rollback, if any, is done). */
 export function isFinal(deployment: Deployment): boolean {
-  if (deployment.status === 'FAILED' || deployment.status === 'HALTED' || deployment.status === 'SUPERSEDED') return true;
-  return deployment.status === 'APPLIED' && (deployment.convergedAt !== null || deployment.waves.some((w) => w.status === 'FAILED'));
+  return (finalDeploymentStatuses as readonly string[]).includes(deployment.status) && deployment.rollback !== pendingRollback;
 }
+
+/** deployments.rollback_deployment while the automatic rollback of a failed wave is claimed but not yet written. */
+export const pendingRollback = 'pending';
 
 export function parseDeploymentId(ref: string): number {
   const match = /^d?(\d{1,15})$/.exec(ref.trim());

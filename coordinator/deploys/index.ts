@@ -11,6 +11,7 @@ export {
   type Relay,
 } from './deploy-service.ts';
 export { AuditSpool, spoolDir, type SpooledRecord } from './audit-spool.ts';
+export { controlActions, type ControlAction } from './rollout-control.ts';
 export { formatDeploymentId, parseDeploymentId, placeholderDeploymentId, isPlaceholderDeploymentId, isFinal, type Deployment, type ServiceLock } from './deployment.ts';
 export type { GoalStore, FleetState } from './goal-store.ts';
 export type { MirrorState } from './mirror-state.ts';

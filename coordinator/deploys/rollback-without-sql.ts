@@ -15,6 +15,8 @@ export interface SqlFreeRollback {
   /** The relay (Slack bot) that asked for `by`, for the audit row. */
   via?: { token: string; id: string } | undefined;
   reason: string;
+  /** The lock's reason. @defaultValue `rolled back by <by>` */
+  lockReason?: string | undefined;
 }
 
 /**
@@ -84,12 +86,12 @@ export async function rollbackFromGoalHistory(goals: GoalStore, spool: AuditSpoo
       kind: 'rollback',
       requestedBy: request.by,
       reason: request.reason,
-      status: 'APPLIED',
+      status: 'ROLLING',
       createdAt: at.toISOString(),
       error: null,
       waves: encodeWaves(waves),
     },
-    lock: { service: request.service, lockedBy: request.by, reason: `rolled back by ${request.by}`, since: at.toISOString(), replace: true },
+    lock: { service: request.service, lockedBy: request.by, reason: request.lockReason ?? `rolled back by ${request.by}`, since: at.toISOString(), replace: true },
     audit: {
       at: at.toISOString(),
       actor: request.by,
@@ -115,11 +117,12 @@ export async function rollbackFromGoalHistory(goals: GoalStore, spool: AuditSpoo
     kind: 'rollback',
     requestedBy: request.by,
     reason: request.reason,
-    status: 'APPLIED',
+    status: 'ROLLING',
     createdAt: at,
     error: null,
     waves,
     convergedAt: null,
+    rollback: null,
     spooled: true,
   };
 }

@@ -33,6 +33,15 @@ const open = (options: Partial<DeployServiceOptions> = {}) =>
   });
 const goalBuild = async (region: string) => (await fleet.goalStore.get('api', region))?.goal.build ?? null;
 const build = async () => `b${(await deployableBuild({ queue, db }, 'api', regions)).id}`;
+/** A build deployed everywhere at once and converged on every machine: what a failed deploy goes back to. */
+const converged = async (deploys: DeployService) => {
+  const b = await build();
+  const deployment = await deploys.deploy(b, { by: 'alice', regions });
+  runAll(b);
+  await deploys.runner.runOnce();
+  expect(await deploys.get(deployment.id)).toMatchObject({ status: 'CONVERGED' });
+  return b;
+};
 const runAll = (build: string, state: 'running' | 'failed' = 'running', only = regions) => {
   for (const region of only) for (const m of ['m1', 'm2']) fleet.set(region, `${region}-${m}`, build, state);
 };
@@ -100,30 +109,101 @@ describe('rollout', () => {
     runAll(b, 'running', ['eu']);
     await deploys.runner.runOnce();
     expect([await goalBuild('us'), await goalBuild('ap')]).toEqual([b, b]);
-    expect(await deploys.get(deployment.id)).toMatchObject({ status: 'APPLIED', convergedAt: null, waves: [{ status: 'CONVERGED' }, { status: 'WRITTEN' }] });
+    expect(await deploys.get(deployment.id)).toMatchObject({ status: 'ROLLING', convergedAt: null, waves: [{ status: 'CONVERGED' }, { status: 'WRITTEN' }] });
 
     runAll(b);
     await deploys.runner.runOnce();
     const done = await deploys.progress(deployment.id);
-    expect(done.deployment.convergedAt).not.toBeNull();
+    expect(done.deployment).toMatchObject({ status: 'CONVERGED', convergedAt: expect.any(Date), rollback: null });
     expect(done.deployment.waves.map((w) => w.status)).toEqual(['CONVERGED', 'CONVERGED']);
     expect(done.progress.map((p) => [p.region, p.converged, p.running])).toEqual([['eu', true, 2], ['us', true, 2], ['ap', true, 2]]);
     expect(done.final).toBe(true);
   });
 
-  it('halts when a canary machine fails: the later waves are never written', async () => {
+  it('a failed canary ends FAILED and is rolled back automatically: the canary back on the build before, the later waves never written, the service locked with the reason', async () => {
     const deploys = open();
+    const before = await converged(deploys);
     const b = await build();
     const deployment = await deploys.deploy(b, { by: 'alice' });
     fleet.set('eu', 'eu-m1', b, 'running');
     fleet.set('eu', 'eu-m2', b, 'failed');
     await deploys.runner.runOnce();
-    const halted = await deploys.progress(deployment.id);
-    expect(halted.deployment).toMatchObject({ status: 'HALTED', waves: [{ status: 'FAILED' }, { status: 'SKIPPED' }] });
-    expect(halted.deployment.error).toMatch(/^wave 1 \(eu\) failed: 1 of 2 machines failed on the goal build \(at most 0 tolerated\): eu\/eu-m2: health check failed; the later waves were not written/);
-    expect(halted.final).toBe(true);
+    const failed = await deploys.progress(deployment.id);
+    expect(failed.deployment).toMatchObject({ status: 'FAILED', waves: [{ status: 'FAILED' }, { status: 'SKIPPED' }], rollback: expect.stringMatching(/^d\d+$/) });
+    expect(failed.deployment.error).toMatch(
+      /^wave 1 \(eu\) failed: 1 of 2 machines failed on the goal build \(at most 0 tolerated\): eu\/eu-m2: health check failed; the later waves were not written; rolled back automatically: eu back on b\d+ \(d\d+\); api is locked$/,
+    );
+    expect(failed.final).toBe(true);
+    expect([await goalBuild('eu'), await goalBuild('us'), await goalBuild('ap')]).toEqual([before, before, before]);
+    const rollback = await deploys.get(failed.deployment.rollback!);
+    expect(rollback).toMatchObject({ kind: 'rollback', build: before, regions: ['eu'], requestedBy: 'fleetcast', reason: expect.stringContaining(`automatic rollback of ${deployment.id}: wave 1 (eu) failed`) });
+    expect(await deploys.getLock('api')).toMatchObject({ lockedBy: 'fleetcast', reason: expect.stringContaining(`automatic rollback of ${deployment.id}`) });
+    // Nothing more happens: the next rounds neither write the later waves nor roll back twice.
     await deploys.runner.runOnce();
-    expect(await goalBuild('us')).toBeNull();
+    await deploys.runner.runOnce();
+    expect(await goalBuild('us')).toBe(before);
+    expect((await deploys.list({ service: 'api', limit: 10 })).filter((d) => d.kind === 'rollback')).toHaveLength(1);
+  });
+
+  it('a failed last wave ends FAILED, not applied, and every region it wrote is rolled back', async () => {
+    const deploys = open();
+    const before = await converged(deploys);
+    const b = await build();
+    const deployment = await deploys.deploy(b, { by: 'alice' });
+    runAll(b, 'running', ['eu']);
+    await deploys.runner.runOnce();
+    expect(await goalBuild('us')).toBe(b);
+    runAll(b, 'running', ['us']);
+    fleet.set('ap', 'ap-m1', b, 'failed');
+    await deploys.runner.runOnce();
+    const failed = await deploys.get(deployment.id);
+    expect(failed).toMatchObject({ status: 'FAILED', convergedAt: null, waves: [{ status: 'CONVERGED' }, { status: 'FAILED' }] });
+    expect(failed.error).toMatch(/^wave 2 \(us, ap\) failed: .*; rolled back automatically: eu, us, ap back on b\d+/);
+    expect([await goalBuild('eu'), await goalBuild('us'), await goalBuild('ap')]).toEqual([before, before, before]);
+  });
+
+  it('a rollback claimed by a coordinator that died before doing it is done by the next round, once', async () => {
+    const deploys = open();
+    const before = await converged(deploys);
+    const b = await build();
+    const deployment = await deploys.deploy(b, { by: 'alice' });
+    // What a coordinator killed right after recording the failure leaves behind.
+    await db.execute(`UPDATE deployments SET status = 'FAILED', error = 'wave 1 (eu) failed: 1 of 2 machines failed; rolling back automatically', rollback_deployment = 'pending' WHERE id = ?`, [
+      Number(deployment.id.slice(1)),
+    ]);
+    expect((await deploys.progress(deployment.id)).final).toBe(false);
+    await deploys.runner.runOnce();
+    const failed = await deploys.progress(deployment.id);
+    expect(failed).toMatchObject({ final: true, deployment: { status: 'FAILED', rollback: expect.stringMatching(/^d\d+$/) } });
+    expect(failed.deployment.error).toBe(`wave 1 (eu) failed: 1 of 2 machines failed; rolled back automatically: eu back on ${before} (${failed.deployment.rollback}); api is locked`);
+    expect(await goalBuild('eu')).toBe(before);
+    await deploys.runner.runOnce();
+    expect((await deploys.list({ service: 'api', limit: 10 })).filter((d) => d.kind === 'rollback')).toHaveLength(1);
+  });
+
+  it('with FLEETCAST_DEPLOY_AUTO_ROLLBACK off a failed wave ends FAILED and the canary stays where it is', async () => {
+    const deploys = open({ waves: { autoRollback: false } });
+    await converged(deploys);
+    const b = await build();
+    const deployment = await deploys.deploy(b, { by: 'alice' });
+    fleet.set('eu', 'eu-m1', b, 'failed');
+    await deploys.runner.runOnce();
+    const failed = await deploys.get(deployment.id);
+    expect(failed).toMatchObject({ status: 'FAILED', rollback: null });
+    expect(failed.error).toMatch(/automatic rollback is off — roll back with fleetcast rollback api/);
+    expect(await goalBuild('eu')).toBe(b);
+    expect(await deploys.getLock('api')).toBeNull();
+  });
+
+  it('the first deploy of a service fails with nothing to roll back to', async () => {
+    const deploys = open();
+    const b = await build();
+    const deployment = await deploys.deploy(b, { by: 'alice' });
+    fleet.set('eu', 'eu-m1', b, 'failed');
+    await deploys.runner.runOnce();
+    const failed = await deploys.get(deployment.id);
+    expect(failed).toMatchObject({ status: 'FAILED', rollback: null });
+    expect(failed.error).toMatch(/nothing rolled back: eu has no earlier build to go back to$/);
   });
 
   it('tolerates failures up to FLEETCAST_WAVE_MAX_FAILED', async () => {
@@ -175,6 +255,27 @@ describe('rollout', () => {
     expect(await goalBuild('us')).toBe(b);
   });
 
+  it('promote also ends the soak; a paused rollout still fails (and is rolled back) when its wave fails', async () => {
+    const deploys = open({ waves: { soakMs: 600_000 } });
+    const before = await converged(deploys);
+    const b = await build();
+    const deployment = await deploys.deploy(b, { by: 'alice' });
+    runAll(b, 'running', ['eu']);
+    await deploys.runner.runOnce();
+    expect(await goalBuild('us')).toBe(before); // soaking for 10 minutes
+    expect(await deploys.control('promote', deployment.id, { by: 'bob' })).toMatchObject({ waves: [{ status: 'CONVERGED', promotedBy: 'bob' }, { status: 'PENDING' }] });
+    await deploys.runner.runOnce();
+    expect(await goalBuild('us')).toBe(b);
+
+    const c = await build();
+    const paused = await deploys.deploy(c, { by: 'alice' });
+    await deploys.control('pause', paused.id, { by: 'bob' });
+    fleet.set('eu', 'eu-m1', c, 'failed');
+    await deploys.runner.runOnce();
+    expect(await deploys.get(paused.id)).toMatchObject({ status: 'FAILED', rollback: expect.stringMatching(/^d\d+$/) });
+    expect(await goalBuild('eu')).toBe(b);
+  });
+
   it('a new deploy supersedes a rollout in progress; a region with no machines converges at once', async () => {
     const deploys = open();
     const first = await build();
@@ -185,21 +286,22 @@ describe('rollout', () => {
     expect((await deploys.progress(d1.id)).final).toBe(true);
     await deploys.runner.runOnce(); // no machines anywhere: every wave converges vacuously
     await deploys.runner.runOnce();
-    expect(await deploys.get(d2.id)).toMatchObject({ status: 'APPLIED', convergedAt: expect.any(Date) });
+    expect(await deploys.get(d2.id)).toMatchObject({ status: 'CONVERGED', convergedAt: expect.any(Date) });
     expect([await goalBuild('eu'), await goalBuild('us'), await goalBuild('ap')]).toEqual([second, second, second]);
   });
 
   it('explicit regions or waves replace the default plan; a rollback writes every region at once', async () => {
     const deploys = open();
     const b = await build();
-    expect(await deploys.deploy(b, { by: 'alice', regions: ['us', 'ap'] })).toMatchObject({ status: 'APPLIED', waves: [{ regions: ['us', 'ap'] }] });
+    expect(await deploys.deploy(b, { by: 'alice', regions: ['us', 'ap'] })).toMatchObject({ status: 'ROLLING', waves: [{ regions: ['us', 'ap'] }] });
     const c = await build();
     const waved = await deploys.deploy(c, { by: 'alice', waves: [['ap'], ['eu', 'us']] });
     expect(waved.waves.map((w) => w.regions)).toEqual([['ap'], ['eu', 'us']]);
     await expect(deploys.deploy(c, { by: 'alice', waves: [['ap'], ['ap']] })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     const rollback = await deploys.rollback('api', { by: 'carol', to: b });
-    expect(rollback).toMatchObject({ kind: 'rollback', status: 'APPLIED', waves: [{ regions, status: 'WRITTEN' }] });
-    expect(await deploys.get(waved.id)).toMatchObject({ status: 'SUPERSEDED' });
+    expect(rollback).toMatchObject({ kind: 'rollback', status: 'ROLLING', waves: [{ regions, status: 'WRITTEN' }] });
+    // The rollback replaced the rollout in every one of its regions.
+    expect(await deploys.get(waved.id)).toMatchObject({ status: 'ROLLED_BACK', error: `rolled back by ${rollback.id}` });
   });
 });
 

@@ -1,16 +1,28 @@
 import { humanDuration } from '../../config/index.ts';
 import type { Database } from '../../entities/index.ts';
+import { isFleetcastError } from '../../errors/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import { PeriodicTask } from '../../lifecycle/index.ts';
 import { parseBuildId, type BuildQueue } from '../../queue/index.ts';
 import type { ServiceRegistry } from '../../queue/services/index.ts';
 import { judgeWave, toConvergence, unknownConvergence, type WaveVerdict } from './convergence.ts';
-import { toDeployment, type Deployment } from './deployment.ts';
+import type { AuditSpool } from './audit-spool.ts';
+import { pendingRollback, toDeployment, type Deployment } from './deployment.ts';
 import type { FleetState } from './goal-store.ts';
 import type { ServiceMutex } from './service-mutex.ts';
 import * as sql from './sql/deploy-sql.ts';
 import type { WaveWriter } from './wave-writer.ts';
 import { deploymentTarget, encodeWaves, type Wave } from './waves.ts';
+
+/** What undoing a deployment's written regions did: the rollback deployment(s) and a sentence for the record. */
+export interface UndoOutcome {
+  /** The (first) rollback deployment written; null when nothing needed it. */
+  rollback: string | null;
+  summary: string;
+}
+
+/** Puts the regions a deployment wrote back on the build they ran before, as rollbacks by `by` (DeployService.undo). */
+export type UndoDeployment = (deployment: Deployment, regions: string[], by: string | null, reason: string) => Promise<UndoOutcome>;
 
 export interface WaveRunnerOptions {
   queue: Pick<BuildQueue, 'get'>;
@@ -18,7 +30,13 @@ export interface WaveRunnerOptions {
   fleet: FleetState;
   mutex: ServiceMutex;
   writer: WaveWriter;
+  /** Where a failed wave is recorded while SQL is down. */
+  spool: AuditSpool;
+  /** Rolls back what a failed deployment wrote. */
+  undo: UndoDeployment;
   logger: Logger;
+  /** Roll the regions of a failed wave back to the build they ran before (FLEETCAST_DEPLOY_AUTO_ROLLBACK). @defaultValue true */
+  autoRollback?: boolean;
   /** Failed machines tolerated per wave, as a fraction of its live machines (FLEETCAST_WAVE_MAX_FAILED). @defaultValue 0 */
   maxFailedFraction?: number;
   /** Share of a wave's live machines done with the build before the next is written (FLEETCAST_WAVE_MIN_DONE). @defaultValue 1 */
@@ -33,14 +51,23 @@ export interface WaveRunnerOptions {
   followForMs?: number;
 }
 
+/** How the error of a deployment whose rollback is claimed ends, replaced by what was done. */
+const pendingSuffix = /; rolling back( automatically)?$/;
+
+type ProgressUpdate = { status: Deployment['status']; waves: Wave[]; error: string | null; convergedAt: Date | null; rollback?: string | null };
+
 /**
  * Moves rollouts forward: for each deployment still in progress it judges the wave last
  * written against the agents' reports, and writes the next wave once that one converged
- * (after the soak time), halts the rollout when too many machines failed or the wave timed out,
- * and records when the whole deployment converged. Safe in several coordinators at once: each
- * step is recorded only if the deployment's waves are still as read, and a wave's goals are
- * written before the step is recorded, so a crash in between writes them again (WaveWriter
- * skips regions that already have them).
+ * (after the soak time, unless the rollout is PAUSED), fails the deployment when too many
+ * machines failed or the wave timed out — and then rolls the regions it wrote back to the build
+ * they ran before — and records CONVERGED once every wave has. Safe in several coordinators at
+ * once: each step is recorded only if the deployment's waves are still as read, and a wave's
+ * goals are written before the step is recorded, so a crash in between writes them again
+ * (WaveWriter skips regions that already have them). A failure claims its rollback (`pending`)
+ * before doing it, so a coordinator that dies in between leaves it to the next round. While
+ * SQL is down the runner keeps judging the rollouts it last read: a failed wave is still
+ * rolled back (from the goal history) and its record spooled.
  */
 export class WaveRunner {
   private readonly task: PeriodicTask;
@@ -48,6 +75,10 @@ export class WaveRunner {
   private readonly minDoneFraction: number;
   private readonly timeoutMs: number;
   private readonly soakMs: number;
+  /** The rollouts last read from SQL: what the runner judges while SQL is down. */
+  private lastFollowed: Record<string, unknown>[] = [];
+  /** Deployments failed and rolled back while SQL was down: not judged again until their spooled records are in SQL. */
+  private readonly undoneWithoutSql = new Set<string>();
 
   constructor(
     private readonly db: Database,
@@ -71,8 +102,19 @@ export class WaveRunner {
   /** One round over every followed deployment. */
   async runOnce(): Promise<void> {
     const since = new Date(Date.now() - (this.options.followForMs ?? 7 * 86_400_000));
-    for (const row of await sql.selectFollowed(this.db, since)) {
+    let rows: Record<string, unknown>[];
+    try {
+      rows = await sql.selectFollowed(this.db, since);
+      this.lastFollowed = rows;
+      // Their records may still wait in the spool: until it is written, SQL shows them still rolling.
+      if (this.options.spool.pending().length === 0) this.undoneWithoutSql.clear();
+    } catch (err) {
+      if (!isFleetcastError(err, 'DATABASE_UNAVAILABLE') || this.lastFollowed.length === 0) throw err;
+      rows = this.lastFollowed;
+    }
+    for (const row of rows) {
       const deployment = toDeployment(row);
+      if (this.undoneWithoutSql.has(deployment.id)) continue;
       try {
         await this.step(deployment, row.waves === null ? null : String(row.waves));
       } catch (err) {
@@ -81,17 +123,33 @@ export class WaveRunner {
     }
   }
 
-  /** A new deploy or rollback takes over: rollouts of the service still writing waves stop where they are. */
-  async supersedeRolling(service: string, newId: number): Promise<void> {
+  /**
+   * A new deploy or rollback takes over: rollouts of the service not yet converged stop where
+   * they are (SUPERSEDED). A rollback over every region of the deployment it replaces (`rollbackRegions`)
+   * makes that one ROLLED_BACK instead, a converged one included.
+   */
+  async supersedeRolling(service: string, newId: number, rollbackRegions: string[] | null): Promise<void> {
+    const covers = (deployment: Deployment) => rollbackRegions !== null && deployment.regions.every((region) => rollbackRegions.includes(region));
     for (const row of await sql.selectRolling(this.db, service)) {
       if (Number(row.id) === newId) continue;
       const deployment = toDeployment(row);
+      const skipped = deployment.waves.some((wave) => wave.status === 'PENDING');
       const waves = deployment.waves.map((wave) => (wave.status === 'PENDING' ? { ...wave, status: 'SKIPPED' as const } : wave));
-      await this.record(deployment, String(row.waves), { status: 'SUPERSEDED', waves, error: `superseded by d${newId} before every wave was written`, convergedAt: null });
+      const rolledBack = covers(deployment);
+      const error = rolledBack ? `rolled back by d${newId}` : skipped ? `superseded by d${newId} before every wave was written` : null;
+      await this.record(deployment, String(row.waves), { status: rolledBack ? 'ROLLED_BACK' : 'SUPERSEDED', waves, error, convergedAt: null });
     }
+    const previous = rollbackRegions === null ? undefined : await sql.selectNewestBefore(this.db, service, newId);
+    if (previous && covers(toDeployment(previous))) await sql.markRolledBack(this.db, Number(previous.id), `rolled back by d${newId}`);
   }
 
   private async step(deployment: Deployment, wavesAsRead: string | null): Promise<void> {
+    if (deployment.status === 'FAILED' || deployment.status === 'ABORTED') {
+      // Claimed by a coordinator that died before it was done.
+      const why = deployment.error ?? `${deployment.id} ${deployment.status}`;
+      if (deployment.rollback === pendingRollback) await this.rollBack(deployment, why, null, `${deployment.status === 'FAILED' ? 'automatic ' : ''}rollback of ${deployment.id}: ${why.replace(pendingSuffix, '')}`);
+      return;
+    }
     const waves = deployment.waves.map((wave) => ({ ...wave }));
     const now = new Date();
     const written = waves.findIndex((wave) => wave.status === 'WRITTEN');
@@ -101,28 +159,66 @@ export class WaveRunner {
       if (verdict.kind === 'waiting') return;
       waves[written] = { ...wave, status: verdict.kind === 'done' ? 'CONVERGED' : 'FAILED', doneAt: now };
       if (verdict.kind === 'halt') {
-        const later = waves.slice(written + 1).some((w) => w.status === 'PENDING');
-        for (const w of waves) if (w.status === 'PENDING') w.status = 'SKIPPED';
-        const error = `wave ${written + 1} (${wave.regions.join(', ')}) failed: ${verdict.reason}${later ? '; the later waves were not written — fix and deploy again, or roll back' : ''}`;
-        this.options.logger.warn({ deployment: deployment.id, service: deployment.service, wave: written + 1 }, error);
-        await this.record(deployment, wavesAsRead, { status: later ? 'HALTED' : 'APPLIED', waves, error, convergedAt: null });
+        await this.fail(deployment, wavesAsRead, waves, `wave ${written + 1} (${wave.regions.join(', ')}) failed: ${verdict.reason}`);
         return;
       }
     }
     const next = waves.findIndex((wave) => wave.status === 'PENDING');
     if (next < 0) {
-      const convergedAt = waves.every((w) => w.status === 'CONVERGED') ? now : null;
-      if (convergedAt) this.options.logger.info({ deployment: deployment.id, service: deployment.service, build: deployment.build }, 'deployment converged');
-      await this.record(deployment, wavesAsRead, { status: 'APPLIED', waves, error: null, convergedAt });
+      this.options.logger.info({ deployment: deployment.id, service: deployment.service, build: deployment.build }, 'deployment converged');
+      await this.record(deployment, wavesAsRead, { status: 'CONVERGED', waves, error: null, convergedAt: now });
       return;
     }
     const previous = waves[next - 1];
-    if (previous?.doneAt && now.getTime() - previous.doneAt.getTime() < this.soakMs) {
-      // Record the convergence now; the next wave goes once the soak time is over.
-      if (written >= 0) await this.record(deployment, wavesAsRead, { status: 'ROLLING', waves, error: null, convergedAt: null });
+    const soaking = previous?.doneAt && !previous.promotedBy && now.getTime() - previous.doneAt.getTime() < this.soakMs;
+    if (soaking || deployment.status === 'PAUSED') {
+      // Record the convergence now; the next wave goes once the soak time is over and the rollout is not paused.
+      if (written >= 0) await this.record(deployment, wavesAsRead, { status: deployment.status, waves, error: null, convergedAt: null });
       return;
     }
     await this.writeWave(deployment, waves, next, wavesAsRead);
+  }
+
+  /**
+   * A wave failed: the later waves are never written, the deployment is FAILED, and (unless
+   * FLEETCAST_DEPLOY_AUTO_ROLLBACK is off) the regions it wrote go back to the build they ran before.
+   */
+  private async fail(deployment: Deployment, wavesAsRead: string | null, waves: Wave[], why: string): Promise<void> {
+    const later = waves.some((w) => w.status === 'PENDING');
+    for (const w of waves) if (w.status === 'PENDING') w.status = 'SKIPPED';
+    const auto = this.options.autoRollback !== false;
+    const error = auto
+      ? `${why}; ${later ? 'the later waves were not written; ' : ''}rolling back automatically`
+      : `${why}; ${later ? 'the later waves were not written; ' : ''}automatic rollback is off — roll back with fleetcast rollback ${deployment.service}, or fix and deploy again`;
+    this.options.logger.warn({ deployment: deployment.id, service: deployment.service, build: deployment.build }, error);
+    const update: ProgressUpdate = { status: 'FAILED', waves, error, convergedAt: null, ...(auto ? { rollback: pendingRollback } : {}) };
+    try {
+      if (!(await this.record(deployment, wavesAsRead, update))) return;
+    } catch (err) {
+      if (!isFleetcastError(err, 'DATABASE_UNAVAILABLE')) throw err;
+      this.options.spool.write({ rollout: { id: Number(deployment.id.slice(1)), expected: { waves: wavesAsRead, status: deployment.status }, update: { ...update, waves: encodeWaves(waves) } } });
+      this.undoneWithoutSql.add(deployment.id);
+    }
+    if (auto) await this.rollBack({ ...deployment, status: 'FAILED', waves, error }, error, null, `automatic rollback of ${deployment.id}: ${error.replace(pendingSuffix, '')}`);
+  }
+
+  /**
+   * Undoes what a FAILED or ABORTED deployment (its rollback claimed: `pending`) wrote, as
+   * rollbacks by `by` (null: the coordinator itself) locking the service with `reason`, and
+   * records the outcome on it (spooled while SQL is down). `error` ends with "rolling back…".
+   */
+  async rollBack(deployment: Deployment, error: string, by: string | null, reason: string): Promise<void> {
+    const regions = deployment.waves.filter((w) => w.status !== 'PENDING' && w.status !== 'SKIPPED').flatMap((w) => w.regions);
+    const outcome = await this.options.undo(deployment, regions, by, reason);
+    const recorded = `${error.replace(pendingSuffix, '')}; ${outcome.summary}`;
+    this.options.logger.warn({ deployment: deployment.id, service: deployment.service, rollback: outcome.rollback }, recorded);
+    const id = Number(deployment.id.slice(1));
+    try {
+      await sql.recordRollback(this.db, id, outcome.rollback, recorded);
+    } catch (err) {
+      if (!isFleetcastError(err, 'DATABASE_UNAVAILABLE')) throw err;
+      this.options.spool.write({ rolledBack: { id, rollback: outcome.rollback, error: recorded } });
+    }
   }
 
   /** Judged against the goals the wave signed (its record), never against what the regions' mirrors hold. */
@@ -153,13 +249,14 @@ export class WaveRunner {
       const wave = waves[index]!;
       const goals = await this.options.writer.write(this.options.fleet.goals(), { deployment: deployment.id, build, service, kind: deployment.kind, by: deployment.requestedBy, reason: deployment.reason }, wave.regions);
       waves[index] = { ...wave, status: 'WRITTEN', writtenAt: new Date(), goals };
-      const last = !waves.some((w) => w.status === 'PENDING');
-      await this.record(deployment, wavesAsRead, { status: last ? 'APPLIED' : 'ROLLING', waves, error: null, convergedAt: null });
+      await this.record(deployment, wavesAsRead, { status: 'ROLLING', waves, error: null, convergedAt: null });
     });
   }
 
-  private async record(deployment: Deployment, wavesAsRead: string | null, update: { status: Deployment['status']; waves: Wave[]; error: string | null; convergedAt: Date | null }): Promise<void> {
-    const changed = await sql.updateDeploymentProgress(this.db, Number(deployment.id.slice(1)), wavesAsRead, { ...update, waves: encodeWaves(update.waves) });
+  /** Records a step; false when another coordinator recorded one first. */
+  private async record(deployment: Deployment, wavesAsRead: string | null, update: ProgressUpdate): Promise<boolean> {
+    const changed = await sql.updateDeploymentProgress(this.db, Number(deployment.id.slice(1)), { waves: wavesAsRead, status: deployment.status }, { ...update, waves: encodeWaves(update.waves) });
     if (!changed) this.options.logger.debug({ deployment: deployment.id }, 'rollout step recorded elsewhere first');
+    return changed;
   }
 }

@@ -20,6 +20,8 @@ export interface Wave {
    * were signed).
    */
   goals: Record<string, SignedGoalRecord>;
+  /** Who promoted the rollout past this wave's gate (`fleetcast deployment promote`): counted as converged, no soak after it. */
+  promotedBy?: string;
 }
 
 /** What the coordinator signed for one region: enough to tell whether a machine runs exactly it. */
@@ -88,11 +90,18 @@ export function encodeWaves(waves: Wave[]): string {
 /** A deployment written before waves existed (or while SQL was down) is one wave of all its regions. */
 export function decodeWaves(text: unknown, regions: string[], deploymentStatus: string): Wave[] {
   if (typeof text !== 'string' || text === '') {
-    const status: WaveStatus = deploymentStatus === 'APPLIED' ? 'WRITTEN' : deploymentStatus === 'FAILED' ? 'FAILED' : 'PENDING';
+    const status: WaveStatus = deploymentStatus === 'WRITING' ? 'PENDING' : deploymentStatus === 'FAILED' ? 'FAILED' : deploymentStatus === 'CONVERGED' ? 'CONVERGED' : 'WRITTEN';
     return [{ regions, status, writtenAt: null, doneAt: null, goals: {} }];
   }
-  const raw = JSON.parse(text) as { regions: string[]; status: WaveStatus; writtenAt: string | null; doneAt: string | null; goals?: Record<string, SignedGoalRecord> }[];
-  return raw.map((w) => ({ regions: w.regions, status: w.status, writtenAt: w.writtenAt ? new Date(w.writtenAt) : null, doneAt: w.doneAt ? new Date(w.doneAt) : null, goals: w.goals ?? {} }));
+  const raw = JSON.parse(text) as { regions: string[]; status: WaveStatus; writtenAt: string | null; doneAt: string | null; goals?: Record<string, SignedGoalRecord>; promotedBy?: string }[];
+  return raw.map((w) => ({
+    regions: w.regions,
+    status: w.status,
+    writtenAt: w.writtenAt ? new Date(w.writtenAt) : null,
+    doneAt: w.doneAt ? new Date(w.doneAt) : null,
+    goals: w.goals ?? {},
+    ...(w.promotedBy ? { promotedBy: w.promotedBy } : {}),
+  }));
 }
 
 /**

@@ -34,7 +34,7 @@ async function rollbackOutlook(fleet: FleetApi, service: string, to: string | nu
     if (to !== null) return { status, target: to, unknown: null };
     const current = status.regions.find((r) => r.goal)?.goal?.build ?? null;
     const { deployments } = await fleet.deployments(service, 50);
-    const previous = deployments.find((d) => d.status === 'APPLIED' && d.build !== current)?.build ?? null;
+    const previous = deployments.find((d) => (d.status === 'CONVERGED' || (d.status === 'SUPERSEDED' && d.error === null)) && d.build !== current)?.build ?? null;
     return { status, target: previous, unknown: null };
   })();
   try {

@@ -77,7 +77,7 @@ export class CoordinatorMetrics {
     this.copiesInFlight = new Gauge({ name: 'fleetcast_replication_copies_in_flight', help: 'regional copies being made now (COPYING)', registers });
     this.deployments = new Gauge({
       name: 'fleetcast_deployments',
-      help: 'deployments and rollbacks by status (the whole history); ROLLING ones wait for a wave to converge, HALTED ones need a person',
+      help: 'deployments and rollbacks by status (the whole history); ROLLING ones wait for a wave to converge, PAUSED ones for a person, FAILED ones had a wave fail (and were rolled back automatically unless that is off)',
       labelNames: ['status'],
       registers,
     });

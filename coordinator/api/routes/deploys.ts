@@ -1,6 +1,6 @@
 import { grants } from '../../../api-contract/index.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { DeployOutcome } from '../../deploys/index.ts';
+import { controlActions, type DeployOutcome } from '../../deploys/index.ts';
 import type { ApiContext } from '../api-context.ts';
 import { actorOf } from '../auth/index.ts';
 import {
@@ -16,10 +16,17 @@ import {
 } from '../deployment-json.ts';
 import { errorJson } from '../error-json.ts';
 import { parseInput } from '../parse-input.ts';
-import { deployBody, deploymentParams, idempotencyKeyHeader, listDeploymentsQuery, lockBody, rollbackBody, serviceParams } from '../request-schemas.ts';
+import { controlBody, deployBody, deploymentParams, idempotencyKeyHeader, listDeploymentsQuery, lockBody, rollbackBody, serviceParams } from '../request-schemas.ts';
 import { defineRoute, type Route } from '../route.ts';
 
 const refused = { description: 'refused', schema: errorJson };
+
+const controlSummaries = {
+  pause: 'pause a rollout: the next wave is not written until it is resumed or promoted (the wave written is still judged, and still fails)',
+  resume: 'resume a paused rollout: the next wave is written once the current one has converged',
+  promote: "skip the current gate: the wave being judged (or soaking) counts as converged and the next wave is written at once",
+  abort: 'stop a rollout: the later waves are never written, the regions already written go back to the build they ran before, and the service is locked',
+} as const;
 const replayedReply = { description: 'replayed: an earlier request with the same Idempotency-Key made this deployment (replayed: true)', schema: deploymentJson };
 
 function idempotencyKey(request: FastifyRequest): string | undefined {
@@ -44,7 +51,7 @@ export function deployRoutes({ deploys }: ApiContext): Route[] {
       body: deployBody,
       responses: {
         200: replayedReply,
-        201: { description: 'the first wave is written (status ROLLING while later waves wait, APPLIED when it was the only one)', schema: deploymentJson },
+        201: { description: 'the first wave is written (status ROLLING until every wave has converged)', schema: deploymentJson },
         400: refused,
         404: refused,
         409: { description: 'NOT_DEPLOYABLE (names the regions missing) or GOAL_CONFLICT', schema: errorJson },
@@ -92,6 +99,28 @@ export function deployRoutes({ deploys }: ApiContext): Route[] {
         return toDeploymentProgressJson(await deploys.progress(params.id));
       },
     }),
+    ...controlActions.map((action) =>
+      defineRoute({
+        method: 'POST',
+        url: `/v1/deployments/:id/${action}`,
+        summary: `${controlSummaries[action]}; idempotent: an action already in effect gives the deployment back with replayed: true`,
+        scope: 'deploy',
+        action: `${action} rollouts`,
+        audit: action,
+        params: deploymentParams,
+        body: controlBody,
+        responses: {
+          200: { description: 'the deployment after the change (replayed: true when it was already in effect)', schema: deploymentJson },
+          400: refused,
+          404: refused,
+          409: { description: 'CONFLICT: the deployment is not in progress, or moved on meanwhile', schema: errorJson },
+          503: refused,
+        },
+        async handle({ params, body, principal }) {
+          return toDeploymentJson(await deploys.control(action, params.id, { reason: body.reason, wave: body.wave, ...actorOf(principal!) }));
+        },
+      }),
+    ),
     defineRoute({
       method: 'POST',
       url: '/v1/services/:name/rollback',

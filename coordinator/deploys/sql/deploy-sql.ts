@@ -42,18 +42,43 @@ export interface DeploymentProgressUpdate {
   waves: string;
   error: string | null;
   convergedAt: Date | null;
+  /** deployments.rollback_deployment; unchanged when absent. */
+  rollback?: string | null;
 }
 
 /**
- * Records a step of a rollout if nobody else recorded one since it was read (the waves as read
- * are the version): several coordinators may run the wave runner. False if it changed.
+ * Records a step of a rollout if nobody else recorded one since it was read (the waves and the
+ * status as read are the version: several coordinators may run the wave runner, and a person may
+ * pause or resume meanwhile). False if it changed.
  */
-export async function updateDeploymentProgress(db: SqlRunner, id: number, expectedWaves: string | null, update: DeploymentProgressUpdate): Promise<boolean> {
+export async function updateDeploymentProgress(db: SqlRunner, id: number, expected: { waves: string | null; status: DeploymentStatus }, update: DeploymentProgressUpdate): Promise<boolean> {
+  const expectedWaves = expected.waves;
   const result = await db.execute(
-    `UPDATE deployments SET status = ?, waves = ?, error = ?, converged_at = ?, updated_at = ?
-      WHERE id = ? AND status IN ('ROLLING', 'APPLIED') AND ${expectedWaves === null ? 'waves IS NULL' : 'waves = ?'}`,
-    [update.status, update.waves, update.error, update.convergedAt ? toSqlTime(db.dialect, update.convergedAt) : null, toSqlTime(db.dialect, new Date()), id, ...(expectedWaves === null ? [] : [expectedWaves])],
+    `UPDATE deployments SET status = ?, waves = ?, error = ?, converged_at = ?, rollback_deployment = COALESCE(?, rollback_deployment), updated_at = ?
+      WHERE id = ? AND status = ? AND ${expectedWaves === null ? 'waves IS NULL' : 'waves = ?'}`,
+    [
+      update.status,
+      update.waves,
+      update.error,
+      update.convergedAt ? toSqlTime(db.dialect, update.convergedAt) : null,
+      update.rollback ?? null,
+      toSqlTime(db.dialect, new Date()),
+      id,
+      expected.status,
+      ...(expectedWaves === null ? [] : [expectedWaves]),
+    ],
   );
+  return result.affected === 1;
+}
+
+/** Records the rollback that undid a FAILED or ABORTED deployment (or that there was nothing to undo), once: only while it is pending. */
+export async function recordRollback(db: SqlRunner, id: number, rollback: string | null, error: string): Promise<boolean> {
+  const result = await db.execute(`UPDATE deployments SET rollback_deployment = ?, error = ?, updated_at = ? WHERE id = ? AND rollback_deployment = 'pending'`, [
+    rollback,
+    error,
+    toSqlTime(db.dialect, new Date()),
+    id,
+  ]);
   return result.affected === 1;
 }
 
@@ -61,20 +86,30 @@ export async function selectDeploymentByKey(db: SqlRunner, key: string): Promise
   return (await db.query(`SELECT * FROM deployments WHERE idempotency_key = ?`, [key]))[0];
 }
 
-/** Rollouts of the service still writing waves: a new deploy or rollback supersedes them. */
+/** Rollouts of the service not yet converged: a new deploy or rollback supersedes them. */
 export async function selectRolling(db: SqlRunner, service: string): Promise<Record<string, unknown>[]> {
-  return db.query(`SELECT * FROM deployments WHERE service = ? AND status = 'ROLLING' ORDER BY id`, [service]);
+  return db.query(`SELECT * FROM deployments WHERE service = ? AND status IN ('ROLLING', 'PAUSED') ORDER BY id`, [service]);
+}
+
+/** The newest deployment of the service before `id` (what a rollback replaces). */
+export async function selectNewestBefore(db: SqlRunner, service: string, id: number): Promise<Record<string, unknown> | undefined> {
+  return (await db.query(`SELECT * FROM deployments WHERE service = ? AND id < ? ORDER BY id DESC LIMIT 1`, [service, id]))[0];
+}
+
+/** A CONVERGED deployment whose build a rollback replaced everywhere it ran. */
+export async function markRolledBack(db: SqlRunner, id: number, error: string): Promise<void> {
+  await db.execute(`UPDATE deployments SET status = 'ROLLED_BACK', error = ?, updated_at = ? WHERE id = ? AND status = 'CONVERGED'`, [error, toSqlTime(db.dialect, new Date()), id]);
 }
 
 /**
- * Deployments whose rollout the wave runner still follows: ROLLING, or APPLIED and neither
- * converged nor failed, created since `since`, and the newest of their service (an older
- * one's goal is gone).
+ * Deployments whose rollout the wave runner still follows, created since `since` and the newest
+ * of their service (an older one's goal is gone): ROLLING or PAUSED ones, and FAILED or ABORTED
+ * ones whose rollback is claimed but not yet written (a coordinator died in between).
  */
 export async function selectFollowed(db: SqlRunner, since: Date): Promise<Record<string, unknown>[]> {
   return db.query(
     `SELECT d.* FROM deployments d
-      WHERE (d.status = 'ROLLING' OR (d.status = 'APPLIED' AND d.error IS NULL)) AND d.converged_at IS NULL AND d.created_at > ?
+      WHERE (d.status IN ('ROLLING', 'PAUSED') OR (d.status IN ('FAILED', 'ABORTED') AND d.rollback_deployment = 'pending')) AND d.created_at > ?
         AND NOT EXISTS (SELECT 1 FROM deployments n WHERE n.service = d.service AND n.id > d.id)
       ORDER BY d.id`,
     [toSqlTime(db.dialect, since)],
@@ -91,10 +126,14 @@ export async function selectDeployments(db: SqlRunner, service: string | undefin
     : db.query(`SELECT * FROM deployments WHERE service = ? ORDER BY id DESC LIMIT ?`, [service, limit]);
 }
 
-/** The newest APPLIED deployment of the service whose build is not `currentBuildId`: what a rollback returns to. */
+/**
+ * The build of the newest deployment of the service that ran everywhere it was sent (CONVERGED,
+ * or SUPERSEDED after its every wave was written: no error) and is not `currentBuildId`: what a
+ * rollback returns to. Failed, aborted and rolled-back builds are never a target.
+ */
 export async function selectPreviousBuild(db: SqlRunner, service: string, currentBuildId: number | null): Promise<number | null> {
   const rows = await db.query<{ build_id: unknown }>(
-    `SELECT build_id FROM deployments WHERE service = ? AND status = 'APPLIED' AND build_id <> ? ORDER BY id DESC LIMIT 1`,
+    `SELECT build_id FROM deployments WHERE service = ? AND (status = 'CONVERGED' OR (status = 'SUPERSEDED' AND error IS NULL)) AND build_id <> ? ORDER BY id DESC LIMIT 1`,
     [service, currentBuildId ?? 0],
   );
   return rows[0] ? Number(rows[0].build_id) : null;
