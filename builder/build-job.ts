@@ -14,7 +14,7 @@ import { runBuildCommand } from './build-command.ts';
 import { buildEnvironment } from './build-environment.ts';
 import type { BuildSandbox } from './build-sandbox.ts';
 import type { GitMirror } from './git-mirror.ts';
-import { SecretMasker } from './secret-masker.ts';
+import type { SecretMasker } from './secret-masker.ts';
 
 export interface BuildJobOptions {
   services: ServiceRegistry;
@@ -48,7 +48,7 @@ export function createBuildHandler(options: BuildJobOptions): BuildHandler {
   return async (build, { signal, logger }) => {
     const started = Date.now();
     const service = await options.services.get(build.service);
-    const masker = new SecretMasker([...options.secrets().values(), ...Object.values(service.buildEnv)]);
+    const masker = options.secrets().withSecretsOf(service.buildEnv);
     const log = await BuildLog.open(options.store, build, logger, masker);
     const workspace = path.join(options.workDir, `${formatBuildId(build.id)}-${build.attempts}`);
     // The build's fresh home and /tmp, beside the checkout (on disk, not in memory).

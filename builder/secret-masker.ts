@@ -43,6 +43,11 @@ export class SecretMasker {
     return this.secrets;
   }
 
+  /** This masker plus the secret-named values of `env` (a service's build settings such as NPM_TOKEN). */
+  withSecretsOf(env: Record<string, string>): SecretMasker {
+    return new SecretMasker([...this.secrets, ...Object.entries(env).flatMap(([name, value]) => (secretName.test(name) ? [value] : []))]);
+  }
+
   apply(line: string): string {
     let masked = line;
     for (const secret of this.secrets) {
