@@ -60,12 +60,6 @@ function gitError(err: unknown): string {
   return stderr || (err instanceof Error ? err.message : String(err));
 }
 
-/**
- * A bare mirror of each service's repository, kept across builds so a build fetches only
- * what is new; each build checks out into a fresh workspace that borrows the mirror's objects.
- * Several worker processes may share the cache folder: creation is atomic (rename) and a fetch
- * that loses a ref lock to a concurrent fetch is retried.
- */
 export interface CheckoutRequest {
   service: string;
   repo: string;
@@ -84,6 +78,12 @@ export interface GitMirrorOptions {
   allowFile?: boolean;
 }
 
+/**
+ * A bare mirror of each service's repository, kept across builds so a build fetches only
+ * what is new; each build checks out into a fresh workspace that borrows the mirror's objects.
+ * Several worker processes may share the cache folder: creation is atomic (rename) and a fetch
+ * that loses a ref lock to a concurrent fetch is retried.
+ */
 export class GitMirror {
   /** Serializes fetches into one mirror within this process. */
   private readonly fetching = new Map<string, Promise<unknown>>();
@@ -166,7 +166,6 @@ export class GitMirror {
       await git(['remote', 'set-url', 'origin', repo], { cwd: mirror });
       return mirror;
     }
-    // A repository URL is never an option (it starts with a letter or /, repoKind checked).
     await fs.mkdir(this.cacheDir, { recursive: true });
     const staging = await fs.mkdtemp(path.join(this.cacheDir, `.${service}-`));
     try {

@@ -24,5 +24,6 @@ describe('repository addresses', () => {
     expect(redactRepoUrl('https://ghp_token@github.com/acme/api.git')).toBe('https://***@github.com/acme/api.git');
     expect(redactRepoUrl('ssh://git@github.com/acme/api.git')).toBe('ssh://git@github.com/acme/api.git');
     expect(redactRepoUrl('git@github.com:acme/api.git')).toBe('git@github.com:acme/api.git');
+    expect(redactRepoUrl("fatal: unable to access 'https://bot:pw@github.com/acme/api.git/': 403")).toBe("fatal: unable to access 'https://***@github.com/acme/api.git/': 403");
   });
 });

@@ -28,9 +28,9 @@ export function repoUrlProblem(repo: string): string | null {
   return null;
 }
 
-/** The address with credentials (user:password@, or an https token@) hidden, for the API, logs and Slack. */
-export function redactRepoUrl(repo: string): string {
-  return repo.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@]*)@/i, (whole, scheme: string, userinfo: string) =>
+/** The address (or a message quoting addresses) with credentials (user:password@, or an https token@) hidden, for the API, logs and Slack. */
+export function redactRepoUrl(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)([^/@\s]*)@/gi, (whole, scheme: string, userinfo: string) =>
     userinfo.includes(':') || /^https?:/i.test(scheme) ? `${scheme}***@` : whole,
   );
 }
