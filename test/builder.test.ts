@@ -178,6 +178,22 @@ describe.each(['fs', 'gcs'] as const)('builder with the %s store', (kind) => {
     expect(await queue.get(build.id)).toMatchObject({ status: 'QUEUED', attempts: 0, claimedBy: null });
   });
 
+  it('a worker killed with -9 mid-build takes its sandboxed build with it (the watchdog kills the whole sandbox)', async () => {
+    const sleeper = `3600.${process.pid}9`;
+    const sha = repo.commit({ 'build.sh': `echo started; sleep ${sleeper} & wait\n` });
+    await addService('stuck', 'sh build.sh');
+    const { build } = await queue.submit({ service: 'stuck', commit: sha });
+    const doomed = spawnTs('bin/fleetcast.js', { ...env, FLEETCAST_WORKER_ID: 'doomed', FLEETCAST_LOG_LEVEL: 'warn' }, ['worker']);
+    processes.push(doomed);
+    await expect.poll(() => processesWithArgument(sleeper).length, { timeout: 30_000, interval: 100 }).toBe(1);
+    const bwrap = processesWithArgument('--die-with-parent').filter((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`/workspaces/doomed/b${build.id}-1`));
+    expect(bwrap.length).toBeGreaterThan(0);
+    doomed.kill('SIGKILL');
+    await doomed.exited;
+    await expect.poll(() => [...processesWithArgument(sleeper), ...bwrap.filter((pid) => fs.existsSync(`/proc/${pid}`))], { timeout: 10_000 }).toEqual([]);
+    expect((await queue.get(build.id)).status).toBe('RUNNING');
+  });
+
   it('a worker killed with -9 during the upload never yields SUCCEEDED without the verified object; the retry does', async () => {
     // 300 MB of output keeps the upload busy long enough to be killed in the middle of it.
     const sha = repo.commit({ 'build.sh': 'head -c 300000000 /dev/urandom > "$FLEETCAST_OUT"\n' });
