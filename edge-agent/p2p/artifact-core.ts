@@ -24,7 +24,8 @@ export interface CoreBuild {
  * One build's core on this machine, stored as the artifact itself: its blocks live in one plain
  * file at their offsets (a seeder's `<dir>/data`; an agent's `.partial`, then the installed build
  * it was renamed to), beside small records in `dir`: the signed tree (`tree`), which blocks are
- * held (`have`) and whether the whole file matched the build's sha256 (`verified`). Nothing is
+ * held (`have`), whether the whole file matched the build's sha256 (`verified`) and where the file
+ * is (`file`). Nothing is
  * stored twice: the file an agent installs is the one it serves from.
  *
  * The core's key and tree are Hypercore's (hypercore-tree.ts): whoever knows the goal's p2pKey
@@ -127,6 +128,8 @@ export class ArtifactCore {
     this.file = handle;
     this.filePath = file;
     this.fileMode = mode;
+    // Where the blocks are, for a later process: an unfinished fetch's core is kept while its file is.
+    await fsp.writeFile(path.join(this.dir, 'file'), file);
   }
 
   /** Keeps a tree checked against the build's key (verified by the caller or made here). */

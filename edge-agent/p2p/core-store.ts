@@ -62,11 +62,19 @@ export class CoreStore {
     return entries.filter((entry) => entry.isDirectory() && keyPattern.test(entry.name)).map((entry) => entry.name);
   }
 
-  async exists(p2pKey: string): Promise<boolean> {
-    return fsp.stat(this.dir(p2pKey)).then(
-      () => true,
-      () => false,
-    );
+  exists(p2pKey: string): Promise<boolean> {
+    return present(this.dir(p2pKey));
+  }
+
+  /**
+   * Whether the core is an unfinished fetch whose blocks are still in their file: a fetch cut
+   * short (a kill -9, a restart) resumes from it, even before the agent knows its goal again.
+   */
+  async unfinished(p2pKey: string): Promise<boolean> {
+    const dir = this.dir(p2pKey);
+    if (await present(path.join(dir, 'verified'))) return false;
+    const file = await fsp.readFile(path.join(dir, 'file'), 'utf8').catch(() => null);
+    return file !== null && (await present(file));
   }
 
   /** Closes the core, keeping its data (a later open resumes it). */
@@ -88,4 +96,11 @@ export class CoreStore {
   async close(): Promise<void> {
     await Promise.all([...this.opened.keys()].map((key) => this.release(key)));
   }
+}
+
+function present(file: string): Promise<boolean> {
+  return fsp.stat(file).then(
+    () => true,
+    () => false,
+  );
 }

@@ -123,7 +123,8 @@ export class P2PFetcher implements ArtifactFetcher {
 
   /**
    * Keeps serving the retained builds whose cores were verified here (a restarted agent serves
-   * them again), and deletes the cores of every other build — except those being fetched.
+   * them again), and deletes the cores of every other build — except those being fetched and
+   * those of an unfinished fetch whose file is still on disk (the next fetch resumes them).
    */
   async retain(builds: RetainedBuild[]): Promise<void> {
     await this.exclusive(async () => {
@@ -139,7 +140,7 @@ export class P2PFetcher implements ArtifactFetcher {
         } else if (!this.swarm.isServing(core)) await this.cores.release(key);
       }
       for (const key of await this.cores.stored()) {
-        if (keep.has(key) || this.fetching.has(key)) continue;
+        if (keep.has(key) || this.fetching.has(key) || (await this.cores.unfinished(key))) continue;
         await this.unserve(key);
         await this.cores.drop(key);
         this.logger.info({ p2pKey: key }, 'dropped the core of a build this machine no longer keeps');
@@ -185,13 +186,13 @@ export class P2PFetcher implements ArtifactFetcher {
       await this.checkSpace(core, request.destination, what);
       await core.useFile(request.destination);
       await this.exclusive(() => this.swarm.serve(core, { client: true }));
-      logger.info({ blocks: core.blocks, held: core.have.count }, `fetching ${what} from peers`);
       if (!core.tree) {
         await fetchTree(core, this.swarm, fetchSignal);
         this.swarm.reannounce(core);
       }
       held.blocks = core.have.count;
       for (let index = 0; index < core.blocks; index++) if (core.have.get(index)) held.bytes += blockLength(index, build.size);
+      logger.info({ blocks: core.blocks, held: held.blocks, heldBytes: held.bytes }, `fetching ${what} from peers`);
       // The first report: a peer proved the build's signed tree (the fallback's seeder wait ends).
       report();
       const hasher = new PrefixHasher(core);
