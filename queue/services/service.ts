@@ -38,15 +38,18 @@ const artifactPath = z
 // Names the sandbox sets itself (or that change how programs load) cannot be build settings.
 const reservedBuildVariable = /^(PATH|HOME|TMPDIR|LD_.*|FLEETCAST_.*)$/;
 
+const buildVariableName = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
 const buildEnv = z
-  .record(
-    z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'build setting names are letters, digits and "_", not starting with a digit')
-      .refine((name) => !reservedBuildVariable.test(name), 'PATH, HOME, TMPDIR, LD_* and FLEETCAST_* are set by the build sandbox'),
-    z.string().max(4096),
-  )
-  .refine((env) => Object.keys(env).length <= 100, 'at most 100 build settings')
+  .record(z.string(), z.string().max(4096))
+  .superRefine((env, ctx) => {
+    const names = Object.keys(env);
+    if (names.length > 100) ctx.addIssue({ code: 'custom', message: 'at most 100 build settings' });
+    for (const name of names) {
+      if (!buildVariableName.test(name)) ctx.addIssue({ code: 'custom', message: `"${name}": build setting names are letters, digits and "_", not starting with a digit` });
+      else if (reservedBuildVariable.test(name)) ctx.addIssue({ code: 'custom', message: `"${name}": PATH, HOME, TMPDIR, LD_* and FLEETCAST_* are set by the build sandbox` });
+    }
+  })
   .default({});
 
 export const serviceSpec = z.object({

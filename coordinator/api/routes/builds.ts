@@ -31,7 +31,6 @@ export function buildRoutes({ queue, logs, replication, deploys }: ApiContext): 
           void reply.code(created ? 201 : 200);
           return toBuildJson(build, await replication.status.forBuild(build));
         }
-        const detail = { commit: request.commit, ...(principal!.onBehalf ? { onBehalf: principal!.onBehalf } : {}) };
         try {
           requireScope(principal!, 'admin', "build a commit off the service's branch");
         } catch (err) {
@@ -39,7 +38,8 @@ export function buildRoutes({ queue, logs, replication, deploys }: ApiContext): 
           throw err;
         }
         const { build } = await queue.submit({ ...request, requestedBy: principal!.name, branchOverrideBy: principal!.name });
-        await deploys.record({ at: new Date(), actor: principal!.name, action: 'build-override-branch', target: request.service, result: 'ok', detail: { ...detail, build: formatBuildId(build.id) } });
+        const detail = { commit: request.commit, build: formatBuildId(build.id), ...(principal!.onBehalf ? { onBehalf: principal!.onBehalf } : {}) };
+        await deploys.record({ at: new Date(), actor: principal!.name, action: 'build-override-branch', target: request.service, result: 'ok', detail });
         void reply.code(201);
         return toBuildJson(build, await replication.status.forBuild(build));
       },
