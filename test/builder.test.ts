@@ -128,8 +128,8 @@ describe.each(['fs', 'gcs'] as const)('builder with the %s store', (kind) => {
 
   it('fails builds with reasons a person can act on, and keeps working', async () => {
     const sha = repo.commit({ 'build.sh': buildScript, VERSION: 'v1\n' });
-    // A sleep this test can find among the machine's processes (the sandbox has its own pids).
-    const sleeper = `3600.${process.pid}`;
+    // A sleep this test can find among the machine's processes (the sandbox has its own pids), one per store kind.
+    const sleeper = `3600.${process.pid}${kind.length}`;
     await addService('broken', 'echo compiling; echo "error: missing semicolon" >&2; exit 3');
     await addService('lazy', 'echo nothing to see');
     await addService('slow', `sleep ${sleeper} & wait`);
@@ -179,7 +179,7 @@ describe.each(['fs', 'gcs'] as const)('builder with the %s store', (kind) => {
   });
 
   it('a worker killed with -9 mid-build takes its sandboxed build with it (the watchdog kills the whole sandbox)', async () => {
-    const sleeper = `3600.${process.pid}9`;
+    const sleeper = `3600.${process.pid}9${kind.length}`;
     const sha = repo.commit({ 'build.sh': `echo started; sleep ${sleeper} & wait\n` });
     await addService('stuck', 'sh build.sh');
     const { build } = await queue.submit({ service: 'stuck', commit: sha });
