@@ -42,6 +42,7 @@ export const buildJson = z
     cancelledBy: z.string().nullable(),
     commitAuthor: z.string().nullable().meta({ description: '`Name <email>` of the commit\'s author, once built' }),
     commitSubject: z.string().nullable().meta({ description: "the commit message's first line, once built" }),
+    branchOverrideBy: z.string().nullable().meta({ description: "the admin who allowed building a commit off the service's branch; null: the branch rule held" }),
     durationMs: z.number().int().nullable().meta({ description: 'finishedAt − startedAt of the last attempt; null until finished' }),
     deployable: z.boolean().nullable().meta({ description: 'SUCCEEDED and verified in every region; null where not looked up (event stream)' }),
     deployableReason: z.string().nullable().meta({ description: 'why not deployable, in words a person can act on' }),

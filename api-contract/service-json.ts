@@ -4,12 +4,14 @@ import { z } from 'zod';
 export const serviceJson = z
   .object({
     name: z.string(),
-    repo: z.string(),
-    branch: z.string(),
+    repo: z.string().meta({ description: 'the repository, credentials hidden' }),
+    branch: z.string().meta({ description: 'the branch (several: comma-separated) whose commits may be built' }),
     buildCommand: z.string(),
     artifactPath: z.string(),
     runCommand: z.string().nullable(),
     healthUrl: z.string().nullable(),
+    buildNetwork: z.boolean().meta({ description: 'whether its builds may reach the network' }),
+    buildSettings: z.array(z.string()).meta({ description: 'names of the variables its builds get (values are not shown)' }),
     createdAt: z.iso.datetime(),
   })
   .meta({ id: 'Service' });

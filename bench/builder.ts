@@ -45,6 +45,7 @@ async function measure(kind: 'fs' | 'gcs', size: number, quick: boolean): Promis
       FLEETCAST_DATA_DIR: dataDir,
       FLEETCAST_WORKER_ID: 'bench',
       FLEETCAST_MIN_FREE_DISK: '1M',
+      FLEETCAST_GIT_ALLOW_FILE: 'true',
       FLEETCAST_LOG_LEVEL: 'warn',
       FLEETCAST_BLOBSTORE: kind,
       ...(gcs ? { FLEETCAST_GCS_ENDPOINT: gcs.url, FLEETCAST_GCS_PROJECT: 'bench' } : {}),

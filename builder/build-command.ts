@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 
 export interface BuildCommandOptions {
-  command: string;
+  /** The program and its arguments: the build command through the shell, in its sandbox (BuildSandbox.argv). */
+  argv: string[];
   cwd: string;
   env: Record<string, string>;
   timeoutMs: number;
@@ -37,12 +38,14 @@ const watchdogScript = [
 ].join('\n');
 
 /**
- * Runs a build command through the shell in its own process group, so a timeout or a lost
- * claim kills everything it started (compilers, test runners), not just the shell.
+ * Runs a build command in its own process group, so a timeout or a lost claim kills everything
+ * it started (compilers, test runners), not just the shell. bubblewrap stays in that group and
+ * dies with it (--die-with-parent, its own pid namespace), taking the whole sandbox along.
  */
 export function runBuildCommand(options: BuildCommandOptions): Promise<BuildCommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', options.command], {
+    const [file, ...args] = options.argv;
+    const child = spawn(file!, args, {
       cwd: options.cwd,
       env: options.env,
       detached: true,

@@ -7,17 +7,24 @@ import { artifactObjectName, logObjectName, type BlobStore, type LogWriter } fro
 import { formatBytes, humanDuration } from '../config/index.ts';
 import { backoffDelay, sleep } from '../lifecycle/index.ts';
 import { formatBuildId, type Build, type BuildHandler, type BuildResult } from '../queue/index.ts';
-import type { ServiceRegistry } from '../queue/services/index.ts';
+import { redactRepoUrl, type ServiceRegistry } from '../queue/services/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { BuildFailure } from './build-failure.ts';
 import { runBuildCommand } from './build-command.ts';
+import { buildEnvironment } from './build-environment.ts';
+import type { BuildSandbox } from './build-sandbox.ts';
 import type { GitMirror } from './git-mirror.ts';
+import type { SecretMasker } from './secret-masker.ts';
 
 export interface BuildJobOptions {
   services: ServiceRegistry;
   /** The main bucket: artifacts and logs go here. */
   store: BlobStore;
   mirror: GitMirror;
+  /** Where build commands run. */
+  sandbox: BuildSandbox;
+  /** The worker's secrets, masked in build logs; read again for each build (files may change). */
+  secrets: () => SecretMasker;
   /** Where fresh workspaces are made, one per build attempt. */
   workDir: string;
   /** Checkout + build + upload must fit in this. @defaultValue 15 min */
@@ -41,42 +48,63 @@ export function createBuildHandler(options: BuildJobOptions): BuildHandler {
   return async (build, { signal, logger }) => {
     const started = Date.now();
     const service = await options.services.get(build.service);
-    const log = await BuildLog.open(options.store, build, logger);
+    const masker = options.secrets().withSecretsOf(service.buildEnv);
+    const log = await BuildLog.open(options.store, build, logger, masker);
     const workspace = path.join(options.workDir, `${formatBuildId(build.id)}-${build.attempts}`);
+    // The build's fresh home and /tmp, beside the checkout (on disk, not in memory).
+    const scratch = `${workspace}.scratch`;
     try {
       await log.line(`==> ${formatBuildId(build.id)} ${service.name}@${build.commit} attempt ${build.attempts}, worker ${build.claimedBy}`);
       await checkFreeDisk(options.workDir, minFreeDisk, build.claimedBy);
 
       await fs.rm(workspace, { recursive: true, force: true });
-      await log.line(`==> checking out ${build.commit} from ${service.repo}`);
-      const sha = await options.mirror.checkout(service.name, service.repo, build.commit, workspace, signal);
+      await fs.rm(scratch, { recursive: true, force: true });
+      await log.line(`==> checking out ${build.commit} from ${redactRepoUrl(service.repo)} (branch ${service.branch})`);
+      if (build.branchOverrideBy !== null) await log.line(`==> the branch rule is overridden for this build by ${build.branchOverrideBy}`);
+      const sha = await options.mirror.checkout({
+        service: service.name,
+        repo: service.repo,
+        commit: build.commit,
+        branches: service.branch,
+        branchOverrideBy: build.branchOverrideBy,
+        workspace,
+        signal,
+      });
       const commit = await options.mirror.describe(workspace, sha);
       await log.line(`==> ${sha.slice(0, 12)} by ${commit.author}: ${commit.subject}`);
 
       const artifact = path.join(workspace, build.artifact);
       await fs.mkdir(path.dirname(artifact), { recursive: true });
-      await log.line(`==> running: ${service.buildCommand}`);
+      const home = path.join(scratch, 'home');
+      const tmp = path.join(scratch, 'tmp');
+      await fs.mkdir(home, { recursive: true, mode: 0o700 });
+      await fs.mkdir(tmp, { recursive: true, mode: 0o700 });
+      const inSandbox = options.sandbox.kind === 'bwrap';
+      await log.line(`==> running in sandbox ${options.sandbox.kind} (network ${service.buildNetwork ? 'on' : 'off'}): ${service.buildCommand}`);
       const result = await runBuildCommand({
-        command: service.buildCommand,
+        argv: options.sandbox.argv(service.buildCommand, { workspace, home, tmp, readOnly: [options.mirror.objectsDir(service.name)], network: service.buildNetwork }),
         cwd: workspace,
-        env: {
-          ...process.env,
-          FLEETCAST_BUILD_ID: formatBuildId(build.id),
-          FLEETCAST_SERVICE: service.name,
-          FLEETCAST_COMMIT: sha,
-          FLEETCAST_OUT: artifact,
-        } as Record<string, string>,
+        env: buildEnvironment({
+          buildId: formatBuildId(build.id),
+          service: service.name,
+          commit: sha,
+          out: artifact,
+          home,
+          // bubblewrap mounts the build's tmp folder at /tmp.
+          tmp: inSandbox ? '/tmp' : tmp,
+          settings: service.buildEnv,
+        }),
         timeoutMs: Math.max(1, buildTimeoutMs - (Date.now() - started)),
         signal,
         onLine: (line) => void log.line(line),
       });
       if (result.outcome === 'aborted') throw signal.reason ?? new Error('build aborted');
       if (result.outcome === 'timed-out') {
-        throw new BuildFailure(`timed out after ${humanDuration(buildTimeoutMs)}: the build command was killed${lastLines(result.tail)}`);
+        throw new BuildFailure(`timed out after ${humanDuration(buildTimeoutMs)}: the build command was killed${masker.apply(lastLines(result.tail))}`);
       }
       if (result.code !== 0) {
         const how = result.killedBy ? `was killed by ${result.killedBy}` : `exited with code ${result.code}`;
-        throw new BuildFailure(`build command ${how}${lastLines(result.tail)}`);
+        throw new BuildFailure(`build command ${how}${masker.apply(lastLines(result.tail))}`);
       }
 
       const { digest, size } = await hashArtifact(workspace, artifact, build.artifact);
@@ -96,6 +124,7 @@ export function createBuildHandler(options: BuildJobOptions): BuildHandler {
     } finally {
       await log.close();
       await fs.rm(workspace, { recursive: true, force: true }).catch(() => undefined);
+      await fs.rm(scratch, { recursive: true, force: true }).catch(() => undefined);
     }
   };
 }
@@ -174,19 +203,21 @@ class BuildLog {
   private constructor(
     private readonly writer: LogWriter | null,
     private readonly logger: Logger,
+    private readonly masker: SecretMasker,
   ) {}
 
-  static async open(store: BlobStore, build: Build, logger: Logger): Promise<BuildLog> {
+  static async open(store: BlobStore, build: Build, logger: Logger, masker: SecretMasker): Promise<BuildLog> {
     try {
-      return new BuildLog(await store.openLog(logObjectName(build.service, build.id)), logger);
+      return new BuildLog(await store.openLog(logObjectName(build.service, build.id)), logger, masker);
     } catch (err) {
       logger.warn({ err }, 'could not open the build log; the build goes on without it');
-      return new BuildLog(null, logger);
+      return new BuildLog(null, logger, masker);
     }
   }
 
-  /** Appends in order; resolves when this line (and all before it) reached the store. */
-  line(text: string): Promise<void> {
+  /** Appends in order, known secrets masked; resolves when this line (and all before it) reached the store. */
+  line(raw: string): Promise<void> {
+    const text = this.masker.apply(raw);
     const writer = this.writer;
     if (!writer) return Promise.resolve();
     this.pending = this.pending.then(async () => {

@@ -10,6 +10,8 @@ export const builderSettings = [
   'FLEETCAST_HEARTBEAT_INTERVAL',
   'FLEETCAST_BUILD_TIMEOUT',
   'FLEETCAST_MIN_FREE_DISK',
+  'FLEETCAST_BUILD_SANDBOX',
+  'FLEETCAST_GIT_ALLOW_FILE',
 ] as const;
 
 export type BuilderConfig = SettingValues<(typeof builderSettings)[number]>;

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { redactRepoUrl, repoKind } from '../queue/services/index.ts';
 import { BuildFailure } from './build-failure.ts';
 
 const exec = promisify(execFile);
@@ -11,13 +12,42 @@ const fetchTimeoutMs = 10 * 60_000;
 const localTimeoutMs = 2 * 60_000;
 const fetchTries = 3;
 
-// Never wait for a password on a terminal nobody watches; never read the user's git config.
-const gitEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', GIT_ASKPASS: 'true' };
+/** Only branches and tags are mirrored: never pull requests (on GitHub, anyone's) or other refs. */
+const mirrorRefspecs = ['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'];
 
-async function git(args: string[], options: { cwd?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string> {
-  const { stdout } = await exec('git', args, {
+/**
+ * Never wait for a password on a terminal nobody watches; never read a user's or the system's
+ * git config (a hostile one could run programs through hooks, filters or core.sshCommand);
+ * only the transports fleetcast accepts, for the repository and its submodules alike.
+ */
+function gitEnv(allowFile: boolean): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_ASKPASS: 'true',
+    GIT_ALLOW_PROTOCOL: allowFile ? 'https:ssh:file' : 'https:ssh',
+  };
+}
+
+function protocolConfig(allowFile: boolean): string[] {
+  const allowed = allowFile ? ['https', 'ssh', 'file'] : ['https', 'ssh'];
+  return ['-c', 'protocol.allow=never', ...allowed.flatMap((name) => ['-c', `protocol.${name}.allow=always`])];
+}
+
+interface GitOptions {
+  cwd?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  allowFile?: boolean;
+}
+
+async function git(args: string[], options: GitOptions = {}): Promise<string> {
+  const allowFile = options.allowFile ?? false;
+  const { stdout } = await exec('git', [...protocolConfig(allowFile), ...args], {
     cwd: options.cwd,
-    env: gitEnv,
+    env: gitEnv(allowFile),
     timeout: options.timeoutMs ?? localTimeoutMs,
     signal: options.signal,
     maxBuffer: 16 * 1024 * 1024,
@@ -30,6 +60,24 @@ function gitError(err: unknown): string {
   return stderr || (err instanceof Error ? err.message : String(err));
 }
 
+export interface CheckoutRequest {
+  service: string;
+  repo: string;
+  commit: string;
+  /** The service's branch(es), comma-separated: the commit must be reachable from one. */
+  branches: string;
+  /** Who allowed building a commit off those branches (an admin); null: the branch rule holds. */
+  branchOverrideBy: string | null;
+  /** Must not exist yet. */
+  workspace: string;
+  signal?: AbortSignal;
+}
+
+export interface GitMirrorOptions {
+  /** Allow local repositories (paths, file://): tests and `fleetcast up`. @defaultValue false */
+  allowFile?: boolean;
+}
+
 /**
  * A bare mirror of each service's repository, kept across builds so a build fetches only
  * what is new; each build checks out into a fresh workspace that borrows the mirror's objects.
@@ -39,23 +87,69 @@ function gitError(err: unknown): string {
 export class GitMirror {
   /** Serializes fetches into one mirror within this process. */
   private readonly fetching = new Map<string, Promise<unknown>>();
+  private readonly allowFile: boolean;
 
-  constructor(private readonly cacheDir: string) {}
+  constructor(
+    private readonly cacheDir: string,
+    options: GitMirrorOptions = {},
+  ) {
+    this.allowFile = options.allowFile ?? false;
+  }
 
-  /** Checks `commit` out into `workspace` (which must not exist) and returns the full sha. */
-  async checkout(service: string, repo: string, commit: string, workspace: string, signal?: AbortSignal): Promise<string> {
+  /** The objects a checkout of `service` borrows (clone --shared): the build sandbox shows them read-only. */
+  objectsDir(service: string): string {
+    return path.join(this.cacheDir, `${service}.git`, 'objects');
+  }
+
+  /**
+   * Checks the commit out into the workspace and returns the full sha. A commit that is not
+   * reachable from the service's branches is refused (NOT_ON_BRANCH in the reason) unless an
+   * admin overrode the rule for this build: otherwise anyone able to push a branch (or open a
+   * pull request) could have a build of their code deployed under the service's name.
+   */
+  async checkout(request: CheckoutRequest): Promise<string> {
+    const { service, repo, commit, workspace, signal } = request;
+    this.checkTransport(repo);
     const mirror = await this.ensureMirror(service, repo, signal);
+    const branches = request.branches.split(',');
     let sha = await this.resolve(mirror, commit);
-    if (sha === null) {
+    if (sha === null || (request.branchOverrideBy === null && !(await this.onBranch(mirror, sha, branches)))) {
       await this.serialized(mirror, () => this.fetch(mirror, repo, signal));
       sha = await this.resolve(mirror, commit);
     }
     if (sha === null) {
-      throw new BuildFailure(`commit ${commit} not found in ${repo} (fetched all its branches and tags); check the sha and that it was pushed`);
+      throw new BuildFailure(`commit ${commit} not found in ${redactRepoUrl(repo)} (fetched its branches and tags); check the sha and that it was pushed`);
     }
-    await git(['clone', '--quiet', '--shared', '--no-checkout', mirror, workspace], { signal });
+    if (request.branchOverrideBy === null && !(await this.onBranch(mirror, sha, branches))) {
+      throw new BuildFailure(
+        `NOT_ON_BRANCH: commit ${sha.slice(0, 12)} is not on ${branches.length > 1 ? 'any of the branches' : 'the branch'} ${branches.join(', ')} of service ${service}; ` +
+          `merge it first, or an admin may build it anyway with: fleetcast build ${service} ${sha.slice(0, 12)} --override-branch (audited)`,
+      );
+    }
+    // The mirror is a local repository of our own: the file transport is fine for this one.
+    await git(['clone', '--quiet', '--shared', '--no-checkout', mirror, workspace], { signal, allowFile: true });
     await git(['checkout', '--quiet', '--detach', sha], { cwd: workspace, signal });
     return sha;
+  }
+
+  private checkTransport(repo: string): void {
+    const kind = repoKind(repo);
+    if (kind === null) throw new BuildFailure(`the repository ${redactRepoUrl(repo)} is not an https, ssh or local address; fix the service's repo`);
+    if (kind === 'file' && !this.allowFile) {
+      throw new BuildFailure(`the repository ${repo} is local, and this worker does not build from local repositories; set FLEETCAST_GIT_ALLOW_FILE=true on it (for tests and fleetcast up)`);
+    }
+  }
+
+  private async onBranch(mirror: string, sha: string, branches: string[]): Promise<boolean> {
+    for (const branch of branches) {
+      try {
+        await git(['merge-base', '--is-ancestor', sha, `refs/heads/${branch}`], { cwd: mirror });
+        return true;
+      } catch {
+        // Not an ancestor, or no such branch (yet): try the next.
+      }
+    }
+    return false;
   }
 
   /** `Name <email>` of the commit's author and its subject line, for the deploy preview. */
@@ -76,7 +170,7 @@ export class GitMirror {
     const staging = await fs.mkdtemp(path.join(this.cacheDir, `.${service}-`));
     try {
       await git(['init', '--quiet', '--bare', staging]);
-      await git(['remote', 'add', '--mirror=fetch', 'origin', repo], { cwd: staging });
+      await git(['remote', 'add', 'origin', repo], { cwd: staging });
       await this.fetch(staging, repo, signal);
       await fs.rename(staging, mirror).catch(async (err: NodeJS.ErrnoException) => {
         // Another worker made it first: use theirs.
@@ -93,12 +187,13 @@ export class GitMirror {
   private async fetch(mirror: string, repo: string, signal?: AbortSignal): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await git(['fetch', '--quiet', '--prune', '--tags', 'origin'], { cwd: mirror, timeoutMs: fetchTimeoutMs, signal });
+        // Explicit refspecs: whatever an older mirror's config says, only branches and tags come.
+        await git(['fetch', '--quiet', '--prune', '--no-recurse-submodules', 'origin', ...mirrorRefspecs], { cwd: mirror, timeoutMs: fetchTimeoutMs, signal, allowFile: this.allowFile });
         return;
       } catch (err) {
         if (signal?.aborted) throw err;
         if (attempt >= fetchTries) {
-          throw new BuildFailure(`could not fetch ${repo} after ${fetchTries} tries: ${gitError(err)}`);
+          throw new BuildFailure(`could not fetch ${redactRepoUrl(repo)} after ${fetchTries} tries: ${redactRepoUrl(gitError(err))}`);
         }
         await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
       }

@@ -7,8 +7,10 @@ import { Database, defaultSqlitePath } from '../entities/index.ts';
 import { Teardown } from '../lifecycle/index.ts';
 import { createLogger, type Logger } from '../logging/index.ts';
 import { createBuildHandler } from './build-job.ts';
+import { BuildSandbox } from './build-sandbox.ts';
 import type { BuilderConfig } from './config.ts';
 import { GitMirror } from './git-mirror.ts';
+import { SecretMasker } from './secret-masker.ts';
 
 export interface BuilderOverrides {
   logger?: Logger;
@@ -28,6 +30,8 @@ export async function runBuilder(config: BuilderConfig, overrides: BuilderOverri
   const logger = overrides.logger ?? createLogger({ level: config.FLEETCAST_LOG_LEVEL, bindings: { role: 'worker', worker: workerId } });
   const teardown = new Teardown(logger);
   try {
+    // Before anything else: a worker that cannot sandbox its builds must not claim one.
+    const sandbox = await BuildSandbox.create(config.FLEETCAST_BUILD_SANDBOX);
     const db = await Database.open({ url: config.FLEETCAST_DATABASE_URL, sqlitePath: defaultSqlitePath(config.FLEETCAST_DATA_DIR), logger });
     teardown.add('the database connection', () => db.close());
     const store = await openMainStore(config, logger);
@@ -38,7 +42,9 @@ export async function runBuilder(config: BuilderConfig, overrides: BuilderOverri
     const handler = createBuildHandler({
       services,
       store,
-      mirror: new GitMirror(path.join(builderDir, 'git')),
+      mirror: new GitMirror(path.join(builderDir, 'git'), { allowFile: config.FLEETCAST_GIT_ALLOW_FILE }),
+      sandbox,
+      secrets: () => SecretMasker.fromWorker(process.env, config.FLEETCAST_DATA_DIR),
       workDir: path.join(builderDir, 'workspaces', workerId),
       buildTimeoutMs: config.FLEETCAST_BUILD_TIMEOUT,
       minFreeDiskBytes: config.FLEETCAST_MIN_FREE_DISK,
@@ -55,7 +61,7 @@ export async function runBuilder(config: BuilderConfig, overrides: BuilderOverri
     let stopOptions: StopOptions | undefined;
     teardown.add('the queue worker', () => worker.stop(stopOptions));
     warnUnlessLowMemoryEnv(logger, 'worker');
-    logger.info({ database: db.location, bucket: store.bucket, concurrency: config.FLEETCAST_WORKER_CONCURRENCY }, 'worker ready');
+    logger.info({ database: db.location, bucket: store.bucket, concurrency: config.FLEETCAST_WORKER_CONCURRENCY, sandbox: sandbox.kind }, 'worker ready');
 
     return {
       worker,

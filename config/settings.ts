@@ -97,6 +97,19 @@ export const settings = {
     durationMs,
     { default: '30s', help: 'a build without a heartbeat this long is taken back' },
   ),
+  /** Where build commands run: bubblewrap (the checkout, system folders read-only, nothing of the worker's), or directly. */
+  FLEETCAST_BUILD_SANDBOX: setting(
+    z.enum(['bwrap', 'none']),
+    {
+      default: 'bwrap',
+      help: 'bwrap: builds run in a bubblewrap sandbox that sees only the checkout, a fresh home and /tmp, and read-only system folders; none: directly (only with the worker as a dedicated unprivileged user, docs/operations.md). Either way a build gets only FLEETCAST_* and its service\'s build settings as environment',
+    },
+  ),
+  /** Local repositories (paths, file://) for tests and `fleetcast up`; production builds from https/ssh only. */
+  FLEETCAST_GIT_ALLOW_FILE: setting(
+    z.enum(['true', 'false']).transform((text) => text === 'true'),
+    { default: 'false', help: 'true: workers also build from local repositories (paths, file://), as fleetcast up does; false: https and ssh only' },
+  ),
   /** A build running longer than this is failed as timed out. */
   FLEETCAST_BUILD_TIMEOUT: setting(durationMs, { default: '15m', help: 'a build running longer fails as timed out' }),
   /** Claims of one build before a lost worker fails it for good. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Makes sure the programs `fleetcast up` and `fleetcast demo` run are installed: git and
-# nats-server (installed from Debian's packages when missing; needs root). Services such as
+# Makes sure the programs `fleetcast up` and `fleetcast demo` run are installed: git,
+# bubblewrap (the build sandbox) and nats-server (installed from Debian's packages when
+# missing; needs root). Services such as
 # MariaDB are not needed: the demo runs on embedded defaults.
 #
 #   FLEETCAST_SKIP_SERVICES=1   do nothing

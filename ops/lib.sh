@@ -20,10 +20,13 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-# ---- programs fleetcast runs: git (builders), nats-server (private hubs and leaves) -------
+# ---- programs fleetcast runs: git and bubblewrap (builders), nats-server (private hubs and leaves)
 ensure_tools() {
   command -v git >/dev/null || apt_install git
   say "git $(git --version | awk '{print $3}') present"
+  # The build sandbox (FLEETCAST_BUILD_SANDBOX=bwrap, the default).
+  command -v bwrap >/dev/null || apt_install bubblewrap
+  say "bubblewrap $(bwrap --version | awk '{print $2}') present"
   command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || apt_install nats-server
   say "nats-server present"
 }

@@ -38,6 +38,8 @@ export interface EnqueueRequest {
 export interface SubmitRequest extends EnqueueRequest {
   /** Queue a new build even if the same commit is already QUEUED or RUNNING. @defaultValue false */
   force?: boolean;
+  /** An admin's name: build the commit even if it is not on the service's branch (a new build, audited by the caller). */
+  branchOverrideBy?: string;
 }
 
 export interface SubmitResult {
@@ -79,6 +81,7 @@ export class BuildQueue {
       artifact: service.artifactPath,
       maxAttempts: request.maxAttempts ?? this.maxAttempts,
       requestedBy: request.requestedBy ?? null,
+      branchOverrideBy: null,
     });
     return this.get(id);
   }
@@ -94,7 +97,7 @@ export class BuildQueue {
     const service = await this.services.get(request.service);
     const outcome = await this.db.transaction(async (tx) => {
       await lockService(tx, service.name);
-      if (!request.force) {
+      if (!request.force && request.branchOverrideBy === undefined) {
         const active = await findActiveBuild(tx, service.name, commit);
         if (active !== null) return { id: active, created: false };
       }
@@ -104,6 +107,7 @@ export class BuildQueue {
         artifact: service.artifactPath,
         maxAttempts: request.maxAttempts ?? this.maxAttempts,
         requestedBy: request.requestedBy ?? null,
+        branchOverrideBy: request.branchOverrideBy ?? null,
       });
       return { id, created: true };
     });

@@ -19,6 +19,8 @@ export interface Build extends JobFields<BuildStatus> {
   /** `Name <email>` of the commit's author and the commit's first line, once a builder checked it out. */
   commitAuthor: string | null;
   commitSubject: string | null;
+  /** The admin who allowed building a commit that is not on the service's branch; null: the branch rule holds. */
+  branchOverrideBy: string | null;
 }
 
 export interface ClaimedBuild {
@@ -41,6 +43,7 @@ export function toBuild(row: BuildRow): Build {
     cancelledBy: (row.cancelled_by as string | null) ?? null,
     commitAuthor: (row.commit_author as string | null) ?? null,
     commitSubject: (row.commit_subject as string | null) ?? null,
+    branchOverrideBy: (row.branch_override_by as string | null) ?? null,
   };
 }
 

@@ -18,7 +18,7 @@ beforeEach(async () => {
   });
   builder = await runBuilder(
     loadBuilderConfig({
-      env: { ...coordinator.testDb.env, FLEETCAST_DATA_DIR: coordinator.dataDir, FLEETCAST_MIN_FREE_DISK: '1M', FLEETCAST_LOG_LEVEL: 'silent', FLEETCAST_WORKER_ID: 'w1' },
+      env: { ...coordinator.testDb.env, FLEETCAST_DATA_DIR: coordinator.dataDir, FLEETCAST_MIN_FREE_DISK: '1M', FLEETCAST_LOG_LEVEL: 'silent', FLEETCAST_WORKER_ID: 'w1', FLEETCAST_GIT_ALLOW_FILE: 'true' },
     }),
     { pollIntervalMs: 50 },
   );

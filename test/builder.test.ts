@@ -65,6 +65,7 @@ describe.each(['fs', 'gcs'] as const)('builder with the %s store', (kind) => {
       FLEETCAST_HEARTBEAT_INTERVAL: '200ms',
       FLEETCAST_BUILD_TIMEOUT: '60s',
       FLEETCAST_MIN_FREE_DISK: '1M',
+      FLEETCAST_GIT_ALLOW_FILE: 'true',
       FLEETCAST_LOG_LEVEL: 'silent',
     };
     if (kind === 'gcs') {
@@ -127,10 +128,11 @@ describe.each(['fs', 'gcs'] as const)('builder with the %s store', (kind) => {
 
   it('fails builds with reasons a person can act on, and keeps working', async () => {
     const sha = repo.commit({ 'build.sh': buildScript, VERSION: 'v1\n' });
-    const pidFile = path.join(dataDir, 'sleeper.pid');
+    // A sleep this test can find among the machine's processes (the sandbox has its own pids), one per store kind.
+    const sleeper = `3600.${process.pid}${kind.length}`;
     await addService('broken', 'echo compiling; echo "error: missing semicolon" >&2; exit 3');
     await addService('lazy', 'echo nothing to see');
-    await addService('slow', `echo $$ > ${pidFile}; sleep 30 & wait`);
+    await addService('slow', `sleep ${sleeper} & wait`);
     await addService('api', 'sh build.sh');
     await startBuilder({ FLEETCAST_BUILD_TIMEOUT: '3s' });
 
@@ -142,13 +144,12 @@ describe.each(['fs', 'gcs'] as const)('builder with the %s store', (kind) => {
     expect(lazy.failureReason).toMatch(/^artifact missing at out\/app\.bin/);
 
     const unknown = await finished((await queue.submit({ service: 'api', commit: 'deadbeefdeadbeef' })).build.id);
-    expect(unknown.failureReason).toBe(`commit deadbeefdeadbeef not found in ${repo.dir} (fetched all its branches and tags); check the sha and that it was pushed`);
+    expect(unknown.failureReason).toBe(`commit deadbeefdeadbeef not found in ${repo.dir} (fetched its branches and tags); check the sha and that it was pushed`);
 
     const slow = await finished((await queue.submit({ service: 'slow', commit: sha })).build.id);
     expect(slow.failureReason).toMatch(/^timed out after 3 s: the build command was killed/);
     // The whole process group went, not only the shell.
-    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
-    await expect.poll(() => isAlive(pid), { timeout: 10_000 }).toBe(false);
+    await expect.poll(() => processesWithArgument(sleeper), { timeout: 10_000 }).toEqual([]);
 
     const good = await finished((await queue.submit({ service: 'api', commit: sha })).build.id);
     expect(good.status).toBe('SUCCEEDED');
@@ -175,6 +176,22 @@ describe.each(['fs', 'gcs'] as const)('builder with the %s store', (kind) => {
     worker.kill('SIGTERM');
     expect(await worker.exited).toEqual({ code: 0, signal: null });
     expect(await queue.get(build.id)).toMatchObject({ status: 'QUEUED', attempts: 0, claimedBy: null });
+  });
+
+  it('a worker killed with -9 mid-build takes its sandboxed build with it (the watchdog kills the whole sandbox)', async () => {
+    const sleeper = `3600.${process.pid}9${kind.length}`;
+    const sha = repo.commit({ 'build.sh': `echo started; sleep ${sleeper} & wait\n` });
+    await addService('stuck', 'sh build.sh');
+    const { build } = await queue.submit({ service: 'stuck', commit: sha });
+    const doomed = spawnTs('bin/fleetcast.js', { ...env, FLEETCAST_WORKER_ID: 'doomed', FLEETCAST_LOG_LEVEL: 'warn' }, ['worker']);
+    processes.push(doomed);
+    await expect.poll(() => processesWithArgument(sleeper).length, { timeout: 30_000, interval: 100 }).toBe(1);
+    const bwrap = processesWithArgument('--die-with-parent').filter((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`/workspaces/doomed/b${build.id}-1`));
+    expect(bwrap.length).toBeGreaterThan(0);
+    doomed.kill('SIGKILL');
+    await doomed.exited;
+    await expect.poll(() => [...processesWithArgument(sleeper), ...bwrap.filter((pid) => fs.existsSync(`/proc/${pid}`))], { timeout: 10_000 }).toEqual([]);
+    expect((await queue.get(build.id)).status).toBe('RUNNING');
   });
 
   it('a worker killed with -9 during the upload never yields SUCCEEDED without the verified object; the retry does', async () => {
@@ -211,11 +228,17 @@ describe.each(['fs', 'gcs'] as const)('builder with the %s store', (kind) => {
   }, 120_000);
 });
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/** Pids of the machine's processes with this exact argument. */
+function processesWithArgument(argument: string): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(argument);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }

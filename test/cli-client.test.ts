@@ -11,7 +11,7 @@ const readToken = 'read-only-token-for-tests';
 
 const buildKeys = [
   'id', 'service', 'commit', 'artifact', 'status', 'createdAt', 'startedAt', 'finishedAt', 'attempts', 'maxAttempts',
-  'claimedBy', 'lastHeartbeat', 'failureReason', 'digest', 'size', 'requestedBy', 'cancelledBy', 'commitAuthor', 'commitSubject', 'durationMs',
+  'claimedBy', 'lastHeartbeat', 'failureReason', 'digest', 'size', 'requestedBy', 'cancelledBy', 'commitAuthor', 'commitSubject', 'branchOverrideBy', 'durationMs',
   'deployable', 'deployableReason', 'replication',
 ].sort();
 
@@ -44,6 +44,8 @@ describe('fleetcast client commands (real executable, MariaDB coordinator)', () 
       artifactPath: 'out/api',
       runCommand: './api',
       healthUrl: null,
+      buildNetwork: true,
+      buildSettings: [],
       createdAt: expect.any(String),
     });
     const list = await cli('service', 'list', '--json');

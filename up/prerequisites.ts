@@ -3,10 +3,11 @@ import { FleetcastError } from '../errors/index.ts';
 import { findNatsServer } from '../ops/nats/nats-server-process.ts';
 
 /**
- * What `fleetcast up` needs besides Node: nats-server (hub and leaves) and git (builders).
- * Missing ones are named together, with the command that installs them.
+ * What `fleetcast up` needs besides Node: nats-server (hub and leaves), git and bubblewrap
+ * (builders; bubblewrap unless FLEETCAST_BUILD_SANDBOX=none). Missing ones are named together,
+ * with the command that installs them.
  */
-export function checkPrerequisites(): void {
+export function checkPrerequisites(options: { sandbox: boolean } = { sandbox: true }): void {
   const missing: string[] = [];
   try {
     findNatsServer();
@@ -17,6 +18,13 @@ export function checkPrerequisites(): void {
     execFileSync('git', ['--version'], { stdio: 'ignore' });
   } catch {
     missing.push('git');
+  }
+  if (options.sandbox) {
+    try {
+      execFileSync('bwrap', ['--version'], { stdio: 'ignore' });
+    } catch {
+      missing.push('bubblewrap');
+    }
   }
   if (missing.length > 0) {
     throw new FleetcastError(

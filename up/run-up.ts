@@ -53,6 +53,8 @@ const localDefaults: Record<string, string> = {
   FLEETCAST_AGENT_BUCKET_FALLBACK: '15s',
   FLEETCAST_AGENT_SEEDER_WAIT: '60s',
   FLEETCAST_MIN_FREE_DISK: '256M',
+  // Local installations build from local repositories.
+  FLEETCAST_GIT_ALLOW_FILE: 'true',
 };
 
 /**
@@ -66,7 +68,7 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
   const { logger } = options;
   const regions = options.regions ?? ['eu', 'us', 'ap'];
   const dir = path.resolve(options.dir);
-  checkPrerequisites();
+  checkPrerequisites({ sandbox: (options.env?.FLEETCAST_BUILD_SANDBOX ?? process.env.FLEETCAST_BUILD_SANDBOX) !== 'none' });
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   removeUpFile(dir); // a stale one from an installation that died must not send clients astray
   const logDir = path.join(dir, 'logs');

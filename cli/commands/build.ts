@@ -31,10 +31,16 @@ export function buildCommand(): Command {
     .argument('<commit>', 'commit sha, 7 to 64 hex characters')
     .option('--wait', 'wait until the build is final, showing its progress; exit 0 if it SUCCEEDED, 1 if it FAILED')
     .option('--force', 'queue a new build even if this commit is already QUEUED or RUNNING')
-    .action(async (service: string, commit: string, options: { wait?: boolean; force?: boolean }) => {
+    .option('--override-branch', "admin only, audited: build the commit even if it is not on the service's branch")
+    .action(async (service: string, commit: string, options: { wait?: boolean; force?: boolean; overrideBranch?: boolean }) => {
       const json = wantsJson(command);
       const client = apiClient(command);
-      const { status, body: build } = await client.json<BuildJson>('POST', '/v1/builds', { service, commit, force: options.force === true });
+      const { status, body: build } = await client.json<BuildJson>('POST', '/v1/builds', {
+        service,
+        commit,
+        force: options.force === true,
+        ...(options.overrideBranch ? { overrideBranch: true } : {}),
+      });
       const queued =
         status === 201
           ? `queued ${build.id} (${build.service} @ ${shortCommit(build.commit)})`

@@ -42,7 +42,7 @@ async function followLog(client: ApiClient, id: string, write: (text: string) =>
 }
 
 export function logsCommand(): Command {
-  const command = clientCommand('logs', 'print the build log')
+  const command = clientCommand('logs', 'print the build log (needs a token with scope build or above; secrets the worker knows are masked)')
     .argument('<build>', 'build id, e.g. b42')
     .option('--follow', 'keep printing as the log grows, until the build is final')
     .action(async (given: string, options: { follow?: boolean }) => {

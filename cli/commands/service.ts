@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import type { ServiceJson, ServiceListJson } from '../../api-contract/index.ts';
 import { apiClient, clientCommand, wantsJson } from '../client-command.ts';
 import { serviceDetails } from '../format/build-text.ts';
@@ -12,6 +12,23 @@ interface AddOptions {
   run?: string;
   healthUrl?: string;
   branch?: string;
+  buildEnv: string[];
+  buildNetwork: boolean;
+}
+
+/** `NAME=VALUE` of --build-env, repeatable. */
+function collectSetting(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function buildSettings(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new InvalidArgumentError(`--build-env takes NAME=VALUE, got "${pair}"`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return env;
 }
 
 function addCommand(): Command {
@@ -22,7 +39,9 @@ function addCommand(): Command {
     .requiredOption('--artifact <path>', 'the file the build produces, relative to the checkout')
     .option('--run <cmd>', 'command that runs the service on each machine')
     .option('--health-url <url>', 'URL agents check after switching builds (2xx = healthy)')
-    .option('--branch <branch>', 'branch whose pushes the git webhook builds (default main)')
+    .option('--branch <branch>', 'branch (several: comma-separated) whose commits may be built and whose pushes the webhook builds (default main)')
+    .option('--build-env <name=value>', 'a variable the build command gets (repeatable); builds get nothing else of the worker', collectSetting, [])
+    .option('--no-build-network', 'builds run without any network (default: they may fetch dependencies)')
     .action(async (name: string, options: AddOptions) => {
       const service = await apiClient(command).post<ServiceJson>('/v1/services', {
         name,
@@ -32,6 +51,8 @@ function addCommand(): Command {
         ...(options.run === undefined ? {} : { runCommand: options.run }),
         ...(options.healthUrl === undefined ? {} : { healthUrl: options.healthUrl }),
         ...(options.branch === undefined ? {} : { branch: options.branch }),
+        ...(options.buildEnv.length === 0 ? {} : { buildEnv: buildSettings(options.buildEnv) }),
+        ...(options.buildNetwork ? {} : { buildNetwork: false }),
       });
       printResult(wantsJson(command), service, () => `registered service ${service.name}\n${serviceDetails(service)}`);
     });

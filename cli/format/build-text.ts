@@ -52,6 +52,7 @@ export function buildDetails(build: BuildJson): string {
     ['digest', build.digest === null ? '-' : `sha256:${build.digest}`],
     ['size', build.size === null ? '-' : `${bytes(build.size)} (${build.size} bytes)`],
     ['requested by', build.requestedBy ?? '-'],
+    ...(build.branchOverrideBy === null ? [] : ([['branch rule', `overridden by ${build.branchOverrideBy}`]] as const)),
     ...(build.cancelledBy === null ? [] : ([['cancelled by', build.cancelledBy]] as const)),
     ...(build.failureReason === null ? [] : ([['failure', build.failureReason]] as const)),
     ['deployable', deployability(build)],
@@ -88,6 +89,8 @@ export function serviceDetails(service: ServiceJson): string {
     ['artifact', service.artifactPath],
     ['run', service.runCommand ?? '-'],
     ['health', service.healthUrl ?? '-'],
+    ['build network', service.buildNetwork ? 'on' : 'off'],
+    ['build settings', service.buildSettings.join(', ') || '-'],
     ['created', when(service.createdAt)],
   ]);
 }

@@ -27,6 +27,7 @@ export function toBuildJson(build: Build, replication?: BuildReplication): Build
     cancelledBy: build.cancelledBy,
     commitAuthor: build.commitAuthor,
     commitSubject: build.commitSubject,
+    branchOverrideBy: build.branchOverrideBy,
     durationMs: build.startedAt && build.finishedAt ? build.finishedAt.getTime() - build.startedAt.getTime() : null,
     deployable: replication ? replication.deployable : null,
     deployableReason: replication ? replication.reason : null,

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { dialects } from '../../test/support/databases.ts';
@@ -67,9 +70,15 @@ describe.each(dialects)('GET /v1/events on %s', (dialect) => {
   let log: GrowingLog;
   let listener: Listener | undefined;
 
+  const readToken = 'events-test-read-token-0123456789';
+  let permissionsDir: string;
+
   beforeEach(async () => {
     log = new GrowingLog();
-    c = await startTestCoordinator(dialect, { overrides: { buildLogs: log } });
+    permissionsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-events-'));
+    const permissions = path.join(permissionsDir, 'permissions.json');
+    fs.writeFileSync(permissions, JSON.stringify({ tokens: [{ name: 'reader', token: readToken, scopes: ['read'] }] }));
+    c = await startTestCoordinator(dialect, { overrides: { buildLogs: log }, env: { FLEETCAST_PERMISSIONS: permissions } });
     await c.handle.services.add({ name: 'api', repo: '/srv/git/api', buildCommand: 'make', artifactPath: 'out/api' });
   });
 
@@ -77,6 +86,19 @@ describe.each(dialects)('GET /v1/events on %s', (dialect) => {
     listener?.close();
     listener = undefined;
     await c.stop();
+    fs.rmSync(permissionsDir, { recursive: true, force: true });
+  });
+
+  it('refuses log subscriptions to a read token (logs may show what a build saw), not build ones', async () => {
+    const build = await c.handle.queue.enqueue({ service: 'api', commit: commitA });
+    log.text = 'secret-ish build output\n';
+    listener = await Listener.open(c.url, readToken);
+    listener.send({ subscribe: 'log', id: `b${build.id}`, offset: 0 });
+    const refused = await listener.waitFor((m) => m.type === 'error');
+    expect(refused).toMatchObject({ type: 'error', error: { code: 'FORBIDDEN', message: expect.stringContaining('needs scope build') } });
+    listener.send({ subscribe: 'build', id: `b${build.id}` });
+    await listener.waitFor(buildWith('QUEUED'));
+    expect(listener.messages.some((m) => m.type === 'log')).toBe(false);
   });
 
   it('sends a subscribed build at once and whenever its row changes, until it is final', async () => {

@@ -25,6 +25,10 @@ export const submitBuildBody = z
     service: serviceName,
     commit: commitSha,
     force: z.boolean().default(false).meta({ description: 'queue even if the same commit is already QUEUED or RUNNING' }),
+    overrideBranch: z
+      .boolean()
+      .default(false)
+      .meta({ description: "admin scope only, audited: build the commit even if it is not on the service's branch" }),
   })
   .meta({ id: 'SubmitBuild' });
 

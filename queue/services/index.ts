@@ -1,2 +1,3 @@
 export { ServiceRegistry } from './service-registry.ts';
 export { serviceSpec, validateServiceName, validateServiceSpec, type Service, type ServiceSpec } from './service.ts';
+export { redactRepoUrl, repoKind, repoUrlProblem, type RepoKind } from './repo-url.ts';

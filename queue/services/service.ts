@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { FleetcastError } from '../../errors/index.ts';
+import { repoUrlProblem } from './repo-url.ts';
 
 export interface Service {
   name: string;
@@ -11,6 +12,10 @@ export interface Service {
   runCommand: string | null;
   /** Agents check it after switching to a new build (2xx = healthy); null: the process staying up is enough. */
   healthUrl: string | null;
+  /** Builds may reach the network (fetch dependencies); false: a network namespace with nothing in it. */
+  buildNetwork: boolean;
+  /** Variables the build command gets besides FLEETCAST_* (the sandbox passes nothing else). */
+  buildEnv: Record<string, string>;
   createdAt: Date;
 }
 
@@ -30,14 +35,42 @@ const artifactPath = z
   // Agents keep the artifact under its own file name: it must be a plain one.
   .refine((value) => /^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/.test(path.posix.basename(value)), 'the artifact file name may hold only letters, digits, ".", "_" and "-"');
 
+// Names the sandbox sets itself (or that change how programs load) cannot be build settings.
+const reservedBuildVariable = /^(PATH|HOME|TMPDIR|LD_.*|FLEETCAST_.*)$/;
+
+const buildVariableName = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+const buildEnv = z
+  .record(z.string(), z.string().max(4096))
+  .superRefine((env, ctx) => {
+    const names = Object.keys(env);
+    if (names.length > 100) ctx.addIssue({ code: 'custom', message: 'at most 100 build settings' });
+    for (const name of names) {
+      if (!buildVariableName.test(name)) ctx.addIssue({ code: 'custom', message: `"${name}": build setting names are letters, digits and "_", not starting with a digit` });
+      else if (reservedBuildVariable.test(name)) ctx.addIssue({ code: 'custom', message: `"${name}": PATH, HOME, TMPDIR, LD_* and FLEETCAST_* are set by the build sandbox` });
+    }
+  })
+  .default({});
+
 export const serviceSpec = z.object({
   name: serviceName,
-  repo: z.string().min(1, 'give the repository URL or path').max(1024),
-  branch: z.string().min(1).max(255).default('main'),
+  repo: z
+    .string()
+    .min(1, 'give the repository URL or path')
+    .max(1024)
+    .refine((repo) => repoUrlProblem(repo) === null, { error: (issue) => repoUrlProblem(String(issue.input)) ?? 'invalid repository' }),
+  branch: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[A-Za-z0-9._\/-]+(,[A-Za-z0-9._\/-]+)*$/, 'branch names (several separated by commas) are letters, digits, ".", "_", "/" and "-"')
+    .default('main'),
   buildCommand: z.string().trim().min(1, 'give the command that builds the service'),
   artifactPath,
   runCommand: z.string().trim().min(1).max(4000).nullable().default(null),
   healthUrl: z.url({ protocol: /^https?$/, error: 'the health URL must be an http(s) URL' }).max(2000).nullable().default(null),
+  buildNetwork: z.boolean().default(true),
+  buildEnv,
 });
 
 export type ServiceSpec = z.input<typeof serviceSpec>;

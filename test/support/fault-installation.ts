@@ -26,6 +26,10 @@ export const quickRecovery: Record<string, string> = {
   FLEETCAST_STATUS_SILENT_AFTER: '30s',
   FLEETCAST_AGENT_HEALTH_GRACE: '500ms',
   FLEETCAST_MIN_FREE_DISK: '64M',
+  FLEETCAST_GIT_ALLOW_FILE: 'true',
+  // The fault service counts its runs and its sleeps' pids in marker files outside its checkout,
+  // which the bubblewrap sandbox rightly forbids; builder.test.ts kills sandboxed builds' workers.
+  FLEETCAST_BUILD_SANDBOX: 'none',
   FLEETCAST_AGENT_MIN_FREE_DISK: '64M',
   FLEETCAST_DEPLOY_WAVES: 'all',
   FLEETCAST_AUDIT_EVERY: '7d',

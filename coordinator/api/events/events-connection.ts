@@ -3,7 +3,7 @@ import { FleetcastError, isFleetcastError } from '../../../errors/index.ts';
 import type { Logger } from '../../../logging/index.ts';
 import { parseDeploymentId, type DeployService } from '../../deploys/index.ts';
 import { formatBuildId, parseBuildId, type BuildQueue } from '../../../queue/index.ts';
-import type { Principal } from '../auth/index.ts';
+import { requireScope, type Principal } from '../auth/index.ts';
 import type { BuildLogSource } from '../build-log-source.ts';
 import { parseInput } from '../parse-input.ts';
 import { buildWatch } from './build-watch.ts';
@@ -57,6 +57,8 @@ export class EventsConnection {
         this.stopWatch(watchKey(message.unsubscribe, message.id));
         return;
       }
+      // Logs may show what a build saw: scope build, as GET /v1/builds/:id/log.
+      if (message.subscribe === 'log') requireScope(this.principal, 'build', 'read build logs');
       const key = watchKey(message.subscribe, message.id);
       this.stopWatch(key);
       if (this.watches.size >= maxSubscriptions) {

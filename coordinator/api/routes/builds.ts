@@ -1,4 +1,6 @@
+import type { FleetcastError } from '../../../errors/index.ts';
 import { formatBuildId, isFinal, parseBuildId } from '../../../queue/index.ts';
+import { requireScope } from '../auth/index.ts';
 import type { ApiContext } from '../api-context.ts';
 import { buildJson, buildPageJson, toBuildJson } from '../build-json.ts';
 import { errorJson } from '../error-json.ts';
@@ -7,7 +9,7 @@ import { defineRoute, type Route } from '../route.ts';
 
 const refused = { description: 'refused', schema: errorJson };
 
-export function buildRoutes({ queue, logs, replication }: ApiContext): Route[] {
+export function buildRoutes({ queue, logs, replication, deploys }: ApiContext): Route[] {
   return [
     defineRoute({
       method: 'POST',
@@ -23,8 +25,22 @@ export function buildRoutes({ queue, logs, replication }: ApiContext): Route[] {
         404: { description: 'unknown service', schema: errorJson },
       },
       async handle({ body, principal, reply }) {
-        const { build, created } = await queue.submit({ ...body, requestedBy: principal!.name });
-        void reply.code(created ? 201 : 200);
+        const { overrideBranch, ...request } = body;
+        if (!overrideBranch) {
+          const { build, created } = await queue.submit({ ...request, requestedBy: principal!.name });
+          void reply.code(created ? 201 : 200);
+          return toBuildJson(build, await replication.status.forBuild(build));
+        }
+        try {
+          requireScope(principal!, 'admin', "build a commit off the service's branch");
+        } catch (err) {
+          await deploys.auditRefusal('build-override-branch', request.service, principal!.name, err as FleetcastError, principal!.onBehalf);
+          throw err;
+        }
+        const { build } = await queue.submit({ ...request, requestedBy: principal!.name, branchOverrideBy: principal!.name });
+        const detail = { commit: request.commit, build: formatBuildId(build.id), ...(principal!.onBehalf ? { onBehalf: principal!.onBehalf } : {}) };
+        await deploys.record({ at: new Date(), actor: principal!.name, action: 'build-override-branch', target: request.service, result: 'ok', detail });
+        void reply.code(201);
         return toBuildJson(build, await replication.status.forBuild(build));
       },
     }),
@@ -94,8 +110,8 @@ export function buildRoutes({ queue, logs, replication }: ApiContext): Route[] {
     defineRoute({
       method: 'GET',
       url: '/v1/builds/:id/log',
-      summary: 'a chunk of the build log from a byte offset',
-      scope: 'read',
+      summary: 'a chunk of the build log from a byte offset (scope build: logs may show what a build saw)',
+      scope: 'build',
       action: 'read build logs',
       params: buildParams,
       query: logQuery,

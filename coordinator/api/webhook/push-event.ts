@@ -40,8 +40,8 @@ export function normalizeRepo(repo: string): string {
 export function servicesForPush(services: readonly Service[], event: PushEvent): Service[] {
   const match = /^refs\/heads\/(.+)$/.exec(event.ref);
   if (!match) return [];
-  const branch = match[1];
+  const branch = match[1]!;
   const { clone_url, html_url, ssh_url, git_url, svn_url, url } = event.repository;
   const addresses = new Set([clone_url, html_url, ssh_url, git_url, svn_url, url].filter((value) => value !== undefined).map(normalizeRepo));
-  return services.filter((service) => service.branch === branch && addresses.has(normalizeRepo(service.repo)));
+  return services.filter((service) => service.branch.split(',').includes(branch) && addresses.has(normalizeRepo(service.repo)));
 }
