@@ -38,6 +38,8 @@ export interface EnqueueRequest {
 export interface SubmitRequest extends EnqueueRequest {
   /** Queue a new build even if the same commit is already QUEUED or RUNNING. @defaultValue false */
   force?: boolean;
+  /** Return the newest build of the commit whatever its status, queue only if it never had one (webhook pushes). @defaultValue false */
+  once?: boolean;
 }
 
 export interface SubmitResult {
@@ -95,7 +97,7 @@ export class BuildQueue {
     const outcome = await this.db.transaction(async (tx) => {
       await lockService(tx, service.name);
       if (!request.force) {
-        const active = await findActiveBuild(tx, service.name, commit);
+        const active = await findActiveBuild(tx, service.name, commit, request.once === true);
         if (active !== null) return { id: active, created: false };
       }
       const id = await insertBuild(tx, {

@@ -1,13 +1,15 @@
 import { formatBuildId, isFinal, parseBuildId } from '../../../queue/index.ts';
 import type { ApiContext } from '../api-context.ts';
 import { buildJson, buildPageJson, toBuildJson } from '../build-json.ts';
+import { auditChange } from '../audit-change.ts';
 import { errorJson } from '../error-json.ts';
 import { buildParams, listBuildsQuery, logQuery, replicateQuery, submitBuildBody } from '../request-schemas.ts';
 import { defineRoute, type Route } from '../route.ts';
 
 const refused = { description: 'refused', schema: errorJson };
 
-export function buildRoutes({ queue, logs, replication }: ApiContext): Route[] {
+export function buildRoutes({ queue, logs, replication, deploys }: ApiContext): Route[] {
+  const serviceOfBuild = async ({ params }: { params: { id: string } }) => (await queue.get(params.id)).service;
   return [
     defineRoute({
       method: 'POST',
@@ -15,6 +17,9 @@ export function buildRoutes({ queue, logs, replication }: ApiContext): Route[] {
       summary: 'queue a build of a commit (or return the equal build already QUEUED or RUNNING)',
       scope: 'build',
       action: 'queue builds',
+      audit: 'build',
+      slackAction: 'build',
+      service: ({ body }) => body.service,
       body: submitBuildBody,
       responses: {
         201: { description: 'queued', schema: buildJson },
@@ -24,6 +29,7 @@ export function buildRoutes({ queue, logs, replication }: ApiContext): Route[] {
       },
       async handle({ body, principal, reply }) {
         const { build, created } = await queue.submit({ ...body, requestedBy: principal!.name });
+        if (created) await auditChange(deploys, principal!, 'build', build.service, { build: formatBuildId(build.id), commit: build.commit, force: body.force });
         void reply.code(created ? 201 : 200);
         return toBuildJson(build, await replication.status.forBuild(build));
       },
@@ -34,6 +40,7 @@ export function buildRoutes({ queue, logs, replication }: ApiContext): Route[] {
       summary: 'build history, newest first, a page at a time',
       scope: 'read',
       action: 'list builds',
+      service: ({ query }) => query.service ?? null,
       query: listBuildsQuery,
       responses: { 200: { description: 'a page of builds', schema: buildPageJson }, 400: refused },
       async handle({ query }) {
@@ -52,6 +59,7 @@ export function buildRoutes({ queue, logs, replication }: ApiContext): Route[] {
       summary: 'one build, with its copy in each region and whether it is deployable',
       scope: 'read',
       action: 'read builds',
+      service: serviceOfBuild,
       params: buildParams,
       responses: { 200: { description: 'the build', schema: buildJson }, 400: refused, 404: refused },
       async handle({ params }) {
@@ -65,12 +73,15 @@ export function buildRoutes({ queue, logs, replication }: ApiContext): Route[] {
       summary: 'copy a build again into the regions where its copy FAILED (all, or ?region=)',
       scope: 'build',
       action: 'retry replication',
+      audit: 'replicate',
+      service: serviceOfBuild,
       params: buildParams,
       query: replicateQuery,
       responses: { 200: { description: 'the build, with `retried` copies back in the queue', schema: buildJson }, 400: refused, 404: refused },
-      async handle({ params, query }) {
+      async handle({ params, query, principal }) {
         const build = await queue.get(params.id);
         const retried = await replication.retry(build.id, query.region);
+        if (retried > 0) await auditChange(deploys, principal!, 'replicate', build.service, { build: formatBuildId(build.id), region: query.region ?? null, retried });
         return { ...toBuildJson(build, await replication.status.forBuild(build)), retried };
       },
     }),
@@ -80,6 +91,9 @@ export function buildRoutes({ queue, logs, replication }: ApiContext): Route[] {
       summary: 'cancel a QUEUED or RUNNING build (it ends FAILED, cancelledBy set)',
       scope: 'build',
       action: 'cancel builds',
+      audit: 'cancel',
+      slackAction: 'build',
+      service: serviceOfBuild,
       params: buildParams,
       responses: {
         200: { description: 'the cancelled build', schema: buildJson },
@@ -88,6 +102,7 @@ export function buildRoutes({ queue, logs, replication }: ApiContext): Route[] {
       },
       async handle({ params, principal }) {
         const build = await queue.cancel(params.id, principal!.name);
+        await auditChange(deploys, principal!, 'cancel', build.service, { build: formatBuildId(build.id) });
         return toBuildJson(build, await replication.status.forBuild(build));
       },
     }),
@@ -97,6 +112,7 @@ export function buildRoutes({ queue, logs, replication }: ApiContext): Route[] {
       summary: 'a chunk of the build log from a byte offset',
       scope: 'read',
       action: 'read build logs',
+      service: serviceOfBuild,
       params: buildParams,
       query: logQuery,
       responses: {

@@ -1,0 +1,65 @@
+import type { FleetcastError } from '../../../errors/index.ts';
+import type { Logger } from '../../../logging/index.ts';
+
+/** An audit row as DeployService.record writes it (spooled while SQL is down). */
+export interface AuditRow {
+  at: Date;
+  actor: string;
+  action: string;
+  target: string;
+  result: 'ok' | 'refused' | 'error';
+  detail: Record<string, unknown>;
+}
+
+export interface Refusal {
+  /** The audit action of the route (deploy, build…), or `request` for reads. */
+  action: string;
+  /** The service, or the route's URL pattern when the request named none. */
+  target: string;
+  /** Who was refused: the token's holder, the person a relay acted for, or `unknown-token`. */
+  actor: string;
+  error: FleetcastError;
+  detail: Record<string, unknown>;
+}
+
+/** Refusals written per window at most; the rest are counted into one row. @defaultValue 60 per minute */
+const defaultLimit = { rows: 60, windowMs: 60_000 };
+
+/**
+ * Writes refused requests (401, 403) into the audit, at most `rows` per window: a flood of bad
+ * tokens costs one summary row per window (`refusals-suppressed`, with the count), not one row
+ * each, so it cannot fill the disk. A refusal stands whatever happens to its row.
+ */
+export class RefusalAudit {
+  private windowStart = 0;
+  private written = 0;
+  private suppressed = 0;
+
+  constructor(
+    private readonly write: (row: AuditRow) => Promise<void>,
+    private readonly logger: Logger,
+    private readonly limit = defaultLimit,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  note(refusal: Refusal): void {
+    const now = this.now();
+    if (now - this.windowStart >= this.limit.windowMs) {
+      if (this.suppressed > 0) this.emit({ at: new Date(now), actor: 'coordinator', action: 'refusals-suppressed', target: 'api', result: 'refused', detail: { count: this.suppressed, since: new Date(this.windowStart).toISOString() } });
+      this.windowStart = now;
+      this.written = 0;
+      this.suppressed = 0;
+    }
+    if (this.written >= this.limit.rows) {
+      this.suppressed++;
+      return;
+    }
+    this.written++;
+    const { error } = refusal;
+    this.emit({ at: new Date(now), actor: refusal.actor, action: refusal.action, target: refusal.target, result: 'refused', detail: { ...refusal.detail, error: { code: error.code, message: error.message } } });
+  }
+
+  private emit(row: AuditRow): void {
+    this.write(row).catch((err: unknown) => this.logger.warn({ err }, 'could not audit a refused request'));
+  }
+}
