@@ -9,7 +9,7 @@ import { tokenSha256 } from '../api-contract/index.ts';
 import { SampleRepo } from './support/git-repo.ts';
 import { poll, UpInstallation } from './support/up-installation.ts';
 
-const tokens = { web: 'e2e-web-only-token-0123456789abcdef', bot: 'e2e-relay-bot-token-0123456789abcdef', later: 'e2e-added-on-sighup-0123456789abcdef' };
+const tokens = { web: 'e2e-web-only-token-0123456789abcdef', bot: 'e2e-relay-bot-token-0123456789abcdef', later: 'e2e-given-on-sighup-0123456789abcdef' };
 const alice = 'slack:U0ALICE (alice)';
 const bob = 'slack:U0BOB (bob)';
 
@@ -18,11 +18,10 @@ let repo: SampleRepo;
 let commit: string;
 let permissionsFile: string;
 
-const permissions = (extra: unknown[] = []) => ({
+const permissions = () => ({
   tokens: [
     { name: 'web-ci', sha256: tokenSha256(tokens.web), scopes: ['deploy'], services: ['web'] },
     { name: 'slack-bot', sha256: tokenSha256(tokens.bot), scopes: ['deploy'], actAs: true },
-    ...extra,
   ],
   slack: { services: { web: { deploy: ['U0ALICE'], lock: ['U0ALICE'] }, api: { lock: ['U0ALICE'] } } },
 });
@@ -121,9 +120,19 @@ describe('the permissions file', () => {
   it('is read again on SIGHUP, without a restart', async () => {
     expect((await call('GET', '/v1/whoami', tokens.later)).status).toBe(401);
     const coordinator = fleet.file.processes.find((p) => p.role === 'coordinator')!;
-    fs.writeFileSync(permissionsFile, JSON.stringify(permissions([{ name: 'later', sha256: tokenSha256(tokens.later), scopes: ['read'] }])));
+    // The web-ci entry gets another token's hash: same size, and the old mtime put back, so the
+    // file watch sees no change and only the signal can make the coordinator read it.
+    const before = fs.statSync(permissionsFile);
+    fs.writeFileSync(permissionsFile, fs.readFileSync(permissionsFile, 'utf8').replace(tokenSha256(tokens.web), tokenSha256(tokens.later)));
+    fs.utimesSync(permissionsFile, before.atimeMs / 1000, before.mtimeMs / 1000);
+    expect(fs.statSync(permissionsFile).mtimeMs).toBe(before.mtimeMs);
+    expect(fs.statSync(permissionsFile).size).toBe(before.size);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect((await call('GET', '/v1/whoami', tokens.later)).status).toBe(401);
     process.kill(coordinator.pid, 'SIGHUP');
     await poll(async () => (await call('GET', '/v1/whoami', tokens.later)).status === 200, 10_000, 'the new token to work');
+    expect((await call('GET', '/v1/whoami', tokens.later)).json.name).toBe('web-ci');
+    expect((await call('GET', '/v1/whoami', tokens.web)).status).toBe(401);
     expect(fleet.file.processes.find((p) => p.role === 'coordinator')!.pid).toBe(coordinator.pid);
     expect((await fleet.json(['status', 'web'])).service).toBe('web');
   });
