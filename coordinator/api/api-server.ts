@@ -28,6 +28,7 @@ export class ApiServer {
   private constructor(
     private readonly app: FastifyInstance,
     private readonly events: EventsServer,
+    private readonly refusals: RefusalAudit,
     /** Where clients reach the server, with the port the OS chose when asked for 0. */
     readonly url: string,
   ) {}
@@ -133,13 +134,14 @@ export class ApiServer {
     }
     const url = clientUrl(app.server.address() as AddressInfo);
     logger.info({ url, tokens: ctx.tokens.size, webhook: options.webhookSecret !== undefined }, 'API listening');
-    return new ApiServer(app, events, url);
+    return new ApiServer(app, events, refusals, url);
   }
 
   /** Stops taking requests and ends WebSockets first, then waits for requests in flight. */
   async close(): Promise<void> {
     await this.events.close();
     await this.app.close();
+    this.refusals.stop();
   }
 }
 

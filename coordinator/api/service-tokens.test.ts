@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { tokenSha256 } from '../../api-contract/index.ts';
 import { selectAudit } from '../index.ts';
 import { eventually } from '../../test/support/eventually.ts';
@@ -80,6 +81,24 @@ describe('a token limited to services', () => {
     const unnamed = await c.request('GET', '/v1/builds', { token: tokens.web });
     expect(unnamed.status).toBe(403);
     expect(unnamed.json.error.message).toContain('?service=web');
+  });
+
+  it('cannot watch api builds on /v1/events, and can watch its own', async () => {
+    const socket = new WebSocket(`${c.url.replace(/^http/, 'ws')}/v1/events`, { headers: { authorization: `Bearer ${tokens.web}` } });
+    const messages: { type: string; id?: string; error?: { code: string; message: string }; build?: { id: string } }[] = [];
+    socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    try {
+      const webBuild = (await c.request('GET', '/v1/builds?service=web', { token: tokens.web })).json.builds[0].id;
+      socket.send(JSON.stringify({ subscribe: 'log', id: apiBuild }));
+      socket.send(JSON.stringify({ subscribe: 'build', id: webBuild }));
+      await eventually(() => messages.length >= 2, 5_000, 'two answers');
+      expect(messages.find((m) => m.type === 'error')).toMatchObject({ id: apiBuild, error: { code: 'FORBIDDEN', message: expect.stringContaining('may not watch service api') } });
+      expect(messages.find((m) => m.type === 'build')?.build?.id).toBe(webBuild);
+      expect(messages.some((m) => m.type === 'log')).toBe(false);
+    } finally {
+      socket.close();
+    }
   });
 
   it('leaves its refusals in the audit, under the token, with the service', async () => {

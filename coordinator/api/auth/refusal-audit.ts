@@ -34,6 +34,7 @@ export class RefusalAudit {
   private windowStart = 0;
   private written = 0;
   private suppressed = 0;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly write: (row: AuditRow) => Promise<void>,
@@ -44,19 +45,31 @@ export class RefusalAudit {
 
   note(refusal: Refusal): void {
     const now = this.now();
-    if (now - this.windowStart >= this.limit.windowMs) {
-      if (this.suppressed > 0) this.emit({ at: new Date(now), actor: 'coordinator', action: 'refusals-suppressed', target: 'api', result: 'refused', detail: { count: this.suppressed, since: new Date(this.windowStart).toISOString() } });
-      this.windowStart = now;
-      this.written = 0;
-      this.suppressed = 0;
-    }
+    if (now - this.windowStart >= this.limit.windowMs) this.roll(now);
     if (this.written >= this.limit.rows) {
-      this.suppressed++;
+      // The count is written when the window ends, even if the flood stopped.
+      if (this.suppressed++ === 0) this.timer = setTimeout(() => this.roll(this.now()), this.windowStart + this.limit.windowMs - now).unref();
       return;
     }
     this.written++;
     const { error } = refusal;
     this.emit({ at: new Date(now), actor: refusal.actor, action: refusal.action, target: refusal.target, result: 'refused', detail: { ...refusal.detail, error: { code: error.code, message: error.message } } });
+  }
+
+  /** Writes the count of the current window now, if any were left out (the server is closing). */
+  stop(): void {
+    this.roll(this.now());
+  }
+
+  /** Starts a new window, writing the count of the one before if any were left out. */
+  private roll(now: number): void {
+    clearTimeout(this.timer);
+    if (this.suppressed > 0) {
+      this.emit({ at: new Date(now), actor: 'coordinator', action: 'refusals-suppressed', target: 'api', result: 'refused', detail: { count: this.suppressed, since: new Date(this.windowStart).toISOString() } });
+    }
+    this.windowStart = now;
+    this.written = 0;
+    this.suppressed = 0;
   }
 
   private emit(row: AuditRow): void {
