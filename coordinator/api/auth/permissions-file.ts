@@ -1,6 +1,6 @@
 import { permissionsFileError, readPermissionsJson } from '../../../config/index.ts';
 import { z } from 'zod';
-import { slackSection, type SlackGrants } from '../../../api-contract/index.ts';
+import { slackSection, tokenSha256, type SlackGrants } from '../../../api-contract/index.ts';
 import { servicePattern } from '../../../goalstate/index.ts';
 import { localAdminName } from './local-token.ts';
 import { scopes } from './scopes.ts';
@@ -66,8 +66,8 @@ export function readPermissionsFile(file: string): Permissions {
   for (const [index, token] of tokens.entries()) {
     if (token.name === localAdminName) fail(`tokens.${index}.name: "${localAdminName}" is reserved for the token the coordinator generates`);
     if (names.has(token.name)) fail(`tokens.${index}.name: two tokens are named "${token.name}"; give each its own name`);
-    const secret = token.sha256?.toLowerCase() ?? `plain:${token.token}`;
-    if (secrets.has(secret)) fail(`tokens.${index}: "${token.name}" has the same secret as another token; give each holder its own`);
+    const secret = token.sha256?.toLowerCase() ?? tokenSha256(token.token!);
+    if (secrets.has(secret)) fail(`tokens.${index}.${token.sha256 ? 'sha256' : 'token'}: "${token.name}" has the same secret as another token; give each holder its own`);
     names.add(token.name);
     secrets.add(secret);
   }
