@@ -14,7 +14,6 @@ import { verifySignature } from '../webhook/signature.ts';
 
 export const gitHookPath = '/v1/hooks/git';
 
-
 export const gitHookReply = z
   .object({
     builds: z.array(buildJson).meta({ description: 'the builds this push queued (or found already QUEUED/RUNNING)' }),
