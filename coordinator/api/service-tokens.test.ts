@@ -17,7 +17,7 @@ const tokens = {
   hashed: 'hashed-token-0123456789abcdef01',
   later: 'added-later-token-0123456789abcd',
 };
-const slack = { services: { web: { deploy: ['U0ALICE1'], lock: ['U0ALICE1'], build: ['U0ALICE1'] } } };
+const slack = { services: { web: { deploy: ['U0ALICE1'], lock: ['U0ALICE1'], build: ['U0ALICE1'] }, api: { lock: ['S0ONCALL'] } } };
 const asPerson = (id: string, name: string) => ({ 'x-fleetcast-on-behalf-of': `slack:${id} (${name})` });
 
 let c: TestCoordinator;
@@ -123,6 +123,13 @@ describe('a relaying token', () => {
     const row = (await selectAudit(c.handle.db, 'web')).at(-1)!;
     expect(row).toMatchObject({ actor: 'slack:bob', action: 'lock', result: 'refused' });
     expect(JSON.parse(String(row.detail)).via).toEqual({ token: 'slack-bot', id: 'slack:U0BOB' });
+  });
+
+  it('counts a user group grant for nobody when the coordinator cannot ask Slack (no FLEETCAST_SLACK_BOT_TOKEN)', async () => {
+    const carol = await c.request('POST', '/v1/services/api/lock', { token: tokens.bot, headers: asPerson('U0CAROL', 'carol'), body: { reason: 'on call' } });
+    expect(carol.status).toBe(403);
+    expect(carol.json.error.message).toContain('user group grants need FLEETCAST_SLACK_BOT_TOKEN on the coordinator');
+    expect(await c.handle.deploys.getLock('api')).toBeNull();
   });
 
   it('does what the person is granted', async () => {
