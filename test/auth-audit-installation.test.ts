@@ -56,7 +56,7 @@ describe('per-service tokens through the CLI', () => {
     expect(run.code, run.stdout + run.stderr).toBe(3);
     const { error } = JSON.parse(run.stdout);
     expect(error).toMatchObject({ code: 'FORBIDDEN', details: { token: 'web-ci', service: 'api' } });
-    expect(error.message).toContain('may not deploy service api');
+    expect(error.message).toContain('may not deploy on service api');
     expect((await fleet.cli(['build', 'web', commit, '--json'], { FLEETCAST_API_TOKEN: tokens.web })).code).toBe(0);
   });
 });

@@ -67,7 +67,7 @@ describe('a token limited to services', () => {
     for (const res of attempts) {
       expect(res.status, res.text).toBe(403);
       expect(res.json.error).toMatchObject({ code: 'FORBIDDEN', details: { token: 'web-ci', service: 'api', services: ['web'] } });
-      expect(res.json.error.message).toMatch(/token "web-ci" is limited to service web and may not .* service api/);
+      expect(res.json.error.message).toMatch(/token "web-ci" is limited to service web and may not .* on service api/);
     }
     expect(await c.handle.deploys.getLock('api')).toBeNull();
     expect((await c.handle.queue.list({ service: 'api' })).map((b) => b.commit)).toEqual(['a'.repeat(40)]);
@@ -112,7 +112,7 @@ describe('a relaying token', () => {
   it('cannot deploy or lock for a Slack user without the grant', async () => {
     const bob = await c.request('POST', '/v1/services/web/lock', { token: tokens.bot, headers: asPerson('U0BOB', 'bob'), body: { reason: 'x' } });
     expect(bob.status, bob.text).toBe(403);
-    expect(bob.json.error.message).toMatch(/slack:bob \(slack:U0BOB\) may not lock services service web: .*slack\.services\.web\.lock to U0ALICE1/);
+    expect(bob.json.error.message).toMatch(/slack:bob \(slack:U0BOB\) may not lock services on service web: .*slack\.services\.web\.lock to U0ALICE1/);
     const aliceOnApi = await c.request('POST', '/v1/deployments', { token: tokens.bot, headers: asPerson('U0ALICE1', 'alice'), body: { build: apiBuild } });
     expect(aliceOnApi.status).toBe(403);
     expect(aliceOnApi.json.error).toMatchObject({ code: 'FORBIDDEN', details: { service: 'api', slackAction: 'deploy', grantees: [] } });

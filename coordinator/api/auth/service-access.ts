@@ -40,7 +40,7 @@ export class ServiceAccess {
         throw new FleetcastError('FORBIDDEN', `${limited}: name one of them to ${use.action} (e.g. ?service=${principal.services[0]})`, { token, services: principal.services });
       }
       if (!principal.services.includes(service)) {
-        throw new FleetcastError('FORBIDDEN', `${limited} and may not ${use.action} service ${service}; ask an admin to add it to the token's "services" in the permissions file (FLEETCAST_PERMISSIONS)`, {
+        throw new FleetcastError('FORBIDDEN', `${limited} and may not ${use.action} on service ${service}; ask an admin to add it to the token's "services" in the permissions file (FLEETCAST_PERMISSIONS)`, {
           token,
           service,
           services: principal.services,
@@ -68,7 +68,7 @@ export class ServiceAccess {
     const groupsNote = this.groups === null && grantees.some((g) => g.startsWith('S')) ? ' (user group grants need FLEETCAST_SLACK_BOT_TOKEN on the coordinator to be checked)' : '';
     throw new FleetcastError(
       'FORBIDDEN',
-      `${principal.name} (${relay.id}) may not ${use.action} service ${service}: the permissions file grants slack.services.${service}.${use.slackAction} ` +
+      `${principal.name} (${relay.id}) may not ${use.action} on service ${service}: the permissions file grants slack.services.${service}.${use.slackAction} ` +
         `to ${grantees.length === 0 ? 'nobody' : grantees.join(', ')}${groupsNote}; token "${relay.token}" cannot act beyond the person's grants`,
       { ...details, slackAction: use.slackAction, grantees },
     );
