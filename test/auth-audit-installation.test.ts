@@ -1,17 +1,22 @@
 // Authorization and audit through the real processes of `fleetcast up`: a token limited to one
 // service, a relaying token bounded by the Slack grants of the person it names, refused tokens
 // in the audit, `fleetcast audit` listing every change of a short story, the permissions file
-// reloaded on SIGHUP, and the installation's secrets kept private on disk.
+// reloaded on SIGHUP, the webhook's body limit and its delivery ids across a coordinator kill,
+// and the installation's secrets kept private on disk.
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenSha256 } from '../api-contract/index.ts';
 import { SampleRepo } from './support/git-repo.ts';
 import { poll, UpInstallation } from './support/up-installation.ts';
+import { upFilePath, type UpFile } from '../up/index.ts';
 
 const tokens = { web: 'e2e-web-only-token-0123456789abcdef', bot: 'e2e-relay-bot-token-0123456789abcdef', later: 'e2e-given-on-sighup-0123456789abcdef' };
 const alice = 'slack:U0ALICE (alice)';
 const bob = 'slack:U0BOB (bob)';
+const webhookSecret = 'e2e-auth-webhook-secret-0123456789';
 
 let fleet: UpInstallation;
 let repo: SampleRepo;
@@ -39,7 +44,7 @@ async function call(method: string, url: string, token: string, body?: unknown, 
 beforeAll(async () => {
   repo = SampleRepo.create();
   commit = repo.commit({ 'build.sh': '#!/bin/sh\nexit 1\n' }, 'a build that fails at once');
-  fleet = await UpInstallation.start({ regions: ['eu'], agentsPerRegion: 1, permissions: permissions() });
+  fleet = await UpInstallation.start({ regions: ['eu'], agentsPerRegion: 1, permissions: permissions(), env: { FLEETCAST_WEBHOOK_SECRET: webhookSecret } });
   permissionsFile = path.join(path.dirname(fleet.dir), 'permissions.json');
   for (const name of ['api', 'web']) await fleet.json(['service', 'add', name, '--repo', repo.dir, '--build', 'sh build.sh', '--artifact', 'out/app']);
 }, 150_000);
@@ -136,6 +141,64 @@ describe('the permissions file', () => {
     expect(fleet.file.processes.find((p) => p.role === 'coordinator')!.pid).toBe(coordinator.pid);
     expect((await fleet.json(['status', 'web'])).service).toBe('web');
   });
+});
+
+describe('the webhook', () => {
+  const hook = (body: BodyInit, headers: Record<string, string>) =>
+    fetch(`${fleet.file.apiUrl}/v1/hooks/git`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'push', ...headers }, body }).then(async (r) => ({
+      status: r.status,
+      json: (await r.json()) as any,
+    }));
+  const upFile = () => JSON.parse(fs.readFileSync(upFilePath(fleet.dir), 'utf8')) as UpFile;
+  const signed = (body: string, delivery: string) => hook(body, { 'x-github-delivery': delivery, 'x-hub-signature-256': 'sha256=' + createHmac('sha256', webhookSecret).update(body).digest('hex') });
+
+  it('refuses a 20 MB unsigned post without reading it (the limit is 1 MiB)', async () => {
+    // Only the headers are sent: the coordinator answers from the declared length, before any byte of the body.
+    const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = http.request(`${fleet.file.apiUrl}/v1/hooks/git`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(20 * 1024 * 1024), 'x-github-event': 'push' },
+      });
+      request.on('response', (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => {
+          resolve({ status: response.statusCode!, body });
+          request.destroy();
+        });
+      });
+      request.on('error', reject);
+      request.flushHeaders();
+    });
+    expect(reply.status).toBe(413);
+    expect(JSON.parse(reply.body).error.message).toContain('FLEETCAST_WEBHOOK_MAX_BODY');
+  });
+
+  it('queues nothing new for the same push under a new delivery id, also after the coordinator was killed', async () => {
+    const pushed = repo.commit({ 'build.sh': '#!/bin/sh\nexit 1\n', VERSION: 'pushed\n' }, 'pushed');
+    const body = JSON.stringify({ ref: 'refs/heads/main', after: pushed, repository: { url: repo.dir } });
+    const first = await signed(body, 'delivery-1');
+    expect(first.status).toBe(202);
+    expect(first.json.builds.map((b: any) => b.service).sort()).toEqual(['api', 'web']);
+    const ids = first.json.builds.map((b: any) => b.id).sort();
+    expect((await signed(body, 'delivery-2')).json.builds.map((b: any) => b.id).sort()).toEqual(ids);
+
+    const coordinator = upFile().processes.find((p) => p.role === 'coordinator')!;
+    process.kill(coordinator.pid, 'SIGKILL');
+    await poll(() => upFile().processes.find((p) => p.role === 'coordinator' && p.pid !== coordinator.pid), 60_000, 'up to restart the coordinator');
+    await poll(async () => (await fetch(`${fleet.file.apiUrl}/healthz`).catch(() => null))?.status === 200, 60_000, 'the coordinator to answer');
+    const replayed = await signed(body, 'delivery-1');
+    expect(replayed.json).toMatchObject({ replay: true });
+    expect(replayed.json.builds.map((b: any) => b.id).sort()).toEqual(ids);
+    expect((await signed(body, 'delivery-3')).json.builds.map((b: any) => b.id).sort()).toEqual(ids);
+    const builds = (await fleet.json(['builds', '--limit', '100'])).builds.filter((b: any) => b.commit === pushed);
+    expect(builds).toHaveLength(2);
+    const audited = (await fleet.json(['audit', '--actor', 'webhook'])).entries;
+    expect(audited.map((e: any) => [e.action, e.target]).sort()).toEqual([
+      ['build', 'api'],
+      ['build', 'web'],
+    ]);
+  }, 150_000);
 });
 
 describe('secrets on disk', () => {
