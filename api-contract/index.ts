@@ -28,3 +28,6 @@ export { clientMessage, serverMessage, type ClientMessage, type ServerMessage } 
 export { buildIdText, deploymentIdText } from './ids.ts';
 export { scopes, grants, type Scope } from './scopes.ts';
 export { onBehalfOfHeader } from './on-behalf-of.ts';
+export { readSlackGrants, granteesOf, slackActions, slackSection, type SlackAction, type SlackGrants, type ServiceGrants } from './slack-grants.ts';
+export { tokenSha256 } from './token-hash.ts';
+export { auditEntryJson, auditPageJson, type AuditEntryJson, type AuditPageJson } from './audit-json.ts';

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { auditCommand } from './commands/audit.ts';
 import { buildCommand } from './commands/build.ts';
 import { buildsCommand } from './commands/builds.ts';
 import { cancelCommand } from './commands/cancel.ts';
@@ -15,5 +16,5 @@ import { showCommand } from './commands/show.ts';
 
 /** The commands that talk to the coordinator's HTTP API (DESIGN.md, "Client commands"). */
 export function clientCommands(): Command[] {
-  return [serviceCommand(), buildCommand(), buildsCommand(), showCommand(), logsCommand(), cancelCommand(), replicateCommand(), deployCommand(), deploymentsCommand(), deploymentCommand(), rollbackCommand(), statusCommand(), lockCommand(), unlockCommand()];
+  return [serviceCommand(), buildCommand(), buildsCommand(), showCommand(), logsCommand(), cancelCommand(), replicateCommand(), deployCommand(), deploymentsCommand(), deploymentCommand(), rollbackCommand(), statusCommand(), lockCommand(), unlockCommand(), auditCommand()];
 }

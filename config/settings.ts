@@ -129,6 +129,11 @@ export const settings = {
     z.string().min(16, 'use at least 16 characters, e.g. the output of: openssl rand -hex 32').optional(),
     { shown: '— (webhook off: 404)', help: 'HMAC secret of the git push webhook POST /v1/hooks/git; prefer the variable, flags show in ps' },
   ),
+  /** The most of a webhook body the coordinator reads before it checks the signature: more is refused unread (413). */
+  FLEETCAST_WEBHOOK_MAX_BODY: setting(
+    byteSize.refine((bytes) => bytes >= 1024, 'must be at least 1K'),
+    { default: '1M', help: 'most bytes of a push webhook body read before its signature is checked; larger posts are refused (413). GitHub caps payloads at 25 MB; a push of many commits can pass 1 MB' },
+  ),
   /** JSON file of API tokens and their scopes, and the Slack users and groups allowed to change things (README, "Permissions file"). */
   FLEETCAST_PERMISSIONS: setting(
     z.string().min(1).optional(),

@@ -2,8 +2,9 @@ import { openFleetStores } from '../blobstore/from-config.ts';
 import { loadClusterSecret } from '../config/index.ts';
 import { defaultSqlitePath, Database } from '../entities/index.ts';
 import { createLogger, type Logger } from '../logging/index.ts';
-import { ApiServer, ensureLocalToken, readPermissionsFile, TokenStore, type BuildLogSource } from './api/index.ts';
+import { ApiServer, ensureLocalToken, PermissionsReloader, readPermissionsFile, ServiceAccess, SlackGroupMembers, TokenStore, warnPlaintext, type BuildLogSource } from './api/index.ts';
 import type { CoordinatorConfig } from './config.ts';
+import { tightenCoordinatorData } from './private-data.ts';
 import { BlobBuildLogs } from './blob-build-logs.ts';
 import { BuildQueue, Reaper } from '../queue/index.ts';
 import { ReplicationService, type ReplicationServiceOptions } from './replication/index.ts';
@@ -59,20 +60,30 @@ export interface CoordinatorHandle {
 export async function runCoordinator(config: CoordinatorConfig, overrides: CoordinatorOverrides = {}): Promise<CoordinatorHandle> {
   const logger = overrides.logger ?? createLogger({ level: config.FLEETCAST_LOG_LEVEL, bindings: { role: 'coordinator' } });
   // Tokens first: a broken permissions file stops the start before anything else is touched.
-  const fileTokens = config.FLEETCAST_PERMISSIONS === undefined ? [] : readPermissionsFile(config.FLEETCAST_PERMISSIONS);
+  const permissions = config.FLEETCAST_PERMISSIONS === undefined ? null : readPermissionsFile(config.FLEETCAST_PERMISSIONS);
+  if (permissions) warnPlaintext(permissions, config.FLEETCAST_PERMISSIONS!, logger);
   const localToken = ensureLocalToken(config.FLEETCAST_DATA_DIR, logger);
-  const tokens = new TokenStore([localToken, ...fileTokens]);
+  const tokens = new TokenStore([localToken, ...(permissions?.tokens ?? [])]);
+  // With the bot's Slack token the coordinator checks user-group grants of relayed requests itself.
+  const slackGroups = config.FLEETCAST_SLACK_BOT_TOKEN ? new SlackGroupMembers(config.FLEETCAST_SLACK_API_URL, config.FLEETCAST_SLACK_BOT_TOKEN, logger) : null;
+  const access = new ServiceAccess(permissions?.slack ?? null, slackGroups);
   // The goal-signing key and the keys its readers trust; a key file that cannot be read stops the start here.
   const goalKeys = coordinatorGoalKeys(config.FLEETCAST_GOAL_SIGNING_KEY, config.FLEETCAST_GOAL_PUBLIC_KEYS);
   if (!goalKeys.signingKey) logger.warn('FLEETCAST_GOAL_SIGNING_KEY is not set: this coordinator signs no goals, so deploys and rollbacks refuse (CONFIG_INVALID)');
   const teardown = new Teardown(logger);
   try {
+    if (config.FLEETCAST_PERMISSIONS !== undefined) {
+      const reloader = new PermissionsReloader(config.FLEETCAST_PERMISSIONS, [localToken], tokens, access, logger);
+      reloader.start();
+      teardown.add('the permissions file watch', () => reloader.stop());
+    }
     const db = await Database.open({
       url: config.FLEETCAST_DATABASE_URL,
       sqlitePath: defaultSqlitePath(config.FLEETCAST_DATA_DIR),
       logger,
     });
     teardown.add('the database connection', () => db.close());
+    tightenCoordinatorData(config, logger);
     const services = new ServiceRegistry(db);
     const queue = new BuildQueue(db, services, { maxAttempts: config.FLEETCAST_MAX_ATTEMPTS });
     const reaper = new Reaper(db, {
@@ -157,11 +168,12 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
     spoolFlusher.start();
     teardown.add('the audit spool flusher', () => spoolFlusher.stop());
     const api = await ApiServer.start(
-      { db, queue, services, tokens, replication, deploys, fleet: { hub, mirrors }, logger },
+      { db, queue, services, tokens, access, replication, deploys, fleet: { hub, mirrors }, logger },
       {
         host: config.FLEETCAST_LISTEN.host,
         port: config.FLEETCAST_LISTEN.port,
         webhookSecret: config.FLEETCAST_WEBHOOK_SECRET,
+        webhookMaxBody: config.FLEETCAST_WEBHOOK_MAX_BODY,
         logs: overrides.buildLogs ?? new BlobBuildLogs(stores.main),
         ...(overrides.eventsPollMs ? { eventsPollMs: overrides.eventsPollMs } : {}),
       },

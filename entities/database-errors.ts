@@ -48,11 +48,11 @@ export function toDatabaseError(err: unknown, where: string): unknown {
   );
 }
 
-/** A UNIQUE constraint refused the row (MariaDB ER_DUP_ENTRY, SQLite SQLITE_CONSTRAINT_UNIQUE). */
+/** A UNIQUE constraint or primary key refused the row (MariaDB ER_DUP_ENTRY, SQLite SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY). */
 export function isUniqueViolation(err: unknown): boolean {
   for (let current: unknown = err, depth = 0; current && depth < 4; depth++) {
     const { code, driverError, cause } = current as { code?: unknown; driverError?: unknown; cause?: unknown };
-    if (code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE') return true;
+    if (code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return true;
     current = driverError ?? cause;
   }
   return false;

@@ -90,3 +90,17 @@ it('says which database is unreachable, without its password', async () => {
     message: expect.stringContaining('s3cret'),
   });
 });
+
+describe('SQLite durability', () => {
+  it('runs with synchronous=FULL (2), so a power loss keeps the newest deployment or audit row', async () => {
+    const testDb = await freshDatabase('sqlite');
+    const db = await Database.open({ url: testDb.url, sqlitePath: testDb.sqlitePath });
+    try {
+      expect(await db.query('PRAGMA synchronous')).toEqual([{ synchronous: 2 }]);
+      expect(await db.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+    } finally {
+      await db.close();
+      await testDb.drop();
+    }
+  });
+});

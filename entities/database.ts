@@ -261,6 +261,11 @@ function createDataSource(options: DatabaseOptions): { dataSource: DataSource; d
     type: 'better-sqlite3',
     database: options.sqlitePath,
     enableWAL: true,
+    // WAL's usual NORMAL may lose the newest commits (a deployment, an audit row) on power loss;
+    // FULL syncs the log on every commit. better-sqlite3 runs this on each new connection.
+    prepareDatabase: (connection: { pragma(source: string): unknown }) => {
+      connection.pragma('synchronous = FULL');
+    },
     // Several processes (coordinator, workers) may share the file: wait for the writer.
     timeout: 15_000,
   });

@@ -40,6 +40,8 @@ export interface SubmitRequest extends EnqueueRequest {
   force?: boolean;
   /** An admin's name: build the commit even if it is not on the service's branch (a new build, audited by the caller). */
   branchOverrideBy?: string;
+  /** Return the newest build of the commit whatever its status, queue only if it never had one (webhook pushes). @defaultValue false */
+  once?: boolean;
 }
 
 export interface SubmitResult {
@@ -98,7 +100,7 @@ export class BuildQueue {
     const outcome = await this.db.transaction(async (tx) => {
       await lockService(tx, service.name);
       if (!request.force && request.branchOverrideBy === undefined) {
-        const active = await findActiveBuild(tx, service.name, commit);
+        const active = await findActiveBuild(tx, service.name, commit, request.once === true);
         if (active !== null) return { id: active, created: false };
       }
       const id = await insertBuild(tx, {

@@ -158,6 +158,17 @@ describe('fleetcast client commands (real executable, MariaDB coordinator)', () 
     expect(error.message).toMatch(/fleetcast coordinator/);
   });
 
+  it('shows the audit as a table for people, and refuses it to a read token', async () => {
+    const run = await cli('audit', '--service', 'api');
+    expect(run.code, run.stderr).toBe(0);
+    const [header, ...rows] = run.stdout.trim().split('\n');
+    expect(header).toMatch(/^ID\s+AT\s+ACTOR\s+ACTION\s+TARGET\s+RESULT\s+DETAIL$/);
+    expect(rows.some((row) => /local-admin\s+service-add\s+api\s+ok\s+repo=\/srv\/git\/api/.test(row))).toBe(true);
+    const refused = await runCli(['audit', '--json'], { ...c.env, FLEETCAST_API_TOKEN: readToken });
+    expect(refused.code).toBe(3);
+    expect(onlyJson(refused).error.message).toContain('needs scope admin');
+  });
+
   it('has --help on the client commands, with the shared flags', async () => {
     // Every client command is made by clientCommand(), so a sample covers the flags of all.
     const commands = [['service', 'add'], ['build'], ['logs']];

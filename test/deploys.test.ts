@@ -117,7 +117,7 @@ describe('deploy', () => {
     const run = await cli(['deploy', `b${build.id}`], { FLEETCAST_API_TOKEN: readToken });
     expect(run.code).toBe(3);
     expect(onlyJson(run).error.code).toBe('FORBIDDEN');
-    expect((await selectAudit(coordinator.handle.db, 'deployments')).at(-1)).toMatchObject({ actor: 'dashboard', action: 'deploy', result: 'refused' });
+    expect((await selectAudit(coordinator.handle.db, '/v1/deployments')).at(-1)).toMatchObject({ actor: 'dashboard', action: 'deploy', result: 'refused' });
     expect((await cli(['status', 'web'], { FLEETCAST_API_TOKEN: readToken })).code).toBe(0);
   });
 

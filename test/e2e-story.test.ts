@@ -103,6 +103,21 @@ describe('through the CLI', () => {
     expect(refused.error.code).toBe('LOCKED');
     expect(await fleet.json(['unlock', 'story'])).toMatchObject({ service: 'story' });
     expect((await fleet.json(['status', 'story'])).lock).toBeNull();
+
+    // Every change of the story is in the audit, oldest first; each goal write too.
+    const audit = (await fleet.json(['audit', '--service', 'story', '--limit', '500'])).entries.reverse();
+    const changes = audit.filter((e: any) => !['goal-write', 'prefetch-write'].includes(e.action)).map((e: any) => [e.action, e.result, e.actor]);
+    expect(changes).toEqual([
+      ['service-add', 'ok', 'local-admin'],
+      ['build', 'ok', 'local-admin'],
+      ['deploy', 'ok', 'local-admin'],
+      ['build', 'ok', 'local-admin'],
+      ['deploy', 'ok', 'local-admin'],
+      ['rollback', 'ok', 'local-admin'],
+      ['deploy', 'refused', 'local-admin'],
+      ['unlock', 'ok', 'local-admin'],
+    ]);
+    expect(audit.filter((e: any) => e.action === 'goal-write').length).toBeGreaterThanOrEqual(5);
   }, 150_000);
 });
 

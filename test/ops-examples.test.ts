@@ -50,7 +50,7 @@ describe('ops/examples', () => {
 
   it('the permissions file is read by the coordinator (tokens) and the bot (Slack grants)', () => {
     const file = path.join(examples, 'permissions.json');
-    expect(readPermissionsFile(file).map((t) => t.name)).toEqual(['ci', 'dashboard', 'slack-bot']);
+    expect(readPermissionsFile(file).tokens.map((t) => t.name)).toEqual(['ci', 'dashboard', 'slack-bot']);
     expect(Object.keys(readSlackGrants(file).services)).toEqual(['api', 'web', '*']);
   });
 });

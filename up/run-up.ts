@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { lowMemoryEnv } from '../config/index.ts';
+import { ensurePrivateDir, lowMemoryEnv, tightenSecretFile } from '../config/index.ts';
 import { p2pIdentityEnv } from './p2p-identities.ts';
 import { FleetcastError } from '../errors/index.ts';
 import { ensureSigningKeyFiles } from '../trust/index.ts';
@@ -69,7 +69,10 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
   const regions = options.regions ?? ['eu', 'us', 'ap'];
   const dir = path.resolve(options.dir);
   checkPrerequisites({ sandbox: (options.env?.FLEETCAST_BUILD_SANDBOX ?? process.env.FLEETCAST_BUILD_SANDBOX) !== 'none' });
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // The installation's directory holds every secret of it (tokens, keys, NATS passwords): this
+  // user's alone, narrowed at start if an older run or a person left it open.
+  const narrowed = [ensurePrivateDir(dir), ...['goal-signing.key', 'api-token', 'secret'].map((name) => tightenSecretFile(path.join(dir, name)))];
+  for (const entry of narrowed) if (entry) logger.warn({ path: entry.path, was: entry.was, now: entry.now }, 'a private file or directory was readable by other users: narrowed');
   removeUpFile(dir); // a stale one from an installation that died must not send clients astray
   const logDir = path.join(dir, 'logs');
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webApi } from '@slack/bolt';
 import { silentLogger } from '../../logging/index.ts';
 import { FakeSlack } from '../../test/support/fake-slack.ts';
-import { readSlackGrants } from './slack-grants.ts';
+import { readSlackGrants } from '../../api-contract/index.ts';
 import { SlackPermissions } from './slack-permissions.ts';
 import { UsergroupMembers } from './usergroup-members.ts';
 

@@ -1,6 +1,6 @@
 import { FleetcastError } from '../../errors/index.ts';
 import { mention, type SlackUser } from '../slack/slack-user.ts';
-import type { SlackAction, SlackGrants } from './slack-grants.ts';
+import { granteesOf, type SlackAction, type SlackGrants } from '../../api-contract/index.ts';
 import type { MembersLookup } from './usergroup-members.ts';
 
 const verbs: Record<SlackAction, string> = { build: 'queue builds of', deploy: 'deploy', rollback: 'roll back', lock: 'lock or unlock' };
@@ -21,10 +21,7 @@ export class SlackPermissions {
 
   /** The grantees of an action on a service: its own entry's and those of "*". */
   grantees(action: SlackAction, service: string): string[] {
-    if (this.grants === null) return [];
-    const own = this.grants.services[service]?.[action] ?? [];
-    const all = this.grants.services['*']?.[action] ?? [];
-    return [...new Set([...own, ...all])];
+    return granteesOf(this.grants, action, service);
   }
 
   /** Resolves if the user may; throws FORBIDDEN saying who may otherwise. */

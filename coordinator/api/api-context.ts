@@ -6,7 +6,7 @@ import type { MirrorCheck } from '../fleet/mirror-check.ts';
 import type { BuildQueue } from '../../queue/index.ts';
 import type { ReplicationStatusService } from '../replication/index.ts';
 import type { ServiceRegistry } from '../../queue/services/index.ts';
-import type { TokenStore } from './auth/index.ts';
+import type { ServiceAccess, TokenStore } from './auth/index.ts';
 import type { BuildLogSource } from './build-log-source.ts';
 
 /** What the API's routes work with; the coordinator's run() wires it. */
@@ -15,6 +15,8 @@ export interface ApiContext {
   queue: BuildQueue;
   services: ServiceRegistry;
   tokens: TokenStore;
+  /** Per-service token limits and a relay's Slack grants, checked on every route that touches a service. */
+  access: ServiceAccess;
   logs: BuildLogSource;
   /** Which regions hold a build, and `fleetcast replicate`. */
   replication: {

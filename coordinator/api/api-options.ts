@@ -7,6 +7,8 @@ export interface ApiOptions {
   port: number;
   /** HMAC secret of POST /v1/hooks/git; without it the webhook answers 404. @defaultValue none (FLEETCAST_WEBHOOK_SECRET) */
   webhookSecret?: string | undefined;
+  /** Most bytes of a webhook body read before the signature is checked. @defaultValue 1 MiB (FLEETCAST_WEBHOOK_MAX_BODY) */
+  webhookMaxBody?: number;
   /** Where build logs are read. @defaultValue {@link emptyBuildLog} */
   logs?: BuildLogSource;
   /** How often each /v1/events subscription looks at its build. @defaultValue 300 */

@@ -4,12 +4,13 @@ import { FleetcastError } from '../../errors/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import type { ApiContext } from './api-context.ts';
 import type { ApiOptions } from './api-options.ts';
-import { actingPrincipal, authenticate, onBehalfOfHeader, presentedToken, requireScope, type Principal } from './auth/index.ts';
+import { actingPrincipal, authenticate, onBehalfOfHeader, presentedToken, RefusalAudit, requireScope, tokenSha256, type Principal } from './auth/index.ts';
 import { emptyBuildLog } from './build-log-source.ts';
 import { installErrorReplies } from './error-replies.ts';
 import { EventsServer } from './events/events-server.ts';
 import { CoordinatorMetrics } from './metrics/coordinator-metrics.ts';
 import type { Route } from './route.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { buildRoutes } from './routes/builds.ts';
 import { deployRoutes } from './routes/deploys.ts';
 import { registerGitHook } from './routes/git-hook.ts';
@@ -27,6 +28,7 @@ export class ApiServer {
   private constructor(
     private readonly app: FastifyInstance,
     private readonly events: EventsServer,
+    private readonly refusals: RefusalAudit,
     /** Where clients reach the server, with the port the OS chose when asked for 0. */
     readonly url: string,
   ) {}
@@ -42,6 +44,27 @@ export class ApiServer {
       logController: new LogController({ disableRequestLogging: true }),
     });
     const principals = new WeakMap<FastifyRequest, Principal>();
+    const refusals = new RefusalAudit((row) => ctx.deploys.record(row), logger);
+    // Every 401 and 403 of a route is audited (rate-limited): who, what, and why not.
+    const noteRefusal = async (request: FastifyRequest, route: Route, err: unknown, who: Principal | null, service: string | null) => {
+      if (!(err instanceof FleetcastError) || (err.code !== 'UNAUTHORIZED' && err.code !== 'FORBIDDEN')) return;
+      const presented = presentedToken(request.headers.authorization);
+      const params = request.params as Record<string, string> | undefined;
+      await refusals.note({
+        action: route.audit ?? 'request',
+        target: service ?? params?.name ?? params?.id ?? route.url,
+        actor: who?.name ?? 'unknown-token',
+        error: err,
+        detail: {
+          method: route.method,
+          route: route.url,
+          ip: request.ip,
+          ...(who?.onBehalf ? { via: who.onBehalf } : {}),
+          // A prefix of the presented token's hash: enough to match it to a token, nothing to present.
+          ...(who === null && presented !== null ? { tokenSha256: tokenSha256(presented).slice(0, 12) } : {}),
+        },
+      });
+    };
 
     installErrorReplies(app, logger);
     // The API speaks JSON only: without this, a text/plain body reaches the schema as a string
@@ -57,6 +80,7 @@ export class ApiServer {
       ...serviceRoutes(ctx),
       ...buildRoutes(ctx),
       ...deployRoutes(ctx),
+      ...auditRoutes(ctx),
       ...whoamiRoutes(),
       ...openApiRoutes(() => routes),
     ];
@@ -67,25 +91,29 @@ export class ApiServer {
         // Before the body is read: an unauthenticated client cannot make the server parse anything.
         onRequest: async (request) => {
           if (route.scope === null) return;
-          const token = authenticate(ctx.tokens, presentedToken(request.headers.authorization));
-          let principal = token;
+          let principal: Principal | null = null;
           try {
-            principal = actingPrincipal(token, request.headers[onBehalfOfHeader]);
+            principal = authenticate(ctx.tokens, presentedToken(request.headers.authorization));
+            principal = actingPrincipal(principal, request.headers[onBehalfOfHeader]);
             requireScope(principal, route.scope, route.action);
           } catch (err) {
-            if (route.audit && err instanceof FleetcastError) {
-              const params = request.params as Record<string, string> | undefined;
-              // The refusal stands whatever happens to its audit row.
-              await ctx.deploys.auditRefusal(route.audit, params?.name ?? params?.id ?? 'deployments', principal.name, err, principal.onBehalf).catch((e: unknown) => logger.warn({ err: e }, 'could not audit a refused request'));
-            }
+            await noteRefusal(request, route, err, principal, null);
             throw err;
           }
           principals.set(request, principal);
         },
-        handler: (request, reply) => route.handle(request, reply, principals.get(request) ?? null),
+        handler: (request, reply) =>
+          route.handle(request, reply, principals.get(request) ?? null, async (principal, service, checked) => {
+            try {
+              await ctx.access.check(principal, service, { action: checked.action, change: checked.method !== 'GET', slackAction: checked.slackAction });
+            } catch (err) {
+              await noteRefusal(request, checked, err, principal, service);
+              throw err;
+            }
+          }),
       });
     }
-    registerGitHook(app, ctx, options.webhookSecret);
+    registerGitHook(app, ctx, options.webhookSecret, options.webhookMaxBody ?? 1024 * 1024);
 
     const events = new EventsServer({ queue: ctx.queue, deploys: ctx.deploys, logs, tokens: ctx.tokens, logger, pollMs: options.eventsPollMs });
     events.attach(app.server);
@@ -107,13 +135,14 @@ export class ApiServer {
     }
     const url = clientUrl(app.server.address() as AddressInfo);
     logger.info({ url, tokens: ctx.tokens.size, webhook: options.webhookSecret !== undefined }, 'API listening');
-    return new ApiServer(app, events, url);
+    return new ApiServer(app, events, refusals, url);
   }
 
   /** Stops taking requests and ends WebSockets first, then waits for requests in flight. */
   async close(): Promise<void> {
     await this.events.close();
     await this.app.close();
+    this.refusals.stop();
   }
 }
 

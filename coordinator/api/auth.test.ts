@@ -7,6 +7,7 @@ import { silentLogger } from '../../logging/index.ts';
 import { serviceBody, startTestCoordinator, type TestCoordinator } from '../../test/support/coordinator.ts';
 import { grants } from './auth/scopes.ts';
 import { TokenStore } from './auth/token-store.ts';
+import { tokenSha256 } from '../../api-contract/index.ts';
 
 const tokens = {
   reader: 'r'.repeat(32),
@@ -36,7 +37,7 @@ describe('scopes', () => {
       { name: 'a', token: tokens.reader, scopes: ['read'] },
       { name: 'b', token: tokens.builder, scopes: ['build'] },
     ]);
-    expect(store.find(tokens.builder)).toEqual({ name: 'b', scopes: ['build'], actAs: false });
+    expect(store.find(tokens.builder)).toEqual({ name: 'b', scopes: ['build'], services: null, actAs: false });
     expect(store.find(tokens.builder + 'x')).toBeNull();
     expect(store.find('')).toBeNull();
     expect(() => new TokenStore([{ name: 'a', token: tokens.reader, scopes: ['read'] }, { name: 'a', token: tokens.admin, scopes: ['read'] }])).toThrow(
@@ -45,6 +46,14 @@ describe('scopes', () => {
     expect(() => new TokenStore([{ name: 'a', token: tokens.reader, scopes: ['read'] }, { name: 'b', token: tokens.reader, scopes: ['read'] }])).toThrow(
       /same secret/,
     );
+    // A token given as its hash is the same secret as the token itself.
+    expect(() => new TokenStore([{ name: 'a', token: tokens.reader, scopes: ['read'] }, { name: 'b', sha256: tokenSha256(tokens.reader), scopes: ['read'] }])).toThrow(/same secret/);
+    expect(new TokenStore([{ name: 'h', sha256: tokenSha256(tokens.reader).toUpperCase(), scopes: ['read'], services: ['api'] }]).find(tokens.reader)).toEqual({
+      name: 'h',
+      scopes: ['read'],
+      services: ['api'],
+      actAs: false,
+    });
   });
 });
 
@@ -60,7 +69,7 @@ describe('API authentication', () => {
         { name: 'ci', token: tokens.builder, scopes: ['build'] },
         { name: 'release', token: tokens.deployer, scopes: ['deploy'] },
       ],
-      slack: { later: true },
+      slack: { services: { api: { deploy: ['U0ALICE'] } } },
     });
     c = await startTestCoordinator('sqlite', { env: { FLEETCAST_PERMISSIONS: file } });
     await c.request('POST', '/v1/services', { body: serviceBody('api') });
@@ -151,6 +160,10 @@ describe('the permissions file at start', () => {
     const twice = { name: 'ci', token: tokens.builder, scopes: ['build'] };
     expect(await startWith({ tokens: [twice, { ...twice, token: tokens.reader }] })).toMatch(/tokens\.1\.name: two tokens are named "ci"/);
     expect(await startWith({ tokens: [twice, { ...twice, name: 'ci2' }] })).toMatch(/tokens\.1\.token: "ci2" has the same secret/);
+    expect(await startWith({ tokens: [twice, { name: 'ci2', sha256: tokenSha256(tokens.builder), scopes: ['read'] }] })).toMatch(/tokens\.1\.sha256: "ci2" has the same secret/);
+    expect(await startWith({ tokens: [{ name: 'ci', token: tokens.builder, sha256: tokenSha256(tokens.builder), scopes: ['build'] }] })).toMatch(/tokens\.0: give exactly one of "sha256" \(preferred\) or "token"/);
+    expect(await startWith({ tokens: [{ name: 'ci', sha256: 'abc', scopes: ['build'] }] })).toMatch(/tokens\.0\.sha256: give the token's sha256 as 64 hex digits/);
+    expect(await startWith({ tokens: [{ name: 'ci', token: tokens.builder, scopes: ['build'], services: ['API!'] }] })).toMatch(/tokens\.0\.services\.0: service names/);
   });
 
   it('starts with a valid file, and keeps the generated token across restarts', async () => {

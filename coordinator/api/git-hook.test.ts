@@ -1,8 +1,13 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../logging/index.ts';
+import { loadCoordinatorConfig, runCoordinator } from '../index.ts';
 import { dialects } from '../../test/support/databases.ts';
 import { serviceBody, startTestCoordinator, type TestCoordinator } from '../../test/support/coordinator.ts';
 import { normalizeRepo, servicesForPush, type PushEvent } from './webhook/push-event.ts';
-import { RecentDeliveries } from './webhook/recent-deliveries.ts';
 import { signBody } from './webhook/signature.ts';
 
 const secret = 'webhook-secret-for-tests';
@@ -42,17 +47,6 @@ describe('push matching', () => {
     expect(servicesForPush(services, push({ ref: 'refs/tags/main' }))).toEqual([]);
   });
 
-  it('remembers deliveries, shares concurrent copies and forgets failures', async () => {
-    const deliveries = new RecentDeliveries<number>(2);
-    let runs = 0;
-    const work = async () => ++runs;
-    const [a, b] = await Promise.all([deliveries.run('d1', work), deliveries.run('d1', work)]);
-    expect([a.result, a.replay, b.result, b.replay]).toEqual([1, false, 1, true]);
-    await expect(deliveries.run('d2', async () => Promise.reject(new Error('db down')))).rejects.toThrow('db down');
-    expect((await deliveries.run('d2', work)).replay).toBe(false);
-    await deliveries.run('d3', work);
-    expect((await deliveries.run('d1', work)).replay).toBe(false); // forgotten: capacity 2
-  });
 });
 
 describe.each(dialects)('POST /v1/hooks/git on %s', (dialect) => {
@@ -122,10 +116,49 @@ describe.each(dialects)('POST /v1/hooks/git on %s', (dialect) => {
     expect(again.json.builds.map((b: { id: string }) => b.id)).toEqual(first.json.builds.map((b: { id: string }) => b.id));
     expect((await c.request('GET', '/v1/builds')).json.builds).toHaveLength(2);
 
-    // A new delivery of the same commit while its builds are active: submit() finds them.
+    // A new delivery of the same commit (one build FAILED, one QUEUED): the commit has builds, nothing is queued.
     const other = await deliver(push(), { 'x-github-delivery': 'delivery-3' });
-    expect((await c.request('GET', '/v1/builds')).json.builds).toHaveLength(3);
-    expect(other.json.builds).toHaveLength(2);
+    expect(other.json.replay).toBeUndefined();
+    expect(other.json.builds.map((b: { id: string }) => b.id).sort()).toEqual(first.json.builds.map((b: { id: string }) => b.id).sort());
+    expect((await c.request('GET', '/v1/builds')).json.builds).toHaveLength(2);
+    // A person can still build it again on purpose.
+    expect((await c.request('POST', '/v1/builds', { body: { service: 'api', commit: sha } })).status).toBe(201);
+  });
+
+  it('forgets a delivery whose work failed, so its retry runs', async () => {
+    await c.handle.db.execute(`ALTER TABLE services RENAME TO services_gone`);
+    expect((await deliver(push(), { 'x-github-delivery': 'delivery-4' })).status).toBeGreaterThanOrEqual(500);
+    await c.handle.db.execute(`ALTER TABLE services_gone RENAME TO services`);
+    expect(await c.handle.db.query(`SELECT id FROM webhook_deliveries WHERE id = 'delivery-4'`)).toEqual([]);
+  });
+
+  it('reads at most FLEETCAST_WEBHOOK_MAX_BODY (1 MiB) before the signature: a 20 MB unsigned post is refused', async () => {
+    // 20 MB declared, headers only: the answer comes before any byte of the body is read.
+    const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = http.request(`${c.url}/v1/hooks/git`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(20 * 1024 * 1024) } });
+      request.on('response', (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => {
+          resolve({ status: response.statusCode!, body });
+          request.destroy();
+        });
+      });
+      request.on('error', reject);
+      request.flushHeaders();
+    });
+    expect(reply.status).toBe(413);
+    expect(JSON.parse(reply.body).error.message).toMatch(/larger than 1(\.0)? ?Mi?B \(FLEETCAST_WEBHOOK_MAX_BODY\)/);
+    // Without a Content-Length (chunked), the count stops it just the same.
+    const chunks = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 20; i++) controller.enqueue(new Uint8Array(1024 * 1024).fill(0x20));
+        controller.close();
+      },
+    });
+    const chunked = await fetch(`${c.url}/v1/hooks/git`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chunks, duplex: 'half' } as RequestInit).catch((err: Error) => err);
+    if (!(chunked instanceof Error)) expect(chunked.status).toBe(413);
+    expect((await c.request('GET', '/v1/builds')).json.builds).toEqual([]);
   });
 
   it('ignores branch deletions and events other than push', async () => {
@@ -155,6 +188,36 @@ describe('POST /v1/hooks/git without a secret', () => {
       expect(res.json.error).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('FLEETCAST_WEBHOOK_SECRET') });
     } finally {
       await c.stop();
+    }
+  });
+});
+
+describe('webhook deliveries across a coordinator restart', () => {
+  it('remembers delivery ids in SQL: the same signed push queues nothing new after a restart', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-hook-restart-'));
+    const config = loadCoordinatorConfig({ env: { FLEETCAST_DATA_DIR: dir, FLEETCAST_LISTEN: '127.0.0.1:0', FLEETCAST_WEBHOOK_SECRET: secret } });
+    const body = JSON.stringify(push());
+    const deliver = (url: string, delivery: string) =>
+      fetch(`${url}/v1/hooks/git`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': delivery, 'x-hub-signature-256': signBody(secret, Buffer.from(body)) },
+        body,
+      }).then(async (r) => ({ status: r.status, json: (await r.json()) as { builds: { id: string }[]; replay?: boolean } }));
+    let handle = await runCoordinator(config, { logger: silentLogger(), withoutNats: true });
+    try {
+      await handle.services.add({ name: 'api', repo: 'https://github.com/acme/api', buildCommand: 'make', artifactPath: 'out/api' });
+      const first = await deliver(handle.url, 'delivery-r1');
+      expect(first.json.builds).toHaveLength(1);
+      await handle.stop();
+      handle = await runCoordinator(config, { logger: silentLogger(), withoutNats: true });
+      const replayed = await deliver(handle.url, 'delivery-r1');
+      expect(replayed.json).toMatchObject({ replay: true, builds: [{ id: first.json.builds[0]!.id }] });
+      const renamed = await deliver(handle.url, 'delivery-r2');
+      expect(renamed.json.builds.map((b) => b.id)).toEqual([first.json.builds[0]!.id]);
+      expect(await handle.queue.list()).toHaveLength(1);
+    } finally {
+      await handle.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

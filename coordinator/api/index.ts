@@ -20,6 +20,11 @@ export type { ClientMessage, ServerMessage } from './events/messages.ts';
 export { signBody } from './webhook/signature.ts';
 export {
   TokenStore,
+  tokenSha256,
+  ServiceAccess,
+  SlackGroupMembers,
+  PermissionsReloader,
+  warnPlaintext,
   ensureLocalToken,
   localTokenPath,
   localAdminName,

@@ -50,7 +50,7 @@ export class AuditSpool {
   ) {}
 
   write(record: SpooledRecord): string {
-    fs.mkdirSync(this.dir, { recursive: true });
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     // Time first in the name: flush() replays in the order things happened.
     const name = `${Date.now().toString().padStart(15, '0')}-${randomUUID()}.json`;
     const temp = path.join(this.dir, `.${name}.tmp`);
@@ -62,6 +62,8 @@ export class AuditSpool {
       fs.closeSync(fd);
     }
     fs.renameSync(temp, path.join(this.dir, name));
+    // The rename is only durable once the directory is: without this a power loss can lose the file.
+    syncDirectory(this.dir);
     this.logger.warn({ file: name, ...describe(record) }, 'database unavailable: record spooled until it answers');
     return name;
   }
@@ -74,14 +76,19 @@ export class AuditSpool {
       .sort();
   }
 
-  /** Writes every spooled record into SQL, oldest first; stops at the first failure (the database is still down). */
+  /**
+   * Writes every spooled record into SQL, oldest first; stops at the first failure (the database
+   * is still down). A file that cannot be read as a record is moved aside (`<name>.unreadable`)
+   * with a warning: one damaged file must not stop every later record from reaching SQL.
+   */
   async flush(db: Database): Promise<number> {
     let flushed = 0;
     // Placeholder deployment ids → the ids their spooled deployments got, for records that name them.
     const realIds = new Map<string, string>();
     for (const name of this.pending()) {
       const file = path.join(this.dir, name);
-      const record = JSON.parse(fs.readFileSync(file, 'utf8')) as SpooledRecord;
+      const record = this.read(file);
+      if (record === null) continue;
       await db.transaction(async (tx) => {
         const detail: Record<string, unknown> = { ...record.audit?.detail, spooled: true };
         // Spooled by an older coordinator: APPLIED is now ROLLING (the wave runner judges it).
@@ -109,6 +116,31 @@ export class AuditSpool {
       this.logger.info({ file: name, ...describe(record) }, 'spooled record written to the database');
     }
     return flushed;
+  }
+
+  /** The record in a spool file, or null when it cannot be one (the file is then moved aside). */
+  private read(file: string): SpooledRecord | null {
+    try {
+      const record = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+      if (typeof record === 'object' && record !== null && !Array.isArray(record)) return record as SpooledRecord;
+      throw new Error('not a JSON object');
+    } catch (err) {
+      const aside = `${file}.unreadable`;
+      fs.renameSync(file, aside);
+      syncDirectory(this.dir);
+      this.logger.warn({ file: path.basename(file), movedTo: path.basename(aside), err }, 'spooled record cannot be read: moved aside (not written to SQL); look at it by hand');
+      return null;
+    }
+  }
+}
+
+/** fsync of a directory: makes the renames and unlinks in it durable. */
+function syncDirectory(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

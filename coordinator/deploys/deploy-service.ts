@@ -367,11 +367,6 @@ export class DeployService {
     return row ? toLock(row) : null;
   }
 
-  /** A request refused before it reached the service (a token without the scope): audited all the same. */
-  async auditRefusal(action: string, target: string, actor: string, error: FleetcastError, via?: Relay): Promise<void> {
-    await this.audit({ at: new Date(), actor, action, target, result: 'refused', detail: { ...viaDetail(via), error: { code: error.code, message: error.message } } });
-  }
-
   private convergence(region: string, service: string, target: GoalTarget | null): RegionConvergence {
     const summary = this.options.fleet.summary(region, service, target);
     return summary ? toConvergence(summary) : unknownConvergence(region, service, target);

@@ -18,3 +18,4 @@ export type { MirrorState } from './mirror-state.ts';
 export { waveStatuses, defaultWaves, type Wave, type WaveStatus } from './waves.ts';
 export type { RegionConvergence } from './convergence.ts';
 export { selectAudit, countDeploymentsByStatus } from './sql/deploy-sql.ts';
+export { listAudit, type AuditFilter } from './sql/audit-sql.ts';

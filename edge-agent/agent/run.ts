@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobStore } from '../../blobstore/index.ts';
 import { openRegionStore } from '../../blobstore/from-config.ts';
-import { warnUnlessLowMemoryEnv } from '../../config/index.ts';
+import { ensurePrivateDir, warnUnlessLowMemoryEnv } from '../../config/index.ts';
 import { isFleetcastError } from '../../errors/index.ts';
 import { connectNats, goalKeyring, RegionGoalView, StatusReporter, type GoalSeqStore, type GoalWatch, type NatsConnection, type NatsConnectOptions } from '../../goalstate/index.ts';
 import type { VerifyingKeyring } from '../../trust/index.ts';
@@ -67,6 +67,9 @@ export async function runAgent(config: AgentConfig, overrides: AgentOverrides = 
   const logger = overrides.logger ?? createLogger({ level: config.FLEETCAST_LOG_LEVEL, bindings: { role: 'agent', region, machine } });
   const dir = agentDir(config);
   const layout = new AgentLayout(dir);
+  // The agent's directory (its P2P identity, its cache, its services' logs) is its user's alone.
+  const narrowed = ensurePrivateDir(dir);
+  if (narrowed) logger.warn({ dir, was: narrowed.was, now: narrowed.now }, 'the agent directory was readable by other users: narrowed');
   // Checked before anything starts: an agent without trusted keys would apply nothing, ever.
   const keyring = goalKeyring(config.FLEETCAST_GOAL_PUBLIC_KEYS, 'an agent');
   const teardown = new Teardown(logger);

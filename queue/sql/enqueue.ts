@@ -28,10 +28,12 @@ export async function lockService(sql: SqlRunner, service: string): Promise<void
   if (sql.dialect === 'mysql') await sql.query(`SELECT name FROM services WHERE name = ? FOR UPDATE`, [service]);
 }
 
-/** The newest QUEUED or RUNNING build of this exact commit, if any. */
-export async function findActiveBuild(sql: SqlRunner, service: string, commit: string): Promise<number | null> {
+/** The newest QUEUED or RUNNING build of this exact commit (or, `anyStatus`, the newest of any status), if any. */
+export async function findActiveBuild(sql: SqlRunner, service: string, commit: string, anyStatus = false): Promise<number | null> {
   const [row] = await sql.query<{ id: number }>(
-    `SELECT id FROM builds WHERE service = ? AND commit_sha = ? AND status IN ('QUEUED', 'RUNNING') ORDER BY id DESC LIMIT 1`,
+    anyStatus
+      ? `SELECT id FROM builds WHERE service = ? AND commit_sha = ? ORDER BY id DESC LIMIT 1`
+      : `SELECT id FROM builds WHERE service = ? AND commit_sha = ? AND status IN ('QUEUED', 'RUNNING') ORDER BY id DESC LIMIT 1`,
     [service, commit],
   );
   return row ? Number(row.id) : null;

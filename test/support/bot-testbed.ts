@@ -65,8 +65,12 @@ export class BotTestbed {
     const permissions = path.join(dir, 'permissions.json');
     // One file for both: the coordinator reads `tokens`, the bot `slack`.
     fs.writeFileSync(permissions, JSON.stringify({ tokens: [{ name: 'slack-bot', token: botApiToken, scopes: ['deploy'], actAs: true }], slack: options.slackPermissions }));
+    const slack = await FakeSlack.start(options.fakeSlack);
     const coordinator = await startTestCoordinator(options.dialect, {
       env: {
+        // The coordinator checks the bot's relayed requests against the same grants, groups included.
+        FLEETCAST_SLACK_BOT_TOKEN: 'xoxb-test-bot-token',
+        FLEETCAST_SLACK_API_URL: slack.apiUrl,
         FLEETCAST_NATS_URL: cluster.urls.hub,
         FLEETCAST_REGIONS: options.regions.join(','),
         FLEETCAST_REPLICATION_CONCURRENCY: '0',
@@ -79,7 +83,6 @@ export class BotTestbed {
     for (const name of options.services ?? ['api']) {
       expect((await coordinator.request('POST', '/v1/services', { body: serviceBody(name) })).status).toBe(201);
     }
-    const slack = await FakeSlack.start(options.fakeSlack);
     const mode: Record<string, string> = options.socketMode
       ? { FLEETCAST_SLACK_APP_TOKEN: BotTestbed.appToken }
       : { FLEETCAST_SLACK_SIGNING_SECRET: BotTestbed.signingSecret, FLEETCAST_BOT_LISTEN: '127.0.0.1:0' };

@@ -1,6 +1,11 @@
 export { scopes, grants, type Scope } from './scopes.ts';
+export { tokenSha256 } from '../../../api-contract/index.ts';
 export { TokenStore, type ApiToken, type Principal } from './token-store.ts';
+export { ServiceAccess, type ServiceUse } from './service-access.ts';
+export { SlackGroupMembers } from './slack-group-members.ts';
+export { PermissionsReloader, warnPlaintext } from './permissions-reloader.ts';
+export { RefusalAudit, type AuditRow, type Refusal } from './refusal-audit.ts';
 export { ensureLocalToken, localTokenPath, localAdminName } from './local-token.ts';
-export { readPermissionsFile, permissionsFile } from './permissions-file.ts';
+export { readPermissionsFile, permissionsFile, type Permissions } from './permissions-file.ts';
 export { authenticate, presentedToken, requireScope } from './authenticate.ts';
 export { actingPrincipal, actorOf, onBehalfOfHeader } from './on-behalf-of.ts';

@@ -17,7 +17,7 @@ export function localTokenPath(dataDir: string): string {
  * first start (32 random bytes, hex, mode 0600). Whoever can read the data directory can run
  * the CLI on this machine without any other setup; that is the point of the file.
  */
-export function ensureLocalToken(dataDir: string, logger: Logger): ApiToken {
+export function ensureLocalToken(dataDir: string, logger: Logger): ApiToken & { token: string } {
   const file = localTokenPath(dataDir);
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   try {
@@ -36,10 +36,6 @@ export function ensureLocalToken(dataDir: string, logger: Logger): ApiToken {
     throw new FleetcastError('CONFIG_INVALID', `the API token file ${file} holds no usable token; delete it and the coordinator writes a new one`, {
       file,
     });
-  }
-  const mode = fs.statSync(file).mode & 0o777;
-  if ((mode & 0o077) !== 0) {
-    logger.warn({ file, mode: mode.toString(8) }, 'the API token file is readable by other users; chmod 600 it');
   }
   return { name: localAdminName, token, scopes: ['admin'] };
 }

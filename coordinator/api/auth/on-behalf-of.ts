@@ -34,7 +34,7 @@ export function actingPrincipal(token: Principal, header: string | string[] | un
     });
   }
   const [, realm, id, name] = match;
-  return { name: `${realm}:${name ?? id}`, scopes: token.scopes, actAs: false, onBehalf: { token: token.name, id: `${realm}:${id}` } };
+  return { name: `${realm}:${name ?? id}`, scopes: token.scopes, services: token.services, actAs: false, onBehalf: { token: token.name, id: `${realm}:${id}` } };
 }
 
 /** Who a state change is recorded as, and the relay that asked for them (DeployService's `by` and `via`). */

@@ -10,15 +10,18 @@ import { buildWatch } from './build-watch.ts';
 import type { Watch } from './change-watch.ts';
 import { deploymentWatch } from './deployment-watch.ts';
 import { LogWatch } from './log-watch.ts';
-import { clientMessage, type ServerMessage } from './messages.ts';
+import { clientMessage, type ClientMessage, type ServerMessage } from './messages.ts';
 import type { NextStep } from './polling-loop.ts';
+
+/** A subscribe message (not an unsubscribe). */
+type Subscription = Extract<ClientMessage, { subscribe: string }>;
 
 /** A client watching more than this many things at once is probably leaking subscriptions. */
 const maxSubscriptions = 64;
 
 export interface EventsConnectionOptions {
   queue: BuildQueue;
-  deploys: Pick<DeployService, 'progress'>;
+  deploys: Pick<DeployService, 'progress' | 'get'>;
   logs: BuildLogSource;
   logger: Logger;
   pollMs: number;
@@ -64,6 +67,34 @@ export class EventsConnection {
       if (this.watches.size >= maxSubscriptions) {
         throw new FleetcastError('INVALID_INPUT', `at most ${maxSubscriptions} subscriptions per connection; unsubscribe from some first`);
       }
+      if (this.principal.services !== null) {
+        // A token limited to services watches only theirs: the service is looked up first.
+        this.checkService(message).then(
+          () => this.startWatch(key, message),
+          (err: unknown) => this.sendError(err, message.id),
+        );
+        return;
+      }
+      this.startWatch(key, message);
+    } catch (err) {
+      this.sendError(err);
+    }
+  }
+
+  private async checkService(message: Subscription): Promise<void> {
+    const service = message.subscribe === 'deployment' ? (await this.options.deploys.get(message.id)).service : (await this.options.queue.get(message.id)).service;
+    const services = this.principal.services!;
+    if (!services.includes(service)) {
+      throw new FleetcastError('FORBIDDEN', `token "${this.principal.name}" is limited to ${services.join(', ')} and may not watch service ${service}`, {
+        token: this.principal.name,
+        service,
+        services,
+      });
+    }
+  }
+
+  private startWatch(key: string, message: Subscription): void {
+    try {
       const { queue, logs, pollMs } = this.options;
       const send = (m: ServerMessage) => this.send(m);
       let watch: Watch;

@@ -14,7 +14,7 @@ export const eventsPath = '/v1/events';
 
 export interface EventsServerOptions {
   queue: BuildQueue;
-  deploys: Pick<DeployService, 'progress'>;
+  deploys: Pick<DeployService, 'progress' | 'get'>;
   logs: BuildLogSource;
   tokens: TokenStore;
   logger: Logger;

@@ -3,6 +3,7 @@ import { formatBuildId, isFinal, parseBuildId } from '../../../queue/index.ts';
 import { requireScope } from '../auth/index.ts';
 import type { ApiContext } from '../api-context.ts';
 import { buildJson, buildPageJson, toBuildJson } from '../build-json.ts';
+import { auditChange } from '../audit-change.ts';
 import { errorJson } from '../error-json.ts';
 import { buildParams, listBuildsQuery, logQuery, replicateQuery, submitBuildBody } from '../request-schemas.ts';
 import { defineRoute, type Route } from '../route.ts';
@@ -10,6 +11,7 @@ import { defineRoute, type Route } from '../route.ts';
 const refused = { description: 'refused', schema: errorJson };
 
 export function buildRoutes({ queue, logs, replication, deploys }: ApiContext): Route[] {
+  const serviceOfBuild = async ({ params }: { params: { id: string } }) => (await queue.get(params.id)).service;
   return [
     defineRoute({
       method: 'POST',
@@ -17,6 +19,9 @@ export function buildRoutes({ queue, logs, replication, deploys }: ApiContext): 
       summary: 'queue a build of a commit (or return the equal build already QUEUED or RUNNING)',
       scope: 'build',
       action: 'queue builds',
+      audit: 'build',
+      slackAction: 'build',
+      service: ({ body }) => body.service,
       body: submitBuildBody,
       responses: {
         201: { description: 'queued', schema: buildJson },
@@ -28,13 +33,16 @@ export function buildRoutes({ queue, logs, replication, deploys }: ApiContext): 
         const { overrideBranch, ...request } = body;
         if (!overrideBranch) {
           const { build, created } = await queue.submit({ ...request, requestedBy: principal!.name });
+          if (created) await auditChange(deploys, principal!, 'build', build.service, { build: formatBuildId(build.id), commit: build.commit, force: request.force });
           void reply.code(created ? 201 : 200);
           return toBuildJson(build, await replication.status.forBuild(build));
         }
         try {
           requireScope(principal!, 'admin', "build a commit off the service's branch");
         } catch (err) {
-          await deploys.auditRefusal('build-override-branch', request.service, principal!.name, err as FleetcastError, principal!.onBehalf);
+          const { code, message } = err as FleetcastError;
+          const via = principal!.onBehalf ? { onBehalf: principal!.onBehalf } : {};
+          await deploys.record({ at: new Date(), actor: principal!.name, action: 'build-override-branch', target: request.service, result: 'refused', detail: { commit: request.commit, ...via, error: { code, message } } });
           throw err;
         }
         const { build } = await queue.submit({ ...request, requestedBy: principal!.name, branchOverrideBy: principal!.name });
@@ -50,6 +58,7 @@ export function buildRoutes({ queue, logs, replication, deploys }: ApiContext): 
       summary: 'build history, newest first, a page at a time',
       scope: 'read',
       action: 'list builds',
+      service: ({ query }) => query.service ?? null,
       query: listBuildsQuery,
       responses: { 200: { description: 'a page of builds', schema: buildPageJson }, 400: refused },
       async handle({ query }) {
@@ -68,6 +77,7 @@ export function buildRoutes({ queue, logs, replication, deploys }: ApiContext): 
       summary: 'one build, with its copy in each region and whether it is deployable',
       scope: 'read',
       action: 'read builds',
+      service: serviceOfBuild,
       params: buildParams,
       responses: { 200: { description: 'the build', schema: buildJson }, 400: refused, 404: refused },
       async handle({ params }) {
@@ -81,12 +91,15 @@ export function buildRoutes({ queue, logs, replication, deploys }: ApiContext): 
       summary: 'copy a build again into the regions where its copy FAILED (all, or ?region=)',
       scope: 'build',
       action: 'retry replication',
+      audit: 'replicate',
+      service: serviceOfBuild,
       params: buildParams,
       query: replicateQuery,
       responses: { 200: { description: 'the build, with `retried` copies back in the queue', schema: buildJson }, 400: refused, 404: refused },
-      async handle({ params, query }) {
+      async handle({ params, query, principal }) {
         const build = await queue.get(params.id);
         const retried = await replication.retry(build.id, query.region);
+        if (retried > 0) await auditChange(deploys, principal!, 'replicate', build.service, { build: formatBuildId(build.id), region: query.region ?? null, retried });
         return { ...toBuildJson(build, await replication.status.forBuild(build)), retried };
       },
     }),
@@ -96,6 +109,9 @@ export function buildRoutes({ queue, logs, replication, deploys }: ApiContext): 
       summary: 'cancel a QUEUED or RUNNING build (it ends FAILED, cancelledBy set)',
       scope: 'build',
       action: 'cancel builds',
+      audit: 'cancel',
+      slackAction: 'build',
+      service: serviceOfBuild,
       params: buildParams,
       responses: {
         200: { description: 'the cancelled build', schema: buildJson },
@@ -104,6 +120,7 @@ export function buildRoutes({ queue, logs, replication, deploys }: ApiContext): 
       },
       async handle({ params, principal }) {
         const build = await queue.cancel(params.id, principal!.name);
+        await auditChange(deploys, principal!, 'cancel', build.service, { build: formatBuildId(build.id) });
         return toBuildJson(build, await replication.status.forBuild(build));
       },
     }),
@@ -113,6 +130,7 @@ export function buildRoutes({ queue, logs, replication, deploys }: ApiContext): 
       summary: 'a chunk of the build log from a byte offset (scope build: logs may show what a build saw)',
       scope: 'build',
       action: 'read build logs',
+      service: serviceOfBuild,
       params: buildParams,
       query: logQuery,
       responses: {

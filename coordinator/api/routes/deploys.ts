@@ -39,7 +39,9 @@ function deploymentReply(deployment: DeployOutcome, reply: FastifyReply) {
   return toDeploymentJson(deployment);
 }
 
-export function deployRoutes({ deploys }: ApiContext): Route[] {
+export function deployRoutes({ deploys, queue }: ApiContext): Route[] {
+  const serviceOfDeployment = async ({ params }: { params: { id: string } }) => (await deploys.get(params.id)).service;
+  const serviceNamed = ({ params }: { params: { name: string } }) => params.name;
   return [
     defineRoute({
       method: 'POST',
@@ -48,6 +50,8 @@ export function deployRoutes({ deploys }: ApiContext): Route[] {
       scope: 'deploy',
       action: 'deploy',
       audit: 'deploy',
+      slackAction: 'deploy',
+      service: async ({ body }) => (await queue.get(body.build)).service,
       body: deployBody,
       responses: {
         200: replayedReply,
@@ -69,6 +73,7 @@ export function deployRoutes({ deploys }: ApiContext): Route[] {
       summary: 'deployments and rollbacks, newest first',
       scope: 'read',
       action: 'list deployments',
+      service: ({ query }) => query.service ?? null,
       query: listDeploymentsQuery,
       responses: { 200: { description: 'deployments', schema: deploymentListJson }, 400: refused },
       async handle({ query }) {
@@ -81,6 +86,7 @@ export function deployRoutes({ deploys }: ApiContext): Route[] {
       summary: 'one deployment, with its waves',
       scope: 'read',
       action: 'read deployments',
+      service: serviceOfDeployment,
       params: deploymentParams,
       responses: { 200: { description: 'the deployment', schema: deploymentJson }, 400: refused, 404: refused },
       async handle({ params }) {
@@ -93,6 +99,7 @@ export function deployRoutes({ deploys }: ApiContext): Route[] {
       summary: "a deployment and, per region, where the machines stand against its build (the events stream sends the same on every change)",
       scope: 'read',
       action: 'read deployments',
+      service: serviceOfDeployment,
       params: deploymentParams,
       responses: { 200: { description: 'progress', schema: deploymentProgressJson }, 400: refused, 404: refused },
       async handle({ params }) {
@@ -128,6 +135,8 @@ export function deployRoutes({ deploys }: ApiContext): Route[] {
       scope: 'deploy',
       action: 'roll back',
       audit: 'rollback',
+      slackAction: 'rollback',
+      service: serviceNamed,
       params: serviceParams,
       body: rollbackBody,
       responses: {
@@ -150,6 +159,8 @@ export function deployRoutes({ deploys }: ApiContext): Route[] {
       scope: 'deploy',
       action: 'lock services',
       audit: 'lock',
+      slackAction: 'lock',
+      service: serviceNamed,
       params: serviceParams,
       body: lockBody,
       responses: { 201: { description: 'the lock', schema: lockJson }, 400: refused, 404: refused, 409: { description: 'already locked', schema: errorJson } },
@@ -166,6 +177,8 @@ export function deployRoutes({ deploys }: ApiContext): Route[] {
       scope: 'deploy',
       action: 'unlock services',
       audit: 'unlock',
+      slackAction: 'lock',
+      service: serviceNamed,
       params: serviceParams,
       responses: { 200: { description: 'the lock that was removed', schema: lockJson }, 404: { description: 'no such service, or it is not locked', schema: errorJson } },
       async handle({ params, principal }) {
@@ -178,6 +191,7 @@ export function deployRoutes({ deploys }: ApiContext): Route[] {
       summary: 'the goal of a service in each region (read from the hub), where its machines stand against it, its lock and newest deployment',
       scope: 'read',
       action: 'read status',
+      service: serviceNamed,
       params: serviceParams,
       responses: { 200: { description: 'status', schema: serviceStatusJson }, 404: refused, 503: refused },
       async handle({ params, principal }) {

@@ -5,13 +5,14 @@ import type { ApiContext } from '../api-context.ts';
 import { buildJson, toBuildJson } from '../build-json.ts';
 import { parseInput } from '../parse-input.ts';
 import { isDeletion, pushEvent, servicesForPush } from '../webhook/push-event.ts';
-import { RecentDeliveries } from '../webhook/recent-deliveries.ts';
+import { auditChange } from '../audit-change.ts';
+import { DeliveryLog } from '../webhook/delivery-log.ts';
+import { toErrorJson } from '../error-json.ts';
+import { formatBytes } from '../../../config/index.ts';
+import { formatBuildId } from '../../../queue/index.ts';
 import { verifySignature } from '../webhook/signature.ts';
 
 export const gitHookPath = '/v1/hooks/git';
-
-/** GitHub sends pushes of up to 25 MB (many commits); the signature needs all of it. */
-const hookBodyLimit = 25 * 1024 * 1024;
 
 export const gitHookReply = z
   .object({
@@ -29,14 +30,18 @@ type GitHookReply = z.output<typeof gitHookReply>;
  * from that repository and branch. Registered in a scope of its own whose body parser keeps
  * the raw bytes: the signature is over exactly what was sent, not over re-serialized JSON.
  */
-export function registerGitHook(app: FastifyInstance, { services, queue, logger }: ApiContext, secret: string | undefined): void {
-  const deliveries = new RecentDeliveries<number[]>();
+export function registerGitHook(app: FastifyInstance, { db, services, queue, deploys, logger }: ApiContext, secret: string | undefined, bodyLimit: number): void {
+  const deliveries = new DeliveryLog(db);
 
+  // A commit that already has a build (of any status) is not queued again by a push: a
+  // redelivery under a new id, or the same commit pushed to a second branch, builds nothing new.
+  // `fleetcast build SERVICE COMMIT` builds it again on purpose.
   const queueBuilds = async (event: z.output<typeof pushEvent>): Promise<number[]> => {
     const ids: number[] = [];
     for (const service of servicesForPush(await services.list(), event)) {
-      const { build, created } = await queue.submit({ service: service.name, commit: event.after, requestedBy: 'webhook' });
-      logger.info({ service: service.name, build: build.id, commit: build.commit, created }, 'push webhook: build queued');
+      const { build, created } = await queue.submit({ service: service.name, commit: event.after, requestedBy: 'webhook', once: true });
+      logger.info({ service: service.name, build: build.id, commit: build.commit, created }, created ? 'push webhook: build queued' : 'push webhook: the commit already has a build');
+      if (created) await auditChange(deploys, 'webhook', 'build', service.name, { build: formatBuildId(build.id), commit: build.commit, ref: event.ref });
       ids.push(build.id);
     }
     return ids;
@@ -84,8 +89,19 @@ export function registerGitHook(app: FastifyInstance, { services, queue, logger 
 
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: hookBodyLimit }, (_request, body, done) => done(null, body));
-    scope.post(gitHookPath, { bodyLimit: hookBodyLimit }, async (request, reply) => {
+    // At most `bodyLimit` bytes are read before the signature is checked: an unsigned flood costs that much, no more.
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
+    scope.setErrorHandler((err, request, reply) => {
+      if ((err as { code?: string }).code !== 'FST_ERR_CTP_BODY_TOO_LARGE') throw err;
+      logger.warn({ requestId: request.id, limit: bodyLimit }, 'push webhook: body over the limit refused unread');
+      const error = new FleetcastError(
+        'INVALID_INPUT',
+        `the webhook body is larger than ${formatBytes(bodyLimit)} (FLEETCAST_WEBHOOK_MAX_BODY); raise that setting if your git host sends bigger pushes`,
+        { limit: bodyLimit },
+      );
+      void reply.code(413).type('application/json').send(toErrorJson(error));
+    });
+    scope.post(gitHookPath, { bodyLimit }, async (request, reply) => {
       const result = await handle(request);
       return reply.code(202).send(result);
     });

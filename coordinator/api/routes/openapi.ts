@@ -17,13 +17,15 @@ const extras: ExtraOperation[] = [
       summary: 'git push webhook (GitHub format): queue a build of the pushed commit for every service of that repository and branch',
       description:
         'Authenticated by `x-hub-signature-256: sha256=<HMAC-SHA256 of the raw body>` with FLEETCAST_WEBHOOK_SECRET, not by a token. ' +
-        'Off (404) unless the coordinator has that secret. Deliveries are remembered by `x-github-delivery`: a redelivery queues nothing new. ' +
+        'Off (404) unless the coordinator has that secret. Deliveries are remembered by `x-github-delivery` (in SQL): a redelivery queues nothing new, ' +
+        'and neither does a push of a commit that already has a build. At most FLEETCAST_WEBHOOK_MAX_BODY (1 MiB) is read before the signature is checked. ' +
         'Non-push events (`x-github-event`, e.g. ping) and branch deletions are acknowledged and ignored.',
       security: [],
       requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/PushEvent' } } } },
       responses: {
         202: { description: 'accepted', content: { 'application/json': { schema: { $ref: '#/components/schemas/GitHookReply' } } } },
         401: { description: 'missing or wrong signature', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        413: { description: 'the body is larger than FLEETCAST_WEBHOOK_MAX_BODY; refused unread', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
         404: { description: 'the webhook is not configured', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },
     },

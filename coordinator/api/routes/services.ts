@@ -1,4 +1,5 @@
 import type { ApiContext } from '../api-context.ts';
+import { auditChange } from '../audit-change.ts';
 import { errorJson } from '../error-json.ts';
 import { addServiceBody, serviceParams } from '../request-schemas.ts';
 import { defineRoute, type Route } from '../route.ts';
@@ -6,7 +7,7 @@ import { serviceJson, serviceListJson, toServiceJson } from '../service-json.ts'
 
 const refused = { description: 'refused', schema: errorJson };
 
-export function serviceRoutes({ services }: ApiContext): Route[] {
+export function serviceRoutes({ services, deploys }: ApiContext): Route[] {
   return [
     defineRoute({
       method: 'POST',
@@ -14,10 +15,13 @@ export function serviceRoutes({ services }: ApiContext): Route[] {
       summary: 'register a service',
       scope: 'admin',
       action: 'register services',
+      audit: 'service-add',
+      service: ({ body }) => body.name,
       body: addServiceBody,
       responses: { 201: { description: 'registered', schema: serviceJson }, 400: refused, 409: { description: 'the service exists', schema: errorJson } },
-      async handle({ body, reply }) {
+      async handle({ body, reply, principal }) {
         const service = await services.add(body);
+        await auditChange(deploys, principal!, 'service-add', service.name, { repo: service.repo.replace(/\/\/[^\/@]*@/, '//***@'), branch: service.branch, buildCommand: service.buildCommand, artifactPath: service.artifactPath });
         void reply.code(201);
         return toServiceJson(service);
       },
@@ -29,8 +33,11 @@ export function serviceRoutes({ services }: ApiContext): Route[] {
       scope: 'read',
       action: 'list services',
       responses: { 200: { description: 'every service', schema: serviceListJson } },
-      async handle() {
-        return { services: (await services.list()).map(toServiceJson) };
+      async handle({ principal }) {
+        const allowed = principal?.services ?? null;
+        // A token limited to services sees those only.
+        const visible = (await services.list()).filter((service) => allowed === null || allowed.includes(service.name));
+        return { services: visible.map(toServiceJson) };
       },
     }),
     defineRoute({
@@ -39,6 +46,7 @@ export function serviceRoutes({ services }: ApiContext): Route[] {
       summary: 'one service',
       scope: 'read',
       action: 'read services',
+      service: ({ params }) => params.name,
       params: serviceParams,
       responses: { 200: { description: 'the service', schema: serviceJson }, 400: refused, 404: refused },
       async handle({ params }) {

@@ -1,6 +1,6 @@
-import { permissionsFileError, readPermissionsJson } from '../../config/index.ts';
+import { permissionsFileError, readPermissionsJson } from '../config/index.ts';
 import { z } from 'zod';
-import { servicePattern } from '../../goalstate/index.ts';
+import { servicePattern } from '../goalstate/index.ts';
 
 /** What Slack users may be allowed to do, per service; reading (/status, /builds, help) is open to everyone. */
 export const slackActions = ['build', 'deploy', 'rollback', 'lock'] as const;
@@ -15,7 +15,8 @@ const serviceGrants = z.strictObject(Object.fromEntries(slackActions.map((action
 
 /**
  * The `slack` section of the permissions file (FLEETCAST_PERMISSIONS), beside the coordinator's
- * `tokens`:
+ * `tokens`, read by the bot (before it asks anything) and by the coordinator (which bounds a
+ * relaying token by the same grants, so a stolen bot token cannot do what the person could not):
  *
  *     "slack": { "services": {
  *         "api": { "deploy": ["U0123ALICE", "S0APITEAM"], "build": ["*"] },
@@ -38,6 +39,14 @@ export type ServiceGrants = Partial<Record<SlackAction, string[]>>;
 export interface SlackGrants {
   file: string;
   services: Record<string, ServiceGrants>;
+}
+
+/** The grantees of an action on a service: its own entry's and those of "*". The bot and the coordinator both judge by this. */
+export function granteesOf(grants: SlackGrants | null, action: SlackAction, service: string): string[] {
+  if (grants === null) return [];
+  const own = grants.services[service]?.[action] ?? [];
+  const all = grants.services['*']?.[action] ?? [];
+  return [...new Set([...own, ...all])];
 }
 
 /** Reads and checks the file at start: a mistake stops the bot, naming the file and the problem. */
