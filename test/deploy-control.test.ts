@@ -1,7 +1,8 @@
 // Rollout control through the CLI (--json) and the API on a real coordinator (MariaDB, a NATS hub
 // with two regional leaves), machines reporting on their leaf as agents do: pause holds the next
 // wave, resume lets it go, promote skips the gate, abort rolls the written regions back and locks
-// the service. Each action is audited, idempotent, and refused to a read-only token.
+// the service. Each action is audited, idempotent, and refused to a read-only token and to a
+// token limited to another service.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ import { TestNatsCluster } from './support/nats-cluster.ts';
 
 const regions = ['eu', 'us'];
 const readToken = 'control-test-read-token-0123456789abcdef';
+const webToken = 'control-test-web-only-token-0123456789';
 let cluster: TestNatsCluster;
 let coordinator: TestCoordinator;
 const machines: Record<string, StatusReporter> = {};
@@ -40,7 +42,7 @@ const deploy = async () => {
 beforeAll(async () => {
   cluster = await TestNatsCluster.start(regions);
   const permissions = path.join(cluster.dir, 'permissions.json');
-  fs.writeFileSync(permissions, JSON.stringify({ tokens: [{ name: 'dashboard', token: readToken, scopes: ['read'] }] }));
+  fs.writeFileSync(permissions, JSON.stringify({ tokens: [{ name: 'dashboard', token: readToken, scopes: ['read'] }, { name: 'web-ci', token: webToken, scopes: ['deploy'], services: ['web'] }] }));
   coordinator = await startTestCoordinator('mysql', {
     env: { FLEETCAST_NATS_URL: cluster.urls.hub, FLEETCAST_REGIONS: regions.join(','), FLEETCAST_REPLICATION_CONCURRENCY: '0', FLEETCAST_AUDIT_EVERY: '7d', FLEETCAST_PERMISSIONS: permissions },
   });
@@ -109,6 +111,10 @@ it('abort stops the rollout and rolls the written regions back to the build befo
   const forbidden = await coordinator.request('POST', `/v1/deployments/${id}/abort`, { token: readToken, body: {} });
   expect(forbidden.status).toBe(403);
   expect(forbidden.json.error.code).toBe('FORBIDDEN');
+  // A deploy token limited to another service cannot stop this one's rollout.
+  const otherService = await coordinator.request('POST', `/v1/deployments/${id}/abort`, { token: webToken, body: {} });
+  expect(otherService.status).toBe(403);
+  expect(otherService.json.error).toMatchObject({ code: 'FORBIDDEN', details: { token: 'web-ci', service: 'api' } });
 
   const aborted = await cli(['deployment', 'abort', id, '--reason', 'error rate up']);
   expect(aborted).toMatchObject({ status: 'ABORTED', rollback: expect.stringMatching(/^d\d+$/), waves: [{ status: 'WRITTEN' }, { status: 'SKIPPED' }] });
@@ -123,6 +129,7 @@ it('abort stops the rollout and rolls the written regions back to the build befo
   expect((await cli(['deployment', 'resume', id], 1)).error.code).toBe('CONFLICT');
   const audit = (await selectAudit(coordinator.handle.db, 'api')).filter((row) => row.action === 'abort').map((row) => [row.actor, row.result]);
   expect(audit).toEqual([
+    ['web-ci', 'refused'],
     ['local-admin', 'ok'],
     ['local-admin', 'ok'],
   ]);

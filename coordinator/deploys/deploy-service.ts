@@ -277,14 +277,24 @@ export class DeployService {
         const change = controlChange(deployment, action, request, new Date());
         if (!change) return { deployment, change };
         const { status, waves, error, undo } = change;
-        const recorded = await sql.updateDeploymentProgress(this.db, id, { waves: row.waves === null ? null : String(row.waves), status: deployment.status }, {
-          status,
-          waves: encodeWaves(waves),
-          error,
-          convergedAt: null,
-          ...(undo ? { rollback: pendingRollback } : {}),
-        });
-        if (!recorded) throw new FleetcastError('CONFLICT', `${deployment.id} moved on while it was being ${action === 'abort' ? 'aborted' : `${action}d`} (a wave was judged or written); look at it again and retry`, { deployment: deployment.id });
+        // The rollback is this request's: claimed here before SQL says so, the runner's loop leaves it alone.
+        if (undo) this.runner.claimRollback(deployment.id);
+        const recorded = await sql
+          .updateDeploymentProgress(this.db, id, { waves: row.waves === null ? null : String(row.waves), status: deployment.status }, {
+            status,
+            waves: encodeWaves(waves),
+            error,
+            convergedAt: null,
+            ...(undo ? { rollback: pendingRollback } : {}),
+          })
+          .catch((err: unknown) => {
+            this.runner.releaseRollback(deployment.id);
+            throw err;
+          });
+        if (!recorded) {
+          this.runner.releaseRollback(deployment.id);
+          throw new FleetcastError('CONFLICT', `${deployment.id} moved on while it was being ${action === 'abort' ? 'aborted' : `${action}d`} (a wave was judged or written); look at it again and retry`, { deployment: deployment.id });
+        }
         this.options.logger.info({ deployment: deployment.id, service, by: request.by, action }, `rollout ${action}`);
         return { deployment: { ...deployment, status, waves, error }, change };
       });

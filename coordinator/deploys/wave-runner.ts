@@ -79,6 +79,8 @@ export class WaveRunner {
   private lastFollowed: Record<string, unknown>[] = [];
   /** Deployments failed and rolled back while SQL was down: not judged again until their spooled records are in SQL. */
   private readonly undoneWithoutSql = new Set<string>();
+  /** Deployments whose rollback this process is doing now (claimRollback, rollBack). */
+  private readonly rollingBack = new Set<string>();
 
   constructor(
     private readonly db: Database,
@@ -147,7 +149,7 @@ export class WaveRunner {
     if (deployment.status === 'FAILED' || deployment.status === 'ABORTED') {
       // Claimed by a coordinator that died before it was done.
       const why = deployment.error ?? `${deployment.id} ${deployment.status}`;
-      if (deployment.rollback === pendingRollback) await this.rollBack(deployment, why, null, `${deployment.status === 'FAILED' ? 'automatic ' : ''}rollback of ${deployment.id}: ${why.replace(pendingSuffix, '')}`);
+      if (deployment.rollback === pendingRollback && !this.rollingBack.has(deployment.id)) await this.rollBack(deployment, why, null, `${deployment.status === 'FAILED' ? 'automatic ' : ''}rollback of ${deployment.id}: ${why.replace(pendingSuffix, '')}`);
       return;
     }
     const waves = deployment.waves.map((wave) => ({ ...wave }));
@@ -207,7 +209,28 @@ export class WaveRunner {
    * rollbacks by `by` (null: the coordinator itself) locking the service with `reason`, and
    * records the outcome on it (spooled while SQL is down). `error` ends with "rolling back…".
    */
+  /**
+   * Marks the rollback of `id` as this process's own, before it is claimed in SQL: the loop, which
+   * finishes claimed rollbacks of coordinators that died, leaves it alone until rollBack ends.
+   */
+  claimRollback(id: string): void {
+    this.rollingBack.add(id);
+  }
+
+  releaseRollback(id: string): void {
+    this.rollingBack.delete(id);
+  }
+
   async rollBack(deployment: Deployment, error: string, by: string | null, reason: string): Promise<void> {
+    this.rollingBack.add(deployment.id);
+    try {
+      await this.undoAndRecord(deployment, error, by, reason);
+    } finally {
+      this.rollingBack.delete(deployment.id);
+    }
+  }
+
+  private async undoAndRecord(deployment: Deployment, error: string, by: string | null, reason: string): Promise<void> {
     const regions = deployment.waves.filter((w) => w.status !== 'PENDING' && w.status !== 'SKIPPED').flatMap((w) => w.regions);
     const outcome = await this.options.undo(deployment, regions, by, reason);
     const recorded = `${error.replace(pendingSuffix, '')}; ${outcome.summary}`;

@@ -114,6 +114,9 @@ export function deployRoutes({ deploys, queue }: ApiContext): Route[] {
         scope: 'deploy',
         action: `${action} rollouts`,
         audit: action,
+        // The same grant as /deploy (the Slack buttons); a token limited to services controls only theirs.
+        slackAction: 'deploy',
+        service: serviceOfDeployment,
         params: deploymentParams,
         body: controlBody,
         responses: {
