@@ -108,6 +108,7 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
       ? HubLink.none()
       : HubLink.start({
           url: config.FLEETCAST_NATS_URL,
+          credsFile: config.FLEETCAST_NATS_CREDS,
           regions: config.FLEETCAST_REGIONS,
           goalHistory: config.FLEETCAST_GOAL_HISTORY,
           silentAfterMs: config.FLEETCAST_STATUS_SILENT_AFTER,

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
+import { connectNats } from '../goalstate/index.ts';
 import { eventually } from './support/eventually.ts';
 import { onlyJson, runCli } from './support/cli.ts';
 import { spawnTs, type JsonProcess } from './support/processes.ts';
@@ -93,6 +94,24 @@ it('starts every role, writes up.json, restarts a killed child, and stops everyt
   const leaf = file.processes.find((p: { role: string; region?: string }) => p.role === 'nats-leaf' && p.region === 'us');
   process.kill(leaf.pid, 'SIGKILL');
   await eventually(() => upFile(dir).processes.some((p: { role: string; region?: string; pid: number }) => p.role === 'nats-leaf' && p.region === 'us' && p.pid !== leaf.pid && alive(p.pid)), 30_000, 'the us leaf to be restarted');
+
+  // Every process has its own NATS identity; up.json carries no password.
+  expect(JSON.stringify([file.hub, file.leaves])).not.toContain('@');
+  const creds = onlyJson(await runCli(['creds', 'list', '--json'], { FLEETCAST_DATA_DIR: dir }));
+  expect(creds.identities.map((i: { name: string }) => i.name).sort()).toEqual(['agent-eu-eu-1', 'agent-us-us-1', 'coordinator', 'seeder-eu-1', 'seeder-us-1']);
+  // Revoking one machine with the CLI: up has the leaf reload its users, that machine can no
+  // longer connect, the other region's machine still can.
+  const credsFile = (name: string) => path.join(dir, 'nats-identities', 'creds', `${name}.nk`);
+  const canConnect = (url: string, name: string) =>
+    connectNats({ url, credsFile: credsFile(name), role: 'a leaf', timeoutMs: 2_000 }).then(
+      async (nc) => (await nc.close(), true),
+      () => false,
+    );
+  expect(await canConnect(file.leaves.us, 'agent-us-us-1')).toBe(true);
+  const revoke = await runCli(['creds', 'revoke', 'agent', '--region', 'us', '--machine', 'us-1'], { FLEETCAST_DATA_DIR: dir });
+  expect(revoke.code, revoke.stderr).toBe(0);
+  await eventually(async () => !(await canConnect(file.leaves.us, 'agent-us-us-1')), 15_000, 'the us leaf to refuse the revoked machine');
+  expect(await canConnect(file.leaves.eu, 'agent-eu-eu-1')).toBe(true);
 
   up.kill('SIGTERM');
   expect((await up.exited).code).toBe(0);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { lowMemoryEnv } from '../config/index.ts';
 import { p2pIdentityEnv } from './p2p-identities.ts';
+import { natsCredsEnv, natsIdentityRegistry } from './nats-identities.ts';
 import { FleetcastError } from '../errors/index.ts';
 import { ensureSigningKeyFiles } from '../trust/index.ts';
 import type { Logger } from '../logging/index.ts';
@@ -71,7 +72,17 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
   removeUpFile(dir); // a stale one from an installation that died must not send clients astray
   const logDir = path.join(dir, 'logs');
 
-  const cluster = await LocalNatsCluster.start({ regions, dir: path.join(dir, 'nats') });
+  // Every process its own NATS identity with only its role's subjects (fleetcast creds): issued
+  // before the servers start, so their user lists hold them.
+  const identities = natsIdentityRegistry(dir);
+  const natsCreds = {
+    coordinator: natsCredsEnv(identities, { role: 'coordinator' }),
+    seeder: (region: string, n: number) => natsCredsEnv(identities, { role: 'seeder', region, machine: String(n) }),
+    agent: (region: string, machine: string) => natsCredsEnv(identities, { role: 'agent', region, machine }),
+  };
+  const seederCreds = new Map(regions.flatMap((region) => range(options.seedersPerRegion ?? 1).map((n) => [`${region}-${n}`, natsCreds.seeder(region, n)] as const)));
+  const agentCreds = new Map(regions.flatMap((region) => range(options.agentsPerRegion ?? 2).map((n) => [`${region}-${n}`, natsCreds.agent(region, `${region}-${n}`)] as const)));
+  const cluster = await LocalNatsCluster.start({ regions, dir: path.join(dir, 'nats'), identities });
   const processes: RoleProcess[] = [];
   let file: UpFile | undefined;
   // up.json names every pid: a restarted process gets its new one in.
@@ -80,7 +91,7 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
     file.processes = processList(cluster, processes);
     writeUpFile(dir, file);
   };
-  const natsWatch = new NatsWatch(cluster, regions, logger, onRestart);
+  const natsWatch = new NatsWatch(cluster, regions, identities.file, logger, onRestart);
   const stop = async () => {
     natsWatch.stop();
     for (const process of processes) process.holdRestarts();
@@ -115,7 +126,7 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
           name: 'coordinator',
           role: 'coordinator',
           args: ['coordinator'],
-          env: { ...common, FLEETCAST_LISTEN: `127.0.0.1:${apiPort}`, FLEETCAST_NATS_URL: cluster.urls.hub, FLEETCAST_GOAL_SIGNING_KEY: goalKey.private },
+          env: { ...common, FLEETCAST_LISTEN: `127.0.0.1:${apiPort}`, FLEETCAST_NATS_URL: cluster.urls.hub, ...natsCreds.coordinator, FLEETCAST_GOAL_SIGNING_KEY: goalKey.private },
           ready: async () => (await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(1_000) })).ok,
         },
       ],
@@ -130,7 +141,8 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
             env: {
               ...common,
               ...p2pIdentityEnv(dir, { role: 'seeder', region, name: `seeder-${region}-${n}`, machine: `seeder-${region}-${n}` }),
-              FLEETCAST_NATS_URL: cluster.urls.leaves[region]!,
+              FLEETCAST_NATS_URL: cluster.urls.agents[region]!,
+              ...seederCreds.get(`${region}-${n}`),
               FLEETCAST_SEEDER_DIR: path.join(dir, 'seeders', `${region}-${n}`),
             },
           })),
@@ -147,6 +159,7 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
               ...common,
               ...p2pIdentityEnv(dir, { role: 'agent', region, name: `agent-${region}-${n}`, machine: `${region}-${n}` }),
               FLEETCAST_NATS_URL: cluster.urls.agents[region]!,
+              ...agentCreds.get(`${region}-${n}`),
               FLEETCAST_AGENT_DIR: path.join(dir, 'agents', `${region}-${n}`),
               FLEETCAST_AGENT_STOP_SERVICES: 'true',
             },
@@ -190,19 +203,25 @@ async function waitReady(processes: RoleProcess[], timeoutMs: number): Promise<v
   }
 }
 
-/** Restarts a NATS server of the installation that died, as it does for the fleetcast processes. */
+/**
+ * Restarts a NATS server of the installation that died, as it does for the fleetcast processes,
+ * and has the servers reload their users when `fleetcast creds` changed the identity registry.
+ */
 class NatsWatch {
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
+  private registryStamp: number | undefined;
 
   constructor(
     private readonly cluster: LocalNatsCluster,
     private readonly regions: string[],
+    private readonly registryFile: string,
     private readonly logger: Logger,
     private readonly onRestart: () => void,
   ) {}
 
   start(): void {
+    this.registryStamp = this.stamp();
     this.timer = setInterval(() => void this.check(), 1_000);
   }
 
@@ -225,11 +244,21 @@ class NatsWatch {
         await this.cluster.startLeaf(region);
         this.onRestart();
       }
+      const stamp = this.stamp();
+      if (stamp !== this.registryStamp) {
+        await this.cluster.reloadUsers();
+        this.registryStamp = stamp;
+        this.logger.info({ registry: this.registryFile }, 'the NATS identities changed: the servers reloaded their users');
+      }
     } catch (err) {
-      this.logger.error({ err }, 'restarting a NATS server failed; trying again in a second');
+      this.logger.error({ err }, 'restarting a NATS server or reloading its users failed; trying again in a second');
     } finally {
       this.busy = false;
     }
+  }
+
+  private stamp(): number | undefined {
+    return fs.statSync(this.registryFile, { throwIfNoEntry: false })?.mtimeMs;
   }
 }
 

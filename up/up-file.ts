@@ -6,9 +6,9 @@ export interface UpFile {
   apiUrl: string;
   token: string;
   regions: string[];
-  /** The NATS hub's client URL (with the coordinator's credentials). */
+  /** The NATS hub's client URL (no credentials: each process presents its own creds file, `<dir>/nats-identities/creds/`). */
   hub: string;
-  /** Each region's leaf, with the agents' credentials. */
+  /** Each region's leaf (no credentials, as `hub`). */
   leaves: Record<string, string>;
   processes: { role: string; region?: string; machine?: string; pid: number }[];
 }

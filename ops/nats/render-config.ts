@@ -11,8 +11,8 @@ export interface HubConfigValues {
   leafPort: number;
   monitorPort: number;
   storeDir: string;
-  coordinatorPassword: string;
-  leafPassword: string;
+  /** The file defining `FLEET_USERS` (ops/nats/users-config.ts renderHubUsers), relative to the config's folder. */
+  usersFile: string;
 }
 
 export interface LeafConfigValues {
@@ -26,8 +26,8 @@ export interface LeafConfigValues {
   storeDir: string;
   /** `nats-leaf://leaf:<password>@<hub host>:<hub leaf port>` */
   hubLeafUrl: string;
-  adminPassword: string;
-  agentPassword: string;
+  /** The file defining `FLEET_USERS` (ops/nats/users-config.ts renderLeafUsers), relative to the config's folder. */
+  usersFile: string;
 }
 
 export function renderHubConfig(values: HubConfigValues): string {
@@ -38,8 +38,7 @@ export function renderHubConfig(values: HubConfigValues): string {
     LEAF_PORT: String(values.leafPort),
     MONITOR_PORT: String(values.monitorPort),
     STORE_DIR: values.storeDir,
-    COORDINATOR_PASSWORD: values.coordinatorPassword,
-    LEAF_PASSWORD: values.leafPassword,
+    USERS_FILE: values.usersFile,
   });
 }
 
@@ -54,8 +53,7 @@ export function renderLeafConfig(values: LeafConfigValues): string {
     MONITOR_PORT: String(values.monitorPort),
     STORE_DIR: values.storeDir,
     HUB_LEAF_URL: values.hubLeafUrl,
-    ADMIN_PASSWORD: values.adminPassword,
-    AGENT_PASSWORD: values.agentPassword,
+    USERS_FILE: values.usersFile,
   });
 }
 
