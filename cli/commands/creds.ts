@@ -1,6 +1,9 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../../config/index.ts';
+import { FleetcastError } from '../../errors/index.ts';
+import { renderHubUsers, renderLeafUsers } from '../../ops/nats/users-config.ts';
 import { NatsIdentityRegistry, natsRoles, type NatsIdentity, type NatsRole } from '../../trust/index.ts';
 import { table } from '../format/table.ts';
 import { printResult } from '../output.ts';
@@ -16,12 +19,13 @@ const afterHelp = `
 Each coordinator, seeder and agent has its own NATS identity (an nkey): the NATS servers let
 the coordinator write goals, a seeder only read its region's goal, and an agent read its
 region's goal and write only the status keys of its own machine. The servers' user lists are
-rendered from the registry; \`fleetcast up\` reloads its servers within a second of a change,
-elsewhere render them and reload (docs/operations.md, "NATS identities").
+rendered from the registry (fleetcast creds render); \`fleetcast up\` reloads its servers
+within a second of a change, elsewhere render and reload (docs/operations.md, "NATS identities").
 
 Examples:
   fleetcast creds issue agent --region eu --machine eu-17 --out /etc/fleetcast/nats.nk
   fleetcast creds revoke agent --region eu --machine eu-17
+  fleetcast creds render --server leaf --region eu --admin-password-file /etc/fleetcast/nats/admin.pass --out /etc/fleetcast/nats/users.conf
   fleetcast creds list --json`;
 
 /** `fleetcast creds issue|revoke|list`: the fleet's NATS identities, in a registry on this machine. */
@@ -51,6 +55,27 @@ export function credsCommand(): Command {
       }),
   );
   command.addCommand(
+    withRegistry(new Command('render'))
+      .description("write a NATS server's users file (FLEET_USERS, included by ops/nats/*.conf.template) from the registry; then reload that server (systemctl reload, or SIGHUP)")
+      .addOption(new Option('--server <kind>', 'hub or leaf').choices(['hub', 'leaf']).makeOptionMandatory())
+      .option('--region <region>', "the leaf's region (--server leaf)")
+      .option('--leaf-password-file <file>', "the hub's leaf-link password (--server hub)")
+      .option('--admin-password-file <file>', "the leaf's admin password (--server leaf)")
+      .requiredOption('--out <file>', 'the users file to write (mode 0600, replaced whole)')
+      .action((options: WhoOptions & { server: 'hub' | 'leaf'; leafPasswordFile?: string; adminPasswordFile?: string; out: string }) => {
+        const identities = registry(options).active();
+        const text =
+          options.server === 'hub'
+            ? renderHubUsers({ leafPassword: readPassword(options.leafPasswordFile, '--leaf-password-file'), identities })
+            : renderLeafUsers({ region: required(options.region, '--region'), adminPassword: readPassword(options.adminPasswordFile, '--admin-password-file'), identities });
+        const temp = `${options.out}.${process.pid}.tmp`;
+        fs.writeFileSync(temp, text, { mode: 0o600 });
+        fs.renameSync(temp, options.out);
+        const users = identities.filter((i) => (options.server === 'hub' ? i.role === 'coordinator' : i.region === options.region && i.role !== 'coordinator')).length;
+        printResult(options.json ?? false, { file: options.out, identities: users }, () => `wrote ${options.out}: ${users} identities; reload the server to apply it`);
+      }),
+  );
+  command.addCommand(
     withRegistry(new Command('list'))
       .description('list the NATS identities issued, revoked ones included')
       .action((options: WhoOptions) => {
@@ -73,6 +98,18 @@ function withRegistry(command: Command): Command {
 
 function registry(options: WhoOptions): NatsIdentityRegistry {
   return new NatsIdentityRegistry(options.registry ?? path.join(loadConfig(['FLEETCAST_DATA_DIR']).FLEETCAST_DATA_DIR, 'nats-identities'));
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (!value) throw new FleetcastError('INVALID_INPUT', `${flag} is required here`, { flag });
+  return value;
+}
+
+/** A password from a file (never from the command line, where ps shows it). */
+function readPassword(file: string | undefined, flag: string): string {
+  const password = fs.readFileSync(required(file, flag), 'utf8').trim();
+  if (!password || /["\\\s]/.test(password)) throw new FleetcastError('INVALID_INPUT', `${file} must hold one password without quotes, backslashes or spaces`, { file });
+  return password;
 }
 
 function who(options: WhoOptions): { region?: string; machine?: string } {
