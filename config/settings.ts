@@ -225,6 +225,14 @@ export const settings = {
       help: "creds file of this process's own NATS identity (fleetcast creds issue): the coordinator's on the hub, a seeder's or agent's on its region's leaf",
     },
   ),
+  /** The CA of the NATS servers' certificates: connections are TLS and checked against it. */
+  FLEETCAST_NATS_CA: setting(
+    z.string().trim().min(1).optional(),
+    {
+      shown: '— (a `tls://` URL uses the system CAs; `fleetcast up`: `<dir>/tls/ca.crt`)',
+      help: "PEM file of the CA that signed the NATS servers' certificates: the connection is TLS, checked against it",
+    },
+  ),
   /** Goals kept per service and region in the global `goal` bucket (rollback without SQL). */
   FLEETCAST_GOAL_HISTORY: setting(
     z.coerce.number().int().min(2).max(64),

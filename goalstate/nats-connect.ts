@@ -19,6 +19,11 @@ export interface NatsConnectOptions {
    * every connect, so a renewed file is used from the next reconnect on.
    */
   credsFile?: string;
+  /**
+   * The CA whose certificates the servers present (FLEETCAST_NATS_CA): the connection is TLS,
+   * checked against it. Without it a `tls://` URL uses the system's CAs.
+   */
+  caFile?: string;
   /** What the server is, for messages and logs: `the NATS hub`, `the NATS leaf of region eu`. */
   role: string;
   /** What a person should start when it is unreachable. */
@@ -96,6 +101,7 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
       user: endpoint.user,
       pass: endpoint.pass,
       ...(credsFile ? { authenticator: nkeyAuthenticator(() => readNatsCreds(credsFile)) } : {}),
+      ...(options.caFile || endpoint.servers.some((server) => server.startsWith('tls:')) ? { tls: options.caFile ? { caFile: options.caFile } : {} } : {}),
       name: options.name ?? 'fleetcast',
       timeout: options.timeoutMs ?? 5_000,
       maxReconnectAttempts: -1,

@@ -1,8 +1,10 @@
-// Per-machine NATS identities (issue 17): a real hub and leaves whose users are rendered from a
-// `fleetcast creds` registry. What each identity may do is enforced by the NATS servers
+// Per-machine NATS identities and TLS (issue 17): a real hub and leaves whose users are rendered
+// from a `fleetcast creds` registry, TLS on every client port and mutual TLS on the leaf links (a
+// local CA, as `fleetcast up` makes). What each identity may do is enforced by the NATS servers
 // themselves: plain clients (@nats-io/*) try what a stolen creds file would, and the refusal
 // must come from the server (a permissions violation), not from fleetcast code.
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
@@ -10,6 +12,11 @@ import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectNats, GoalWriter, RegionGoalView, StatusReporter, type NatsConnection } from '../goalstate/index.ts';
 import { natsFailureKind } from '../goalstate/nats-failure.ts';
+import { freePort } from '../ops/nats/free-port.ts';
+import { ensureLocalTls } from '../ops/nats/local-tls.ts';
+import { NatsServerProcess } from '../ops/nats/nats-server-process.ts';
+import { renderLeafConfig } from '../ops/nats/render-config.ts';
+import { renderLeafUsers } from '../ops/nats/users-config.ts';
 import { NatsIdentityRegistry } from '../trust/index.ts';
 import { eventually } from './support/eventually.ts';
 import { testGoalKeys } from './support/goal-keys.ts';
@@ -19,7 +26,8 @@ import { sampleGoal } from './support/sample-goal.ts';
 const keys = testGoalKeys();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-nats-identities-'));
 const registry = new NatsIdentityRegistry(dir);
-const connect = { maxReconnectDelayMs: 300, timeoutMs: 2_000 };
+const tls = ensureLocalTls(path.join(dir, 'tls'));
+const connect = { maxReconnectDelayMs: 300, timeoutMs: 2_000, caFile: tls.ca };
 const creds = {
   coordinator: registry.issue({ role: 'coordinator' }).credsFile,
   seeder: registry.issue({ role: 'seeder', region: 'eu', machine: 'seeder-eu-1' }).credsFile,
@@ -32,7 +40,7 @@ let cluster: TestNatsCluster;
 let writer: GoalWriter;
 
 beforeAll(async () => {
-  cluster = await TestNatsCluster.start(['eu', 'us'], { identities: registry });
+  cluster = await TestNatsCluster.start(['eu', 'us'], { identities: registry, tls });
   writer = await GoalWriter.connect({ url: cluster.urls.hub, regions: ['eu', 'us'], connect: { ...connect, credsFile: creds.coordinator }, signingKey: keys.signingKey, keyring: keys.keyring });
   await writer.ensureBuckets();
   await writer.put(sampleGoal('api', 'eu', 1), { expectedRevision: null });
@@ -108,6 +116,58 @@ describe('what each identity may do, as the NATS servers enforce it', () => {
     // An agent's key is not the coordinator's: the hub refuses it.
     const onHub = await connectNats({ url: cluster.urls.hub, role: 'the NATS hub', credsFile: creds.us1, ...connect }).catch((e: unknown) => e);
     expect(onHub).toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+});
+
+describe('TLS on every link', () => {
+  it('the URLs are tls://, and a plaintext client is refused by the hub and by each leaf', async () => {
+    for (const url of [cluster.urls.hub, cluster.urls.agents.eu!, cluster.urls.agents.us!]) {
+      expect(url).toMatch(/^tls:\/\//);
+      const { port } = new URL(url);
+      // A client speaking the NATS protocol in the clear, with a valid identity's name even.
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(port), '127.0.0.1');
+        let text = '';
+        socket.on('data', (chunk) => {
+          text += chunk.toString();
+          if (text.startsWith('INFO ') && text.includes('\r\n') && !text.includes('CONNECT_SENT')) {
+            text += 'CONNECT_SENT';
+            socket.write('CONNECT {"verbose":false,"user":"admin","pass":"x"}\r\nPUB $KV.status-eu.api.eu-9 2\r\n{}\r\nPING\r\n');
+          }
+        });
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(answer, url).toMatch(/"tls_required":true/);
+      expect(answer, url).not.toContain('PONG');
+    }
+  });
+
+  it('a leaf without a certificate of the fleet CA cannot link to the hub, even with the leaf-link password', async () => {
+    const rogueDir = path.join(dir, 'rogue');
+    fs.mkdirSync(rogueDir);
+    const monitorPort = await freePort();
+    fs.writeFileSync(path.join(rogueDir, 'users.conf'), renderLeafUsers({ region: 'rogue', adminPassword: 'rogue', identities: [] }));
+    // TLS to the hub, but with a client certificate of another CA (and no certificate at all: the plaintext case is the same refusal).
+    const other = ensureLocalTls(path.join(rogueDir, 'other-ca'));
+    fs.writeFileSync(path.join(rogueDir, 'remote-tls.conf'), `tls ${JSON.stringify({ cert_file: other.leafCert, key_file: other.leafKey, ca_file: tls.ca })}\n`);
+    const config = renderLeafConfig({ region: 'rogue', clientPort: await freePort(), monitorPort, storeDir: path.join(rogueDir, 'store'), hubLeafUrl: cluster.urls.hubLeafnodes, usersFile: 'users.conf', leafTlsFile: 'remote-tls.conf' });
+    fs.writeFileSync(path.join(rogueDir, 'leaf.conf'), config);
+    const rogue = new NatsServerProcess({ name: 'leaf-rogue', configFile: path.join(rogueDir, 'leaf.conf'), logFile: path.join(rogueDir, 'leaf.log'), monitorUrl: `http://127.0.0.1:${monitorPort}` });
+    await rogue.start();
+    try {
+      // It tries (reconnect every second) and the hub closes each link at the TLS handshake.
+      await eventually(() => (fs.readFileSync(path.join(rogueDir, 'leaf.log'), 'utf8').match(/Leafnode connection closed/g) ?? []).length >= 2, 15_000, 'the rogue leaf to be refused twice');
+      expect(await rogue.leafConnections()).toBe(0);
+      expect(fs.readFileSync(path.join(cluster.dir, 'hub.log'), 'utf8')).toMatch(/TLS.*handshake error.*certificate/i);
+    } finally {
+      await rogue.stop();
+    }
+  });
+
+  it('a client that does not trust the fleet CA does not connect', async () => {
+    const untrusting = await connectNats({ url: cluster.urls.agents.eu!, role: 'the NATS leaf of region eu', credsFile: creds.eu1, maxReconnectDelayMs: 300, timeoutMs: 2_000 }).catch((e: unknown) => e);
+    expect(untrusting).toMatchObject({ code: 'NATS_UNAVAILABLE' });
   });
 });
 

@@ -57,7 +57,7 @@ it('starts every role, writes up.json, restarts a killed child, and stops everyt
   dirs.push(dir);
   const up = startUp(dir);
   const file = await waitForUpFile(dir);
-  expect(file).toMatchObject({ apiUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), token: expect.stringMatching(/^[0-9a-f]{64}$/), regions: ['eu', 'us'], hub: expect.stringMatching(/^nats:\/\//) });
+  expect(file).toMatchObject({ apiUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), token: expect.stringMatching(/^[0-9a-f]{64}$/), regions: ['eu', 'us'], hub: expect.stringMatching(/^tls:\/\//) });
   expect(Object.keys(file.leaves)).toEqual(['eu', 'us']);
   const roles = file.processes.map((p: { role: string; region?: string; machine?: string }) => [p.role, p.region ?? null, p.machine ?? null]);
   expect(roles).toEqual(
@@ -95,15 +95,17 @@ it('starts every role, writes up.json, restarts a killed child, and stops everyt
   process.kill(leaf.pid, 'SIGKILL');
   await eventually(() => upFile(dir).processes.some((p: { role: string; region?: string; pid: number }) => p.role === 'nats-leaf' && p.region === 'us' && p.pid !== leaf.pid && alive(p.pid)), 30_000, 'the us leaf to be restarted');
 
-  // Every process has its own NATS identity; up.json carries no password.
+  // Every process has its own NATS identity; up.json carries no password; every link is TLS.
   expect(JSON.stringify([file.hub, file.leaves])).not.toContain('@');
+  expect([file.hub, ...Object.values(file.leaves)]).toEqual([expect.stringMatching(/^tls:\/\//), expect.stringMatching(/^tls:\/\//), expect.stringMatching(/^tls:\/\//)]);
+  expect(file.ca).toBe(path.join(dir, 'tls', 'ca.crt'));
   const creds = onlyJson(await runCli(['creds', 'list', '--json'], { FLEETCAST_DATA_DIR: dir }));
   expect(creds.identities.map((i: { name: string }) => i.name).sort()).toEqual(['agent-eu-eu-1', 'agent-us-us-1', 'coordinator', 'seeder-eu-1', 'seeder-us-1']);
   // Revoking one machine with the CLI: up has the leaf reload its users, that machine can no
   // longer connect, the other region's machine still can.
   const credsFile = (name: string) => path.join(dir, 'nats-identities', 'creds', `${name}.nk`);
   const canConnect = (url: string, name: string) =>
-    connectNats({ url, credsFile: credsFile(name), role: 'a leaf', timeoutMs: 2_000 }).then(
+    connectNats({ url, credsFile: credsFile(name), caFile: file.ca, role: 'a leaf', timeoutMs: 2_000 }).then(
       async (nc) => (await nc.close(), true),
       () => false,
     );

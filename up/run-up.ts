@@ -8,6 +8,7 @@ import { ensureSigningKeyFiles } from '../trust/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { freePort } from '../ops/nats/free-port.ts';
 import { LocalNatsCluster } from '../ops/nats/local-cluster.ts';
+import { ensureLocalTls } from '../ops/nats/local-tls.ts';
 import { checkPrerequisites } from './prerequisites.ts';
 import { RoleProcess, type RoleSpec } from './role-process.ts';
 import { removeUpFile, writeUpFile, type UpFile } from './up-file.ts';
@@ -82,7 +83,9 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
   };
   const seederCreds = new Map(regions.flatMap((region) => range(options.seedersPerRegion ?? 1).map((n) => [`${region}-${n}`, natsCreds.seeder(region, n)] as const)));
   const agentCreds = new Map(regions.flatMap((region) => range(options.agentsPerRegion ?? 2).map((n) => [`${region}-${n}`, natsCreds.agent(region, `${region}-${n}`)] as const)));
-  const cluster = await LocalNatsCluster.start({ regions, dir: path.join(dir, 'nats'), identities });
+  // TLS on every NATS client port and mutual TLS on the leaf links, with a CA made once in <dir>/tls.
+  const tls = ensureLocalTls(path.join(dir, 'tls'));
+  const cluster = await LocalNatsCluster.start({ regions, dir: path.join(dir, 'nats'), identities, tls });
   const processes: RoleProcess[] = [];
   let file: UpFile | undefined;
   // up.json names every pid: a restarted process gets its new one in.
@@ -118,6 +121,7 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
       FLEETCAST_REGIONS: regions.join(','),
       FLEETCAST_DHT_BOOTSTRAP: dht,
       FLEETCAST_GOAL_PUBLIC_KEYS: goalKey.public,
+      FLEETCAST_NATS_CA: tls.ca,
     };
     const specs: RoleSpec[][] = [
       [
@@ -176,7 +180,7 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
     }
     natsWatch.start();
     const token = fs.readFileSync(path.join(dir, 'api-token'), 'utf8').trim();
-    file = { apiUrl, token, regions, hub: cluster.urls.hub, leaves: cluster.urls.agents, processes: processList(cluster, processes) };
+    file = { apiUrl, token, regions, hub: cluster.urls.hub, leaves: cluster.urls.agents, ca: tls.ca, processes: processList(cluster, processes) };
     writeUpFile(dir, file);
     logger.info({ dir, apiUrl, processes: processes.length }, 'fleetcast up: every process is ready');
     return { dir, file, processes, cluster, stop };

@@ -10,6 +10,8 @@ export interface UpFile {
   hub: string;
   /** Each region's leaf (no credentials, as `hub`). */
   leaves: Record<string, string>;
+  /** The CA of the NATS servers' certificates (`hub` and `leaves` are `tls://`): FLEETCAST_NATS_CA for a client. */
+  ca?: string;
   processes: { role: string; region?: string; machine?: string; pid: number }[];
 }
 

@@ -6,6 +6,7 @@ import { freePort } from './free-port.ts';
 import { NatsServerProcess } from './nats-server-process.ts';
 import type { NatsIdentityRegistry } from '../../trust/index.ts';
 import { renderHubConfig, renderLeafConfig } from './render-config.ts';
+import type { LocalTlsFiles } from './local-tls.ts';
 import { renderHubUsers, renderLeafUsers } from './users-config.ts';
 
 export interface LocalNatsClusterOptions {
@@ -26,6 +27,11 @@ export interface LocalNatsClusterOptions {
    * Without it the cluster has the shared password users tests of other parts use.
    */
   identities?: NatsIdentityRegistry;
+  /**
+   * TLS on every client port (a plaintext client is refused; URLs are `tls://`) and mutual TLS
+   * on the leaf links, with these files (ops/nats/local-tls.ts). Clients need the CA.
+   */
+  tls?: LocalTlsFiles;
 }
 
 /** Client URLs with their credentials, as printed by ops/nats/start-cluster.ts. */
@@ -44,6 +50,17 @@ export interface LocalNatsClusterUrls {
 
 /** Starts on fresh ports after a port was taken between choosing and binding it. */
 const maxPortAttempts = 4;
+
+/** The TLS blocks the configs include: the servers' certificate on client ports, mutual TLS on leaf links. */
+function writeTlsIncludes(dir: string, tls: LocalTlsFiles): void {
+  const block = (entries: Record<string, string | boolean | number>) => `tls ${JSON.stringify(entries)}\n`;
+  const files: Record<string, string> = {
+    'client-tls.conf': block({ cert_file: tls.serverCert, key_file: tls.serverKey, ca_file: tls.ca, timeout: 5 }),
+    'hub-leaf-tls.conf': block({ cert_file: tls.serverCert, key_file: tls.serverKey, ca_file: tls.ca, verify: true, timeout: 5 }),
+    'leaf-remote-tls.conf': block({ cert_file: tls.leafCert, key_file: tls.leafKey, ca_file: tls.ca, timeout: 5 }),
+  };
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text, { mode: 0o600 });
+}
 
 /** A server's users file and how to render it. */
 interface UsersFile {
@@ -71,6 +88,8 @@ export class LocalNatsCluster {
     private readonly leaves: Map<string, Server>,
     private readonly users: UsersFile[],
     private readonly readyTimeoutMs: number,
+    /** The CA clients check the servers against, when the cluster runs TLS. */
+    readonly ca: string | undefined,
   ) {}
 
   static async start(options: LocalNatsClusterOptions): Promise<LocalNatsCluster> {
@@ -107,6 +126,7 @@ export class LocalNatsCluster {
         monitorPort: ports.monitor,
         storeDir: path.join(dir, 'hub'),
         usersFile: 'hub-users.conf',
+        ...(options.tls ? { tlsFile: 'client-tls.conf', leafTlsFile: 'hub-leaf-tls.conf' } : {}),
       }),
       { mode: 0o600 },
     );
@@ -115,12 +135,14 @@ export class LocalNatsCluster {
       process: new NatsServerProcess({ name: 'hub', configFile: hubConf, logFile: path.join(dir, 'hub.log'), monitorUrl: `http://${host}:${ports.monitor}`, binary: options.binary }),
     };
 
+    if (options.tls) writeTlsIncludes(dir, options.tls);
+    const scheme = options.tls ? 'tls' : 'nats';
     const users: UsersFile[] = [{ file: path.join(dir, 'hub-users.conf'), render: () => renderHubUsers({ leafPassword: passwords.leaf, coordinatorPassword: passwords.coordinator, identities: identities?.active() ?? [] }) }];
     const urls: LocalNatsClusterUrls = {
-      hub: `nats://${passwords.coordinator ? `coordinator:${passwords.coordinator}@` : ''}${host}:${ports.client}`,
+      hub: `${scheme}://${passwords.coordinator ? `coordinator:${passwords.coordinator}@` : ''}${host}:${ports.client}`,
       leaves: {},
       agents: {},
-      leafLink: `nats://leaf:${passwords.leaf}@${host}:${ports.client}`,
+      leafLink: `${scheme}://leaf:${passwords.leaf}@${host}:${ports.client}`,
       hubLeafnodes: `nats-leaf://leaf:${passwords.leaf}@${host}:${ports.leaf}`,
     };
     const leaves = new Map<string, Server>();
@@ -141,6 +163,7 @@ export class LocalNatsCluster {
           storeDir: path.join(dir, `leaf-${region}`),
           hubLeafUrl: urls.hubLeafnodes,
           usersFile,
+          ...(options.tls ? { tlsFile: 'client-tls.conf', leafTlsFile: 'leaf-remote-tls.conf' } : {}),
         }),
         { mode: 0o600 },
       );
@@ -148,11 +171,11 @@ export class LocalNatsCluster {
         clientPort,
         process: new NatsServerProcess({ name: `leaf-${region}`, configFile: conf, logFile: path.join(dir, `leaf-${region}.log`), monitorUrl: `http://${host}:${monitorPort}`, binary: options.binary }),
       });
-      urls.leaves[region] = `nats://admin:${leafPasswords.admin}@${host}:${clientPort}`;
-      urls.agents[region] = `nats://${leafPasswords.agent ? `agent:${leafPasswords.agent}@` : ''}${host}:${clientPort}`;
+      urls.leaves[region] = `${scheme}://admin:${leafPasswords.admin}@${host}:${clientPort}`;
+      urls.agents[region] = `${scheme}://${leafPasswords.agent ? `agent:${leafPasswords.agent}@` : ''}${host}:${clientPort}`;
     }
 
-    const cluster = new LocalNatsCluster(dir, options.dir === undefined, regions, urls, hub, leaves, users, options.readyTimeoutMs ?? 20_000);
+    const cluster = new LocalNatsCluster(dir, options.dir === undefined, regions, urls, hub, leaves, users, options.readyTimeoutMs ?? 20_000, options.tls?.ca);
     try {
       cluster.writeUsers();
       await cluster.startHub();

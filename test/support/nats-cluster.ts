@@ -5,6 +5,7 @@ import { nkeyAuthenticator, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { LocalNatsCluster, type LocalNatsClusterUrls } from '../../ops/nats/local-cluster.ts';
 import type { NatsIdentityRegistry } from '../../trust/index.ts';
+import type { LocalTlsFiles } from '../../ops/nats/local-tls.ts';
 
 /**
  * A private NATS hub plus one leaf per region for one test file: its own nats-server processes,
@@ -18,7 +19,7 @@ export class TestNatsCluster {
   private constructor(private readonly cluster: LocalNatsCluster) {}
 
   /** `identities`: the servers' users are that registry's identities (no shared passwords but the leaf admin's). */
-  static async start(regions: string[] = ['eu', 'us', 'ap'], options: { identities?: NatsIdentityRegistry } = {}): Promise<TestNatsCluster> {
+  static async start(regions: string[] = ['eu', 'us', 'ap'], options: { identities?: NatsIdentityRegistry; tls?: LocalTlsFiles } = {}): Promise<TestNatsCluster> {
     return new TestNatsCluster(await LocalNatsCluster.start({ regions, ...options }));
   }
 
@@ -33,6 +34,11 @@ export class TestNatsCluster {
 
   get regions(): string[] {
     return this.cluster.regions;
+  }
+
+  /** The CA of the servers' certificates (clusters with TLS). */
+  get ca(): string | undefined {
+    return this.cluster.ca;
   }
 
   /** Where configs and server logs are, for a failing test's message. */
@@ -73,6 +79,7 @@ export class TestNatsCluster {
       servers: `${parsed.hostname}:${parsed.port}`,
       user: decodeURIComponent(parsed.username),
       pass: decodeURIComponent(parsed.password),
+      ...(this.cluster.ca ? { tls: { caFile: this.cluster.ca } } : {}),
       ...(options.credsFile ? { authenticator: nkeyAuthenticator(new TextEncoder().encode(fs.readFileSync(options.credsFile, 'utf8').trim())) } : {}),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 200,
