@@ -1,5 +1,4 @@
-import type { NatsConnection, Status } from '@nats-io/nats-core';
-import { nkeyAuthenticator } from '@nats-io/nats-core';
+import { nkeyAuthenticator, type NatsConnection, type Status } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { FleetcastError } from '../errors/index.ts';
 import { natsCredsPublicKey, readNatsCreds } from '../trust/index.ts';

@@ -153,7 +153,7 @@ function acquireLock(file: string): number {
       return fs.openSync(file, 'wx', 0o600);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      // A lock left by a process killed while holding it: a registry write takes milliseconds.
+      // A lock left by a process killed while holding it: a registry write takes well under a second.
       const age = Date.now() - (fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
       if (age > 30_000) fs.rmSync(file, { force: true });
       else if (attempt >= 100) throw new FleetcastError('BUSY', `${file} is held by another fleetcast creds command: try again`, { file });

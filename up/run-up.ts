@@ -76,13 +76,9 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
   // Every process its own NATS identity with only its role's subjects (fleetcast creds): issued
   // before the servers start, so their user lists hold them.
   const identities = natsIdentityRegistry(dir);
-  const natsCreds = {
-    coordinator: natsCredsEnv(identities, { role: 'coordinator' }),
-    seeder: (region: string, n: number) => natsCredsEnv(identities, { role: 'seeder', region, machine: String(n) }),
-    agent: (region: string, machine: string) => natsCredsEnv(identities, { role: 'agent', region, machine }),
-  };
-  const seederCreds = new Map(regions.flatMap((region) => range(options.seedersPerRegion ?? 1).map((n) => [`${region}-${n}`, natsCreds.seeder(region, n)] as const)));
-  const agentCreds = new Map(regions.flatMap((region) => range(options.agentsPerRegion ?? 2).map((n) => [`${region}-${n}`, natsCreds.agent(region, `${region}-${n}`)] as const)));
+  const coordinatorCreds = natsCredsEnv(identities, { role: 'coordinator' });
+  const seederCreds = new Map(regions.flatMap((region) => range(options.seedersPerRegion ?? 1).map((n) => [`${region}-${n}`, natsCredsEnv(identities, { role: 'seeder', region, machine: String(n) })] as const)));
+  const agentCreds = new Map(regions.flatMap((region) => range(options.agentsPerRegion ?? 2).map((n) => [`${region}-${n}`, natsCredsEnv(identities, { role: 'agent', region, machine: `${region}-${n}` })] as const)));
   // TLS on every NATS client port and mutual TLS on the leaf links, with a CA made once in <dir>/tls.
   const tls = ensureLocalTls(path.join(dir, 'tls'));
   const cluster = await LocalNatsCluster.start({ regions, dir: path.join(dir, 'nats'), identities, tls });
@@ -130,7 +126,7 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
           name: 'coordinator',
           role: 'coordinator',
           args: ['coordinator'],
-          env: { ...common, FLEETCAST_LISTEN: `127.0.0.1:${apiPort}`, FLEETCAST_NATS_URL: cluster.urls.hub, ...natsCreds.coordinator, FLEETCAST_GOAL_SIGNING_KEY: goalKey.private },
+          env: { ...common, FLEETCAST_LISTEN: `127.0.0.1:${apiPort}`, FLEETCAST_NATS_URL: cluster.urls.hub, ...coordinatorCreds, FLEETCAST_GOAL_SIGNING_KEY: goalKey.private },
           ready: async () => (await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(1_000) })).ok,
         },
       ],
