@@ -1,10 +1,9 @@
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvOptions } from '@nats-io/kv';
-import fs from 'node:fs';
 import { nkeyAuthenticator, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { LocalNatsCluster, type LocalNatsClusterUrls } from '../../ops/nats/local-cluster.ts';
-import type { NatsIdentityRegistry } from '../../trust/index.ts';
+import { readNatsCreds, type NatsIdentityRegistry } from '../../trust/index.ts';
 import type { LocalTlsFiles } from '../../ops/nats/local-tls.ts';
 
 /**
@@ -80,7 +79,7 @@ export class TestNatsCluster {
       user: decodeURIComponent(parsed.username),
       pass: decodeURIComponent(parsed.password),
       ...(this.cluster.ca ? { tls: { caFile: this.cluster.ca } } : {}),
-      ...(options.credsFile ? { authenticator: nkeyAuthenticator(new TextEncoder().encode(fs.readFileSync(options.credsFile, 'utf8').trim())) } : {}),
+      ...(options.credsFile ? { authenticator: nkeyAuthenticator(readNatsCreds(options.credsFile)) } : {}),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 200,
     });
