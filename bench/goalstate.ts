@@ -1,21 +1,26 @@
-// Goal-state latency: a goal written on the hub → seen, verified, by 300 watchers spread over 3
-// regional leaves (each watcher its own connection, as each agent is), through fleetcast's
-// GoalWriter (signing every document) and RegionGoalView (verifying it), against a bare KV
-// put → watch loop of the same client (@nats-io/transport-node, jetstream, kv 3.x) over the very
-// same hub, leaves and mirrors in the same run. Each side is a GoalPath in `paths` below, measured
-// in interleaved blocks: another path (TLS, per-role identities) is one more entry. Plus what
+// Goal-state latency, every link TLS: a goal written on the hub → seen, verified, by 300
+// watchers spread over 3 regional leaves (each watcher its own connection, as each agent is),
+// through fleetcast's GoalWriter (signing every document) and RegionGoalView (verifying it),
+// against a bare KV put → watch loop of the same client (@nats-io/transport-node, jetstream, kv
+// 3.x) over the very same hub, leaves and mirrors in the same run. Each side is a GoalPath in
+// `paths` below, measured in interleaved blocks; one of them runs on a second hub and leaves
+// whose users are per-machine nkey identities, each watcher its own agent identity. Plus what
 // verifying one goal costs an agent, and the coordinator's status view: the initial load of
 // 100,000 agent reports and one summary over them, against a bare KV watch of the same keys.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { decodeGoal, encodeGoal, encodeStatus, GoalWriter, RegionGoalView, RegionStatusView, signGoal, type GoalWatch, type StatusReport } from '../goalstate/index.ts';
-import { VerifyingKeyring } from '../trust/index.ts';
+import { NatsIdentityRegistry, VerifyingKeyring } from '../trust/index.ts';
 import { sampleGoal } from '../test/support/sample-goal.ts';
 import { testGoalKeys, type TestGoalKeys } from '../test/support/goal-keys.ts';
 import { LocalNatsCluster } from '../ops/nats/local-cluster.ts';
+import { ensureLocalTls, type LocalTlsFiles } from '../ops/nats/local-tls.ts';
 import { row, type Benchmark, type BenchRow } from './report.ts';
 
 const regions = ['eu', 'us', 'ap'];
@@ -33,9 +38,10 @@ function percentiles(samples: number[]): Latencies {
   return { p50: at(0.5), p99: at(0.99), samples: sorted.length };
 }
 
-async function rawConnect(url: string): Promise<NatsConnection> {
+/** A bare client of one of the cluster's URLs, over TLS when the cluster has a CA. */
+async function rawConnect(url: string, ca: string | undefined): Promise<NatsConnection> {
   const u = new URL(url);
-  return connect({ servers: `${u.hostname}:${u.port}`, user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) });
+  return connect({ servers: `${u.hostname}:${u.port}`, user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password), ...(ca ? { tls: { caFile: ca } } : {}) });
 }
 
 /**
@@ -88,6 +94,8 @@ class Rounds {
 /** One way of getting a goal from the hub to every watcher, measured over `iterations` rounds. */
 interface GoalPath {
   name: string;
+  /** Its own servers (per-machine identities); the shared cluster otherwise. */
+  cluster?: LocalNatsCluster;
   measure(cluster: LocalNatsCluster, perRegion: number, first: number, iterations: number): Promise<number[]>;
 }
 
@@ -98,8 +106,8 @@ interface GoalPath {
  * runs one watch, so in the fleet each machine verifies once, in parallel with the others); true:
  * each watcher verifies its own copy, all 300 on this process's two cores.
  */
-async function measureOurs(cluster: LocalNatsCluster, keys: TestGoalKeys, ownKeyrings: boolean, perRegion: number, first: number, iterations: number): Promise<number[]> {
-  const writer = await GoalWriter.connect({ url: cluster.urls.hub, regions, signingKey: keys.signingKey, keyring: keys.keyring });
+async function measureOurs(cluster: LocalNatsCluster, keys: TestGoalKeys, ownKeyrings: boolean, perRegion: number, first: number, iterations: number, creds?: BenchCreds): Promise<number[]> {
+  const writer = await GoalWriter.connect({ url: cluster.urls.hub, regions, signingKey: keys.signingKey, keyring: keys.keyring, connect: connectOptions(cluster, creds?.coordinator) });
   const shared = new VerifyingKeyring(keys.publicFile);
   const views: RegionGoalView[] = [];
   const watches: GoalWatch[] = [];
@@ -109,7 +117,12 @@ async function measureOurs(cluster: LocalNatsCluster, keys: TestGoalKeys, ownKey
     for (const region of regions) revisions[region] = (await writer.get('bench', region))?.revision ?? null;
     for (const region of regions) {
       for (let i = 0; i < perRegion; i++) {
-        const view = await RegionGoalView.connect({ url: cluster.urls.agents[region]!, region, keyring: ownKeyrings ? new VerifyingKeyring(keys.publicFile) : shared });
+        const view = await RegionGoalView.connect({
+          url: cluster.urls.agents[region]!,
+          region,
+          keyring: ownKeyrings ? new VerifyingKeyring(keys.publicFile) : shared,
+          connect: connectOptions(cluster, creds?.agent(region, i)),
+        });
         views.push(view);
         watches.push(view.watch(['bench'], (update) => rounds.observe(Number(update.goal?.build.slice(1)))));
       }
@@ -129,16 +142,39 @@ async function measureOurs(cluster: LocalNatsCluster, keys: TestGoalKeys, ownKey
   }
 }
 
+/** fleetcast's connection options for a cluster: its CA (TLS), and a creds file (identities). */
+function connectOptions(cluster: LocalNatsCluster, credsFile: string | undefined): { caFile?: string; credsFile?: string } {
+  return { ...(cluster.ca ? { caFile: cluster.ca } : {}), ...(credsFile ? { credsFile } : {}) };
+}
+
+/** Creds files of a cluster with per-machine identities: the coordinator's, and each watcher's own agent identity. */
+interface BenchCreds {
+  coordinator: string;
+  agent(region: string, i: number): string;
+}
+
+/** A second hub and leaves whose users are a registry's identities: a coordinator and `perRegion` agents per region. */
+async function identityCluster(dir: string, perRegion: number, tls: LocalTlsFiles): Promise<{ cluster: LocalNatsCluster; creds: BenchCreds }> {
+  const registry = new NatsIdentityRegistry(dir);
+  const coordinator = registry.issue({ role: 'coordinator' }).credsFile;
+  const agents = new Map<string, string>();
+  for (const region of regions) {
+    for (let i = 0; i < perRegion; i++) agents.set(`${region}-${i}`, registry.issue({ role: 'agent', region, machine: `${region}-${i}` }).credsFile);
+  }
+  const cluster = await LocalNatsCluster.start({ regions, identities: registry, tls });
+  return { cluster, creds: { coordinator, agent: (region, i) => agents.get(`${region}-${i}`)! } };
+}
+
 /** Bare client: kv.put on the hub, kv.watch on each leaf's mirror, JSON.parse of the value. */
 async function measureRaw(cluster: LocalNatsCluster, perRegion: number, first: number, iterations: number): Promise<number[]> {
-  const hub = await rawConnect(cluster.urls.hub);
+  const hub = await rawConnect(cluster.urls.hub, cluster.ca);
   const clients: NatsConnection[] = [];
   const rounds = new Rounds(perRegion * regions.length);
   try {
     const goal: KV = await new Kvm(hub).open('goal');
     for (const region of regions) {
       for (let i = 0; i < perRegion; i++) {
-        const nc = await rawConnect(cluster.urls.agents[region]!);
+        const nc = await rawConnect(cluster.urls.agents[region]!, cluster.ca);
         clients.push(nc);
         const mirror = await new Kvm(nc).open('goal', { streamName: `KV_goal-${region}`, allow_direct: true });
         // Its consumer exists once watch() resolves: every later write reaches it (the warm-up
@@ -161,7 +197,7 @@ async function measureRaw(cluster: LocalNatsCluster, perRegion: number, first: n
 
 /** Writes `count` reports into status-eu as agents would (pipelined), returns writes/s. */
 async function fillStatus(cluster: LocalNatsCluster, count: number): Promise<number> {
-  const nc = await rawConnect(cluster.urls.agents.eu!);
+  const nc = await rawConnect(cluster.urls.agents.eu!, cluster.ca);
   try {
     const js = jetstream(nc);
     const started = performance.now();
@@ -200,7 +236,7 @@ async function measureStatus(cluster: LocalNatsCluster, count: number): Promise<
   const writesPerSecond = await fillStatus(cluster, count);
 
   // Bare: a KV watch of every key through the hub until the initial values are in (no parsing).
-  const hub = await rawConnect(cluster.urls.hub);
+  const hub = await rawConnect(cluster.urls.hub, cluster.ca);
   let rawMs: number;
   try {
     const kv = await new Kvm(jetstream(hub, { domain: 'eu' })).open('status-eu');
@@ -220,7 +256,7 @@ async function measureStatus(cluster: LocalNatsCluster, count: number): Promise<
 
   const heapBefore = process.memoryUsage().heapUsed;
   const started = performance.now();
-  const view = await RegionStatusView.connect({ url: cluster.urls.hub, region: 'eu' });
+  const view = await RegionStatusView.connect({ url: cluster.urls.hub, region: 'eu', connect: connectOptions(cluster, undefined) });
   try {
     await view.ready;
     const loadMs = performance.now() - started;
@@ -283,16 +319,23 @@ export const goalstateBenchmark: Benchmark = {
     const perRegion = quick ? 10 : 100;
     const iterations = quick ? 20 : 200;
     const statusReports = quick ? 10_000 : 100_000;
-    const cluster = await LocalNatsCluster.start({ regions });
+    // Both clusters run TLS on every link (one local CA): the raw baseline is raw NATS over TLS.
+    const identityDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-bench-identities-'));
+    const tls = ensureLocalTls(path.join(identityDir, 'tls'));
+    const cluster = await LocalNatsCluster.start({ regions, tls });
     const keys = testGoalKeys();
+    const identities = await identityCluster(identityDir, perRegion, tls);
     try {
-      const writer = await GoalWriter.connect({ url: cluster.urls.hub, regions });
-      await writer.ensureBuckets();
-      await writer.close();
+      for (const [on, credsFile] of [[cluster, undefined], [identities.cluster, identities.creds.coordinator]] as const) {
+        const writer = await GoalWriter.connect({ url: on.urls.hub, regions, connect: connectOptions(on, credsFile) });
+        await writer.ensureBuckets();
+        await writer.close();
+      }
       const paths: GoalPath[] = [
         { name: 'raw', measure: (c, n, first, count) => measureRaw(c, n, first, count) },
         { name: 'signed', measure: (c, n, first, count) => measureOurs(c, keys, false, n, first, count) },
         { name: 'signed, each watcher verifying', measure: (c, n, first, count) => measureOurs(c, keys, true, n, first, count) },
+        { name: 'signed, per-machine identities', cluster: identities.cluster, measure: (c, n, first, count) => measureOurs(c, keys, false, n, first, count, identities.creds) },
       ];
       // Interleaved blocks, so drift (page cache, JIT, GC, the other processes of the machine)
       // hits every path alike.
@@ -301,11 +344,12 @@ export const goalstateBenchmark: Benchmark = {
       const samples = new Map<string, number[]>(paths.map((p) => [p.name, []]));
       for (let block = 0; block < blocks; block++) {
         const first = 1 + block * (perBlock + warmupRounds);
-        for (const path of paths) samples.get(path.name)!.push(...(await path.measure(cluster, perRegion, first, perBlock)));
+        for (const goalPath of paths) samples.get(goalPath.name)!.push(...(await goalPath.measure(goalPath.cluster ?? cluster, perRegion, first, perBlock)));
       }
       const raw = percentiles(samples.get('raw')!);
       const ours = percentiles(samples.get('signed')!);
       const each = percentiles(samples.get('signed, each watcher verifying')!);
+      const identified = percentiles(samples.get('signed, per-machine identities')!);
       const watchers = perRegion * regions.length;
       return [
         row(`signed goal write → ${watchers} watchers verified p50`, ours.p50, 'ms', { baseline: raw.p50, higherIsBetter: false }),
@@ -316,13 +360,22 @@ export const goalstateBenchmark: Benchmark = {
           pass: ours.p99 <= 2 * raw.p99,
         }),
         row(`same, each of the ${watchers} watchers verifying its own copy on this machine, p99`, each.p99, 'ms', { baseline: raw.p99, higherIsBetter: false }),
+        row(`signed goal write → ${watchers} watchers verified, each watcher its own NATS identity (nkey, per-machine permissions), p99`, identified.p99, 'ms', {
+          baseline: raw.p99,
+          higherIsBetter: false,
+          target: '<= 2 x raw p99',
+          pass: identified.p99 <= 2 * raw.p99,
+        }),
+        row('same, p50', identified.p50, 'ms', { baseline: raw.p50, higherIsBetter: false }),
         row('observations (each path)', ours.samples, 'samples', { baseline: raw.samples }),
         ...measureVerify(keys, quick ? 2_000 : 20_000),
         ...(await measureStatus(cluster, statusReports)),
       ];
     } finally {
       await cluster.stop();
+      await identities.cluster.stop();
       keys.remove();
+      fs.rmSync(identityDir, { recursive: true, force: true });
     }
   },
 };

@@ -9,6 +9,7 @@ import { workerCommand } from './commands/worker.ts';
 import { replicatorCommand } from './commands/replicator.ts';
 import { seederCommand } from './commands/seeder.ts';
 import { dhtCommand } from './commands/dht.ts';
+import { credsCommand } from './commands/creds.ts';
 import { tokenCommand } from './commands/token.ts';
 import { clientCommands } from './client-commands.ts';
 import { reportError, reportUsageError } from './output.ts';
@@ -28,7 +29,7 @@ const program = new Command('fleetcast')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [coordinatorCommand(), workerCommand(), replicatorCommand(), seederCommand(), agentCommand(), dhtCommand(), botCommand(), migrateCommand(), upCommand(), demoCommand(), tokenCommand(), ...clientCommands()]) {
+for (const command of [coordinatorCommand(), workerCommand(), replicatorCommand(), seederCommand(), agentCommand(), dhtCommand(), botCommand(), migrateCommand(), upCommand(), demoCommand(), credsCommand(), tokenCommand(), ...clientCommands()]) {
   program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
 }
 

@@ -235,6 +235,22 @@ export const settings = {
       ),
     { default: 'nats://127.0.0.1:4222', help: "nats://[user:password@]host:port of the NATS hub (coordinator) or of the region's leaf (seeders, agents)" },
   ),
+  /** This process's own NATS identity: the creds file `fleetcast creds issue` wrote (an nkey seed, mode 0600). */
+  FLEETCAST_NATS_CREDS: setting(
+    z.string().trim().min(1).optional(),
+    {
+      shown: '— (the user:password of FLEETCAST_NATS_URL, if any; `fleetcast up`: `<dir>/nats-identities/creds/<role>-<region>-<machine>.nk`)',
+      help: "creds file of this process's own NATS identity (fleetcast creds issue): the coordinator's on the hub, a seeder's or agent's on its region's leaf",
+    },
+  ),
+  /** The CA of the NATS servers' certificates: connections are TLS and checked against it. */
+  FLEETCAST_NATS_CA: setting(
+    z.string().trim().min(1).optional(),
+    {
+      shown: '— (a `tls://` URL uses the system CAs; `fleetcast up`: `<dir>/tls/ca.crt`)',
+      help: "PEM file of the CA that signed the NATS servers' certificates: the connection is TLS, checked against it",
+    },
+  ),
   /** Goals kept per service and region in the global `goal` bucket (rollback without SQL). */
   FLEETCAST_GOAL_HISTORY: setting(
     z.coerce.number().int().min(2).max(64),

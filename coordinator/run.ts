@@ -119,6 +119,8 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
       ? HubLink.none()
       : HubLink.start({
           url: config.FLEETCAST_NATS_URL,
+          credsFile: config.FLEETCAST_NATS_CREDS,
+          caFile: config.FLEETCAST_NATS_CA,
           regions: config.FLEETCAST_REGIONS,
           goalHistory: config.FLEETCAST_GOAL_HISTORY,
           silentAfterMs: config.FLEETCAST_STATUS_SILENT_AFTER,

@@ -1,6 +1,7 @@
-import type { NatsConnection, Status } from '@nats-io/nats-core';
+import { nkeyAuthenticator, type NatsConnection, type Status } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { FleetcastError } from '../errors/index.ts';
+import { natsCredsPublicKey, readNatsCreds } from '../trust/index.ts';
 import { backoffDelay } from '../lifecycle/index.ts';
 import { silentLogger, type Logger } from '../logging/index.ts';
 import { natsFailureKind } from './nats-failure.ts';
@@ -11,6 +12,17 @@ export type { NatsConnection } from '@nats-io/nats-core';
 export interface NatsConnectOptions {
   /** `nats://[user:password@]host:port`, several separated by commas (FLEETCAST_NATS_URL). */
   url: string;
+  /**
+   * The creds file of this process's own NATS identity (FLEETCAST_NATS_CREDS, written by
+   * `fleetcast creds issue`): the client proves it holds the nkey; no password travels. Read at
+   * every connect, so a renewed file is used from the next reconnect on.
+   */
+  credsFile?: string;
+  /**
+   * The CA whose certificates the servers present (FLEETCAST_NATS_CA): the connection is TLS,
+   * checked against it. Without it a `tls://` URL uses the system's CAs.
+   */
+  caFile?: string;
   /** What the server is, for messages and logs: `the NATS hub`, `the NATS leaf of region eu`. */
   role: string;
   /** What a person should start when it is unreachable. */
@@ -75,6 +87,9 @@ export const defaultStartHint = 'Start it (for development: npx tsx ops/nats/sta
  */
 export async function connectNats(options: NatsConnectOptions): Promise<NatsConnection> {
   const endpoint = parseNatsUrl(options.url);
+  const { credsFile } = options;
+  // Read once now: a missing or malformed file is a configuration error, not an unreachable server.
+  const identity = credsFile ? natsCredsPublicKey(credsFile) : undefined;
   const logger = options.logger ?? silentLogger();
   const maxDelay = options.maxReconnectDelayMs ?? 5_000;
   let attempts = 0;
@@ -84,6 +99,8 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
       servers: endpoint.servers,
       user: endpoint.user,
       pass: endpoint.pass,
+      ...(credsFile ? { authenticator: nkeyAuthenticator(() => readNatsCreds(credsFile)) } : {}),
+      ...(options.caFile || endpoint.servers.some((server) => server.startsWith('tls:')) ? { tls: options.caFile ? { caFile: options.caFile } : {} } : {}),
       name: options.name ?? 'fleetcast',
       timeout: options.timeoutMs ?? 5_000,
       maxReconnectAttempts: -1,
@@ -99,8 +116,10 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
     if (natsFailureKind(err) === 'auth-refused') {
       throw new FleetcastError(
         'CONFIG_INVALID',
-        `${options.role} at ${endpoint.redacted} refused the credentials${endpoint.user ? ` of user ${endpoint.user}` : ' (none were given)'}: put the right user:password into FLEETCAST_NATS_URL`,
-        { server: endpoint.redacted, natsError },
+        identity
+          ? `${options.role} at ${endpoint.redacted} refused the NATS identity ${identity} of ${credsFile}: it was revoked or never issued for this server — issue one with fleetcast creds issue and point FLEETCAST_NATS_CREDS at it`
+          : `${options.role} at ${endpoint.redacted} refused the credentials${endpoint.user ? ` of user ${endpoint.user}` : ' (none were given)'}: set FLEETCAST_NATS_CREDS to this machine's creds file (fleetcast creds issue), or put the right user:password into FLEETCAST_NATS_URL`,
+        { server: endpoint.redacted, natsError, ...(identity ? { identity } : {}) },
         { cause: err },
       );
     }

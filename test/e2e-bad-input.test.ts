@@ -286,7 +286,7 @@ describe('Slack payloads', () => {
 describe('goal values', () => {
   it('a malformed goal: agents keep their build and say so (a refusal in their report), status shows it, the next deploy overwrites it', async () => {
     const before = fleet.installed('api');
-    const nc = await connectNats({ url: fleet.file.hub, role: 'the NATS hub' });
+    const nc = await connectNats({ url: fleet.file.hub, credsFile: fleet.natsCreds(), caFile: fleet.file.ca!, role: 'the NATS hub' });
     try {
       const kv = await new Kvm(jetstream(nc)).open('goal');
       await kv.put('api.eu', 'garbage{');
@@ -311,7 +311,7 @@ describe('goal values', () => {
     // The agent ignores it, keeps running its build, and says why in its report (and its log).
     const report = await poll(async () => {
       // Read as the coordinator reads it: from the hub, in the region's JetStream domain.
-      const hub = await connectNats({ url: fleet.file.hub, role: 'the NATS hub' });
+      const hub = await connectNats({ url: fleet.file.hub, credsFile: fleet.natsCreds(), caFile: fleet.file.ca!, role: 'the NATS hub' });
       try {
         const kv = await new Kvm(jetstream(hub, { domain: 'eu' })).open(statusBucket('eu'));
         const entry = await kv.get(statusKey('api', 'eu-1'));

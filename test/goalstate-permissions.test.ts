@@ -18,6 +18,7 @@ const keys = testGoalKeys();
 import { freePort } from '../ops/nats/free-port.ts';
 import { NatsServerProcess } from '../ops/nats/nats-server-process.ts';
 import { renderLeafConfig } from '../ops/nats/render-config.ts';
+import { renderLeafUsers } from '../ops/nats/users-config.ts';
 import { TestNatsCluster } from './support/nats-cluster.ts';
 
 const regions = ['eu', 'us'];
@@ -103,11 +104,11 @@ describe('a region cannot write the global goal bucket', () => {
       monitorPort,
       storeDir: path.join(dir, 'store'),
       hubLeafUrl: cluster.urls.hubLeafnodes,
-      adminPassword: 'rogue-admin',
-      agentPassword: 'rogue-agent',
+      usersFile: 'users.conf',
     }).replace(/^\s*deny_exports:.*$/m, '');
     expect(config).not.toContain('deny_exports');
     fs.writeFileSync(path.join(dir, 'leaf.conf'), config);
+    fs.writeFileSync(path.join(dir, 'users.conf'), renderLeafUsers({ region: 'rogue', adminPassword: 'rogue-admin', identities: [] }));
     const rogue = new NatsServerProcess({ name: 'leaf-rogue', configFile: path.join(dir, 'leaf.conf'), logFile: path.join(dir, 'leaf.log'), monitorUrl: `http://127.0.0.1:${monitorPort}` });
     await rogue.start();
     try {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
+import { connectNats } from '../goalstate/index.ts';
 import { eventually } from './support/eventually.ts';
 import { onlyJson, runCli } from './support/cli.ts';
 import { spawnTs, type JsonProcess } from './support/processes.ts';
@@ -56,7 +57,7 @@ it('starts every role, writes up.json, restarts a killed child, and stops everyt
   dirs.push(dir);
   const up = startUp(dir);
   const file = await waitForUpFile(dir);
-  expect(file).toMatchObject({ apiUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), token: expect.stringMatching(/^[0-9a-f]{64}$/), regions: ['eu', 'us'], hub: expect.stringMatching(/^nats:\/\//) });
+  expect(file).toMatchObject({ apiUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), token: expect.stringMatching(/^[0-9a-f]{64}$/), regions: ['eu', 'us'], hub: expect.stringMatching(/^tls:\/\//) });
   expect(Object.keys(file.leaves)).toEqual(['eu', 'us']);
   const roles = file.processes.map((p: { role: string; region?: string; machine?: string }) => [p.role, p.region ?? null, p.machine ?? null]);
   expect(roles).toEqual(
@@ -93,6 +94,26 @@ it('starts every role, writes up.json, restarts a killed child, and stops everyt
   const leaf = file.processes.find((p: { role: string; region?: string }) => p.role === 'nats-leaf' && p.region === 'us');
   process.kill(leaf.pid, 'SIGKILL');
   await eventually(() => upFile(dir).processes.some((p: { role: string; region?: string; pid: number }) => p.role === 'nats-leaf' && p.region === 'us' && p.pid !== leaf.pid && alive(p.pid)), 30_000, 'the us leaf to be restarted');
+
+  // Every process has its own NATS identity; up.json carries no password; every link is TLS.
+  expect(JSON.stringify([file.hub, file.leaves])).not.toContain('@');
+  expect([file.hub, ...Object.values(file.leaves)]).toEqual([expect.stringMatching(/^tls:\/\//), expect.stringMatching(/^tls:\/\//), expect.stringMatching(/^tls:\/\//)]);
+  expect(file.ca).toBe(path.join(dir, 'tls', 'ca.crt'));
+  const creds = onlyJson(await runCli(['creds', 'list', '--json'], { FLEETCAST_DATA_DIR: dir }));
+  expect(creds.identities.map((i: { name: string }) => i.name).sort()).toEqual(['agent-eu-eu-1', 'agent-us-us-1', 'coordinator', 'seeder-eu-1', 'seeder-us-1']);
+  // Revoking one machine with the CLI: up has the leaf reload its users, that machine can no
+  // longer connect, the other region's machine still can.
+  const credsFile = (name: string) => path.join(dir, 'nats-identities', 'creds', `${name}.nk`);
+  const canConnect = (url: string, name: string) =>
+    connectNats({ url, credsFile: credsFile(name), caFile: file.ca, role: 'a leaf', timeoutMs: 2_000 }).then(
+      async (nc) => (await nc.close(), true),
+      () => false,
+    );
+  expect(await canConnect(file.leaves.us, 'agent-us-us-1')).toBe(true);
+  const revoke = await runCli(['creds', 'revoke', 'agent', '--region', 'us', '--machine', 'us-1'], { FLEETCAST_DATA_DIR: dir });
+  expect(revoke.code, revoke.stderr).toBe(0);
+  await eventually(async () => !(await canConnect(file.leaves.us, 'agent-us-us-1')), 15_000, 'the us leaf to refuse the revoked machine');
+  expect(await canConnect(file.leaves.eu, 'agent-eu-eu-1')).toBe(true);
 
   up.kill('SIGTERM');
   expect((await up.exited).code).toBe(0);

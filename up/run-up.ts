@@ -2,11 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ensurePrivateDir, lowMemoryEnv, tightenSecretFile } from '../config/index.ts';
 import { p2pIdentityEnv } from './p2p-identities.ts';
+import { natsCredsEnv, natsIdentityRegistry } from './nats-identities.ts';
 import { FleetcastError } from '../errors/index.ts';
 import { ensureSigningKeyFiles } from '../trust/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { freePort } from '../ops/nats/free-port.ts';
 import { LocalNatsCluster } from '../ops/nats/local-cluster.ts';
+import { ensureLocalTls } from '../ops/nats/local-tls.ts';
 import { checkPrerequisites } from './prerequisites.ts';
 import { RoleProcess, type RoleSpec } from './role-process.ts';
 import { removeUpFile, writeUpFile, type UpFile } from './up-file.ts';
@@ -76,7 +78,15 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
   removeUpFile(dir); // a stale one from an installation that died must not send clients astray
   const logDir = path.join(dir, 'logs');
 
-  const cluster = await LocalNatsCluster.start({ regions, dir: path.join(dir, 'nats') });
+  // Every process its own NATS identity with only its role's subjects (fleetcast creds): issued
+  // before the servers start, so their user lists hold them.
+  const identities = natsIdentityRegistry(dir);
+  const coordinatorCreds = natsCredsEnv(identities, { role: 'coordinator' });
+  const seederCreds = new Map(regions.flatMap((region) => range(options.seedersPerRegion ?? 1).map((n) => [`${region}-${n}`, natsCredsEnv(identities, { role: 'seeder', region, machine: String(n) })] as const)));
+  const agentCreds = new Map(regions.flatMap((region) => range(options.agentsPerRegion ?? 2).map((n) => [`${region}-${n}`, natsCredsEnv(identities, { role: 'agent', region, machine: `${region}-${n}` })] as const)));
+  // TLS on every NATS client port and mutual TLS on the leaf links, with a CA made once in <dir>/tls.
+  const tls = ensureLocalTls(path.join(dir, 'tls'));
+  const cluster = await LocalNatsCluster.start({ regions, dir: path.join(dir, 'nats'), identities, tls });
   const processes: RoleProcess[] = [];
   let file: UpFile | undefined;
   // up.json names every pid: a restarted process gets its new one in.
@@ -85,7 +95,7 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
     file.processes = processList(cluster, processes);
     writeUpFile(dir, file);
   };
-  const natsWatch = new NatsWatch(cluster, regions, logger, onRestart);
+  const natsWatch = new NatsWatch(cluster, regions, identities.file, logger, onRestart);
   const stop = async () => {
     natsWatch.stop();
     for (const process of processes) process.holdRestarts();
@@ -112,6 +122,7 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
       FLEETCAST_REGIONS: regions.join(','),
       FLEETCAST_DHT_BOOTSTRAP: dht,
       FLEETCAST_GOAL_PUBLIC_KEYS: goalKey.public,
+      FLEETCAST_NATS_CA: tls.ca,
     };
     const specs: RoleSpec[][] = [
       [
@@ -120,7 +131,7 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
           name: 'coordinator',
           role: 'coordinator',
           args: ['coordinator'],
-          env: { ...common, FLEETCAST_LISTEN: `127.0.0.1:${apiPort}`, FLEETCAST_NATS_URL: cluster.urls.hub, FLEETCAST_GOAL_SIGNING_KEY: goalKey.private },
+          env: { ...common, FLEETCAST_LISTEN: `127.0.0.1:${apiPort}`, FLEETCAST_NATS_URL: cluster.urls.hub, ...coordinatorCreds, FLEETCAST_GOAL_SIGNING_KEY: goalKey.private },
           ready: async () => (await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(1_000) })).ok,
         },
       ],
@@ -135,7 +146,8 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
             env: {
               ...common,
               ...p2pIdentityEnv(dir, { role: 'seeder', region, name: `seeder-${region}-${n}`, machine: `seeder-${region}-${n}` }),
-              FLEETCAST_NATS_URL: cluster.urls.leaves[region]!,
+              FLEETCAST_NATS_URL: cluster.urls.agents[region]!,
+              ...seederCreds.get(`${region}-${n}`),
               FLEETCAST_SEEDER_DIR: path.join(dir, 'seeders', `${region}-${n}`),
             },
           })),
@@ -152,6 +164,7 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
               ...common,
               ...p2pIdentityEnv(dir, { role: 'agent', region, name: `agent-${region}-${n}`, machine: `${region}-${n}` }),
               FLEETCAST_NATS_URL: cluster.urls.agents[region]!,
+              ...agentCreds.get(`${region}-${n}`),
               FLEETCAST_AGENT_DIR: path.join(dir, 'agents', `${region}-${n}`),
               FLEETCAST_AGENT_STOP_SERVICES: 'true',
             },
@@ -168,7 +181,7 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
     }
     natsWatch.start();
     const token = fs.readFileSync(path.join(dir, 'api-token'), 'utf8').trim();
-    file = { apiUrl, token, regions, hub: cluster.urls.hub, leaves: cluster.urls.agents, processes: processList(cluster, processes) };
+    file = { apiUrl, token, regions, hub: cluster.urls.hub, leaves: cluster.urls.agents, ca: tls.ca, processes: processList(cluster, processes) };
     writeUpFile(dir, file);
     logger.info({ dir, apiUrl, processes: processes.length }, 'fleetcast up: every process is ready');
     return { dir, file, processes, cluster, stop };
@@ -195,19 +208,25 @@ async function waitReady(processes: RoleProcess[], timeoutMs: number): Promise<v
   }
 }
 
-/** Restarts a NATS server of the installation that died, as it does for the fleetcast processes. */
+/**
+ * Restarts a NATS server of the installation that died, as it does for the fleetcast processes,
+ * and has the servers reload their users when `fleetcast creds` changed the identity registry.
+ */
 class NatsWatch {
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
+  private registryStamp: number | undefined;
 
   constructor(
     private readonly cluster: LocalNatsCluster,
     private readonly regions: string[],
+    private readonly registryFile: string,
     private readonly logger: Logger,
     private readonly onRestart: () => void,
   ) {}
 
   start(): void {
+    this.registryStamp = this.stamp();
     this.timer = setInterval(() => void this.check(), 1_000);
   }
 
@@ -230,11 +249,21 @@ class NatsWatch {
         await this.cluster.startLeaf(region);
         this.onRestart();
       }
+      const stamp = this.stamp();
+      if (stamp !== this.registryStamp) {
+        await this.cluster.reloadUsers();
+        this.registryStamp = stamp;
+        this.logger.info({ registry: this.registryFile }, 'the NATS identities changed: the servers reloaded their users');
+      }
     } catch (err) {
-      this.logger.error({ err }, 'restarting a NATS server failed; trying again in a second');
+      this.logger.error({ err }, 'restarting a NATS server or reloading its users failed; trying again in a second');
     } finally {
       this.busy = false;
     }
+  }
+
+  private stamp(): number | undefined {
+    return fs.statSync(this.registryFile, { throwIfNoEntry: false })?.mtimeMs;
   }
 }
 

@@ -6,10 +6,12 @@ export interface UpFile {
   apiUrl: string;
   token: string;
   regions: string[];
-  /** The NATS hub's client URL (with the coordinator's credentials). */
+  /** The NATS hub's client URL (no credentials: each process presents its own creds file, `<dir>/nats-identities/creds/`). */
   hub: string;
-  /** Each region's leaf, with the agents' credentials. */
+  /** Each region's leaf (no credentials, as `hub`). */
   leaves: Record<string, string>;
+  /** The CA of the NATS servers' certificates (`hub` and `leaves` are `tls://`): FLEETCAST_NATS_CA for a client. */
+  ca?: string;
   processes: { role: string; region?: string; machine?: string; pid: number }[];
 }
 

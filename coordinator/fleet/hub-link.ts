@@ -8,6 +8,10 @@ import { PeriodicTask } from '../../lifecycle/index.ts';
 export interface HubLinkOptions {
   /** The hub (FLEETCAST_NATS_URL of the coordinator). */
   url: string;
+  /** FLEETCAST_NATS_CREDS: the coordinator's own NATS identity. */
+  credsFile?: string | undefined;
+  /** FLEETCAST_NATS_CA. */
+  caFile?: string | undefined;
   regions: string[];
   /** FLEETCAST_GOAL_HISTORY. */
   goalHistory: number;
@@ -106,7 +110,7 @@ export class HubLink {
     const options = this.options!;
     if (!this.writer) {
       try {
-        this.nc ??= await connectNats({ url: options.url, role: 'the NATS hub', name: 'fleetcast-coordinator', timeoutMs: 3_000, logger: options.logger });
+        this.nc ??= await connectNats({ url: options.url, ...(options.credsFile ? { credsFile: options.credsFile } : {}), ...(options.caFile ? { caFile: options.caFile } : {}), role: 'the NATS hub', name: 'fleetcast-coordinator', timeoutMs: 3_000, logger: options.logger });
         const writer = await GoalWriter.connect({
           url: options.url,
           connection: this.nc,

@@ -176,7 +176,7 @@ class GoalConnection {
     const { config, overrides, logger } = this;
     const region = config.FLEETCAST_REGION;
     const url = config.FLEETCAST_NATS_URL;
-    const connect = { ...overrides.connect, name: `fleetcast-agent-${region}-${config.FLEETCAST_MACHINE}` };
+    const connect = { ...overrides.connect, name: `fleetcast-agent-${region}-${config.FLEETCAST_MACHINE}`, ...(config.FLEETCAST_NATS_CREDS ? { credsFile: config.FLEETCAST_NATS_CREDS } : {}), ...(config.FLEETCAST_NATS_CA ? { caFile: config.FLEETCAST_NATS_CA } : {}) };
     // Waits for the leaf however long it takes: agents start before their leaf at boot.
     const nc = await connectNats({ ...connect, url, role: `the NATS leaf of region ${region}`, waitForServer: true, logger });
     if (this.closed) {

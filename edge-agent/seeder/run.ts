@@ -45,7 +45,7 @@ export async function runSeeder(config: SeederConfig, overrides: SeederOverrides
   try {
     const store = overrides.store ?? (await openRegionStore(config, region, logger));
     if (!overrides.store) teardown.add('the regional bucket', () => store.close());
-    const goals = await RegionGoalView.connect({ url: config.FLEETCAST_NATS_URL, region, keyring, logger, connect: { name: `fleetcast-seeder-${region}` } });
+    const goals = await RegionGoalView.connect({ url: config.FLEETCAST_NATS_URL, region, keyring, logger, connect: { name: `fleetcast-seeder-${region}`, ...(config.FLEETCAST_NATS_CREDS ? { credsFile: config.FLEETCAST_NATS_CREDS } : {}), ...(config.FLEETCAST_NATS_CA ? { caFile: config.FLEETCAST_NATS_CA } : {}) } });
     teardown.add('the goal view', () => goals.close());
     const swarm = await RegionSwarm.start({
       region,

@@ -4,7 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './free-port.ts';
 import { NatsServerProcess } from './nats-server-process.ts';
+import type { NatsIdentityRegistry } from '../../trust/index.ts';
 import { renderHubConfig, renderLeafConfig } from './render-config.ts';
+import type { LocalTlsFiles } from './local-tls.ts';
+import { renderHubUsers, renderLeafUsers } from './users-config.ts';
 
 export interface LocalNatsClusterOptions {
   /** One leaf node per region. */
@@ -17,6 +20,18 @@ export interface LocalNatsClusterOptions {
   binary?: string;
   /** How long to wait for a server (and its leaf links) to be ready. @defaultValue 20_000 */
   readyTimeoutMs?: number;
+  /**
+   * Per-machine identities (fleetcast creds): the servers' users are the registry's active
+   * identities, each with only its role's subjects, and there is no shared coordinator or
+   * agent password (`urls.hub` and `urls.agents` carry none; clients present a creds file).
+   * Without it the cluster has the shared password users tests of other parts use.
+   */
+  identities?: NatsIdentityRegistry;
+  /**
+   * TLS on every client port (a plaintext client is refused; URLs are `tls://`) and mutual TLS
+   * on the leaf links, with these files (ops/nats/local-tls.ts). Clients need the CA.
+   */
+  tls?: LocalTlsFiles;
 }
 
 /** Client URLs with their credentials, as printed by ops/nats/start-cluster.ts. */
@@ -36,6 +51,23 @@ export interface LocalNatsClusterUrls {
 /** Starts on fresh ports after a port was taken between choosing and binding it. */
 const maxPortAttempts = 4;
 
+/** The TLS blocks the configs include: the servers' certificate on client ports, mutual TLS on leaf links. */
+function writeTlsIncludes(dir: string, tls: LocalTlsFiles): void {
+  const block = (entries: Record<string, string | boolean | number>) => `tls ${JSON.stringify(entries)}\n`;
+  const files: Record<string, string> = {
+    'client-tls.conf': block({ cert_file: tls.serverCert, key_file: tls.serverKey, ca_file: tls.ca, timeout: 5 }),
+    'hub-leaf-tls.conf': block({ cert_file: tls.serverCert, key_file: tls.serverKey, ca_file: tls.ca, verify: true, timeout: 5 }),
+    'leaf-remote-tls.conf': block({ cert_file: tls.leafCert, key_file: tls.leafKey, ca_file: tls.ca, timeout: 5 }),
+  };
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text, { mode: 0o600 });
+}
+
+/** A server's users file and how to render it. */
+interface UsersFile {
+  file: string;
+  render: () => string;
+}
+
 interface Server {
   process: NatsServerProcess;
   clientPort: number;
@@ -54,7 +86,10 @@ export class LocalNatsCluster {
     readonly urls: LocalNatsClusterUrls,
     private readonly hub: Server,
     private readonly leaves: Map<string, Server>,
+    private readonly users: UsersFile[],
     private readonly readyTimeoutMs: number,
+    /** The CA clients check the servers against, when the cluster runs TLS. */
+    readonly ca: string | undefined,
   ) {}
 
   static async start(options: LocalNatsClusterOptions): Promise<LocalNatsCluster> {
@@ -77,7 +112,8 @@ export class LocalNatsCluster {
     const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-nats-'));
     fs.mkdirSync(dir, { recursive: true });
     const password = () => randomBytes(12).toString('hex');
-    const passwords = { coordinator: password(), leaf: password() };
+    const identities = options.identities;
+    const passwords = { coordinator: identities ? undefined : password(), leaf: password() };
     const ports = { client: await freePort(host), leaf: await freePort(host), monitor: await freePort(host) };
 
     const hubConf = path.join(dir, 'hub.conf');
@@ -89,8 +125,8 @@ export class LocalNatsCluster {
         leafPort: ports.leaf,
         monitorPort: ports.monitor,
         storeDir: path.join(dir, 'hub'),
-        coordinatorPassword: passwords.coordinator,
-        leafPassword: passwords.leaf,
+        usersFile: 'hub-users.conf',
+        ...(options.tls ? { tlsFile: 'client-tls.conf', leafTlsFile: 'hub-leaf-tls.conf' } : {}),
       }),
       { mode: 0o600 },
     );
@@ -99,16 +135,21 @@ export class LocalNatsCluster {
       process: new NatsServerProcess({ name: 'hub', configFile: hubConf, logFile: path.join(dir, 'hub.log'), monitorUrl: `http://${host}:${ports.monitor}`, binary: options.binary }),
     };
 
+    if (options.tls) writeTlsIncludes(dir, options.tls);
+    const scheme = options.tls ? 'tls' : 'nats';
+    const users: UsersFile[] = [{ file: path.join(dir, 'hub-users.conf'), render: () => renderHubUsers({ leafPassword: passwords.leaf, coordinatorPassword: passwords.coordinator, identities: identities?.active() ?? [] }) }];
     const urls: LocalNatsClusterUrls = {
-      hub: `nats://coordinator:${passwords.coordinator}@${host}:${ports.client}`,
+      hub: `${scheme}://${passwords.coordinator ? `coordinator:${passwords.coordinator}@` : ''}${host}:${ports.client}`,
       leaves: {},
       agents: {},
-      leafLink: `nats://leaf:${passwords.leaf}@${host}:${ports.client}`,
+      leafLink: `${scheme}://leaf:${passwords.leaf}@${host}:${ports.client}`,
       hubLeafnodes: `nats-leaf://leaf:${passwords.leaf}@${host}:${ports.leaf}`,
     };
     const leaves = new Map<string, Server>();
     for (const region of regions) {
-      const leafPasswords = { admin: password(), agent: password() };
+      const leafPasswords = { admin: password(), agent: identities ? undefined : password() };
+      const usersFile = `leaf-${region}-users.conf`;
+      users.push({ file: path.join(dir, usersFile), render: () => renderLeafUsers({ region, adminPassword: leafPasswords.admin, agentPassword: leafPasswords.agent, identities: identities?.active() ?? [] }) });
       const clientPort = await freePort(host);
       const monitorPort = await freePort(host);
       const conf = path.join(dir, `leaf-${region}.conf`);
@@ -121,8 +162,8 @@ export class LocalNatsCluster {
           monitorPort,
           storeDir: path.join(dir, `leaf-${region}`),
           hubLeafUrl: urls.hubLeafnodes,
-          adminPassword: leafPasswords.admin,
-          agentPassword: leafPasswords.agent,
+          usersFile,
+          ...(options.tls ? { tlsFile: 'client-tls.conf', leafTlsFile: 'leaf-remote-tls.conf' } : {}),
         }),
         { mode: 0o600 },
       );
@@ -130,12 +171,13 @@ export class LocalNatsCluster {
         clientPort,
         process: new NatsServerProcess({ name: `leaf-${region}`, configFile: conf, logFile: path.join(dir, `leaf-${region}.log`), monitorUrl: `http://${host}:${monitorPort}`, binary: options.binary }),
       });
-      urls.leaves[region] = `nats://admin:${leafPasswords.admin}@${host}:${clientPort}`;
-      urls.agents[region] = `nats://agent:${leafPasswords.agent}@${host}:${clientPort}`;
+      urls.leaves[region] = `${scheme}://admin:${leafPasswords.admin}@${host}:${clientPort}`;
+      urls.agents[region] = `${scheme}://${leafPasswords.agent ? `agent:${leafPasswords.agent}@` : ''}${host}:${clientPort}`;
     }
 
-    const cluster = new LocalNatsCluster(dir, options.dir === undefined, regions, urls, hub, leaves, options.readyTimeoutMs ?? 20_000);
+    const cluster = new LocalNatsCluster(dir, options.dir === undefined, regions, urls, hub, leaves, users, options.readyTimeoutMs ?? 20_000, options.tls?.ca);
     try {
+      cluster.writeUsers();
       await cluster.startHub();
       await Promise.all(regions.map((region) => cluster.startLeaf(region)));
     } catch (err) {
@@ -143,6 +185,23 @@ export class LocalNatsCluster {
       throw err;
     }
     return cluster;
+  }
+
+  /**
+   * Renders every server's users from the identity registry again and has the running servers
+   * reload them: a revoked identity is refused (and its connections closed), nobody else is
+   * touched. A server that is down reads the new file when it starts.
+   */
+  async reloadUsers(): Promise<void> {
+    this.writeUsers();
+    await Promise.all([this.hub, ...this.leaves.values()].map((server) => server.process.reload(this.readyTimeoutMs)));
+  }
+
+  private writeUsers(): void {
+    for (const { file, render } of this.users) {
+      fs.writeFileSync(`${file}.tmp`, render(), { mode: 0o600 });
+      fs.renameSync(`${file}.tmp`, file);
+    }
   }
 
   /** Starts the hub (again) and waits until every running leaf has linked to it. */

@@ -63,6 +63,20 @@ export class NatsServerProcess {
     clearTimeout(timer);
   }
 
+  /**
+   * Re-reads the config (SIGHUP) and waits until the server has loaded it: changed users and
+   * permissions apply to new and existing connections (a removed user's are closed), the
+   * others stay connected.
+   */
+  async reload(timeoutMs = 10_000): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return;
+    const loadedAt = async () => ((await (await fetch(this.options.monitorUrl + '/varz', { signal: AbortSignal.timeout(1_000) })).json()) as { config_load_time?: string }).config_load_time;
+    const before = await loadedAt();
+    child.kill('SIGHUP');
+    await this.waitFor('/varz', async (res) => ((await res.json()) as { config_load_time?: string }).config_load_time !== before, timeoutMs, `${this.options.name} to reload its config`);
+  }
+
   /** Polls a monitoring endpoint until `ready` accepts its answer. */
   async waitFor(endpoint: string, ready: (res: Response) => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;

@@ -11,8 +11,11 @@ export interface HubConfigValues {
   leafPort: number;
   monitorPort: number;
   storeDir: string;
-  coordinatorPassword: string;
-  leafPassword: string;
+  /** The file defining `FLEET_USERS` (ops/nats/users-config.ts renderHubUsers), relative to the config's folder. */
+  usersFile: string;
+  /** TLS includes (LocalNatsCluster writes them), relative: the client port's `tls {}` and the leaf port's (mutual). Without them, no TLS. */
+  tlsFile?: string;
+  leafTlsFile?: string;
 }
 
 export interface LeafConfigValues {
@@ -26,8 +29,11 @@ export interface LeafConfigValues {
   storeDir: string;
   /** `nats-leaf://leaf:<password>@<hub host>:<hub leaf port>` */
   hubLeafUrl: string;
-  adminPassword: string;
-  agentPassword: string;
+  /** The file defining `FLEET_USERS` (ops/nats/users-config.ts renderLeafUsers), relative to the config's folder. */
+  usersFile: string;
+  /** TLS includes, relative: the client port's `tls {}`, and the link's (client certificate and CA). Without them, no TLS. */
+  tlsFile?: string;
+  leafTlsFile?: string;
 }
 
 export function renderHubConfig(values: HubConfigValues): string {
@@ -38,8 +44,9 @@ export function renderHubConfig(values: HubConfigValues): string {
     LEAF_PORT: String(values.leafPort),
     MONITOR_PORT: String(values.monitorPort),
     STORE_DIR: values.storeDir,
-    COORDINATOR_PASSWORD: values.coordinatorPassword,
-    LEAF_PASSWORD: values.leafPassword,
+    USERS_FILE: values.usersFile,
+    ...(values.tlsFile ? { TLS_FILE: values.tlsFile } : {}),
+    ...(values.leafTlsFile ? { LEAF_TLS_FILE: values.leafTlsFile } : {}),
   });
 }
 
@@ -54,10 +61,13 @@ export function renderLeafConfig(values: LeafConfigValues): string {
     MONITOR_PORT: String(values.monitorPort),
     STORE_DIR: values.storeDir,
     HUB_LEAF_URL: values.hubLeafUrl,
-    ADMIN_PASSWORD: values.adminPassword,
-    AGENT_PASSWORD: values.agentPassword,
+    USERS_FILE: values.usersFile,
+    ...(values.tlsFile ? { TLS_FILE: values.tlsFile } : {}),
+    ...(values.leafTlsFile ? { LEAF_TLS_FILE: values.leafTlsFile } : {}),
   });
 }
+
+const optionalIncludes = new Set(['TLS_FILE', 'LEAF_TLS_FILE']);
 
 /**
  * Fills `{{NAME}}` placeholders. Values land inside quoted config strings, so quotes,
@@ -68,7 +78,10 @@ function render(template: string, values: Record<string, string>): string {
   for (const [name, value] of Object.entries(values)) {
     if (/["\\\r\n]/.test(value)) throw new Error(`${template}: the value of ${name} contains a quote, backslash or line break`);
   }
-  const text = fs.readFileSync(projectFile('ops', 'nats', template), 'utf8');
+  // An include of a file not given (the TLS blocks of a cluster without TLS) is left out.
+  const text = fs
+    .readFileSync(projectFile('ops', 'nats', template), 'utf8')
+    .replace(/^\s*include "\{\{([A-Z_]+)\}\}"\n/gm, (line, name: string) => (optionalIncludes.has(name) && values[name] === undefined ? '' : line));
   return text.replace(/\{\{([A-Z_]+)\}\}/g, (_, name: string) => {
     const value = values[name];
     if (value === undefined) throw new Error(`${template}: no value for {{${name}}}`);

@@ -1,8 +1,10 @@
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvOptions } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { nkeyAuthenticator, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { LocalNatsCluster, type LocalNatsClusterUrls } from '../../ops/nats/local-cluster.ts';
+import { readNatsCreds, type NatsIdentityRegistry } from '../../trust/index.ts';
+import type { LocalTlsFiles } from '../../ops/nats/local-tls.ts';
 
 /**
  * A private NATS hub plus one leaf per region for one test file: its own nats-server processes,
@@ -15,8 +17,14 @@ export class TestNatsCluster {
 
   private constructor(private readonly cluster: LocalNatsCluster) {}
 
-  static async start(regions: string[] = ['eu', 'us', 'ap']): Promise<TestNatsCluster> {
-    return new TestNatsCluster(await LocalNatsCluster.start({ regions }));
+  /** `identities`: the servers' users are that registry's identities (no shared passwords but the leaf admin's). */
+  static async start(regions: string[] = ['eu', 'us', 'ap'], options: { identities?: NatsIdentityRegistry; tls?: LocalTlsFiles } = {}): Promise<TestNatsCluster> {
+    return new TestNatsCluster(await LocalNatsCluster.start({ regions, ...options }));
+  }
+
+  /** Renders the servers' users from the identity registry again and reloads them. */
+  async reloadUsers(): Promise<void> {
+    await this.cluster.reloadUsers();
   }
 
   get urls(): LocalNatsClusterUrls {
@@ -25,6 +33,11 @@ export class TestNatsCluster {
 
   get regions(): string[] {
     return this.cluster.regions;
+  }
+
+  /** The CA of the servers' certificates (clusters with TLS). */
+  get ca(): string | undefined {
+    return this.cluster.ca;
   }
 
   /** Where configs and server logs are, for a failing test's message. */
@@ -58,13 +71,15 @@ export class TestNatsCluster {
     await this.cluster.startLeaf(region);
   }
 
-  /** A plain nats client (no fleetcast code) for one of the cluster's URLs. */
-  async rawConnect(url: string): Promise<NatsConnection> {
+  /** A plain nats client (no fleetcast code) for one of the cluster's URLs; `credsFile`: as that NATS identity. */
+  async rawConnect(url: string, options: { credsFile?: string } = {}): Promise<NatsConnection> {
     const parsed = new URL(url);
     const nc = await connect({
       servers: `${parsed.hostname}:${parsed.port}`,
       user: decodeURIComponent(parsed.username),
       pass: decodeURIComponent(parsed.password),
+      ...(this.cluster.ca ? { tls: { caFile: this.cluster.ca } } : {}),
+      ...(options.credsFile ? { authenticator: nkeyAuthenticator(readNatsCreds(options.credsFile)) } : {}),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 200,
     });

@@ -66,6 +66,11 @@ export class UpInstallation {
     return onlyJson(run);
   }
 
+  /** The creds file of a NATS identity `up` issued (`coordinator`, `agent-eu-eu-1`, `seeder-eu-1`). */
+  natsCreds(name = 'coordinator'): string {
+    return path.join(this.dir, 'nats-identities', 'creds', `${name}.nk`);
+  }
+
   /** The coordinator's API with the admin token (or another). */
   async api(method: string, url: string, body?: unknown, token = this.file.token): Promise<{ status: number; json: any }> {
     const response = await fetch(`${this.file.apiUrl}${url}`, {
