@@ -15,8 +15,9 @@ export class TestNatsCluster {
 
   private constructor(private readonly cluster: LocalNatsCluster) {}
 
-  static async start(regions: string[] = ['eu', 'us', 'ap']): Promise<TestNatsCluster> {
-    return new TestNatsCluster(await LocalNatsCluster.start({ regions }));
+  /** `host`: the address the servers listen on (default 127.0.0.1). */
+  static async start(regions: string[] = ['eu', 'us', 'ap'], options: { host?: string } = {}): Promise<TestNatsCluster> {
+    return new TestNatsCluster(await LocalNatsCluster.start({ regions, ...options }));
   }
 
   get urls(): LocalNatsClusterUrls {
