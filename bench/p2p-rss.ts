@@ -1,7 +1,9 @@
 // The RSS row of bench/p2p alone: one real `fleetcast agent` process downloads a build (2 GiB by
 // default) from one seeder process, no caps, on loopback; prints its peak RSS (VmHWM) before and
-// after, and its rate goal → installed (CPU-bound here: the simulator's per-agent rate).
+// after, its rate goal → installed and its own CPU per MiB (user + system): one core ÷ that is
+// the per-agent rate the simulator calibrates with (CPU-bound here, on a shared machine).
 //   npx tsx bench/p2p-rss.ts [MiB]
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +15,12 @@ const MiB = 1 << 20;
 const size = Number(process.argv[2] ?? 2048) * MiB;
 const peakRssMiB = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 
+const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+const cpuMsOf = (pid: number) => {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+};
+
 const fleet = await P2PBenchFleet.start(fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-bench-p2p-rss-')), ['rss']);
 try {
   await spawnTs('bin/fleetcast.js', {}, ['--help']).exited;
@@ -22,12 +30,14 @@ try {
   const agent = await fleet.startAgent('rss', 'rss-1', 'huge', { agentUp: null, agentDown: null });
   const pid = agent.process.child.pid!;
   const idle = peakRssMiB(pid);
+  const cpuBefore = cpuMsOf(pid);
   const started = performance.now();
   await fleet.deploy(artifact.goal('rss'));
   await until(() => installed(agent, artifact.build), 20 * 60_000, 'the agent to install the build', 25);
   const seconds = (performance.now() - started) / 1000;
+  const agentCpuMsPerMiB = (cpuMsOf(pid) - cpuBefore) / (size / MiB);
   const load = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  console.log(JSON.stringify({ mib: size / MiB, node: process.version, peakRssMiB: +peakRssMiB(pid).toFixed(1), idleRssMiB: +idle.toFixed(1), seconds: +seconds.toFixed(1), mibPerSecond: +(size / MiB / seconds).toFixed(1), load }));
+  console.log(JSON.stringify({ mib: size / MiB, node: process.version, peakRssMiB: +peakRssMiB(pid).toFixed(1), idleRssMiB: +idle.toFixed(1), seconds: +seconds.toFixed(1), mibPerSecond: +(size / MiB / seconds).toFixed(1), agentCpuMsPerMiB: +agentCpuMsPerMiB.toFixed(2), oneCoreMiBPerSecond: +(1000 / agentCpuMsPerMiB).toFixed(1), load }));
 } finally {
   await fleet.close();
 }

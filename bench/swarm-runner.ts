@@ -23,6 +23,8 @@ export interface RoundResult {
   seconds: number;
   /** User + system CPU of the seed and downloader processes (aria2c; seeder and agents). */
   cpuMs: number;
+  /** The seed's part of it. */
+  seedCpuMs: number;
   /** Bytes the downloaders wrote to disk (/proc/<pid>/io write_bytes). */
   diskWritten: number;
   /** Bytes the seed host sent on its link. */
@@ -65,6 +67,7 @@ function machineTicks(): { busy: number; all: number } {
 interface Snapshot {
   at: number;
   cpuMs: number;
+  seedCpuMs: number;
   written: number;
   seedSent: number;
   machine: { busy: number; all: number };
@@ -74,6 +77,7 @@ function snapshot(seed: number, downloaders: number[]): Snapshot {
   return {
     at: performance.now(),
     cpuMs: [seed, ...downloaders].reduce((sum, pid) => sum + cpuMsOf(pid), 0),
+    seedCpuMs: cpuMsOf(seed),
     written: downloaders.reduce((sum, pid) => sum + writtenOf(pid), 0),
     seedSent: sentBytes(hosts.seed),
     machine: machineTicks(),
@@ -84,6 +88,7 @@ function result(before: Snapshot, after: Snapshot, fromBucket: number): RoundRes
   return {
     seconds: (after.at - before.at) / 1000,
     cpuMs: after.cpuMs - before.cpuMs,
+    seedCpuMs: after.seedCpuMs - before.seedCpuMs,
     diskWritten: after.written - before.written,
     seedSent: after.seedSent - before.seedSent,
     fromBucket,

@@ -100,6 +100,9 @@ function rowsOf(c: SwarmConfig, out: RunnerOutput, judged: { sixteen: boolean })
       target: '<= 1.5 × BitTorrent',
       pass: cpuPerMiB(fc) <= 1.5 * cpuPerMiB(bt),
     }),
+    // Downloaders alone, per MiB each received: one core ÷ this is an agent's CPU-bound rate.
+    row(`${name}: BitTorrent downloaders' CPU-ms per MiB received (aria2c, seed excluded)`, (bt.cpuMs - bt.seedCpuMs) / (delivered / MiB), 'ms/MiB'),
+    row(`${name}: fleetcast agents' CPU-ms per MiB received (seeder excluded)`, (fc.cpuMs - fc.seedCpuMs) / (delivered / MiB), 'ms/MiB'),
     row(`${name}: BitTorrent seed host egress`, bt.seedSent / c.size, '× F'),
     row(`${name}: fleetcast seeder host egress`, fc.seedSent / c.size, '× F', judged.sixteen ? { target: '<= 1.5 × F', pass: fc.seedSent <= 1.5 * c.size } : {}),
     row(`${name}: fleetcast bytes from the bucket`, fc.fromBucket, 'B', { target: '= 0', pass: fc.fromBucket === 0 }),
