@@ -137,7 +137,7 @@ export class P2PBenchFleet {
   }
 
   startSeeder(region: string, uploadLimit: number | null, net?: HostNet): Seeder {
-    const child = spawnTs('bench/p2p-seeder-process.ts', {
+    const env = {
       FLEETCAST_LOG_LEVEL: 'info',
       FLEETCAST_DATA_DIR: this.dir,
       FLEETCAST_REGION: region,
@@ -154,7 +154,8 @@ export class P2PBenchFleet {
       ...lowMemoryEnv(),
       ...(uploadLimit === null ? {} : { FLEETCAST_P2P_UPLOAD_LIMIT: String(uploadLimit) }),
       ...hostEnv(net),
-    }, [], launcher(net));
+    };
+    const child = spawnTs('bench/p2p-seeder-process.ts', env, [], launcher(net));
     const seeder: Seeder = {
       region,
       process: child,
