@@ -3,23 +3,16 @@
 // after, its rate goal → installed and its own CPU per MiB (user + system): one core ÷ that is
 // the per-agent rate the simulator calibrates with (CPU-bound here, on a shared machine).
 //   npx tsx bench/p2p-rss.ts [MiB]
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { spawnTs } from '../test/support/processes.ts';
 import { installed, P2PBenchFleet, until } from './p2p-fleet.ts';
+import { peakRssMiB, processCpuMs } from './proc-stats.ts';
 
 const MiB = 1 << 20;
 const size = Number(process.argv[2] ?? 2048) * MiB;
-const peakRssMiB = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
-
-const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-const cpuMsOf = (pid: number) => {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
-};
 
 const fleet = await P2PBenchFleet.start(fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-bench-p2p-rss-')), ['rss']);
 try {
@@ -30,12 +23,12 @@ try {
   const agent = await fleet.startAgent('rss', 'rss-1', 'huge', { agentUp: null, agentDown: null });
   const pid = agent.process.child.pid!;
   const idle = peakRssMiB(pid);
-  const cpuBefore = cpuMsOf(pid);
+  const cpuBefore = processCpuMs(pid);
   const started = performance.now();
   await fleet.deploy(artifact.goal('rss'));
   await until(() => installed(agent, artifact.build), 20 * 60_000, 'the agent to install the build', 25);
   const seconds = (performance.now() - started) / 1000;
-  const agentCpuMsPerMiB = (cpuMsOf(pid) - cpuBefore) / (size / MiB);
+  const agentCpuMsPerMiB = (processCpuMs(pid) - cpuBefore) / (size / MiB);
   const load = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   console.log(JSON.stringify({ mib: size / MiB, node: process.version, peakRssMiB: +peakRssMiB(pid).toFixed(1), idleRssMiB: +idle.toFixed(1), seconds: +seconds.toFixed(1), mibPerSecond: +(size / MiB / seconds).toFixed(1), agentCpuMsPerMiB: +agentCpuMsPerMiB.toFixed(2), oneCoreMiBPerSecond: +(1000 / agentCpuMsPerMiB).toFixed(1), load }));
 } finally {

@@ -16,6 +16,7 @@ import { coreBlockSize } from '../goalstate/index.ts';
 import { spawnTs } from '../test/support/processes.ts';
 import { httpRound } from './http-baseline.ts';
 import { fetchedOf, installed, P2PBenchFleet, until, type BenchAgent, type BenchArtifact, type Caps } from './p2p-fleet.ts';
+import { cpuTicks, peakRssMiB } from './proc-stats.ts';
 import { row, type Benchmark, type BenchRow } from './report.ts';
 
 const MiB = 1024 * 1024;
@@ -51,18 +52,6 @@ export function lowerBound(size: number, agents: number, c: Caps): number {
   const terms = [c.seederUp === null ? 0 : size / c.seederUp, c.agentDown === null ? 0 : size / c.agentDown];
   if (c.seederUp !== null && c.agentUp !== null) terms.push((agents * size) / (c.seederUp + agents * c.agentUp));
   return Math.max(...terms);
-}
-
-function peakRssMiB(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
-}
-
-/** The machine's CPU time so far, busy and all, in clock ticks (/proc/stat). */
-function cpuTicks(): { busy: number; all: number } {
-  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-  return { busy: user + nice + system + irq + softirq + steal, all: fields.reduce((a, b) => a + b, 0) };
 }
 
 const mib = (bytes: number) => bytes / MiB;

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { spawnTs } from '../test/support/processes.ts';
 import { fetchedOf, installed, P2PBenchFleet, until, type BenchAgent, type BenchArtifact, type HostNet } from './p2p-fleet.ts';
+import { cpuTicks, processCpuMs, processWrittenBytes } from './proc-stats.ts';
 import { sentBytes, type SwarmHosts } from './swarm-network.ts';
 
 export interface RunnerInput {
@@ -42,26 +43,9 @@ export interface RunnerOutput {
 
 const input = JSON.parse(process.argv[2]!) as RunnerInput;
 const { hosts, size, dir } = input;
-const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 /** A swarm slower than 1 MiB/s (plus two minutes of start) is broken, not slow. */
 const roundTimeoutMs = 120_000 + (size / (1 << 20)) * 1000;
 const inNamespace = (net: HostNet) => ['ip', 'netns', 'exec', net.namespace];
-
-/** utime + stime of a live process, all threads, in ms. */
-function cpuMsOf(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
-}
-
-function writtenOf(pid: number): number {
-  return Number(/^write_bytes: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
-}
-
-function machineTicks(): { busy: number; all: number } {
-  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-  return { busy: user + nice + system + irq + softirq + steal, all: fields.reduce((a, b) => a + b, 0) };
-}
 
 /** Counters of the round's processes, taken when it starts and when all are done. */
 interface Snapshot {
@@ -76,11 +60,11 @@ interface Snapshot {
 function snapshot(seed: number, downloaders: number[]): Snapshot {
   return {
     at: performance.now(),
-    cpuMs: [seed, ...downloaders].reduce((sum, pid) => sum + cpuMsOf(pid), 0),
-    seedCpuMs: cpuMsOf(seed),
-    written: downloaders.reduce((sum, pid) => sum + writtenOf(pid), 0),
+    cpuMs: [seed, ...downloaders].reduce((sum, pid) => sum + processCpuMs(pid), 0),
+    seedCpuMs: processCpuMs(seed),
+    written: downloaders.reduce((sum, pid) => sum + processWrittenBytes(pid), 0),
     seedSent: sentBytes(hosts.seed),
-    machine: machineTicks(),
+    machine: cpuTicks(),
   };
 }
 
@@ -125,8 +109,8 @@ async function bittorrentRound(artifact: BenchArtifact): Promise<RoundResult> {
   const hook = path.join(btDir, 'done.sh');
   fs.writeFileSync(hook, '#!/bin/sh\ntouch "$3.done"\n', { mode: 0o755 });
   const children: ChildProcess[] = [];
-  const start = (command: string[], cwd = btDir) => {
-    const child = spawn(command[0]!, command.slice(1), { cwd, stdio: ['ignore', 'ignore', 'inherit'] });
+  const start = (command: string[]) => {
+    const child = spawn(command[0]!, command.slice(1), { cwd: btDir, stdio: ['ignore', 'ignore', 'inherit'] });
     children.push(child);
     return child;
   };
