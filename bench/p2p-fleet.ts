@@ -23,6 +23,15 @@ export interface Caps {
   agentDown: number | null;
 }
 
+/**
+ * Where a process of the fleet runs: a network namespace (bench/swarm: one per host) and the
+ * address its P2P sockets bind to there. Without one, the process runs here on 127.0.0.1.
+ */
+export interface HostNet {
+  namespace: string;
+  address: string;
+}
+
 export interface BenchArtifact {
   service: string;
   build: string;
@@ -79,13 +88,14 @@ export class P2PBenchFleet {
     readonly keys: TestGoalKeys,
   ) {}
 
-  static async start(dir: string, regions: string[]): Promise<P2PBenchFleet> {
+  /** `host`: the address NATS and the DHT bootstrap listen on (default 127.0.0.1). */
+  static async start(dir: string, regions: string[], host = '127.0.0.1'): Promise<P2PBenchFleet> {
     fs.mkdirSync(dir, { recursive: true });
-    const cluster = await TestNatsCluster.start(regions);
+    const cluster = await TestNatsCluster.start(regions, { host });
     const keys = testGoalKeys(path.join(dir, 'keys'));
     const writer = await GoalWriter.connect({ url: cluster.urls.hub, regions, signingKey: keys.signingKey, keyring: keys.keyring });
     await writer.ensureBuckets();
-    const dht = await DhtBootstrap.start({ host: '127.0.0.1', port: 0 });
+    const dht = await DhtBootstrap.start({ host, port: 0 });
     return new P2PBenchFleet(dir, cluster, writer, dht, keys);
   }
 
@@ -126,8 +136,8 @@ export class P2PBenchFleet {
     };
   }
 
-  startSeeder(region: string, uploadLimit: number | null): Seeder {
-    const child = spawnTs('bench/p2p-seeder-process.ts', {
+  startSeeder(region: string, uploadLimit: number | null, net?: HostNet): Seeder {
+    const env = {
       FLEETCAST_LOG_LEVEL: 'info',
       FLEETCAST_DATA_DIR: this.dir,
       FLEETCAST_REGION: region,
@@ -143,7 +153,9 @@ export class P2PBenchFleet {
       FLEETCAST_SEEDER_SCAN_EVERY: '1s',
       ...lowMemoryEnv(),
       ...(uploadLimit === null ? {} : { FLEETCAST_P2P_UPLOAD_LIMIT: String(uploadLimit) }),
-    });
+      ...hostEnv(net),
+    };
+    const child = spawnTs('bench/p2p-seeder-process.ts', env, [], launcher(net));
     const seeder: Seeder = {
       region,
       process: child,
@@ -182,7 +194,7 @@ export class P2PBenchFleet {
   }
 
   /** A `fleetcast agent` process with the given caps, running `service` only; resolves once ready. */
-  async startAgent(region: string, machine: string, service: string, caps: Pick<Caps, 'agentUp' | 'agentDown'>): Promise<BenchAgent> {
+  async startAgent(region: string, machine: string, service: string, caps: Pick<Caps, 'agentUp' | 'agentDown'>, net?: HostNet): Promise<BenchAgent> {
     const dir = path.join(this.dir, 'agents', `${region}-${machine}`);
     const child = spawnTs(
       'bin/fleetcast.js',
@@ -207,8 +219,10 @@ export class P2PBenchFleet {
         ...lowMemoryEnv(),
         ...(caps.agentUp === null ? {} : { FLEETCAST_P2P_UPLOAD_LIMIT: String(caps.agentUp) }),
         ...(caps.agentDown === null ? {} : { FLEETCAST_P2P_DOWNLOAD_LIMIT: String(caps.agentDown) }),
+        ...hostEnv(net),
       },
       ['agent', '--region', region, '--machine', machine],
+      launcher(net),
     );
     const agent: BenchAgent = { region, machine, dir, process: child, service };
     this.agents.add(agent);
@@ -243,6 +257,14 @@ export class P2PBenchFleet {
     await this.cluster.stop();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+function hostEnv(net: HostNet | undefined): Record<string, string> {
+  return net ? { FLEETCAST_P2P_HOST: net.address } : {};
+}
+
+function launcher(net: HostNet | undefined): string[] {
+  return net ? ['ip', 'netns', 'exec', net.namespace] : [];
 }
 
 /** Where the agent keeps the build, and whether it is installed (current points at it). */

@@ -16,6 +16,7 @@ import { coreBlockSize } from '../goalstate/index.ts';
 import { spawnTs } from '../test/support/processes.ts';
 import { httpRound } from './http-baseline.ts';
 import { fetchedOf, installed, P2PBenchFleet, until, type BenchAgent, type BenchArtifact, type Caps } from './p2p-fleet.ts';
+import { cpuTicks, peakRssMiB, processCpuMs } from './proc-stats.ts';
 import { row, type Benchmark, type BenchRow } from './report.ts';
 
 const MiB = 1024 * 1024;
@@ -51,18 +52,6 @@ export function lowerBound(size: number, agents: number, c: Caps): number {
   const terms = [c.seederUp === null ? 0 : size / c.seederUp, c.agentDown === null ? 0 : size / c.agentDown];
   if (c.seederUp !== null && c.agentUp !== null) terms.push((agents * size) / (c.seederUp + agents * c.agentUp));
   return Math.max(...terms);
-}
-
-function peakRssMiB(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
-}
-
-/** The machine's CPU time so far, busy and all, in clock ticks (/proc/stat). */
-function cpuTicks(): { busy: number; all: number } {
-  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-  return { busy: user + nice + system + irq + softirq + steal, all: fields.reduce((a, b) => a + b, 0) };
 }
 
 const mib = (bytes: number) => bytes / MiB;
@@ -264,12 +253,17 @@ async function agentPeakRss(fleet: P2PBenchFleet, size: number): Promise<{ rows:
   const huge = await fleet.artifact('huge', size, ['rss']);
   await fleet.seeding('rss', huge.build, 20 * 60_000);
   const [rssAgent] = await startAgents(fleet, 'rss', 1, 'huge', { seederUp: null, agentUp: null, agentDown: null });
-  const idle = peakRssMiB(rssAgent!.process.child.pid!);
+  const pid = rssAgent!.process.child.pid!;
+  const idle = peakRssMiB(pid);
+  const cpuBefore = processCpuMs(pid);
   const big = await distribute(fleet, huge, [rssAgent!], 20 * 60_000);
-  const peak = peakRssMiB(rssAgent!.process.child.pid!);
+  const peak = peakRssMiB(pid);
+  const cpuPerMiB = (processCpuMs(pid) - cpuBefore) / mib(size);
   rows.push(
     row(`agent peak RSS (VmHWM) during a ${label(size)} P2P download`, peak, 'MiB', { target: '< 150 MiB', pass: peak < 150 }),
     row('agent peak RSS before the download (idle)', idle, 'MiB'),
+    // One core ÷ this is the per-agent rate the fleet simulator verifies at (bench/sim/params.ts).
+    row('agent CPU per MiB received (user + system)', cpuPerMiB, 'ms'),
   );
   calibration.push(row(`calibration: one agent from one seeder, no caps (${label(size)}, goal to installed; CPU-bound on loopback)`, mib(size) / big.seconds, 'MiB/s'));
   await fleet.stopAgents([rssAgent!]);

@@ -20,6 +20,8 @@ export interface BenchRow {
 export interface BenchOptions {
   /** Small sizes, for CI: checks that the benchmark works, not how fast. */
   quick: boolean;
+  /** Words after the benchmark's name (`npm run bench -- swarm 8 128M 80`); empty when none. */
+  args?: string[];
 }
 
 export interface Benchmark {

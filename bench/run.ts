@@ -1,4 +1,4 @@
-// npm run bench -- [NAME ...] [--quick]
+// npm run bench -- [NAME ...] [--quick]     npm run bench -- NAME [ARG ...] (one benchmark, its own arguments)
 // Runs the named benchmarks (all when none is named), prints one table each and writes
 // bench/results/NAME.json. Exits 1 if a benchmark fails to run or misses a target in full mode.
 import { execFileSync } from 'node:child_process';
@@ -10,18 +10,23 @@ import { blobstoreBenchmark, blobstoreS3Benchmark } from './blobstore.ts';
 import { goalstateBenchmark } from './goalstate.ts';
 import { p2pBenchmark, p2pRssBenchmark } from './p2p.ts';
 import { simBenchmark } from './sim.ts';
+import { swarmBenchmark } from './swarm.ts';
 
 // p2p before sim: the simulator calibrates on bench/results/p2p.json when it is there.
-const benchmarks: Benchmark[] = [queueBenchmark, builderBenchmark, replicationBenchmark, blobstoreBenchmark, blobstoreS3Benchmark, goalstateBenchmark, p2pBenchmark, p2pRssBenchmark, simBenchmark];
+const benchmarks: Benchmark[] = [queueBenchmark, builderBenchmark, replicationBenchmark, blobstoreBenchmark, blobstoreS3Benchmark, goalstateBenchmark, p2pBenchmark, p2pRssBenchmark, simBenchmark, swarmBenchmark];
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {
-  console.log('usage: npm run bench -- [NAME ...] [--quick]\n\nbenchmarks:');
+  console.log('usage: npm run bench -- [NAME ...] [--quick]\n       npm run bench -- NAME [ARG ...]   (one benchmark with its arguments, e.g. swarm 8 128M 80)\n\nbenchmarks:');
   for (const b of benchmarks) console.log(`  ${b.name.padEnd(12)} ${b.description}`);
   process.exit(0);
 }
 const quick = args.includes('--quick');
-const names = args.filter((a) => !a.startsWith('--'));
+const words = args.filter((a) => !a.startsWith('--'));
+// `NAME ARG …`: the words after a single benchmark's name are its arguments.
+const takesArgs = words.length > 1 && benchmarks.some((b) => b.name === words[0]) && !benchmarks.some((b) => b.name === words[1]);
+const names = takesArgs ? words.slice(0, 1) : words;
+const benchmarkArgs = takesArgs ? words.slice(1) : [];
 const unknown = names.filter((n) => !benchmarks.some((b) => b.name === n));
 if (unknown.length > 0) {
   console.error(`unknown benchmark: ${unknown.join(', ')}; known: ${benchmarks.map((b) => b.name).join(', ')}`);
@@ -35,7 +40,7 @@ let failed = false;
 const summary: BenchRow[] = [];
 for (const benchmark of benchmarks.filter((b) => (names.length === 0 ? !b.onlyWhenNamed : names.includes(b.name)))) {
   try {
-    const rows = await benchmark.run({ quick });
+    const rows = await benchmark.run({ quick, args: benchmarkArgs });
     const file = writeResult(benchmark.name, rows, { quick, at: new Date().toISOString() });
     console.log(formatTable(benchmark.name + (quick ? ' (quick: sizes too small for the targets, not judged)' : ''), rows, { judged: !quick }));
     console.log(`-> ${file}\n`);

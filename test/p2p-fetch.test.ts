@@ -3,10 +3,13 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FleetcastError } from '../errors/index.ts';
 import type { FetchProgress } from '../edge-agent/index.ts';
 import { coreBlockSize } from '../goalstate/index.ts';
+import { ArtifactCore } from '../edge-agent/p2p/artifact-core.ts';
+import { defaultWindow } from '../edge-agent/p2p/block-download.ts';
+import { BlockSession } from '../edge-agent/p2p/block-session.ts';
 import { P2PTestbed, servingPeer, sha256File } from './support/p2p.ts';
 import { spawnTs, type JsonProcess } from './support/processes.ts';
 
@@ -214,6 +217,38 @@ describe('P2PFetcher on a full disk', () => {
     expect(err.code).toBe('DISK_FULL');
     expect(err.message).toContain(path.dirname(destination));
     expect(err.message).toMatch(/needs 8 MiB there, .* are free.*Free space there/);
+  });
+
+  it('a disk slower than the peers: blocks requested or waiting for their write stay within the window', async () => {
+    const artifact = await testbed.artifact('slowdisk', 'eu', 24 * MiB);
+    await servingPeer(testbed, 'slowdisk-seed', 'eu', artifact);
+    const fetcher = await testbed.fetcher('slowdisk', 'eu');
+    // Requested or in memory, not yet on disk: what the downloader holds (or will) at once.
+    let held = 0;
+    let most = 0;
+    let written = 0;
+    const requestOriginal = BlockSession.prototype.request;
+    const writeOriginal = ArtifactCore.prototype.writeBlock;
+    // The disk takes 30 ms per 1 MiB block (dirty-page throttling); loopback delivers far faster.
+    const requestSpy = vi.spyOn(BlockSession.prototype, 'request').mockImplementation(function (this: BlockSession, ...args) {
+      most = Math.max(most, ++held);
+      return requestOriginal.apply(this, args);
+    });
+    const writeSpy = vi.spyOn(ArtifactCore.prototype, 'writeBlock').mockImplementation(async function (this: ArtifactCore, ...args) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      await writeOriginal.apply(this, args);
+      held--;
+      written++;
+    });
+    try {
+      const result = await fetcher.fetch({ goal: artifact.goal, destination: testbed.destination('slowdisk', artifact.goal), signal: never() });
+      expect(result.sha256).toBe(artifact.sha256);
+    } finally {
+      requestSpy.mockRestore();
+      writeSpy.mockRestore();
+    }
+    expect(written).toBe(24);
+    expect(most).toBeLessThanOrEqual(defaultWindow);
   });
 
   it('a disk that fills up during the fetch: DISK_FULL, and the build is not reported done', async () => {

@@ -117,15 +117,17 @@ export interface SimParams {
 
 /**
  * Calibration used when no measurement is at hand (bench/results/*.json are not committed): the
- * figures bench/sim/calibration.ts measured on this project's 2-vCPU VM on 2026-12-03 (BENCHMARKS.md).
+ * figures bench/sim/calibration.ts measured on this project's 2-vCPU VM on 2026-12-03 (BENCHMARKS.md),
+ * but the verify rate: one core ÷ an agent's CPU per MiB received (receiving, verifying, writing,
+ * hashing and serving its peers) in bench/swarm's uncapped 4 × 256 MiB run on 2026-12-08, 12.8 ms.
  */
 export const defaultCalibration: PeerCalibration = {
   timeToFirstByteS: 0.133,
   uploadEfficiency: 0.533,
   seederEfficiency: 1,
-  verifyRate: 43.1e6,
+  verifyRate: 81.7e6,
   corePrepRate: 219e6,
-  source: 'figures measured on 2026-12-03 (params.ts defaultCalibration)',
+  source: 'figures measured on 2026-12-03, verify rate on 2026-12-08 (params.ts defaultCalibration)',
 };
 
 export function defaultParams(overrides: Partial<SimParams> = {}): SimParams {

@@ -21,9 +21,9 @@ export interface BlockDownloadOptions {
 }
 
 /**
- * Blocks in flight at once, requested or arrived and not yet written. Each sits in the machine's
- * memory between its arrival and its write: 8 MiB in flight still fills a 10 Gbit/s link at a
- * 6 ms round trip.
+ * Blocks in flight at once, requested or received and not yet written. Each sits in the
+ * machine's memory between its arrival and its write: 8 MiB in flight still fills a 10 Gbit/s
+ * link at a 6 ms round trip.
  */
 export const defaultWindow = 8;
 
@@ -57,8 +57,12 @@ export function downloadBlocks(core: ArtifactCore, swarm: RegionSwarm, options: 
   const avoid = new Map<number, Set<BlockSession>>();
   let taking = false;
   let writes = Promise.resolve();
-  /** Blocks arrived and waiting for their write: they count in the window, so a disk slower than the network holds requests back instead of piling blocks up in memory. */
-  let writing = 0;
+  /**
+   * Blocks received and waiting for their write. They count against the window: when blocks
+   * arrive faster than the disk takes them (dirty-page throttling), new requests would pile
+   * blocks up in memory without end (2 GiB uncapped over loopback: 756 MiB peak RSS).
+   */
+  let unwritten = 0;
 
   return new Promise<void>((resolve, reject) => {
     const attached = new Set<BlockSession>();
@@ -87,14 +91,14 @@ export function downloadBlocks(core: ArtifactCore, swarm: RegionSwarm, options: 
           picker.giveBack(index);
           return pump();
         }
-        writing++;
+        unwritten++;
         writes = writes.then(async () => {
           try {
             await core.writeBlock(index, data);
             options.onBlock(index, data);
           } finally {
             blockPool.give(data);
-            writing--;
+            unwritten--;
           }
           if (core.have.complete) finish();
           else pump();
@@ -147,7 +151,7 @@ export function downloadBlocks(core: ArtifactCore, swarm: RegionSwarm, options: 
 
     // Requests go out while the window has room, each once the limiter let its bytes pass.
     function pump(): void {
-      if (done || taking || options.signal.aborted || asked.size + writing >= window || picker.remaining === 0) return;
+      if (done || taking || options.signal.aborted || asked.size + unwritten >= window || picker.remaining === 0) return;
       const peers = holders();
       const index = picker.pick(peers);
       if (index === null) return;

@@ -17,8 +17,11 @@ export class TestNatsCluster {
 
   private constructor(private readonly cluster: LocalNatsCluster) {}
 
-  /** `identities`: the servers' users are that registry's identities (no shared passwords but the leaf admin's). */
-  static async start(regions: string[] = ['eu', 'us', 'ap'], options: { identities?: NatsIdentityRegistry; tls?: LocalTlsFiles } = {}): Promise<TestNatsCluster> {
+  /**
+   * `identities`: the servers' users are that registry's identities (no shared passwords but the leaf admin's).
+   * `host`: the address the servers listen on (default 127.0.0.1).
+   */
+  static async start(regions: string[] = ['eu', 'us', 'ap'], options: { identities?: NatsIdentityRegistry; tls?: LocalTlsFiles; host?: string } = {}): Promise<TestNatsCluster> {
     return new TestNatsCluster(await LocalNatsCluster.start({ regions, ...options }));
   }
 

@@ -21,11 +21,13 @@ const running = new Set<ChildProcess>();
 
 /**
  * Runs a file of this repository: a TypeScript one with tsx, the executable (bin/*.js) as
- * users run it. Killed with the test process if left over.
+ * users run it. Killed with the test process if left over. `launcher` runs node through a
+ * command that execs it (e.g. `ip netns exec NS`), so the child's pid is node's.
  */
-export function spawnTs(file: string, env: Record<string, string>, args: string[] = []): JsonProcess {
+export function spawnTs(file: string, env: Record<string, string>, args: string[] = [], launcher: string[] = []): JsonProcess {
   const loader = file.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const child = spawn(process.execPath, [...loader, path.join(repoRoot, file), ...args], {
+  const command = [...launcher, process.execPath, ...loader, path.join(repoRoot, file), ...args];
+  const child = spawn(command[0]!, command.slice(1), {
     cwd: repoRoot,
     env: { ...process.env, FLEETCAST_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
