@@ -20,7 +20,7 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-# ---- programs fleetcast runs: git and bubblewrap (builders), nats-server (private hubs and leaves)
+# ---- programs fleetcast runs: git and bubblewrap (builders), nats-server (private hubs and leaves), openssl (up's CA)
 ensure_tools() {
   command -v git >/dev/null || apt_install git
   say "git $(git --version | awk '{print $3}') present"
@@ -29,4 +29,7 @@ ensure_tools() {
   say "bubblewrap $(bwrap --version | awk '{print $2}') present"
   command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || apt_install nats-server
   say "nats-server present"
+  # fleetcast up's local CA and certificates (TLS on its NATS links).
+  command -v openssl >/dev/null || apt_install openssl
+  say "$(openssl version | awk '{print $1, $2}') present"
 }

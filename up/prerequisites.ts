@@ -4,7 +4,7 @@ import { findNatsServer } from '../ops/nats/nats-server-process.ts';
 
 /**
  * What `fleetcast up` needs besides Node: nats-server (hub and leaves), git and bubblewrap
- * (builders; bubblewrap unless FLEETCAST_BUILD_SANDBOX=none). Missing ones are named together,
+ * (builders; bubblewrap unless FLEETCAST_BUILD_SANDBOX=none), openssl (the local CA of its TLS). Missing ones are named together,
  * with the command that installs them.
  */
 export function checkPrerequisites(options: { sandbox: boolean } = { sandbox: true }): void {
@@ -14,10 +14,12 @@ export function checkPrerequisites(options: { sandbox: boolean } = { sandbox: tr
   } catch {
     missing.push('nats-server');
   }
-  try {
-    execFileSync('git', ['--version'], { stdio: 'ignore' });
-  } catch {
-    missing.push('git');
+  for (const [program, args] of [['git', ['--version']], ['openssl', ['version']]] as const) {
+    try {
+      execFileSync(program, args, { stdio: 'ignore' });
+    } catch {
+      missing.push(program);
+    }
   }
   if (options.sandbox) {
     try {
