@@ -143,6 +143,14 @@ describe('FLEETCAST_SERVICE_USER', () => {
     expect(run.stderr).toContain('FLEETCAST_SERVICE_USER=no-such-fleetcast-user: no such user on this machine');
   });
 
+  it('unset, an agent running as root warns at start naming the setting', async () => {
+    const agent = agentProcess('su-3', {});
+    await eventually(() => agent.output().stderr.includes('"msg":"agent started"'), 20_000, 'the agent start');
+    const warning = agent.output().stderr.split('\n').find((line) => line.includes('FLEETCAST_SERVICE_USER is unset'));
+    expect(JSON.parse(warning!)).toMatchObject({ level: 40, msg: expect.stringContaining('the agent runs as root and FLEETCAST_SERVICE_USER is unset') });
+    expect((fs.statSync(path.join(root, 'su-3')).mode & 0o777).toString(8)).toBe('700');
+  });
+
   it('is CONFIG_INVALID, naming the setting, for a user this machine does not have or for root', async () => {
     await expect(resolveServiceUser('no-such-fleetcast-user', silentLogger())).rejects.toMatchObject({ code: 'CONFIG_INVALID', details: { setting: 'FLEETCAST_SERVICE_USER' } });
     await expect(resolveServiceUser('root', silentLogger())).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('FLEETCAST_SERVICE_USER=root is root') });
