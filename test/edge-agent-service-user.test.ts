@@ -87,10 +87,14 @@ function uidOf(pid: number): number {
 describe('FLEETCAST_SERVICE_USER', () => {
   it('runs the service as that user, who cannot read the agent\'s environment, secrets or directory; it is health-checked and switched', async () => {
     const dir = path.join(root, 'su-1');
-    const secret = path.join(dir, 'nats.creds');
+    // A secret file an operator left readable in the agent dir: the agent narrows it at start.
+    const secret = path.join(dir, 'p2p-identity.json');
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    fs.writeFileSync(secret, 'the agent secret\n', { mode: 0o600 });
-    const agent = agentProcess('su-1', { FLEETCAST_SERVICE_USER: 'nobody' });
+    // A logs dir an older agent made by the umask is made private before the service starts.
+    fs.mkdirSync(path.join(dir, 'services', 'svc', 'logs'), { recursive: true, mode: 0o755 });
+    fs.writeFileSync(secret, 'the agent secret\n', { mode: 0o644 });
+    fs.chmodSync(secret, 0o644);
+    const agent = agentProcess('su-1', { FLEETCAST_SERVICE_USER: 'nobody', FLEETCAST_P2P_IDENTITY: secret });
     const lock = path.join(dir, 'agent.lock');
     await eventually(() => fs.existsSync(lock) && /\d/.test(fs.readFileSync(lock, 'utf8')), 20_000, 'the agent lock');
     const agentPid = Number(/\d+/.exec(fs.readFileSync(lock, 'utf8'))![0]);

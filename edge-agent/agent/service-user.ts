@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
-import { ensureTraversableDir } from '../../config/index.ts';
+import { ensurePrivateDir, ensureTraversableDir } from '../../config/index.ts';
 import { FleetcastError } from '../../errors/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import type { AgentLayout } from './agent-layout.ts';
@@ -56,4 +57,6 @@ async function idOf(user: string, flag: '-u' | '-g'): Promise<number> {
 export function openBuildPath(layout: AgentLayout, service: string, build: string, file: string): void {
   for (const dir of [layout.root, layout.servicesDir, layout.serviceDir(service), layout.buildsDir(service), layout.buildDir(service, build)]) ensureTraversableDir(dir);
   fs.chmodSync(file, 0o755);
+  // An older agent made it by the umask (0755): the service dir is passable now.
+  ensurePrivateDir(path.dirname(layout.logFile(service, build)));
 }
