@@ -66,6 +66,8 @@ export async function runAgent(config: AgentConfig, overrides: AgentOverrides = 
   const region = config.FLEETCAST_REGION;
   const machine = config.FLEETCAST_MACHINE;
   const logger = overrides.logger ?? createLogger({ level: config.FLEETCAST_LOG_LEVEL, bindings: { role: 'agent', region, machine } });
+  // Checked before anything starts: an agent without trusted keys would apply nothing, ever.
+  const keyring = goalKeyring(config.FLEETCAST_GOAL_PUBLIC_KEYS, 'an agent');
   const dir = agentDir(config);
   const layout = new AgentLayout(dir);
   const serviceUser = await resolveServiceUser(config.FLEETCAST_SERVICE_USER, logger);
@@ -81,8 +83,6 @@ export async function runAgent(config: AgentConfig, overrides: AgentOverrides = 
     }
     logger.info({ serviceUser: serviceUser.name, uid: serviceUser.uid, gid: serviceUser.gid }, `services run as ${serviceUser.name} (uid ${serviceUser.uid})`);
   }
-  // Checked before anything starts: an agent without trusted keys would apply nothing, ever.
-  const keyring = goalKeyring(config.FLEETCAST_GOAL_PUBLIC_KEYS, 'an agent');
   const teardown = new Teardown(logger);
   try {
     const lock = await AgentLock.acquire(layout.lockFile);
