@@ -16,15 +16,15 @@ import { storeArtifact } from './support/agent-artifacts.ts';
 import { startCli, type RunningCli } from './support/cli.ts';
 
 /**
- * Prints who it runs as and what it could read, then serves 200 on the health port:
- * `sh ./svc AGENT_PID SECRET_FILE AGENT_DIR PORT`.
+ * Prints who it runs as and what it could read, then serves 200 on the health port (with the
+ * node that runs the tests): `sh ./svc AGENT_PID SECRET_FILE AGENT_DIR PORT NODE`.
  */
 const probeScript = `#!/bin/sh
 echo "uid=$(id -u) gid=$(id -g)"
 if cat /proc/$1/environ >/dev/null 2>&1; then echo environ=readable; else echo environ=denied; fi
 if cat "$2" >/dev/null 2>&1; then echo secret=readable; else echo secret=denied; fi
 if ls "$3" >/dev/null 2>&1; then echo agentdir=listable; else echo agentdir=unlistable; fi
-exec socat TCP-LISTEN:$4,bind=127.0.0.1,reuseaddr,fork,crlf SYSTEM:'read request; echo HTTP/1.0 200 OK; echo; echo ok'
+exec "$5" -e "require('node:http').createServer((request, response) => response.end('ok')).listen($4, '127.0.0.1')"
 `;
 
 const nobody = 65534;
@@ -102,7 +102,7 @@ describe('FLEETCAST_SERVICE_USER', () => {
     const builds = [await storeArtifact([store], 'svc', 1, 4096, probeScript), await storeArtifact([store], 'svc', 2, 4096, probeScript)];
     const ports = [await freePort(), await freePort()];
     const goal = (i: number) =>
-      builds[i]!.goal('eu', { runCommand: `sh ./svc ${agentPid} ${secret} ${dir} ${ports[i]}`, healthUrl: `http://127.0.0.1:${ports[i]}/health`, deployment: `d${i + 1}` });
+      builds[i]!.goal('eu', { runCommand: `sh ./svc ${agentPid} ${secret} ${dir} ${ports[i]} ${process.execPath}`, healthUrl: `http://127.0.0.1:${ports[i]}/health`, deployment: `d${i + 1}` });
     const processRecord = () => JSON.parse(fs.readFileSync(path.join(dir, 'services', 'svc', 'process.json'), 'utf8')) as { pid: number; build: string };
 
     await fleet.deploy(goal(0));
