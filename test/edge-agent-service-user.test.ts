@@ -79,9 +79,11 @@ async function freePort(): Promise<number> {
 
 const running = (build: string) => (r: { state: string; build: string | null }) => r.state === 'running' && r.build === build;
 
-/** The uid owning a process, from /proc. */
-function uidOf(pid: number): number {
-  return Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+/** The real uid, gid and supplementary groups of a process, from /proc. */
+function credentialsOf(pid: number): { uid: number; gid: number; groups: string } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(status)![1]!.trim();
+  return { uid: Number(field('Uid').split(/\s+/)[0]), gid: Number(field('Gid').split(/\s+/)[0]), groups: field('Groups') };
 }
 
 describe('FLEETCAST_SERVICE_USER', () => {
@@ -110,7 +112,8 @@ describe('FLEETCAST_SERVICE_USER', () => {
       throw new Error(`${err.message}\n${agent.output().stderr.slice(-4000)}`);
     });
     const first = processRecord();
-    expect(uidOf(first.pid)).toBe(nobody);
+    // Root's supplementary groups (root among them) are dropped too.
+    expect(credentialsOf(first.pid)).toEqual({ uid: nobody, gid: nobody, groups: '' });
     const log = fs.readFileSync(path.join(dir, 'services', 'svc', 'logs', 'b1.log'), 'utf8');
     expect(log).toContain(`uid=${nobody} gid=${nobody}`);
     expect(log).toContain('environ=denied');
@@ -129,7 +132,7 @@ describe('FLEETCAST_SERVICE_USER', () => {
     await fleet.reportOf('eu', 'svc', 'su-1', running('b2'), 25_000);
     const second = processRecord();
     expect(second.build).toBe('b2');
-    expect(uidOf(second.pid)).toBe(nobody);
+    expect(credentialsOf(second.pid)).toEqual({ uid: nobody, gid: nobody, groups: '' });
     expect(isAlive(first.pid)).toBe(false);
     const answer = await fetch(`http://127.0.0.1:${ports[1]}/health`);
     expect(answer.status).toBe(200);
