@@ -5,4 +5,4 @@ export { byteSize, formatBytes } from './byte-size.ts';
 export { loadClusterSecret, clusterSecretPath } from './cluster-secret.ts';
 export { readPermissionsJson, permissionsFileError } from './permissions-json.ts';
 export { lowMemoryEnv, startedWithLowMemoryEnv, warnUnlessLowMemoryEnv } from './process-memory.ts';
-export { ensurePrivateDir, tightenSecretFile, type Tightened } from './private-files.ts';
+export { ensurePrivateDir, ensureTraversableDir, tightenSecretFile, type Tightened } from './private-files.ts';

@@ -378,6 +378,15 @@ export const settings = {
     z.enum(['true', 'false']).transform((text) => text === 'true'),
     { default: 'false', help: 'true: stop the services when the agent stops (fleetcast up does); false: they keep running and the next agent adopts them' },
   ),
+  /** The unprivileged user (name or uid) an agent running as root runs its services' run commands as. */
+  FLEETCAST_SERVICE_USER: setting(
+    z
+      .string()
+      .trim()
+      .refine((text) => /^([A-Za-z_][A-Za-z0-9_.-]*\$?|\d+)$/.test(text), 'a user name or a uid, e.g. fleetcast-svc')
+      .optional(),
+    { shown: "— (the agent's user)", help: "user (name or uid) services' run commands run as, so they cannot read the agent's credentials; needs an agent running as root, which warns while it is unset" },
+  ),
   /** How a deploy rolls out: `canary` (first region, then the rest), `all`, or waves such as `eu;us,ap`. */
   FLEETCAST_DEPLOY_WAVES: setting(
     z

@@ -27,6 +27,7 @@ export const agentSettings = [
   'FLEETCAST_AGENT_LOG_MAX',
   'FLEETCAST_AGENT_LOG_KEEP',
   'FLEETCAST_AGENT_STOP_SERVICES',
+  'FLEETCAST_SERVICE_USER',
   'FLEETCAST_AGENT_P2P',
   ...p2pFetcherSettings.filter((name) => name !== 'FLEETCAST_REGION'),
 ] as const;

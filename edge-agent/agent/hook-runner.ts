@@ -47,7 +47,7 @@ export class HookRunner implements ServiceRunner {
   async activate(build: InstalledBuild): Promise<Activation> {
     const { goal } = build;
     const logFile = this.layout.logFile(this.identity.service, goal.build);
-    await fsp.mkdir(path.dirname(logFile), { recursive: true });
+    await fsp.mkdir(path.dirname(logFile), { recursive: true, mode: 0o700 });
     const env = serviceEnvironment(this.identity, goal.build, {
       FLEETCAST_BUILD_DIR: build.dir,
       FLEETCAST_ARTIFACT: build.file,

@@ -28,6 +28,8 @@ export interface RunSpec {
   logFile: string;
   /** Rotation: files of `maxBytes`, `keep` of them (FLEETCAST_AGENT_LOG_MAX, FLEETCAST_AGENT_LOG_KEEP). */
   log?: { maxBytes: number; keep: number };
+  /** Run as this user (FLEETCAST_SERVICE_USER); unset: as the agent's. */
+  user?: { uid: number; gid: number };
 }
 
 export interface ProcessExit {
@@ -227,16 +229,17 @@ export class ProcessSupervisor {
   }
 
   private async spawnRecorded(spec: RunSpec): Promise<ProcessRun> {
-    await fsp.mkdir(path.dirname(spec.logFile), { recursive: true });
+    // The logs stay the agent's: a service user passes through the agent dir, and must not read other services' output.
+    await fsp.mkdir(path.dirname(spec.logFile), { recursive: true, mode: 0o700 });
     // The service holds the only write end of its log's pipe: the writer sees the end of the
     // output (and writes its tail) only once the service and whatever it started are gone.
     // The file exists from the start, whatever the service prints (the status names it).
-    fs.closeSync(fs.openSync(spec.logFile, 'a'));
+    fs.closeSync(fs.openSync(spec.logFile, 'a', 0o600));
     const writer: LogWriterProcess | undefined = spec.log ? startLogWriter({ file: spec.logFile, ...spec.log }) : undefined;
-    const out = writer ? writer.input : fs.openSync(spec.logFile, 'a');
+    const out = writer ? writer.input : fs.openSync(spec.logFile, 'a', 0o600);
     let child: ChildProcess;
     try {
-      child = spawn('/bin/sh', ['-c', spec.command], { cwd: spec.dir, env: spec.env, detached: true, stdio: ['ignore', out, out] });
+      child = spawn('/bin/sh', ['-c', spec.command], { cwd: spec.dir, env: spec.env, detached: true, stdio: ['ignore', out, out], ...spec.user });
     } finally {
       if (writer) writer.input.destroy();
       else fs.closeSync(out as number);

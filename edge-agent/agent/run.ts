@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobStore } from '../../blobstore/index.ts';
 import { openRegionStore } from '../../blobstore/from-config.ts';
-import { ensurePrivateDir, warnUnlessLowMemoryEnv } from '../../config/index.ts';
+import { ensurePrivateDir, ensureTraversableDir, tightenSecretFile, warnUnlessLowMemoryEnv } from '../../config/index.ts';
 import { isFleetcastError } from '../../errors/index.ts';
 import { connectNats, goalKeyring, RegionGoalView, StatusReporter, type GoalSeqStore, type GoalWatch, type NatsConnection, type NatsConnectOptions } from '../../goalstate/index.ts';
 import type { VerifyingKeyring } from '../../trust/index.ts';
@@ -22,6 +22,7 @@ import { agentDir, type AgentConfig } from './config.ts';
 import { HookRunner } from './hook-runner.ts';
 import type { ServiceRunner } from './service-runner.ts';
 import { StatusRelay } from './status-relay.ts';
+import { resolveServiceUser } from './service-user.ts';
 import { SupervisedRunner, type SupervisedRunnerOptions } from './supervised-runner.ts';
 
 export interface AgentOverrides {
@@ -65,13 +66,23 @@ export async function runAgent(config: AgentConfig, overrides: AgentOverrides = 
   const region = config.FLEETCAST_REGION;
   const machine = config.FLEETCAST_MACHINE;
   const logger = overrides.logger ?? createLogger({ level: config.FLEETCAST_LOG_LEVEL, bindings: { role: 'agent', region, machine } });
-  const dir = agentDir(config);
-  const layout = new AgentLayout(dir);
-  // The agent's directory (its P2P identity, its cache, its services' logs) is its user's alone.
-  const narrowed = ensurePrivateDir(dir);
-  if (narrowed) logger.warn({ dir, was: narrowed.was, now: narrowed.now }, 'the agent directory was readable by other users: narrowed');
   // Checked before anything starts: an agent without trusted keys would apply nothing, ever.
   const keyring = goalKeyring(config.FLEETCAST_GOAL_PUBLIC_KEYS, 'an agent');
+  const dir = agentDir(config);
+  const layout = new AgentLayout(dir);
+  const serviceUser = await resolveServiceUser(config.FLEETCAST_SERVICE_USER, logger);
+  // The agent's directory (its P2P identity, its cache, its services' logs) is its user's alone;
+  // with a service user, others may pass through it (0711) to the builds, listing nothing.
+  const narrowed = serviceUser ? ensureTraversableDir(dir) : ensurePrivateDir(dir);
+  if (narrowed) logger.warn({ dir, was: narrowed.was, now: narrowed.now }, 'the agent directory was readable by other users: narrowed');
+  if (serviceUser) {
+    ensurePrivateDir(layout.p2pDir);
+    for (const file of [config.FLEETCAST_NATS_CREDS, config.FLEETCAST_P2P_IDENTITY]) {
+      const tightened = file === undefined ? null : tightenSecretFile(file);
+      if (tightened) logger.warn(tightened, `${tightened.path} was readable by other users: narrowed`);
+    }
+    logger.info({ serviceUser: serviceUser.name, uid: serviceUser.uid, gid: serviceUser.gid }, `services run as ${serviceUser.name} (uid ${serviceUser.uid})`);
+  }
   const teardown = new Teardown(logger);
   try {
     const lock = await AgentLock.acquire(layout.lockFile);
@@ -102,7 +113,7 @@ export async function runAgent(config: AgentConfig, overrides: AgentOverrides = 
       const log = { maxBytes: config.FLEETCAST_AGENT_LOG_MAX, keep: config.FLEETCAST_AGENT_LOG_KEEP };
       return config.FLEETCAST_AGENT_RUN_HOOK
         ? new HookRunner(identity, layout, { hook: config.FLEETCAST_AGENT_RUN_HOOK, log }, serviceLogger)
-        : new SupervisedRunner(identity, layout, { log, ...overrides.supervisor }, serviceLogger);
+        : new SupervisedRunner(identity, layout, { log, serviceUser, ...overrides.supervisor }, serviceLogger);
     };
     const agent = new Agent(
       { region, machine, services: config.FLEETCAST_AGENT_SERVICES, layout, cache: new BuildCache(layout, logger), fetcher, status, runnerFor, logger },

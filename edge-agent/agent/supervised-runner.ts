@@ -4,12 +4,15 @@ import type { AgentLayout } from './agent-layout.ts';
 import type { InstalledBuild } from './build-cache.ts';
 import { logTail } from './log-tail.ts';
 import { ProcessSupervisor, type ProcessSupervisorOptions, type RunSpec } from './process-supervisor.ts';
+import { openBuildPath, type ServiceUser } from './service-user.ts';
 import { serviceEnvironment, type Activation, type RunnerEvent, type ServiceIdentity, type ServiceRunner } from './service-runner.ts';
 
 /** The supervisor's timings and callbacks (the pid file's place comes from the layout), and log rotation. */
 export type SupervisedRunnerOptions = Omit<ProcessSupervisorOptions, 'recordFile' | 'logger' | 'onExit' | 'onRestart'> & {
   /** Rotate each build's log: files of `maxBytes`, `keep` of them. Unset: one file, unbounded. */
   log?: RunSpec['log'];
+  /** Run commands run as this user (FLEETCAST_SERVICE_USER); null or unset: as the agent's. */
+  serviceUser?: ServiceUser | null;
 };
 
 /**
@@ -84,6 +87,8 @@ export class SupervisedRunner implements ServiceRunner {
 
   private spec(build: InstalledBuild): RunSpec {
     const { goal } = build;
+    const user = this.options.serviceUser;
+    if (user) openBuildPath(this.layout, this.identity.service, goal.build, build.file);
     return {
       build: goal.build,
       dir: build.dir,
@@ -91,6 +96,7 @@ export class SupervisedRunner implements ServiceRunner {
       env: serviceEnvironment(this.identity, goal.build),
       logFile: this.layout.logFile(this.identity.service, goal.build),
       ...(this.options.log ? { log: this.options.log } : {}),
+      ...(user ? { user: { uid: user.uid, gid: user.gid } } : {}),
     };
   }
 }
