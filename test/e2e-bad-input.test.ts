@@ -346,7 +346,7 @@ describe('corrupted artifacts', () => {
     throw new Error(`${err.message}; installed: ${JSON.stringify(fleet.installed('api'))}\nagent log:\n${tail('agent-eu-1.log', () => true)}\ncoordinator:\n${tail('coordinator.log', (l) => /lost|warn|replicat|audit/i.test(l))}`);
   };
 
-  it('a damaged regional copy: the agent refuses its bytes, the auditor finds it and copies it again, then the agent installs the real build', async () => {
+  it('a damaged regional copy: the agent refuses its bytes, the canary fails and is rolled back, the auditor copies it again, then the agent installs the real build', async () => {
     const third = await build(commits[2]!);
     const object = path.join(fleet.dir, 'buckets', 'fleetcast-eu', ...artifactObjectName('api', third.id, third.digest).split('/'));
     expect(fs.existsSync(object), object).toBe(true);
@@ -365,16 +365,25 @@ describe('corrupted artifacts', () => {
     await poll(() => refusal.test(fs.readFileSync(agentLog, 'utf8')), 60_000, 'the eu agent to refuse the damaged copy').catch(withLogs);
     const eu = (await fleet.json(['status', 'api'])).regions.find((r: any) => r.region === 'eu');
     if (eu.convergence.failed.machines > 0) expect(eu.convergence.failed.examples[0].error).toMatch(refusal);
-    // Whatever it runs, it is never the damaged bytes: the build before, or the real one once repaired.
-    const running = fleet.installed('api')['eu-1']!;
-    expect([[second.id, second.digest], [third.id, third.digest]]).toContainEqual([running.build, running.sha256]);
+    // The failed canary is rolled back on its own (issue 19): eu back on the build before, the
+    // service locked by fleetcast with the reason, and nothing ever ran the damaged bytes.
+    const failed = await poll(async () => {
+      const { deployment } = await fleet.json(['deployment', 'show', deployed.id]);
+      return deployment.status === 'FAILED' && /^d\d+$/.test(String(deployment.rollback)) && deployment;
+    }, 60_000, `${deployed.id} to fail and be rolled back`).catch(withLogs);
+    expect(failed.error).toMatch(refusal);
+    const locked = (await fleet.json(['status', 'api'])).lock;
+    expect(locked).toMatchObject({ lockedBy: 'fleetcast', reason: expect.stringContaining(`automatic rollback of ${deployed.id}`) });
+    await poll(() => fleet.installed('api')['eu-1']?.build === second.id, 60_000, 'eu-1 back on the build before').catch(withLogs);
+    expect(fleet.installed('api')['eu-1']).toEqual({ build: second.id, sha256: second.digest });
 
     // The auditor re-hashes the copy, finds it damaged and copies it again.
     const coordinatorLog = path.join(fleet.dir, 'logs', 'coordinator.log');
     await poll(() => fs.readFileSync(coordinatorLog, 'utf8').split('\n').some((line) => line.includes('regional copy lost; copying again') && line.includes(`"build":"${third.id}"`) && line.includes('"region":"eu"')), 90_000, 'the auditor to find the damaged copy').catch(withLogs);
     await poll(async () => (await fleet.json(['show', third.id])).replication.find((r: any) => r.region === 'eu').status === 'DONE', 30_000, 'the copy to be made again').catch(withLogs);
     expect(createHash('sha256').update(fs.readFileSync(object)).digest('hex')).toBe(third.digest);
-    // Deployed again (an operator's retry; the agent's own backoff would get there later), the agent installs the real bytes.
+    // Deployed again once the operator unlocks the service, the agent installs the real bytes.
+    await fleet.json(['unlock', 'api']);
     const again = await fleet.json(['deploy', third.id, '--regions', 'eu', '--wait']);
     expect(again.deployment.convergedAt).not.toBeNull();
     expect(fleet.installed('api')['eu-1']).toEqual({ build: third.id, sha256: third.digest });
