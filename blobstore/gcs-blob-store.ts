@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -13,19 +12,16 @@ import type { BlobInfo, BlobListing, BlobSource, BlobStore, GetOptions, LogChunk
 import { crc32cGenerator } from './crc32c.ts';
 import { DigestStream } from './digest-stream.ts';
 import { digestMismatch } from './digests.ts';
-import { FileLogWriter } from './file-log-writer.ts';
-import { fsError } from './fs-error.ts';
 import { gcsError } from './gcs-errors.ts';
 import { withGcsRetry } from './gcs-retry.ts';
 import { readLogOptions } from './log-options.ts';
 import { validateBucketName } from './names.ts';
 import { isValidObjectName, validateListPrefix, validateObjectName } from './object-name.ts';
-import { OpenLogUploader } from './open-log-uploader.ts';
 import { resumingDownload } from './resuming-download.ts';
 import { retryPolicy, type RetryOptions, type RetryPolicy } from './retry-policy.ts';
 import { trackSource } from './source-tracking.ts';
+import { openLogPrefix, openSpilledLog } from './spilled-log.ts';
 import { streamCopy } from './stream-copy.ts';
-import { tempFileName } from './temp-files.ts';
 import { VerifyingStream } from './verifying-stream.ts';
 
 export interface GcsBlobStoreOptions {
@@ -61,7 +57,6 @@ export interface GcsBlobStoreOptions {
  * before verification, and logs being written.
  */
 const uploadPrefix = '.fleetcast-uploads/';
-const openLogPrefix = '.fleetcast-open-logs/';
 
 /**
  * A GCS bucket through `@google-cloud/storage`.
@@ -228,44 +223,18 @@ export class GcsBlobStore implements BlobStore {
     } while (pageToken);
   }
 
-  /**
-   * Lines go to a local spill file; every `logFlushIntervalMs` (and on `flush`) the file is
-   * uploaded whole to `.fleetcast-open-logs/<name>`, where `readLog` finds it. At close it is
-   * put under `name` with its sha256 and the open copy is deleted.
-   *
-   * Limitations: readers on other machines lag by up to one interval; each interval uploads
-   * the whole log again, which suits logs of a few MB, not hundreds; if the writer dies, the
-   * open copy stays (with what was last uploaded) until someone deletes it.
-   */
+  /** A log spilled to a local file and published whole every interval (spilled-log.ts). */
   async openLog(name: string): Promise<LogWriter> {
     validateObjectName(name);
-    const spill = path.join(this.logSpillDir, `fleetcast-log-${tempFileName('log')}`);
-    const handle = await fsp.open(spill, 'wx').catch((err: unknown) => {
-      throw fsError(err, spill, `opening log ${name}`);
+    return openSpilledLog(name, {
+      spillDir: this.logSpillDir,
+      flushIntervalMs: this.logFlushIntervalMs,
+      chunkSize: this.chunkSize,
+      logger: this.logger,
+      uploadOpen: (openName, spill, bytes) => this.uploadOpenLog(openName, spill, bytes),
+      put: (object, source) => this.put(object, source),
+      deleteObject: (object) => this.deleteObject(object),
     });
-    const openName = openLogPrefix + name;
-    const uploader = new OpenLogUploader({
-      spill,
-      intervalMs: this.logFlushIntervalMs,
-      upload: (bytes) => this.uploadOpenLog(openName, spill, bytes),
-      logger: this.logger.child({ log: name }),
-    });
-    // Readers can find the log as soon as it is opened, empty.
-    await uploader.flush();
-    uploader.start();
-    return new FileLogWriter(
-      handle,
-      name,
-      async () => {
-        await uploader.stop();
-        const info = await this.put(name, fs.createReadStream(spill, { highWaterMark: this.chunkSize }));
-        await this.deleteObject(openName);
-        await fsp.rm(spill, { force: true });
-        return info;
-      },
-      (err) => fsError(err, spill, `appending to log ${name}`),
-      () => uploader.flush(),
-    );
   }
 
   async readLog(name: string, fromOffset = 0, maxBytes?: number): Promise<LogChunk> {

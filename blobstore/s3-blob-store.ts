@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,21 +23,18 @@ import { silentLogger, type Logger } from '../logging/index.ts';
 import { checkPutOptions, resolveRange, sha256MetadataKey } from './blob-options.ts';
 import type { BlobInfo, BlobListing, BlobSource, BlobStore, GetOptions, LogChunk, LogWriter, PutOptions } from './blob-store.ts';
 import { digestMismatch } from './digests.ts';
-import { FileLogWriter } from './file-log-writer.ts';
-import { fsError } from './fs-error.ts';
 import { readLogOptions } from './log-options.ts';
 import { validateBucketName } from './names.ts';
 import { isValidObjectName, validateListPrefix, validateObjectName } from './object-name.ts';
-import { OpenLogUploader } from './open-log-uploader.ts';
 import { retryPolicy, type RetryOptions, type RetryPolicy } from './retry-policy.ts';
 import { s3Download } from './s3-download.ts';
 import { s3ErrorName, s3Status } from './s3-errors.ts';
 import { S3MultipartUpload, unquote, type CompletedUpload } from './s3-multipart-upload.ts';
 import { copyRanges, maxParts, maxSingleCopyBytes, minPartSize, PartPool, partsOf } from './s3-parts.ts';
 import { withS3Retry, type S3RetryContext } from './s3-retry.ts';
+import { openLogPrefix, openSpilledLog } from './spilled-log.ts';
 import { trackSource } from './source-tracking.ts';
 import { streamCopy } from './stream-copy.ts';
-import { tempFileName } from './temp-files.ts';
 import { VerifyingStream } from './verifying-stream.ts';
 
 export interface S3BlobStoreOptions {
@@ -87,7 +83,6 @@ const copyTimeoutMs = 15 * 60_000;
 
 /** Bookkeeping objects live under names callers cannot use (they start with a dot). */
 const uploadPrefix = '.fleetcast-uploads/';
-const openLogPrefix = '.fleetcast-open-logs/';
 
 /**
  * An S3 (or S3-compatible) bucket through `@aws-sdk/client-s3`.
@@ -278,43 +273,18 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  /**
-   * Lines go to a local spill file; every `logFlushIntervalMs` (and on `flush`) the file is
-   * uploaded whole to `.fleetcast-open-logs/<name>`, where `readLog` finds it. At close it is
-   * put under `name` with its sha256 and the open copy is deleted.
-   *
-   * Limitations (as with GCS): readers on other machines lag by up to one interval; each
-   * interval uploads the whole log again, which suits logs of a few MB; if the writer dies, the
-   * open copy stays (with what was last uploaded) until someone deletes it.
-   */
+  /** A log spilled to a local file and published whole every interval (spilled-log.ts). */
   async openLog(name: string): Promise<LogWriter> {
     validateObjectName(name);
-    const spill = path.join(this.logSpillDir, `fleetcast-log-${tempFileName('log')}`);
-    const handle = await fsp.open(spill, 'wx').catch((err: unknown) => {
-      throw fsError(err, spill, `opening log ${name}`);
+    return openSpilledLog(name, {
+      spillDir: this.logSpillDir,
+      flushIntervalMs: this.logFlushIntervalMs,
+      chunkSize: this.chunkSize,
+      logger: this.logger,
+      uploadOpen: (openName, spill, bytes) => this.uploadOpenLog(openName, spill, bytes),
+      put: (object, source) => this.put(object, source),
+      deleteObject: (object) => this.deleteObject(object),
     });
-    const openName = openLogPrefix + name;
-    const uploader = new OpenLogUploader({
-      spill,
-      intervalMs: this.logFlushIntervalMs,
-      upload: (bytes) => this.uploadOpenLog(openName, spill, bytes),
-      logger: this.logger.child({ log: name }),
-    });
-    await uploader.flush();
-    uploader.start();
-    return new FileLogWriter(
-      handle,
-      name,
-      async () => {
-        await uploader.stop();
-        const info = await this.put(name, fs.createReadStream(spill, { highWaterMark: this.chunkSize }));
-        await this.deleteObject(openName);
-        await fsp.rm(spill, { force: true });
-        return info;
-      },
-      (err) => fsError(err, spill, `appending to log ${name}`),
-      () => uploader.flush(),
-    );
   }
 
   async readLog(name: string, fromOffset = 0, maxBytes?: number): Promise<LogChunk> {
