@@ -12,7 +12,7 @@ import type { BlobInfo, BlobListing, BlobSource, BlobStore, GetOptions, LogChunk
 import { crc32cGenerator } from './crc32c.ts';
 import { DigestStream } from './digest-stream.ts';
 import { digestMismatch } from './digests.ts';
-import { gcsError } from './gcs-errors.ts';
+import { gcsError, isRetriableGcsError } from './gcs-errors.ts';
 import { withGcsRetry } from './gcs-retry.ts';
 import { readLogOptions } from './log-options.ts';
 import { validateBucketName } from './names.ts';
@@ -354,7 +354,11 @@ export class GcsBlobStore implements BlobStore {
     const file = this.api.file(name, { generation });
     return resumingDownload({
       // Our sha256 check replaces the client's crc32c check, which ranges cannot have anyway.
-      open: (from, to) => file.createReadStream({ start: from, end: to, validation: false, decompress: false }),
+      open: async (from, to, signal) => {
+        const stream = file.createReadStream({ start: from, end: to, validation: false, decompress: false });
+        signal.addEventListener('abort', () => stream.destroy(), { once: true });
+        return stream;
+      },
       start,
       end,
       policy: this.policy,
@@ -362,6 +366,7 @@ export class GcsBlobStore implements BlobStore {
       logger: this.logger,
       where: { bucket: this.bucket, name },
       highWaterMark: this.chunkSize,
+      store: { name: 'GCS', isRetriable: isRetriableGcsError, error: gcsError },
     });
   }
 

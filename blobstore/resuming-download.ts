@@ -1,11 +1,13 @@
 import { Readable } from 'node:stream';
+import type { FleetcastError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
-import { gcsError, isRetriableGcsError } from './gcs-errors.ts';
 import { backoff, type RetryPolicy } from './retry-policy.ts';
 
+type Where = { bucket: string; name: string };
+
 export interface ResumingDownloadOptions {
-  /** Opens the bytes `start`..`end` (inclusive) of the object. */
-  open: (start: number, end: number) => Readable;
+  /** Requests the bytes `start`..`end` (inclusive) of the object; `signal` ends that request. */
+  open: (start: number, end: number, signal: AbortSignal) => Promise<AsyncIterable<Uint8Array>>;
   start: number;
   /** Inclusive; `start - 1` for an empty read. */
   end: number;
@@ -13,46 +15,55 @@ export interface ResumingDownloadOptions {
   /** A request that delivers nothing for this long is dropped and resumed. */
   stallTimeoutMs: number;
   logger: Logger;
-  where: { bucket: string; name: string };
+  where: Where;
   highWaterMark: number;
+  /** The store, for messages (`GCS`, `S3`), and how it tells and names its client's errors. */
+  store: { name: string; isRetriable: (err: unknown) => boolean; error: (err: unknown, doing: string, where: Where, attempts: number) => FleetcastError };
 }
 
 /**
  * A download that survives broken connections and 5xx answers: when a request fails, it asks
  * again for the bytes it has not delivered yet (a Range request from the current offset), so a
  * 10 GB read does not restart from zero. Gives up after `maxAttempts` failures without progress.
+ * The GCS and S3 stores both read through it.
  *
  * Why the stall timer: when a connection drops in the middle of a response that has a
- * Content-Length, the client library's stream neither errors nor ends (seen with 7.22 on
- * Node 20: it waits forever). Only time tells, so a request silent for `stallTimeoutMs` is
- * treated as broken. The timer runs only while waiting for the server, never while the
- * reader is busy with what it got.
+ * Content-Length, a client library's stream may neither error nor end (seen with
+ * @google-cloud/storage 7.22 on Node 20: it waits forever). Only time tells, so a request
+ * silent for `stallTimeoutMs` is treated as broken. The timer runs only while waiting for the
+ * server, never while the reader is busy with what it got.
  */
 export function resumingDownload(options: ResumingDownloadOptions): Readable {
-  const { open, end, policy, logger, where } = options;
-  async function* chunks(): AsyncGenerator<Buffer> {
+  const { open, end, policy, logger, where, store } = options;
+  async function* chunks(): AsyncGenerator<Uint8Array> {
     let offset = options.start;
     let failures = 0;
     while (offset <= end) {
-      const request = open(offset, end);
-      const chunks = (request as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+      const controller = new AbortController();
       const before = offset;
       try {
-        for (;;) {
-          const next = await within(chunks.next(), options.stallTimeoutMs);
-          if (next.done) break;
-          offset += next.value.length;
-          yield next.value;
+        const body = await within(open(offset, end, controller.signal), options.stallTimeoutMs, store.name);
+        const iterator = body[Symbol.asyncIterator]();
+        try {
+          for (;;) {
+            const next = await within(iterator.next(), options.stallTimeoutMs, store.name);
+            if (next.done) break;
+            offset += next.value.length;
+            yield next.value;
+          }
+        } finally {
+          // Ends the response (and frees its socket) whether we finished, failed or were abandoned.
+          void iterator.return?.()?.catch(() => undefined);
         }
         if (offset <= end) {
           throw Object.assign(new Error(`download ended early at byte ${offset} of ${end + 1}`), { code: 'ECONNRESET' });
         }
       } catch (err) {
-        request.destroy();
+        controller.abort();
         if (offset > before) failures = 0;
         failures += 1;
-        if (!isRetriableGcsError(err) || failures >= policy.maxAttempts) throw gcsError(err, 'reading', where, failures);
-        logger.warn({ object: where.name, offset, attempt: failures, err: (err as Error)?.message }, 'GCS download failed; resuming');
+        if (!store.isRetriable(err) || failures >= policy.maxAttempts) throw store.error(err, 'reading', where, failures);
+        logger.warn({ object: where.name, offset, attempt: failures, err: (err as Error)?.message }, `${store.name} download failed; resuming`);
         await backoff(policy, failures);
       }
     }
@@ -61,11 +72,11 @@ export function resumingDownload(options: ResumingDownloadOptions): Readable {
 }
 
 /** `pending`, or an ETIMEDOUT error if it takes longer than `ms`. */
-async function within<T>(pending: Promise<T>, ms: number): Promise<T> {
+async function within<T>(pending: Promise<T>, ms: number, store: string): Promise<T> {
   pending.catch(() => undefined); // settles after we gave up on it; nobody else listens
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`no data from GCS for ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
+    timer = setTimeout(() => reject(Object.assign(new Error(`no data from ${store} for ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
   });
   try {
     return await Promise.race([pending, timeout]);

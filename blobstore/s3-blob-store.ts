@@ -26,9 +26,9 @@ import { digestMismatch } from './digests.ts';
 import { readLogOptions } from './log-options.ts';
 import { validateBucketName } from './names.ts';
 import { isValidObjectName, validateListPrefix, validateObjectName } from './object-name.ts';
+import { resumingDownload } from './resuming-download.ts';
 import { retryPolicy, type RetryOptions, type RetryPolicy } from './retry-policy.ts';
-import { s3Download } from './s3-download.ts';
-import { s3ErrorName, s3Status } from './s3-errors.ts';
+import { isRetriableS3Error, s3Error, s3ErrorName, s3Status } from './s3-errors.ts';
 import { S3MultipartUpload, unquote, type CompletedUpload } from './s3-multipart-upload.ts';
 import { copyRanges, maxParts, maxSingleCopyBytes, minPartSize, PartPool, partsOf } from './s3-parts.ts';
 import { withS3Retry, type S3RetryContext } from './s3-retry.ts';
@@ -509,7 +509,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   private download(name: string, etag: string | undefined, start: number, end: number): Readable {
-    return s3Download({
+    return resumingDownload({
       open: async (from, to, signal) => {
         const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: name, Range: `bytes=${from}-${to}`, IfMatch: etag }), { abortSignal: signal });
         if (!response.Body) throw new FleetcastError('INTERNAL', `S3 answered a read of ${this.bucket}/${name} without a body`);
@@ -522,6 +522,7 @@ export class S3BlobStore implements BlobStore {
       logger: this.logger,
       where: { bucket: this.bucket, name },
       highWaterMark: this.chunkSize,
+      store: { name: 'S3', isRetriable: isRetriableS3Error, error: s3Error },
     });
   }
 
