@@ -12,7 +12,7 @@ import type { BlobInfo, BlobListing, BlobSource, BlobStore, GetOptions, LogChunk
 import { crc32cGenerator } from './crc32c.ts';
 import { DigestStream } from './digest-stream.ts';
 import { digestMismatch } from './digests.ts';
-import { gcsError, isRetriableGcsError } from './gcs-errors.ts';
+import { gcsError, gcsErrors } from './gcs-errors.ts';
 import { withGcsRetry } from './gcs-retry.ts';
 import { readLogOptions } from './log-options.ts';
 import { validateBucketName } from './names.ts';
@@ -366,7 +366,7 @@ export class GcsBlobStore implements BlobStore {
       logger: this.logger,
       where: { bucket: this.bucket, name },
       highWaterMark: this.chunkSize,
-      store: { name: 'GCS', isRetriable: isRetriableGcsError, error: gcsError },
+      store: gcsErrors,
     });
   }
 

@@ -1,4 +1,5 @@
 import { FleetcastError, isFleetcastError } from '../errors/index.ts';
+import type { StoreErrors } from './retry-policy.ts';
 
 const retriableStatuses = new Set([408, 429, 500, 502, 503, 504]);
 const connectionProblems = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
@@ -61,3 +62,6 @@ export function gcsError(err: unknown, doing: string, where: { bucket: string; n
   }
   return new FleetcastError('INTERNAL', `GCS error while ${doing} ${object}: ${detail}`, details, { cause: err });
 }
+
+/** GCS's errors for the shared retry loop and resumable download. */
+export const gcsErrors: StoreErrors = { name: 'GCS', isRetriable: isRetriableGcsError, error: gcsError };

@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
-import type { FleetcastError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
-import { backoff, type RetryPolicy } from './retry-policy.ts';
+import { backoff, type RetryPolicy, type StoreErrors } from './retry-policy.ts';
 
 type Where = { bucket: string; name: string };
 
@@ -17,8 +16,8 @@ export interface ResumingDownloadOptions {
   logger: Logger;
   where: Where;
   highWaterMark: number;
-  /** The store, for messages (`GCS`, `S3`), and how it tells and names its client's errors. */
-  store: { name: string; isRetriable: (err: unknown) => boolean; error: (err: unknown, doing: string, where: Where, attempts: number) => FleetcastError };
+  /** The store's errors (gcsErrors, s3Errors): its name for messages, what a retry may fix. */
+  store: StoreErrors;
 }
 
 /**

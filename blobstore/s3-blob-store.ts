@@ -28,7 +28,7 @@ import { validateBucketName } from './names.ts';
 import { isValidObjectName, validateListPrefix, validateObjectName } from './object-name.ts';
 import { resumingDownload } from './resuming-download.ts';
 import { retryPolicy, type RetryOptions, type RetryPolicy } from './retry-policy.ts';
-import { isRetriableS3Error, s3Error, s3ErrorName, s3Status } from './s3-errors.ts';
+import { s3ErrorName, s3Errors, s3Status } from './s3-errors.ts';
 import { S3MultipartUpload, unquote, type CompletedUpload } from './s3-multipart-upload.ts';
 import { copyRanges, maxParts, maxSingleCopyBytes, minPartSize, PartPool, partsOf } from './s3-parts.ts';
 import { withS3Retry, type S3RetryContext } from './s3-retry.ts';
@@ -522,7 +522,7 @@ export class S3BlobStore implements BlobStore {
       logger: this.logger,
       where: { bucket: this.bucket, name },
       highWaterMark: this.chunkSize,
-      store: { name: 'S3', isRetriable: isRetriableS3Error, error: s3Error },
+      store: s3Errors,
     });
   }
 

@@ -1,4 +1,5 @@
 import { FleetcastError, isFleetcastError } from '../errors/index.ts';
+import type { StoreErrors } from './retry-policy.ts';
 
 const retriableStatuses = new Set([408, 429, 500, 502, 503, 504]);
 const retriableNames = new Set(['SlowDown', 'RequestTimeout', 'RequestTimeoutException', 'InternalError', 'ServiceUnavailable', 'ThrottlingException', 'TimeoutError', 'BadDigest']);
@@ -82,3 +83,6 @@ export function s3Error(err: unknown, doing: string, where: { bucket: string; na
   }
   return new FleetcastError('INTERNAL', `S3 error while ${doing} ${object}: ${detail}`, details, { cause: err });
 }
+
+/** S3's errors for the shared retry loop and resumable download. */
+export const s3Errors: StoreErrors = { name: 'S3', isRetriable: isRetriableS3Error, error: s3Error };
