@@ -31,21 +31,11 @@ export const blobstoreBenchmark: Benchmark = {
   name: 'blobstore',
   description: 'put/get/copy of a 1 GiB artifact: fs store vs cp, GCS store vs raw HTTP, S3 store vs the raw SDK; peak RSS of an uploader',
   async run({ quick }) {
-    const size = quick ? 64 * MiB : 1024 * MiB;
-    const rounds = quick ? 1 : 5;
-    const label = quick ? '64 MiB' : '1 GiB';
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-bench-blobstore-'));
-    // What a get writes goes to memory when it can: this VM's disk writes vary several-fold
-    // from one second to the next, which would swamp the difference being measured.
-    const sink = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : work, 'fleetcast-bench-sink-'));
+    const artifact = await benchArtifact(quick);
+    const { size, rounds, label, work, source, sha256, name, out, removeOut } = artifact;
     const fake = await startFakeGcs(path.join(work, 'fake-gcs'));
     const s3 = await startS3Server(path.join(work, 's3'));
     try {
-      const source = path.join(work, 'artifact.bin');
-      const sha256 = await writeArtifact(source, size);
-      const name = `artifacts/bench/b1/${sha256}`;
-      const out = path.join(sink, 'out.bin');
-      const removeOut = (): void => fs.rmSync(out, { force: true });
       const rows: BenchRow[] = [];
 
       // The ceiling of anything that verifies: one sha256 stream in this process.
@@ -140,8 +130,7 @@ export const blobstoreBenchmark: Benchmark = {
     } finally {
       fake.stop();
       s3.stop();
-      fs.rmSync(work, { recursive: true, force: true });
-      fs.rmSync(sink, { recursive: true, force: true });
+      artifact.remove();
     }
   },
 };
@@ -152,24 +141,16 @@ export const blobstoreS3Benchmark: Benchmark = {
   onlyWhenNamed: true,
   description: 'the S3 rows of blobstore alone: put/get/copy of a 1 GiB artifact, S3 store vs the raw SDK; peak RSS of an uploader',
   async run({ quick }) {
-    const size = quick ? 64 * MiB : 1024 * MiB;
-    const rounds = quick ? 1 : 5;
-    const label = quick ? '64 MiB' : '1 GiB';
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-bench-blobstore-'));
-    const sink = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : work, 'fleetcast-bench-sink-'));
+    const artifact = await benchArtifact(quick);
+    const { size, label, work, source, sha256 } = artifact;
     const s3 = await startS3Server(path.join(work, 's3'));
     try {
-      const source = path.join(work, 'artifact.bin');
-      const sha256 = await writeArtifact(source, size);
-      const name = `artifacts/bench/b1/${sha256}`;
-      const out = path.join(sink, 'out.bin');
-      const rows = await s3Rows({ s3, size, rounds, label, source, sha256, name, out, removeOut: () => fs.rmSync(out, { force: true }) });
+      const rows = await s3Rows({ s3, ...artifact });
       rows.push(...(await s3RssRows(s3.url, label, { source, sha256, size, name: `rss/${sha256}` })));
       return rows;
     } finally {
       s3.stop();
-      fs.rmSync(work, { recursive: true, force: true });
-      fs.rmSync(sink, { recursive: true, force: true });
+      artifact.remove();
     }
   },
 };
@@ -296,6 +277,36 @@ async function sha256Of(stream: AsyncIterable<Buffer>): Promise<string> {
 }
 
 /** Writes `size` bytes of incompressible data, hashing as it goes. */
+/**
+ * The artifact both blob-store benchmarks measure with (64 MiB and one round when quick, else
+ * 1 GiB and five), its object name, and the file gets write into: in memory when it can, since
+ * this VM's disk writes vary several-fold from one second to the next, which would swamp the
+ * difference being measured.
+ */
+async function benchArtifact(quick: boolean) {
+  const size = quick ? 64 * MiB : 1024 * MiB;
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-bench-blobstore-'));
+  const sink = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : work, 'fleetcast-bench-sink-'));
+  const source = path.join(work, 'artifact.bin');
+  const sha256 = await writeArtifact(source, size);
+  const out = path.join(sink, 'out.bin');
+  return {
+    size,
+    rounds: quick ? 1 : 5,
+    label: quick ? '64 MiB' : '1 GiB',
+    work,
+    source,
+    sha256,
+    name: `artifacts/bench/b1/${sha256}`,
+    out,
+    removeOut: (): void => fs.rmSync(out, { force: true }),
+    remove: (): void => {
+      fs.rmSync(work, { recursive: true, force: true });
+      fs.rmSync(sink, { recursive: true, force: true });
+    },
+  };
+}
+
 async function writeArtifact(file: string, size: number): Promise<string> {
   const hash = createHash('sha256');
   const out = fs.createWriteStream(file);
