@@ -5,13 +5,13 @@
 // and the installation's secrets kept private on disk.
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenSha256 } from '../api-contract/index.ts';
 import { SampleRepo } from './support/git-repo.ts';
 import { poll, UpInstallation } from './support/up-installation.ts';
 import { upFilePath, type UpFile } from '../up/index.ts';
+import { declaredSizeAnswer } from './support/early-answer.ts';
 
 const tokens = { web: 'e2e-web-only-token-0123456789abcdef', bot: 'e2e-relay-bot-token-0123456789abcdef', later: 'e2e-given-on-sighup-0123456789abcdef' };
 const alice = 'slack:U0ALICE (alice)';
@@ -154,22 +154,7 @@ describe('the webhook', () => {
 
   it('refuses a 20 MB unsigned post without reading it (the limit is 1 MiB)', async () => {
     // Only the headers are sent: the coordinator answers from the declared length, before any byte of the body.
-    const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const request = http.request(`${fleet.file.apiUrl}/v1/hooks/git`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': String(20 * 1024 * 1024), 'x-github-event': 'push' },
-      });
-      request.on('response', (response) => {
-        let body = '';
-        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        response.on('end', () => {
-          resolve({ status: response.statusCode!, body });
-          request.destroy();
-        });
-      });
-      request.on('error', reject);
-      request.flushHeaders();
-    });
+    const reply = await declaredSizeAnswer(`${fleet.file.apiUrl}/v1/hooks/git`, { headers: { 'content-type': 'application/json', 'x-github-event': 'push' }, declaredBytes: 20 * 1024 * 1024 });
     expect(reply.status).toBe(413);
     expect(JSON.parse(reply.body).error.message).toContain('FLEETCAST_WEBHOOK_MAX_BODY');
   });

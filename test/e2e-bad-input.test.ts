@@ -8,7 +8,6 @@ import { Kvm } from '@nats-io/kv';
 import Sqlite from 'better-sqlite3';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactObjectName } from '../blobstore/index.ts';
@@ -17,6 +16,7 @@ import { FakeSlack } from './support/fake-slack.ts';
 import { SampleRepo } from './support/git-repo.ts';
 import type { SlackRequests, SlackUserFixture } from './support/slack-requests.ts';
 import { poll, storyBuildScript, UpInstallation } from './support/up-installation.ts';
+import { declaredSizeAnswer } from './support/early-answer.ts';
 
 const regions = ['eu', 'us'];
 const webhookSecret = 'e2e-webhook-secret-0123456789abcdef';
@@ -142,29 +142,15 @@ describe('API bodies', () => {
     body !== undefined && Buffer.byteLength(body) > 1024 * 1024 ? sendOversize(method, url, body, contentType) : sendWhole(method, url, body, contentType);
   const sendWhole = (method: string, url: string, body: string | undefined, contentType: string | undefined) =>
     fetch(`${fleet.file.apiUrl}${url}`, { method, headers: { authorization: `Bearer ${fleet.file.token}`, ...(contentType ? { 'content-type': contentType } : {}) }, ...(body === undefined ? {} : { body }) }).then(async (r) => ({ status: r.status, json: await r.json() }));
-  // The API answers an oversize body from its Content-Length, before reading it, and closes the
-  // connection: a client still writing the rest can see EPIPE before the answer (fetch does, under
-  // load). This one sends the first 64 KiB and reads the answer, as a careful client would.
-  const sendOversize = (method: string, url: string, body: string, contentType: string | undefined) =>
-    new Promise<{ status: number; json: any }>((resolve, reject) => {
-      const bytes = Buffer.from(body);
-      const request = http.request(`${fleet.file.apiUrl}${url}`, {
-        method,
-        headers: { authorization: `Bearer ${fleet.file.token}`, 'content-length': String(bytes.byteLength), ...(contentType ? { 'content-type': contentType } : {}) },
-      });
-      request.on('response', (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => {
-          request.destroy();
-          resolve({ status: response.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-        });
-        response.on('error', reject);
-      });
-      // A write cut off by the close is expected; the answer must still arrive.
-      request.on('error', (err) => setTimeout(() => reject(new Error(`no answer to the oversize body: ${err.message}`)), 5_000).unref());
-      request.write(bytes.subarray(0, 64 * 1024));
-    });
+  // The API answers an oversize body from its Content-Length and closes the connection: a
+  // client still writing the rest can see EPIPE before the answer (fetch does, under load). This
+  // one sends the first 64 KiB and reads the answer, as a careful client would.
+  const sendOversize = async (method: string, url: string, body: string, contentType: string | undefined) => {
+    const bytes = Buffer.from(body);
+    const headers = { authorization: `Bearer ${fleet.file.token}`, ...(contentType ? { 'content-type': contentType } : {}) };
+    const reply = await declaredSizeAnswer(`${fleet.file.apiUrl}${url}`, { method, headers, declaredBytes: bytes.byteLength, send: bytes.subarray(0, 64 * 1024) });
+    return { status: reply.status, json: JSON.parse(reply.body) };
+  };
   const json = 'application/json';
   const cases: [string, string, string, string | undefined, string | undefined, number, RegExp][] = [
     ['malformed JSON', 'POST', '/v1/deployments', '{"build": "b1",', json, 400, /not valid JSON/],

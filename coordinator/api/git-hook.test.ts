@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { dialects } from '../../test/support/databases.ts';
 import { serviceBody, startTestCoordinator, type TestCoordinator } from '../../test/support/coordinator.ts';
 import { normalizeRepo, servicesForPush, type PushEvent } from './webhook/push-event.ts';
 import { signBody } from './webhook/signature.ts';
+import { declaredSizeAnswer } from '../../test/support/early-answer.ts';
 
 const secret = 'webhook-secret-for-tests';
 const sha = 'c0ffee'.padEnd(40, '1');
@@ -134,19 +134,7 @@ describe.each(dialects)('POST /v1/hooks/git on %s', (dialect) => {
 
   it('reads at most FLEETCAST_WEBHOOK_MAX_BODY (1 MiB) before the signature: a 20 MB unsigned post is refused', async () => {
     // 20 MB declared, headers only: the answer comes before any byte of the body is read.
-    const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const request = http.request(`${c.url}/v1/hooks/git`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(20 * 1024 * 1024) } });
-      request.on('response', (response) => {
-        let body = '';
-        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        response.on('end', () => {
-          resolve({ status: response.statusCode!, body });
-          request.destroy();
-        });
-      });
-      request.on('error', reject);
-      request.flushHeaders();
-    });
+    const reply = await declaredSizeAnswer(`${c.url}/v1/hooks/git`, { headers: { 'content-type': 'application/json' }, declaredBytes: 20 * 1024 * 1024 });
     expect(reply.status).toBe(413);
     expect(JSON.parse(reply.body).error.message).toMatch(/larger than 1(\.0)? ?Mi?B \(FLEETCAST_WEBHOOK_MAX_BODY\)/);
     // Without a Content-Length (chunked), the count stops it just the same.
