@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { BuildJson } from './build-json.ts';
-import type { DeploymentProgressJson } from './deployment-json.ts';
+import type { DeploymentProgressJson, ServiceStatusJson } from './deployment-json.ts';
 import type { ErrorJson } from './error-json.ts';
 import { buildIdText, deploymentIdText } from './ids.ts';
 
@@ -10,6 +10,9 @@ export const clientMessage = z
     z.strictObject({ subscribe: z.literal('build'), id: buildIdText }),
     z.strictObject({ subscribe: z.literal('log'), id: buildIdText, offset: z.number().int().min(0).default(0) }),
     z.strictObject({ subscribe: z.literal('deployment'), id: deploymentIdText }),
+    // The whole fleet (every service's status, the newest builds): what the dashboard listens to.
+    z.strictObject({ subscribe: z.literal('fleet') }),
+    z.strictObject({ unsubscribe: z.literal('fleet') }),
     z.strictObject({ unsubscribe: z.enum(['build', 'log']), id: buildIdText }),
     z.strictObject({ unsubscribe: z.literal('deployment'), id: deploymentIdText }),
   ])
@@ -26,6 +29,8 @@ export type ServerMessage =
   | { type: 'log-end'; id: string; nextOffset: number }
   /** The deployment or its machines moved; `final: true` on the last message of the subscription. */
   | ({ type: 'deployment' } & DeploymentProgressJson)
+  /** Fleet subscription: a service's status (goal, machines, lock, newest deployment) changed; every service once at subscription. */
+  | { type: 'service-status'; status: ServiceStatusJson }
   | ({ type: 'error'; id?: string } & ErrorJson);
 
 export const serverMessage = z
@@ -34,6 +39,7 @@ export const serverMessage = z
     z.object({ type: z.literal('log'), id: z.string(), text: z.string(), nextOffset: z.number().int() }),
     z.object({ type: z.literal('log-end'), id: z.string(), nextOffset: z.number().int() }),
     z.object({ type: z.literal('deployment'), deployment: z.object({}).loose().meta({ description: 'a Deployment' }), progress: z.array(z.object({}).loose().meta({ description: 'a Convergence' })), final: z.boolean() }),
+    z.object({ type: z.literal('service-status'), status: z.object({}).loose().meta({ description: 'a ServiceStatus' }) }),
     z.object({ type: z.literal('error'), id: z.string().optional(), error: z.object({ code: z.string(), message: z.string() }).loose() }),
   ])
   .meta({ id: 'EventsServerMessage' });

@@ -134,6 +134,11 @@ export const settings = {
     byteSize.refine((bytes) => bytes >= 1024, 'must be at least 1K'),
     { default: '1M', help: 'most bytes of a push webhook body read before its signature is checked; larger posts are refused (413). GitHub caps payloads at 25 MB; a push of many commits can pass 1 MB' },
   ),
+  /** How long a dashboard sign-in lasts without use: the session cookie's lifetime, renewed by each request. */
+  FLEETCAST_DASHBOARD_SESSION_TTL: setting(durationMs, {
+    default: '12h',
+    help: 'how long a dashboard sign-in (session cookie) lasts without use; sessions live in the coordinator\'s memory, so a restart signs everyone out',
+  }),
   /** JSON file of API tokens and their scopes, and the Slack users and groups allowed to change things (README, "Permissions file"). */
   FLEETCAST_PERMISSIONS: setting(
     z.string().min(1).optional(),

@@ -9,6 +9,7 @@ export { signGoal, nextSeq, noSigningKey, type GoalSigningKey } from './goal-sig
 export { goalKeyring, coordinatorGoalKeys } from './goal-keys.ts';
 export { inspectGoalMirror, recreateGoalMirror, mirrorProblems, type MirrorInspection, type MirrorProblem } from './mirror-inspection.ts';
 export { StatusReporter, type StatusReporterOptions, type StatusUpdate } from './status-reporter.ts';
+export type { MachinePage, MachineQuery, MachineRow } from './machine-page.ts';
 export { RegionStatusView, type RegionStatusViewOptions } from './region-status-view.ts';
 export { summarizeService, emptySummary, type ServiceStatusSummary, type FailedMachine, type RefusingMachine, type GoalTarget, type StatusEntry, type SummaryOptions } from './status-summary.ts';
 export {

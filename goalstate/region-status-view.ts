@@ -7,6 +7,7 @@ import { splitKey, statusBucket, validateRegion, validateService } from './names
 import { connectNats, parseNatsUrl, type NatsConnectOptions } from './nats-connect.ts';
 import { openBucket } from './open-bucket.ts';
 import { ResilientWatch } from './resilient-watch.ts';
+import { machinePage, type MachinePage, type MachineQuery } from './machine-page.ts';
 import { decodeStatus, type StatusReport } from './status-document.ts';
 import { summarizeService, type GoalTarget, type ServiceStatusSummary, type StatusEntry } from './status-summary.ts';
 
@@ -143,6 +144,11 @@ export class RegionStatusView {
       nowMs,
       silentAfterMs: this.options.silentAfterMs ?? 90_000,
     });
+  }
+
+  /** A page of the region's machines, filtered (failed, silent, on a build), from the reports held in memory. */
+  machines(query: MachineQuery, nowMs = Date.now()): MachinePage {
+    return machinePage(this.byService, query, this.options.silentAfterMs ?? 90_000, nowMs);
   }
 
   async close(): Promise<void> {

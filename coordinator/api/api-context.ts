@@ -26,6 +26,6 @@ export interface ApiContext {
   /** Deploys, rollbacks, locks and the goal state. */
   deploys: DeployService;
   /** The fleet's signals for /metrics: refusals the agents report, the state of each region's goal mirror. @defaultValue none */
-  fleet?: { hub: Pick<HubLink, 'refusalsSeen' | 'refusingMachines'>; mirrors: Pick<MirrorCheck, 'all'> };
+  fleet?: { hub: Pick<HubLink, 'refusalsSeen' | 'refusingMachines'> & Partial<Pick<HubLink, 'machines'>>; mirrors: Pick<MirrorCheck, 'all'> };
   logger: Logger;
 }

@@ -11,6 +11,10 @@ export interface ApiOptions {
   webhookMaxBody?: number;
   /** Where build logs are read. @defaultValue {@link emptyBuildLog} */
   logs?: BuildLogSource;
+  /** How long a dashboard sign-in lasts unused. @defaultValue 12 h (FLEETCAST_DASHBOARD_SESSION_TTL) */
+  sessionTtlMs?: number;
+  /** How often the one fleet-wide feed (dashboards) reads every service's status. @defaultValue 500 */
+  fleetPollMs?: number;
   /** How often each /v1/events subscription looks at its build. @defaultValue 300 */
   eventsPollMs?: number;
 }

@@ -4,15 +4,19 @@ import { FleetcastError } from '../../errors/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import type { ApiContext } from './api-context.ts';
 import type { ApiOptions } from './api-options.ts';
-import { actingPrincipal, authenticate, onBehalfOfHeader, presentedToken, RefusalAudit, requireScope, tokenSha256, type Principal } from './auth/index.ts';
+import { actingPrincipal, csrfHeader, onBehalfOfHeader, presentedToken, RefusalAudit, requestPrincipal, requireScope, SessionStore, tokenSha256, type Principal } from './auth/index.ts';
 import { emptyBuildLog } from './build-log-source.ts';
 import { installErrorReplies } from './error-replies.ts';
+import { registerDashboard } from '../dashboard/index.ts';
 import { EventsServer } from './events/events-server.ts';
+import { FleetFeed } from './events/fleet-feed.ts';
 import { CoordinatorMetrics } from './metrics/coordinator-metrics.ts';
 import type { Route } from './route.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { buildRoutes } from './routes/builds.ts';
 import { deployRoutes } from './routes/deploys.ts';
+import { fleetRoutes } from './routes/fleet.ts';
+import { sessionRoutes } from './routes/session.ts';
 import { registerGitHook } from './routes/git-hook.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -72,6 +76,8 @@ export class ApiServer {
     app.removeContentTypeParser('text/plain');
     logRequests(app, logger, principals);
 
+    const sessionTtlMs = options.sessionTtlMs ?? 12 * 3600_000;
+    const sessions = new SessionStore(ctx.tokens, { ttlMs: sessionTtlMs });
     const metrics = new CoordinatorMetrics(ctx.db, ctx.queue, logger, ctx.fleet);
     await metrics.start();
     const routes: Route[] = [
@@ -81,6 +87,8 @@ export class ApiServer {
       ...buildRoutes(ctx),
       ...deployRoutes(ctx),
       ...auditRoutes(ctx),
+      ...fleetRoutes(ctx),
+      ...sessionRoutes(ctx, sessions, sessionTtlMs),
       ...whoamiRoutes(),
       ...openApiRoutes(() => routes),
     ];
@@ -93,7 +101,13 @@ export class ApiServer {
           if (route.scope === null) return;
           let principal: Principal | null = null;
           try {
-            principal = authenticate(ctx.tokens, presentedToken(request.headers.authorization));
+            // A bearer token as before; else a dashboard session, whose changes must carry its CSRF token.
+            principal = requestPrincipal(ctx.tokens, sessions, {
+              authorization: request.headers.authorization,
+              cookie: request.headers.cookie,
+              csrf: request.headers[csrfHeader],
+              change: route.method !== 'GET',
+            }).principal;
             principal = actingPrincipal(principal, request.headers[onBehalfOfHeader]);
             requireScope(principal, route.scope, route.action);
           } catch (err) {
@@ -115,7 +129,10 @@ export class ApiServer {
     }
     registerGitHook(app, ctx, options.webhookSecret, options.webhookMaxBody ?? 1024 * 1024);
 
-    const events = new EventsServer({ queue: ctx.queue, deploys: ctx.deploys, logs, tokens: ctx.tokens, logger, pollMs: options.eventsPollMs });
+    registerDashboard(app);
+    // One reader of the whole fleet for every dashboard connected (see FleetFeed).
+    const fleetFeed = new FleetFeed({ services: ctx.services, deploys: ctx.deploys, queue: ctx.queue, replication: ctx.replication.status, pollMs: options.fleetPollMs, logger });
+    const events = new EventsServer({ queue: ctx.queue, deploys: ctx.deploys, logs, tokens: ctx.tokens, sessions, fleet: fleetFeed, logger, pollMs: options.eventsPollMs });
     events.attach(app.server);
 
     try {

@@ -1,5 +1,5 @@
 import { FleetcastError } from '../../errors/index.ts';
-import { connectNats, GoalWriter, parseNatsUrl, RegionStatusView, type GoalSigningKey, type GoalTarget, type NatsConnection, type ServiceStatusSummary } from '../../goalstate/index.ts';
+import { connectNats, GoalWriter, parseNatsUrl, RegionStatusView, type GoalSigningKey, type GoalTarget, type MachinePage, type MachineQuery, type NatsConnection, type ServiceStatusSummary } from '../../goalstate/index.ts';
 import type { VerifyingKeyring } from '../../trust/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import type { GoalStore } from '../deploys/goal-store.ts';
@@ -78,6 +78,17 @@ export class HubLink {
   /** Where the service's machines in `region` stand against the signed goal `target`; null while the region's reports cannot be read. */
   summary(region: string, service: string, target: GoalTarget | null): ServiceStatusSummary | null {
     return this.views.get(region)?.summary(service, target) ?? null;
+  }
+
+  /** A page of a region's machines; NOT_FOUND for a region not configured, NATS_UNAVAILABLE while its reports cannot be read. */
+  machines(region: string, query: MachineQuery): MachinePage {
+    const regions = this.options?.regions ?? [];
+    if (!regions.includes(region)) {
+      throw new FleetcastError('NOT_FOUND', `no region ${region}; the coordinator's regions are ${regions.join(', ') || 'none (it runs without NATS)'} (FLEETCAST_REGIONS)`, { region });
+    }
+    const view = this.views.get(region);
+    if (!view) throw new FleetcastError('NATS_UNAVAILABLE', `the reports of region ${region} cannot be read yet (${this.lastError ?? 'connecting'}); check its leaf node and the hub at ${this.server}`, { region });
+    return view.machines(query);
   }
 
   /** The hub connection, once open (the mirror check reaches every region's leaf through it). */

@@ -9,3 +9,5 @@ export { ensureLocalToken, localTokenPath, localAdminName } from './local-token.
 export { readPermissionsFile, permissionsFile, type Permissions } from './permissions-file.ts';
 export { authenticate, presentedToken, requireScope } from './authenticate.ts';
 export { actingPrincipal, actorOf, onBehalfOfHeader } from './on-behalf-of.ts';
+export { SessionStore, sessionCookie, csrfHeader, sessionIdOf, type SessionStoreOptions } from './session-store.ts';
+export { requestPrincipal, requireSameOrigin } from './request-principal.ts';

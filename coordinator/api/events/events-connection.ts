@@ -9,12 +9,14 @@ import { parseInput } from '../parse-input.ts';
 import { buildWatch } from './build-watch.ts';
 import type { Watch } from './change-watch.ts';
 import { deploymentWatch } from './deployment-watch.ts';
+import type { FleetFeed } from './fleet-feed.ts';
+import { FleetWatch } from './fleet-watch.ts';
 import { LogWatch } from './log-watch.ts';
 import { clientMessage, type ClientMessage, type ServerMessage } from './messages.ts';
 import type { NextStep } from './polling-loop.ts';
 
-/** A subscribe message (not an unsubscribe). */
-type Subscription = Extract<ClientMessage, { subscribe: string }>;
+/** A subscribe message (not an unsubscribe) about one thing. */
+type Subscription = Extract<ClientMessage, { subscribe: string; id: string }>;
 
 /** A client watching more than this many things at once is probably leaking subscriptions. */
 const maxSubscriptions = 64;
@@ -23,6 +25,8 @@ export interface EventsConnectionOptions {
   queue: BuildQueue;
   deploys: Pick<DeployService, 'progress' | 'get'>;
   logs: BuildLogSource;
+  /** The one fleet-wide feed all connections share. */
+  fleet: FleetFeed;
   logger: Logger;
   pollMs: number;
 }
@@ -57,7 +61,14 @@ export class EventsConnection {
       }
       const message = parseInput(clientMessage, json, 'message');
       if ('unsubscribe' in message) {
-        this.stopWatch(watchKey(message.unsubscribe, message.id));
+        this.stopWatch(message.unsubscribe === 'fleet' ? 'fleet' : watchKey(message.unsubscribe, message.id));
+        return;
+      }
+      if (message.subscribe === 'fleet') {
+        this.stopWatch('fleet');
+        const watch = new FleetWatch(this.options.fleet, this.principal, (m) => this.send(m));
+        this.watches.set('fleet', watch);
+        watch.start();
         return;
       }
       // Logs may show what a build saw: scope build, as GET /v1/builds/:id/log.

@@ -5,10 +5,11 @@ import { FleetcastError, isFleetcastError } from '../../../errors/index.ts';
 import type { Logger } from '../../../logging/index.ts';
 import type { DeployService } from '../../deploys/index.ts';
 import type { BuildQueue } from '../../../queue/index.ts';
-import { authenticate, presentedToken, requireScope, type Principal, type TokenStore } from '../auth/index.ts';
+import { requestPrincipal, requireSameOrigin, requireScope, type Principal, type SessionStore, type TokenStore } from '../auth/index.ts';
 import type { BuildLogSource } from '../build-log-source.ts';
 import { toErrorJson } from '../error-json.ts';
 import { EventsConnection } from './events-connection.ts';
+import type { FleetFeed } from './fleet-feed.ts';
 
 export const eventsPath = '/v1/events';
 
@@ -17,6 +18,10 @@ export interface EventsServerOptions {
   deploys: Pick<DeployService, 'progress' | 'get'>;
   logs: BuildLogSource;
   tokens: TokenStore;
+  /** Dashboard sign-ins: a browser's WebSocket carries the session cookie instead of a token. */
+  sessions: SessionStore;
+  /** The fleet-wide feed `{"subscribe":"fleet"}` listens to. */
+  fleet: FleetFeed;
   logger: Logger;
   /** How often each subscription reads its build row / log. @defaultValue 300 */
   pollMs?: number;
@@ -49,6 +54,7 @@ export class EventsServer {
   /** Ends every subscription and connection (1001: going away), so the HTTP server can close. */
   async close(): Promise<void> {
     clearInterval(this.pinger);
+    this.options.fleet.stop();
     for (const [socket, { connection }] of this.connections) {
       connection.close(1001, 'coordinator stopping');
       socket.terminate();
@@ -65,7 +71,14 @@ export class EventsServer {
       if (url.pathname !== eventsPath) {
         throw new FleetcastError('NOT_FOUND', `no WebSocket endpoint at ${url.pathname}; events are at ${eventsPath}`);
       }
-      principal = authenticate(this.options.tokens, presentedToken(request.headers.authorization, url.searchParams.get('token')));
+      const who = requestPrincipal(this.options.tokens, this.options.sessions, {
+        authorization: request.headers.authorization,
+        cookie: request.headers.cookie,
+        queryToken: url.searchParams.get('token'),
+        change: false,
+      });
+      if (who.session) requireSameOrigin(request.headers.origin, request.headers.host);
+      principal = who.principal;
       requireScope(principal, 'read', 'watch events');
     } catch (err) {
       refuseUpgrade(socket, isFleetcastError(err) ? err : new FleetcastError('INTERNAL', 'internal error'));
@@ -76,6 +89,7 @@ export class EventsServer {
         queue: this.options.queue,
         deploys: this.options.deploys,
         logs: this.options.logs,
+        fleet: this.options.fleet,
         logger: this.options.logger,
         pollMs: this.options.pollMs ?? 300,
       });
