@@ -176,6 +176,7 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
         port: config.FLEETCAST_LISTEN.port,
         webhookSecret: config.FLEETCAST_WEBHOOK_SECRET,
         webhookMaxBody: config.FLEETCAST_WEBHOOK_MAX_BODY,
+        sessionTtlMs: config.FLEETCAST_DASHBOARD_SESSION_TTL,
         logs: overrides.buildLogs ?? new BlobBuildLogs(stores.main),
         ...(overrides.eventsPollMs ? { eventsPollMs: overrides.eventsPollMs } : {}),
       },

@@ -17,6 +17,8 @@ it('runs the story end to end and exits 0 with a summary, leaving no process and
   for (const phase of ['start the installation', 'build commit 1', 'replicate to every region', 'deploy 1 everywhere', 'build commit 2', 'deploy 2 everywhere', 'roll back to 1']) {
     expect(output, phase).toContain(`✓ ${phase}`);
   }
+  // The dashboard's address and the token to sign in with, printed while it runs.
+  expect(output).toMatch(/dashboard: https?:\/\/127\.0\.0\.1:\d+\/dashboard\/ \(sign in with the token \S{16,}\)/);
   expect(output).toMatch(/d1: 4 machines run b1 in eu, us/);
   expect(output).toMatch(/d3: 4 machines run b1 in eu, us/);
   const bytes = /bytes the agents fetched: (.+) from peers, (.+) from the regional buckets/.exec(output);

@@ -10,6 +10,8 @@ export async function main(options: { dir?: string; keep?: boolean; regions?: st
   const summary = await runDemo({
     ...(options.dir ? { dir: options.dir } : {}),
     keep: options.keep === true,
+    // With --keep the installation stays up for the dashboard until Ctrl-C (or SIGTERM).
+    untilStopped: () => new Promise<void>((resolve) => (process.once('SIGINT', () => resolve()), process.once('SIGTERM', () => resolve()))),
     ...(options.regions ? { regions: options.regions.split(',').map((r) => r.trim()).filter(Boolean) } : {}),
     ...(options.agents ? { agentsPerRegion: Number(options.agents) } : {}),
     say,

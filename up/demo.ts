@@ -12,7 +12,10 @@ import { runUp, type UpHandle } from './run-up.ts';
 export interface DemoOptions {
   /** @defaultValue a new temporary directory, removed at the end unless `keep` */
   dir?: string;
+  /** Keep the directory, and the installation up after the story until `untilStopped` resolves (Ctrl-C): the dashboard stays open. */
   keep?: boolean;
+  /** @defaultValue resolves at once */
+  untilStopped?: () => Promise<void>;
   regions?: string[];
   agentsPerRegion?: number;
   /** Artifact size: enough blocks for the agents to share. @defaultValue 6 MiB */
@@ -60,7 +63,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   let up: UpHandle | undefined;
   try {
     up = await timed('start the installation', () => runUp({ dir, regions: options.regions ?? ['eu', 'us', 'ap'], agentsPerRegion: options.agentsPerRegion ?? 2, workers: 1, logger: options.logger }), (u) => `${u.processes.length} processes and ${u.cluster.regions.length + 1} NATS servers, API ${u.file.apiUrl}`);
-    const client = new ApiClient(resolveClientConfig({ FLEETCAST_DATA_DIR: dir }));
+    const clientConfig = resolveClientConfig({ FLEETCAST_DATA_DIR: dir });
+    const client = new ApiClient(clientConfig);
+    // Watch the story in a browser while it runs: the page signs in with this token once.
+    say(`dashboard: ${up.file.apiUrl}/dashboard/ (sign in with the token ${clientConfig.token})`);
     await client.post('/v1/services', { name: service, repo: repo.dir, buildCommand: 'sh build.sh', artifactPath: 'out/app', runCommand: './app' });
 
     const first = await timed('build commit 1', () => build(client, repo.commits[0]!), (b) => `${b.id}, ${formatBytes(b.size ?? 0)}, sha256 ${b.digest?.slice(0, 12)}…`);
@@ -72,7 +78,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const back = await timed('roll back to 1 (no transfer: cached)', () => deploy(client, `/v1/services/${service}/rollback`, { to: first.id }), converged);
     if (back.deployment.build !== d1.deployment.build) throw new FleetcastError('INTERNAL', `the rollback went to ${back.deployment.build}, not ${d1.deployment.build}`);
     await client.delete(`/v1/services/${service}/lock`);
-    return { dir, phases, bytes: fetchedBytes(dir) };
+    const summary = { dir, phases, bytes: fetchedBytes(dir) };
+    if (options.keep && options.untilStopped) {
+      say(`\nthe installation stays up (--keep): dashboard ${up.file.apiUrl}/dashboard/, token ${clientConfig.token}; Ctrl-C stops it`);
+      await options.untilStopped();
+    }
+    return summary;
   } finally {
     await up?.stop();
     if (!options.keep && options.dir === undefined) fs.rmSync(dir, { recursive: true, force: true });
