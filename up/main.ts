@@ -3,6 +3,7 @@ import { loadConfig, type ConfigSources } from '../config/index.ts';
 import { createLogger } from '../logging/index.ts';
 import { runUp } from './run-up.ts';
 import { StatusBoard } from './status-board.ts';
+import { upFilePath } from './up-file.ts';
 
 export interface UpCommandOptions {
   regions?: string;
@@ -40,6 +41,7 @@ export async function main(options: UpCommandOptions, sources: ConfigSources = {
     logger,
   });
   say(`ready: API ${up.file.apiUrl}, regions ${up.file.regions.join(', ')}, NATS hub ${new URL(up.file.hub).host}`);
+  say(`dashboard: ${up.file.apiUrl}/dashboard/ (sign in with the admin token in ${upFilePath(dir)}, or a token of the permissions file)`);
   say(`client commands find it with: export FLEETCAST_DATA_DIR=${dir}   (then e.g. fleetcast status)`);
   say('Ctrl-C stops everything.');
   const board = new StatusBoard(up.processes, process.stdout);

@@ -88,7 +88,7 @@ export class ApiServer {
       ...deployRoutes(ctx),
       ...auditRoutes(ctx),
       ...fleetRoutes(ctx),
-      ...sessionRoutes(ctx, sessions, sessionTtlMs),
+      ...sessionRoutes(ctx, sessions, sessionTtlMs, refusals),
       ...whoamiRoutes(),
       ...openApiRoutes(() => routes),
     ];

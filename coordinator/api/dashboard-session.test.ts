@@ -41,6 +41,11 @@ describe('dashboard sessions', () => {
     const refused = await c.request('POST', '/v1/session', { token: null, body: { token: 'not-a-token-of-this-coordinator' } });
     expect(refused.status).toBe(401);
     expect(refused.headers.get('set-cookie')).toBeNull();
+    // Audited as a refused sign-in, like a bearer request with an unknown token.
+    await expect
+      .poll(async () => (await c.request('GET', '/v1/audit?action=sign-in&result=refused')).json.entries[0])
+      .toMatchObject({ actor: 'unknown-token', target: 'dashboard', detail: { route: '/v1/session' } });
+    expect((await c.request('GET', '/v1/audit?action=sign-in&result=ok')).json.entries[0]).toMatchObject({ actor: 'local-admin', target: 'dashboard' });
   });
 
   it('read with the cookie alone; a change needs the CSRF header, and gets through with it', async () => {

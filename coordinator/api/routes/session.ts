@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { sessionJson, type SessionJson } from '../../../api-contract/index.ts';
 import type { ApiContext } from '../api-context.ts';
 import { auditChange } from '../audit-change.ts';
-import { sessionCookie, sessionIdOf, type Principal, type SessionStore } from '../auth/index.ts';
+import { isFleetcastError } from '../../../errors/index.ts';
+import { sessionCookie, sessionIdOf, tokenSha256, type Principal, type RefusalAudit, type SessionStore } from '../auth/index.ts';
 import { errorJson } from '../error-json.ts';
 import { defineRoute, type Route } from '../route.ts';
 import type { FastifyRequest } from 'fastify';
@@ -23,7 +24,7 @@ function cookie(request: FastifyRequest, value: string, maxAgeS: number): string
  * Dashboard sign-in and sign-out. These routes touch no service (no `service`) and make no
  * change a Slack relay could ask for (no `slackAction`); bearer clients never need them.
  */
-export function sessionRoutes({ deploys }: ApiContext, sessions: SessionStore, ttlMs: number): Route[] {
+export function sessionRoutes({ deploys }: ApiContext, sessions: SessionStore, ttlMs: number, refusals: Pick<RefusalAudit, 'note'>): Route[] {
   return [
     defineRoute({
       method: 'POST',
@@ -35,7 +36,17 @@ export function sessionRoutes({ deploys }: ApiContext, sessions: SessionStore, t
       body: signInBody,
       responses: { 201: { description: 'signed in; the cookie is set', schema: sessionJson }, 400: { description: 'refused', schema: errorJson }, 401: { description: 'unknown token', schema: errorJson } },
       async handle({ body, request, reply }) {
-        const { id, csrf, principal } = sessions.create(body.token);
+        let created: ReturnType<SessionStore['create']>;
+        try {
+          created = sessions.create(body.token);
+        } catch (err) {
+          // Audited like a bearer request's 401 (rate-limited): token guessing through the sign-in form shows.
+          if (isFleetcastError(err, 'UNAUTHORIZED')) {
+            await refusals.note({ action: 'sign-in', target: 'dashboard', actor: 'unknown-token', error: err, detail: { route: '/v1/session', ip: request.ip, tokenSha256: tokenSha256(body.token).slice(0, 12) } });
+          }
+          throw err;
+        }
+        const { id, csrf, principal } = created;
         await auditChange(deploys, principal, 'sign-in', 'dashboard', { ip: request.ip });
         void reply.header('set-cookie', cookie(request, id, Math.floor(ttlMs / 1000))).code(201);
         return sessionReply(principal, csrf);
