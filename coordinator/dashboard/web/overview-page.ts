@@ -19,11 +19,11 @@ function ServiceRows({ s }: { s: ServiceStatusJson }) {
       ${i === 0 &&
       html`<th scope="rowgroup" rowspan=${s.regions.length}>
         <a href=${`#/services/${s.service}`}>${s.service}</a>
-        ${s.lock && html`<div class="lock" title=${`since ${when(s.lock.since)}`}>🔒 ${s.lock.lockedBy}: ${s.lock.reason}</div>`}
+        ${s.lock && html`<div class="lock">🔒 ${s.lock.lockedBy}: ${s.lock.reason} <span class="mono">since ${when(s.lock.since)}</span></div>`}
       </th>`}
       <td>${r.region}</td>
       <td class="mono" data-goal>${r.goal ? html`<a href=${`#/builds/${r.goal.build}`}>${r.goal.build}</a>` : '—'}</td>
-      <td><${Shares} c=${r.convergence} /></td>
+      <td class="machines"><${Shares} c=${r.convergence} /></td>
       ${i === 0 &&
       html`<td rowspan=${s.regions.length} data-rollout>
         ${d

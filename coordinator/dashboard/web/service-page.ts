@@ -37,15 +37,16 @@ function Timeline({ status }: { status: ServiceStatusJson }) {
   </div>`;
 }
 
-function History({ service, version }: { service: string; version: string }) {
+function History({ service, version, builds }: { service: string; version: string; builds: Map<string, BuildJson> }) {
   const list = useLoad(() => api.call<DeploymentListJson>('GET', `/v1/deployments?service=${encodeURIComponent(service)}&limit=20`), [service, version]);
   if (list.error) return html`<p class="error">${list.error}</p>`;
   if (!list.data) return html`<p class="muted">Loading…</p>`;
   return html`<div class="scroll"><table>
-    <thead><tr><th scope="col">Id</th><th scope="col">Kind</th><th scope="col">Build</th><th scope="col">Who</th><th scope="col">When</th><th scope="col">Took</th><th scope="col">Outcome</th><th scope="col">Why</th></tr></thead>
+    <thead><tr><th scope="col">Id</th><th scope="col">Kind</th><th scope="col">Build</th><th scope="col">Commit</th><th scope="col">Who</th><th scope="col">When</th><th scope="col">Took</th><th scope="col">Outcome</th><th scope="col">Why</th></tr></thead>
     <tbody>${list.data.deployments.map(
       (d) => html`<tr data-history=${d.id}>
-        <td class="mono">${d.id}</td><td>${d.kind}</td><td class="mono"><a href=${`#/builds/${d.build}`}>${d.build}</a></td><td>${d.requestedBy}</td>
+        <td class="mono">${d.id}</td><td>${d.kind}</td><td class="mono"><a href=${`#/builds/${d.build}`}>${d.build}</a></td>
+        <td>${builds.get(d.build) ? html`<span class="mono">${shortCommit(builds.get(d.build)!.commit)}</span> ${builds.get(d.build)!.commitSubject ?? ''}` : '—'}</td><td>${d.requestedBy}</td>
         <td class="mono">${when(d.createdAt)}</td><td class="num">${duration(d.createdAt, d.convergedAt)}</td><td><${Badge} state=${d.status} /></td><td>${d.reason}</td>
       </tr>`,
     )}</tbody>
@@ -120,7 +121,7 @@ export function ServicePage({ name, session }: { name: string; session: SessionJ
     <h2>Current deployment</h2>
     <${Timeline} status=${status} />
     <h2>History</h2>
-    <${History} service=${name} version=${`${status.deployment?.id}:${status.deployment?.status}:${status.lock?.since}`} />
+    <${History} service=${name} builds=${feed.builds} version=${`${status.deployment?.id}:${status.deployment?.status}:${status.lock?.since}`} />
     <h2>Builds</h2>
     <${Builds} builds=${builds} />
   </section>`;
