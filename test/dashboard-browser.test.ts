@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Build, BuildLogSource } from '../coordinator/index.ts';
 import type { StatusReport } from '../goalstate/index.ts';
 import { serviceScript, TestFleet, type TestAgent } from './support/agent-fleet.ts';
 import { storeArtifact } from './support/agent-artifacts.ts';
@@ -25,6 +26,16 @@ let browser: TestBrowser;
 let page: Page;
 let dir: string;
 const agents: TestAgent[] = [];
+
+/** Build logs a test appends to, per build (the builder's blob logs stand behind the same interface). */
+class GrowingLogs implements BuildLogSource {
+  readonly texts = new Map<number, string>();
+  async read(build: Build, offset: number) {
+    const chunk = (this.texts.get(build.id) ?? '').slice(offset);
+    return { text: chunk, nextOffset: offset + chunk.length };
+  }
+}
+const logs = new GrowingLogs();
 
 async function agentBuild(): Promise<string> {
   const build = await deployableBuild(coordinator.handle, 'api', regions, [], async (id) => {
@@ -62,6 +73,7 @@ beforeAll(async () => {
       FLEETCAST_PERMISSIONS: permissions,
       ...fleet.keys.coordinatorEnv,
     },
+    overrides: { buildLogs: logs },
   });
   expect((await coordinator.request('POST', '/v1/services', { body: serviceBody('api', { runCommand: 'sh ./api' }) })).status).toBe(201);
   for (const [region, machine] of [['eu', 'eu-1'], ['us', 'us-1']] as const) agents.push(await fleet.startAgent(region, machine, { env: { FLEETCAST_AGENT_SERVICES: 'api' } }));
@@ -154,6 +166,19 @@ it('shows a build, the audit log and a region\'s machines', async () => {
   await page.waitForSelector('text=No machine matches.');
   await screenshot('machines');
 }, 60_000);
+
+it("follows a running build's log live", async () => {
+  const build = await coordinator.handle.queue.enqueue({ service: 'api', commit: 'c'.repeat(40) });
+  logs.texts.set(build.id, 'step 1: fetching\n');
+  await page.goto(`${coordinator.url}/dashboard/#/builds/b${build.id}`);
+  await page.waitForSelector('pre.log:has-text("step 1: fetching")');
+  logs.texts.set(build.id, 'step 1: fetching\nstep 2: compiling\n');
+  await page.waitForSelector('pre.log:has-text("step 2: compiling")');
+  await screenshot('build-log');
+  await coordinator.handle.queue.cancel(build.id, 'test');
+  await page.waitForSelector('h2:has-text("(complete)")');
+  expect(await page.textContent('pre.log')).toBe('step 1: fetching\nstep 2: compiling\n');
+}, 30_000);
 
 it('refuses a change without the CSRF token, even with the session cookie', async () => {
   const status = await page.evaluate(async () => {

@@ -41,7 +41,7 @@ export function BuildPage({ id }: { id: string }) {
     <dl class="facts">
       <dt>Commit</dt><dd><span class="mono">${build.commit}</span> ${build.commitSubject ?? ''}</dd>
       <dt>Author</dt><dd>${build.commitAuthor ?? '—'}</dd>
-      <dt>Requested by</dt><dd>${build.requestedBy}</dd>
+      <dt>Requested by</dt><dd>${build.requestedBy ?? '—'}</dd>
       <dt>Created</dt><dd class="mono">${when(build.createdAt)}</dd>
       <dt>Took</dt><dd class="num">${duration(build.startedAt, build.finishedAt)}</dd>
       <dt>Digest</dt><dd class="mono wrap">${build.digest ?? '—'}</dd>
