@@ -180,6 +180,24 @@ it("follows a running build's log live", async () => {
   expect(await page.textContent('pre.log')).toBe('step 1: fetching\nstep 2: compiling\n');
 }, 30_000);
 
+it('serves the fleet at once (GET /v1/status) and pages a region\'s machines from its status view', async () => {
+  const status = await coordinator.request('GET', '/v1/status');
+  expect(status.status, status.text).toBe(200);
+  expect(status.json.services).toHaveLength(1);
+  expect(status.json.services[0]).toMatchObject({ service: 'api', lock: { lockedBy: 'local-admin' }, deployment: { kind: 'rollback' } });
+  expect(status.json.services[0].regions.map((r: { region: string; convergence: { running: number } }) => [r.region, r.convergence.running])).toEqual([['eu', 1], ['us', 1]]);
+  // A read token (a dashboard's) does not get the builds' P2P keys.
+  const read = await coordinator.request('GET', '/v1/status', { token: readToken });
+  expect(read.json.services[0].regions.every((r: { goal: { p2pKey: string | null } }) => r.goal.p2pKey === null)).toBe(true);
+  const build = status.json.services[0].regions[0].goal.build as string;
+  const machines = await coordinator.request('GET', `/v1/regions/eu/machines?service=api&state=running&build=${build}`);
+  expect(machines.json).toMatchObject({ region: 'eu', machines: [{ service: 'api', machine: 'eu-1', build, state: 'running', silent: false }], next: null });
+  expect((await coordinator.request('GET', '/v1/regions/eu/machines?state=failed')).json.machines).toEqual([]);
+  const unknown = await coordinator.request('GET', '/v1/regions/mars/machines');
+  expect(unknown.status).toBe(404);
+  expect(unknown.json.error.message).toContain("the coordinator's regions are eu, us");
+}, 30_000);
+
 it('refuses a change without the CSRF token, even with the session cookie', async () => {
   const status = await page.evaluate(async () => {
     const response = await fetch('/v1/services/api/lock', { method: 'DELETE' });

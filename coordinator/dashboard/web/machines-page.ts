@@ -13,10 +13,11 @@ interface Filter {
 }
 
 /** A region's machines, paged and filtered (failed, silent, on a build): one failed machine among 100,000 is two clicks away. */
-export function MachinesPage({ region }: { region: string }) {
+export function MachinesPage({ region, services }: { region: string; services: string[] | null }) {
   const feed = useLive();
   const regions = [...new Set([...feed.services.values()].flatMap((s) => s.regions.map((r) => r.region)))].sort();
-  const [draft, setDraft] = useState<Filter>({ service: '', state: '', build: '' });
+  // A token limited to services lists one of its own (the API asks it to name one).
+  const [draft, setDraft] = useState<Filter>({ service: services?.[0] ?? '', state: '', build: '' });
   const [filter, setFilter] = useState<Filter>(draft);
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors.at(-1);

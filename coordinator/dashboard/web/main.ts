@@ -2,6 +2,7 @@ import { html } from 'htm/preact';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { SessionJson } from '../../../api-contract/dashboard-json.ts';
+import { grants } from '../../../api-contract/scopes.ts';
 import { api, ApiError } from './api.ts';
 import { AuditPage } from './audit-page.ts';
 import { BuildPage } from './build-page.ts';
@@ -16,7 +17,7 @@ function Page({ path, session }: { path: string; session: SessionJson }) {
   let m: RegExpExecArray | null;
   if ((m = /^\/services\/([^/]+)$/.exec(path))) return html`<${ServicePage} name=${m[1]} session=${session} />`;
   if ((m = /^\/builds\/(b\d+)$/.exec(path))) return html`<${BuildPage} id=${m[1]} />`;
-  if ((m = /^\/regions\/([^/]+)\/machines$/.exec(path))) return html`<${MachinesPage} region=${m[1]} />`;
+  if ((m = /^\/regions\/([^/]+)\/machines$/.exec(path))) return html`<${MachinesPage} region=${m[1]} services=${session.services} />`;
   if (path === '/audit') return html`<${AuditPage} />`;
   return html`<${OverviewPage} />`;
 }
@@ -35,7 +36,7 @@ function Shell({ session, onSignOut }: { session: SessionJson; onSignOut: () => 
       <nav aria-label="Pages">
         ${link('#/', 'Fleet', path === '/' || path.startsWith('/services'))}
         ${firstRegion && link(`#/regions/${firstRegion}/machines`, 'Machines', path.startsWith('/regions'))}
-        ${link('#/audit', 'Audit', path === '/audit')}
+        ${grants(session.scopes, 'admin') && link('#/audit', 'Audit', path === '/audit')}
       </nav>
       <span class=${feed.connected ? 'live on' : 'live off'} role="status" data-live=${feed.connected}>${feed.connected ? 'live' : 'reconnecting…'}</span>
       <span class="who">${session.name} <span class="muted">(${session.scopes.join(', ')})</span></span>
