@@ -198,13 +198,21 @@ it('serves the fleet at once (GET /v1/status) and pages a region\'s machines fro
   expect(unknown.json.error.message).toContain("the coordinator's regions are eu, us");
 }, 30_000);
 
-it('refuses a change without the CSRF token, even with the session cookie', async () => {
+it('refuses a change without the CSRF token, even with the session cookie; the page sends it', async () => {
   const status = await page.evaluate(async () => {
     const response = await fetch('/v1/services/api/lock', { method: 'DELETE' });
     return { status: response.status, body: await response.json() };
   });
   expect(status).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN', message: expect.stringContaining('CSRF') } } });
   expect((await coordinator.handle.deploys.status('api')).lock).not.toBeNull();
+  // The page's own request carries it: unlock from the page goes through.
+  await page.goto(`${coordinator.url}/dashboard/#/services/api`);
+  await page.click('button[data-action=unlock]');
+  await page.click('button[data-confirm=unlock]');
+  await page.waitForSelector('button[data-action=lock]');
+  expect((await coordinator.handle.deploys.status('api')).lock).toBeNull();
+  const audit = await coordinator.request('GET', '/v1/audit?action=unlock');
+  expect(audit.json.entries[0]).toMatchObject({ actor: 'local-admin', target: 'api', result: 'ok' });
 }, 30_000);
 
 it('a read-only token sees no action buttons, and its crafted POST is refused', async () => {
