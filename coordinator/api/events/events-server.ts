@@ -30,9 +30,11 @@ export interface EventsServerOptions {
 }
 
 /**
- * GET /v1/events: the WebSocket stream `build --wait`, `logs --follow` and the bot listen to
- * instead of polling the API. It shares the API's HTTP server: the upgrade request is
- * authenticated (bearer header, or `?token=` for browsers) before the WebSocket exists.
+ * GET /v1/events: the WebSocket stream `build --wait`, `logs --follow`, the bot and the dashboard
+ * listen to instead of polling the API. It shares the API's HTTP server: the upgrade request is
+ * authenticated (bearer header, `?token=`, or a dashboard session cookie from the coordinator's
+ * own origin) before the WebSocket exists. `{"subscribe":"fleet"}` is served by the one shared
+ * FleetFeed, not by a reader per connection.
  * Changes are found by the server polling each subscribed row (~300 ms), which costs one
  * indexed primary-key read per subscription per interval; a change feed (NATS) can replace
  * the polling later without clients noticing.
