@@ -84,6 +84,10 @@ function Actions({ status, builds }: { status: ServiceStatusJson; builds: BuildJ
       </select></label>
       <${ConfirmButton} label="Deploy" title=${`Deploy ${build.id} of ${name}?`} reason="optional" run=${(reason: string) => api.call('POST', '/v1/deployments', { build: build.id, ...(reason ? { reason } : {}) })}>
         <p>Commit <span class="mono">${shortCommit(build.commit)}</span> ${build.commitSubject ?? ''} ${build.commitAuthor ? `(${build.commitAuthor})` : ''}</p>
+        <p>Replaces ${status.regions.map((r) => {
+          const running = r.goal ? builds.find((b) => b.id === r.goal!.build) : undefined;
+          return `${r.region}: ${r.goal?.build ?? 'nothing'}${running ? ` (${shortCommit(running.commit)})` : ''}`;
+        }).join(', ')}.</p>
         <p>Waves: ${status.deployWaves.map((w, i) => `${i + 1}: ${w.join(', ')}`).join(' → ')}</p>
         <p>Now running: ${goals}. A rollback afterwards returns to these builds.</p>
       <//>`}
