@@ -6,7 +6,9 @@ import type { ReplicationStatusService } from '../replication/index.ts';
 import type { ServiceRegistry } from '../../queue/services/index.ts';
 import type { AuditSpool } from './audit-spool.ts';
 import type { MirrorState } from './mirror-state.ts';
+import type { CommitHistory } from './commit-history.ts';
 import { checkDeployable, requestedRegions } from './deploy-checks.ts';
+import { DeployPreviewer } from './deploy-preview.ts';
 import { DeployAudit } from './deploy-audit.ts';
 import { idempotencyKey, systemActor, type DeployOutcome, type DeployRequest, type RollbackRequest } from './deploy-request.ts';
 import { formatDeploymentId, lockedError, parseDeploymentId, pendingRollback, toDeployment, type Deployment, type ServiceLock } from './deployment.ts';
@@ -46,6 +48,8 @@ export interface DeployServiceOptions {
    * @defaultValue true
    */
   prefetch?: boolean;
+  /** The coordinator's mirror of the services' repositories, for the commits a preview lists. @defaultValue none: previews list no commits */
+  commits?: CommitHistory | null;
   logger: Logger;
 }
 
@@ -65,6 +69,8 @@ export class DeployService {
   readonly runner: WaveRunner;
   readonly locks: ServiceLocks;
   readonly reads: DeploymentReads;
+  /** Dry runs of deploy and rollback (--dry-run), judged by the same rules; they change nothing. */
+  readonly previews: DeployPreviewer;
   /** Rollbacks done while SQL was down, by idempotency key: a retry must not roll back twice. */
   private readonly spooledByKey = new Map<string, Deployment>();
 
@@ -81,6 +87,7 @@ export class DeployService {
     this.auditLog = new DeployAudit(db, options.spool);
     this.locks = new ServiceLocks(db, services, this.auditLog);
     this.reads = new DeploymentReads(db, services, this.locks, { regions: this.regions, fleet: options.fleet, mirrors: options.mirrors, wavePlan: this.wavePlan });
+    this.previews = new DeployPreviewer(db, queue, services, replication, this.locks, { regions: this.regions, fleet: options.fleet, wavePlan: this.wavePlan, commits: options.commits ?? null });
     this.writer = new WaveWriter(options.clusterSecret, options.logger, (row) => this.auditLog.write(row));
     this.runner = new WaveRunner(db, {
       queue,

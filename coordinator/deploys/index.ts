@@ -3,6 +3,8 @@ export { DeployService, type DeployServiceOptions } from './deploy-service.ts';
 export type { DeployRequest, RollbackRequest, DeployOutcome } from './deploy-request.ts';
 export type { ServiceStatus, RegionGoal, DeploymentProgress } from './deployment-reads.ts';
 export type { Relay } from './relay.ts';
+export type { DeployPreview, RegionPreview, CommitChange } from './deploy-preview.ts';
+export { CommitHistory, type Commit } from './commit-history.ts';
 export { AuditSpool, spoolDir, type SpooledRecord } from './audit-spool.ts';
 export { controlActions, type ControlAction } from './rollout-control.ts';
 export { formatDeploymentId, parseDeploymentId, placeholderDeploymentId, isPlaceholderDeploymentId, isFinal, type Deployment, type ServiceLock } from './deployment.ts';
