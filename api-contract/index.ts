@@ -22,6 +22,7 @@ export {
   type DeploymentProgressJson,
   type ServiceStatusJson,
 } from './deployment-json.ts';
+export { deployPreviewJson, commitJson, type DeployPreviewJson, type CommitJson } from './deploy-preview-json.ts';
 export { errorJson, toErrorJson, type ErrorJson } from './error-json.ts';
 export { whoamiJson, type WhoamiJson } from './whoami-json.ts';
 export { clientMessage, serverMessage, type ClientMessage, type ServerMessage } from './events.ts';

@@ -108,7 +108,7 @@ export const settings = {
   /** Local repositories (paths, file://) for tests and `fleetcast up`; production builds from https/ssh only. */
   FLEETCAST_GIT_ALLOW_FILE: setting(
     z.enum(['true', 'false']).transform((text) => text === 'true'),
-    { default: 'false', help: 'true: workers also build from local repositories (paths, file://), as fleetcast up does; false: https and ssh only' },
+    { default: 'false', help: "true: workers also build from local repositories (paths, file://), and the coordinator's commit mirror (previews) reads them, as fleetcast up does; false: https and ssh only" },
   ),
   /** A build running longer than this is failed as timed out. */
   FLEETCAST_BUILD_TIMEOUT: setting(durationMs, { default: '15m', help: 'a build running longer fails as timed out' }),

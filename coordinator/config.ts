@@ -39,6 +39,7 @@ export const coordinatorSettings = [
   'FLEETCAST_WAVE_MIN_DONE',
   'FLEETCAST_WAVE_TIMEOUT',
   'FLEETCAST_WAVE_SOAK',
+  'FLEETCAST_GIT_ALLOW_FILE',
 ] as const;
 
 export type CoordinatorConfig = SettingValues<(typeof coordinatorSettings)[number]>;

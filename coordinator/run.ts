@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { openFleetStores } from '../blobstore/from-config.ts';
 import { loadClusterSecret } from '../config/index.ts';
 import { defaultSqlitePath, Database } from '../entities/index.ts';
@@ -9,7 +10,7 @@ import { BlobBuildLogs } from './blob-build-logs.ts';
 import { BuildQueue, Reaper } from '../queue/index.ts';
 import { ReplicationService, type ReplicationServiceOptions } from './replication/index.ts';
 import { ServiceRegistry } from '../queue/services/index.ts';
-import { AuditSpool, DeployService, spoolDir } from './deploys/index.ts';
+import { AuditSpool, CommitHistory, DeployService, spoolDir } from './deploys/index.ts';
 import { HubLink } from './fleet/hub-link.ts';
 import { MirrorCheck } from './fleet/mirror-check.ts';
 import { coordinatorGoalKeys } from '../goalstate/index.ts';
@@ -140,6 +141,8 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
       clusterSecret: loadClusterSecret(config.FLEETCAST_DATA_DIR, config.FLEETCAST_SECRET),
       wavePlan: config.FLEETCAST_DEPLOY_WAVES,
       prefetch: config.FLEETCAST_DEPLOY_PREFETCH,
+      // Previews (--dry-run) list commits from the coordinator's own mirror of each repository.
+      commits: new CommitHistory(path.join(config.FLEETCAST_DATA_DIR, 'commits'), { allowFile: config.FLEETCAST_GIT_ALLOW_FILE }),
       waves: {
         maxFailedFraction: config.FLEETCAST_WAVE_MAX_FAILED,
         minDoneFraction: config.FLEETCAST_WAVE_MIN_DONE,

@@ -11,7 +11,7 @@ export { inspectGoalMirror, recreateGoalMirror, mirrorProblems, type MirrorInspe
 export { StatusReporter, type StatusReporterOptions, type StatusUpdate } from './status-reporter.ts';
 export type { MachinePage, MachineQuery, MachineRow } from './machine-page.ts';
 export { RegionStatusView, type RegionStatusViewOptions } from './region-status-view.ts';
-export { summarizeService, emptySummary, type ServiceStatusSummary, type FailedMachine, type RefusingMachine, type GoalTarget, type StatusEntry, type SummaryOptions } from './status-summary.ts';
+export { summarizeService, emptySummary, type ServiceStatusSummary, type FailedMachine, type RefusingMachine, type GoalTarget, type StatusEntry, type SummaryOptions, type RunningDigest } from './status-summary.ts';
 export {
   goalSchema,
   goalContentSchema,

@@ -141,6 +141,8 @@ describe('/deploy', () => {
     expect(text).toContain(`*ap*: nothing yet → *b${build.id}*`);
     // The coordinator's plan (canary by default): what the coordinator will do, not a guess.
     expect(text).toContain('*Waves*: 1. eu → 2. us, ap');
+    // The preview is the coordinator's (POST /v1/deployments/preview): its commit mirror is not allowed local repositories here, and it says so.
+    expect(text).toContain('commits not listed: the coordinator does not read /srv/git/api');
     const [deploy, cancel] = buttons(body);
     expect(deploy!.action_id).toBe('deploy_confirm');
     expect(cancel!.action_id).toBe('plan_cancel');
@@ -249,13 +251,14 @@ describe('/deploy', () => {
     const partial = await deployableBuild(coordinator.handle, 'api', regions, ['ap']);
     const text = textOf((await ask(alice, `/deploy b${partial.id}`)).body);
     expect(text).toContain('Not deployable');
-    expect(text).toContain(`b${partial.id} is not deployable to ap yet`);
+    // The coordinator's own refusal (its preview route), with the copies and the Slack command for the other regions.
+    expect(text).toContain(`build b${partial.id} is not deployable to ap:`);
     expect(text).toContain('*ap* PENDING');
     expect(text).toContain(`/deploy b${partial.id} eu,us`);
     const some = textOf((await ask(alice, `/deploy b${partial.id} eu,us`)).body);
     expect(some).toContain(`Deploy api b${partial.id}?`);
     expect(some).toContain('to 2 of 3 regions');
-    expect(textOf((await ask(alice, `/deploy b${partial.id} mars`)).body)).toContain('unknown region mars: the regions are eu, us, ap');
+    expect(textOf((await ask(alice, `/deploy b${partial.id} mars`)).body)).toContain('region mars, which is not configured: the regions are eu, us, ap');
   });
 
   it('refuses a FAILED build with its reason', async () => {
@@ -269,7 +272,7 @@ describe('/deploy', () => {
     expect((await coordinator.request('POST', '/v1/services/shop/lock', { body: { reason: 'black friday freeze' } })).status).toBe(201);
     const text = textOf((await ask(carol, `/deploy b${build.id}`)).body);
     expect(text).toContain(':lock: Locked');
-    expect(text).toContain('shop is locked by local-admin since');
+    expect(text).toContain('service shop is locked by local-admin since');
     expect(text).toContain('(black friday freeze)');
     expect(text).toContain('`/unlock shop`');
     expect((await coordinator.request('DELETE', '/v1/services/shop/lock')).status).toBe(200);
@@ -347,8 +350,12 @@ describe('/rollback', () => {
   it('names the build when asked, and refuses who is not on call, saying who is', async () => {
     expect(textOf((await ask(bob, '/rollback pay')).body)).toContain('<@U0BOB> may not roll back pay: that is granted to members of <!subteam^S0ONCALL>');
     expect(textOf((await ask(carol, '/rollback pay b1 extra')).body)).toContain('unexpected "extra"');
-    const named = textOf((await ask(carol, '/rollback pay b1')).body);
-    expect(named).toContain('→ *b1*');
+    const [oldest] = (await coordinator.request('GET', '/v1/builds?service=pay&limit=100')).json.builds.slice(-1);
+    const named = textOf((await ask(carol, `/rollback pay ${oldest.id}`)).body);
+    expect(named).toContain(`→ *${oldest.id}*`);
+    // A build of another service is refused by the coordinator, before any confirmation.
+    const [other] = (await coordinator.request('GET', '/v1/builds?service=api&limit=1')).json.builds;
+    expect(textOf((await ask(carol, `/rollback pay ${other.id}`)).body)).toContain(`${other.id} is a build of api, not of pay`);
   });
 });
 

@@ -3,7 +3,7 @@ import { ApiClient, streamEvents } from '../../api-client/index.ts';
 import { onBehalfOfHeader } from '../../api-contract/index.ts';
 import { isFleetcastError } from '../../errors/index.ts';
 import { onBehalfOf, type SlackUser } from '../slack/slack-user.ts';
-import type { BuildInfo, BuildPageJson, DeploymentEvent, DeploymentInfo, DeploymentListJson, LockJson, StatusInfo, WhoamiJson } from './fleet-json.ts';
+import type { BuildInfo, BuildPageJson, DeployPreviewInfo, DeploymentEvent, DeploymentInfo, DeploymentListJson, LockJson, StatusInfo, WhoamiJson } from './fleet-json.ts';
 
 const finalBuildStatuses = new Set(['SUCCEEDED', 'FAILED']);
 
@@ -58,6 +58,21 @@ export class FleetApi {
     const body = { ...(request.to ? { to: request.to } : {}), ...(request.regions ? { regions: request.regions } : {}) };
     const reply = await this.client.json<DeploymentInfo>('POST', `/v1/services/${encodeURIComponent(service)}/rollback`, body, { ...actingFor(user), 'idempotency-key': idempotencyKey });
     return { value: reply.body, repeated: reply.status === 200 };
+  }
+
+  /**
+   * What a deploy would do and every refusal it would get, judged by the coordinator (it changes
+   * nothing). Asked for `user`, so the coordinator checks their Slack grant as it would at Deploy.
+   */
+  async previewDeploy(user: SlackUser, request: { build: string; regions?: string[] | undefined; waves?: string[][] | undefined }): Promise<DeployPreviewInfo> {
+    const body = { build: request.build, ...(request.regions ? { regions: request.regions } : {}), ...(request.waves ? { waves: request.waves } : {}) };
+    return (await this.client.json<DeployPreviewInfo>('POST', '/v1/deployments/preview', body, actingFor(user))).body;
+  }
+
+  /** What a rollback would do (the build it returns to, machines holding it in cache) and any refusal; changes nothing. */
+  async previewRollback(user: SlackUser, service: string, request: { to?: string | undefined; regions?: string[] | undefined }): Promise<DeployPreviewInfo> {
+    const body = { ...(request.to ? { to: request.to } : {}), ...(request.regions ? { regions: request.regions } : {}) };
+    return (await this.client.json<DeployPreviewInfo>('POST', `/v1/services/${encodeURIComponent(service)}/rollback/preview`, body, actingFor(user))).body;
   }
 
   /** Pause, resume, promote or abort a rollout for `user` (idempotent on the coordinator: `replayed: true` when already in effect). */

@@ -10,4 +10,7 @@ export type {
   WaveJson as Wave,
   WhoamiJson,
   BuildPageJson,
+  DeployPreviewJson as DeployPreviewInfo,
+  CommitJson as CommitInfo,
+  ErrorJson,
 } from '../../api-contract/index.ts';

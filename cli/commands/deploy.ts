@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { DeploymentJson } from '../../api-contract/index.ts';
 import { apiClient, buildRef, clientCommand } from '../client-command.ts';
 import { addWaitOptions, finishDeployCommand, parseTimeout, type WaitOptions } from './deploy-wait.ts';
+import { printPreview } from './print-preview.ts';
 import { regionsOption } from './regions-option.ts';
 
 interface DeployOptions extends WaitOptions {
@@ -9,6 +10,7 @@ interface DeployOptions extends WaitOptions {
   waves?: string;
   reason?: string;
   idempotencyKey?: string;
+  dryRun?: boolean;
 }
 
 export function deployCommand(): Command {
@@ -17,6 +19,7 @@ export function deployCommand(): Command {
     .option('--regions <a,b>', 'only these regions, all at once (comma-separated)')
     .option('--waves <a;b,c>', 'these waves instead of the default plan, e.g. "eu;us,ap"')
     .option('--reason <text>', 'why, for the history')
+    .option('--dry-run', 'say what would happen (commits, current builds, waves, machines holding the build, refusals) and change nothing; exit code as the real request would get')
     .option('--idempotency-key <key>', 'a retry with the same key gets the same deployment back instead of a second one');
   addWaitOptions(command).action(async (id: string, options: DeployOptions) => {
     parseTimeout(options.timeout);
@@ -27,6 +30,7 @@ export function deployCommand(): Command {
       ...(options.reason === undefined ? {} : { reason: options.reason }),
     };
     const client = apiClient(command);
+    if (options.dryRun) return printPreview(command, client, '/v1/deployments/preview', body);
     const headers: Record<string, string> = options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey };
     const { body: deployment } = await client.json<DeploymentJson>('POST', '/v1/deployments', body, headers);
     await finishDeployCommand(command, client, deployment, options);

@@ -19,7 +19,8 @@ export function requestedRegions(requested: string[] | undefined, configured: re
 export function checkDeployable(build: Build, replication: BuildReplication, regions: string[]): void {
   const id = formatBuildId(build.id);
   if (build.status !== 'SUCCEEDED') {
-    throw new FleetcastError('NOT_DEPLOYABLE', `build ${id} is ${build.status}, not SUCCEEDED: only a SUCCEEDED build can be deployed; nothing was deployed`, {
+    const why = build.status === 'FAILED' ? ` (${build.failureReason ?? 'no reason recorded'})` : '';
+    throw new FleetcastError('NOT_DEPLOYABLE', `build ${id} of ${build.service} is ${build.status}${why}, not SUCCEEDED: only a SUCCEEDED build can be deployed; nothing was deployed`, {
       build: id,
       status: build.status,
       missingRegions: [],

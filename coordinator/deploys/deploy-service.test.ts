@@ -121,3 +121,26 @@ it('a deploy in waves hints the later waves\' regions to prefetch the build (not
   await make(undefined).rollback('api', { by: 'carol', to: `b${build.id}` });
   expect(goals.prefetch.size).toBe(0);
 });
+
+it('previews judge by the rules of the deploy and change nothing (SQLite): LOCKED and NOT_DEPLOYABLE listed in order, the rollback target as the rollback picks it', async () => {
+  const first = await deployableBuild({ queue, db }, 'api', regions);
+  const second = await deployableBuild({ queue, db }, 'api', regions, ['us']);
+  await deploys.deploy(`b${first.id}`, { by: 'alice' });
+  await deploys.lock('api', { by: 'bob', reason: 'freeze' });
+  const rows = async () => JSON.stringify([await deploys.list({ limit: 100 }), await selectAudit(db, 'api'), await deploys.getLock('api'), await goals.get('api', 'eu'), await goals.get('api', 'us')]);
+  const before = await rows();
+
+  const preview = await deploys.previews.deploy(`b${second.id}`, {});
+  expect(preview.refusals.map((r) => r.code)).toEqual(['NOT_DEPLOYABLE', 'LOCKED']);
+  expect(preview.refusals[0]!.details).toMatchObject({ missingRegions: ['us'] });
+  expect(preview.regions.map((r) => [r.region, r.current?.build, r.known])).toEqual([['eu', `b${first.id}`, false], ['us', `b${first.id}`, false]]);
+  // Without a commit mirror the preview says so and still answers.
+  expect(preview.changes).toEqual([{ from: `b${first.id}`, fromCommit: first.commit, regions, shipped: [], removed: [], truncated: false, error: 'this coordinator keeps no commit mirror' }]);
+  // The deploy answers with the first refusal, word for word.
+  await expect(deploys.deploy(`b${second.id}`, { by: 'alice' })).rejects.toMatchObject({ code: 'NOT_DEPLOYABLE', message: preview.refusals[0]!.message });
+  expect(await rows()).not.toBe(before); // the refused deploy is audited; the preview was not
+  const afterDeploy = await rows();
+  await expect(deploys.previews.rollback('api', {})).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  await expect(deploys.previews.rollback('api', { to: `b${second.id}`, regions: ['eu'] })).resolves.toMatchObject({ kind: 'rollback', waves: [['eu']], refusals: [] });
+  expect(await rows()).toBe(afterDeploy);
+});

@@ -1,24 +1,31 @@
-import { createHash } from 'node:crypto';
-import { isUniqueViolation, type Database } from '../../entities/index.ts';
-import { FleetcastError, isFleetcastError, type ErrorCode } from '../../errors/index.ts';
-import { noSigningKey, type Goal, type GoalRevision, type GoalTarget } from '../../goalstate/index.ts';
+import type { Database } from '../../entities/index.ts';
+import { FleetcastError, isFleetcastError } from '../../errors/index.ts';
 import type { Logger } from '../../logging/index.ts';
-import { formatBuildId, parseBuildId, type Build, type BuildQueue } from '../../queue/index.ts';
+import { formatBuildId, parseBuildId, type BuildQueue } from '../../queue/index.ts';
 import type { ReplicationStatusService } from '../replication/index.ts';
 import type { ServiceRegistry } from '../../queue/services/index.ts';
 import type { AuditSpool } from './audit-spool.ts';
 import type { MirrorState } from './mirror-state.ts';
-import { toConvergence, unknownConvergence, type RegionConvergence } from './convergence.ts';
+import type { CommitHistory } from './commit-history.ts';
 import { checkDeployable, requestedRegions } from './deploy-checks.ts';
-import { formatDeploymentId, isFinal, lockedError, parseDeploymentId, pendingRollback, toDeployment, toLock, type Deployment, type DeploymentKind, type ServiceLock } from './deployment.ts';
-import { readGoal, targetOf, type FleetState, type GoalStore } from './goal-store.ts';
+import { DeployPreviewer } from './deploy-preview.ts';
+import { DeployAudit } from './deploy-audit.ts';
+import { idempotencyKey, systemActor, type DeployOutcome, type DeployRequest, type RollbackRequest } from './deploy-request.ts';
+import { formatDeploymentId, lockedError, parseDeploymentId, pendingRollback, toDeployment, type Deployment, type ServiceLock } from './deployment.ts';
+import { DeploymentReads, type DeploymentProgress, type ServiceStatus } from './deployment-reads.ts';
+import { DeploymentStarter } from './deployment-starter.ts';
+import type { FleetState } from './goal-store.ts';
+import { viaDetail, type Relay } from './relay.ts';
 import { rollbackFromGoalHistory } from './rollback-without-sql.ts';
+import { rollbackTarget } from './rollback-target.ts';
 import { controlChange, type ControlAction, type ControlRequest } from './rollout-control.ts';
+import { undoDeployment } from './rollout-undo.ts';
+import { ServiceLocks } from './service-locks.ts';
 import { ServiceMutex } from './service-mutex.ts';
 import * as sql from './sql/deploy-sql.ts';
-import { WaveRunner, type UndoOutcome, type WaveRunnerOptions } from './wave-runner.ts';
+import { WaveRunner, type WaveRunnerOptions } from './wave-runner.ts';
 import { WaveWriter } from './wave-writer.ts';
-import { deploymentTarget, encodeWaves, newWaves, planWaves, type Wave } from './waves.ts';
+import { encodeWaves, planWaves } from './waves.ts';
 
 export interface DeployServiceOptions {
   /** FLEETCAST_REGIONS. */
@@ -41,89 +48,29 @@ export interface DeployServiceOptions {
    * @defaultValue true
    */
   prefetch?: boolean;
+  /** The coordinator's mirror of the services' repositories, for the commits a preview lists. @defaultValue none: previews list no commits */
+  commits?: CommitHistory | null;
   logger: Logger;
 }
 
-/** A relay (the Slack bot) that asked for `by`: its token, and the person's stable id. Kept in the audit row. */
-export interface Relay {
-  token: string;
-  id: string;
-}
-
-export interface DeployRequest {
-  regions?: string[] | undefined;
-  /** Explicit waves, e.g. [['eu'], ['us', 'ap']]; overrides the default plan. */
-  waves?: string[][] | undefined;
-  by: string;
-  /** Set when a relay acted for `by`. */
-  via?: Relay | undefined;
-  reason?: string | undefined;
-  /** The client's Idempotency-Key: the same key (from the same caller) gives the same deployment back. */
-  idempotencyKey?: string | undefined;
-}
-
-export interface RollbackRequest extends Omit<DeployRequest, 'waves'> {
-  /** `b41`; @defaultValue the build deployed before the current one */
-  to?: string | undefined;
-  /** The reason the service is locked with (an automatic rollback names the failure). @defaultValue `rolled back by <by>` */
-  lockReason?: string | undefined;
-}
-
-/** A deployment and, per region, where the machines stand against its build. */
-export interface DeploymentProgress {
-  deployment: Deployment;
-  progress: RegionConvergence[];
-  /** Nothing more will happen: converged, failed or aborted (and rolled back), or another deployment took over. */
-  final: boolean;
-}
-
-/** What the request got: a new deployment, or (replayed: true) the one an earlier request with its key made. */
-export type DeployOutcome = Deployment & { replayed?: boolean };
-
-export interface RegionGoal {
-  region: string;
-  goal: Goal | null;
-  revision: number | null;
-  /**
-   * The key holds a malformed value (GOAL_INVALID) or one not signed by a trusted key
-   * (GOAL_SIGNATURE_INVALID): goal is null, agents keep their last goal, the next deploy
-   * overwrites it.
-   */
-  goalError: { code: string; message: string } | null;
-  /** Where the service's machines stand against this region's signed goal (build, digest and sequence). */
-  convergence: RegionConvergence;
-  /** The region's goal mirror as the coordinator last checked it; null when it has not yet. */
-  mirror: MirrorState | null;
-}
-
-export interface ServiceStatus {
-  service: string;
-  lock: ServiceLock | null;
-  regions: RegionGoal[];
-  /** The newest deployment of the service. */
-  deployment: Deployment | null;
-  /** The waves a deploy to every region would roll out in (FLEETCAST_DEPLOY_WAVES): what a preview shows before anyone deploys. */
-  deployWaves: string[][];
-}
-
-/** The actor of what the coordinator does by itself (automatic rollbacks). */
-export const systemActor = 'fleetcast';
-
-// Refusals by a rule or of a bad request are audited as `refused`; anything else as `error`.
-const refusalCodes: ErrorCode[] = ['NOT_DEPLOYABLE', 'LOCKED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_INPUT', 'CONFLICT', 'GOAL_CONFLICT'];
-
 /**
- * Deploys, rollbacks, locks and their audit. A deploy checks the build and the lock, records
- * the deployment with its waves, writes the first wave's goals (compare-and-set per region) and
- * leaves the rest to the WaveRunner, which writes each next wave once the previous one has
- * converged. A rollback writes every region at once and locks the service. Every
- * state-changing call leaves an audit row (spooled while SQL is down).
+ * Deploys, rollbacks and rollout control, over the pieces that do the rest: a deploy checks the
+ * build and the lock, then the DeploymentStarter records it and writes the first wave, and the
+ * WaveRunner writes each next wave once the previous one has converged. A rollback writes every
+ * region at once and locks the service. Locks are ServiceLocks', reads DeploymentReads'; every
+ * state-changing call leaves an audit row (DeployAudit, spooled while SQL is down).
  */
 export class DeployService {
   private readonly mutex = new ServiceMutex();
   private readonly regions: readonly string[];
   private readonly writer: WaveWriter;
+  private readonly auditLog: DeployAudit;
+  private readonly starter: DeploymentStarter;
   readonly runner: WaveRunner;
+  readonly locks: ServiceLocks;
+  readonly reads: DeploymentReads;
+  /** Dry runs of deploy and rollback (--dry-run), judged by the same rules; they change nothing. */
+  readonly previews: DeployPreviewer;
   /** Rollbacks done while SQL was down, by idempotency key: a retry must not roll back twice. */
   private readonly spooledByKey = new Map<string, Deployment>();
 
@@ -137,7 +84,11 @@ export class DeployService {
     this.regions = options.regions;
     // Checked now: a bad FLEETCAST_DEPLOY_WAVES stops the coordinator at start.
     planWaves({ setting: this.wavePlan, configured: this.regions });
-    this.writer = new WaveWriter(options.clusterSecret, options.logger, (row) => this.audit(row));
+    this.auditLog = new DeployAudit(db, options.spool);
+    this.locks = new ServiceLocks(db, services, this.auditLog);
+    this.reads = new DeploymentReads(db, services, this.locks, { regions: this.regions, fleet: options.fleet, mirrors: options.mirrors, wavePlan: this.wavePlan });
+    this.previews = new DeployPreviewer(db, queue, services, replication, this.locks, { regions: this.regions, fleet: options.fleet, wavePlan: this.wavePlan, commits: options.commits ?? null });
+    this.writer = new WaveWriter(options.clusterSecret, options.logger, (row) => this.auditLog.write(row));
     this.runner = new WaveRunner(db, {
       queue,
       services,
@@ -145,10 +96,11 @@ export class DeployService {
       mutex: this.mutex,
       writer: this.writer,
       spool: options.spool,
-      undo: (deployment, regions, by, reason) => this.undo(deployment, regions, by ?? systemActor, reason),
+      undo: (deployment, regions, by, reason) => undoDeployment(options.fleet.goals(), (service, request) => this.rollback(service, request), deployment, regions, by ?? systemActor, reason),
       logger: options.logger,
       ...options.waves,
     });
+    this.starter = new DeploymentStarter(db, { services, runner: this.runner, writer: this.writer, spool: options.spool, prefetch: options.prefetch !== false, logger: options.logger });
   }
 
   private get wavePlan(): string {
@@ -158,8 +110,8 @@ export class DeployService {
   async deploy(buildRef: string, request: DeployRequest): Promise<DeployOutcome> {
     const detail: Record<string, unknown> = { build: buildRef, regions: request.regions ?? null, reason: request.reason ?? '', ...viaDetail(request.via) };
     let target = buildRef;
-    return this.audited('deploy', () => target, request.by, detail, async () => {
-      const replay = await this.replay(request, 'deploy');
+    return this.auditLog.run('deploy', () => target, request.by, detail, async () => {
+      const replay = await this.starter.replay(request, 'deploy');
       if (replay) return replay;
       const build = await this.queue.get(parseBuildId(buildRef));
       target = build.service;
@@ -169,9 +121,9 @@ export class DeployService {
       checkDeployable(build, await this.replication.forBuild(build), plan.flat());
       const goals = this.options.fleet.goals();
       return this.mutex.run(build.service, async () => {
-        const lock = await this.getLock(build.service);
+        const lock = await this.locks.get(build.service);
         if (lock) throw lockedError(lock);
-        const deployment = await this.start(goals, build, plan, 'deploy', request);
+        const deployment = await this.starter.start(goals, build, plan, 'deploy', request);
         detail.deployment = deployment.id;
         return deployment;
       });
@@ -192,14 +144,14 @@ export class DeployService {
     const key = request.idempotencyKey === undefined ? undefined : idempotencyKey(by, request.idempotencyKey);
     return this.mutex.run(service, async () => {
       try {
-        return await this.audited('rollback', () => service, by, detail, async () => {
-          const replay = await this.replay(request, 'rollback', service);
+        return await this.auditLog.run('rollback', () => service, by, detail, async () => {
+          const replay = await this.starter.replay(request, 'rollback', service);
           if (replay) return replay;
           await this.services.get(service);
-          const build = await this.rollbackTarget(goals, service, regions, request.to);
+          const build = await rollbackTarget(this.db, this.queue, goals, service, regions, request.to);
           checkDeployable(build, await this.replication.forBuild(build), regions);
           detail.build = formatBuildId(build.id);
-          const deployment = await this.start(goals, build, [regions], 'rollback', { ...request, reason });
+          const deployment = await this.starter.start(goals, build, [regions], 'rollback', { ...request, reason });
           detail.deployment = deployment.id;
           return deployment;
         });
@@ -216,49 +168,6 @@ export class DeployService {
   }
 
   /**
-   * Puts the regions a failed or aborted deployment wrote back on the goal each ran before it
-   * (read from the goal history, so it works while SQL is down — the rollback then goes the
-   * SQL-free way), as rollbacks by `by` that lock the service with `reason`. A region
-   * whose goal is no longer the deployment's is left alone; one already rolled back for it (a
-   * coordinator died before recording that) counts as done.
-   */
-  private async undo(deployment: Deployment, regions: string[], by: string, reason: string): Promise<UndoOutcome> {
-    const undoneBefore = new RegExp(`rollback of ${deployment.id}\\b`);
-    const goals = this.options.fleet.goals();
-    const targets = new Map<string, string[]>();
-    const done: string[] = [];
-    const notes: string[] = [];
-    let rollback: string | null = null;
-    for (const region of regions) {
-      const history = await goals.history(deployment.service, region);
-      const current = history[0]?.goal;
-      if (current && current.deployment !== deployment.id) {
-        if (current.kind === 'rollback' && undoneBefore.test(current.reason)) {
-          rollback ??= current.deployment;
-          done.push(`${region} back on ${current.build} (${current.deployment})`);
-        } else {
-          notes.push(`${region} left alone (its goal is now ${current.deployment}'s)`);
-        }
-        continue;
-      }
-      const before = history.find((entry) => entry.goal.deployment !== deployment.id)?.goal;
-      if (!before || before.build === deployment.build) {
-        notes.push(`${region} has no earlier build to go back to`);
-        continue;
-      }
-      targets.set(before.build, [...(targets.get(before.build) ?? []), region]);
-    }
-    for (const [build, group] of targets) {
-      const undone = await this.rollback(deployment.service, { to: build, regions: group, by, reason, lockReason: reason });
-      rollback ??= undone.id;
-      done.push(`${group.join(', ')} back on ${build} (${undone.id})`);
-    }
-    const how = by === systemActor ? 'rolled back automatically' : `rolled back by ${by}`;
-    const summary = done.length > 0 ? `${how}: ${[...done, ...notes].join('; ')}; ${deployment.service} is locked` : `nothing rolled back: ${notes.join('; ') || 'no region was written'}`;
-    return { rollback, summary };
-  }
-
-  /**
    * Pauses, resumes, promotes or aborts a rollout in progress (see rollout-control.ts), under the
    * service's mutex, audited. Idempotent: an action already in effect gives the deployment back
    * with `replayed: true`. An abort then rolls the regions already written back to the build
@@ -268,7 +177,7 @@ export class DeployService {
     const id = parseDeploymentId(ref);
     const detail: Record<string, unknown> = { deployment: formatDeploymentId(id), reason: request.reason ?? '', ...(request.wave === undefined ? {} : { wave: request.wave }), ...viaDetail(request.via) };
     let target = formatDeploymentId(id);
-    return this.audited(action, () => target, request.by, detail, async () => {
+    return this.auditLog.run(action, () => target, request.by, detail, async () => {
       const service = (await this.get(ref)).service;
       target = service;
       const done = await this.mutex.run(service, async () => {
@@ -307,225 +216,37 @@ export class DeployService {
     });
   }
 
-  async lock(service: string, request: { by: string; via?: Relay | undefined; reason: string }): Promise<ServiceLock> {
-    return this.audited('lock', () => service, request.by, { reason: request.reason, ...viaDetail(request.via) }, async () => {
-      await this.services.get(service);
-      const since = new Date();
-      if (!(await sql.insertLockIfAbsent(this.db, service, request.by, request.reason, since))) {
-        const lock = await this.getLock(service);
-        throw new FleetcastError(
-          'CONFLICT',
-          `service ${service} is already locked${lock ? ` by ${lock.lockedBy} since ${lock.since.toISOString()} (${lock.reason})` : ''}; unlock it first to change the reason`,
-          { service },
-        );
-      }
-      return { service, lockedBy: request.by, reason: request.reason, since };
-    });
+  // Locks and reads live in ServiceLocks and DeploymentReads; these keep the callers' one handle.
+  lock(service: string, request: { by: string; via?: Relay | undefined; reason: string }): Promise<ServiceLock> {
+    return this.locks.lock(service, request);
   }
 
-  async unlock(service: string, request: { by: string; via?: Relay | undefined }): Promise<ServiceLock> {
-    return this.audited('unlock', () => service, request.by, viaDetail(request.via), async () => {
-      await this.services.get(service);
-      const lock = await this.getLock(service);
-      if (!lock || !(await sql.deleteLock(this.db, service))) {
-        throw new FleetcastError('NOT_FOUND', `service ${service} is not locked; nothing to unlock (fleetcast status ${service} shows its lock)`, { service });
-      }
-      return lock;
-    });
+  unlock(service: string, request: { by: string; via?: Relay | undefined }): Promise<ServiceLock> {
+    return this.locks.unlock(service, request);
   }
 
-  /** The goal of each region, read from the hub, where the machines stand against it, the lock and the newest deployment. */
-  async status(service: string): Promise<ServiceStatus> {
-    await this.services.get(service);
-    const goals = this.options.fleet.goals();
-    const regions = await Promise.all(
-      this.regions.map(async (region): Promise<RegionGoal> => {
-        const { current, revision, invalid } = await readGoal(goals, service, region);
-        const goal = current?.goal ?? null;
-        const goalError = invalid ? { code: invalid.code, message: invalid.message } : null;
-        // Judged against the goal on the hub, verified: what the coordinator signed, not what a mirror holds.
-        return { region, goal, revision, goalError, convergence: this.convergence(region, service, targetOf(goal)), mirror: this.options.mirrors?.(region) ?? null };
-      }),
-    );
-    const [newest] = await sql.selectDeployments(this.db, service, 1);
-    const deployWaves = planWaves({ setting: this.wavePlan, configured: this.regions });
-    return { service, lock: await this.getLock(service), regions, deployment: newest ? toDeployment(newest) : null, deployWaves };
+  getLock(service: string): Promise<ServiceLock | null> {
+    return this.locks.get(service);
   }
 
-  async list(request: { service?: string | undefined; limit: number }): Promise<Deployment[]> {
-    return (await sql.selectDeployments(this.db, request.service, request.limit)).map(toDeployment);
+  status(service: string): Promise<ServiceStatus> {
+    return this.reads.status(service);
   }
 
-  async get(ref: string): Promise<Deployment> {
-    const row = await sql.selectDeployment(this.db, parseDeploymentId(ref));
-    if (!row) throw new FleetcastError('NOT_FOUND', `no deployment ${formatDeploymentId(parseDeploymentId(ref))}; fleetcast status SERVICE lists the newest`, { deployment: ref });
-    return toDeployment(row);
+  list(request: { service?: string | undefined; limit: number }): Promise<Deployment[]> {
+    return this.reads.list(request);
   }
 
-  /** The deployment and its regions' convergence against its build, as `deploy --wait` and the bot follow it. */
-  async progress(ref: string): Promise<DeploymentProgress> {
-    const deployment = await this.get(ref);
-    const progress = deployment.regions.map((region) => this.convergence(region, deployment.service, deploymentTarget(deployment.build, deployment.waves, region)));
-    const [newest] = await sql.selectDeployments(this.db, deployment.service, 1);
-    const superseded = newest !== undefined && formatDeploymentId(String(newest.id)) !== deployment.id;
-    // A newer deployment of the service owns the goal now — unless it is this one's own rollback, not yet recorded on it.
-    return { deployment, progress, final: isFinal(deployment) || (superseded && deployment.rollback !== pendingRollback) };
+  get(ref: string): Promise<Deployment> {
+    return this.reads.get(ref);
   }
 
-  async getLock(service: string): Promise<ServiceLock | null> {
-    const row = await sql.selectLock(this.db, service);
-    return row ? toLock(row) : null;
-  }
-
-  private convergence(region: string, service: string, target: GoalTarget | null): RegionConvergence {
-    const summary = this.options.fleet.summary(region, service, target);
-    return summary ? toConvergence(summary) : unknownConvergence(region, service, target);
-  }
-
-  /** The deployment an earlier request with the same Idempotency-Key made, if any; CONFLICT if it was another request. */
-  private async replay(request: DeployRequest, kind: DeploymentKind, service?: string): Promise<DeployOutcome | undefined> {
-    if (request.idempotencyKey === undefined) return undefined;
-    const row = await sql.selectDeploymentByKey(this.db, idempotencyKey(request.by, request.idempotencyKey));
-    if (!row) return undefined;
-    const earlier = toDeployment(row);
-    if (earlier.kind !== kind || (service !== undefined && earlier.service !== service)) {
-      throw new FleetcastError(
-        'CONFLICT',
-        `Idempotency-Key ${JSON.stringify(request.idempotencyKey)} was already used for ${earlier.id} (${earlier.kind} of ${earlier.service} to ${earlier.build}); send a new key for a new request`,
-        { deployment: earlier.id },
-      );
-    }
-    return { ...earlier, replayed: true };
-  }
-
-  /** The build a rollback returns to: `to`, else that of the newest deployment that ran everywhere it went (selectPreviousBuild) of another build than the current goal's. */
-  private async rollbackTarget(goals: GoalStore, service: string, regions: string[], to: string | undefined): Promise<Build> {
-    if (to !== undefined) return this.queue.get(parseBuildId(to));
-    let current: GoalRevision | null = null;
-    for (const region of regions) current ??= (await readGoal(goals, service, region)).current;
-    const currentId = current ? parseBuildId(current.goal.build) : null;
-    const previous = await sql.selectPreviousBuild(this.db, service, currentId);
-    if (previous === null) {
-      throw new FleetcastError(
-        'NOT_FOUND',
-        `no earlier deployed build of ${service} to roll back to${current ? ` (the goal is ${current.goal.build})` : ''}; name one with --to BUILD`,
-        { service },
-      );
-    }
-    return this.queue.get(previous);
-  }
-
-  /**
-   * Records the deployment with its waves, stops rollouts of the service still in progress,
-   * writes the first wave, and records how that ended; a rollback also locks the service.
-   * Once a goal is written the fleet moves: a database failure after that must not turn the
-   * request into an error (nor make a rollback fall back and roll back once more), so the rest
-   * is spooled.
-   */
-  private async start(goals: GoalStore, build: Build, plan: string[][], kind: DeploymentKind, request: DeployRequest & { lockReason?: string | undefined }): Promise<DeployOutcome> {
-    // Before anything is recorded: a coordinator that cannot sign writes no goal at all.
-    if (!goals.signs) throw noSigningKey(`the goals of ${build.service} ${formatBuildId(build.id)}`);
-    const createdAt = new Date();
-    const reason = request.reason ?? '';
-    const service = await this.services.get(build.service);
-    const waves = newWaves(plan);
-    const key = request.idempotencyKey === undefined ? null : idempotencyKey(request.by, request.idempotencyKey);
-    let id: number;
-    try {
-      id = await sql.insertDeployment(this.db, {
-        service: build.service,
-        buildId: build.id,
-        regions: plan.flat(),
-        kind,
-        requestedBy: request.by,
-        reason,
-        status: 'WRITING',
-        createdAt,
-        error: null,
-        waves: encodeWaves(waves),
-        idempotencyKey: key,
-      });
-    } catch (err) {
-      // The same key raced in from a retry: the other request's deployment is the answer.
-      if (key !== null && isUniqueViolation(err)) return (await this.replay(request, kind, build.service))!;
-      throw err;
-    }
-    const deploymentId = formatDeploymentId(id);
-    await this.runner.supersedeRolling(build.service, id, kind === 'rollback' ? plan.flat() : null);
-    let signed: Wave['goals'];
-    try {
-      signed = await this.writer.write(goals, { deployment: deploymentId, build, service, kind, by: request.by, reason }, plan[0]!);
-    } catch (err) {
-      waves[0]!.status = 'FAILED';
-      waves.slice(1).forEach((wave) => (wave.status = 'SKIPPED'));
-      await sql
-        .finishDeployment(this.db, id, 'FAILED', (err as Error).message, encodeWaves(waves))
-        .catch((e: unknown) => this.options.logger.error({ err: e, deployment: deploymentId }, 'could not record the failed deployment'));
-      throw err;
-    }
-    waves[0] = { ...waves[0]!, status: 'WRITTEN', writtenAt: new Date(), goals: signed };
-    if (plan.length > 1 && this.options.prefetch !== false) {
-      await this.writer.writePrefetch(goals, { deployment: deploymentId, build, service, kind, by: request.by, reason }, plan.slice(1).flat());
-    }
-    // ROLLING until every wave has converged (the WaveRunner records CONVERGED or FAILED).
-    const status = 'ROLLING';
-    this.options.logger.info({ deployment: deploymentId, service: build.service, build: formatBuildId(build.id), waves: plan, kind, by: request.by }, `${kind} started`);
-    const lock = kind === 'rollback' ? { lockedBy: request.by, reason: request.lockReason ?? `rolled back by ${request.by}`, since: new Date() } : null;
-    try {
-      if (lock) await sql.replaceLock(this.db, build.service, lock.lockedBy, lock.reason, lock.since);
-      await sql.finishDeployment(this.db, id, status, null, encodeWaves(waves));
-      return toDeployment((await sql.selectDeployment(this.db, id))!);
-    } catch (err) {
-      if (!isFleetcastError(err, 'DATABASE_UNAVAILABLE')) throw err;
-      this.options.spool.write({
-        finish: { id, status, waves: encodeWaves(waves) },
-        ...(lock ? { lock: { service: build.service, ...lock, since: lock.since.toISOString(), replace: true } } : {}),
-      });
-      const buildId = formatBuildId(build.id);
-      return { id: deploymentId, service: build.service, build: buildId, regions: plan.flat(), kind, requestedBy: request.by, reason, status, createdAt, error: null, waves, convergedAt: null, rollback: null, spooled: true };
-    }
-  }
-
-  /** Runs a state change and writes its audit row, whatever the outcome; spooled if SQL is down. */
-  private async audited<T>(action: string, target: () => string, actor: string, detail: Record<string, unknown>, work: () => Promise<T>): Promise<T> {
-    const at = new Date();
-    try {
-      const result = await work();
-      const replayed = (result as { replayed?: boolean } | null)?.replayed === true;
-      await this.audit({ at, actor, action, target: target(), result: 'ok', detail: replayed ? { ...detail, replayed: true } : detail });
-      return result;
-    } catch (err) {
-      const error = isFleetcastError(err) ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: String(err) };
-      const result = isFleetcastError(err) && refusalCodes.includes(err.code) ? 'refused' : 'error';
-      // A rollback without SQL writes its own audit record (spooled) once it has succeeded.
-      if (!(action === 'rollback' && isFleetcastError(err, 'DATABASE_UNAVAILABLE'))) {
-        await this.audit({ at, actor, action, target: target(), result, detail: { ...detail, error } });
-      }
-      throw err;
-    }
+  progress(ref: string): Promise<DeploymentProgress> {
+    return this.reads.progress(ref);
   }
 
   /** An audit row of something the coordinator did by itself (a mirror repaired); spooled while SQL is down. */
   record(row: sql.AuditInsert): Promise<void> {
-    return this.audit(row);
+    return this.auditLog.write(row);
   }
-
-  private async audit(row: sql.AuditInsert): Promise<void> {
-    try {
-      await sql.insertAudit(this.db, row);
-    } catch (err) {
-      if (!isFleetcastError(err, 'DATABASE_UNAVAILABLE')) throw err;
-      this.options.spool.write({ audit: { ...row, at: row.at.toISOString() } });
-    }
-  }
-}
-
-/** Keys are per caller (two callers may pick the same key) and fixed-length in SQL. */
-/** The audit detail naming the relay that acted for the actor, if any. */
-function viaDetail(via: Relay | undefined): { via?: Relay } {
-  return via ? { via: { token: via.token, id: via.id } } : {};
-}
-
-function idempotencyKey(by: string, key: string): string {
-  return createHash('sha256').update(by).update('\n').update(key).digest('hex');
 }

@@ -1,15 +1,10 @@
 // Deploys, rollbacks, locks and their audit log; waves and their convergence (issue 6).
-export {
-  DeployService,
-  type DeployServiceOptions,
-  type DeployRequest,
-  type RollbackRequest,
-  type ServiceStatus,
-  type RegionGoal,
-  type DeploymentProgress,
-  type DeployOutcome,
-  type Relay,
-} from './deploy-service.ts';
+export { DeployService, type DeployServiceOptions } from './deploy-service.ts';
+export type { DeployRequest, RollbackRequest, DeployOutcome } from './deploy-request.ts';
+export type { ServiceStatus, RegionGoal, DeploymentProgress } from './deployment-reads.ts';
+export type { Relay } from './relay.ts';
+export type { DeployPreview, RegionPreview, CommitChange } from './deploy-preview.ts';
+export { CommitHistory, type Commit } from './commit-history.ts';
 export { AuditSpool, spoolDir, type SpooledRecord } from './audit-spool.ts';
 export { controlActions, type ControlAction } from './rollout-control.ts';
 export { formatDeploymentId, parseDeploymentId, placeholderDeploymentId, isPlaceholderDeploymentId, isFinal, type Deployment, type ServiceLock } from './deployment.ts';

@@ -6,7 +6,8 @@ import type { Database } from '../../entities/index.ts';
  * A SUCCEEDED build of `service` with a DONE copy in each region but `missing`, written
  * straight into the queue and the replications table: deploys can be tested without
  * builders, buckets or replicators (run the coordinator with FLEETCAST_REPLICATION_CONCURRENCY=0).
- * `artifact` stores real bytes for the build id (for real agents) and gives their digest and size.
+ * `artifact` stores real bytes for the build id (for real agents) and gives their digest and size;
+ * `commit` is the build's commit (a random sha when not given).
  */
 export async function deployableBuild(
   handle: { queue: BuildQueue; db: Database },
@@ -14,9 +15,10 @@ export async function deployableBuild(
   regions: string[],
   missing: string[] = [],
   artifact?: (buildId: number) => Promise<{ digest: string; size: number }>,
+  commit = randomBytes(20).toString('hex'),
 ): Promise<Build> {
   const { queue, db } = handle;
-  const { build } = await queue.submit({ service, commit: randomBytes(20).toString('hex') });
+  const { build } = await queue.submit({ service, commit });
   const claimed = await queue.claim('test-builder');
   if (claimed?.build.id !== build.id) throw new Error(`claimed ${claimed?.build.id} instead of ${build.id}: another build was QUEUED`);
   const { digest, size } = artifact ? await artifact(build.id) : { digest: randomBytes(32).toString('hex'), size: 1234 };

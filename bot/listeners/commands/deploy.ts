@@ -1,5 +1,4 @@
-import { FleetcastError } from '../../../errors/index.ts';
-import { deployRefusal, lockedRefusal } from '../../fleet/deploy-refusals.ts';
+import { previewRefusal } from '../../fleet/preview-refusal.ts';
 import { deployPreview } from '../../messages/deploy-preview.ts';
 import { newPlan } from '../../plans/plan.ts';
 import { replyToAsker } from '../reply.ts';
@@ -7,24 +6,20 @@ import type { CommandHandler } from './command-listener.ts';
 import { buildArg, deployTargetArg } from './command-text.ts';
 
 /**
- * `/deploy BUILD [REGIONS | WAVES]`: a preview only the asker sees — the build, its commit, what
- * each region runs now, the waves — with Deploy / Cancel. What would be refused is refused now, in words: not
- * allowed, not deployable (which regions lack a copy, how far the copies are), locked.
+ * `/deploy BUILD [REGIONS | WAVES]`: a preview only the asker sees — the build, the commits it
+ * ships, what each region runs now, the waves — with Deploy / Cancel. The coordinator judges it
+ * (its preview route, the deploy's own rules): what would be refused is refused now, in words —
+ * not allowed, not deployable (which regions lack a copy, how far the copies are), locked.
  */
 export const deployCommand: CommandHandler = async (ctx, request) => {
   const [ref, ...rest] = request.args;
   const buildId = buildArg('deploy', ref);
   const target = deployTargetArg('deploy', rest);
-  const named = target.waves?.flat() ?? target.regions;
   const build = await ctx.fleet.build(buildId);
   await ctx.permissions.check(request.user, 'deploy', build.service);
-  const status = await ctx.fleet.status(build.service);
-  const known = status.regions.map((r) => r.region);
-  const unknown = (named ?? []).filter((r) => !known.includes(r));
-  if (unknown.length > 0) throw new FleetcastError('INVALID_INPUT', `unknown region ${unknown.join(', ')}: the regions are ${known.join(', ')}`, { regions: unknown });
-  const refusal = deployRefusal(build, named ?? known);
+  const preview = await ctx.fleet.previewDeploy(request.user, { build: build.id, regions: target.regions, waves: target.waves });
+  const refusal = previewRefusal(preview);
   if (refusal) throw refusal;
-  if (status.lock) throw lockedRefusal(status.lock);
   const plan = newPlan({ kind: 'deploy', service: build.service, build: build.id, regions: target.regions ?? null, waves: target.waves ?? null, user: request.user.id }, ctx.now());
-  await replyToAsker(request.respond, deployPreview(plan, build, status, ctx.now()));
+  await replyToAsker(request.respond, deployPreview(plan, preview, ctx.now()));
 };

@@ -1,5 +1,7 @@
 import { isFleetcastError } from '../../../errors/index.ts';
 import type { FleetApi } from '../../fleet/fleet-api.ts';
+import { previewRefusal } from '../../fleet/preview-refusal.ts';
+import type { SlackUser } from '../../slack/slack-user.ts';
 import { rollbackPreview, type RollbackOutlook } from '../../messages/rollback-preview.ts';
 import { newPlan } from '../../plans/plan.ts';
 import { replyToAsker } from '../reply.ts';
@@ -21,30 +23,29 @@ export const rollbackCommand: CommandHandler = async (ctx, request) => {
   const to = toText === undefined ? null : buildArg('rollback', toText);
   noMoreArgs('rollback', rest);
   await ctx.permissions.check(request.user, 'rollback', service);
-  const outlook = await rollbackOutlook(ctx.fleet, service, to);
+  const outlook = await rollbackOutlook(ctx.fleet, request.user, service, to);
   const plan = newPlan({ kind: 'rollback', service, build: to, regions: null, waves: null, user: request.user.id }, ctx.now());
   await replyToAsker(request.respond, rollbackPreview(plan, request.user, outlook));
 };
 
-async function rollbackOutlook(fleet: FleetApi, service: string, to: string | null): Promise<RollbackOutlook> {
+/** The coordinator's preview of the rollback (the build it returns to, what each region runs, the commits removed); its refusal is thrown. */
+async function rollbackOutlook(fleet: FleetApi, user: SlackUser, service: string, to: string | null): Promise<RollbackOutlook> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), outlookTimeoutMs)));
   const lookup = (async (): Promise<RollbackOutlook> => {
-    const status = await fleet.status(service);
-    if (to !== null) return { status, target: to, unknown: null };
-    const current = status.regions.find((r) => r.goal)?.goal?.build ?? null;
-    const { deployments } = await fleet.deployments(service, 50);
-    const previous = deployments.find((d) => (d.status === 'CONVERGED' || (d.status === 'SUPERSEDED' && d.error === null)) && d.build !== current)?.build ?? null;
-    return { status, target: previous, unknown: null };
+    const preview = await fleet.previewRollback(user, service, { ...(to === null ? {} : { to }) });
+    const refusal = previewRefusal(preview);
+    if (refusal) throw refusal;
+    return { preview, target: preview.build.id, unknown: null };
   })();
   try {
     const result = await Promise.race([lookup, timeout]);
-    if (result === 'timeout') return { status: null, target: to, unknown: `the coordinator did not say within ${outlookTimeoutMs / 1000} s what each region runs; the rollback still uses the build deployed before` };
+    if (result === 'timeout') return { preview: null, target: to, unknown: `the coordinator did not say within ${outlookTimeoutMs / 1000} s what each region runs; the rollback still uses the build deployed before` };
     return result;
   } catch (err) {
-    // The service must exist and the bot must be allowed; anything else (SQL down) only limits the preview.
-    if (isFleetcastError(err, 'NOT_FOUND') || isFleetcastError(err, 'UNAUTHORIZED') || isFleetcastError(err, 'FORBIDDEN') || isFleetcastError(err, 'COORDINATOR_UNREACHABLE')) throw err;
-    return { status: null, target: to, unknown: `${(err as Error).message} — the coordinator rolls back from the goal history without it` };
+    // The coordinator's refusals stand (no such service or build, nothing to roll back to, not allowed…); a struggling coordinator (SQL or NATS down) only limits the preview.
+    if (!isFleetcastError(err, 'DATABASE_UNAVAILABLE') && !isFleetcastError(err, 'NATS_UNAVAILABLE') && !isFleetcastError(err, 'INTERNAL')) throw err;
+    return { preview: null, target: to, unknown: `${(err as Error).message} — the coordinator rolls back from the goal history without it` };
   } finally {
     clearTimeout(timer);
     lookup.catch(() => undefined);

@@ -14,6 +14,7 @@ import {
   toLockJson,
   toServiceStatusJson,
 } from '../deployment-json.ts';
+import { deployPreviewJson, toDeployPreviewJson } from '../deploy-preview-json.ts';
 import { errorJson } from '../error-json.ts';
 import { parseInput } from '../parse-input.ts';
 import { controlBody, deployBody, deploymentParams, idempotencyKeyHeader, listDeploymentsQuery, lockBody, rollbackBody, serviceParams } from '../request-schemas.ts';
@@ -65,6 +66,27 @@ export function deployRoutes({ deploys, queue }: ApiContext): Route[] {
       async handle({ body, principal, request, reply }) {
         const deployment = await deploys.deploy(body.build, { regions: body.regions, waves: body.waves, reason: body.reason, ...actorOf(principal!), idempotencyKey: idempotencyKey(request) });
         return deploymentReply(deployment, reply);
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/deployments/preview',
+      summary:
+        'what a deploy with this body would do, changing nothing (fleetcast deploy --dry-run): the commits shipped or removed per region, what each region runs, the waves, machines already holding the build, and every refusal the deploy would get',
+      // The deploy's own scope and grant: a caller who may not deploy is refused (FORBIDDEN) as the deploy would refuse them. Not audited: nothing changes.
+      scope: 'deploy',
+      action: 'deploy',
+      slackAction: 'deploy',
+      service: async ({ body }) => (await queue.get(body.build)).service,
+      body: deployBody,
+      responses: {
+        200: { description: 'the preview; `refusals` empty when the deploy would go ahead', schema: deployPreviewJson },
+        400: refused,
+        404: refused,
+        503: { description: 'NATS_UNAVAILABLE or DATABASE_UNAVAILABLE', schema: errorJson },
+      },
+      async handle({ body }) {
+        return toDeployPreviewJson(await deploys.previews.deploy(body.build, { regions: body.regions, waves: body.waves }));
       },
     }),
     defineRoute({
@@ -153,6 +175,27 @@ export function deployRoutes({ deploys, queue }: ApiContext): Route[] {
       async handle({ params, body, principal, request, reply }) {
         const deployment = await deploys.rollback(params.name, { to: body.to, regions: body.regions, reason: body.reason, ...actorOf(principal!), idempotencyKey: idempotencyKey(request) });
         return deploymentReply(deployment, reply);
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/services/:name/rollback/preview',
+      summary:
+        'what a rollback with this body would do, changing nothing (fleetcast rollback --dry-run): the build it returns to, the commits removed, what each region runs, machines already holding that build in cache (no transfer), and any refusal',
+      scope: 'deploy',
+      action: 'roll back',
+      slackAction: 'rollback',
+      service: serviceNamed,
+      params: serviceParams,
+      body: rollbackBody,
+      responses: {
+        200: { description: 'the preview; `refusals` empty when the rollback would go ahead', schema: deployPreviewJson },
+        400: refused,
+        404: { description: 'no such service, or nothing to roll back to', schema: errorJson },
+        503: refused,
+      },
+      async handle({ params, body }) {
+        return toDeployPreviewJson(await deploys.previews.rollback(params.name, { to: body.to, regions: body.regions }));
       },
     }),
     defineRoute({
