@@ -38,6 +38,9 @@ export const coordinatorSettings = [
   'FLEETCAST_WAVE_MIN_DONE',
   'FLEETCAST_WAVE_TIMEOUT',
   'FLEETCAST_WAVE_SOAK',
+  'FLEETCAST_PROMETHEUS_URL',
+  'FLEETCAST_PROMETHEUS_EVERY',
+  'FLEETCAST_PROMETHEUS_GRACE',
 ] as const;
 
 export type CoordinatorConfig = SettingValues<(typeof coordinatorSettings)[number]>;
