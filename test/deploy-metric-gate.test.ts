@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { queryPrometheus } from '../coordinator/index.ts';
+import { isFleetcastError } from '../errors/index.ts';
 import type { StatusReport } from '../goalstate/index.ts';
 import { TestFleet, type TestAgent } from './support/agent-fleet.ts';
 import { storeArtifact } from './support/agent-artifacts.ts';
@@ -137,6 +139,19 @@ it("the new build's error counter rising during the canary's hold fails the wave
   expect(rollback).toMatchObject({ kind: 'rollback', build: good, regions: ['eu'] });
   expect(rollback.waves[0].gate).toBeUndefined();
 }, 150_000);
+
+it("the real Prometheus' answers read as the gate expects: values, no data, and refused queries", async () => {
+  // Both machines' sample services are scraped (up): the highest of the series is the reading.
+  expect(await queryPrometheus(prometheus.url, 'sum(up{job="sample"})')).toMatchObject({ kind: 'value', series: 1 });
+  expect(await queryPrometheus(prometheus.url, 'vector(2) or vector(7)')).toEqual({ kind: 'value', value: 2, series: 1 });
+  expect(await queryPrometheus(prometheus.url, 'scalar(vector(3))')).toEqual({ kind: 'value', value: 3, series: 1 });
+  expect(await queryPrometheus(prometheus.url, 'sample_errors_total{build="b999999"}')).toEqual({ kind: 'no-data' });
+  expect(await queryPrometheus(prometheus.url, 'vector(1) / 0')).toEqual({ kind: 'value', value: Infinity, series: 1 });
+  for (const bad of ['sum(rate(sample_errors_total[1m])', 'sample_errors_total[10s]']) {
+    const err = await queryPrometheus(prometheus.url, bad).catch((e: unknown) => e);
+    expect(isFleetcastError(err, 'METRICS_QUERY_INVALID'), String(err)).toBe(true);
+  }
+});
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -38,10 +38,17 @@ function reading(samples: unknown[], query: string): PrometheusReading {
   const values = samples.map((sample) => {
     // Prometheus sends sample values as strings ("1.5", "NaN", "+Inf").
     if (typeof sample !== 'string') throw new FleetcastError('METRICS_UNAVAILABLE', `Prometheus answered the metric gate's query ${query} with a malformed sample`, { query });
-    return Number(sample);
+    return sampleValue(sample);
   });
   const numbers = values.filter((value) => !Number.isNaN(value));
   return numbers.length === 0 ? { kind: 'no-data' } : { kind: 'value', value: Math.max(...numbers), series: numbers.length };
+}
+
+/** Prometheus writes infinities as Go does ("+Inf", "-Inf"), which Number() reads as NaN. */
+function sampleValue(text: string): number {
+  if (text === '+Inf' || text === 'Inf') return Infinity;
+  if (text === '-Inf') return -Infinity;
+  return Number(text);
 }
 
 /** Runs one instant query against `baseUrl` (FLEETCAST_PROMETHEUS_URL). */
