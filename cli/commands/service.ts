@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { ServiceJson, ServiceListJson } from '../../api-contract/index.ts';
 import { durationOrZeroMs } from '../../config/index.ts';
+import { FleetcastError } from '../../errors/index.ts';
 import { apiClient, clientCommand, wantsJson } from '../client-command.ts';
 import { serviceDetails } from '../format/build-text.ts';
 import { table } from '../format/table.ts';
@@ -36,7 +37,7 @@ function gateFor(value: string): number {
 function metricGate(options: AddOptions): { query: string; max: number; holdMs?: number } | undefined {
   if (options.gateQuery === undefined && options.gateMax === undefined && options.gateFor === undefined) return undefined;
   if (options.gateQuery === undefined || options.gateMax === undefined) {
-    throw new InvalidArgumentError('a metric gate needs both --gate-query and --gate-max (and optionally --gate-for)');
+    throw new FleetcastError('INVALID_INPUT', 'a metric gate needs both --gate-query and --gate-max (and optionally --gate-for)', {});
   }
   return { query: options.gateQuery, max: options.gateMax, ...(options.gateFor === undefined ? {} : { holdMs: options.gateFor }) };
 }
