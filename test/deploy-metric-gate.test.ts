@@ -24,6 +24,8 @@ const query = 'sum(rate(sample_errors_total{service="{{service}}",region="{{regi
 const max = 0.5;
 /** Long enough for the test to raise the error rate while the canary holds, on a busy machine. */
 const holdMs = 12_000;
+/** Longer than the sample service takes to be scraped twice after it starts (rate needs two samples). */
+const graceMs = 15_000;
 let fleet: TestFleet;
 let prometheus: TestPrometheus;
 let coordinator: TestCoordinator;
@@ -66,7 +68,7 @@ beforeAll(async () => {
       FLEETCAST_DEPLOY_WAVES: 'canary',
       FLEETCAST_PROMETHEUS_URL: prometheus.url,
       FLEETCAST_PROMETHEUS_EVERY: '1s',
-      FLEETCAST_PROMETHEUS_GRACE: '30s',
+      FLEETCAST_PROMETHEUS_GRACE: `${graceMs}ms`,
       ...fleet.keys.coordinatorEnv,
     },
   });
@@ -152,6 +154,29 @@ it("the real Prometheus' answers read as the gate expects: values, no data, and 
     expect(isFleetcastError(err, 'METRICS_QUERY_INVALID'), String(err)).toBe(true);
   }
 });
+
+it('with Prometheus gone, the gate fails closed after FLEETCAST_PROMETHEUS_GRACE: FAILED saying so, the canary rolled back', async () => {
+  expect((await coordinator.request('DELETE', '/v1/services/api/lock')).status).toBe(200);
+  const good = (await coordinator.handle.deploys.status('api')).regions[0]!.goal!.build;
+  await prometheus.stop();
+  const blind = await sampleBuild();
+  const id = await deploy(blind);
+  const holding = await eventually(async () => {
+    const d = await deploymentJson(id);
+    return d.waves[0].gate?.status === 'HOLDING' && d.waves[0].gate.checkedAt && d;
+  }, 60_000, `the canary of ${id} to hold its gate`);
+  expect(holding.waves[0].gate).toMatchObject({ values: { eu: null }, reason: expect.stringMatching(/^Prometheus at http:\/\/127\.0\.0\.1:\d+ did not answer/) });
+  const failed = await eventually(async () => {
+    const d = await deploymentJson(id);
+    return /^d\d+$/.test(d.rollback ?? '') && d;
+  }, 90_000, `${id} to fail closed and be rolled back`);
+  expect(failed.status).toBe('FAILED');
+  // The grace is counted from the hold's start: the wave held at least that long.
+  expect(Date.parse(failed.waves[0].doneAt) - Date.parse(failed.waves[0].gate.since)).toBeGreaterThan(graceMs);
+  expect(failed.error).toMatch(/^wave 1 \(eu\) failed: metric gate: no value for [0-9.]+ s, more than FLEETCAST_PROMETHEUS_GRACE \(15 s\), so the gate fails closed: Prometheus at http:\/\/127\.0\.0\.1:\d+ did not answer the metric gate's query /);
+  expect(failed.error).toMatch(new RegExp(`rolled back automatically: eu back on ${good} \\(${failed.rollback}\\); api is locked$`));
+  await fleet.reportOf('eu', 'api', 'eu-1', running(good), 30_000);
+}, 150_000);
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
