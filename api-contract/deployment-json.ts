@@ -14,6 +14,19 @@ export const waveJson = z
       .record(z.string(), z.object({ seq: z.number(), digest: z.string(), key: z.string() }))
       .meta({ description: 'per region written, the signed goal the wave is judged against: its sequence, digest and signing key id' }),
     promotedBy: z.string().optional().meta({ description: 'who promoted the rollout past this wave (counted as converged, no soak after it)' }),
+    gate: z
+      .object({
+        query: z.string().meta({ description: "the service's query template when the gate began" }),
+        max: z.number(),
+        holdMs: z.number(),
+        since: iso.meta({ description: "when the wave's machines converged and the gate began to hold" }),
+        status: z.enum(['HOLDING', 'PASSED', 'FAILED']),
+        values: z.record(z.string(), z.number().nullable()).meta({ description: 'the last value read per region (the highest of its series); null: no value' }),
+        checkedAt: iso.nullable(),
+        reason: z.string().optional().meta({ description: 'why it failed, or why the last reading had no value' }),
+      })
+      .optional()
+      .meta({ description: "the wave's metric gate (a deploy of a service with one, FLEETCAST_PROMETHEUS_URL set); absent: the agents' health alone" }),
   })
   .meta({ id: 'Wave' });
 export type WaveJson = z.output<typeof waveJson>;

@@ -12,6 +12,10 @@ export const serviceJson = z
     healthUrl: z.string().nullable(),
     buildNetwork: z.boolean().meta({ description: 'whether its builds may reach the network' }),
     buildSettings: z.array(z.string()).meta({ description: 'names of the variables its builds get (values are not shown)' }),
+    metricGate: z
+      .object({ query: z.string(), max: z.number(), holdMs: z.number() })
+      .nullable()
+      .meta({ description: "the PromQL query ({{region}}, {{build}}, {{service}} filled in per region) each wave of its deploys must keep at or below max for holdMs after converging (with FLEETCAST_PROMETHEUS_URL set); null: the agents' health only" }),
     createdAt: z.iso.datetime(),
   })
   .meta({ id: 'Service' });

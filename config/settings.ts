@@ -430,6 +430,21 @@ export const settings = {
     durationOrZeroMs,
     { default: '0s', help: 'wait this long after a wave converged before writing the next' },
   ),
+  /** Prometheus' base URL: set, services' metric gates are checked during each wave's soak; unset, the gate is the agents' health alone. */
+  FLEETCAST_PROMETHEUS_URL: setting(
+    z.url({ protocol: /^https?$/, error: 'the Prometheus URL must be an http(s) URL such as http://prometheus:9090' }).optional(),
+    { shown: '— (no metric gates)', help: "Prometheus base URL (http://host:9090): services' metric gates (service add --gate-query) are checked during each wave's soak; unset, waves are gated on the agents' health only" },
+  ),
+  /** How often a wave's metric gate is queried while it holds. */
+  FLEETCAST_PROMETHEUS_EVERY: setting(
+    durationMs,
+    { default: '10s', help: "how often the coordinator queries Prometheus for a wave's metric gate while it holds" },
+  ),
+  /** How long a metric gate may go without an answer (Prometheus unreachable or erring, or no data) before its wave fails. */
+  FLEETCAST_PROMETHEUS_GRACE: setting(
+    durationMs,
+    { default: '2m', help: "a metric gate that gets no value (Prometheus unreachable, an error, or no data for the query) this long fails its wave: the gate fails closed" },
+  ),
   /** The cluster secret (P2P key pairs); unset: `<data dir>/secret`, generated on first use. */
   FLEETCAST_SECRET: setting(
     z.string().trim().min(32, 'use at least 32 characters, e.g. the output of: openssl rand -hex 32').optional(),

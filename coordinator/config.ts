@@ -40,6 +40,9 @@ export const coordinatorSettings = [
   'FLEETCAST_WAVE_TIMEOUT',
   'FLEETCAST_WAVE_SOAK',
   'FLEETCAST_GIT_ALLOW_FILE',
+  'FLEETCAST_PROMETHEUS_URL',
+  'FLEETCAST_PROMETHEUS_EVERY',
+  'FLEETCAST_PROMETHEUS_GRACE',
 ] as const;
 
 export type CoordinatorConfig = SettingValues<(typeof coordinatorSettings)[number]>;

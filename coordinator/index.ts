@@ -2,6 +2,7 @@ export { runCoordinator, type CoordinatorHandle, type CoordinatorOverrides } fro
 export { loadCoordinatorConfig, coordinatorSettings, type CoordinatorConfig } from './config.ts';
 export * from '../queue/index.ts';
 export { DeployService, AuditSpool, spoolDir, selectAudit, isPlaceholderDeploymentId, placeholderDeploymentId, type Deployment, type ServiceLock } from './deploys/index.ts';
+export { MetricGate, queryPrometheus, readPrometheusAnswer, type PrometheusReading } from './deploys/index.ts';
 export { ServiceRegistry, type Service, type ServiceSpec } from '../queue/services/index.ts';
 export {
   emptyBuildLog,

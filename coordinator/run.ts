@@ -10,7 +10,7 @@ import { BlobBuildLogs } from './blob-build-logs.ts';
 import { BuildQueue, Reaper } from '../queue/index.ts';
 import { ReplicationService, type ReplicationServiceOptions } from './replication/index.ts';
 import { ServiceRegistry } from '../queue/services/index.ts';
-import { AuditSpool, CommitHistory, DeployService, spoolDir } from './deploys/index.ts';
+import { AuditSpool, CommitHistory, DeployService, MetricGate, spoolDir } from './deploys/index.ts';
 import { HubLink } from './fleet/hub-link.ts';
 import { MirrorCheck } from './fleet/mirror-check.ts';
 import { coordinatorGoalKeys } from '../goalstate/index.ts';
@@ -149,6 +149,9 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
         timeoutMs: config.FLEETCAST_WAVE_TIMEOUT,
         soakMs: config.FLEETCAST_WAVE_SOAK,
         autoRollback: config.FLEETCAST_DEPLOY_AUTO_ROLLBACK,
+        ...(config.FLEETCAST_PROMETHEUS_URL
+          ? { metricGate: new MetricGate({ url: config.FLEETCAST_PROMETHEUS_URL, services, everyMs: config.FLEETCAST_PROMETHEUS_EVERY, graceMs: config.FLEETCAST_PROMETHEUS_GRACE, logger }) }
+          : {}),
         ...(overrides.wavesIntervalMs ? { intervalMs: overrides.wavesIntervalMs } : {}),
       },
       logger,

@@ -51,6 +51,10 @@ export const errorCodes = {
    * agent fetches it from the regional bucket instead.
    */
   PEERS_UNAVAILABLE: { httpStatus: 503, exitCode: 1 },
+  /** Prometheus (FLEETCAST_PROMETHEUS_URL) could not be reached, or answered with a server error, for a metric gate. */
+  METRICS_UNAVAILABLE: { httpStatus: 503, exitCode: 1 },
+  /** Prometheus refused a metric gate's query (bad PromQL, or an answer that is not one number per series): it will not pass as written. */
+  METRICS_QUERY_INVALID: { httpStatus: 422, exitCode: 1 },
 } as const satisfies Record<string, { httpStatus: number; exitCode: number }>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -46,6 +46,7 @@ describe('fleetcast client commands (real executable, MariaDB coordinator)', () 
       healthUrl: null,
       buildNetwork: true,
       buildSettings: [],
+      metricGate: null,
       createdAt: expect.any(String),
     });
     const list = await cli('service', 'list', '--json');
@@ -58,6 +59,20 @@ describe('fleetcast client commands (real executable, MariaDB coordinator)', () 
     const again = await cli('service', 'add', 'api', '--repo', '/x', '--build', 'make', '--artifact', 'out', '--json');
     expect(again.code).toBe(1);
     expect(onlyJson(again).error.code).toBe('CONFLICT');
+  });
+
+  it('registers a service with a metric gate (--gate-query, --gate-max, --gate-for) and shows it', async () => {
+    const query = 'sum(rate(errors_total{region="{{region}}",build="{{build}}"}[1m]))';
+    const added = await cli('service', 'add', 'gated', '--repo', '/srv/git/gated', '--build', 'make', '--artifact', 'out/gated', '--gate-query', query, '--gate-max', '0.5', '--gate-for', '5m', '--json');
+    expect(added.code, added.stderr).toBe(0);
+    expect(onlyJson(added).metricGate).toEqual({ query, max: 0.5, holdMs: 300_000 });
+    const show = await cli('service', 'show', 'gated');
+    expect(show.stdout).toContain(`metric gate     ${query} ≤ 0.5 for 5m`);
+    const half = await cli('service', 'add', 'half', '--repo', '/x', '--build', 'make', '--artifact', 'out', '--gate-query', 'up');
+    expect(half.code).not.toBe(0);
+    expect(half.stderr).toContain('a metric gate needs both --gate-query and --gate-max');
+    const typo = await cli('service', 'add', 'typo', '--repo', '/x', '--build', 'make', '--artifact', 'out', '--gate-query', 'up{m="{{machine}}"}', '--gate-max', '1', '--json');
+    expect(onlyJson(typo).error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('unknown placeholder {{machine}}') });
   });
 
   it('queues, lists, shows, reads the log of and cancels builds', async () => {

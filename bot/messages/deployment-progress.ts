@@ -1,4 +1,4 @@
-import { formatBytes } from '../../config/index.ts';
+import { formatBytes, formatDuration } from '../../config/index.ts';
 import type { DeploymentInfo, RegionProgress, Wave } from '../fleet/fleet-json.ts';
 import { mention } from '../slack/slack-user.ts';
 import { context, escape, section, type SlackMessage } from './blocks.ts';
@@ -57,6 +57,13 @@ function title(view: ProgressView): { icon: string; text: string } {
   return { icon: ':warning:', text: `${what} ended without every machine on ${d.build} (${d.id})` };
 }
 
+/** A wave whose machines converged and whose metric gate holds: the last values against the rule. */
+function gateLine(index: number, wave: Wave): string {
+  const gate = wave.gate!;
+  const values = Object.entries(gate.values).map(([region, value]) => `${region} ${value ?? 'no value yet'}`).join(', ') || 'not read yet';
+  return `:hourglass: Wave ${index + 1} converged; its metric gate holds for ${formatDuration(gate.holdMs)} (at most ${gate.max}): ${escape(values)}`;
+}
+
 function wavesLine(waves: Wave[]): string {
   return `Waves: ${waves.map((w, i) => `${waveIcons[w.status]} ${i + 1}. ${w.regions.join(', ')}`).join('  ')}`;
 }
@@ -68,6 +75,8 @@ export function progressMessage(view: ProgressView): SlackMessage {
   const blocks: SlackMessage['blocks'] = [section(`${heading.icon} *${heading.text}*\nconfirmed by ${mention(view.confirmedBy)} · ${d.regions.length} region${d.regions.length === 1 ? '' : 's'}`)];
   if (d.error) blocks.push(section(`*Why*: ${escape(d.error)}`));
   if (d.waves.length > 1) blocks.push(context(wavesLine(d.waves)));
+  const holding = d.waves.findIndex((w) => w.gate?.status === 'HOLDING' && w.status === 'WRITTEN');
+  if (holding >= 0) blocks.push(context(gateLine(holding, d.waves[holding]!)));
   const waveOf = (region: string) => d.waves.find((w) => w.regions.includes(region));
   if (view.progress && view.progress.length > 0) blocks.push(section(view.progress.map((p) => regionLine(p, waveOf(p.region))).join('\n')));
   else if (view.progress === null && d.status !== 'FAILED') blocks.push(section(`Goal ${d.status === 'WRITING' && !d.spooled ? 'being written' : 'written'} in ${d.regions.join(', ')}; machines pick it up from their region.`));

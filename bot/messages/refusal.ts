@@ -34,6 +34,8 @@ const headlines = {
   HEALTH_CHECK_FAILED: ':rotating_light: The new build failed its health check',
   PREREQUISITE_MISSING: ':rotating_light: A program fleetcast needs is missing',
   PEERS_UNAVAILABLE: ':hourglass: No peer served the build (fetching from the bucket)',
+  METRICS_UNAVAILABLE: ':hourglass: Prometheus did not answer the metric gate',
+  METRICS_QUERY_INVALID: ':warning: Prometheus refused the metric gate query',
 } as const satisfies Record<ErrorCode, string>;
 
 export function headline(code: ErrorCode): string {

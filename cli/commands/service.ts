@@ -1,5 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { ServiceJson, ServiceListJson } from '../../api-contract/index.ts';
+import { durationOrZeroMs } from '../../config/index.ts';
+import { FleetcastError } from '../../errors/index.ts';
 import { apiClient, clientCommand, wantsJson } from '../client-command.ts';
 import { serviceDetails } from '../format/build-text.ts';
 import { table } from '../format/table.ts';
@@ -14,6 +16,30 @@ interface AddOptions {
   branch?: string;
   buildEnv: string[];
   buildNetwork: boolean;
+  gateQuery?: string;
+  gateMax?: number;
+  gateFor?: number;
+}
+
+function gateMax(value: string): number {
+  const max = Number(value);
+  if (value.trim() === '' || !Number.isFinite(max)) throw new InvalidArgumentError(`--gate-max takes a number, got "${value}"`);
+  return max;
+}
+
+function gateFor(value: string): number {
+  const parsed = durationOrZeroMs.safeParse(value);
+  if (!parsed.success) throw new InvalidArgumentError(`--gate-for takes a duration such as 30s or 5m, got "${value}"`);
+  return parsed.data;
+}
+
+/** --gate-query with --gate-max (and --gate-for) make the metric gate; either alone is a mistake worth saying. */
+function metricGate(options: AddOptions): { query: string; max: number; holdMs?: number } | undefined {
+  if (options.gateQuery === undefined && options.gateMax === undefined && options.gateFor === undefined) return undefined;
+  if (options.gateQuery === undefined || options.gateMax === undefined) {
+    throw new FleetcastError('INVALID_INPUT', 'a metric gate needs both --gate-query and --gate-max (and optionally --gate-for)', {});
+  }
+  return { query: options.gateQuery, max: options.gateMax, ...(options.gateFor === undefined ? {} : { holdMs: options.gateFor }) };
 }
 
 /** `NAME=VALUE` of --build-env, repeatable. */
@@ -42,7 +68,11 @@ function addCommand(): Command {
     .option('--branch <branch>', 'branch (several: comma-separated) whose commits may be built and whose pushes the webhook builds (default main)')
     .option('--build-env <name=value>', 'a variable the build command gets (repeatable); builds get nothing else of the worker', collectSetting, [])
     .option('--no-build-network', 'builds run without any network (default: they may fetch dependencies)')
+    .option('--gate-query <promql>', 'metric gate: PromQL query with {{region}}, {{build}}, {{service}}, checked during each wave\'s soak (needs FLEETCAST_PROMETHEUS_URL on the coordinator)')
+    .option('--gate-max <number>', 'metric gate: the wave fails when the query answers more than this in one of its regions', gateMax)
+    .option('--gate-for <duration>', 'metric gate: how long after a wave converged the query must stay within bounds (default 1m)', gateFor)
     .action(async (name: string, options: AddOptions) => {
+      const gate = metricGate(options);
       const service = await apiClient(command).post<ServiceJson>('/v1/services', {
         name,
         repo: options.repo,
@@ -53,6 +83,7 @@ function addCommand(): Command {
         ...(options.branch === undefined ? {} : { branch: options.branch }),
         ...(options.buildEnv.length === 0 ? {} : { buildEnv: buildSettings(options.buildEnv) }),
         ...(options.buildNetwork ? {} : { buildNetwork: false }),
+        ...(gate === undefined ? {} : { metricGate: gate }),
       });
       printResult(wantsJson(command), service, () => `registered service ${service.name}\n${serviceDetails(service)}`);
     });

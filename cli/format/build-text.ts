@@ -1,4 +1,5 @@
 import type { BuildJson, ServiceJson } from '../../api-contract/index.ts';
+import { formatDuration } from '../../config/index.ts';
 import { fields } from './table.ts';
 
 /** `1h 2m`, `3m 04s`, `12.3s`. */
@@ -91,6 +92,7 @@ export function serviceDetails(service: ServiceJson): string {
     ['health', service.healthUrl ?? '-'],
     ['build network', service.buildNetwork ? 'on' : 'off'],
     ['build settings', service.buildSettings.join(', ') || '-'],
+    ['metric gate', service.metricGate ? `${service.metricGate.query} ≤ ${service.metricGate.max} for ${formatDuration(service.metricGate.holdMs)}` : '-'],
     ['created', when(service.createdAt)],
   ]);
 }

@@ -1,4 +1,5 @@
 import type { ConvergenceJson, DeploymentJson, DeploymentProgressJson, LockJson, MirrorJson, ServiceStatusJson, WaveJson } from '../../api-contract/index.ts';
+import { formatDuration } from '../../config/index.ts';
 import { bytes } from './build-text.ts';
 import { table } from './table.ts';
 
@@ -6,7 +7,15 @@ export function deploymentLine(d: DeploymentJson): string {
   const verb = d.kind === 'rollback' ? 'rolled back' : 'deployed';
   const spooled = d.spooled ? ' (the database is down: the record is written when it is back)' : '';
   const replayed = d.replayed ? ' (an earlier request with this Idempotency-Key made it; nothing new was done)' : '';
-  return `${d.id}: ${verb} ${d.service} to ${d.build} in ${d.regions.join(', ')} — ${d.status}${spooled}${replayed}${d.waves.length > 1 ? `\nwaves: ${wavesText(d.waves)}` : ''}`;
+  const gates = d.waves.flatMap((w, i) => (w.gate ? [`\nmetric gate, wave ${i + 1}: ${gateText(w.gate)}`] : []));
+  return `${d.id}: ${verb} ${d.service} to ${d.build} in ${d.regions.join(', ')} — ${d.status}${spooled}${replayed}${d.waves.length > 1 ? `\nwaves: ${wavesText(d.waves)}` : ''}${gates.join('')}`;
+}
+
+/** `PASSED: eu 0, us 0.02 (at most 0.5 for 1m of sum(rate(…)))`, the failure reason when FAILED. */
+export function gateText(gate: NonNullable<WaveJson['gate']>): string {
+  const values = Object.entries(gate.values).map(([region, value]) => `${region} ${value ?? 'no value'}`).join(', ') || 'not read yet';
+  const rule = `at most ${gate.max} for ${formatDuration(gate.holdMs)} of ${gate.query}`;
+  return gate.status === 'FAILED' ? `FAILED: ${gate.reason ?? values}` : `${gate.status}: ${values} (${rule})${gate.reason ? `; ${gate.reason}` : ''}`;
 }
 
 /** `eu (WRITTEN) → us, ap (PENDING)`. */

@@ -14,3 +14,5 @@ export { waveStatuses, defaultWaves, type Wave, type WaveStatus } from './waves.
 export type { RegionConvergence } from './convergence.ts';
 export { selectAudit, countDeploymentsByStatus } from './sql/deploy-sql.ts';
 export { listAudit, type AuditFilter } from './sql/audit-sql.ts';
+export { MetricGate, type MetricGateOptions, type GateStep } from './metric-gate.ts';
+export { queryPrometheus, readPrometheusAnswer, type PrometheusReading } from './prometheus-query.ts';

@@ -9,6 +9,7 @@ import { judgeWave, toConvergence, unknownConvergence, type WaveVerdict } from '
 import type { AuditSpool } from './audit-spool.ts';
 import { pendingRollback, toDeployment, type Deployment } from './deployment.ts';
 import type { FleetState } from './goal-store.ts';
+import type { MetricGate } from './metric-gate.ts';
 import type { ServiceMutex } from './service-mutex.ts';
 import * as sql from './sql/deploy-sql.ts';
 import type { WaveWriter } from './wave-writer.ts';
@@ -49,6 +50,8 @@ export interface WaveRunnerOptions {
   intervalMs?: number;
   /** Deployments older than this are no longer followed. @defaultValue 7 days */
   followForMs?: number;
+  /** The services' metric gates, checked once a wave converged (FLEETCAST_PROMETHEUS_URL set); absent: the agents' health alone. */
+  metricGate?: MetricGate;
 }
 
 /** How the error of a deployment whose rollback is claimed ends, replaced by what was done. */
@@ -156,9 +159,20 @@ export class WaveRunner {
     const now = new Date();
     const written = waves.findIndex((wave) => wave.status === 'WRITTEN');
     if (written >= 0) {
-      const wave = waves[written]!;
-      const verdict = this.judge(deployment, wave, now);
+      let wave = waves[written]!;
+      let verdict = this.judge(deployment, wave, now);
       if (verdict.kind === 'waiting') return;
+      if (verdict.kind === 'done' && this.options.metricGate) {
+        // Converged on the agents' health: the service's metric gate (if any) must hold too.
+        const gate = await this.options.metricGate.check(deployment, wave, written, now);
+        if (gate.kind === 'holding') {
+          waves[written] = { ...wave, gate: gate.gate };
+          if (gate.changed) await this.record(deployment, wavesAsRead, { status: deployment.status, waves, error: null, convergedAt: null });
+          return;
+        }
+        if (gate.kind !== 'none') wave = { ...wave, gate: gate.gate };
+        if (gate.kind === 'failed') verdict = { kind: 'halt', reason: gate.reason };
+      }
       waves[written] = { ...wave, status: verdict.kind === 'done' ? 'CONVERGED' : 'FAILED', doneAt: now };
       if (verdict.kind === 'halt') {
         await this.fail(deployment, wavesAsRead, waves, `wave ${written + 1} (${wave.regions.join(', ')}) failed: ${verdict.reason}`);

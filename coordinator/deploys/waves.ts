@@ -22,6 +22,28 @@ export interface Wave {
   goals: Record<string, SignedGoalRecord>;
   /** Who promoted the rollout past this wave's gate (`fleetcast deployment promote`): counted as converged, no soak after it. */
   promotedBy?: string;
+  /** The metric gate the wave held (a deploy of a service with one, FLEETCAST_PROMETHEUS_URL set); absent: the agents' health alone. */
+  gate?: WaveGateRecord;
+}
+
+/**
+ * A wave's metric gate as recorded in the deployment: the service's rule when the wave's machines
+ * converged, since when it holds, the last value read per region, and how it ended (MetricGate).
+ */
+export interface WaveGateRecord {
+  /** The query template, as the service had it when the gate began. */
+  query: string;
+  max: number;
+  holdMs: number;
+  /** When the wave's machines had converged and the gate began to hold (ISO time). */
+  since: string;
+  status: 'HOLDING' | 'PASSED' | 'FAILED';
+  /** The last value read per region (the highest of its series); null: no data, or no answer. */
+  values: Record<string, number | null>;
+  /** When Prometheus was last asked (ISO time). */
+  checkedAt: string | null;
+  /** Why it failed, or why it has no value yet. */
+  reason?: string;
 }
 
 /** What the coordinator signed for one region: enough to tell whether a machine runs exactly it. */
@@ -93,7 +115,7 @@ export function decodeWaves(text: unknown, regions: string[], deploymentStatus: 
     const status: WaveStatus = deploymentStatus === 'WRITING' ? 'PENDING' : deploymentStatus === 'FAILED' ? 'FAILED' : deploymentStatus === 'CONVERGED' ? 'CONVERGED' : 'WRITTEN';
     return [{ regions, status, writtenAt: null, doneAt: null, goals: {} }];
   }
-  const raw = JSON.parse(text) as { regions: string[]; status: WaveStatus; writtenAt: string | null; doneAt: string | null; goals?: Record<string, SignedGoalRecord>; promotedBy?: string }[];
+  const raw = JSON.parse(text) as { regions: string[]; status: WaveStatus; writtenAt: string | null; doneAt: string | null; goals?: Record<string, SignedGoalRecord>; promotedBy?: string; gate?: WaveGateRecord }[];
   return raw.map((w) => ({
     regions: w.regions,
     status: w.status,
@@ -101,6 +123,7 @@ export function decodeWaves(text: unknown, regions: string[], deploymentStatus: 
     doneAt: w.doneAt ? new Date(w.doneAt) : null,
     goals: w.goals ?? {},
     ...(w.promotedBy ? { promotedBy: w.promotedBy } : {}),
+    ...(w.gate ? { gate: w.gate } : {}),
   }));
 }
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { FleetcastError } from '../../errors/index.ts';
+import { metricGateSpec, type MetricGate } from './metric-gate.ts';
 import { repoUrlProblem } from './repo-url.ts';
 
 export interface Service {
@@ -16,6 +17,8 @@ export interface Service {
   buildNetwork: boolean;
   /** Variables the build command gets besides FLEETCAST_* (the sandbox passes nothing else). */
   buildEnv: Record<string, string>;
+  /** The PromQL gate its deploys' waves must pass during their soak (FLEETCAST_PROMETHEUS_URL set); null: agents' health only. */
+  metricGate: MetricGate | null;
   createdAt: Date;
 }
 
@@ -71,6 +74,7 @@ export const serviceSpec = z.object({
   healthUrl: z.url({ protocol: /^https?$/, error: 'the health URL must be an http(s) URL' }).max(2000).nullable().default(null),
   buildNetwork: z.boolean().default(true),
   buildEnv,
+  metricGate: metricGateSpec.nullable().default(null),
 });
 
 export type ServiceSpec = z.input<typeof serviceSpec>;
