@@ -31,3 +31,4 @@ export { onBehalfOfHeader } from './on-behalf-of.ts';
 export { readSlackGrants, granteesOf, slackActions, slackSection, type SlackAction, type SlackGrants, type ServiceGrants } from './slack-grants.ts';
 export { tokenSha256 } from './token-hash.ts';
 export { auditEntryJson, auditPageJson, type AuditEntryJson, type AuditPageJson } from './audit-json.ts';
+export { freezeJson, freezeListJson, checkRunJson, deliveryJson, type FreezeJson, type FreezeListJson, type CheckRunJson, type DeliveryJson } from './delivery-json.ts';

@@ -38,6 +38,9 @@ export const coordinatorSettings = [
   'FLEETCAST_WAVE_MIN_DONE',
   'FLEETCAST_WAVE_TIMEOUT',
   'FLEETCAST_WAVE_SOAK',
+  'FLEETCAST_CD_INTERVAL',
+  'FLEETCAST_CHECK_TIMEOUT',
+  'FLEETCAST_BUILD_SANDBOX',
 ] as const;
 
 export type CoordinatorConfig = SettingValues<(typeof coordinatorSettings)[number]>;

@@ -13,6 +13,7 @@ import type { Route } from './route.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { buildRoutes } from './routes/builds.ts';
 import { deployRoutes } from './routes/deploys.ts';
+import { deliveryRoutes } from './routes/delivery.ts';
 import { registerGitHook } from './routes/git-hook.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -80,6 +81,7 @@ export class ApiServer {
       ...serviceRoutes(ctx),
       ...buildRoutes(ctx),
       ...deployRoutes(ctx),
+      ...deliveryRoutes(ctx),
       ...auditRoutes(ctx),
       ...whoamiRoutes(),
       ...openApiRoutes(() => routes),

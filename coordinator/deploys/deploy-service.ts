@@ -10,6 +10,7 @@ import type { AuditSpool } from './audit-spool.ts';
 import type { MirrorState } from './mirror-state.ts';
 import { toConvergence, unknownConvergence, type RegionConvergence } from './convergence.ts';
 import { checkDeployable, requestedRegions } from './deploy-checks.ts';
+import type { DeployGuard } from './deploy-guard.ts';
 import { formatDeploymentId, isFinal, lockedError, parseDeploymentId, pendingRollback, toDeployment, toLock, type Deployment, type DeploymentKind, type ServiceLock } from './deployment.ts';
 import { readGoal, targetOf, type FleetState, type GoalStore } from './goal-store.ts';
 import { rollbackFromGoalHistory } from './rollback-without-sql.ts';
@@ -41,6 +42,8 @@ export interface DeployServiceOptions {
    * @defaultValue true
    */
   prefetch?: boolean;
+  /** Freeze windows and pre-deploy checks (coordinator/delivery/); never asked for rollbacks. @defaultValue none */
+  guard?: DeployGuard;
   logger: Logger;
 }
 
@@ -60,6 +63,8 @@ export interface DeployRequest {
   reason?: string | undefined;
   /** The client's Idempotency-Key: the same key (from the same caller) gives the same deployment back. */
   idempotencyKey?: string | undefined;
+  /** An admin's reason to deploy inside a freeze window (the route checks the admin scope); audited. */
+  overrideFreeze?: string | undefined;
 }
 
 export interface RollbackRequest extends Omit<DeployRequest, 'waves'> {
@@ -110,7 +115,7 @@ export interface ServiceStatus {
 export const systemActor = 'fleetcast';
 
 // Refusals by a rule or of a bad request are audited as `refused`; anything else as `error`.
-const refusalCodes: ErrorCode[] = ['NOT_DEPLOYABLE', 'LOCKED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_INPUT', 'CONFLICT', 'GOAL_CONFLICT'];
+const refusalCodes: ErrorCode[] = ['NOT_DEPLOYABLE', 'LOCKED', 'FROZEN', 'CHECK_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_INPUT', 'CONFLICT', 'GOAL_CONFLICT'];
 
 /**
  * Deploys, rollbacks, locks and their audit. A deploy checks the build and the lock, records
@@ -167,12 +172,16 @@ export class DeployService {
       const plan = planWaves({ setting: this.wavePlan, configured: this.regions, requested: request.regions, explicit: request.waves });
       detail.waves = plan;
       checkDeployable(build, await this.replication.forBuild(build), plan.flat());
+      if (request.overrideFreeze !== undefined) detail.overrideFreeze = request.overrideFreeze;
+      const passed = await this.options.guard?.admit(build, request);
+      if (passed) Object.assign(detail, passed.detail);
       const goals = this.options.fleet.goals();
       return this.mutex.run(build.service, async () => {
         const lock = await this.getLock(build.service);
         if (lock) throw lockedError(lock);
         const deployment = await this.start(goals, build, plan, 'deploy', request);
         detail.deployment = deployment.id;
+        await passed?.started(deployment.id);
         return deployment;
       });
     });

@@ -19,3 +19,5 @@ export { waveStatuses, defaultWaves, type Wave, type WaveStatus } from './waves.
 export type { RegionConvergence } from './convergence.ts';
 export { selectAudit, countDeploymentsByStatus } from './sql/deploy-sql.ts';
 export { listAudit, type AuditFilter } from './sql/audit-sql.ts';
+export type { DeployGuard, GuardPass } from './deploy-guard.ts';
+export { systemActor } from './deploy-service.ts';
