@@ -32,3 +32,4 @@ export { readSlackGrants, granteesOf, slackActions, slackSection, type SlackActi
 export { tokenSha256 } from './token-hash.ts';
 export { auditEntryJson, auditPageJson, type AuditEntryJson, type AuditPageJson } from './audit-json.ts';
 export { freezeJson, freezeListJson, checkRunJson, deliveryJson, type FreezeJson, type FreezeListJson, type CheckRunJson, type DeliveryJson } from './delivery-json.ts';
+export { announcementPageJson, announcedActions, type AnnouncementPageJson } from './announcement-json.ts';

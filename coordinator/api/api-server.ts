@@ -14,6 +14,7 @@ import { auditRoutes } from './routes/audit.ts';
 import { buildRoutes } from './routes/builds.ts';
 import { deployRoutes } from './routes/deploys.ts';
 import { deliveryRoutes } from './routes/delivery.ts';
+import { announcementRoutes } from './routes/announcements.ts';
 import { registerGitHook } from './routes/git-hook.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -82,6 +83,7 @@ export class ApiServer {
       ...buildRoutes(ctx),
       ...deployRoutes(ctx),
       ...deliveryRoutes(ctx),
+      ...announcementRoutes(ctx),
       ...auditRoutes(ctx),
       ...whoamiRoutes(),
       ...openApiRoutes(() => routes),

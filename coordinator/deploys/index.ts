@@ -21,3 +21,4 @@ export { selectAudit, countDeploymentsByStatus } from './sql/deploy-sql.ts';
 export { listAudit, type AuditFilter } from './sql/audit-sql.ts';
 export type { DeployGuard, GuardPass } from './deploy-guard.ts';
 export { systemActor } from './deploy-service.ts';
+export { selectAuditAfter, selectNewestAuditId } from './sql/announcement-sql.ts';
