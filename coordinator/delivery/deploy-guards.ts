@@ -3,8 +3,7 @@ import { FleetcastError } from '../../errors/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import { formatBuildId, type Build } from '../../queue/index.ts';
 import type { ServiceRegistry } from '../../queue/services/index.ts';
-import { parseDeploymentId, type DeployGuard, type GuardPass } from '../deploys/index.ts';
-import type { DeployRequest } from '../deploys/index.ts';
+import { parseDeploymentId, type DeployGuard, type GuardPass, type GuardRequest } from '../deploys/index.ts';
 import type { Clock } from './clock.ts';
 import * as sql from './delivery-sql.ts';
 import { frozenError, type FreezeBook } from './freeze-book.ts';
@@ -32,7 +31,7 @@ export class DeliveryGuard implements DeployGuard {
     private readonly options: DeliveryGuardOptions,
   ) {}
 
-  async admit(build: Build, request: DeployRequest): Promise<GuardPass> {
+  async admit(build: Build, request: GuardRequest): Promise<GuardPass> {
     const detail: Record<string, unknown> = {};
     const active = await this.freezes.active(build.service);
     if (active.length > 0) {

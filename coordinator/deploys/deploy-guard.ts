@@ -1,5 +1,4 @@
 import type { Build } from '../../queue/index.ts';
-import type { DeployRequest } from './deploy-service.ts';
 
 /**
  * What a deploy must pass besides the build and the lock (freeze windows, the pre-deploy check:
@@ -8,7 +7,14 @@ import type { DeployRequest } from './deploy-service.ts';
  * through it: a rollback is always allowed.
  */
 export interface DeployGuard {
-  admit(build: Build, request: DeployRequest): Promise<GuardPass>;
+  admit(build: Build, request: GuardRequest): Promise<GuardPass>;
+}
+
+/** What of a deploy request the guard reads. */
+export interface GuardRequest {
+  by: string;
+  /** An admin's reason to deploy inside a freeze window. */
+  overrideFreeze?: string | undefined;
 }
 
 /** What a deploy that passed carries: audit detail, and a hook to tie the check run to the deployment made. */

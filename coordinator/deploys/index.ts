@@ -19,6 +19,6 @@ export { waveStatuses, defaultWaves, type Wave, type WaveStatus } from './waves.
 export type { RegionConvergence } from './convergence.ts';
 export { selectAudit, countDeploymentsByStatus } from './sql/deploy-sql.ts';
 export { listAudit, type AuditFilter } from './sql/audit-sql.ts';
-export type { DeployGuard, GuardPass } from './deploy-guard.ts';
+export type { DeployGuard, GuardPass, GuardRequest } from './deploy-guard.ts';
 export { systemActor } from './deploy-service.ts';
 export { selectAuditAfter, selectNewestAuditId } from './sql/announcement-sql.ts';
