@@ -8,6 +8,7 @@ import { BotTestbed } from './support/bot-testbed.ts';
 import { runCli } from './support/cli.ts';
 import { deployableBuild } from './support/deployable-build.ts';
 import { eventually } from './support/eventually.ts';
+import type { SlackUserFixture } from './support/slack-requests.ts';
 
 const regions = ['eu', 'us'];
 let testbed: BotTestbed;
@@ -16,7 +17,7 @@ beforeAll(async () => {
   testbed = await BotTestbed.start({
     regions,
     dialect: 'mysql',
-    services: ['api', 'web'],
+    services: ['api', 'web', 'shop'],
     slackPermissions: { services: { '*': { deploy: ['U0ALICE'] } } },
     coordinatorEnv: { FLEETCAST_CD_INTERVAL: '200ms' },
     botEnv: { FLEETCAST_SLACK_CHANNELS: 'api=C0APIANN,*=C0ANNOUNCE' },
@@ -67,5 +68,26 @@ describe('announcements of what was not done in Slack', () => {
     expect(claimed?.build.id).toBe(build.id);
     await queue.fail(claimed!.claim, 'make: *** [all] Error 2');
     await announced('C0APIANN', `b${build.id}`, 'FAILED', 'make: *** [all] Error 2');
+  });
+});
+
+describe('a freeze seen from Slack', () => {
+  const alice: SlackUserFixture = { id: 'U0ALICE', name: 'alice' };
+  it('/deploy in a freeze is refused at Deploy, naming the window; nothing is deployed', async () => {
+    const { coordinator, slack } = testbed;
+    const build = await deployableBuild(coordinator.handle, 'shop', regions);
+    const responseUrl = slack.responseUrl();
+    expect((await testbed.requests.command(alice, `/deploy b${build.id}`, { channel: 'C0DEPLOYS', responseUrl })).status).toBe(200);
+    const preview = await slack.response(responseUrl);
+    const freeze = JSON.parse((await cli(['freeze', 'add', '--service', 'shop', '--until', '2099-01-01T00:00:00Z', '--reason', 'release train stopped', '--json'])).stdout);
+    const deployButton = (preview.blocks as { type: string; block_id: string; elements: { action_id: string; value: string }[] }[]).find((b) => b.type === 'actions')!;
+    await testbed.requests.click(alice, { ...deployButton.elements[0]!, block_id: deployButton.block_id }, { channel: 'C0DEPLOYS', responseUrl });
+    const refusal = await slack.response(responseUrl, (b) => String(b.text).includes('frozen'));
+    const text = JSON.stringify(refusal.blocks) + refusal.text;
+    expect(text).toContain('Deploys are frozen');
+    expect(text).toContain(freeze.id);
+    expect(text).toContain('release train stopped');
+    await testbed.bot.idle();
+    expect((await coordinator.request('GET', '/v1/deployments?service=shop')).json.deployments).toEqual([]);
   });
 });
