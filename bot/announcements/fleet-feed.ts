@@ -27,6 +27,7 @@ export class FleetFeed {
   private cursor: number | null = null;
   private readonly seenFailures = new Set<string>();
   private failuresPrimed = false;
+  private coordinatorTooOld = false;
 
   constructor(
     private readonly fleet: FleetApi,
@@ -47,7 +48,16 @@ export class FleetFeed {
   }
 
   async runOnce(): Promise<void> {
-    await this.announceChanges();
+    if (this.coordinatorTooOld) return;
+    try {
+      await this.announceChanges();
+    } catch (err) {
+      if (!isFleetcastError(err, 'NOT_FOUND')) throw err;
+      // A coordinator from before the feed: say it once, not every round.
+      this.coordinatorTooOld = true;
+      this.logger.warn({ err }, 'the coordinator has no announcement feed (GET /v1/announcements): only what is done through the bot is announced; upgrade the coordinator');
+      return;
+    }
     await this.announceFailedBuilds();
   }
 
