@@ -43,7 +43,9 @@ export class DeliveryGuard implements DeployGuard {
     return {
       detail,
       started: async (deploymentId) => {
-        if (runId !== null) await sql.linkCheckRun(this.db, runId, parseDeploymentId(deploymentId));
+        if (runId === null) return;
+        // The goal is written by now: a failure to link the run must not turn the deploy into an error.
+        await sql.linkCheckRun(this.db, runId, parseDeploymentId(deploymentId)).catch((err: unknown) => this.options.logger.warn({ err, deployment: deploymentId, checkRun: runId }, 'could not tie the check run to its deployment'));
       },
     };
   }
