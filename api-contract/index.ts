@@ -33,3 +33,5 @@ export { readSlackGrants, granteesOf, slackActions, slackSection, type SlackActi
 export { tokenSha256 } from './token-hash.ts';
 export { auditEntryJson, auditPageJson, type AuditEntryJson, type AuditPageJson } from './audit-json.ts';
 export { sessionJson, fleetStatusJson, machinePageJson, machineRowJson, type SessionJson, type FleetStatusJson, type MachinePageJson } from './dashboard-json.ts';
+export { freezeJson, freezeListJson, checkRunJson, deliveryJson, type FreezeJson, type FreezeListJson, type CheckRunJson, type DeliveryJson } from './delivery-json.ts';
+export { announcementPageJson, announcedActions, type AnnouncementPageJson } from './announcement-json.ts';

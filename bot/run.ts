@@ -6,6 +6,7 @@ import { Teardown } from '../lifecycle/index.ts';
 import { createLogger, type Logger } from '../logging/index.ts';
 import { Announcer } from './announcements/announcer.ts';
 import { BuildWatcher } from './announcements/build-watcher.ts';
+import { FleetFeed } from './announcements/fleet-feed.ts';
 import { createSlackApp } from './app.ts';
 import type { BotContext } from './bot-context.ts';
 import { slackMode, type BotConfig, type SlackMode } from './config.ts';
@@ -28,6 +29,8 @@ export interface BotOverrides {
   minUpdateIntervalMs?: number;
   /** A coordinator request taking longer fails (COORDINATOR_UNREACHABLE). @defaultValue 15_000 */
   apiTimeoutMs?: number;
+  /** How often the announcement feed is read (tests). @defaultValue feedIntervalMs */
+  feedIntervalMs?: number;
 }
 
 export interface BotHandle {
@@ -108,6 +111,12 @@ export async function runBot(config: BotConfig, overrides: BotOverrides = {}): P
       await app.start();
     }
     teardown.add('the Slack app', () => app.stop());
+    // What happened without the bot (CLI, API, continuous deploy, freezes) is announced too.
+    if (Object.keys(config.FLEETCAST_SLACK_CHANNELS).length > 0) {
+      const feed = new FleetFeed(fleet, announcer, tasks, logger, overrides.feedIntervalMs);
+      feed.start();
+      teardown.add('the announcement feed', () => feed.stop());
+    }
     logger.info({ mode, url, team: identity.team, botUser: identity.botUserId, permissions: slackGrants?.file ?? null, channels: config.FLEETCAST_SLACK_CHANNELS }, 'bot ready');
 
     return {

@@ -102,7 +102,7 @@ export const settings = {
     z.enum(['bwrap', 'none']),
     {
       default: 'bwrap',
-      help: 'bwrap: builds run in a bubblewrap sandbox that sees only the checkout, a fresh home and /tmp, and read-only system folders; none: directly (only with the worker as a dedicated unprivileged user, docs/operations.md). Either way a build gets only FLEETCAST_* and its service\'s build settings as environment',
+      help: 'bwrap: builds run in a bubblewrap sandbox that sees only the checkout, a fresh home and /tmp, and read-only system folders; none: directly (only with the worker as a dedicated unprivileged user, docs/operations.md). Either way a build gets only FLEETCAST_* and its service\'s build settings as environment. The coordinator runs pre-deploy check commands in the same sandbox',
     },
   ),
   /** Local repositories (paths, file://) for tests and `fleetcast up`; production builds from https/ssh only. */
@@ -424,6 +424,16 @@ export const settings = {
   FLEETCAST_WAVE_TIMEOUT: setting(
     durationMs,
     { default: '30m', help: 'a wave not converged this long after its goals were written fails the rollout' },
+  ),
+  /** How often the coordinator looks for builds to deploy continuously (services with continuous deploy on). */
+  FLEETCAST_CD_INTERVAL: setting(
+    durationMs,
+    { default: '10s', help: 'how often continuous deploy looks for a newer SUCCEEDED, deployable build of each opted-in service (and for a freeze that ended)' },
+  ),
+  /** A pre-deploy check (command or URL) without its own timeout fails after this long. */
+  FLEETCAST_CHECK_TIMEOUT: setting(
+    durationMs,
+    { default: '60s', help: 'a pre-deploy check (command or URL) that has not passed this long after it started fails the deploy (CHECK_FAILED)' },
   ),
   /** Wait this long after a wave converged before writing the next. */
   FLEETCAST_WAVE_SOAK: setting(

@@ -43,6 +43,9 @@ export const coordinatorSettings = [
   'FLEETCAST_PROMETHEUS_URL',
   'FLEETCAST_PROMETHEUS_EVERY',
   'FLEETCAST_PROMETHEUS_GRACE',
+  'FLEETCAST_CD_INTERVAL',
+  'FLEETCAST_CHECK_TIMEOUT',
+  'FLEETCAST_BUILD_SANDBOX',
 ] as const;
 
 export type CoordinatorConfig = SettingValues<(typeof coordinatorSettings)[number]>;

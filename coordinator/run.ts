@@ -15,6 +15,7 @@ import { HubLink } from './fleet/hub-link.ts';
 import { MirrorCheck } from './fleet/mirror-check.ts';
 import { coordinatorGoalKeys } from '../goalstate/index.ts';
 import { PeriodicTask, Teardown } from '../lifecycle/index.ts';
+import { ContinuousDeployer, DeliveryGuard, DeliverySettings, FreezeBook, PredeployCheck, systemClock, type Clock } from './delivery/index.ts';
 
 export interface CoordinatorOverrides {
   logger?: Logger;
@@ -33,6 +34,8 @@ export interface CoordinatorOverrides {
   spoolFlushMs?: number;
   /** How long a goal mirror may go without hearing from the hub before it counts as stalled (tests). */
   mirrorStallAfterMs?: number;
+  /** The time freeze windows are judged at (tests set it). @defaultValue the system clock */
+  clock?: Clock;
 }
 
 export interface CoordinatorHandle {
@@ -45,6 +48,8 @@ export interface CoordinatorHandle {
   hub: HubLink;
   /** The check (and repair) of every region's goal mirror. */
   mirrors: MirrorCheck;
+  /** Freeze windows, continuous deploy and pre-deploy checks (issue 23). */
+  delivery: { freezes: FreezeBook; settings: DeliverySettings; continuous: ContinuousDeployer };
   /** The HTTP API, e.g. `http://127.0.0.1:7070` (with the real port when FLEETCAST_LISTEN asked for 0). */
   url: string;
   /** The admin token of this data directory (`<data dir>/api-token`). */
@@ -132,6 +137,10 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
         });
     teardown.add('the NATS hub link', () => hub.close());
     const spool = new AuditSpool(spoolDir(config.FLEETCAST_DATA_DIR), logger);
+    const clock = overrides.clock ?? systemClock;
+    const freezes = new FreezeBook(db, services, clock);
+    const deliverySettings = new DeliverySettings(db, services, clock);
+    const guard = new DeliveryGuard(db, services, freezes, new PredeployCheck(config.FLEETCAST_BUILD_SANDBOX), { checkTimeoutMs: config.FLEETCAST_CHECK_TIMEOUT, clock, logger });
     let mirrors: MirrorCheck | undefined;
     const deploys = new DeployService(db, queue, services, replication.status, {
       regions: config.FLEETCAST_REGIONS,
@@ -143,6 +152,7 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
       prefetch: config.FLEETCAST_DEPLOY_PREFETCH,
       // Previews (--dry-run) list commits from the coordinator's own mirror of each repository.
       commits: new CommitHistory(path.join(config.FLEETCAST_DATA_DIR, 'commits'), { allowFile: config.FLEETCAST_GIT_ALLOW_FILE }),
+      guard,
       waves: {
         maxFailedFraction: config.FLEETCAST_WAVE_MAX_FAILED,
         minDoneFraction: config.FLEETCAST_WAVE_MIN_DONE,
@@ -158,6 +168,10 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
     });
     deploys.runner.start();
     teardown.add('the wave runner', () => deploys.runner.stop());
+    const continuous = new ContinuousDeployer(db, queue, services, replication.status, deploys, freezes, { intervalMs: config.FLEETCAST_CD_INTERVAL, clock, logger });
+    if (!overrides.withoutNats) continuous.start();
+    teardown.add('continuous deploy', () => continuous.stop());
+    const delivery = { freezes, settings: deliverySettings, continuous };
     // Each region's goal mirror, checked against the hub and repaired (recreated as a mirror) where it can be.
     mirrors = new MirrorCheck({
       regions: config.FLEETCAST_REGIONS,
@@ -176,7 +190,7 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
     spoolFlusher.start();
     teardown.add('the audit spool flusher', () => spoolFlusher.stop());
     const api = await ApiServer.start(
-      { db, queue, services, tokens, access, replication, deploys, fleet: { hub, mirrors }, logger },
+      { db, queue, services, tokens, access, replication, deploys, delivery, fleet: { hub, mirrors }, logger },
       {
         host: config.FLEETCAST_LISTEN.host,
         port: config.FLEETCAST_LISTEN.port,
@@ -198,6 +212,7 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
       deploys,
       hub,
       mirrors,
+      delivery,
       url: api.url,
       adminToken: localToken.token,
       async stop() {

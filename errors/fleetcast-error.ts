@@ -12,6 +12,10 @@ export const errorCodes = {
   FINAL_STATE: { httpStatus: 409, exitCode: 1 },
   NOT_DEPLOYABLE: { httpStatus: 409, exitCode: 3 },
   LOCKED: { httpStatus: 423, exitCode: 3 },
+  /** A deploy inside a freeze window (named); an admin may override it with a reason. Rollbacks are never frozen. */
+  FROZEN: { httpStatus: 423, exitCode: 3 },
+  /** The service's pre-deploy check (a command or an HTTP URL) failed; its output is in the message. */
+  CHECK_FAILED: { httpStatus: 412, exitCode: 3 },
   CLAIM_LOST: { httpStatus: 409, exitCode: 1 },
   CANCELLED: { httpStatus: 409, exitCode: 1 },
   CONFIG_INVALID: { httpStatus: 500, exitCode: 2 },

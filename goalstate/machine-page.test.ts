@@ -8,7 +8,7 @@ const silentAfter = 90_000;
 function held(machine: string, service: string, state: AgentState, build: string | null, ageMs = 1_000): HeldReport {
   return {
     storedAtMs: now - ageMs,
-    report: { v: 1, machine, service, build, state, bytes: 0, total: 0, peers: 0, error: state === 'failed' ? 'exited with code 3' : null, at: new Date(now - ageMs).toISOString(), digest: null, seq: null, refusal: null, refusals: 0 },
+    report: { v: 1, machine, service, build, state, bytes: 0, total: 0, peers: 0, error: state === 'failed' ? 'exited with code 3' : null, at: new Date(now - ageMs).toISOString(), digest: null, seq: null, refusal: null, refusals: 0, cached: [] },
   };
 }
 

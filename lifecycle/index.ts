@@ -6,3 +6,4 @@ export { sleep } from './sleep.ts';
 export { PeriodicTask } from './periodic-task.ts';
 export { Teardown } from './teardown.ts';
 export { projectFile } from './project-files.ts';
+export { BuildSandbox, type SandboxKind, type SandboxLayout } from './build-sandbox.ts';

@@ -13,6 +13,8 @@ const headlines = {
   FINAL_STATE: ':warning: Already finished',
   NOT_DEPLOYABLE: ':no_entry: Not deployable',
   LOCKED: ':lock: Locked',
+  FROZEN: ':snowflake: Deploys are frozen',
+  CHECK_FAILED: ':x: The pre-deploy check failed',
   CLAIM_LOST: ':warning: Taken over by another worker',
   CANCELLED: ':warning: Cancelled',
   CONFIG_INVALID: ':rotating_light: The coordinator is misconfigured',

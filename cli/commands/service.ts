@@ -6,6 +6,7 @@ import { apiClient, clientCommand, wantsJson } from '../client-command.ts';
 import { serviceDetails } from '../format/build-text.ts';
 import { table } from '../format/table.ts';
 import { printResult } from '../output.ts';
+import { checkCommand, continuousDeployCommand, deliveryCommand } from './service-delivery.ts';
 
 interface AddOptions {
   repo: string;
@@ -117,8 +118,11 @@ function showCommand(): Command {
 
 export function serviceCommand(): Command {
   return new Command('service')
-    .description('register and inspect services (add, list, show)')
+    .description('register and inspect services (add, list, show), their continuous deploy (cd), pre-deploy check (check) and delivery loop (delivery)')
     .addCommand(addCommand())
     .addCommand(listCommand())
-    .addCommand(showCommand());
+    .addCommand(showCommand())
+    .addCommand(continuousDeployCommand())
+    .addCommand(checkCommand())
+    .addCommand(deliveryCommand());
 }

@@ -1,6 +1,7 @@
 import type { Database } from '../../entities/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import type { DeployService } from '../deploys/index.ts';
+import type { DeliverySettings, FreezeBook } from '../delivery/index.ts';
 import type { HubLink } from '../fleet/hub-link.ts';
 import type { MirrorCheck } from '../fleet/mirror-check.ts';
 import type { BuildQueue } from '../../queue/index.ts';
@@ -25,6 +26,8 @@ export interface ApiContext {
   };
   /** Deploys, rollbacks, locks and the goal state. */
   deploys: DeployService;
+  /** Freeze windows and each service's continuous deploy and pre-deploy check (issue 23). @defaultValue the routes answer NOT_FOUND */
+  delivery?: { freezes: FreezeBook; settings: DeliverySettings };
   /** The fleet's signals for /metrics: refusals the agents report, the state of each region's goal mirror. @defaultValue none */
   fleet?: { hub: Pick<HubLink, 'refusalsSeen' | 'refusingMachines'> & Partial<Pick<HubLink, 'machines'>>; mirrors: Pick<MirrorCheck, 'all'> };
   logger: Logger;

@@ -17,6 +17,8 @@ import { buildRoutes } from './routes/builds.ts';
 import { deployRoutes } from './routes/deploys.ts';
 import { fleetRoutes } from './routes/fleet.ts';
 import { sessionRoutes } from './routes/session.ts';
+import { deliveryRoutes } from './routes/delivery.ts';
+import { announcementRoutes } from './routes/announcements.ts';
 import { registerGitHook } from './routes/git-hook.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -86,6 +88,8 @@ export class ApiServer {
       ...serviceRoutes(ctx),
       ...buildRoutes(ctx),
       ...deployRoutes(ctx),
+      ...deliveryRoutes(ctx),
+      ...announcementRoutes(ctx),
       ...auditRoutes(ctx),
       ...fleetRoutes(ctx),
       ...sessionRoutes(ctx, sessions, sessionTtlMs, refusals),

@@ -60,6 +60,7 @@ export const deployBody = z
     regions: regionList.optional().meta({ description: 'deploy to these regions only, at once (one wave); @defaultValue every configured region, in the waves of FLEETCAST_DEPLOY_WAVES' }),
     waves: z.array(regionList).min(1).max(64).optional().meta({ description: 'explicit waves, e.g. [["eu"], ["us", "ap"]]: each is written once the one before has converged' }),
     reason: z.string().max(2000).optional(),
+    overrideFreeze: z.string().trim().min(1).max(2000).optional().meta({ description: 'admin only: deploy inside a freeze window, for this reason (audited)' }),
   })
   .refine((body) => body.regions === undefined || body.waves === undefined, 'give regions or waves, not both')
   .meta({ id: 'Deploy' });

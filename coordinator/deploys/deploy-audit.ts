@@ -4,7 +4,7 @@ import type { AuditSpool } from './audit-spool.ts';
 import * as sql from './sql/deploy-sql.ts';
 
 // Refusals by a rule or of a bad request are audited as `refused`; anything else as `error`.
-const refusalCodes: ErrorCode[] = ['NOT_DEPLOYABLE', 'LOCKED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_INPUT', 'CONFLICT', 'GOAL_CONFLICT'];
+const refusalCodes: ErrorCode[] = ['NOT_DEPLOYABLE', 'LOCKED', 'FROZEN', 'CHECK_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_INPUT', 'CONFLICT', 'GOAL_CONFLICT'];
 
 /** The audit log of deploys, rollbacks, rollout control and locks: one row per state change, spooled while SQL is down. */
 export class DeployAudit {

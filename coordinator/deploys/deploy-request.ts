@@ -12,6 +12,8 @@ export interface DeployRequest {
   reason?: string | undefined;
   /** The client's Idempotency-Key: the same key (from the same caller) gives the same deployment back. */
   idempotencyKey?: string | undefined;
+  /** An admin's reason to deploy inside a freeze window (the route checks the admin scope); audited. */
+  overrideFreeze?: string | undefined;
 }
 
 export interface RollbackRequest extends Omit<DeployRequest, 'waves'> {

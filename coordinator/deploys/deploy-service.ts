@@ -16,6 +16,7 @@ import { DeploymentReads, type DeploymentProgress, type ServiceStatus } from './
 import { DeploymentStarter } from './deployment-starter.ts';
 import type { FleetState } from './goal-store.ts';
 import { viaDetail, type Relay } from './relay.ts';
+import type { DeployGuard } from './deploy-guard.ts';
 import { rollbackFromGoalHistory } from './rollback-without-sql.ts';
 import { rollbackTarget } from './rollback-target.ts';
 import { controlChange, type ControlAction, type ControlRequest } from './rollout-control.ts';
@@ -50,6 +51,8 @@ export interface DeployServiceOptions {
   prefetch?: boolean;
   /** The coordinator's mirror of the services' repositories, for the commits a preview lists. @defaultValue none: previews list no commits */
   commits?: CommitHistory | null;
+  /** Freeze windows and pre-deploy checks (coordinator/delivery/); never asked for rollbacks. @defaultValue none */
+  guard?: DeployGuard;
   logger: Logger;
 }
 
@@ -119,12 +122,16 @@ export class DeployService {
       const plan = planWaves({ setting: this.wavePlan, configured: this.regions, requested: request.regions, explicit: request.waves });
       detail.waves = plan;
       checkDeployable(build, await this.replication.forBuild(build), plan.flat());
+      if (request.overrideFreeze !== undefined) detail.overrideFreeze = request.overrideFreeze;
+      const passed = await this.options.guard?.admit(build, request);
+      if (passed) Object.assign(detail, passed.detail);
       const goals = this.options.fleet.goals();
       return this.mutex.run(build.service, async () => {
         const lock = await this.locks.get(build.service);
         if (lock) throw lockedError(lock);
         const deployment = await this.starter.start(goals, build, plan, 'deploy', request);
         detail.deployment = deployment.id;
+        await passed?.started(deployment.id);
         return deployment;
       });
     });

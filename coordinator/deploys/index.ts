@@ -16,3 +16,6 @@ export { selectAudit, countDeploymentsByStatus } from './sql/deploy-sql.ts';
 export { listAudit, type AuditFilter } from './sql/audit-sql.ts';
 export { MetricGate, type MetricGateOptions, type GateStep } from './metric-gate.ts';
 export { queryPrometheus, readPrometheusAnswer, type PrometheusReading } from './prometheus-query.ts';
+export type { DeployGuard, GuardPass, GuardRequest } from './deploy-guard.ts';
+export { systemActor } from './deploy-request.ts';
+export { selectAuditAfter, selectNewestAuditId } from './sql/announcement-sql.ts';

@@ -6,6 +6,7 @@ import { WebhookDeliveriesAuditIndexes } from './0005-webhook-deliveries-audit-i
 import { HonestDeploymentStates } from './0006-honest-deployment-states.ts';
 import { BuildSandboxBranchOverride } from './0007-build-sandbox-branch-override.ts';
 import { ServiceMetricGates } from './0009-service-metric-gates.ts';
+import { DeliveryLoop } from './0011-delivery-loop.ts';
 
 /** Every migration, in order. Append only. */
-export const migrations = [ServicesAndBuilds, Replications, DeploymentsLocksAudit, WavesIdempotencyCommits, WebhookDeliveriesAuditIndexes, HonestDeploymentStates, BuildSandboxBranchOverride, ServiceMetricGates];
+export const migrations = [ServicesAndBuilds, Replications, DeploymentsLocksAudit, WavesIdempotencyCommits, WebhookDeliveriesAuditIndexes, HonestDeploymentStates, BuildSandboxBranchOverride, ServiceMetricGates, DeliveryLoop];

@@ -20,7 +20,7 @@ export const listAuditQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(maxPageSize).default(100),
 });
 
-function toAuditEntryJson(row: Record<string, unknown>): AuditEntryJson {
+export function toAuditEntryJson(row: Record<string, unknown>): AuditEntryJson {
   let detail: Record<string, unknown>;
   try {
     detail = JSON.parse(String(row.detail)) as Record<string, unknown>;

@@ -19,6 +19,7 @@ import { errorJson } from '../error-json.ts';
 import { parseInput } from '../parse-input.ts';
 import { controlBody, deployBody, deploymentParams, idempotencyKeyHeader, listDeploymentsQuery, lockBody, rollbackBody, serviceParams } from '../request-schemas.ts';
 import { defineRoute, type Route } from '../route.ts';
+import { requireAdmin } from '../require-admin.ts';
 
 const refused = { description: 'refused', schema: errorJson };
 
@@ -60,11 +61,20 @@ export function deployRoutes({ deploys, queue }: ApiContext): Route[] {
         400: refused,
         404: refused,
         409: { description: 'NOT_DEPLOYABLE (names the regions missing) or GOAL_CONFLICT', schema: errorJson },
-        423: { description: 'LOCKED: by whom, why, since', schema: errorJson },
+        412: { description: "CHECK_FAILED: the service's pre-deploy check failed (its output in the message and details)", schema: errorJson },
+        423: { description: 'LOCKED: by whom, why, since; FROZEN: the freeze windows on, until when', schema: errorJson },
         503: { description: 'NATS_UNAVAILABLE or DATABASE_UNAVAILABLE', schema: errorJson },
       },
       async handle({ body, principal, request, reply }) {
-        const deployment = await deploys.deploy(body.build, { regions: body.regions, waves: body.waves, reason: body.reason, ...actorOf(principal!), idempotencyKey: idempotencyKey(request) });
+        if (body.overrideFreeze !== undefined) requireAdmin(principal!, 'deploy inside a freeze window (overrideFreeze)');
+        const deployment = await deploys.deploy(body.build, {
+          regions: body.regions,
+          waves: body.waves,
+          reason: body.reason,
+          overrideFreeze: body.overrideFreeze,
+          ...actorOf(principal!),
+          idempotencyKey: idempotencyKey(request),
+        });
         return deploymentReply(deployment, reply);
       },
     }),
