@@ -50,6 +50,9 @@ export async function runBot(config: BotConfig, overrides: BotOverrides = {}): P
   if (slackGrants === null) logger.warn('no permissions file (FLEETCAST_PERMISSIONS): every change from Slack is refused; /status and /builds answer everyone');
   // HTTP mode's certificate, checked before anything starts (Socket Mode listens nowhere).
   const certificate = slackMode(config) === 'http' ? ServerCertificate.fromSettings(config) : null;
+  if (slackMode(config) === 'http' && certificate === null && !['127.0.0.1', 'localhost', '::1'].includes(config.FLEETCAST_BOT_LISTEN.host)) {
+    logger.warn({ listen: config.FLEETCAST_BOT_LISTEN }, 'the bot listens beyond this machine without TLS: set FLEETCAST_TLS_CERT and FLEETCAST_TLS_KEY, or keep it on 127.0.0.1 behind an HTTPS proxy');
+  }
 
   const fleet = new FleetApi(new ApiClient(resolveClientConfig(config), { timeoutMs: overrides.apiTimeoutMs ?? 15_000 }));
   await checkApiToken(fleet, logger);

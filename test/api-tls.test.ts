@@ -5,11 +5,18 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, resolveClientConfig, streamEvents } from '../api-client/index.ts';
+import { loadBotConfig, runBot } from '../bot/index.ts';
+import { silentLogger } from '../logging/index.ts';
 import { FleetcastError } from '../errors/index.ts';
 import { ensureLocalTls, type LocalTlsFiles } from '../ops/nats/local-tls.ts';
 import { ServerCertificate } from '../trust/index.ts';
 import { onlyJson, runCli } from './support/cli.ts';
 import { serviceBody, startTestCoordinator, type TestCoordinator } from './support/coordinator.ts';
+import { FakeSlack } from './support/fake-slack.ts';
+import { SlackRequests } from './support/slack-requests.ts';
+
+const botToken = 'tls-test-bot-api-token-0123456789abcdef';
+const signingSecret = 'tls-test-signing-secret-0123456789';
 
 /** The certificate a TLS server at `url` presents, as its SHA-256 fingerprint. */
 function presentedFingerprint(url: string, ca: Buffer): Promise<string> {
@@ -34,7 +41,9 @@ describe('TLS on the coordinator API and its /v1/events WebSocket', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-api-tls-'));
     files = ensureLocalTls(path.join(dir, 'tls'));
     ca = fs.readFileSync(files.ca);
-    c = await startTestCoordinator('sqlite', { env: { FLEETCAST_TLS_CERT: files.apiCert, FLEETCAST_TLS_KEY: files.apiKey } });
+    const permissions = path.join(dir, 'permissions.json');
+    fs.writeFileSync(permissions, JSON.stringify({ tokens: [{ name: 'slack-bot', token: botToken, scopes: ['deploy'], actAs: true }], slack: { services: { '*': { lock: ['U0ALICE'] } } } }));
+    c = await startTestCoordinator('sqlite', { env: { FLEETCAST_TLS_CERT: files.apiCert, FLEETCAST_TLS_KEY: files.apiKey, FLEETCAST_PERMISSIONS: permissions } });
     client = new ApiClient(resolveClientConfig({ FLEETCAST_DATA_DIR: c.dataDir, FLEETCAST_API_URL: c.url, FLEETCAST_API_TOKEN: c.token, FLEETCAST_API_CA: files.ca }));
   }, 60_000);
 
@@ -91,6 +100,49 @@ describe('TLS on the coordinator API and its /v1/events WebSocket', () => {
     const refused = await runCli(['builds', 'api', '--json'], env);
     expect(refused.code).toBe(1);
     expect(onlyJson(refused)).toMatchObject({ error: { code: 'COORDINATOR_UNREACHABLE', message: expect.stringMatching(/FLEETCAST_API_CA/) } });
+  });
+
+  it('the bot listens with TLS and reaches the coordinator over TLS; a plaintext Slack request gets no answer', async () => {
+    const slack = await FakeSlack.start();
+    const bot = await runBot(
+      loadBotConfig({
+        env: {
+          FLEETCAST_DATA_DIR: dir,
+          FLEETCAST_API_URL: c.url,
+          FLEETCAST_API_TOKEN: botToken,
+          FLEETCAST_API_CA: files.ca,
+          FLEETCAST_SLACK_BOT_TOKEN: 'xoxb-tls-test',
+          FLEETCAST_SLACK_API_URL: slack.apiUrl,
+          FLEETCAST_SLACK_SIGNING_SECRET: signingSecret,
+          FLEETCAST_BOT_LISTEN: '127.0.0.1:0',
+          FLEETCAST_PERMISSIONS: path.join(dir, 'permissions.json'),
+          FLEETCAST_TLS_CERT: files.apiCert,
+          FLEETCAST_TLS_KEY: files.apiKey,
+        },
+      }),
+      { logger: silentLogger() },
+    );
+    try {
+      expect(bot.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/slack\/events$/);
+      await client.post('/v1/services', serviceBody('chat'));
+      const responseUrl = slack.responseUrl();
+      const alice = { id: 'U0ALICE', name: 'alice' };
+      // /builds is answered from the coordinator's API: the bot's client trusted its CA.
+      const reply = await new SlackRequests(bot.url!, signingSecret, ca).command(alice, '/builds chat', { channel: 'C0DEPLOYS', responseUrl });
+      expect(reply.status).toBe(200);
+      expect(JSON.stringify(await slack.response(responseUrl))).toContain('No builds of *chat* yet');
+      const plain = await new SlackRequests(bot.url!.replace(/^https:/, 'http:'), signingSecret).command(alice, '/lock chat plaintext', { channel: 'C0DEPLOYS', responseUrl: slack.responseUrl() }).then(
+        (r) => `answered ${r.status}`,
+        (err: Error) => err.name,
+      );
+      expect(plain).toBe('TypeError');
+      const audit = JSON.stringify(await client.get('/v1/audit?service=chat'));
+      expect(audit).toContain('"action":"service-add"');
+      expect(audit).not.toContain('"action":"lock"');
+    } finally {
+      await bot.stop();
+      await slack.stop();
+    }
   });
 
   it('needs both the certificate and its key, and refuses a key of another certificate', async () => {
