@@ -41,8 +41,8 @@ export class ApiServer {
     const logs = options.logs ?? emptyBuildLog;
     const ctx: ApiContext = { ...context, logs };
     const logger = ctx.logger.child({ component: 'api' });
-    // Typed with fastify's own logger interface: pino's full type only makes its generics diverge.
     const tls = options.tls ?? null;
+    // Typed with fastify's own logger interface: pino's full type only makes its generics diverge.
     const app: FastifyInstance = Fastify({
       // With a certificate the listener speaks only TLS: a plaintext request is dropped at the handshake.
       serverFactory: (handler) => (tls === null ? http.createServer(handler) : (https.createServer(tls.current(), handler) as unknown as http.Server)),
