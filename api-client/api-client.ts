@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import { Agent } from 'undici';
 import { errorCodes, FleetcastError, type ErrorCode } from '../errors/index.ts';
 import type { ClientConfig } from './client-config.ts';
 
@@ -19,12 +21,28 @@ export interface TextResponse {
  */
 export class ApiClient {
   private readonly timeoutMs: number;
+  /** The CA certificate (PEM) the coordinator's is checked against; undefined: the system CAs. */
+  readonly ca: Buffer | undefined;
+  /** fetch's connection pool, trusting `ca`; undefined: fetch's own. */
+  private readonly dispatcher: Agent | undefined;
 
   constructor(
     readonly config: ClientConfig,
     options: ApiClientOptions = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.ca = config.ca === null ? undefined : readCa(config.ca);
+    this.dispatcher = this.ca === undefined ? undefined : new Agent({ connect: { ca: this.ca } });
+  }
+
+  /** Options of a WebSocket to the coordinator: the same CA as the requests. */
+  tlsOptions(): { ca?: Buffer } {
+    return this.ca === undefined ? {} : { ca: this.ca };
+  }
+
+  /** Closes the connection pool (a process that ends does not need to). */
+  async close(): Promise<void> {
+    await this.dispatcher?.close();
   }
 
   async get<T>(path: string): Promise<T> {
@@ -58,10 +76,13 @@ export class ApiClient {
   /** The error to show when the coordinator cannot be reached at all. */
   unreachable(cause: unknown): FleetcastError {
     const code = errorCode(cause);
+    const certificate = code !== undefined && certificateErrors.test(code);
     return new FleetcastError(
       'COORDINATOR_UNREACHABLE',
       `cannot reach the coordinator at ${this.config.apiUrl} (${code ?? (cause as Error).message}; that address is ${this.config.urlFrom}): ` +
-        'start it with `fleetcast coordinator` (or `fleetcast up`), or point --api-url / FLEETCAST_API_URL at a running one',
+        (certificate
+          ? `its TLS certificate is not trusted${this.config.ca === null ? '' : ` by the CA in ${this.config.ca}`}: point --api-ca / FLEETCAST_API_CA at the CA that signed it`
+          : 'start it with `fleetcast coordinator` (or `fleetcast up`), or point --api-url / FLEETCAST_API_URL at a running one'),
       { apiUrl: this.config.apiUrl, reason: code ?? null },
     );
   }
@@ -94,6 +115,7 @@ export class ApiClient {
         headers: { ...this.authHeaders(), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
+        ...(this.dispatcher === undefined ? {} : { dispatcher: this.dispatcher }),
       });
     } catch (err) {
       if ((err as Error).name === 'TimeoutError') {
@@ -105,6 +127,17 @@ export class ApiClient {
     }
     if (!response.ok) throw await this.refusal(response.status, await response.text());
     return response;
+  }
+}
+
+/** Node's codes for a certificate that does not check out against the trusted CAs. */
+const certificateErrors = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_CERT_ALTNAME_INVALID/;
+
+function readCa(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    throw new FleetcastError('CONFIG_INVALID', `cannot read the coordinator's CA certificate ${file} (FLEETCAST_API_CA or up.json's ca): ${(err as Error).message}`, { file });
   }
 }
 

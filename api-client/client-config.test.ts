@@ -32,6 +32,15 @@ describe('finding the coordinator', () => {
     expect(resolveClientConfig({ FLEETCAST_DATA_DIR: dir, FLEETCAST_API_URL: 'http://localhost:9000' }).token).toBe('local-token');
   });
 
+  it("trusts FLEETCAST_API_CA, else up.json's CA for up.json's own URL only", () => {
+    expect(resolveClientConfig({ FLEETCAST_DATA_DIR: dir }).ca).toBeNull();
+    fs.writeFileSync(path.join(dir, 'up.json'), JSON.stringify({ apiUrl: 'https://127.0.0.1:4000', token: 'up-token', ca: '/d/tls/ca.crt' }));
+    expect(resolveClientConfig({ FLEETCAST_DATA_DIR: dir })).toMatchObject({ apiUrl: 'https://127.0.0.1:4000', ca: '/d/tls/ca.crt' });
+    // Another coordinator named by the settings: up.json's CA says nothing about its certificate.
+    expect(resolveClientConfig({ FLEETCAST_DATA_DIR: dir, FLEETCAST_API_URL: 'https://fleetcast.example.com' }).ca).toBeNull();
+    expect(resolveClientConfig({ FLEETCAST_DATA_DIR: dir, FLEETCAST_API_CA: '/etc/fleetcast/ca.crt' }).ca).toBe('/etc/fleetcast/ca.crt');
+  });
+
   it('names a broken up.json', () => {
     fs.writeFileSync(path.join(dir, 'up.json'), '{"apiUrl": 12');
     expect(() => resolveClientConfig({ FLEETCAST_DATA_DIR: dir })).toThrow(/up\.json is not a valid up\.json/);

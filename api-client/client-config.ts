@@ -11,6 +11,7 @@ export interface ClientSettings {
   FLEETCAST_DATA_DIR: string;
   FLEETCAST_API_URL?: string | undefined;
   FLEETCAST_API_TOKEN?: string | undefined;
+  FLEETCAST_API_CA?: string | undefined;
 }
 
 /** How a client reaches the coordinator, and where that came from (for messages). */
@@ -21,10 +22,12 @@ export interface ClientConfig {
   token: string | null;
   /** Every place looked at for a token, in order, for the message when none was found. */
   tokenPlaces: string[];
+  /** PEM file of the CA an https:// coordinator's certificate is checked against; null: the system CAs. */
+  ca: string | null;
 }
 
 // `fleetcast up` writes more (regions, processes…); clients need only these two.
-const upFile = z.looseObject({ apiUrl: z.url().optional(), token: z.string().min(1).optional() });
+const upFile = z.looseObject({ apiUrl: z.url().optional(), token: z.string().min(1).optional(), ca: z.string().min(1).optional() });
 
 const loopback = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -32,7 +35,9 @@ const loopback = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * Finds the coordinator: FLEETCAST_API_URL / FLEETCAST_API_TOKEN (or --api-url, --api-token),
  * else `<data dir>/up.json` written by `fleetcast up`, else the default address with the admin
  * token the coordinator generated into `<data dir>/api-token`. That local token is only ever
- * sent to a coordinator on this machine, never to a remote URL.
+ * sent to a coordinator on this machine, never to a remote URL. The CA to trust is
+ * FLEETCAST_API_CA, else up.json's own CA when the URL came from up.json (its coordinator's
+ * certificate was made by that CA), else the system's.
  */
 export function resolveClientConfig(settings: ClientSettings): ClientConfig {
   const dataDir = settings.FLEETCAST_DATA_DIR;
@@ -53,7 +58,8 @@ export function resolveClientConfig(settings: ClientSettings): ClientConfig {
     tokenPlaces.push(tokenPath);
     token = readTokenFile(tokenPath);
   }
-  return { apiUrl, urlFrom, token, tokenPlaces };
+  const ca = settings.FLEETCAST_API_CA ?? (settings.FLEETCAST_API_URL === undefined ? up?.ca : undefined) ?? null;
+  return { apiUrl, urlFrom, token, tokenPlaces, ca };
 }
 
 function readUpFile(file: string): z.output<typeof upFile> | null {

@@ -44,7 +44,7 @@ export function streamEvents<T>(client: ApiClient, options: EventStreamOptions<T
     };
 
     const connect = () => {
-      const ws = new WebSocket(url, { headers: client.authHeaders(), handshakeTimeout: 10_000 });
+      const ws = new WebSocket(url, { headers: client.authHeaders(), handshakeTimeout: 10_000, ...client.tlsOptions() });
       socket = ws;
       ws.on('open', () => {
         everOpened = true;

@@ -1,8 +1,10 @@
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Server } from 'node:net';
 import { webApi } from '@slack/bolt';
 import { ApiClient, resolveClientConfig } from '../api-client/index.ts';
 import { FleetcastError } from '../errors/index.ts';
 import { Teardown } from '../lifecycle/index.ts';
+import { ServerCertificate } from '../trust/index.ts';
 import { createLogger, type Logger } from '../logging/index.ts';
 import { Announcer } from './announcements/announcer.ts';
 import { BuildWatcher } from './announcements/build-watcher.ts';
@@ -49,6 +51,11 @@ export async function runBot(config: BotConfig, overrides: BotOverrides = {}): P
   // The permissions first: a broken file stops the start before anything is touched.
   const slackGrants = config.FLEETCAST_PERMISSIONS === undefined ? null : readSlackGrants(config.FLEETCAST_PERMISSIONS);
   if (slackGrants === null) logger.warn('no permissions file (FLEETCAST_PERMISSIONS): every change from Slack is refused; /status and /builds answer everyone');
+  // HTTP mode's certificate, checked before anything starts (Socket Mode listens nowhere).
+  const certificate = slackMode(config) === 'http' ? ServerCertificate.fromSettings(config) : null;
+  if (slackMode(config) === 'http' && certificate === null && !['127.0.0.1', 'localhost', '::1'].includes(config.FLEETCAST_BOT_LISTEN.host)) {
+    logger.warn({ listen: config.FLEETCAST_BOT_LISTEN }, 'the bot listens beyond this machine without TLS: set FLEETCAST_TLS_CERT and FLEETCAST_TLS_KEY, or keep it on 127.0.0.1 behind an HTTPS proxy');
+  }
 
   const fleet = new FleetApi(new ApiClient(resolveClientConfig(config), { timeoutMs: overrides.apiTimeoutMs ?? 15_000 }));
   await checkApiToken(fleet, logger);
@@ -93,7 +100,8 @@ export async function runBot(config: BotConfig, overrides: BotOverrides = {}): P
       const { host, port } = config.FLEETCAST_BOT_LISTEN;
       let server: Server;
       try {
-        server = (await app.start({ host, port })) as Server;
+        // With a certificate Bolt's receiver makes an https server: a plaintext request fails its handshake.
+        server = (certificate === null ? await app.start({ host, port }) : await app.start({ host, port }, certificate.current())) as Server;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         throw new FleetcastError(
@@ -106,7 +114,14 @@ export async function runBot(config: BotConfig, overrides: BotOverrides = {}): P
         );
       }
       const address = server.address() as AddressInfo;
-      url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}${slackEventsPath}`;
+      if (certificate !== null) {
+        certificate.watch(server as HttpsServer, (err) => {
+          if (err) logger.error({ err, cert: certificate.certFile }, 'the bot\'s certificate changed but cannot be used: still serving the previous one');
+          else logger.info({ cert: certificate.certFile }, 'the bot\'s certificate changed: serving the new one');
+        });
+        teardown.add('the certificate watch', () => certificate.stop());
+      }
+      url = `${certificate === null ? 'http' : 'https'}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}${slackEventsPath}`;
     } else {
       await app.start();
     }

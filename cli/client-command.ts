@@ -3,7 +3,7 @@ import { loadConfig } from '../config/index.ts';
 import { ApiClient, resolveClientConfig } from '../api-client/index.ts';
 import { addSettingOptions, settingFlags } from './setting-options.ts';
 
-const clientSettings = ['FLEETCAST_API_URL', 'FLEETCAST_API_TOKEN', 'FLEETCAST_DATA_DIR'] as const;
+const clientSettings = ['FLEETCAST_API_URL', 'FLEETCAST_API_TOKEN', 'FLEETCAST_API_CA', 'FLEETCAST_DATA_DIR'] as const;
 
 /**
  * A command that talks to the coordinator's API: `--json`, and the flags that say where the

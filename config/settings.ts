@@ -159,6 +159,30 @@ export const settings = {
     z.string().trim().min(1).optional(),
     { shown: "`<data dir>/up.json`'s `token`, else `<data dir>/api-token` (for a coordinator on this machine only)", help: 'API token for client commands' },
   ),
+  /** The CA clients trust for an https:// coordinator URL (a private CA's certificate; PEM). */
+  FLEETCAST_API_CA: setting(
+    z.string().trim().min(1).optional(),
+    {
+      shown: "the system CAs (`up.json`'s `ca` when the URL comes from up.json)",
+      help: "PEM file of the CA that signed the coordinator's certificate, for an https:// FLEETCAST_API_URL (CLI, bot, demo)",
+    },
+  ),
+  /** This role's HTTP listener certificate: the coordinator's API (and /v1/events), the bot's /slack/events. */
+  FLEETCAST_TLS_CERT: setting(
+    z.string().trim().min(1).optional(),
+    {
+      shown: '— (plain HTTP; `fleetcast up`: `<dir>/tls/api.crt`)',
+      help: "PEM certificate (chain) this role's HTTP listener serves over TLS: the coordinator's API and /v1/events, the bot's /slack/events; re-read when it changes",
+    },
+  ),
+  /** The private key of FLEETCAST_TLS_CERT. */
+  FLEETCAST_TLS_KEY: setting(
+    z.string().trim().min(1).optional(),
+    {
+      shown: '— (plain HTTP; `fleetcast up`: `<dir>/tls/api.key`)',
+      help: 'PEM private key of FLEETCAST_TLS_CERT (mode 0600); set both or neither',
+    },
+  ),
   FLEETCAST_BLOBSTORE: setting(
     z.enum(['fs', 'gcs', 's3']),
     { default: 'fs', shown: '`fs` (`<data dir>/buckets/<bucket>/`)', help: 'fs, gcs or s3' },

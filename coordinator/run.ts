@@ -16,6 +16,10 @@ import { MirrorCheck } from './fleet/mirror-check.ts';
 import { coordinatorGoalKeys } from '../goalstate/index.ts';
 import { PeriodicTask, Teardown } from '../lifecycle/index.ts';
 import { ContinuousDeployer, DeliveryGuard, DeliverySettings, FreezeBook, PredeployCheck, systemClock, type Clock } from './delivery/index.ts';
+import { ServerCertificate } from '../trust/index.ts';
+
+/** Listen addresses only this machine reaches: plain HTTP on them sends no token over a network. */
+const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1']);
 
 export interface CoordinatorOverrides {
   logger?: Logger;
@@ -76,6 +80,11 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
   // The goal-signing key and the keys its readers trust; a key file that cannot be read stops the start here.
   const goalKeys = coordinatorGoalKeys(config.FLEETCAST_GOAL_SIGNING_KEY, config.FLEETCAST_GOAL_PUBLIC_KEYS);
   if (!goalKeys.signingKey) logger.warn('FLEETCAST_GOAL_SIGNING_KEY is not set: this coordinator signs no goals, so deploys and rollbacks refuse (CONFIG_INVALID)');
+  // The API's certificate: a missing file or a key of another certificate stops the start here.
+  const apiCertificate = ServerCertificate.fromSettings(config);
+  if (apiCertificate === null && !loopbackHosts.has(config.FLEETCAST_LISTEN.host)) {
+    logger.warn({ listen: config.FLEETCAST_LISTEN }, 'the API listens beyond this machine without TLS: tokens cross the network in plaintext; set FLEETCAST_TLS_CERT and FLEETCAST_TLS_KEY');
+  }
   const teardown = new Teardown(logger);
   try {
     if (config.FLEETCAST_PERMISSIONS !== undefined) {
@@ -197,6 +206,7 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
         webhookSecret: config.FLEETCAST_WEBHOOK_SECRET,
         webhookMaxBody: config.FLEETCAST_WEBHOOK_MAX_BODY,
         sessionTtlMs: config.FLEETCAST_DASHBOARD_SESSION_TTL,
+        tls: apiCertificate,
         logs: overrides.buildLogs ?? new BlobBuildLogs(stores.main),
         ...(overrides.eventsPollMs ? { eventsPollMs: overrides.eventsPollMs } : {}),
       },

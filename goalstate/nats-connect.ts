@@ -1,7 +1,7 @@
 import { nkeyAuthenticator, type NatsConnection, type Status } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { FleetcastError } from '../errors/index.ts';
-import { natsCredsPublicKey, readNatsCreds } from '../trust/index.ts';
+import { natsCredsPublicKey, privateInboxPrefix, readNatsCreds } from '../trust/index.ts';
 import { backoffDelay } from '../lifecycle/index.ts';
 import { silentLogger, type Logger } from '../logging/index.ts';
 import { natsFailureKind } from './nats-failure.ts';
@@ -100,6 +100,8 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
       user: endpoint.user,
       pass: endpoint.pass,
       ...(credsFile ? { authenticator: nkeyAuthenticator(() => readNatsCreds(credsFile)) } : {}),
+      // An identity's replies and deliveries come to its own inbox subjects, the only ones its permissions let it subscribe to.
+      ...(identity ? { inboxPrefix: privateInboxPrefix(identity) } : {}),
       ...(options.caFile || endpoint.servers.some((server) => server.startsWith('tls:')) ? { tls: options.caFile ? { caFile: options.caFile } : {} } : {}),
       name: options.name ?? 'fleetcast',
       timeout: options.timeoutMs ?? 5_000,

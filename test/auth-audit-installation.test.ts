@@ -32,7 +32,7 @@ const permissions = () => ({
 });
 
 async function call(method: string, url: string, token: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
-  const response = await fetch(`${fleet.file.apiUrl}${url}`, {
+  const response = await fleet.fetch(`${fleet.file.apiUrl}${url}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -145,7 +145,7 @@ describe('the permissions file', () => {
 
 describe('the webhook', () => {
   const hook = (body: BodyInit, headers: Record<string, string>) =>
-    fetch(`${fleet.file.apiUrl}/v1/hooks/git`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'push', ...headers }, body }).then(async (r) => ({
+    fleet.fetch(`${fleet.file.apiUrl}/v1/hooks/git`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'push', ...headers }, body }).then(async (r) => ({
       status: r.status,
       json: (await r.json()) as any,
     }));
@@ -154,7 +154,7 @@ describe('the webhook', () => {
 
   it('refuses a 20 MB unsigned post without reading it (the limit is 1 MiB)', async () => {
     // Only the headers are sent: the coordinator answers from the declared length, before any byte of the body.
-    const reply = await declaredSizeAnswer(`${fleet.file.apiUrl}/v1/hooks/git`, { headers: { 'content-type': 'application/json', 'x-github-event': 'push' }, declaredBytes: 20 * 1024 * 1024 });
+    const reply = await declaredSizeAnswer(`${fleet.file.apiUrl}/v1/hooks/git`, { ca: fleet.ca, headers: { 'content-type': 'application/json', 'x-github-event': 'push' }, declaredBytes: 20 * 1024 * 1024 });
     expect(reply.status).toBe(413);
     expect(JSON.parse(reply.body).error.message).toContain('FLEETCAST_WEBHOOK_MAX_BODY');
   });
@@ -171,7 +171,7 @@ describe('the webhook', () => {
     const coordinator = upFile().processes.find((p) => p.role === 'coordinator')!;
     process.kill(coordinator.pid, 'SIGKILL');
     await poll(() => upFile().processes.find((p) => p.role === 'coordinator' && p.pid !== coordinator.pid), 60_000, 'up to restart the coordinator');
-    await poll(async () => (await fetch(`${fleet.file.apiUrl}/healthz`).catch(() => null))?.status === 200, 60_000, 'the coordinator to answer');
+    await poll(async () => (await fleet.fetch(`${fleet.file.apiUrl}/healthz`).catch(() => null))?.status === 200, 60_000, 'the coordinator to answer');
     const replayed = await signed(body, 'delivery-1');
     expect(replayed.json).toMatchObject({ replay: true });
     expect(replayed.json.builds.map((b: any) => b.id).sort()).toEqual(ids);

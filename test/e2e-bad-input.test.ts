@@ -141,14 +141,14 @@ describe('API bodies', () => {
   const send = (method: string, url: string, body: string | undefined, contentType: string | undefined) =>
     body !== undefined && Buffer.byteLength(body) > 1024 * 1024 ? sendOversize(method, url, body, contentType) : sendWhole(method, url, body, contentType);
   const sendWhole = (method: string, url: string, body: string | undefined, contentType: string | undefined) =>
-    fetch(`${fleet.file.apiUrl}${url}`, { method, headers: { authorization: `Bearer ${fleet.file.token}`, ...(contentType ? { 'content-type': contentType } : {}) }, ...(body === undefined ? {} : { body }) }).then(async (r) => ({ status: r.status, json: await r.json() }));
+    fleet.fetch(`${fleet.file.apiUrl}${url}`, { method, headers: { authorization: `Bearer ${fleet.file.token}`, ...(contentType ? { 'content-type': contentType } : {}) }, ...(body === undefined ? {} : { body }) }).then(async (r) => ({ status: r.status, json: await r.json() }));
   // The API answers an oversize body from its Content-Length and closes the connection: a
   // client still writing the rest can see EPIPE before the answer (fetch does, under load). This
   // one sends the first 64 KiB and reads the answer, as a careful client would.
   const sendOversize = async (method: string, url: string, body: string, contentType: string | undefined) => {
     const bytes = Buffer.from(body);
     const headers = { authorization: `Bearer ${fleet.file.token}`, ...(contentType ? { 'content-type': contentType } : {}) };
-    const reply = await declaredSizeAnswer(`${fleet.file.apiUrl}${url}`, { method, headers, declaredBytes: bytes.byteLength, send: bytes.subarray(0, 64 * 1024) });
+    const reply = await declaredSizeAnswer(`${fleet.file.apiUrl}${url}`, { ca: fleet.ca, method, headers, declaredBytes: bytes.byteLength, send: bytes.subarray(0, 64 * 1024) });
     return { status: reply.status, json: JSON.parse(reply.body) };
   };
   const json = 'application/json';
@@ -181,7 +181,7 @@ describe('API bodies', () => {
 describe('webhook payloads', () => {
   const sign = (body: string, secret = webhookSecret) => 'sha256=' + createHmac('sha256', secret).update(body).digest('hex');
   const hook = (body: string, headers: Record<string, string>) =>
-    fetch(`${fleet.file.apiUrl}/v1/hooks/git`, { method: 'POST', headers: { 'x-github-event': 'push', 'x-github-delivery': randomBytes(8).toString('hex'), ...headers }, body }).then(async (r) => ({ status: r.status, json: await r.json() }));
+    fleet.fetch(`${fleet.file.apiUrl}/v1/hooks/git`, { method: 'POST', headers: { 'x-github-event': 'push', 'x-github-delivery': randomBytes(8).toString('hex'), ...headers }, body }).then(async (r) => ({ status: r.status, json: await r.json() }));
   const push = (repository: Record<string, string>) => JSON.stringify({ ref: 'refs/heads/main', after: commits[2], repository });
 
   it('a bad signature: 401 UNAUTHORIZED', async () => {

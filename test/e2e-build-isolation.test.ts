@@ -73,7 +73,7 @@ function installationSecrets(): Record<string, string> {
 }
 
 async function log(id: string, token = fleet.file.token): Promise<{ status: number; text: string }> {
-  const response = await fetch(`${fleet.file.apiUrl}/v1/builds/${id}/log`, { headers: { authorization: `Bearer ${token}` } });
+  const response = await fleet.fetch(`${fleet.file.apiUrl}/v1/builds/${id}/log`, { headers: { authorization: `Bearer ${token}` } });
   return { status: response.status, text: await response.text() };
 }
 
@@ -140,7 +140,7 @@ describe('build isolation through fleetcast up', () => {
 
   it('a webhook push to another branch queues nothing and says why', async () => {
     const body = JSON.stringify({ ref: 'refs/heads/feature', after: offBranch, repository: { url: repo.dir } });
-    const response = await fetch(`${fleet.file.apiUrl}/v1/hooks/git`, {
+    const response = await fleet.fetch(`${fleet.file.apiUrl}/v1/hooks/git`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',

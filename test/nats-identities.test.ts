@@ -17,7 +17,7 @@ import { ensureLocalTls } from '../ops/nats/local-tls.ts';
 import { NatsServerProcess } from '../ops/nats/nats-server-process.ts';
 import { renderLeafConfig } from '../ops/nats/render-config.ts';
 import { renderLeafUsers } from '../ops/nats/users-config.ts';
-import { NatsIdentityRegistry } from '../trust/index.ts';
+import { NatsIdentityRegistry, natsCredsPublicKey, privateInboxPrefix } from '../trust/index.ts';
 import { eventually } from './support/eventually.ts';
 import { testGoalKeys } from './support/goal-keys.ts';
 import { TestNatsCluster } from './support/nats-cluster.ts';
@@ -90,6 +90,24 @@ describe('what each identity may do, as the NATS servers enforce it', () => {
     }
     const admin = await new Kvm(jetstream(await cluster.rawConnect(cluster.urls.leaves.eu!))).open('status-eu');
     expect(await admin.get('api.eu-2')).toBeNull();
+  });
+
+  it("an agent or seeder identity cannot listen on another connection's inbox (replies, goal deliveries)", async () => {
+    const ownInbox = (file: string) => privateInboxPrefix(natsCredsPublicKey(file));
+    for (const file of [creds.eu1, creds.seeder]) {
+      const nc = await cluster.rawConnect(cluster.urls.agents.eu!, { credsFile: file });
+      const refused = async (subject: string) => {
+        const sub = nc.subscribe(subject);
+        return Promise.race([sub.closed, new Promise((resolve) => setTimeout(() => resolve('still open'), 3_000))]);
+      };
+      // Every inbox of the leaf, another machine's, a plain client's: refused by the server.
+      for (const subject of ['_INBOX.>', `${ownInbox(creds.eu2)}.>`, '_INBOX.abc.*']) {
+        const outcome = await refused(subject);
+        expect(natsFailureKind(outcome), subject).toBe('permission-denied');
+      }
+      // Its own: allowed (what its requests and watches use).
+      expect(await refused(`${ownInbox(file)}.x`)).toBe('still open');
+    }
   });
 
   it('a seeder identity reads its region goal and cannot write goals or status', async () => {

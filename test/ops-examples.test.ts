@@ -48,6 +48,28 @@ describe('ops/examples', () => {
     expect(Object.keys(s3).filter((name) => !name.startsWith('FLEETCAST_'))).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']);
   });
 
+  it('requires TLS on every HTTP listener and trusts the API\'s CA in every client', () => {
+    const coordinator = envFile('coordinator.env');
+    const bot = envFile('bot.env');
+    // Both listeners beyond loopback, both with a certificate and its key: no plaintext port.
+    expect(loadCoordinatorConfig({ env: { ...coordinator, FLEETCAST_PERMISSIONS: path.join(examples, 'permissions.json') } })).toMatchObject({
+      FLEETCAST_LISTEN: { host: '0.0.0.0' },
+      FLEETCAST_TLS_CERT: expect.stringMatching(/\.crt$/),
+      FLEETCAST_TLS_KEY: expect.stringMatching(/\.key$/),
+    });
+    expect(loadBotConfig({ env: bot })).toMatchObject({
+      FLEETCAST_BOT_LISTEN: { host: '0.0.0.0' },
+      FLEETCAST_TLS_CERT: expect.stringMatching(/\.crt$/),
+      FLEETCAST_TLS_KEY: expect.stringMatching(/\.key$/),
+      FLEETCAST_API_URL: expect.stringMatching(/^https:\/\//),
+      FLEETCAST_API_CA: expect.stringMatching(/ca\.crt$/),
+    });
+    // No example talks to a coordinator in plaintext.
+    for (const name of fs.readdirSync(examples).filter((file) => file.endsWith('.env'))) {
+      expect(envFile(name).FLEETCAST_API_URL ?? 'https://', name).toMatch(/^https:\/\//);
+    }
+  });
+
   it('the permissions file is read by the coordinator (tokens) and the bot (Slack grants)', () => {
     const file = path.join(examples, 'permissions.json');
     expect(readPermissionsFile(file).tokens.map((t) => t.name)).toEqual(['ci', 'dashboard', 'slack-bot']);

@@ -57,7 +57,7 @@ it('starts every role, writes up.json, restarts a killed child, and stops everyt
   dirs.push(dir);
   const up = startUp(dir);
   const file = await waitForUpFile(dir);
-  expect(file).toMatchObject({ apiUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), token: expect.stringMatching(/^[0-9a-f]{64}$/), regions: ['eu', 'us'], hub: expect.stringMatching(/^tls:\/\//) });
+  expect(file).toMatchObject({ apiUrl: expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+$/), token: expect.stringMatching(/^[0-9a-f]{64}$/), regions: ['eu', 'us'], hub: expect.stringMatching(/^tls:\/\//) });
   expect(Object.keys(file.leaves)).toEqual(['eu', 'us']);
   const roles = file.processes.map((p: { role: string; region?: string; machine?: string }) => [p.role, p.region ?? null, p.machine ?? null]);
   expect(roles).toEqual(
@@ -80,6 +80,13 @@ it('starts every role, writes up.json, restarts a killed child, and stops everyt
   const status = await runCli(['builds', '--json'], { FLEETCAST_DATA_DIR: dir });
   expect(status.code, status.stderr).toBe(0);
   expect(onlyJson(status)).toEqual({ builds: [], next: null });
+  // The API speaks only TLS, with a certificate of the installation's CA (up.json's `ca`, which
+  // the CLI above trusted): a plaintext request gets no answer.
+  const plaintext = await fetch(`${file.apiUrl.replace(/^https:/, 'http:')}/healthz`).then(
+    (response) => `answered ${response.status}`,
+    (err: Error) => err.name,
+  );
+  expect(plaintext).toBe('TypeError');
 
   // kill -9 of an agent: `up` starts it again.
   const agent = file.processes.find((p: { role: string; region?: string }) => p.role === 'agent' && p.region === 'eu');

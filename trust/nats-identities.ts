@@ -142,6 +142,15 @@ export function readNatsCreds(file: string): Uint8Array {
   return new TextEncoder().encode(seed);
 }
 
+/**
+ * Where the replies and watch deliveries of an identity's connection arrive: `_INBOX.<public key>`.
+ * Its NATS permissions allow subscribing there only, so a machine cannot read the replies and
+ * goal deliveries of another machine on the same leaf (the account-wide `_INBOX.>` would let it).
+ */
+export function privateInboxPrefix(publicKey: string): string {
+  return `_INBOX.${publicKey}`;
+}
+
 /** The public key (U…) of a creds file, for messages and logs. */
 export function natsCredsPublicKey(file: string): string {
   return nkeys.fromSeed(readNatsCreds(file)).getPublicKey();

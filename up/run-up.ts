@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Agent, fetch } from 'undici';
 import { ensurePrivateDir, lowMemoryEnv, tightenSecretFile } from '../config/index.ts';
 import { p2pIdentityEnv } from './p2p-identities.ts';
 import { natsCredsEnv, natsIdentityRegistry } from './nats-identities.ts';
@@ -84,8 +85,10 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
   const coordinatorCreds = natsCredsEnv(identities, { role: 'coordinator' });
   const seederCreds = new Map(regions.flatMap((region) => range(options.seedersPerRegion ?? 1).map((n) => [`${region}-${n}`, natsCredsEnv(identities, { role: 'seeder', region, machine: String(n) })] as const)));
   const agentCreds = new Map(regions.flatMap((region) => range(options.agentsPerRegion ?? 2).map((n) => [`${region}-${n}`, natsCredsEnv(identities, { role: 'agent', region, machine: `${region}-${n}` })] as const)));
-  // TLS on every NATS client port and mutual TLS on the leaf links, with a CA made once in <dir>/tls.
+  // TLS on every NATS client port, mutual TLS on the leaf links and TLS on the coordinator's API,
+  // with a CA made once in <dir>/tls; clients trust it through up.json's `ca`.
   const tls = ensureLocalTls(path.join(dir, 'tls'));
+  const trustingCa = new Agent({ connect: { ca: fs.readFileSync(tls.ca) } });
   const cluster = await LocalNatsCluster.start({ regions, dir: path.join(dir, 'nats'), identities, tls });
   const processes: RoleProcess[] = [];
   let file: UpFile | undefined;
@@ -102,12 +105,13 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
     // Agents first (they report their last state), the coordinator and the NATS servers last.
     for (const process of [...processes].reverse()) await process.stop();
     await cluster.stop();
+    await trustingCa.close();
     removeUpFile(dir);
   };
   try {
     const apiPort = await freePort();
     const dhtPort = await freePort();
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const apiUrl = `https://127.0.0.1:${apiPort}`;
     const dht = `127.0.0.1:${dhtPort}`;
     // The goal-signing key: the coordinator signs every goal with the private key, every other
     // process trusts only its public key. Made once per installation directory.
@@ -131,8 +135,16 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
           name: 'coordinator',
           role: 'coordinator',
           args: ['coordinator'],
-          env: { ...common, FLEETCAST_LISTEN: `127.0.0.1:${apiPort}`, FLEETCAST_NATS_URL: cluster.urls.hub, ...coordinatorCreds, FLEETCAST_GOAL_SIGNING_KEY: goalKey.private },
-          ready: async () => (await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(1_000) })).ok,
+          env: {
+            ...common,
+            FLEETCAST_LISTEN: `127.0.0.1:${apiPort}`,
+            FLEETCAST_TLS_CERT: tls.apiCert,
+            FLEETCAST_TLS_KEY: tls.apiKey,
+            FLEETCAST_NATS_URL: cluster.urls.hub,
+            ...coordinatorCreds,
+            FLEETCAST_GOAL_SIGNING_KEY: goalKey.private,
+          },
+          ready: async () => (await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(1_000), dispatcher: trustingCa })).ok,
         },
       ],
       [

@@ -10,7 +10,11 @@ export interface UpFile {
   hub: string;
   /** Each region's leaf (no credentials, as `hub`). */
   leaves: Record<string, string>;
-  /** The CA of the NATS servers' certificates (`hub` and `leaves` are `tls://`): FLEETCAST_NATS_CA for a client. */
+  /**
+   * The installation's CA: it signed the NATS servers' certificates (`hub` and `leaves` are
+   * `tls://`; FLEETCAST_NATS_CA for a client) and the coordinator's (`apiUrl` is https://; client
+   * commands reading up.json trust it, FLEETCAST_API_CA elsewhere).
+   */
   ca?: string;
   processes: { role: string; region?: string; machine?: string; pid: number }[];
 }

@@ -1,3 +1,4 @@
+import type { ServerCertificate } from '../../trust/index.ts';
 import type { BuildLogSource } from './build-log-source.ts';
 
 export interface ApiOptions {
@@ -15,6 +16,8 @@ export interface ApiOptions {
   sessionTtlMs?: number;
   /** How often the one fleet-wide feed (dashboards) reads every service's status. @defaultValue 500 */
   fleetPollMs?: number;
+  /** Set: the API and /v1/events speak only TLS (https://, wss://) with this certificate. @defaultValue none, plain HTTP (FLEETCAST_TLS_CERT / FLEETCAST_TLS_KEY) */
+  tls?: ServerCertificate | null;
   /** How often each /v1/events subscription looks at its build. @defaultValue 300 */
   eventsPollMs?: number;
 }

@@ -1,6 +1,9 @@
+import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { FleetcastError } from '../../errors/index.ts';
+import type { ServerCertificate } from '../../trust/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import type { ApiContext } from './api-context.ts';
 import type { ApiOptions } from './api-options.ts';
@@ -37,14 +40,18 @@ export class ApiServer {
     private readonly refusals: RefusalAudit,
     /** Where clients reach the server, with the port the OS chose when asked for 0. */
     readonly url: string,
+    private readonly tls: ServerCertificate | null,
   ) {}
 
   static async start(context: Omit<ApiContext, 'logs'>, options: ApiOptions): Promise<ApiServer> {
     const logs = options.logs ?? emptyBuildLog;
     const ctx: ApiContext = { ...context, logs };
     const logger = ctx.logger.child({ component: 'api' });
+    const tls = options.tls ?? null;
     // Typed with fastify's own logger interface: pino's full type only makes its generics diverge.
     const app: FastifyInstance = Fastify({
+      // With a certificate the listener speaks only TLS: a plaintext request is dropped at the handshake.
+      serverFactory: (handler) => (tls === null ? http.createServer(handler) : (https.createServer(tls.current(), handler) as unknown as http.Server)),
       loggerInstance: logger as FastifyBaseLogger,
       // logRequests() below writes one line per request, without the URL (it may carry ?token=).
       logController: new LogController({ disableRequestLogging: true }),
@@ -154,9 +161,16 @@ export class ApiServer {
         { cause: err },
       );
     }
-    const url = clientUrl(app.server.address() as AddressInfo);
-    logger.info({ url, tokens: ctx.tokens.size, webhook: options.webhookSecret !== undefined }, 'API listening');
-    return new ApiServer(app, events, refusals, url);
+    const url = clientUrl(app.server.address() as AddressInfo, tls !== null);
+    if (tls !== null) {
+      // A renewed certificate is served to new connections without a restart.
+      tls.watch(app.server as unknown as https.Server, (err) => {
+        if (err) logger.error({ err, cert: tls.certFile }, 'the API certificate changed but cannot be used: still serving the previous one');
+        else logger.info({ cert: tls.certFile }, 'the API certificate changed: serving the new one');
+      });
+    }
+    logger.info({ url, tls: tls?.certFile ?? null, tokens: ctx.tokens.size, webhook: options.webhookSecret !== undefined }, 'API listening');
+    return new ApiServer(app, events, refusals, url, tls);
   }
 
   /** Stops taking requests and ends WebSockets first, then waits for requests in flight. */
@@ -164,14 +178,15 @@ export class ApiServer {
     await this.events.close();
     await this.app.close();
     this.refusals.stop();
+    this.tls?.stop();
   }
 }
 
 /** A URL clients can use: a wildcard listen address is reached through loopback. */
-function clientUrl(address: AddressInfo): string {
+function clientUrl(address: AddressInfo, tls: boolean): string {
   const host =
     address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '[::1]' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return `http://${host}:${address.port}`;
+  return `${tls ? 'https' : 'http'}://${host}:${address.port}`;
 }
 
 /**

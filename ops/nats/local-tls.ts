@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** Files of a local CA and the certificates it signed for one installation's NATS servers. */
+/** Files of a local CA and the certificates it signed for one installation's NATS servers and HTTP API. */
 export interface LocalTlsFiles {
   /** The CA certificate every client and server trusts (FLEETCAST_NATS_CA). */
   ca: string;
@@ -12,25 +12,30 @@ export interface LocalTlsFiles {
   /** The leaves' client certificate on their links to the hub (mutual TLS). */
   leafCert: string;
   leafKey: string;
+  /** The coordinator's HTTP API certificate (FLEETCAST_TLS_CERT / _KEY), for 127.0.0.1 and localhost. */
+  apiCert: string;
+  apiKey: string;
 }
 
 /**
  * A CA made once in `dir` (`ca.key` never leaves it) and the certificates of a one-machine
- * installation, with the `openssl` CLI: what `fleetcast up` runs its NATS servers with. Kept
+ * installation (its NATS servers, the leaves' links, the coordinator's API), with the `openssl` CLI: what `fleetcast up` runs its NATS servers with. Kept
  * across runs of `up` on the same dir; a certificate within 30 days of its end is made again.
  */
 export function ensureLocalTls(dir: string): LocalTlsFiles {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = (name: string) => path.join(dir, name);
-  const files: LocalTlsFiles = { ca: file('ca.crt'), serverCert: file('server.crt'), serverKey: file('server.key'), leafCert: file('leaf.crt'), leafKey: file('leaf.key') };
+  const files: LocalTlsFiles = { ca: file('ca.crt'), serverCert: file('server.crt'), serverKey: file('server.key'), leafCert: file('leaf.crt'), leafKey: file('leaf.key'), apiCert: file('api.crt'), apiKey: file('api.key') };
   if (!valid(files.ca)) {
     openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', file('ca.key'), '-out', files.ca, '-days', '3650', '-subj', '/CN=fleetcast local CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
     fs.rmSync(files.serverCert, { force: true });
     fs.rmSync(files.leafCert, { force: true });
+    fs.rmSync(files.apiCert, { force: true });
   }
   if (!valid(files.serverCert)) issue(dir, 'server', '/CN=fleetcast NATS', 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth');
   if (!valid(files.leafCert)) issue(dir, 'leaf', '/CN=fleetcast NATS leaf', 'extendedKeyUsage=clientAuth');
-  for (const name of ['ca.key', 'server.key', 'leaf.key']) fs.chmodSync(file(name), 0o600);
+  if (!valid(files.apiCert)) issue(dir, 'api', '/CN=fleetcast API', 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nextendedKeyUsage=serverAuth');
+  for (const name of ['ca.key', 'server.key', 'leaf.key', 'api.key']) fs.chmodSync(file(name), 0o600);
   return files;
 }
 

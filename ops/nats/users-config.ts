@@ -1,4 +1,4 @@
-import type { NatsIdentity } from '../../trust/index.ts';
+import { privateInboxPrefix, type NatsIdentity } from '../../trust/index.ts';
 
 /**
  * The users of the FLEET account of each server, rendered into a file its config includes
@@ -77,11 +77,12 @@ export function renderLeafUsers(values: LeafUsers): string {
   const { region } = values;
   // Regional operations (debugging, repairs by hand): everything in this region's domain.
   const users: User[] = [{ user: 'admin', password: values.adminPassword }];
-  if (values.agentPassword) users.push({ user: 'agent', password: values.agentPassword, permissions: agentPermissions(region, '*') });
+  if (values.agentPassword) users.push({ user: 'agent', password: values.agentPassword, permissions: agentPermissions(region, '*', '_INBOX') });
   for (const identity of values.identities) {
     if (identity.revokedAt || identity.region !== region) continue;
-    if (identity.role === 'agent') users.push({ nkey: identity.publicKey, permissions: agentPermissions(region, identity.machine) });
-    if (identity.role === 'seeder') users.push({ nkey: identity.publicKey, permissions: goalReaderPermissions(region) });
+    const inbox = privateInboxPrefix(identity.publicKey);
+    if (identity.role === 'agent') users.push({ nkey: identity.publicKey, permissions: agentPermissions(region, identity.machine, inbox) });
+    if (identity.role === 'seeder') users.push({ nkey: identity.publicKey, permissions: goalReaderPermissions(region, inbox) });
   }
   return render(users);
 }
@@ -89,9 +90,14 @@ export function renderLeafUsers(values: LeafUsers): string {
 /**
  * Read the region's goal mirror, nothing else: no stream or consumer management, no other
  * bucket, no hub API. The subscribe side keeps the mirror's stream advisories: a goal watch
- * starts anew when the stream is replaced.
+ * starts anew when the stream is replaced. Replies and watch deliveries arrive under `inbox`
+ * (the identity's own `_INBOX.<public key>`, which its connection uses): another machine's are
+ * out of reach. Deleting consumers of the mirror stays allowed: the client library deletes its
+ * own ordered consumer when a watch restarts or stops, and names them at random, so a narrower
+ * rule would leave every restarted watch's consumer behind on the server for minutes; a machine
+ * deleting another's watch only makes that watch start again (a delay, never a different goal).
  */
-function goalReaderPermissions(region: string): Permissions {
+function goalReaderPermissions(region: string, inbox: string): Permissions {
   const stream = `KV_goal-${region}`;
   return {
     publish: {
@@ -106,13 +112,13 @@ function goalReaderPermissions(region: string): Permissions {
         `$JS.FC.${stream}.>`,
       ],
     },
-    subscribe: { allow: ['_INBOX.>', `$JS.EVENT.ADVISORY.STREAM.*.${stream}`] },
+    subscribe: { allow: [`${inbox}.>`, `$JS.EVENT.ADVISORY.STREAM.*.${stream}`] },
   };
 }
 
 /** A goal reader that also writes status keys `<service>.<machine>`: of its own machine only (`*`: the shared user of every machine). */
-function agentPermissions(region: string, machine: string): Permissions {
-  const reader = goalReaderPermissions(region);
+function agentPermissions(region: string, machine: string, inbox: string): Permissions {
+  const reader = goalReaderPermissions(region, inbox);
   return {
     publish: { allow: [...reader.publish.allow, `$JS.API.STREAM.INFO.KV_status-${region}`, `$KV.status-${region}.*.${machine}`] },
     subscribe: reader.subscribe,

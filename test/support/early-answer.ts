@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 
 /**
  * Sends a request whose headers declare `declaredBytes` of body, writes only `send` of it (none
@@ -6,9 +7,13 @@ import http from 'node:http';
  * reads the rest (a size limit). Such a server closes the connection while a client may still be
  * writing, so a cut-off write is expected; the answer must still come, within 5 s of it.
  */
-export function declaredSizeAnswer(url: string, options: { method?: string; headers?: Record<string, string>; declaredBytes: number; send?: Buffer }): Promise<{ status: number; body: string }> {
+export function declaredSizeAnswer(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; declaredBytes: number; send?: Buffer; /** The CA of an https:// server. */ ca?: Buffer },
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const request = http.request(url, { method: options.method ?? 'POST', headers: { ...options.headers, 'content-length': String(options.declaredBytes) } });
+    const requestOptions = { method: options.method ?? 'POST', headers: { ...options.headers, 'content-length': String(options.declaredBytes) } };
+    const request = url.startsWith('https:') ? https.request(url, { ...requestOptions, ca: options.ca }) : http.request(url, requestOptions);
     request.on('response', (response) => {
       let body = '';
       response.on('data', (chunk: Buffer) => (body += chunk.toString()));

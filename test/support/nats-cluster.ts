@@ -3,7 +3,7 @@ import { Kvm, type KV, type KvOptions } from '@nats-io/kv';
 import { nkeyAuthenticator, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { LocalNatsCluster, type LocalNatsClusterUrls } from '../../ops/nats/local-cluster.ts';
-import { readNatsCreds, type NatsIdentityRegistry } from '../../trust/index.ts';
+import { natsCredsPublicKey, privateInboxPrefix, readNatsCreds, type NatsIdentityRegistry } from '../../trust/index.ts';
 import type { LocalTlsFiles } from '../../ops/nats/local-tls.ts';
 
 /**
@@ -75,14 +75,19 @@ export class TestNatsCluster {
   }
 
   /** A plain nats client (no fleetcast code) for one of the cluster's URLs; `credsFile`: as that NATS identity. */
-  async rawConnect(url: string, options: { credsFile?: string } = {}): Promise<NatsConnection> {
+  /**
+   * A plain client, as a stolen creds file would be used: with its identity's own inbox prefix
+   * (the only inboxes it may subscribe to) unless `inboxPrefix` says another.
+   */
+  async rawConnect(url: string, options: { credsFile?: string; inboxPrefix?: string } = {}): Promise<NatsConnection> {
     const parsed = new URL(url);
     const nc = await connect({
       servers: `${parsed.hostname}:${parsed.port}`,
       user: decodeURIComponent(parsed.username),
       pass: decodeURIComponent(parsed.password),
       ...(this.cluster.ca ? { tls: { caFile: this.cluster.ca } } : {}),
-      ...(options.credsFile ? { authenticator: nkeyAuthenticator(readNatsCreds(options.credsFile)) } : {}),
+      ...(options.credsFile ? { authenticator: nkeyAuthenticator(readNatsCreds(options.credsFile)), inboxPrefix: privateInboxPrefix(natsCredsPublicKey(options.credsFile)) } : {}),
+      ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 200,
     });

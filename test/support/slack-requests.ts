@@ -1,3 +1,4 @@
+import { Agent } from 'undici';
 import { createHmac } from 'node:crypto';
 
 /** A request exactly as sent, to send again (a replay). */
@@ -38,7 +39,13 @@ export class SlackRequests {
   constructor(
     private readonly url: string,
     private readonly signingSecret: string,
-  ) {}
+    /** The CA of an https:// bot's certificate. */
+    ca?: Buffer,
+  ) {
+    this.dispatcher = ca === undefined ? undefined : new Agent({ connect: { ca } });
+  }
+
+  private readonly dispatcher: Agent | undefined;
 
   /** A slash command: `/deploy b42 eu`. */
   command(user: SlackUserFixture, line: string, place: { channel: string; responseUrl: string }, options: SendOptions = {}): Promise<SlackReply> {
@@ -92,7 +99,7 @@ export class SlackRequests {
 
   /** Sends a request again byte for byte. */
   async sendRaw(raw: RawSlackRequest): Promise<SlackReply> {
-    const response = await fetch(this.url, { method: 'POST', headers: raw.headers, body: raw.body });
+    const response = await fetch(this.url, { method: 'POST', headers: raw.headers, body: raw.body, ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}) });
     return { status: response.status, text: await response.text(), raw };
   }
 }

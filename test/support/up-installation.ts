@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Agent } from 'undici';
 import { onlyJson, runCli, type CliRun } from './cli.ts';
 import { FakeSlack } from './fake-slack.ts';
 import { processesUnder, spawnTs, type JsonProcess } from './processes.ts';
@@ -29,6 +30,19 @@ export class UpInstallation {
     private readonly up: JsonProcess,
     private readonly extra: JsonProcess[],
   ) {}
+
+  /** The installation's CA (`up.json`'s `ca`): it signed the coordinator's certificate. */
+  get ca(): Buffer {
+    return fs.readFileSync(this.file.ca!);
+  }
+
+  private trusting: Agent | undefined;
+
+  /** fetch against the installation's https:// API, trusting its CA as its clients do. */
+  fetch(url: string, init: RequestInit = {}): Promise<Response> {
+    this.trusting ??= new Agent({ connect: { ca: this.ca } });
+    return fetch(url, { ...init, ...{ dispatcher: this.trusting } });
+  }
 
   static async start(options: UpInstallationOptions): Promise<UpInstallation> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-e2e-'));
@@ -73,7 +87,7 @@ export class UpInstallation {
 
   /** The coordinator's API with the admin token (or another). */
   async api(method: string, url: string, body?: unknown, token = this.file.token): Promise<{ status: number; json: any }> {
-    const response = await fetch(`${this.file.apiUrl}${url}`, {
+    const response = await this.fetch(`${this.file.apiUrl}${url}`, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -134,6 +148,7 @@ export class UpInstallation {
   }
 
   async stop(): Promise<void> {
+    await this.trusting?.close();
     for (const child of [...this.extra, this.up]) {
       child.kill('SIGTERM');
       await Promise.race([child.exited, new Promise((resolve) => setTimeout(resolve, 20_000))]);
