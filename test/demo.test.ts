@@ -18,7 +18,7 @@ it('runs the story end to end and exits 0 with a summary, leaving no process and
     expect(output, phase).toContain(`✓ ${phase}`);
   }
   // The dashboard's address and the token to sign in with, printed while it runs.
-  expect(output).toMatch(/dashboard: https?:\/\/127\.0\.0\.1:\d+\/dashboard\/ \(sign in with the token \S{16,}\)/);
+  expect(output).toMatch(/dashboard: https?:\/\/127\.0\.0\.1:\d+\/dashboard\/ \(sign in with the token \S{16,}; /);
   expect(output).toMatch(/d1: 4 machines run b1 in eu, us/);
   expect(output).toMatch(/d3: 4 machines run b1 in eu, us/);
   const bytes = /bytes the agents fetched: (.+) from peers, (.+) from the regional buckets/.exec(output);

@@ -66,7 +66,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const clientConfig = resolveClientConfig({ FLEETCAST_DATA_DIR: dir });
     const client = new ApiClient(clientConfig);
     // Watch the story in a browser while it runs: the page signs in with this token once.
-    say(`dashboard: ${up.file.apiUrl}/dashboard/ (sign in with the token ${clientConfig.token})`);
+    say(`dashboard: ${up.file.apiUrl}/dashboard/ (sign in with the token ${clientConfig.token}; its certificate is signed by the installation's own CA, ${up.file.ca ?? '<dir>/tls/ca.crt'}: trust it in the browser or accept the warning)`);
     await client.post('/v1/services', { name: service, repo: repo.dir, buildCommand: 'sh build.sh', artifactPath: 'out/app', runCommand: './app' });
 
     const first = await timed('build commit 1', () => build(client, repo.commits[0]!), (b) => `${b.id}, ${formatBytes(b.size ?? 0)}, sha256 ${b.digest?.slice(0, 12)}…`);

@@ -41,7 +41,7 @@ export async function main(options: UpCommandOptions, sources: ConfigSources = {
     logger,
   });
   say(`ready: API ${up.file.apiUrl}, regions ${up.file.regions.join(', ')}, NATS hub ${new URL(up.file.hub).host}`);
-  say(`dashboard: ${up.file.apiUrl}/dashboard/ (sign in with the admin token in ${upFilePath(dir)}, or a token of the permissions file)`);
+  say(`dashboard: ${up.file.apiUrl}/dashboard/ (sign in with the admin token in ${upFilePath(dir)}, or a token of the permissions file; the browser must trust the installation's CA, ${up.file.ca ?? '<dir>/tls/ca.crt'})`);
   say(`client commands find it with: export FLEETCAST_DATA_DIR=${dir}   (then e.g. fleetcast status)`);
   say('Ctrl-C stops everything.');
   const board = new StatusBoard(up.processes, process.stdout);
