@@ -12,6 +12,8 @@ export const serviceJson = z
     healthUrl: z.string().nullable(),
     buildNetwork: z.boolean().meta({ description: 'whether its builds may reach the network' }),
     buildSettings: z.array(z.string()).meta({ description: 'names of the variables its builds get (values are not shown)' }),
+    wavePlan: z.string().nullable().meta({ description: "its own wave plan (canary, all, or waves such as eu:1%;eu;us,ap); null: the coordinator's (FLEETCAST_DEPLOY_WAVES)" }),
+    autoRollback: z.boolean().nullable().meta({ description: 'whether a failed wave is rolled back automatically; null: as FLEETCAST_DEPLOY_AUTO_ROLLBACK' }),
     createdAt: z.iso.datetime(),
   })
   .meta({ id: 'Service' });

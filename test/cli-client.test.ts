@@ -46,6 +46,8 @@ describe('fleetcast client commands (real executable, MariaDB coordinator)', () 
       healthUrl: null,
       buildNetwork: true,
       buildSettings: [],
+      wavePlan: null,
+      autoRollback: null,
       createdAt: expect.any(String),
     });
     const list = await cli('service', 'list', '--json');

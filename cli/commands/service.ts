@@ -14,6 +14,15 @@ interface AddOptions {
   branch?: string;
   buildEnv: string[];
   buildNetwork: boolean;
+  waves?: string;
+  autoRollback?: boolean;
+}
+
+/** `on` or `off` of --auto-rollback. */
+function onOff(value: string): boolean {
+  if (value === 'on') return true;
+  if (value === 'off') return false;
+  throw new InvalidArgumentError(`--auto-rollback takes on or off, got "${value}"`);
 }
 
 /** `NAME=VALUE` of --build-env, repeatable. */
@@ -42,6 +51,8 @@ function addCommand(): Command {
     .option('--branch <branch>', 'branch (several: comma-separated) whose commits may be built and whose pushes the webhook builds (default main)')
     .option('--build-env <name=value>', 'a variable the build command gets (repeatable); builds get nothing else of the worker', collectSetting, [])
     .option('--no-build-network', 'builds run without any network (default: they may fetch dependencies)')
+    .option('--waves <plan>', "its own wave plan, as FLEETCAST_DEPLOY_WAVES: canary, all, or waves such as \"eu:1%;eu;us,ap\" (a share of a region first) (default: the coordinator's)")
+    .option('--auto-rollback <on|off>', 'roll a failed wave back automatically, whatever FLEETCAST_DEPLOY_AUTO_ROLLBACK says (default: as it says)', onOff)
     .action(async (name: string, options: AddOptions) => {
       const service = await apiClient(command).post<ServiceJson>('/v1/services', {
         name,
@@ -53,6 +64,8 @@ function addCommand(): Command {
         ...(options.branch === undefined ? {} : { branch: options.branch }),
         ...(options.buildEnv.length === 0 ? {} : { buildEnv: buildSettings(options.buildEnv) }),
         ...(options.buildNetwork ? {} : { buildNetwork: false }),
+        ...(options.waves === undefined ? {} : { wavePlan: options.waves }),
+        ...(options.autoRollback === undefined ? {} : { autoRollback: options.autoRollback }),
       });
       printResult(wantsJson(command), service, () => `registered service ${service.name}\n${serviceDetails(service)}`);
     });

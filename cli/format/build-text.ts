@@ -91,6 +91,8 @@ export function serviceDetails(service: ServiceJson): string {
     ['health', service.healthUrl ?? '-'],
     ['build network', service.buildNetwork ? 'on' : 'off'],
     ['build settings', service.buildSettings.join(', ') || '-'],
+    ['waves', service.wavePlan ?? "the coordinator's plan"],
+    ['auto-rollback', service.autoRollback === null ? "the coordinator's setting" : service.autoRollback ? 'on' : 'off'],
     ['created', when(service.createdAt)],
   ]);
 }

@@ -18,7 +18,7 @@ import { ServiceMutex } from './service-mutex.ts';
 import * as sql from './sql/deploy-sql.ts';
 import { WaveRunner, type UndoOutcome, type WaveRunnerOptions } from './wave-runner.ts';
 import { WaveWriter } from './wave-writer.ts';
-import { deploymentTarget, encodeWaves, newWaves, planWaves, type Wave } from './waves.ts';
+import { deploymentTarget, encodeWaves, newWaves, planRegions, planWaves, type Wave } from './waves.ts';
 
 export interface DeployServiceOptions {
   /** FLEETCAST_REGIONS. */
@@ -164,9 +164,10 @@ export class DeployService {
       const build = await this.queue.get(parseBuildId(buildRef));
       target = build.service;
       detail.build = formatBuildId(build.id);
-      const plan = planWaves({ setting: this.wavePlan, configured: this.regions, requested: request.regions, explicit: request.waves });
+      const own = (await this.services.get(build.service)).wavePlan;
+      const plan = planWaves({ setting: this.wavePlan, configured: this.regions, requested: request.regions, explicit: request.waves, servicePlan: own ? { service: build.service, plan: own } : null });
       detail.waves = plan;
-      checkDeployable(build, await this.replication.forBuild(build), plan.flat());
+      checkDeployable(build, await this.replication.forBuild(build), planRegions(plan));
       const goals = this.options.fleet.goals();
       return this.mutex.run(build.service, async () => {
         const lock = await this.getLock(build.service);
@@ -336,7 +337,7 @@ export class DeployService {
 
   /** The goal of each region, read from the hub, where the machines stand against it, the lock and the newest deployment. */
   async status(service: string): Promise<ServiceStatus> {
-    await this.services.get(service);
+    const own = (await this.services.get(service)).wavePlan;
     const goals = this.options.fleet.goals();
     const regions = await Promise.all(
       this.regions.map(async (region): Promise<RegionGoal> => {
@@ -348,7 +349,7 @@ export class DeployService {
       }),
     );
     const [newest] = await sql.selectDeployments(this.db, service, 1);
-    const deployWaves = planWaves({ setting: this.wavePlan, configured: this.regions });
+    const deployWaves = planWaves({ setting: this.wavePlan, configured: this.regions, servicePlan: own ? { service, plan: own } : null });
     return { service, lock: await this.getLock(service), regions, deployment: newest ? toDeployment(newest) : null, deployWaves };
   }
 
@@ -435,7 +436,7 @@ export class DeployService {
       id = await sql.insertDeployment(this.db, {
         service: build.service,
         buildId: build.id,
-        regions: plan.flat(),
+        regions: planRegions(plan),
         kind,
         requestedBy: request.by,
         reason,
@@ -451,10 +452,10 @@ export class DeployService {
       throw err;
     }
     const deploymentId = formatDeploymentId(id);
-    await this.runner.supersedeRolling(build.service, id, kind === 'rollback' ? plan.flat() : null);
+    await this.runner.supersedeRolling(build.service, id, kind === 'rollback' ? planRegions(plan) : null);
     let signed: Wave['goals'];
     try {
-      signed = await this.writer.write(goals, { deployment: deploymentId, build, service, kind, by: request.by, reason }, plan[0]!);
+      signed = await this.writer.write(goals, { deployment: deploymentId, build, service, kind, by: request.by, reason }, waves[0]!.regions, waves[0]!.shares);
     } catch (err) {
       waves[0]!.status = 'FAILED';
       waves.slice(1).forEach((wave) => (wave.status = 'SKIPPED'));
@@ -465,7 +466,7 @@ export class DeployService {
     }
     waves[0] = { ...waves[0]!, status: 'WRITTEN', writtenAt: new Date(), goals: signed };
     if (plan.length > 1 && this.options.prefetch !== false) {
-      await this.writer.writePrefetch(goals, { deployment: deploymentId, build, service, kind, by: request.by, reason }, plan.slice(1).flat());
+      await this.writer.writePrefetch(goals, { deployment: deploymentId, build, service, kind, by: request.by, reason }, planRegions(plan.slice(1)));
     }
     // ROLLING until every wave has converged (the WaveRunner records CONVERGED or FAILED).
     const status = 'ROLLING';
@@ -482,7 +483,7 @@ export class DeployService {
         ...(lock ? { lock: { service: build.service, ...lock, since: lock.since.toISOString(), replace: true } } : {}),
       });
       const buildId = formatBuildId(build.id);
-      return { id: deploymentId, service: build.service, build: buildId, regions: plan.flat(), kind, requestedBy: request.by, reason, status, createdAt, error: null, waves, convergedAt: null, rollback: null, spooled: true };
+      return { id: deploymentId, service: build.service, build: buildId, regions: planRegions(plan), kind, requestedBy: request.by, reason, status, createdAt, error: null, waves, convergedAt: null, rollback: null, spooled: true };
     }
   }
 

@@ -10,12 +10,12 @@ export class ServiceRegistry {
     const service = validateServiceSpec(spec);
     const { affected } = await this.db.execute(
       {
-        mysql: `INSERT IGNORE INTO services (name, repo, branch, build_command, artifact_path, run_command, health_url, build_network, build_env, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))`,
-        sqlite: `INSERT OR IGNORE INTO services (name, repo, branch, build_command, artifact_path, run_command, health_url, build_network, build_env, created_at, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%d %H:%M:%f', 'now'), strftime('%Y-%m-%d %H:%M:%f', 'now'))`,
+        mysql: `INSERT IGNORE INTO services (name, repo, branch, build_command, artifact_path, run_command, health_url, build_network, build_env, wave_plan, auto_rollback, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))`,
+        sqlite: `INSERT OR IGNORE INTO services (name, repo, branch, build_command, artifact_path, run_command, health_url, build_network, build_env, wave_plan, auto_rollback, created_at, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%d %H:%M:%f', 'now'), strftime('%Y-%m-%d %H:%M:%f', 'now'))`,
       },
-      [service.name, service.repo, service.branch, service.buildCommand, service.artifactPath, service.runCommand, service.healthUrl, service.buildNetwork ? 1 : 0, JSON.stringify(service.buildEnv)],
+      [service.name, service.repo, service.branch, service.buildCommand, service.artifactPath, service.runCommand, service.healthUrl, service.buildNetwork ? 1 : 0, JSON.stringify(service.buildEnv), service.wavePlan, service.autoRollback === null ? null : service.autoRollback ? 1 : 0],
     );
     if (affected === 0) {
       throw new FleetcastError('CONFLICT', `service ${service.name} already exists`, { service: service.name });
@@ -51,6 +51,8 @@ function toService(row: Record<string, unknown>): Service {
     healthUrl: (row.health_url as string | null) ?? null,
     buildNetwork: Number(row.build_network ?? 1) !== 0,
     buildEnv: row.build_env ? (JSON.parse(String(row.build_env)) as Record<string, string>) : {},
+    wavePlan: (row.wave_plan as string | null | undefined) ?? null,
+    autoRollback: row.auto_rollback === null || row.auto_rollback === undefined ? null : Number(row.auto_rollback) !== 0,
     createdAt: fromSqlTime(row.created_at)!,
   };
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { FleetcastError } from '../../errors/index.ts';
+import { wavePlanProblem } from '../../goalstate/index.ts';
 import { repoUrlProblem } from './repo-url.ts';
 
 export interface Service {
@@ -16,6 +17,10 @@ export interface Service {
   buildNetwork: boolean;
   /** Variables the build command gets besides FLEETCAST_* (the sandbox passes nothing else). */
   buildEnv: Record<string, string>;
+  /** The service's own wave plan (as FLEETCAST_DEPLOY_WAVES, shares allowed: `eu:1%;eu;us,ap`); null: the coordinator's. */
+  wavePlan: string | null;
+  /** Roll a failed wave back automatically: null follows FLEETCAST_DEPLOY_AUTO_ROLLBACK, true/false overrides it. */
+  autoRollback: boolean | null;
   createdAt: Date;
 }
 
@@ -71,6 +76,16 @@ export const serviceSpec = z.object({
   healthUrl: z.url({ protocol: /^https?$/, error: 'the health URL must be an http(s) URL' }).max(2000).nullable().default(null),
   buildNetwork: z.boolean().default(true),
   buildEnv,
+  wavePlan: z
+    .string()
+    .trim()
+    .min(1)
+    .max(1000)
+    .refine((plan) => wavePlanProblem(plan) === null, { error: (issue) => wavePlanProblem(String(issue.input).trim()) ?? 'invalid wave plan' })
+    .nullable()
+    .default(null)
+    .meta({ description: 'its own wave plan, as FLEETCAST_DEPLOY_WAVES (canary, all, or waves such as eu:1%;eu;us,ap); null: the coordinator\'s' }),
+  autoRollback: z.boolean().nullable().default(null).meta({ description: 'roll a failed wave back automatically; null: as FLEETCAST_DEPLOY_AUTO_ROLLBACK' }),
 });
 
 export type ServiceSpec = z.input<typeof serviceSpec>;

@@ -21,7 +21,7 @@ export function serviceRoutes({ services, deploys }: ApiContext): Route[] {
       responses: { 201: { description: 'registered', schema: serviceJson }, 400: refused, 409: { description: 'the service exists', schema: errorJson } },
       async handle({ body, reply, principal }) {
         const service = await services.add(body);
-        await auditChange(deploys, principal!, 'service-add', service.name, { repo: service.repo.replace(/\/\/[^\/@]*@/, '//***@'), branch: service.branch, buildCommand: service.buildCommand, artifactPath: service.artifactPath });
+        await auditChange(deploys, principal!, 'service-add', service.name, { repo: service.repo.replace(/\/\/[^\/@]*@/, '//***@'), branch: service.branch, buildCommand: service.buildCommand, artifactPath: service.artifactPath, wavePlan: service.wavePlan, autoRollback: service.autoRollback });
         void reply.code(201);
         return toServiceJson(service);
       },
