@@ -36,7 +36,7 @@ export interface WaveTarget {
   share: number | null;
 }
 
-const tokenPattern = /^([^:\s]+)(?::(\d{1,2}(?:\.\d{1,2})?)%)?$/;
+const tokenPattern = /^([^:\s]+)(?::(\d{1,6}(?:\.\d{1,6})?)%)?$/;
 
 /**
  * `eu` or `eu:25%` (a share: 0.01 % to 99.99 %, at most two decimals). A mistake is
@@ -54,8 +54,11 @@ export function parseWaveTarget(token: string, source: string, code: 'INVALID_IN
   }
   if (match[2] === undefined) return { region, share: null };
   const share = Number(match[2]);
-  if (share >= 100 || !isValidShare(share)) {
+  if (share <= 0 || share >= 100) {
     throw new FleetcastError(code, `${source}: "${text}" — a share is more than 0 % and less than 100 %; write ${region} alone for the whole region`, { token: text, share });
+  }
+  if (!isValidShare(share)) {
+    throw new FleetcastError(code, `${source}: "${text}" — a share has at most two decimals (0.01 % is the finest), such as ${region}:0.05%`, { token: text, share });
   }
   return { region, share };
 }

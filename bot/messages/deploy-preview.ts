@@ -23,7 +23,7 @@ function wavesLine(plan: Plan, status: StatusInfo): string {
 
 /** What a deploy will do, with Deploy / Cancel: shown only to the person who asked. */
 export function deployPreview(plan: Plan, build: BuildInfo, status: StatusInfo, now: number): SlackMessage {
-  const regions = plan.waves?.flat() ?? plan.regions ?? status.regions.map((r) => r.region);
+  const regions = (plan.waves ? [...new Set(plan.waves.flat().map((token) => token.split(':')[0]!))] : null) ?? plan.regions ?? status.regions.map((r) => r.region);
   const current = new Map(status.regions.map((r) => [r.region, r.goal]));
   const perRegion = regions.map((region) => {
     const goal = current.get(region);

@@ -55,7 +55,7 @@ export const replicateQuery = z.strictObject({
 const regionList = z.array(z.string().regex(/^[a-z0-9-]+$/, 'region names are [a-z0-9-]+')).min(1).max(64);
 
 /** A wave: regions, or shares of them (`eu:25%`: the machines of eu in 25 % of it, chosen by a hash of machine id and service). */
-const waveTargets = z.array(z.string().regex(/^[a-z0-9-]+(:\d{1,2}(\.\d{1,2})?%)?$/, 'a region (eu) or a share of one (eu:25%, at most two decimals)')).min(1).max(64);
+const waveTargets = z.array(z.string().regex(/^[a-z0-9-]+(:[0-9.]{1,12}%)?$/, 'a region (eu) or a share of one (eu:25%, at most two decimals)')).min(1).max(64);
 
 export const deployBody = z
   .strictObject({

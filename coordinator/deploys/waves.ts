@@ -103,7 +103,7 @@ function checkWaves(waves: string[][], configured: readonly string[], source: st
       if (inWave.has(region)) throw new FleetcastError(code, `${source} names region ${region} twice in one wave`, { region });
       const before = reached.get(region);
       if (before === 'whole') {
-        throw new FleetcastError(code, `${source} names ${region}${share === null ? '' : `:${share}%`} after a wave that took all of ${region}; each region belongs to one wave (shares of it may come before, such as ${region}:5%;${region})`, { region });
+        throw new FleetcastError(code, `${source} names region ${region} twice${share === null ? '' : ` (${region}:${share}% after all of it)`}; each region belongs to one wave, and shares of it may come before it (such as ${region}:5%;${region})`, { region });
       }
       if (before !== undefined && share !== null && share <= before) {
         throw new FleetcastError(code, `${source}: the shares of ${region} must grow from wave to wave (${before}% then ${share}%)`, { region, shares: [before, share] });

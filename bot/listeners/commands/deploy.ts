@@ -4,7 +4,7 @@ import { deployPreview } from '../../messages/deploy-preview.ts';
 import { newPlan } from '../../plans/plan.ts';
 import { replyToAsker } from '../reply.ts';
 import type { CommandHandler } from './command-listener.ts';
-import { buildArg, deployTargetArg } from './command-text.ts';
+import { buildArg, deployTargetArg, waveRegions } from './command-text.ts';
 
 /**
  * `/deploy BUILD [REGIONS | WAVES]`: a preview only the asker sees — the build, its commit, what
@@ -15,7 +15,7 @@ export const deployCommand: CommandHandler = async (ctx, request) => {
   const [ref, ...rest] = request.args;
   const buildId = buildArg('deploy', ref);
   const target = deployTargetArg('deploy', rest);
-  const named = target.waves?.flat() ?? target.regions;
+  const named = target.waves ? waveRegions(target.waves) : target.regions;
   const build = await ctx.fleet.build(buildId);
   await ctx.permissions.check(request.user, 'deploy', build.service);
   const status = await ctx.fleet.status(build.service);
