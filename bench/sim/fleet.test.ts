@@ -75,6 +75,22 @@ describe('fleet simulator', () => {
     expect(on.bytesFromBucket).toBeCloseTo(off.bytesFromBucket, -6);
   });
 
+  it('a first wave of a share of the first region: that share alone, then the rest of its region (which fetched meanwhile), then the other regions', () => {
+    const r = simulateFleet(small({ canaryShare: 1, prefetch: false }));
+    const [canary, region, rest] = [1, 2, 3].map((w) => r.regions.filter((t) => t.wave === w));
+    expect(canary.map((t) => [t.region, t.machines])).toEqual([['r0', 10]]);
+    expect(region.map((t) => [t.region, t.machines])).toEqual([['r0', 990]]);
+    expect(rest.map((t) => [t.region, t.machines])).toEqual([['r1', 1_000]]);
+    expect(r.liveMachines).toBeCloseTo(2_000, 6);
+    expect(region[0]!.goalAt).toBeGreaterThanOrEqual(canary[0]!.settledAt);
+    expect(rest[0]!.goalAt).toBeGreaterThanOrEqual(region[0]!.settledAt);
+    // The machines outside the share fetched the build from the canary's goal on, even without
+    // prefetch: their wave only switches them (install), while r1 (no prefetch) downloads after its goal.
+    expect(region[0]!.settledAt - region[0]!.goalAt).toBeLessThan(rest[0]!.settledAt - rest[0]!.goalAt);
+    expect(parseSimArgs(['--canary-share', '0.5']).overrides.canaryShare).toBe(0.5);
+    expect(() => parseSimArgs(['--canary-share', '100'])).toThrow(/above 0 and below 100/);
+  });
+
   it('stragglers set the 100 % time; with a canary wave they also hold back every later region', () => {
     // A link of 1/100 (12.5 MB/s) is below the verify rate; 1/10 would not be.
     const run = (overrides: Partial<SimParams>) => simulateFleet(small({ bucketFallbackS: 300, stragglerFactor: 0.01, ...overrides }));
