@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { calibrationFrom, p2pScalingRuns } from './calibration-source.ts';
 import { parseSimArgs } from './cli-options.ts';
-import { regionLowerBound, simulateFleet } from './fleet.ts';
+import { regionLowerBound, simulateFleet, type RegionTimeline } from './fleet.ts';
 import { planGroups } from './machine-groups.ts';
 import { defaultParams, GiB, MiB, parseBytes, parseRate, parseSeconds, type SimParams } from './params.ts';
 import { discoveredAt, share, simulateRegion } from './region-swarm-model.ts';
@@ -77,7 +77,7 @@ describe('fleet simulator', () => {
 
   it('a first wave of a share of the first region: that share alone, then the rest of its region (which fetched meanwhile), then the other regions', () => {
     const r = simulateFleet(small({ canaryShare: 1, prefetch: false }));
-    const [canary, region, rest] = [1, 2, 3].map((w) => r.regions.filter((t) => t.wave === w));
+    const [canary, region, rest] = [1, 2, 3].map((w) => r.regions.filter((t) => t.wave === w)) as [RegionTimeline[], RegionTimeline[], RegionTimeline[]];
     expect(canary.map((t) => [t.region, t.machines])).toEqual([['r0', 10]]);
     expect(region.map((t) => [t.region, t.machines])).toEqual([['r0', 990]]);
     expect(rest.map((t) => [t.region, t.machines])).toEqual([['r1', 1_000]]);
