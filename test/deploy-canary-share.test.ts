@@ -12,6 +12,7 @@ import { storeArtifact } from './support/agent-artifacts.ts';
 import { serviceBody, startTestCoordinator, type TestCoordinator } from './support/coordinator.ts';
 import { deployableBuild } from './support/deployable-build.ts';
 import { eventually } from './support/eventually.ts';
+import { onlyJson, runCli } from './support/cli.ts';
 
 const regions = ['eu', 'us'];
 let fleet: TestFleet;
@@ -97,6 +98,14 @@ it('refuses a share plan that makes no sense, in words, before anything is writt
   const badPlan = await coordinator.request('POST', '/v1/services', { body: serviceBody('web', { wavePlan: 'eu:0%;eu' }) });
   expect(badPlan.status).toBe(400);
   expect(badPlan.json.error.message).toMatch(/more than 0 % and less than 100 %/);
+  const unknownRegion = await coordinator.request('POST', '/v1/services', { body: serviceBody('web', { wavePlan: 'mars:5%;eu' }) });
+  expect(unknownRegion.status).toBe(400);
+  expect(unknownRegion.json.error.message).toMatch(/the wave plan of service web names region mars, which is not configured: the regions are eu, us/);
+  // The CLI: a service's own plan and auto-rollback setting.
+  const added = await runCli(['service', 'add', 'web', '--repo', '/srv/git/web', '--build', 'make', '--artifact', 'out/web', '--waves', 'eu:5%;eu', '--auto-rollback', 'off', '--json'], coordinator.env);
+  expect(added.code, added.stderr).toBe(0);
+  expect(onlyJson(added)).toMatchObject({ name: 'web', wavePlan: 'eu:5%;eu', autoRollback: false });
+  expect((await coordinator.handle.deploys.status('web')).deployWaves).toEqual([['eu:5%'], ['eu'], ['us']]);
   expect((await fleet.writer.get('api', 'eu'))).toBeNull();
 });
 

@@ -25,6 +25,8 @@ export interface ApiContext {
   };
   /** Deploys, rollbacks, locks and the goal state. */
   deploys: DeployService;
+  /** FLEETCAST_REGIONS: a service's own wave plan is checked against them at `service add`. @defaultValue not checked there (only at each deploy) */
+  regions?: readonly string[];
   /** The fleet's signals for /metrics: refusals the agents report, the state of each region's goal mirror. @defaultValue none */
   fleet?: { hub: Pick<HubLink, 'refusalsSeen' | 'refusingMachines'>; mirrors: Pick<MirrorCheck, 'all'> };
   logger: Logger;
