@@ -15,7 +15,7 @@ export function deployCommand(): Command {
   const command = clientCommand('deploy', 'deploy a build: set the goal of its service, wave by wave (exit 3 if not deployable, locked or forbidden)')
     .argument('<build>', 'build id, e.g. b42')
     .option('--regions <a,b>', 'only these regions, all at once (comma-separated)')
-    .option('--waves <a;b,c>', 'these waves instead of the default plan, e.g. "eu;us,ap"')
+    .option('--waves <a;b,c>', 'these waves instead of the default plan, e.g. "eu;us,ap", or "eu:1%;eu;us,ap" to start with the machines in 1 % of eu')
     .option('--reason <text>', 'why, for the history')
     .option('--idempotency-key <key>', 'a retry with the same key gets the same deployment back instead of a second one');
   addWaitOptions(command).action(async (id: string, options: DeployOptions) => {
