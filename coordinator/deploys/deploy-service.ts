@@ -18,7 +18,7 @@ import { ServiceMutex } from './service-mutex.ts';
 import * as sql from './sql/deploy-sql.ts';
 import { WaveRunner, type UndoOutcome, type WaveRunnerOptions } from './wave-runner.ts';
 import { WaveWriter } from './wave-writer.ts';
-import { deploymentTarget, encodeWaves, newWaves, planRegions, planWaves, type Wave } from './waves.ts';
+import { deploymentTarget, encodeWaves, newWaves, planRegions, planWaves, previewWaves, type Wave } from './waves.ts';
 
 export interface DeployServiceOptions {
   /** FLEETCAST_REGIONS. */
@@ -349,7 +349,7 @@ export class DeployService {
       }),
     );
     const [newest] = await sql.selectDeployments(this.db, service, 1);
-    const deployWaves = planWaves({ setting: this.wavePlan, configured: this.regions, servicePlan: own ? { service, plan: own } : null });
+    const deployWaves = previewWaves(this.wavePlan, this.regions, own ? { service, plan: own } : null);
     return { service, lock: await this.getLock(service), regions, deployment: newest ? toDeployment(newest) : null, deployWaves };
   }
 

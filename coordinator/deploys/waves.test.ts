@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FleetcastError } from '../../errors/index.ts';
-import { decodeWaves, defaultWaves, deploymentTarget, encodeWaves, newWaves, planRegions, planWaves } from './waves.ts';
+import { decodeWaves, defaultWaves, deploymentTarget, encodeWaves, newWaves, planRegions, planWaves, previewWaves } from './waves.ts';
 
 const regions = ['eu', 'us', 'ap'];
 
@@ -33,6 +33,8 @@ describe('wave plans with shares of a region', () => {
   it("a service's own plan wins over the default, and is checked against the configured regions", () => {
     expect(planWaves({ setting: 'canary', configured: regions, servicePlan: { service: 'api', plan: 'ap:5%;ap;eu,us' } })).toEqual([['ap:5%'], ['ap'], ['eu', 'us']]);
     expect(planWaves({ setting: 'canary', configured: regions, explicit: [['us']], servicePlan: { service: 'api', plan: 'ap;eu' } })).toEqual([['us']]);
+    // Status still answers (with the default plan); the deploy says why.
+    expect(previewWaves('canary', regions, { service: 'api', plan: 'mars:5%' })).toEqual([['eu'], ['us', 'ap']]);
     const err = thrown(() => planWaves({ setting: 'canary', configured: regions, servicePlan: { service: 'api', plan: 'mars:5%' } }));
     expect(err.code).toBe('INVALID_INPUT');
     expect(err.message).toMatch(/the wave plan of service api names region mars, which is not configured/);

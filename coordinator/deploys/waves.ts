@@ -1,5 +1,5 @@
 import { waveStatuses, type WaveStatus } from '../../entities/index.ts';
-import { FleetcastError } from '../../errors/index.ts';
+import { FleetcastError, isFleetcastError } from '../../errors/index.ts';
 import { formatWaveTarget, parseWaveTarget, type GoalTarget } from '../../goalstate/index.ts';
 
 /**
@@ -60,6 +60,20 @@ export function planWaves(options: { setting: WavePlanSetting; configured: reado
   if (options.requested && options.requested.length > 0) return checkWaves([options.requested], configured, 'the request').waves;
   if (options.servicePlan) return defaultWaves(options.servicePlan.plan, configured, `the wave plan of service ${options.servicePlan.service}`, 'INVALID_INPUT');
   return defaultWaves(options.setting, configured);
+}
+
+/**
+ * The waves a deploy to every region would roll out in, for status and previews: the service's
+ * own plan, or the default one when that plan no longer fits the configured regions (a deploy
+ * is then refused, saying why; status must still answer).
+ */
+export function previewWaves(setting: WavePlanSetting, configured: readonly string[], servicePlan: { service: string; plan: string } | null): string[][] {
+  try {
+    return planWaves({ setting, configured, servicePlan });
+  } catch (err) {
+    if (!isFleetcastError(err, 'INVALID_INPUT')) throw err;
+    return defaultWaves(setting, configured);
+  }
 }
 
 /** The regions a plan deploys to, each once, in the order first named. */
