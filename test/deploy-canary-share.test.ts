@@ -2,9 +2,12 @@
 // connections, fetching from their regional bucket) and a real coordinator on MariaDB over a
 // NATS hub with one leaf per region. A wave of 25 % of a region of 4 agents touches exactly the
 // one machine the hash of machine id and service puts in the share — the same one on the next
-// deploy — and the next wave moves the rest. The service's own wave plan and its own
+// deploy — and the next wave moves the rest (the machines outside the share switch from their
+// caches: they fetched the canary's build meanwhile). The service's own wave plan and its own
 // auto-rollback setting (over FLEETCAST_DEPLOY_AUTO_ROLLBACK=false) are used: a dying build is
 // run by the canary machine only, and rolled back.
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inShare, type StatusReport } from '../goalstate/index.ts';
 import { serviceScript, TestFleet, type TestAgent } from './support/agent-fleet.ts';
@@ -141,9 +144,16 @@ it('a 25 % canary of a region of 4 agents runs on exactly one machine, the same 
     // The wave is judged on the machines in the share: 1 of 1 running.
     const progress = (await coordinator.request('GET', `/v1/deployments/${id}/progress`)).json;
     expect(progress.progress.find((p: { region: string }) => p.region === 'eu')).toMatchObject({ goalShare: 25, machines: 1, running: 1, converged: true });
+    // Meanwhile the machines outside the share fetch the canary's build into their caches (verified, not run).
+    const outside = eu().filter((a) => a.machine !== canaryMachine);
+    await eventually(() => outside.every((a) => fs.existsSync(path.join(a.serviceDir('api'), 'builds', build, '.verified'))), 30_000, 'the machines outside the share to cache the build');
+    const readsBefore = outside.map((a) => a.reads.filter((r) => r.name === goal.artifact).length);
+    expect(readsBefore.every((n) => n > 0)).toBe(true);
 
     await coordinator.handle.deploys.control('resume', id, { by: 'test' });
     await everyAgentRuns(build);
+    // The wave that takes the whole region switched them from their caches: no byte more from the bucket.
+    expect(outside.map((a) => a.reads.filter((r) => r.name === goal.artifact).length)).toEqual(readsBefore);
     const done = await eventually(async () => {
       const d = await deployment(id);
       return d.status === 'CONVERGED' && d;
