@@ -7,6 +7,10 @@ const iso = z.iso.datetime();
 export const waveJson = z
   .object({
     regions: z.array(z.string()),
+    shares: z
+      .record(z.string(), z.number())
+      .optional()
+      .meta({ description: 'regions of which the wave takes a share (percent), not all: only the machines in it (by a hash of machine id and service) get the goal' }),
     status: z.enum(waveStatuses).meta({ description: 'PENDING, WRITTEN (machines converging), CONVERGED, FAILED (too many machines failed, or timed out), SKIPPED' }),
     writtenAt: iso.nullable(),
     doneAt: iso.nullable(),
@@ -71,6 +75,7 @@ export const convergenceJson = z
     goalBuild: z.string().nullable(),
     goalDigest: z.string().nullable().meta({ description: 'the digest of the signed goal a running machine must report' }),
     goalSeq: z.number().nullable().meta({ description: 'the sequence of the signed goal a running machine must report; null: no goal signed for this region yet' }),
+    goalShare: z.number().nullable().meta({ description: "the goal is a canary of this share of the region (percent): the counts are of the machines in it; null: the whole region" }),
     machines: z.number().meta({ description: 'machines with a report for the service, silent ones included' }),
     running: z.number().meta({ description: 'reporting in time and running the signed goal: its build, digest and sequence' }),
     mismatched: z.number().meta({ description: 'reporting the goal build as running, but with another digest or goal sequence: not counted as running' }),

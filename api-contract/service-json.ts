@@ -16,6 +16,8 @@ export const serviceJson = z
       .object({ query: z.string(), max: z.number(), holdMs: z.number() })
       .nullable()
       .meta({ description: "the PromQL query ({{region}}, {{build}}, {{service}} filled in per region) each wave of its deploys must keep at or below max for holdMs after converging (with FLEETCAST_PROMETHEUS_URL set); null: the agents' health only" }),
+    wavePlan: z.string().nullable().meta({ description: "its own wave plan (canary, all, or waves such as eu:1%;eu;us,ap); null: the coordinator's (FLEETCAST_DEPLOY_WAVES)" }),
+    autoRollback: z.boolean().nullable().meta({ description: 'whether a failed wave is rolled back automatically; null: as FLEETCAST_DEPLOY_AUTO_ROLLBACK' }),
     createdAt: z.iso.datetime(),
   })
   .meta({ id: 'Service' });

@@ -416,13 +416,16 @@ export const settings = {
       .optional(),
     { shown: "— (the agent's user)", help: "user (name or uid) services' run commands run as, so they cannot read the agent's credentials; needs an agent running as root, which warns while it is unset" },
   ),
-  /** How a deploy rolls out: `canary` (first region, then the rest), `all`, or waves such as `eu;us,ap`. */
+  /** How a deploy rolls out: `canary` (first region, then the rest), `all`, or waves such as `eu;us,ap` or `eu:1%;eu;us,ap` (a share of a region first). */
   FLEETCAST_DEPLOY_WAVES: setting(
     z
       .string()
       .trim()
-      .refine((text) => /^(canary|all|[a-z0-9-]+(,[a-z0-9-]+)*(;[a-z0-9-]+(,[a-z0-9-]+)*)*)$/.test(text), 'write canary, all, or waves of regions such as eu;us,ap'),
-    { default: 'canary', help: 'how deploys roll out: canary (first region, then the rest once converged), all, or waves like eu;us,ap' },
+      .refine(
+        (text) => text === 'canary' || text === 'all' || text.split(';').every((wave) => wave.split(',').every((target) => /^[a-z0-9-]+(:\d{1,2}(\.\d{1,2})?%)?$/.test(target))),
+        'write canary, all, or waves of regions such as eu;us,ap or eu:1%;eu;us,ap',
+      ),
+    { default: 'canary', help: "how deploys roll out (a service's own plan, fleetcast service add --waves, wins): canary (first region, then the rest once converged), all, or waves like eu;us,ap — a wave may take a share of a region first, eu:1%;eu;us,ap (the same machines every time: a hash of machine id and service)" },
   ),
   /** With the first wave, the later waves' regions fetch the build into their agents' caches (run nothing). */
   FLEETCAST_DEPLOY_PREFETCH: setting(
@@ -432,7 +435,7 @@ export const settings = {
   /** When a wave fails, put the regions the deployment wrote back on the build they ran before (from the agents' caches) and lock the service. */
   FLEETCAST_DEPLOY_AUTO_ROLLBACK: setting(
     z.enum(['true', 'false']).transform((text) => text === 'true'),
-    { default: 'true', help: "true: when a wave fails, the regions the deployment wrote go back to the build they ran before (no transfer: the agents' caches hold it) and the service is locked with the reason; false: the deployment stops FAILED and someone must roll back" },
+    { default: 'true', help: "true: when a wave fails, the regions the deployment wrote go back to the build they ran before (no transfer: the agents' caches hold it) and the service is locked with the reason; false: the deployment stops FAILED and someone must roll back. A service's own setting (fleetcast service add --auto-rollback on|off) wins" },
   ),
   /** Failed machines a wave tolerates before the rollout halts, as a fraction of its machines (0.01 = 1 %). */
   FLEETCAST_WAVE_MAX_FAILED: setting(

@@ -199,7 +199,7 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
     spoolFlusher.start();
     teardown.add('the audit spool flusher', () => spoolFlusher.stop());
     const api = await ApiServer.start(
-      { db, queue, services, tokens, access, replication, deploys, delivery, fleet: { hub, mirrors }, logger },
+      { db, queue, services, tokens, access, replication, deploys, delivery, regions: config.FLEETCAST_REGIONS, fleet: { hub, mirrors }, logger },
       {
         host: config.FLEETCAST_LISTEN.host,
         port: config.FLEETCAST_LISTEN.port,

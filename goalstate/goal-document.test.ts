@@ -76,7 +76,7 @@ describe('signed goal documents (version 2)', () => {
   it('read whatever is malformed as GOAL_INVALID with key and revision', () => {
     const cases: [unknown, RegExp][] = [
       ['{nope', /not JSON/],
-      [{ ...sampleGoal('api', 'eu', 1), v: 3 }, /unknown document version 3/],
+      [{ ...sampleGoal('api', 'eu', 1), v: 4 }, /unknown document version 4/],
       [null, /document/],
       [[1, 2], /document/],
     ];
@@ -104,5 +104,36 @@ describe('names', () => {
     for (const bad of ['Api', '1api', 'a.b', 'a*', '', 'x'.repeat(64)]) expect(() => validateService(bad)).toThrow(/invalid service name/);
     for (const bad of ['EU', 'eu.west', '', 'hub']) expect(() => validateRegion(bad)).toThrow(/invalid region name/);
     for (const bad of ['web-1.eu', '-a', 'a>', '', 'm'.repeat(129)]) expect(() => validateMachine(bad)).toThrow(/invalid machine id/);
+  });
+});
+
+describe('canary goals (version 3: a share of the region)', () => {
+  it('the share is signed with the rest: changing or removing it breaks the signature', () => {
+    const goal = signGoal({ ...sampleGoal('api', 'eu', 42), canary: { share: 25 } }, 'goal', 7, key);
+    expect(goal).toMatchObject({ v: 3, canary: { share: 25 } });
+    expect(decodeGoal(encodeGoal(goal), 'api.eu', 3, trusted)).toEqual(goal);
+    const { canary: _canary, ...whole } = goal;
+    for (const forged of [{ ...goal, canary: { share: 99 } }, { ...whole, v: 2 }]) {
+      expect(thrown(() => decodeGoal(bytes(forged), 'api.eu', 4, trusted)).details).toMatchObject({ problem: 'BAD_SIGNATURE' });
+    }
+  });
+
+  it('a whole-region goal stays version 2, byte for byte as before shares; a hint never carries a share', () => {
+    const goal = signGoal(sampleGoal('api', 'eu', 42), 'goal', 7, key);
+    expect(goal.v).toBe(2);
+    expect('canary' in goal).toBe(false);
+    const hint = signGoal({ ...sampleGoal('api', 'eu', 42), canary: { share: 5 } }, 'prefetch', 8, key);
+    expect(hint).toMatchObject({ v: 2, purpose: 'prefetch' });
+    expect('canary' in hint).toBe(false);
+  });
+
+  it('refuses a share out of range before signing, and a version that does not match its share', async () => {
+    expect(thrown(() => signGoal({ ...sampleGoal('api', 'eu', 42), canary: { share: 100 } }, 'goal', 7, key)).code).toBe('INVALID_INPUT');
+    // Signed as version 3 without a share (no coordinator writes that): malformed.
+    const { canary: _c, ...rest } = signGoal({ ...sampleGoal('api', 'eu', 42), canary: { share: 5 } }, 'goal', 7, key);
+    const { sig: _sig, ...unsigned } = rest;
+    const { signDocument } = await import('../trust/index.ts');
+    const odd = signDocument(unsigned, key);
+    expect(thrown(() => decodeGoal(bytes(odd), 'api.eu', 5, trusted))).toMatchObject({ code: 'GOAL_INVALID' });
   });
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FleetcastError } from '../errors/index.ts';
 import { verifyDocument, type SignatureProblem, type VerifyingKeyring } from '../trust/index.ts';
+import { isValidShare } from './canary-share.ts';
 import { goalKey, prefetchKey, regionPattern, servicePattern } from './names.ts';
 
 /**
@@ -31,6 +32,13 @@ export const goalContentSchema = z.object({
   by: z.string().min(1).max(200),
   at: z.iso.datetime({ offset: true }),
   reason: z.string().max(2000),
+  /**
+   * A canary inside the region: only the machines in `share` percent of it (inShare: a hash of
+   * service and machine id) apply this goal; the others keep the build they run (and may fetch
+   * this one into their cache). Absent: every machine of the region. A document with it is
+   * version 3, so an agent older than shares refuses it instead of running it everywhere.
+   */
+  canary: z.object({ share: z.number().refine(isValidShare, 'a percentage above 0 and below 100, at most two decimals') }).strict().optional(),
 });
 
 export type GoalContent = z.output<typeof goalContentSchema>;
@@ -47,14 +55,14 @@ export type GoalPurpose = (typeof goalPurposes)[number];
  * old signed goal cannot be replayed). Version 1 documents were unsigned: readers refuse them.
  */
 export const goalSchema = goalContentSchema.extend({
-  v: z.literal(2),
+  v: z.union([z.literal(2), z.literal(3)]),
   purpose: z.enum(goalPurposes),
   seq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   sig: z.object({ key: z.string().regex(/^[0-9a-f]{16}$/), value: z.string().regex(/^[A-Za-z0-9_-]{86}$/) }),
   fileName: goalContentSchema.shape.fileName.unwrap(),
   runCommand: goalContentSchema.shape.runCommand.unwrap(),
   healthUrl: goalContentSchema.shape.healthUrl.unwrap(),
-});
+}).refine((goal) => (goal.v === 3) === (goal.canary !== undefined), { message: 'a version-3 document carries a canary share, a version-2 one does not', path: ['v'] });
 
 export type Goal = z.output<typeof goalSchema>;
 
@@ -120,7 +128,7 @@ function decodeDocument(value: Uint8Array, key: string, revision: number, contex
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw invalid(key, revision, 'document: not a JSON object', value);
   const version = (json as { v?: unknown }).v;
   if (version === 1 || version === undefined) throw refused(key, revision, 'UNSIGNED', value, 'it is an unsigned version-1 document, written before goals were signed');
-  if (version !== 2) throw invalid(key, revision, `unknown document version ${JSON.stringify(version)} (this fleetcast reads version 2; upgrade it)`, value);
+  if (version !== 2 && version !== 3) throw invalid(key, revision, `unknown document version ${JSON.stringify(version)} (this fleetcast reads versions 2 and 3; upgrade it)`, value);
   // The signature first, over the stored fields exactly: nothing unverified is even parsed further.
   if (!context.keyring) throw refused(key, revision, 'NO_TRUSTED_KEYS', value, 'this reader trusts no goal-signing key (FLEETCAST_GOAL_PUBLIC_KEYS is not set)');
   const verified = verifyDocument(json, context.keyring);

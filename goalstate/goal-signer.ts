@@ -9,8 +9,11 @@ export interface GoalSigningKey {
 
 /** Signs a goal (or prefetch hint) over every field, `purpose` and `seq` included. */
 export function signGoal(content: GoalContent, purpose: GoalPurpose, seq: number, key: SigningKey): Goal {
-  const checked = checkGoalContent(content);
-  // The stored document is exactly what was signed: every field explicit, in a fixed shape.
+  const { canary, ...checked } = checkGoalContent(content);
+  // The stored document is exactly what was signed: every field explicit, in a fixed shape. A
+  // canary share makes it version 3 (agents older than shares refuse it rather than run it on
+  // every machine); a prefetch hint never carries one (every machine may fetch ahead).
+  if (canary && purpose === 'goal') return signDocument({ v: 3 as const, purpose, ...checked, canary, seq }, key);
   return signDocument({ v: 2 as const, purpose, ...checked, seq }, key);
 }
 

@@ -5,6 +5,7 @@ export { GoalWriter, type GoalWriterOptions, type PutGoalOptions } from './goal-
 export { RegionGoalView, type RegionGoalViewOptions, type MirrorHealth } from './region-goal-view.ts';
 export { GoalWatch, liveHint, type GoalUpdate, type GoalListener, type GoalWatchOptions } from './goal-watch.ts';
 export type { GoalSeqStore, SeqRecord } from './goal-ledger.ts';
+export { inShare, sharePoint, isValidShare, parseWaveTarget, formatWaveTarget, wavePlanProblem, type WaveTarget } from './canary-share.ts';
 export { signGoal, nextSeq, noSigningKey, type GoalSigningKey } from './goal-signer.ts';
 export { goalKeyring, coordinatorGoalKeys } from './goal-keys.ts';
 export { inspectGoalMirror, recreateGoalMirror, mirrorProblems, type MirrorInspection, type MirrorProblem } from './mirror-inspection.ts';

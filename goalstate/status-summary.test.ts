@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FleetcastError } from '../errors/index.ts';
 import { decodeStatus, encodeStatus, type StatusReport } from './status-document.ts';
+import { inShare } from './canary-share.ts';
 import { summarizeService, type GoalTarget, type StatusEntry } from './status-summary.ts';
 
 const now = Date.parse('2026-01-01T12:00:00Z');
@@ -36,6 +37,7 @@ describe('summarizeService', () => {
       goalBuild: 'b2',
       goalDigest: b2.digest,
       goalSeq: b2.seq,
+      goalShare: null,
       machines: 10,
       running: 2,
       mismatched: 0,
@@ -48,6 +50,16 @@ describe('summarizeService', () => {
       holding: 0,
       runningDigests: [{ build: 'b2', digest: b2.digest, machines: 2 }],
     });
+  });
+
+  it('a canary goal counts only the machines in its share, chosen by the hash the agents use', () => {
+    const inside = entries.filter((e) => inShare('api', e.report.machine, 50)).map((e) => e.report.machine);
+    expect(inside.length).toBeGreaterThan(0);
+    expect(inside.length).toBeLessThan(entries.length);
+    const whole = summarizeService('eu', 'api', entries.filter((e) => inside.includes(e.report.machine)), { goal: b2, nowMs: now, silentAfterMs: 90_000 });
+    const share = summarizeService('eu', 'api', entries, { goal: { ...b2, share: 50 }, nowMs: now, silentAfterMs: 90_000 });
+    expect(share).toEqual({ ...whole, goalShare: 50 });
+    expect(share.machines).toBe(inside.length);
   });
 
   it('counts every build when there is no goal build', () => {

@@ -1,3 +1,4 @@
+import { inShare } from './canary-share.ts';
 import type { RefusalCode, StatusReport } from './status-document.ts';
 
 /** A report as the view holds it: the document and when the leaf stored it (server clock). */
@@ -24,6 +25,8 @@ export interface GoalTarget {
   /** null (a wave not written yet): no machine counts as running it. */
   digest: string | null;
   seq: number | null;
+  /** A canary share of the region (percent): only the machines in it (inShare) are counted. @defaultValue every machine */
+  share?: number | null;
 }
 
 export interface RefusingMachine {
@@ -42,6 +45,8 @@ export interface ServiceStatusSummary {
   /** The digest and sequence of the signed goal a running machine must report; null when there is no target. */
   goalDigest: string | null;
   goalSeq: number | null;
+  /** The goal is a canary of this share of the region (percent): every count is of the machines in it. null: the whole region. */
+  goalShare: number | null;
   /** Machines with a report for the service (silent ones included). */
   machines: number;
   /** Reporting in time and running the goal: its build, digest and sequence. */
@@ -101,6 +106,7 @@ export function emptySummary(region: string, service: string, goal: GoalTarget |
     goalBuild: goal?.build ?? null,
     goalDigest: goal?.digest ?? null,
     goalSeq: goal?.seq ?? null,
+    goalShare: goal?.share ?? null,
     machines: 0,
     running: 0,
     mismatched: 0,
@@ -121,7 +127,10 @@ export function summarizeService(region: string, service: string, entries: Itera
   const maxExamples = options.maxExamples ?? 5;
   const summary = emptySummary(region, service, goal);
   const digests = new Map<string, RunningDigest>();
+  const share = goal?.share ?? null;
   for (const { report, storedAtMs } of entries) {
+    // A canary wave is judged on the machines in its share only: the others keep their build.
+    if (share !== null && !inShare(service, report.machine, share)) continue;
     summary.machines++;
     if (nowMs - storedAtMs > silentAfterMs) {
       summary.silent++;

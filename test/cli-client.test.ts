@@ -47,6 +47,8 @@ describe('fleetcast client commands (real executable, MariaDB coordinator)', () 
       buildNetwork: true,
       buildSettings: [],
       metricGate: null,
+      wavePlan: null,
+      autoRollback: null,
       createdAt: expect.any(String),
     });
     const list = await cli('service', 'list', '--json');

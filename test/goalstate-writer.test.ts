@@ -188,13 +188,13 @@ describe('malformed and unsigned values written straight into the bucket', () =>
         return revision;
       };
       await refusedAfter('{not json');
-      await refusedAfter({ ...sampleGoal('pay', 'eu', 8), v: 3 });
+      await refusedAfter({ ...sampleGoal('pay', 'eu', 8), v: 4 });
       await refusedAfter({ v: 1, ...sampleGoal('pay', 'eu', 8) });
       await refusedAfter(keys.sign(sampleGoal('other', 'eu', 9), Date.now()));
       const last = await refusedAfter({ ...keys.sign(sampleGoal('pay', 'eu', 10), Date.now()), size: 1 });
       expect(errors.map((e) => e.code)).toEqual(['GOAL_INVALID', 'GOAL_INVALID', 'GOAL_SIGNATURE_INVALID', 'GOAL_SIGNATURE_INVALID', 'GOAL_SIGNATURE_INVALID']);
       expect(errors[0]!.message).toMatch(/goal pay\.eu at revision \d+ is malformed \(the value is not JSON\)/);
-      expect(errors[1]!.message).toContain('unknown document version 3');
+      expect(errors[1]!.message).toContain('unknown document version 4');
       expect(errors[2]!.message).toContain('unsigned version-1 document');
       expect(errors[3]!.message).toContain('signed as the goal other.eu');
       expect(errors[4]!.message).toContain('its signature does not match its content');

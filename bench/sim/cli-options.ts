@@ -31,6 +31,14 @@ export const simFlags: Record<string, { parse: Parser; help: string }> = {
   'bucket-egress': { parse: rate('bucketEgress'), help: "a regional bucket's egress (default 100gbit)" },
   'replication-rate': { parse: rate('replicationRate'), help: 'main → regional copy per region (default 500M)' },
   waves: { parse: (v) => ({ wavePlan: v === 'all' ? 'all' : 'canary' }), help: 'FLEETCAST_DEPLOY_WAVES: canary | all (default canary)' },
+  'canary-share': {
+    parse: (v) => {
+      const share = Number(v);
+      if (!(share > 0 && share < 100)) throw new Error(`--canary-share wants a percentage above 0 and below 100, got ${JSON.stringify(v)}`);
+      return { canaryShare: share };
+    },
+    help: 'a first wave of this share (%) of the first region: waves r0:S%;r0;rest (default: the whole first region)',
+  },
   soak: { parse: seconds('soakS'), help: 'FLEETCAST_WAVE_SOAK (default 0s)' },
   'min-done': { parse: num('minDoneFraction'), help: "FLEETCAST_WAVE_MIN_DONE: share of a wave's machines running the build before the next wave (default 1)" },
   'no-prefetch': { parse: () => ({ prefetch: false }), help: "FLEETCAST_DEPLOY_PREFETCH=false: later waves' machines fetch only when their wave comes" },

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { calibrationFrom, p2pScalingRuns } from './calibration-source.ts';
 import { parseSimArgs } from './cli-options.ts';
-import { regionLowerBound, simulateFleet } from './fleet.ts';
+import { regionLowerBound, simulateFleet, type RegionTimeline } from './fleet.ts';
 import { planGroups } from './machine-groups.ts';
 import { defaultParams, GiB, MiB, parseBytes, parseRate, parseSeconds, type SimParams } from './params.ts';
 import { discoveredAt, share, simulateRegion } from './region-swarm-model.ts';
@@ -73,6 +73,22 @@ describe('fleet simulator', () => {
     expect(on.deployLowerBoundS).toBeLessThan(off.deployLowerBoundS);
     expect(on.deployS!).toBeGreaterThanOrEqual(on.deployLowerBoundS);
     expect(on.bytesFromBucket).toBeCloseTo(off.bytesFromBucket, -6);
+  });
+
+  it('a first wave of a share of the first region: that share alone, then the rest of its region (which fetched meanwhile), then the other regions', () => {
+    const r = simulateFleet(small({ canaryShare: 1, prefetch: false }));
+    const [canary, region, rest] = [1, 2, 3].map((w) => r.regions.filter((t) => t.wave === w)) as [RegionTimeline[], RegionTimeline[], RegionTimeline[]];
+    expect(canary.map((t) => [t.region, t.machines])).toEqual([['r0', 10]]);
+    expect(region.map((t) => [t.region, t.machines])).toEqual([['r0', 990]]);
+    expect(rest.map((t) => [t.region, t.machines])).toEqual([['r1', 1_000]]);
+    expect(r.liveMachines).toBeCloseTo(2_000, 6);
+    expect(region[0]!.goalAt).toBeGreaterThanOrEqual(canary[0]!.settledAt);
+    expect(rest[0]!.goalAt).toBeGreaterThanOrEqual(region[0]!.settledAt);
+    // The machines outside the share fetched the build from the canary's goal on, even without
+    // prefetch: their wave only switches them (install), while r1 (no prefetch) downloads after its goal.
+    expect(region[0]!.settledAt - region[0]!.goalAt).toBeLessThan(rest[0]!.settledAt - rest[0]!.goalAt);
+    expect(parseSimArgs(['--canary-share', '0.5']).overrides.canaryShare).toBe(0.5);
+    expect(() => parseSimArgs(['--canary-share', '100'])).toThrow(/above 0 and below 100/);
   });
 
   it('stragglers set the 100 % time; with a canary wave they also hold back every later region', () => {

@@ -1,6 +1,7 @@
 // One deploy of one build to the whole fleet: build, upload, main → regional replication, the
-// seeders' cores, the wave plan (coordinator/deploys/waves.ts: canary region, then the rest once
-// the gate of wave-runner.ts passed and the soak is over), and each region's swarm.
+// seeders' cores, the wave plan (coordinator/deploys/waves.ts: canary region — or first a share
+// of it — then the rest once the gate of wave-runner.ts passed and the soak is over), and each
+// region's swarm.
 import { machinesThatMayLag } from '../../coordinator/deploys/convergence.ts';
 import { planGroups } from './machine-groups.ts';
 import type { SimParams } from './params.ts';
@@ -64,6 +65,35 @@ function random(seed: number): () => number {
   };
 }
 
+/** One region's machines in one wave: all of them, or (a canary share) the ones in it or the rest. */
+export interface WaveSlice {
+  region: number;
+  machines: number;
+  /**
+   * The machines outside a canary share: their agents fetch the canary's build into their caches
+   * as soon as its goal comes (service-reconciler.ts), with prefetch or without.
+   */
+  fetchesWithFirstWave: boolean;
+}
+
+/**
+ * The waves: every region at once (`all`), the first region then the rest (`canary`), or with
+ * canaryShare a share of the first region, then the rest of it, then the other regions. The share
+ * and the rest of its region are modelled as two swarms (in the product they share one region
+ * swarm, so the rest's peers include the canary's): a slight underestimate of the rest's peers.
+ */
+export function planSimWaves(p: SimParams, perRegion: number): WaveSlice[][] {
+  const whole = (region: number): WaveSlice => ({ region, machines: perRegion, fetchesWithFirstWave: false });
+  if (p.wavePlan === 'all' || (p.regions === 1 && p.canaryShare === null)) return [range(p.regions).map(whole)];
+  const rest = range(p.regions).slice(1).map(whole);
+  if (p.canaryShare === null) return [[whole(0)], rest];
+  // The hash puts about this share of the region's machines in it; at least one to make a canary.
+  const canary = Math.max(1, Math.round((perRegion * p.canaryShare) / 100));
+  const waves: WaveSlice[][] = [[{ region: 0, machines: canary, fetchesWithFirstWave: false }]];
+  if (perRegion > canary) waves.push([{ region: 0, machines: perRegion - canary, fetchesWithFirstWave: true }]);
+  return rest.length > 0 ? [...waves, rest] : waves;
+}
+
 /** The distribution lower bound of one region from the moment its seeders serve. */
 export function regionLowerBound(p: SimParams, machines: number, factor: number): number {
   const seed = p.seedersPerRegion * p.seederUpload;
@@ -82,7 +112,7 @@ export function simulateFleet(p: SimParams): FleetResult {
   const deployableAt = Math.max(...replicatedAt);
   // A seeder with preheat finds the object at its next bucket scan; without, when the goal arrives.
   const scanPhase = Array.from({ length: p.regions }, () => rand() * p.seederScanS);
-  const waves: number[][] = p.wavePlan === 'all' || p.regions === 1 ? [range(p.regions)] : [[0], range(p.regions).slice(1)];
+  const waves = planSimWaves(p, perRegion);
 
   const timelines: RegionTimeline[] = [];
   let writeAt = deployableAt;
@@ -96,19 +126,19 @@ export function simulateFleet(p: SimParams): FleetResult {
   const prepRateOf = (r: number) => Math.min(p.peer.corePrepRate, p.bucketEgress * factor(r));
   for (const [w, regions] of waves.entries()) {
     // What-if: the wave runner waits until the wave's seeders serve the build (with preheat).
-    if (p.waveWaitsForSeeders && !p.streamingSeeders) writeAt = Math.max(writeAt, ...regions.map((r) => prepStartOf(r, Number.POSITIVE_INFINITY) + p.size / prepRateOf(r)));
+    if (p.waveWaitsForSeeders && !p.streamingSeeders) writeAt = Math.max(writeAt, ...regions.map(({ region: r }) => prepStartOf(r, Number.POSITIVE_INFINITY) + p.size / prepRateOf(r)));
     let waveSettled = writeAt;
     let waveBound = 0;
     const waveOutcomes: RegionOutcome[] = [];
-    for (const r of regions) {
+    for (const { region: r, machines, fetchesWithFirstWave } of regions) {
       const f = factor(r);
       const goalAt = writeAt + p.goalPropagationS;
-      const fetchAt = p.prefetch ? Math.min(hintAt, goalAt) : goalAt;
+      const fetchAt = p.prefetch || fetchesWithFirstWave ? Math.min(hintAt, goalAt) : goalAt;
       // Seeders follow hints as they follow goals.
       const prepStart = prepStartOf(r, fetchAt);
       const seederReadyAt = p.streamingSeeders ? prepStart : prepStart + p.size / prepRateOf(r);
       const groups = planGroups({
-        machines: perRegion,
+        machines,
         tier1Machines: p.seedersPerRegion * p.maxPeers,
         stragglers: p.stragglers,
         stragglerFactor: p.stragglerFactor,
@@ -142,9 +172,9 @@ export function simulateFleet(p: SimParams): FleetResult {
         silentAfterS: p.silentAfterS,
         growingCore: p.streamingSeeders ? { from: prepStart, rate: prepRateOf(r) } : undefined,
       });
-      const lowerBoundS = regionLowerBound(p, perRegion, f);
+      const lowerBoundS = regionLowerBound(p, machines, f);
       waveBound = Math.max(waveBound, lowerBoundS);
-      timelines.push({ region: `r${r}`, machines: perRegion, wave: w + 1, replicatedAt: replicatedAt[r]!, seederReadyAt, goalAt, settledAt: outcome.settledAt, outcome, lowerBoundS });
+      timelines.push({ region: `r${r}`, machines, wave: w + 1, replicatedAt: replicatedAt[r]!, seederReadyAt, goalAt, settledAt: outcome.settledAt, outcome, lowerBoundS });
       waveSettled = Math.max(waveSettled, outcome.settledAt);
       waveOutcomes.push(outcome);
     }

@@ -49,6 +49,12 @@ export interface SimParams {
   gateDelayS: number;
   /** FLEETCAST_DEPLOY_WAVES: 'canary' | 'all'. code default canary */
   wavePlan: 'canary' | 'all';
+  /**
+   * A first wave of this share (percent) of the first region, `r0:S%;r0;rest` (with `canary`) —
+   * the machines in it by the hash of coordinator/deploys (a share of the region's machines).
+   * null: the canary is the whole first region. code default null (no share)
+   */
+  canaryShare: number | null;
   /** FLEETCAST_WAVE_SOAK, seconds. code default 0 */
   soakS: number;
   /** FLEETCAST_WAVE_MIN_DONE: share of a wave's live machines running the build before the next wave. code default 1 */
@@ -143,6 +149,7 @@ export function defaultParams(overrides: Partial<SimParams> = {}): SimParams {
     goalPropagationS: 1,
     gateDelayS: 2,
     wavePlan: 'canary',
+    canaryShare: null,
     soakS: 0,
     prefetch: true,
     minDoneFraction: 1,

@@ -27,7 +27,8 @@ function wavesLine(waves: string[][]): string {
  */
 export function deployPreview(plan: Plan, preview: DeployPreviewInfo, now: number): SlackMessage {
   const build = preview.build;
-  const regions = preview.waves.flat();
+  // A region may be in two waves (a share of it, then all of it): named once.
+  const regions = [...new Set(preview.waves.flat().map((token) => token.split(':')[0]!))];
   const configured = build.replication?.length ?? regions.length;
   const perRegion = preview.regions.map((r) => {
     const from = r.current ? (r.current.build === build.id ? `${r.current.build} (already)` : r.current.build) : 'nothing yet';

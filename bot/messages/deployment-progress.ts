@@ -30,7 +30,7 @@ function regionLine(p: RegionProgress, wave: Wave | undefined): string {
   if (!p.known) return `:grey_question: *${p.region}* its machines' reports cannot be read now (its leaf, or the hub link, is down)`;
   if (p.machines === 0) return `:white_check_mark: *${p.region}* no machine runs ${p.service} here`;
   const icon = p.converged ? ':white_check_mark:' : p.failed.machines > 0 ? ':warning:' : ':arrows_counterclockwise:';
-  const parts = [`${p.running}/${p.machines} running ${p.goalBuild ?? ''}`.trim()];
+  const parts = [`${p.running}/${p.machines} running ${p.goalBuild ?? ''}`.trim() + (p.goalShare ? ` (canary: the machines in ${p.goalShare} % of ${p.region})` : '')];
   if (p.downloading.machines > 0) {
     const bytes = p.downloading.total > 0 ? ` (${formatBytes(p.downloading.bytes)} of ${formatBytes(p.downloading.total)})` : '';
     parts.push(`${p.downloading.machines} downloading${bytes}`);
@@ -65,7 +65,7 @@ function gateLine(index: number, wave: Wave): string {
 }
 
 function wavesLine(waves: Wave[]): string {
-  return `Waves: ${waves.map((w, i) => `${waveIcons[w.status]} ${i + 1}. ${w.regions.join(', ')}`).join('  ')}`;
+  return `Waves: ${waves.map((w, i) => `${waveIcons[w.status]} ${i + 1}. ${w.regions.map((r) => (w.shares?.[r] ? `${r} ${w.shares[r]} %` : r)).join(', ')}`).join('  ')}`;
 }
 
 /** The progress of a deploy or rollback, region by region; the same message is updated until the end. */
@@ -77,7 +77,8 @@ export function progressMessage(view: ProgressView): SlackMessage {
   if (d.waves.length > 1) blocks.push(context(wavesLine(d.waves)));
   const holding = d.waves.findIndex((w) => w.gate?.status === 'HOLDING' && w.status === 'WRITTEN');
   if (holding >= 0) blocks.push(context(gateLine(holding, d.waves[holding]!)));
-  const waveOf = (region: string) => d.waves.find((w) => w.regions.includes(region));
+  // A region may be in two waves (a share of it, then all of it): the last one written speaks for it.
+  const waveOf = (region: string) => [...d.waves].reverse().find((w) => w.regions.includes(region) && w.status !== 'PENDING' && w.status !== 'SKIPPED') ?? d.waves.find((w) => w.regions.includes(region));
   if (view.progress && view.progress.length > 0) blocks.push(section(view.progress.map((p) => regionLine(p, waveOf(p.region))).join('\n')));
   else if (view.progress === null && d.status !== 'FAILED') blocks.push(section(`Goal ${d.status === 'WRITING' && !d.spooled ? 'being written' : 'written'} in ${d.regions.join(', ')}; machines pick it up from their region.`));
   const notes: string[] = [];

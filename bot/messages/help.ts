@@ -2,7 +2,7 @@ import { section, context, type SlackMessage } from './blocks.ts';
 
 /** Every command, its usage and what it does: for help and for usage errors. */
 export const commands = {
-  deploy: { usage: '/deploy BUILD [REGIONS]', does: 'preview a deploy of BUILD (b42) in the usual waves, to the regions named at once (eu,us), or in waves of your own (eu;us,ap); Deploy or Cancel' },
+  deploy: { usage: '/deploy BUILD [REGIONS]', does: 'preview a deploy of BUILD (b42) in the usual waves, to the regions named at once (eu,us), or in waves of your own (eu;us,ap, or eu:1%;eu;us,ap to start with 1 % of the machines of eu); Deploy or Cancel' },
   rollback: { usage: '/rollback SERVICE [BUILD]', does: 'back to the build deployed before (or BUILD), after one confirmation; locks the service' },
   build: { usage: '/build SERVICE COMMIT', does: 'queue a build of COMMIT; the result is announced when it ends' },
   builds: { usage: '/builds SERVICE', does: 'recent builds with their status and whether they can be deployed' },

@@ -9,6 +9,7 @@ const convergence = (region: string, extra: Partial<StatusInfo['regions'][number
   goalBuild: 'b42',
   goalDigest: 'a'.repeat(64),
   goalSeq: 1_800_000_000_000,
+  goalShare: null,
   machines: 10,
   running: 10,
   mismatched: 0,

@@ -18,7 +18,7 @@ export function deployCommand(): Command {
   const command = clientCommand('deploy', 'deploy a build: set the goal of its service, wave by wave (exit 3 if not deployable, locked, frozen, its pre-deploy check failed, or forbidden)')
     .argument('<build>', 'build id, e.g. b42')
     .option('--regions <a,b>', 'only these regions, all at once (comma-separated)')
-    .option('--waves <a;b,c>', 'these waves instead of the default plan, e.g. "eu;us,ap"')
+    .option('--waves <a;b,c>', 'these waves instead of the default plan, e.g. "eu;us,ap", or "eu:1%;eu;us,ap" to start with the machines in 1 % of eu')
     .option('--reason <text>', 'why, for the history')
     .option('--dry-run', 'say what would happen (commits, current builds, waves, machines holding the build, refusals) and change nothing; exit code as the real request would get')
     .option('--override-freeze <reason>', 'admin only: deploy inside a freeze window, for this reason (audited)')

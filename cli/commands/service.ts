@@ -20,6 +20,8 @@ interface AddOptions {
   gateQuery?: string;
   gateMax?: number;
   gateFor?: number;
+  waves?: string;
+  autoRollback?: boolean;
 }
 
 function gateMax(value: string): number {
@@ -41,6 +43,13 @@ function metricGate(options: AddOptions): { query: string; max: number; holdMs?:
     throw new FleetcastError('INVALID_INPUT', 'a metric gate needs both --gate-query and --gate-max (and optionally --gate-for)', {});
   }
   return { query: options.gateQuery, max: options.gateMax, ...(options.gateFor === undefined ? {} : { holdMs: options.gateFor }) };
+}
+
+/** `on` or `off` of --auto-rollback. */
+function onOff(value: string): boolean {
+  if (value === 'on') return true;
+  if (value === 'off') return false;
+  throw new InvalidArgumentError(`--auto-rollback takes on or off, got "${value}"`);
 }
 
 /** `NAME=VALUE` of --build-env, repeatable. */
@@ -72,6 +81,8 @@ function addCommand(): Command {
     .option('--gate-query <promql>', 'metric gate: PromQL query with {{region}}, {{build}}, {{service}}, checked during each wave\'s soak (needs FLEETCAST_PROMETHEUS_URL on the coordinator)')
     .option('--gate-max <number>', 'metric gate: the wave fails when the query answers more than this in one of its regions', gateMax)
     .option('--gate-for <duration>', 'metric gate: how long after a wave converged the query must stay within bounds (default 1m)', gateFor)
+    .option('--waves <plan>', "its own wave plan, as FLEETCAST_DEPLOY_WAVES: canary, all, or waves such as \"eu:1%;eu;us,ap\" (a share of a region first) (default: the coordinator's)")
+    .option('--auto-rollback <on|off>', 'roll a failed wave back automatically, whatever FLEETCAST_DEPLOY_AUTO_ROLLBACK says (default: as it says)', onOff)
     .action(async (name: string, options: AddOptions) => {
       const gate = metricGate(options);
       const service = await apiClient(command).post<ServiceJson>('/v1/services', {
@@ -85,6 +96,8 @@ function addCommand(): Command {
         ...(options.buildEnv.length === 0 ? {} : { buildEnv: buildSettings(options.buildEnv) }),
         ...(options.buildNetwork ? {} : { buildNetwork: false }),
         ...(gate === undefined ? {} : { metricGate: gate }),
+        ...(options.waves === undefined ? {} : { wavePlan: options.waves }),
+        ...(options.autoRollback === undefined ? {} : { autoRollback: options.autoRollback }),
       });
       printResult(wantsJson(command), service, () => `registered service ${service.name}\n${serviceDetails(service)}`);
     });

@@ -93,6 +93,8 @@ export function serviceDetails(service: ServiceJson): string {
     ['build network', service.buildNetwork ? 'on' : 'off'],
     ['build settings', service.buildSettings.join(', ') || '-'],
     ['metric gate', service.metricGate ? `${service.metricGate.query} ≤ ${service.metricGate.max} for ${formatDuration(service.metricGate.holdMs)}` : '-'],
+    ['waves', service.wavePlan ?? "the coordinator's plan"],
+    ['auto-rollback', service.autoRollback === null ? "the coordinator's setting" : service.autoRollback ? 'on' : 'off'],
     ['created', when(service.createdAt)],
   ]);
 }

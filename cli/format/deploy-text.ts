@@ -20,7 +20,7 @@ export function gateText(gate: NonNullable<WaveJson['gate']>): string {
 
 /** `eu (WRITTEN) → us, ap (PENDING)`. */
 export function wavesText(waves: WaveJson[]): string {
-  return waves.map((w) => `${w.regions.join(', ')} (${w.status})`).join(' → ');
+  return waves.map((w) => `${w.regions.map((r) => (w.shares?.[r] ? `${r}:${w.shares[r]}%` : r)).join(', ')} (${w.status})`).join(' → ');
 }
 
 export function lockLine(lock: LockJson): string {
@@ -32,7 +32,7 @@ export function convergenceText(c: ConvergenceJson): string {
   if (!c.known) return "reports unreadable (leaf or hub link down)";
   if (c.machines === 0) return 'no machines report this service';
   const live = c.machines - c.silent;
-  const parts = [`${c.running}/${live} running ${c.goalBuild ?? ''}`.trimEnd()];
+  const parts = [`${c.running}/${live} running ${c.goalBuild ?? ''}`.trimEnd() + (c.goalShare ? ` (canary: the machines in ${c.goalShare}% of ${c.region})` : '')];
   if (c.downloading.machines > 0) {
     const share = c.downloading.total > 0 ? ` (${Math.floor((100 * c.downloading.bytes) / c.downloading.total)} % of ${bytes(c.downloading.total)})` : '';
     parts.push(`${c.downloading.machines} downloading${share}`);
@@ -81,7 +81,13 @@ export function statusText(status: ServiceStatusJson): string {
 
 /** One line per region of a deployment: its wave's status and where the machines stand. */
 export function progressLines(p: DeploymentProgressJson): string[] {
-  const waveOf = (region: string) => p.deployment.waves.findIndex((w) => w.regions.includes(region));
+  const { waves } = p.deployment;
+  // A region may be in two waves (a share of it, then all of it): the last one written speaks for it.
+  const written = (w: WaveJson) => w.status !== 'PENDING' && w.status !== 'SKIPPED';
+  const waveOf = (region: string) => {
+    for (let i = waves.length - 1; i >= 0; i--) if (waves[i]!.regions.includes(region) && written(waves[i]!)) return i;
+    return waves.findIndex((w) => w.regions.includes(region));
+  };
   return p.progress.map((c) => {
     const index = waveOf(c.region);
     const wave = p.deployment.waves[index];

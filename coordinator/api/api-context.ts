@@ -28,6 +28,8 @@ export interface ApiContext {
   deploys: DeployService;
   /** Freeze windows and each service's continuous deploy and pre-deploy check (issue 23). @defaultValue the routes answer NOT_FOUND */
   delivery?: { freezes: FreezeBook; settings: DeliverySettings };
+  /** FLEETCAST_REGIONS: a service's own wave plan is checked against them at `service add`. @defaultValue not checked there (only at each deploy) */
+  regions?: readonly string[];
   /** The fleet's signals for /metrics: refusals the agents report, the state of each region's goal mirror. @defaultValue none */
   fleet?: { hub: Pick<HubLink, 'refusalsSeen' | 'refusingMachines'> & Partial<Pick<HubLink, 'machines'>>; mirrors: Pick<MirrorCheck, 'all'> };
   logger: Logger;

@@ -35,7 +35,7 @@ describe('push matching', () => {
   });
 
   it('matches services by repository address and branch', () => {
-    const base = { buildCommand: 'make', artifactPath: 'out/x', runCommand: null, healthUrl: null, buildNetwork: true, buildEnv: {}, metricGate: null, createdAt: new Date() };
+    const base = { buildCommand: 'make', artifactPath: 'out/x', runCommand: null, healthUrl: null, buildNetwork: true, buildEnv: {}, metricGate: null, wavePlan: null, autoRollback: null, createdAt: new Date() };
     const services = [
       { ...base, name: 'api', repo: 'https://github.com/acme/api', branch: 'main' },
       { ...base, name: 'api-ssh', repo: 'git@github.com:acme/api.git', branch: 'main' },

@@ -54,11 +54,19 @@ export const replicateQuery = z.strictObject({
 
 const regionList = z.array(z.string().regex(/^[a-z0-9-]+$/, 'region names are [a-z0-9-]+')).min(1).max(64);
 
+/** A wave: regions, or shares of them (`eu:25%`: the machines of eu in 25 % of it, chosen by a hash of machine id and service). */
+const waveTargets = z.array(z.string().regex(/^[a-z0-9-]+(:[0-9.]{1,12}%)?$/, 'a region (eu) or a share of one (eu:25%, at most two decimals)')).min(1).max(64);
+
 export const deployBody = z
   .strictObject({
     build: buildIdText,
     regions: regionList.optional().meta({ description: 'deploy to these regions only, at once (one wave); @defaultValue every configured region, in the waves of FLEETCAST_DEPLOY_WAVES' }),
-    waves: z.array(regionList).min(1).max(64).optional().meta({ description: 'explicit waves, e.g. [["eu"], ["us", "ap"]]: each is written once the one before has converged' }),
+    waves: z
+      .array(waveTargets)
+      .min(1)
+      .max(64)
+      .optional()
+      .meta({ description: 'explicit waves, e.g. [["eu"], ["us", "ap"]] or [["eu:1%"], ["eu"], ["us", "ap"]] (a share of a region first): each is written once the one before has converged' }),
     reason: z.string().max(2000).optional(),
     overrideFreeze: z.string().trim().min(1).max(2000).optional().meta({ description: 'admin only: deploy inside a freeze window, for this reason (audited)' }),
   })

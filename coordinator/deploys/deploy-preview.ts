@@ -10,7 +10,7 @@ import { lockedError, type DeploymentKind, type ServiceLock } from './deployment
 import { readGoal, type FleetState, type GoalStore } from './goal-store.ts';
 import { rollbackTarget } from './rollback-target.ts';
 import type { ServiceLocks } from './service-locks.ts';
-import { planWaves } from './waves.ts';
+import { planRegions, planWaves } from './waves.ts';
 
 export interface DeployPreviewOptions {
   /** FLEETCAST_REGIONS. */
@@ -85,10 +85,11 @@ export class DeployPreviewer {
 
   async deploy(buildRef: string, request: { regions?: string[] | undefined; waves?: string[][] | undefined }): Promise<DeployPreview> {
     const build = await this.queue.get(parseBuildId(buildRef));
-    const plan = planWaves({ setting: this.options.wavePlan, configured: this.options.regions, requested: request.regions, explicit: request.waves });
+    const own = (await this.services.get(build.service)).wavePlan;
+    const plan = planWaves({ setting: this.options.wavePlan, configured: this.options.regions, requested: request.regions, explicit: request.waves, servicePlan: own ? { service: build.service, plan: own } : null });
     const refusals: FleetcastError[] = [];
     const replication = await this.replication.forBuild(build);
-    this.collect(refusals, () => checkDeployable(build, replication, plan.flat()));
+    this.collect(refusals, () => checkDeployable(build, replication, planRegions(plan)));
     const goals = this.options.fleet.goals();
     const lock = await this.locks.get(build.service);
     if (lock) refusals.push(lockedError(lock));
@@ -120,7 +121,7 @@ export class DeployPreviewer {
 
   private async describe(goals: GoalStore, kind: DeploymentKind, build: Build, replication: BuildReplication, plan: string[][], lock: ServiceLock | null, refusals: FleetcastError[]): Promise<DeployPreview> {
     const target = formatBuildId(build.id);
-    const regions = await Promise.all(plan.flat().map((region) => this.region(goals, build.service, region, target)));
+    const regions = await Promise.all(planRegions(plan).map((region) => this.region(goals, build.service, region, target)));
     const groups = new Map<string | null, string[]>();
     for (const region of regions) {
       const from = region.current?.build ?? null;

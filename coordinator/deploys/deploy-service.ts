@@ -26,7 +26,7 @@ import { ServiceMutex } from './service-mutex.ts';
 import * as sql from './sql/deploy-sql.ts';
 import { WaveRunner, type WaveRunnerOptions } from './wave-runner.ts';
 import { WaveWriter } from './wave-writer.ts';
-import { encodeWaves, planWaves } from './waves.ts';
+import { encodeWaves, planRegions, planWaves } from './waves.ts';
 
 export interface DeployServiceOptions {
   /** FLEETCAST_REGIONS. */
@@ -119,9 +119,10 @@ export class DeployService {
       const build = await this.queue.get(parseBuildId(buildRef));
       target = build.service;
       detail.build = formatBuildId(build.id);
-      const plan = planWaves({ setting: this.wavePlan, configured: this.regions, requested: request.regions, explicit: request.waves });
+      const own = (await this.services.get(build.service)).wavePlan;
+      const plan = planWaves({ setting: this.wavePlan, configured: this.regions, requested: request.regions, explicit: request.waves, servicePlan: own ? { service: build.service, plan: own } : null });
       detail.waves = plan;
-      checkDeployable(build, await this.replication.forBuild(build), plan.flat());
+      checkDeployable(build, await this.replication.forBuild(build), planRegions(plan));
       if (request.overrideFreeze !== undefined) detail.overrideFreeze = request.overrideFreeze;
       const passed = await this.options.guard?.admit(build, request);
       if (passed) Object.assign(detail, passed.detail);

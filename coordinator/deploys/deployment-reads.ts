@@ -8,7 +8,7 @@ import { readGoal, targetOf, type FleetState } from './goal-store.ts';
 import type { MirrorState } from './mirror-state.ts';
 import type { ServiceLocks } from './service-locks.ts';
 import * as sql from './sql/deploy-sql.ts';
-import { deploymentTarget, planWaves } from './waves.ts';
+import { deploymentTarget, previewWaves } from './waves.ts';
 
 export interface DeploymentReadsOptions {
   /** FLEETCAST_REGIONS. */
@@ -64,7 +64,7 @@ export class DeploymentReads {
 
   /** The goal of each region, read from the hub, where the machines stand against it, the lock and the newest deployment. */
   async status(service: string): Promise<ServiceStatus> {
-    await this.services.get(service);
+    const own = (await this.services.get(service)).wavePlan;
     const goals = this.options.fleet.goals();
     const regions = await Promise.all(
       this.options.regions.map(async (region): Promise<RegionGoal> => {
@@ -76,7 +76,7 @@ export class DeploymentReads {
       }),
     );
     const [newest] = await sql.selectDeployments(this.db, service, 1);
-    const deployWaves = planWaves({ setting: this.options.wavePlan, configured: this.options.regions });
+    const deployWaves = previewWaves(this.options.wavePlan, this.options.regions, own ? { service, plan: own } : null);
     return { service, lock: await this.locks.get(service), regions, deployment: newest ? toDeployment(newest) : null, deployWaves };
   }
 

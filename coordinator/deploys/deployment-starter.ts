@@ -11,7 +11,7 @@ import type { GoalStore } from './goal-store.ts';
 import * as sql from './sql/deploy-sql.ts';
 import type { WaveRunner } from './wave-runner.ts';
 import type { WaveWriter } from './wave-writer.ts';
-import { encodeWaves, newWaves, type Wave } from './waves.ts';
+import { encodeWaves, newWaves, planRegions, type Wave } from './waves.ts';
 
 export interface DeploymentStarterOptions {
   services: Pick<ServiceRegistry, 'get'>;
@@ -66,7 +66,7 @@ export class DeploymentStarter {
       id = await sql.insertDeployment(this.db, {
         service: build.service,
         buildId: build.id,
-        regions: plan.flat(),
+        regions: planRegions(plan),
         kind,
         requestedBy: request.by,
         reason,
@@ -82,10 +82,10 @@ export class DeploymentStarter {
       throw err;
     }
     const deploymentId = formatDeploymentId(id);
-    await this.options.runner.supersedeRolling(build.service, id, kind === 'rollback' ? plan.flat() : null);
+    await this.options.runner.supersedeRolling(build.service, id, kind === 'rollback' ? planRegions(plan) : null);
     let signed: Wave['goals'];
     try {
-      signed = await this.options.writer.write(goals, { deployment: deploymentId, build, service, kind, by: request.by, reason }, plan[0]!);
+      signed = await this.options.writer.write(goals, { deployment: deploymentId, build, service, kind, by: request.by, reason }, waves[0]!.regions, waves[0]!.shares);
     } catch (err) {
       waves[0]!.status = 'FAILED';
       waves.slice(1).forEach((wave) => (wave.status = 'SKIPPED'));
@@ -96,7 +96,7 @@ export class DeploymentStarter {
     }
     waves[0] = { ...waves[0]!, status: 'WRITTEN', writtenAt: new Date(), goals: signed };
     if (plan.length > 1 && this.options.prefetch) {
-      await this.options.writer.writePrefetch(goals, { deployment: deploymentId, build, service, kind, by: request.by, reason }, plan.slice(1).flat());
+      await this.options.writer.writePrefetch(goals, { deployment: deploymentId, build, service, kind, by: request.by, reason }, planRegions(plan.slice(1)));
     }
     // ROLLING until every wave has converged (the WaveRunner records CONVERGED or FAILED).
     const status = 'ROLLING';
@@ -113,7 +113,7 @@ export class DeploymentStarter {
         ...(lock ? { lock: { service: build.service, ...lock, since: lock.since.toISOString(), replace: true } } : {}),
       });
       const buildId = formatBuildId(build.id);
-      return { id: deploymentId, service: build.service, build: buildId, regions: plan.flat(), kind, requestedBy: request.by, reason, status, createdAt, error: null, waves, convergedAt: null, rollback: null, spooled: true };
+      return { id: deploymentId, service: build.service, build: buildId, regions: planRegions(plan), kind, requestedBy: request.by, reason, status, createdAt, error: null, waves, convergedAt: null, rollback: null, spooled: true };
     }
   }
 }

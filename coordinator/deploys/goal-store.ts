@@ -45,5 +45,5 @@ export async function readGoal(goals: GoalStore, service: string, region: string
 
 /** What a machine must report to count as running a stored, verified goal. */
 export function targetOf(goal: GoalRevision['goal'] | null | undefined): GoalTarget | null {
-  return goal ? { build: goal.build, digest: goal.digest, seq: goal.seq } : null;
+  return goal ? { build: goal.build, digest: goal.digest, seq: goal.seq, share: goal.canary?.share ?? null } : null;
 }

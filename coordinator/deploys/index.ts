@@ -10,7 +10,7 @@ export { controlActions, type ControlAction } from './rollout-control.ts';
 export { formatDeploymentId, parseDeploymentId, placeholderDeploymentId, isPlaceholderDeploymentId, isFinal, type Deployment, type ServiceLock } from './deployment.ts';
 export type { GoalStore, FleetState } from './goal-store.ts';
 export type { MirrorState } from './mirror-state.ts';
-export { waveStatuses, defaultWaves, type Wave, type WaveStatus } from './waves.ts';
+export { waveStatuses, defaultWaves, planWaves, type Wave, type WaveStatus } from './waves.ts';
 export type { RegionConvergence } from './convergence.ts';
 export { selectAudit, countDeploymentsByStatus } from './sql/deploy-sql.ts';
 export { listAudit, type AuditFilter } from './sql/audit-sql.ts';

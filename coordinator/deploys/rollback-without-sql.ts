@@ -59,7 +59,9 @@ export async function rollbackFromGoalHistory(goals: GoalStore, spool: AuditSpoo
   }
   const signed: Wave['goals'] = {};
   for (const plan of plans) {
-    const stored = await goals.put({ ...goalContent(plan.target), deployment, kind: 'rollback', by: request.by, at: at.toISOString(), reason: request.reason }, { expectedRevision: plan.revision });
+    // A rollback goes to every machine of the region: never the canary share the earlier goal had.
+    const { canary: _canary, ...content } = goalContent(plan.target);
+    const stored = await goals.put({ ...content, deployment, kind: 'rollback', by: request.by, at: at.toISOString(), reason: request.reason }, { expectedRevision: plan.revision });
     signed[plan.region] = signedRecord(stored);
     const { goal } = stored;
     // Straight to the spool: SQL is down, and an incident should not wait on it once more per region.

@@ -15,6 +15,7 @@ import { AuditSpool } from './audit-spool.ts';
 import { DeployService, type DeployServiceOptions } from './deploy-service.ts';
 import { HandMovedFleet } from '../../test/support/deploy-fakes.ts';
 import { defaultWaves } from './waves.ts';
+import { inShare } from '../../goalstate/index.ts';
 
 const regions = ['eu', 'us', 'ap'];
 let dir: string;
@@ -193,6 +194,55 @@ describe('rollout', () => {
     expect(failed.error).toMatch(/automatic rollback is off — roll back with fleetcast rollback api/);
     expect(await goalBuild('eu')).toBe(b);
     expect(await deploys.getLock('api')).toBeNull();
+  });
+
+  it("a service's own auto-rollback setting wins over FLEETCAST_DEPLOY_AUTO_ROLLBACK", async () => {
+    await new ServiceRegistry(db).add({ name: 'web', repo: '/srv/git/web', buildCommand: 'make', artifactPath: 'out/web', runCommand: './web', autoRollback: false });
+    const deploys = open();
+    const webBuild = async () => `b${(await deployableBuild({ queue, db }, 'web', regions)).id}`;
+    const first = await webBuild();
+    const start = await deploys.deploy(first, { by: 'alice', regions });
+    runAll(first);
+    await deploys.runner.runOnce();
+    expect(await deploys.get(start.id)).toMatchObject({ status: 'CONVERGED' });
+    const b = await webBuild();
+    const deployment = await deploys.deploy(b, { by: 'alice' });
+    fleet.set('eu', 'eu-m1', b, 'failed');
+    await deploys.runner.runOnce();
+    const failed = await deploys.get(deployment.id);
+    expect(failed).toMatchObject({ status: 'FAILED', rollback: null });
+    expect(failed.error).toMatch(/automatic rollback is off/);
+    expect((await fleet.goalStore.get('web', 'eu'))?.goal.build).toBe(b);
+  });
+
+  it("a wave of a share of a region is judged on the machines in it; the next wave takes the whole region (the service's own plan)", async () => {
+    await new ServiceRegistry(db).add({ name: 'web', repo: '/srv/git/web', buildCommand: 'make', artifactPath: 'out/web', runCommand: './web', wavePlan: 'eu:50%;eu;us,ap' });
+    const candidates = Array.from({ length: 50 }, (_, i) => `eu-w${i}`);
+    const inside = candidates.filter((m) => inShare('web', m, 50)).slice(0, 2);
+    const outside = candidates.filter((m) => !inShare('web', m, 50)).slice(0, 2);
+    const deploys = open();
+    const b = `b${(await deployableBuild({ queue, db }, 'web', regions)).id}`;
+    const deployment = await deploys.deploy(b, { by: 'alice' });
+    expect(deployment.waves.map((w) => [w.regions, w.shares ?? null, w.status])).toEqual([
+      [['eu'], { eu: 50 }, 'WRITTEN'],
+      [['eu'], null, 'PENDING'],
+      [['us', 'ap'], null, 'PENDING'],
+    ]);
+    expect((await fleet.goalStore.get('web', 'eu'))!.goal).toMatchObject({ v: 3, canary: { share: 50 } });
+    for (const m of outside) fleet.set('eu', m, 'b0');
+    fleet.set('eu', inside[0]!, b);
+    fleet.set('eu', inside[1]!, b, 'downloading');
+    await deploys.runner.runOnce();
+    expect((await deploys.get(deployment.id)).waves[0]!.status).toBe('WRITTEN');
+    // The machines outside the share still run b0: the share converged all the same.
+    fleet.set('eu', inside[1]!, b);
+    await deploys.runner.runOnce();
+    const next = await deploys.get(deployment.id);
+    expect(next.waves.map((w) => w.status)).toEqual(['CONVERGED', 'WRITTEN', 'PENDING']);
+    const whole = (await fleet.goalStore.get('web', 'eu'))!.goal;
+    expect(whole).toMatchObject({ v: 2, build: b });
+    expect(whole.canary).toBeUndefined();
+    expect((await deploys.progress(deployment.id)).progress.find((p) => p.region === 'eu')).toMatchObject({ goalShare: null, machines: 4 });
   });
 
   it('the first deploy of a service fails with nothing to roll back to', async () => {

@@ -36,7 +36,7 @@ export interface WaveRunnerOptions {
   /** Rolls back what a failed deployment wrote. */
   undo: UndoDeployment;
   logger: Logger;
-  /** Roll the regions of a failed wave back to the build they ran before (FLEETCAST_DEPLOY_AUTO_ROLLBACK). @defaultValue true */
+  /** Roll the regions of a failed wave back to the build they ran before (FLEETCAST_DEPLOY_AUTO_ROLLBACK; a service's own setting overrides it). @defaultValue true */
   autoRollback?: boolean;
   /** Failed machines tolerated per wave, as a fraction of its live machines (FLEETCAST_WAVE_MAX_FAILED). @defaultValue 0 */
   maxFailedFraction?: number;
@@ -84,6 +84,8 @@ export class WaveRunner {
   private readonly undoneWithoutSql = new Set<string>();
   /** Deployments whose rollback this process is doing now (claimRollback, rollBack). */
   private readonly rollingBack = new Set<string>();
+  /** Each service's own auto-rollback setting as last read (null: the global one): what a failure uses while SQL is down. */
+  private readonly autoRollbackOf = new Map<string, boolean | null>();
 
   constructor(
     private readonly db: Database,
@@ -202,7 +204,7 @@ export class WaveRunner {
   private async fail(deployment: Deployment, wavesAsRead: string | null, waves: Wave[], why: string): Promise<void> {
     const later = waves.some((w) => w.status === 'PENDING');
     for (const w of waves) if (w.status === 'PENDING') w.status = 'SKIPPED';
-    const auto = this.options.autoRollback !== false;
+    const auto = await this.autoRollback(deployment.service);
     const error = auto
       ? `${why}; ${later ? 'the later waves were not written; ' : ''}rolling back automatically`
       : `${why}; ${later ? 'the later waves were not written; ' : ''}automatic rollback is off — roll back with fleetcast rollback ${deployment.service}, or fix and deploy again`;
@@ -245,7 +247,8 @@ export class WaveRunner {
   }
 
   private async undoAndRecord(deployment: Deployment, error: string, by: string | null, reason: string): Promise<void> {
-    const regions = deployment.waves.filter((w) => w.status !== 'PENDING' && w.status !== 'SKIPPED').flatMap((w) => w.regions);
+    // A region may be in two written waves (a share of it, then all of it): undone once.
+    const regions = [...new Set(deployment.waves.filter((w) => w.status !== 'PENDING' && w.status !== 'SKIPPED').flatMap((w) => w.regions))];
     const outcome = await this.options.undo(deployment, regions, by, reason);
     const recorded = `${error.replace(pendingSuffix, '')}; ${outcome.summary}`;
     this.options.logger.warn({ deployment: deployment.id, service: deployment.service, rollback: outcome.rollback }, recorded);
@@ -256,6 +259,19 @@ export class WaveRunner {
       if (!isFleetcastError(err, 'DATABASE_UNAVAILABLE')) throw err;
       this.options.spool.write({ rolledBack: { id, rollback: outcome.rollback, error: recorded } });
     }
+  }
+
+  /**
+   * Whether a failed wave of `service` is rolled back: the service's own setting (services.auto_rollback)
+   * when it has one, else FLEETCAST_DEPLOY_AUTO_ROLLBACK. While SQL is down, the setting last read.
+   */
+  private async autoRollback(service: string): Promise<boolean> {
+    try {
+      this.autoRollbackOf.set(service, (await this.options.services.get(service)).autoRollback ?? null);
+    } catch (err) {
+      if (!isFleetcastError(err, 'DATABASE_UNAVAILABLE')) throw err;
+    }
+    return this.autoRollbackOf.get(service) ?? this.options.autoRollback !== false;
   }
 
   /** Judged against the goals the wave signed (its record), never against what the regions' mirrors hold. */
@@ -283,8 +299,9 @@ export class WaveRunner {
       if (!fresh || fresh.status !== 'ROLLING' || (fresh.waves === null ? null : String(fresh.waves)) !== wavesAsRead) return;
       const build = await this.options.queue.get(parseBuildId(deployment.build));
       const service = await this.options.services.get(deployment.service);
+      this.autoRollbackOf.set(service.name, service.autoRollback ?? null);
       const wave = waves[index]!;
-      const goals = await this.options.writer.write(this.options.fleet.goals(), { deployment: deployment.id, build, service, kind: deployment.kind, by: deployment.requestedBy, reason: deployment.reason }, wave.regions);
+      const goals = await this.options.writer.write(this.options.fleet.goals(), { deployment: deployment.id, build, service, kind: deployment.kind, by: deployment.requestedBy, reason: deployment.reason }, wave.regions, wave.shares);
       waves[index] = { ...wave, status: 'WRITTEN', writtenAt: new Date(), goals };
       await this.record(deployment, wavesAsRead, { status: 'ROLLING', waves, error: null, convergedAt: null });
     });

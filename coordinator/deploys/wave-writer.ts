@@ -41,19 +41,23 @@ export class WaveWriter {
     private readonly audit: GoalWriteAudit,
   ) {}
 
-  /** Writes the wave; the signed goal of each of its regions (the ones written before included), to judge the wave by. */
-  async write(goals: GoalStore, what: DeploymentGoals, regions: string[]): Promise<Record<string, SignedGoalRecord>> {
+  /**
+   * Writes the wave; the signed goal of each of its regions (the ones written before included), to
+   * judge the wave by. A region in `shares` gets a canary goal: only its machines in that share apply it.
+   */
+  async write(goals: GoalStore, what: DeploymentGoals, regions: string[], shares: Record<string, number> = {}): Promise<Record<string, SignedGoalRecord>> {
     const written: string[] = [];
     const signed: Record<string, SignedGoalRecord> = {};
     try {
       for (const region of regions) {
         // A malformed or unsigned value is overwritten (at its revision): that is how it gets repaired.
         const { current, revision } = await readGoal(goals, what.build.service, region);
-        if (current?.goal.deployment === what.deployment) {
+        // Already this deployment's goal for this wave (the same share, or all of the region): written before a crash.
+        if (current?.goal.deployment === what.deployment && (current.goal.canary?.share ?? null) === (shares[region] ?? null)) {
           signed[region] = signedRecord(current);
           continue;
         }
-        const stored = await goals.put(this.goalFor(what, region, new Date()), { expectedRevision: revision });
+        const stored = await goals.put(this.goalFor(what, region, new Date(), shares[region]), { expectedRevision: revision });
         signed[region] = signedRecord(stored);
         written.push(region);
         await this.audited(what, region, stored, 'goal');
@@ -63,7 +67,7 @@ export class WaveWriter {
       if (isFleetcastError(err)) throw new FleetcastError(err.code, message, { ...err.details, deployment: what.deployment, writtenRegions: written }, { cause: err });
       throw err;
     }
-    this.logger.info({ deployment: what.deployment, service: what.build.service, build: formatBuildId(what.build.id), regions, kind: what.kind, by: what.by }, 'wave written');
+    this.logger.info({ deployment: what.deployment, service: what.build.service, build: formatBuildId(what.build.id), regions, shares, kind: what.kind, by: what.by }, 'wave written');
     return signed;
   }
 
@@ -76,7 +80,7 @@ export class WaveWriter {
       action: purpose === 'goal' ? 'goal-write' : 'prefetch-write',
       target: what.build.service,
       result: 'ok',
-      detail: { deployment: what.deployment, kind: what.kind, build: goal.build, digest: goal.digest, region, seq: goal.seq, revision: stored.revision, key: goal.sig.key },
+      detail: { deployment: what.deployment, kind: what.kind, build: goal.build, digest: goal.digest, region, seq: goal.seq, revision: stored.revision, key: goal.sig.key, ...(goal.canary ? { share: goal.canary.share } : {}) },
     }).catch((err: unknown) => this.logger.error({ err, deployment: what.deployment, region }, 'could not audit a goal write'));
   }
 
@@ -100,7 +104,7 @@ export class WaveWriter {
   }
 
   /** The goal document of a deployment in one region: everything an agent needs to fetch, verify and run the build. */
-  goalFor(what: DeploymentGoals, region: string, at: Date): GoalContent {
+  goalFor(what: DeploymentGoals, region: string, at: Date, share?: number): GoalContent {
     const { build } = what;
     return {
       service: build.service,
@@ -118,6 +122,7 @@ export class WaveWriter {
       by: what.by,
       at: at.toISOString(),
       reason: what.reason,
+      ...(share === undefined ? {} : { canary: { share } }),
     };
   }
 }

@@ -123,6 +123,7 @@ export class Agent {
       reconciler = new ServiceReconciler(
         {
           service,
+          machine: this.deps.machine,
           layout: this.deps.layout,
           cache: this.deps.cache,
           fetcher: this.deps.fetcher,

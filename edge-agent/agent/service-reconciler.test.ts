@@ -43,6 +43,7 @@ function start(fetcher: ArtifactFetcher): ServiceReconciler {
   reconciler = new ServiceReconciler(
     {
       service: 'api',
+      machine: 'm1',
       layout,
       cache: new BuildCache(layout, silentLogger()),
       fetcher,

@@ -1,7 +1,7 @@
 import { digestMismatch } from '../../blobstore/index.ts';
 import { humanDuration } from '../../config/index.ts';
 import { FleetcastError, isFleetcastError } from '../../errors/index.ts';
-import { liveHint, refusalCodes, type GoalContent, type GoalPurpose, type GoalUpdate, type Refusal, type RefusalCode, type StatusUpdate } from '../../goalstate/index.ts';
+import { inShare, liveHint, refusalCodes, type GoalContent, type GoalPurpose, type GoalUpdate, type Refusal, type RefusalCode, type StatusUpdate } from '../../goalstate/index.ts';
 import { backoffDelay } from '../../lifecycle/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import type { ArtifactFetcher } from '../fetch/artifact-fetcher.ts';
@@ -27,6 +27,8 @@ export interface ReconcilerOptions {
 
 export interface ReconcilerDeps {
   service: string;
+  /** This machine's id: whether it is in a canary share of its region (inShare) depends on it. */
+  machine: string;
   layout: AgentLayout;
   cache: BuildCache;
   fetcher: ArtifactFetcher;
@@ -262,7 +264,16 @@ export class ServiceReconciler {
   private async reconcile(): Promise<void> {
     await this.reconcileGoal();
     const goal = this.goal?.goal;
-    if (!this.stopped && (!goal || this.current?.goal.build === goal.build)) await this.prefetch();
+    if (!this.stopped && (!goal || this.current?.goal.build === goal.build || this.outsideShare(goal))) await this.prefetch();
+  }
+
+  /**
+   * The goal is a canary of a share of the region that leaves this machine out (decided from the
+   * signed goal: a hash of service and machine id, as the coordinator counts it). A machine that
+   * already runs the goal's build takes it, whatever the share: nothing changes for it.
+   */
+  private outsideShare(goal: GoalContent): boolean {
+    return goal.canary !== undefined && this.current?.goal.build !== goal.build && !inShare(this.service, this.deps.machine, goal.canary.share);
   }
 
   private async reconcileGoal(): Promise<void> {
@@ -270,6 +281,13 @@ export class ServiceReconciler {
     const goal = update?.goal;
     if (!update || !goal) {
       // No goal (or a deleted one): what runs keeps running; nothing is removed on a whim.
+      this.report(this.current ? { build: this.current.goal.build, state: 'running' } : { build: null, state: 'idle' });
+      return;
+    }
+    if (this.outsideShare(goal)) {
+      // A canary of a share of the region, and this machine is not in it: what runs keeps running
+      // (its build comes with a later wave; reconcile() fetches it into the cache meanwhile).
+      this.clearFailure();
       this.report(this.current ? { build: this.current.goal.build, state: 'running' } : { build: null, state: 'idle' });
       return;
     }
@@ -312,7 +330,9 @@ export class ServiceReconciler {
    * after a doubling pause, never reported as the service's.
    */
   private async prefetch(): Promise<void> {
-    const update = this.hint;
+    const goal = this.goal?.goal;
+    // Outside a canary share the goal itself is fetched ahead, as a hint: its build comes with the next wave.
+    const update = goal && this.outsideShare(goal) ? this.goal : this.hint;
     const hint = this.followedHint();
     if (!update || !hint || hint.build === this.current?.goal.build) return;
     if (this.hintFailure?.revision === update.revision && Date.now() < this.hintFailure.retryAt) return;
@@ -324,7 +344,8 @@ export class ServiceReconciler {
     try {
       // Progress is reported only once the hinted build is the goal (its wave came mid-fetch).
       const report = (u: StatusUpdate) => {
-        if (this.goal?.goal?.build === hint.build) this.report(u);
+        const now = this.goal?.goal;
+        if (now?.build === hint.build && !this.outsideShare(now)) this.report(u);
       };
       await this.installer.download(hint, controller.signal, log, { report, mayEmptyCache: false });
       this.hintFailure = undefined;
@@ -345,7 +366,9 @@ export class ServiceReconciler {
   }
 
   private followedHint(): GoalContent | undefined {
-    return liveHint(this.hint, this.goal?.goal?.seq);
+    const goal = this.goal?.goal;
+    if (goal && this.outsideShare(goal)) return goal;
+    return liveHint(this.hint, goal?.seq);
   }
 
   private async switchTo(target: InstalledBuild, seq: number, signal: AbortSignal, log: Logger): Promise<void> {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { FleetcastError } from '../../errors/index.ts';
 import { metricGateSpec, type MetricGate } from './metric-gate.ts';
+import { wavePlanProblem } from '../../goalstate/index.ts';
 import { repoUrlProblem } from './repo-url.ts';
 
 export interface Service {
@@ -19,6 +20,10 @@ export interface Service {
   buildEnv: Record<string, string>;
   /** The PromQL gate its deploys' waves must pass during their soak (FLEETCAST_PROMETHEUS_URL set); null: agents' health only. */
   metricGate: MetricGate | null;
+  /** The service's own wave plan (as FLEETCAST_DEPLOY_WAVES, shares allowed: `eu:1%;eu;us,ap`); null: the coordinator's. */
+  wavePlan: string | null;
+  /** Roll a failed wave back automatically: null follows FLEETCAST_DEPLOY_AUTO_ROLLBACK, true/false overrides it. */
+  autoRollback: boolean | null;
   createdAt: Date;
 }
 
@@ -75,6 +80,16 @@ export const serviceSpec = z.object({
   buildNetwork: z.boolean().default(true),
   buildEnv,
   metricGate: metricGateSpec.nullable().default(null),
+  wavePlan: z
+    .string()
+    .trim()
+    .min(1)
+    .max(1000)
+    .refine((plan) => wavePlanProblem(plan) === null, { error: (issue) => wavePlanProblem(String(issue.input).trim()) ?? 'invalid wave plan' })
+    .nullable()
+    .default(null)
+    .meta({ description: 'its own wave plan, as FLEETCAST_DEPLOY_WAVES (canary, all, or waves such as eu:1%;eu;us,ap); null: the coordinator\'s' }),
+  autoRollback: z.boolean().nullable().default(null).meta({ description: 'roll a failed wave back automatically; null: as FLEETCAST_DEPLOY_AUTO_ROLLBACK' }),
 });
 
 export type ServiceSpec = z.input<typeof serviceSpec>;

@@ -1,7 +1,7 @@
 // Fixtures of the deploy tests: an in-memory goal store and a fleet whose machines the
 // test moves by hand.
 import { FleetcastError } from '../../errors/index.ts';
-import { emptySummary, nextSeq, signGoal, type GoalContent, type GoalRevision, type GoalTarget, type ServiceStatusSummary } from '../../goalstate/index.ts';
+import { emptySummary, inShare, nextSeq, signGoal, type GoalContent, type GoalRevision, type GoalTarget, type ServiceStatusSummary } from '../../goalstate/index.ts';
 import { generateSigningKey, signingKeyFromPem } from '../../trust/index.ts';
 import type { FleetState, GoalStore } from '../../coordinator/deploys/goal-store.ts';
 
@@ -77,6 +77,8 @@ export class HandMovedFleet implements FleetState {
     const summary = emptySummary(region, service, target);
     const current = this.goalStore.entries.get(`${service}.${region}`)?.[0]?.goal;
     for (const [machine, { build, state, applied }] of this.machines.get(region) ?? []) {
+      // A canary goal counts only the machines in its share, as the status view does.
+      if (target?.share && !inShare(service, machine, target.share)) continue;
       summary.machines++;
       const says = applied ?? (current?.build === build ? { digest: current.digest, seq: current.seq } : undefined);
       if (build !== target?.build) summary.other++;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildArg, commitArg, regionsArg, serviceArg, words } from './command-text.ts';
+import { buildArg, commitArg, deployTargetArg, regionsArg, serviceArg, waveRegions, words } from './command-text.ts';
 
 describe('command words', () => {
   it('read builds, regions, services and commits the way people type them', () => {
@@ -17,5 +17,14 @@ describe('command words', () => {
     expect(() => regionsArg('deploy', ['EU'])).toThrow('"EU" is not a region name');
     expect(() => serviceArg('builds', undefined)).toThrow('name a service. Usage: `/builds SERVICE`');
     expect(() => commitArg('build', 'main')).toThrow('not a commit sha');
+  });
+
+  it('read waves with shares of a region; the coordinator judges their order', () => {
+    expect(deployTargetArg('deploy', ['eu:1%;eu;us,ap'])).toEqual({ waves: [['eu:1%'], ['eu'], ['us', 'ap']] });
+    expect(deployTargetArg('deploy', ['eu:5%'])).toEqual({ waves: [['eu:5%']] });
+    expect(deployTargetArg('deploy', ['eu,us'])).toEqual({ regions: ['eu', 'us'] });
+    expect(waveRegions([['eu:1%'], ['eu'], ['us', 'ap']])).toEqual(['eu', 'us', 'ap']);
+    expect(() => deployTargetArg('deploy', ['eu:0%;eu'])).toThrow(/more than 0 % and less than 100 %.*Usage: `\/deploy/);
+    expect(() => deployTargetArg('deploy', ['eu;eu'])).toThrow('a region is named in two waves');
   });
 });

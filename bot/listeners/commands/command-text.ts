@@ -1,6 +1,6 @@
 // Reading the words of a slash command; a mistake is INVALID_INPUT with the command's usage.
 import { FleetcastError } from '../../../errors/index.ts';
-import { regionPattern, servicePattern } from '../../../goalstate/index.ts';
+import { formatWaveTarget, parseWaveTarget, regionPattern, servicePattern } from '../../../goalstate/index.ts';
 import { commands, type CommandName } from '../../messages/help.ts';
 
 export function words(text: string): string[] {
@@ -40,7 +40,10 @@ export function regionsArg(command: CommandName, texts: string[]): string[] | un
   return regions;
 }
 
-/** Where a deploy goes: every region (nothing named), these regions at once (`eu,us`), or waves (`eu;us,ap`: eu first, then us and ap). */
+/**
+ * Where a deploy goes: every region (nothing named), these regions at once (`eu,us`), or waves
+ * (`eu;us,ap`: eu first, then us and ap; `eu:1%;eu;us,ap`: 1 % of eu's machines first).
+ */
 export interface DeployTarget {
   regions?: string[];
   waves?: string[][];
@@ -48,14 +51,33 @@ export interface DeployTarget {
 
 export function deployTargetArg(command: CommandName, texts: string[]): DeployTarget {
   const text = texts.join(',');
-  if (!text.includes(';')) {
+  if (!text.includes(';') && !text.includes(':')) {
     const regions = regionsArg(command, texts);
     return regions ? { regions } : {};
   }
-  const waves = text.split(';').map((wave) => regionsArg(command, [wave]) ?? []).filter((wave) => wave.length > 0);
-  const all = waves.flat();
-  if (new Set(all).size !== all.length) throw usageError(command, 'a region is named in two waves');
+  // Only the words are read here; the coordinator judges the plan (regions, order of shares).
+  const waves = text
+    .split(';')
+    .map((wave) => wave.split(',').map((token) => token.trim()).filter(Boolean))
+    .filter((wave) => wave.length > 0)
+    .map((wave) => wave.map((token) => waveTargetArg(command, token)));
+  if (waves.length === 0) throw usageError(command, 'name a region');
+  const whole = waves.flat().filter((token) => !token.includes(':'));
+  if (new Set(whole).size !== whole.length) throw usageError(command, 'a region is named in two waves (a share of it, such as eu:5%, may come before the wave that takes all of it)');
   return { waves };
+}
+
+function waveTargetArg(command: CommandName, token: string): string {
+  try {
+    return formatWaveTarget(parseWaveTarget(token, 'the waves'));
+  } catch (err) {
+    throw usageError(command, (err as Error).message);
+  }
+}
+
+/** The regions of waves (`eu:1%`, `eu`, `us`), each once. */
+export function waveRegions(waves: string[][]): string[] {
+  return [...new Set(waves.flat().map((token) => token.split(':')[0]!))];
 }
 
 /** Extra words where none belong. */

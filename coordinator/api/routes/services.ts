@@ -1,4 +1,5 @@
 import type { ApiContext } from '../api-context.ts';
+import { planWaves } from '../../deploys/index.ts';
 import { auditChange } from '../audit-change.ts';
 import { errorJson } from '../error-json.ts';
 import { addServiceBody, serviceParams } from '../request-schemas.ts';
@@ -7,7 +8,7 @@ import { serviceJson, serviceListJson, toServiceJson } from '../service-json.ts'
 
 const refused = { description: 'refused', schema: errorJson };
 
-export function serviceRoutes({ services, deploys }: ApiContext): Route[] {
+export function serviceRoutes({ services, deploys, regions }: ApiContext): Route[] {
   return [
     defineRoute({
       method: 'POST',
@@ -20,8 +21,10 @@ export function serviceRoutes({ services, deploys }: ApiContext): Route[] {
       body: addServiceBody,
       responses: { 201: { description: 'registered', schema: serviceJson }, 400: refused, 409: { description: 'the service exists', schema: errorJson } },
       async handle({ body, reply, principal }) {
+        // Its own wave plan must name configured regions (the words are checked by the schema): refused now, not at its first deploy.
+        if (body.wavePlan && regions) planWaves({ setting: 'all', configured: regions, servicePlan: { service: body.name, plan: body.wavePlan } });
         const service = await services.add(body);
-        await auditChange(deploys, principal!, 'service-add', service.name, { repo: service.repo.replace(/\/\/[^\/@]*@/, '//***@'), branch: service.branch, buildCommand: service.buildCommand, artifactPath: service.artifactPath, ...(service.metricGate ? { metricGate: service.metricGate } : {}) });
+        await auditChange(deploys, principal!, 'service-add', service.name, { repo: service.repo.replace(/\/\/[^\/@]*@/, '//***@'), branch: service.branch, buildCommand: service.buildCommand, artifactPath: service.artifactPath, wavePlan: service.wavePlan, autoRollback: service.autoRollback, ...(service.metricGate ? { metricGate: service.metricGate } : {}) });
         void reply.code(201);
         return toServiceJson(service);
       },
