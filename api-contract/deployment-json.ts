@@ -72,7 +72,13 @@ export const convergenceJson = z
     failed: z.object({ machines: z.number(), examples: z.array(z.object({ machine: z.string(), build: z.string().nullable(), error: z.string().nullable(), at: z.string() })) }),
     silent: z.number().meta({ description: 'no report within FLEETCAST_STATUS_SILENT_AFTER' }),
     other: z.number().meta({ description: 'idle, or on another build' }),
-    runningBuilds: z.record(z.string(), z.number()),
+    runningBuilds: z.record(z.string(), z.number()).meta({ description: 'machines reporting in time and running, by build' }),
+    holding: z
+      .number()
+      .meta({ description: 'reporting in time, neither running the goal build nor failed on it, with the goal build verified in their cache (also counted in other or downloading): they switch to it without a transfer' }),
+    runningDigests: z
+      .array(z.object({ build: z.string(), digest: z.string(), machines: z.number() }))
+      .meta({ description: 'machines reporting in time and running, by build and the sha256 they report for it (verified when they installed it), most machines first' }),
     converged: z.boolean().meta({ description: 'every machine reporting in time runs the signed goal (true with no machines)' }),
     known: z.boolean().meta({ description: "false while the region's reports cannot be read (leaf or hub link down)" }),
   })

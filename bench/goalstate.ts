@@ -212,6 +212,7 @@ async function fillStatus(cluster: LocalNatsCluster, count: number): Promise<num
           seq: 7,
           refusal: null,
           refusals: 0,
+          cached: [],
           machine: `m${done}`,
           service: done % 10 === 0 ? 'web' : 'api',
           build: state === 'idle' ? null : 'b7',

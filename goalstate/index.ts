@@ -10,7 +10,7 @@ export { goalKeyring, coordinatorGoalKeys } from './goal-keys.ts';
 export { inspectGoalMirror, recreateGoalMirror, mirrorProblems, type MirrorInspection, type MirrorProblem } from './mirror-inspection.ts';
 export { StatusReporter, type StatusReporterOptions, type StatusUpdate } from './status-reporter.ts';
 export { RegionStatusView, type RegionStatusViewOptions } from './region-status-view.ts';
-export { summarizeService, emptySummary, type ServiceStatusSummary, type FailedMachine, type RefusingMachine, type GoalTarget, type StatusEntry, type SummaryOptions } from './status-summary.ts';
+export { summarizeService, emptySummary, type ServiceStatusSummary, type FailedMachine, type RefusingMachine, type GoalTarget, type StatusEntry, type SummaryOptions, type RunningDigest } from './status-summary.ts';
 export {
   goalSchema,
   goalContentSchema,

@@ -3,6 +3,9 @@ import { FleetcastError } from '../errors/index.ts';
 import { describeIssues } from './goal-document.ts';
 import { machinePattern, servicePattern } from './names.ts';
 
+/** The most cached builds one report lists (the cache keeps FLEETCAST_AGENT_CACHE_BUILDS, a handful). */
+export const maxCachedReported = 32;
+
 export const agentStates = ['idle', 'downloading', 'verifying', 'installing', 'running', 'failed'] as const;
 export type AgentState = (typeof agentStates)[number];
 
@@ -55,6 +58,11 @@ export const statusSchema = z.object({
   refusal: refusalSchema.nullable().default(null),
   /** Documents refused for this service since the agent started (a counter: alerts look at its increase). */
   refusals: z.number().int().nonnegative().default(0),
+  /**
+   * The builds of the service verified in this machine's cache (the running one included), most
+   * recently used first: what it can switch to without a transfer. Absent in reports of older agents.
+   */
+  cached: z.array(z.string().regex(/^b\d+$/)).max(maxCachedReported).default([]),
 });
 
 export type StatusReport = z.infer<typeof statusSchema>;

@@ -6,7 +6,7 @@ import { statusBucket, statusKey, validateMachine, validateRegion } from './name
 import { connectNats, parseNatsUrl, type NatsConnectOptions } from './nats-connect.ts';
 import { natsFailure } from './nats-failure.ts';
 import { openBucket } from './open-bucket.ts';
-import { encodeStatus, type AgentState, type Refusal, type StatusReport } from './status-document.ts';
+import { encodeStatus, maxCachedReported, type AgentState, type Refusal, type StatusReport } from './status-document.ts';
 
 export interface StatusReporterOptions {
   /** The region's leaf (FLEETCAST_NATS_URL of an agent). */
@@ -46,6 +46,8 @@ export interface StatusUpdate {
   refusal?: Refusal | null;
   /** Documents refused for the service since the agent started. */
   refusals?: number;
+  /** The builds of the service verified in this machine's cache, most recently used first. */
+  cached?: string[];
 }
 
 interface Slot {
@@ -125,6 +127,7 @@ export class StatusReporter {
       seq: update.seq ?? null,
       refusal: update.refusal ?? null,
       refusals: update.refusals ?? 0,
+      cached: (update.cached ?? []).slice(0, maxCachedReported),
     };
     encodeStatus(report); // a bad report is the caller's bug: throw now, not in a timer
     statusKey(service, this.machine);
@@ -200,7 +203,7 @@ export class StatusReporter {
   }
 }
 
-/** What makes a report go out at once rather than throttled like progress: a new state, build, goal or refusal. */
+/** What makes a report go out at once rather than throttled like progress: a new state, build, goal, refusal or cache content. */
 function stateOf(report: StatusReport): string {
-  return `${report.state}/${report.build}/${report.seq}/${report.refusals}/${report.refusal?.code ?? ''}`;
+  return `${report.state}/${report.build}/${report.seq}/${report.refusals}/${report.refusal?.code ?? ''}/${report.cached.join(',')}`;
 }

@@ -10,7 +10,7 @@ const b2: GoalTarget = { build: 'b2', digest: '2'.repeat(64), seq: 1_767_268_800
 function entry(machine: string, state: StatusReport['state'], build: string | null, ageMs = 0, extra: Partial<StatusReport> = {}): StatusEntry {
   const applied = state === 'running' && build === 'b2' ? { digest: b2.digest, seq: b2.seq } : { digest: null, seq: null };
   return {
-    report: { v: 1, machine, service: 'api', build, state, bytes: 0, total: 0, peers: 0, error: null, at: new Date(now - ageMs).toISOString(), refusal: null, refusals: 0, ...applied, ...extra },
+    report: { v: 1, machine, service: 'api', build, state, bytes: 0, total: 0, peers: 0, error: null, at: new Date(now - ageMs).toISOString(), refusal: null, refusals: 0, cached: [], ...applied, ...extra },
     storedAtMs: now - ageMs,
   };
 }
@@ -45,6 +45,8 @@ describe('summarizeService', () => {
       silent: 1,
       other: 3,
       runningBuilds: { b2: 2, b1: 1 },
+      holding: 0,
+      runningDigests: [{ build: 'b2', digest: b2.digest, machines: 2 }],
     });
   });
 
@@ -76,10 +78,36 @@ describe('summarizeService', () => {
   });
 });
 
+describe('holding and reported digests', () => {
+  it('counts machines holding the goal build in cache apart from those running or failed on it, and the digests running machines report', () => {
+    const reports = [
+      entry('runs', 'running', 'b2', 0, { cached: ['b2', 'b1'] }),
+      entry('holds-runs-b1', 'running', 'b1', 0, { cached: ['b1', 'b2'], digest: '1'.repeat(64), seq: 5 }),
+      entry('holds-idle', 'idle', null, 0, { cached: ['b2'] }),
+      entry('failed', 'failed', 'b2', 0, { cached: ['b2'] }),
+      entry('forged', 'running', 'b2', 0, { digest: 'e'.repeat(64) }),
+      entry('without', 'running', 'b1', 0, { cached: ['b1'], digest: '1'.repeat(64), seq: 5 }),
+      entry('silent-holder', 'idle', null, 91_000, { cached: ['b2'] }),
+    ];
+    expect(summarizeService('eu', 'api', reports, { goal: b2, nowMs: now, silentAfterMs: 90_000 })).toMatchObject({
+      running: 1,
+      holding: 2,
+      failed: { machines: 1 },
+      silent: 1,
+      runningDigests: [
+        { build: 'b1', digest: '1'.repeat(64), machines: 2 },
+        { build: 'b2', digest: '2'.repeat(64), machines: 1 },
+        { build: 'b2', digest: 'e'.repeat(64), machines: 1 },
+      ],
+    });
+    expect(summarizeService('eu', 'api', reports, { goal: null, nowMs: now, silentAfterMs: 90_000 }).holding).toBe(0);
+  });
+});
+
 describe('status documents', () => {
   it('read reports of agents from before signed goals, without digest, sequence or refusals', () => {
-    const { digest: _d, seq: _s, refusal: _r, refusals: _n, ...older } = entry('m1', 'running', 'b2').report;
-    expect(decodeStatus(new TextEncoder().encode(JSON.stringify(older)), 'api.m1')).toMatchObject({ digest: null, seq: null, refusal: null, refusals: 0 });
+    const { digest: _d, seq: _s, refusal: _r, refusals: _n, cached: _c, ...older } = entry('m1', 'running', 'b2').report;
+    expect(decodeStatus(new TextEncoder().encode(JSON.stringify(older)), 'api.m1')).toMatchObject({ digest: null, seq: null, refusal: null, refusals: 0, cached: [] });
   });
 
   it('round-trip, and malformed ones are GOAL_INVALID', () => {

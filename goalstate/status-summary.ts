@@ -67,6 +67,21 @@ export interface ServiceStatusSummary {
   other: number;
   /** Machines reporting in time and running, by build: what the region actually runs. */
   runningBuilds: Record<string, number>;
+  /**
+   * Reporting in time, neither running the goal build nor failed on it, with the goal build
+   * verified in their cache (counted in `other` or `downloading` too): they switch to it
+   * without a transfer. 0 without a goal build, and for agents older than the `cached` report.
+   */
+  holding: number;
+  /** Machines reporting in time and running, by build and the sha256 they report for it, most machines first. */
+  runningDigests: RunningDigest[];
+}
+
+/** How many machines run a build with a digest (reported, verified by each agent when it installed the build). */
+export interface RunningDigest {
+  build: string;
+  digest: string;
+  machines: number;
 }
 
 export interface SummaryOptions {
@@ -95,6 +110,8 @@ export function emptySummary(region: string, service: string, goal: GoalTarget |
     silent: 0,
     other: 0,
     runningBuilds: {},
+    holding: 0,
+    runningDigests: [],
   };
 }
 
@@ -103,6 +120,7 @@ export function summarizeService(region: string, service: string, entries: Itera
   const { goal, nowMs, silentAfterMs } = options;
   const maxExamples = options.maxExamples ?? 5;
   const summary = emptySummary(region, service, goal);
+  const digests = new Map<string, RunningDigest>();
   for (const { report, storedAtMs } of entries) {
     summary.machines++;
     if (nowMs - storedAtMs > silentAfterMs) {
@@ -116,6 +134,8 @@ export function summarizeService(region: string, service: string, entries: Itera
       if (refused.examples.length < maxExamples) refused.examples.push({ machine: report.machine, code: report.refusal.code, message: report.refusal.message, at: report.refusal.at });
     }
     if (report.state === 'running' && report.build !== null) summary.runningBuilds[report.build] = (summary.runningBuilds[report.build] ?? 0) + 1;
+    if (report.state === 'running' && report.build !== null && report.digest !== null) countDigest(digests, report.build, report.digest);
+    if (goal !== null && report.cached.includes(goal.build) && !(report.build === goal.build && (report.state === 'running' || report.state === 'failed'))) summary.holding++;
     const onGoal = goal === null || report.build === goal.build;
     if (!onGoal) {
       summary.other++;
@@ -135,5 +155,13 @@ export function summarizeService(region: string, service: string, entries: Itera
       summary.other++;
     }
   }
+  summary.runningDigests = [...digests.values()].sort((a, b) => b.machines - a.machines || a.build.localeCompare(b.build) || a.digest.localeCompare(b.digest));
   return summary;
+}
+
+function countDigest(digests: Map<string, RunningDigest>, build: string, digest: string): void {
+  const key = `${build}@${digest}`;
+  const found = digests.get(key);
+  if (found) found.machines++;
+  else digests.set(key, { build, digest, machines: 1 });
 }

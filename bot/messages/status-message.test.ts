@@ -18,6 +18,8 @@ const convergence = (region: string, extra: Partial<StatusInfo['regions'][number
   silent: 0,
   other: 0,
   runningBuilds: { b42: 10 },
+  holding: 0,
+  runningDigests: [{ build: 'b42', digest: 'a'.repeat(64), machines: 10 }],
   converged: true,
   known: true,
   ...extra,

@@ -73,6 +73,10 @@ export class ServiceReconciler {
   /** The last document refused (signature, replay, malformed) while no accepted one came since; reported with every state. */
   private refusal: Refusal | null = null;
   private refusals = 0;
+  /** The builds verified in the cache, most recently used first: every report lists them (what the machine holds). */
+  private cached: string[] = [];
+  private cachedRefresh: Promise<void> | undefined;
+  private cachedStale = false;
   private readonly logger: Logger;
   private readonly installer: BuildInstaller;
   private readonly switcher: BuildSwitcher;
@@ -91,7 +95,10 @@ export class ServiceReconciler {
         cache: deps.cache,
         fetcher: deps.fetcher,
         protectedBuilds: (o) => this.protectedBuilds(o),
-        onCacheChanged: deps.onCacheChanged,
+        onCacheChanged: () => {
+          deps.onCacheChanged();
+          this.refreshCached();
+        },
         logger: this.logger,
       },
       { cacheBuilds: options.cacheBuilds, minFreeBytes: options.minFreeBytes },
@@ -207,7 +214,25 @@ export class ServiceReconciler {
     const running = update.state === 'running' && this.current !== null && update.build === this.current.goal.build;
     const seq = running ? (this.applied?.build === update.build ? this.applied.seq : null) : goal && goal.build === update.build ? goal.seq : null;
     const log = update.build && (update.state === 'running' || update.state === 'failed') ? this.deps.runner.logLocation(update.build) : undefined;
-    this.deps.status.report(this.service, { ...update, ...(log ? { log } : {}), digest: running ? this.current!.goal.digest : null, seq, refusal: this.refusal, refusals: this.refusals });
+    this.deps.status.report(this.service, { ...update, ...(log ? { log } : {}), digest: running ? this.current!.goal.digest : null, seq, refusal: this.refusal, refusals: this.refusals, cached: this.cached });
+  }
+
+  /** Reads again which builds the cache holds verified and, if that changed, says so; coalesced, one read at a time. */
+  private refreshCached(): void {
+    this.cachedStale = true;
+    this.cachedRefresh ??= (async () => {
+      try {
+        while (this.cachedStale && !this.stopped) {
+          this.cachedStale = false;
+          const builds = (await this.deps.cache.verified(this.service).catch(() => [])).map((b) => b.goal.build);
+          if (builds.join(',') === this.cached.join(',')) continue;
+          this.cached = builds;
+          if (this.lastReport) this.resend();
+        }
+      } finally {
+        this.cachedRefresh = undefined;
+      }
+    })();
   }
 
   private kick(): void {
@@ -229,6 +254,7 @@ export class ServiceReconciler {
 
   private async restore(): Promise<void> {
     const current = await this.switcher.restore();
+    this.cached = (await this.deps.cache.verified(this.service).catch(() => [])).map((b) => b.goal.build);
     // No cache upkeep here: the goal is not known yet, and a half-downloaded goal build must stay.
     this.report(current ? { build: current.goal.build, state: 'running' } : { build: null, state: 'idle' });
   }
@@ -338,6 +364,8 @@ export class ServiceReconciler {
     log.info(`${build} is healthy and running`);
     this.report({ build, state: 'running' });
     await this.installer.collect(build);
+    // The build just switched to is now the most recently used.
+    this.refreshCached();
   }
 
   private fail(update: GoalUpdate, goal: GoalContent, err: unknown, log: Logger): void {
