@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ServiceListJson, ServiceStatusJson } from '../../api-contract/index.ts';
 import { apiClient, clientCommand, wantsJson } from '../client-command.ts';
-import { statusText } from '../format/deploy-text.ts';
+import { statusText } from '../format/status-text.ts';
 import { printResult } from '../output.ts';
 
 export function statusCommand(): Command {
