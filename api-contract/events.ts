@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import type { BuildJson } from './build-json.ts';
-import type { DeploymentProgressJson } from './deployment-json.ts';
+import type { DeploymentProgressJson, ServiceStatusJson } from './deployment-json.ts';
 import type { ErrorJson } from './error-json.ts';
+import { servicePattern } from '../goalstate/index.ts';
 import { buildIdText, deploymentIdText } from './ids.ts';
+
+const serviceText = z.string().regex(servicePattern, 'a service name');
 
 /** What a client of GET /v1/events sends, one JSON object per WebSocket message. */
 export const clientMessage = z
@@ -10,8 +13,10 @@ export const clientMessage = z
     z.strictObject({ subscribe: z.literal('build'), id: buildIdText }),
     z.strictObject({ subscribe: z.literal('log'), id: buildIdText, offset: z.number().int().min(0).default(0) }),
     z.strictObject({ subscribe: z.literal('deployment'), id: deploymentIdText }),
+    z.strictObject({ subscribe: z.literal('status'), service: serviceText }),
     z.strictObject({ unsubscribe: z.enum(['build', 'log']), id: buildIdText }),
     z.strictObject({ unsubscribe: z.literal('deployment'), id: deploymentIdText }),
+    z.strictObject({ unsubscribe: z.literal('status'), service: serviceText }),
   ])
   .meta({ id: 'EventsClientMessage' });
 
@@ -26,6 +31,8 @@ export type ServerMessage =
   | { type: 'log-end'; id: string; nextOffset: number }
   /** The deployment or its machines moved; `final: true` on the last message of the subscription. */
   | ({ type: 'deployment' } & DeploymentProgressJson)
+  /** The service's status (as GET /v1/services/:name/status) at once and on every change; never final. */
+  | { type: 'status'; status: ServiceStatusJson }
   | ({ type: 'error'; id?: string } & ErrorJson);
 
 export const serverMessage = z
@@ -34,6 +41,7 @@ export const serverMessage = z
     z.object({ type: z.literal('log'), id: z.string(), text: z.string(), nextOffset: z.number().int() }),
     z.object({ type: z.literal('log-end'), id: z.string(), nextOffset: z.number().int() }),
     z.object({ type: z.literal('deployment'), deployment: z.object({}).loose().meta({ description: 'a Deployment' }), progress: z.array(z.object({}).loose().meta({ description: 'a Convergence' })), final: z.boolean() }),
+    z.object({ type: z.literal('status'), status: z.object({}).loose().meta({ description: 'a ServiceStatus' }) }),
     z.object({ type: z.literal('error'), id: z.string().optional(), error: z.object({ code: z.string(), message: z.string() }).loose() }),
   ])
   .meta({ id: 'EventsServerMessage' });

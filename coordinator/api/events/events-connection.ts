@@ -11,6 +11,7 @@ import type { Watch } from './change-watch.ts';
 import { deploymentWatch } from './deployment-watch.ts';
 import { LogWatch } from './log-watch.ts';
 import { clientMessage, type ClientMessage, type ServerMessage } from './messages.ts';
+import { statusWatch } from './status-watch.ts';
 import type { NextStep } from './polling-loop.ts';
 
 /** A subscribe message (not an unsubscribe). */
@@ -21,13 +22,15 @@ const maxSubscriptions = 64;
 
 export interface EventsConnectionOptions {
   queue: BuildQueue;
-  deploys: Pick<DeployService, 'progress' | 'get'>;
+  deploys: Pick<DeployService, 'progress' | 'get' | 'status'>;
   logs: BuildLogSource;
   logger: Logger;
   pollMs: number;
+  /** How often a status subscription reads the service's status (goals of every region, lock, newest deployment). */
+  statusPollMs: number;
 }
 
-/** One client of GET /v1/events and its subscriptions, each keyed `build:42`, `log:42` or `deployment:7`. */
+/** One client of GET /v1/events and its subscriptions, each keyed `build:42`, `log:42`, `deployment:7` or `status:api`. */
 export class EventsConnection {
   private readonly watches = new Map<string, Watch>();
 
@@ -57,12 +60,12 @@ export class EventsConnection {
       }
       const message = parseInput(clientMessage, json, 'message');
       if ('unsubscribe' in message) {
-        this.stopWatch(watchKey(message.unsubscribe, message.id));
+        this.stopWatch(message.unsubscribe === 'status' ? `status:${message.service}` : watchKey(message.unsubscribe, message.id));
         return;
       }
       // Logs may show what a build saw: scope build, as GET /v1/builds/:id/log.
       if (message.subscribe === 'log') requireScope(this.principal, 'build', 'read build logs');
-      const key = watchKey(message.subscribe, message.id);
+      const key = message.subscribe === 'status' ? `status:${message.service}` : watchKey(message.subscribe, message.id);
       this.stopWatch(key);
       if (this.watches.size >= maxSubscriptions) {
         throw new FleetcastError('INVALID_INPUT', `at most ${maxSubscriptions} subscriptions per connection; unsubscribe from some first`);
@@ -71,7 +74,7 @@ export class EventsConnection {
         // A token limited to services watches only theirs: the service is looked up first.
         this.checkService(message).then(
           () => this.startWatch(key, message),
-          (err: unknown) => this.sendError(err, message.id),
+          (err: unknown) => this.sendError(err, subject(message)),
         );
         return;
       }
@@ -82,7 +85,12 @@ export class EventsConnection {
   }
 
   private async checkService(message: Subscription): Promise<void> {
-    const service = message.subscribe === 'deployment' ? (await this.options.deploys.get(message.id)).service : (await this.options.queue.get(message.id)).service;
+    const service =
+      message.subscribe === 'status'
+        ? message.service
+        : message.subscribe === 'deployment'
+          ? (await this.options.deploys.get(message.id)).service
+          : (await this.options.queue.get(message.id)).service;
     const services = this.principal.services!;
     if (!services.includes(service)) {
       throw new FleetcastError('FORBIDDEN', `token "${this.principal.name}" is limited to ${services.join(', ')} and may not watch service ${service}`, {
@@ -98,7 +106,10 @@ export class EventsConnection {
       const { queue, logs, pollMs } = this.options;
       const send = (m: ServerMessage) => this.send(m);
       let watch: Watch;
-      if (message.subscribe === 'deployment') {
+      if (message.subscribe === 'status') {
+        const { service } = message;
+        watch = statusWatch(service, this.principal, this.options.deploys, send, this.options.statusPollMs, (err) => this.onWatchError(key, service, err));
+      } else if (message.subscribe === 'deployment') {
         const id = `d${parseDeploymentId(message.id)}`;
         watch = deploymentWatch(id, this.options.deploys, send, pollMs, (err) => this.onWatchError(key, id, err));
       } else {
@@ -146,6 +157,11 @@ export class EventsConnection {
     for (const watch of this.watches.values()) watch.stop();
     this.watches.clear();
   }
+}
+
+/** What an error about a subscription names: the build, deployment or service. */
+function subject(message: Subscription): string {
+  return message.subscribe === 'status' ? message.service : message.id;
 }
 
 /** `build:42`, `log:42`, `deployment:7`: one subscription per kind and id. */

@@ -14,12 +14,14 @@ export const eventsPath = '/v1/events';
 
 export interface EventsServerOptions {
   queue: BuildQueue;
-  deploys: Pick<DeployService, 'progress' | 'get'>;
+  deploys: Pick<DeployService, 'progress' | 'get' | 'status'>;
   logs: BuildLogSource;
   tokens: TokenStore;
   logger: Logger;
   /** How often each subscription reads its build row / log. @defaultValue 300 */
   pollMs?: number;
+  /** How often a status subscription reads the service's status (a KV get per region, two SQL reads). @defaultValue 1000 */
+  statusPollMs?: number;
   /** Ping interval; a client that misses a pong is dropped. @defaultValue 30000 */
   pingMs?: number;
 }
@@ -78,6 +80,7 @@ export class EventsServer {
         logs: this.options.logs,
         logger: this.options.logger,
         pollMs: this.options.pollMs ?? 300,
+        statusPollMs: this.options.statusPollMs ?? this.options.pollMs ?? 1_000,
       });
       this.connections.set(ws, { connection, alive: true });
       ws.on('pong', () => {
