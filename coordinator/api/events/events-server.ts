@@ -27,12 +27,13 @@ export interface EventsServerOptions {
 }
 
 /**
- * GET /v1/events: the WebSocket stream `build --wait`, `logs --follow` and the bot listen to
- * instead of polling the API. It shares the API's HTTP server: the upgrade request is
- * authenticated (bearer header, or `?token=` for browsers) before the WebSocket exists.
- * Changes are found by the server polling each subscribed row (~300 ms), which costs one
- * indexed primary-key read per subscription per interval; a change feed (NATS) can replace
- * the polling later without clients noticing.
+ * GET /v1/events: the WebSocket stream `build --wait`, `logs --follow`, `deployment show
+ * --follow`, `status --watch` and the bot listen to instead of polling the API. It shares the
+ * API's HTTP server: the upgrade request is authenticated (bearer header, or `?token=` for
+ * browsers) before the WebSocket exists. Changes are found by the server polling each
+ * subscribed row (~300 ms), which costs one indexed primary-key read per subscription per
+ * interval (a status subscription: a goal read per region and two SQL reads, every second); a
+ * change feed (NATS) can replace the polling later without clients noticing.
  */
 export class EventsServer {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
