@@ -24,6 +24,8 @@ let coordinator: TestCoordinator;
 const agents: Record<string, TestAgent> = {};
 /** The CLI as a read-only follower: not the token that deploys. */
 const followerEnv = () => ({ ...coordinator.env, FLEETCAST_API_TOKEN: readToken });
+/** Followers last a whole rollout: more than the CLI helper's default 30 s on a loaded machine. */
+const follow = (args: string[]) => startCli(args, followerEnv(), { timeoutMs: 100_000 });
 
 /** A build whose process dies half a second after it starts on `machine` (its health fails there), and runs elsewhere. */
 const failsOn = (machine: string) => `#!/bin/sh\necho "$FLEETCAST_BUILD_ID $FLEETCAST_MACHINE $$" >> ../../runs.log\nif [ "$FLEETCAST_MACHINE" = ${machine} ]; then sleep 0.5; exit 3; fi\nexec sleep 600\n`;
@@ -89,8 +91,8 @@ describe('following a rollout someone else started', () => {
   it('shows every region converge and ends with the final state, exit 0; as text and as JSON lines; a late follower gets the end at once', async () => {
     const { id: build } = await agentBuild(serviceScript);
     const id = await deploy(build);
-    const lines = startCli(['deployment', 'show', id, '--follow', '--json'], followerEnv());
-    const text = startCli(['deployment', 'show', id, '--follow'], followerEnv());
+    const lines = follow(['deployment', 'show', id, '--follow', '--json']);
+    const text = follow(['deployment', 'show', id, '--follow']);
 
     const [json, shown] = [await lines.done, await text.done];
     expect(json.code, json.stderr).toBe(0);
@@ -109,29 +111,30 @@ describe('following a rollout someone else started', () => {
     const late = await runCli(['deployment', 'show', id, '--follow', '--json'], followerEnv());
     expect(late.code, late.stderr).toBe(0);
     expect(jsonLines<DeploymentProgressJson>(late.stdout)).toMatchObject([{ final: true, deployment: { status: 'CONVERGED' } }]);
-  }, 120_000);
+  }, 180_000);
 
   it('keeps following across a coordinator restart and still sees the end', async () => {
     const { id: build } = await agentBuild(serviceScript);
     const id = await deploy(build);
     // Paused: the rollout cannot end before the coordinator restarts.
     expect((await coordinator.request('POST', `/v1/deployments/${id}/pause`, { body: { reason: 'restart test' } })).status).toBe(200);
-    const follower = startCli(['deployment', 'show', id, '--follow', '--json'], followerEnv());
-    await eventually(() => follower.output().stdout.includes('"status":"PAUSED"'), 20_000, 'the follower to see the paused deployment');
+    const follower = follow(['deployment', 'show', id, '--follow', '--json']);
+    await eventually(() => follower.output().stdout.includes('"status":"PAUSED"'), 60_000, 'the follower to see the paused deployment');
     await coordinator.restart();
     expect(follower.output().stdout).not.toContain('"final":true');
-    expect((await coordinator.request('POST', `/v1/deployments/${id}/resume`, { body: {} })).status).toBe(200);
+    const resumed = await coordinator.request('POST', `/v1/deployments/${id}/resume`, { body: {} });
+    expect(resumed.status, resumed.text).toBe(200);
     const run = await follower.done;
     expect(run.code, run.stderr).toBe(0);
     expect(jsonLines<DeploymentProgressJson>(run.stdout).at(-1)).toMatchObject({ final: true, deployment: { id, status: 'CONVERGED' } });
-  }, 120_000);
+  }, 180_000);
 });
 
 describe('per region status', () => {
   it('counts machines running the goal, holding it, failed on it and silent, with the digest they report; status --watch shows each change', async () => {
-    const watch = startCli(['status', 'api', '--watch', '--json'], followerEnv());
+    const watch = follow(['status', 'api', '--watch', '--json']);
     // Watching before the deploy: its first document comes at once on subscription.
-    await eventually(() => watch.output().stdout.includes('\n'), 20_000, 'the watcher to print the status');
+    await eventually(() => watch.output().stdout.includes('\n'), 60_000, 'the watcher to print the status');
     const { id: build, digest } = await agentBuild(failsOn('us-2'));
     const id = await deploy(build);
 
@@ -175,5 +178,5 @@ describe('per region status', () => {
     expect(seen.some((s) => region(s, 'us').goalBuild === build && region(s, 'us').failed.machines === 1)).toBe(true);
     // A read token never sees the build's P2P key.
     expect(seen.every((s) => s.regions.every((r) => r.goal === null || r.goal.p2pKey === null))).toBe(true);
-  }, 120_000);
+  }, 180_000);
 });
