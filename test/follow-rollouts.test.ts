@@ -122,6 +122,9 @@ describe('following a rollout someone else started', () => {
     await eventually(() => follower.output().stdout.includes('"status":"PAUSED"'), 60_000, 'the follower to see the paused deployment');
     await coordinator.restart();
     expect(follower.output().stdout).not.toContain('"final":true');
+    // Still held by the pause after the restart (its record says why if not).
+    const held = (await coordinator.request('GET', `/v1/deployments/${id}`)).json;
+    expect(held.status, JSON.stringify(held)).toBe('PAUSED');
     const resumed = await coordinator.request('POST', `/v1/deployments/${id}/resume`, { body: {} });
     expect(resumed.status, resumed.text).toBe(200);
     const run = await follower.done;
