@@ -4,11 +4,11 @@ import { FleetcastError, errorCodes, type ErrorCode } from '../errors/index.ts';
 import type { ApiClient } from './api-client.ts';
 
 export interface EventStreamOptions<T> {
-  /** The subscription message, asked for again on every (re)connection so it can resume. */
-  subscription: () => Record<string, unknown>;
+  /** The subscription message (or several), asked for again on every (re)connection so it can resume. */
+  subscription: () => Record<string, unknown> | Record<string, unknown>[];
   /** Returns a value to end the stream with; undefined to keep listening. May throw to fail it. */
   onMessage: (message: ServerMessage) => T | undefined;
-  /** Reconnections in a row that may fail once the stream was up (a coordinator restarting). @defaultValue 10 */
+  /** Reconnections in a row that may fail once the stream was up (a coordinator restarting); Infinity: never give up. @defaultValue 10 */
   maxReconnects?: number;
   /** Ends the stream early (a bot stopping): the promise rejects with CANCELLED. */
   signal?: AbortSignal;
@@ -49,7 +49,8 @@ export function streamEvents<T>(client: ApiClient, options: EventStreamOptions<T
       ws.on('open', () => {
         everOpened = true;
         failures = 0;
-        ws.send(JSON.stringify(options.subscription()));
+        const subscription = options.subscription();
+        for (const message of Array.isArray(subscription) ? subscription : [subscription]) ws.send(JSON.stringify(message));
       });
       ws.on('message', (data) => {
         let message: ServerMessage;

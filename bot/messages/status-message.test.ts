@@ -73,4 +73,42 @@ describe('/status in Slack', () => {
     expect(text).toContain('1 report it with another digest or goal sequence (not counted)');
     expect(text).toContain('*us*: the stored goal is not signed by a trusted key');
   });
+
+  it('shows per region machines running the goal, holding it in cache, failed and silent, and the digest they report', () => {
+    const status: StatusInfo = {
+      service: 'api',
+      lock: null,
+      deployment: null,
+      deployWaves: [['eu', 'us']],
+      regions: [
+        {
+          region: 'eu',
+          goal: goal('eu'),
+          revision: 3,
+          goalError: null,
+          convergence: convergence('eu', {
+            running: 6,
+            holding: 1,
+            other: 1,
+            silent: 2,
+            failed: { machines: 1, examples: [{ machine: 'eu-3', build: 'b42', error: 'health check failed', at: '2026-12-07T11:59:00Z' }] },
+            converged: false,
+            runningDigests: [{ build: 'b42', digest: 'a'.repeat(64), machines: 6 }, { build: 'b41', digest: 'f'.repeat(64), machines: 1 }],
+          }),
+          mirror: null,
+        },
+        {
+          region: 'us',
+          goal: goal('us'),
+          revision: 3,
+          goalError: null,
+          convergence: convergence('us', { running: 9, mismatched: 1, converged: false, runningDigests: [{ build: 'b42', digest: 'a'.repeat(64), machines: 9 }, { build: 'b42', digest: 'e'.repeat(64), machines: 1 }] }),
+          mirror: null,
+        },
+      ],
+    };
+    const text = JSON.stringify(statusMessage(status, now).blocks);
+    expect(text).toContain(`*eu*: b42 (d7, deploy by alice, 10 min ago) — 6/10 running it · 1 holding it (cached) · 1 failed · 2 silent · 1 on another build · digest \`${'a'.repeat(12)}\``);
+    expect(text).toContain(`:warning: digests reported: \`${'a'.repeat(12)}\` ×9 (signed), \`${'e'.repeat(12)}\` ×1 ≠ goal`);
+  });
 });

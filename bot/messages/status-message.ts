@@ -36,12 +36,25 @@ function goalLine(r: RegionStatus, now: number): string {
   if (!c.known) return `:grey_question: ${goal} — its machines' reports cannot be read now`;
   if (c.machines === 0) return `:white_check_mark: ${goal} — no machine reports yet`;
   const parts = [`${c.running}/${c.machines} running it`];
+  if (c.holding > 0) parts.push(`${c.holding} holding it (cached)`);
   if (c.downloading.machines > 0) parts.push(`${c.downloading.machines} downloading`);
   if (c.failed.machines > 0) parts.push(`${c.failed.machines} failed`);
   if (c.silent > 0) parts.push(`${c.silent} silent`);
   if (c.mismatched > 0) parts.push(`${c.mismatched} report it with another digest or goal sequence (not counted)`);
   if (c.other > 0) parts.push(`${c.other} on another build`);
+  const digest = digestText(r);
+  if (digest) parts.push(digest);
   return `${c.converged ? ':white_check_mark:' : c.failed.machines > 0 ? ':warning:' : ':arrows_counterclockwise:'} ${goal} — ${parts.join(' · ')}`;
+}
+
+/** The digest the machines running the goal build report: the signed one (short), or each one with `≠ goal`. */
+function digestText(r: RegionStatus): string {
+  const c = r.convergence;
+  const onGoal = c.runningDigests.filter((d) => d.build === c.goalBuild);
+  if (onGoal.length === 0) return '';
+  const short = (digest: string) => `\`${digest.slice(0, 12)}\``;
+  if (onGoal.length === 1 && onGoal[0]!.digest === c.goalDigest) return `digest ${short(onGoal[0]!.digest)}`;
+  return `:warning: digests reported: ${onGoal.map((d) => `${short(d.digest)} ×${d.machines}${d.digest === c.goalDigest ? ' (signed)' : ' ≠ goal'}`).join(', ')}`;
 }
 
 /** `/status api`: the goal of each region, how far its machines are, the newest deployment, and the lock. */

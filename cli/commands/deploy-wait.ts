@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import type { DeploymentJson, DeploymentProgressJson } from '../../api-contract/index.ts';
+import type { DeploymentJson } from '../../api-contract/index.ts';
 import { durationMs, humanDuration } from '../../config/index.ts';
 import { FleetcastError } from '../../errors/index.ts';
-import { streamEvents, type ApiClient } from '../../api-client/index.ts';
+import type { ApiClient } from '../../api-client/index.ts';
 import { wantsJson } from '../client-command.ts';
 import { deploymentLine, progressSummary } from '../format/deploy-text.ts';
-import { DeployWaitProgress } from '../format/deploy-wait-progress.ts';
+import { followDeployment } from './follow-deployment.ts';
 import { printResult } from '../output.ts';
 
 export interface WaitOptions {
@@ -39,34 +39,17 @@ export async function finishDeployCommand(command: Command, client: ApiClient, d
     printResult(json, deployment, () => 'the database is down: follow the fleet with fleetcast status ' + deployment.service);
     return;
   }
-  const progress = new DeployWaitProgress(out);
-  let timer: NodeJS.Timeout | undefined;
-  let last: DeploymentProgressJson | undefined;
-  try {
-    const final = await Promise.race([
-      streamEvents(client, {
-        subscription: () => ({ subscribe: 'deployment', id: deployment.id }),
-        onMessage: (message) => {
-          if (message.type !== 'deployment') return undefined;
-          last = message;
-          progress.update(message);
-          return message.final ? message : undefined;
-        },
+  const final = await followDeployment(client, deployment.id, {
+    display: out,
+    timeoutMs,
+    timeoutError: (last) =>
+      new FleetcastError('TIMED_OUT', `${deployment.id} had not converged after ${humanDuration(timeoutMs)}; the rollout goes on — follow it with fleetcast deployment show ${deployment.id} --follow`, {
+        deployment: deployment.id,
+        progress: last ?? null,
       }),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new FleetcastError('TIMED_OUT', `${deployment.id} had not converged after ${humanDuration(timeoutMs)}; the rollout goes on — follow it with fleetcast status ${deployment.service}`, { deployment: deployment.id, progress: last ?? null })),
-          timeoutMs,
-        );
-      }),
-    ]);
-    progress.stop();
-    printResult(json, final, () => progressSummary(final));
-    if (!final.deployment.convergedAt) process.exitCode = 1;
-  } finally {
-    clearTimeout(timer);
-    progress.stop();
-  }
+  });
+  printResult(json, final, () => progressSummary(final));
+  if (!final.deployment.convergedAt) process.exitCode = 1;
 }
 
 /** Checked before anything is sent: a typo in --timeout must not leave a deployment behind an exit code 2. */

@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import type { DeploymentJson, DeploymentProgressJson } from '../../api-contract/index.ts';
 import { apiClient, clientCommand, wantsJson } from '../client-command.ts';
-import { deploymentLine, progressLines } from '../format/deploy-text.ts';
+import type { ApiClient } from '../../api-client/index.ts';
+import { deploymentLine, progressLines, progressSummary } from '../format/deploy-text.ts';
+import { followDeployment } from './follow-deployment.ts';
 import { printResult } from '../output.ts';
 
 const controls = {
@@ -27,14 +29,32 @@ function controlCommand(action: keyof typeof controls): Command {
 function showCommand(): Command {
   const command = clientCommand('show', 'one deployment: its status, waves, error, and per region where the machines stand')
     .argument('<deployment>', 'deployment id, e.g. d7')
-    .action(async (id: string) => {
-      const progress = await apiClient(command).get<DeploymentProgressJson>(`/v1/deployments/${encodeURIComponent(id)}/progress`);
-      const d = progress.deployment;
-      printResult(wantsJson(command), progress, () =>
-        [deploymentLine(d), ...(d.error ? [d.error] : []), ...(d.rollback ? [`rolled back by ${d.rollback}`] : []), ...progressLines(progress)].join('\n'),
-      );
+    .option('--follow', 'follow the rollout live (one line per region) until it is final: exit 0 if every region converged, 1 if it failed, was aborted, rolled back or superseded; with --json one JSON line per change')
+    .action(async (id: string, options: { follow?: boolean }) => {
+      const client = apiClient(command);
+      if (options.follow) {
+        await followCommand(client, id, wantsJson(command));
+        return;
+      }
+      const progress = await client.get<DeploymentProgressJson>(`/v1/deployments/${encodeURIComponent(id)}/progress`);
+      printResult(wantsJson(command), progress, () => showText(progress));
     });
   return command;
+}
+
+function showText(progress: DeploymentProgressJson): string {
+  const d = progress.deployment;
+  return [deploymentLine(d), ...(d.error ? [d.error] : []), ...(d.rollback ? [`rolled back by ${d.rollback}`] : []), ...progressLines(progress)].join('\n');
+}
+
+/** `show --follow`: anyone with a read token follows any rollout, whoever started it, as `deploy --wait` shows it. */
+async function followCommand(client: ApiClient, id: string, json: boolean): Promise<void> {
+  const final = await followDeployment(client, id, { display: json ? null : process.stdout, jsonLines: json });
+  if (!json) {
+    const d = final.deployment;
+    process.stdout.write([progressSummary(final), ...(d.rollback ? [`rolled back by ${d.rollback}`] : [])].join('\n') + '\n');
+  }
+  if (!final.deployment.convergedAt) process.exitCode = 1;
 }
 
 /** `fleetcast deployment show|pause|resume|promote|abort D`. */

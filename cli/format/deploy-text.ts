@@ -1,7 +1,6 @@
 import type { ConvergenceJson, DeploymentJson, DeploymentProgressJson, LockJson, MirrorJson, ServiceStatusJson, WaveJson } from '../../api-contract/index.ts';
 import { formatDuration } from '../../config/index.ts';
 import { bytes } from './build-text.ts';
-import { table } from './table.ts';
 
 export function deploymentLine(d: DeploymentJson): string {
   const verb = d.kind === 'rollback' ? 'rolled back' : 'deployed';
@@ -37,6 +36,7 @@ export function convergenceText(c: ConvergenceJson): string {
     const share = c.downloading.total > 0 ? ` (${Math.floor((100 * c.downloading.bytes) / c.downloading.total)} % of ${bytes(c.downloading.total)})` : '';
     parts.push(`${c.downloading.machines} downloading${share}`);
   }
+  if (c.holding > 0 && c.running < c.machines - c.silent) parts.push(`${c.holding} holding it in cache`);
   if (c.failed.machines > 0) {
     const example = c.failed.examples[0];
     parts.push(`${c.failed.machines} failed${example ? ` (${example.machine}: ${example.error ?? 'failed'})` : ''}`);
@@ -61,22 +61,6 @@ export function mirrorText(mirror: MirrorJson | null): string {
   if (!mirror || mirror.state === 'ok') return '';
   const repaired = mirror.lastRepair ? ` (repaired ${mirror.repairs}×, last at ${mirror.lastRepair.at}${mirror.lastRepair.ok ? '' : ', failed'})` : '';
   return `goal mirror ${mirror.state}: ${mirror.problem ?? ''}${repaired}`;
-}
-
-export function statusText(status: ServiceStatusJson): string {
-  const rows = status.regions.map((r) => [
-    r.region,
-    r.goal ? `${r.goal.build} (seq ${r.goal.seq})` : r.goalError ? (r.goalError.code === 'GOAL_SIGNATURE_INVALID' ? 'not signed' : 'malformed') : '-',
-    r.goal?.deployment ?? '-',
-    r.goal ? `${r.goal.kind} by ${r.goal.by}` : '-',
-    r.goal ? convergenceText(r.convergence) : refusalText(r.convergence) || '-',
-  ]);
-  const lock = status.lock ? lockLine(status.lock) : 'not locked';
-  const newest = status.deployment ? `\nnewest: ${deploymentLine(status.deployment)}` : '';
-  const broken = status.regions.filter((r) => r.goalError).map((r) => `\n${r.region}: ${r.goalError!.code}: ${r.goalError!.message}`);
-  const refusals = status.regions.flatMap((r) => r.convergence.refused.examples.slice(0, 1).map((e) => `\n${r.region}: ${r.convergence.refused.machines} machine(s) refused a document, e.g. ${e.machine}: ${e.code}: ${e.message}`));
-  const mirrors = status.regions.map((r) => ({ region: r.region, text: mirrorText(r.mirror) })).filter((m) => m.text).map((m) => `\n${m.region}: ${m.text}`);
-  return `${status.service}: ${lock}\n${table(['REGION', 'GOAL', 'DEPLOYMENT', 'BY', 'MACHINES'], rows)}${broken.join('')}${refusals.join('')}${mirrors.join('')}${newest}`;
 }
 
 /** One line per region of a deployment: its wave's status and where the machines stand. */

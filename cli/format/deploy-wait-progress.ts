@@ -3,7 +3,7 @@ import { elapsed } from './build-text.ts';
 import { progressLines } from './deploy-text.ts';
 
 /**
- * What `deploy --wait` and `rollback --wait` show while they wait: on a terminal a block of one
+ * What `deploy --wait`, `rollback --wait` and `deployment show --follow` show while they wait: on a terminal a block of one
  * line per region, redrawn in place; elsewhere (CI logs, pipes) a region's line each time it
  * changes, so the log reads as a history.
  */

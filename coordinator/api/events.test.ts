@@ -71,13 +71,17 @@ describe.each(dialects)('GET /v1/events on %s', (dialect) => {
   let listener: Listener | undefined;
 
   const readToken = 'events-test-read-token-0123456789';
+  const webReadToken = 'events-test-web-read-token-01234';
   let permissionsDir: string;
 
   beforeEach(async () => {
     log = new GrowingLog();
     permissionsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-events-'));
     const permissions = path.join(permissionsDir, 'permissions.json');
-    fs.writeFileSync(permissions, JSON.stringify({ tokens: [{ name: 'reader', token: readToken, scopes: ['read'] }] }));
+    fs.writeFileSync(
+      permissions,
+      JSON.stringify({ tokens: [{ name: 'reader', token: readToken, scopes: ['read'] }, { name: 'web-reader', token: webReadToken, scopes: ['read'], services: ['web'] }] }),
+    );
     c = await startTestCoordinator(dialect, { overrides: { buildLogs: log }, env: { FLEETCAST_PERMISSIONS: permissions } });
     await c.handle.services.add({ name: 'api', repo: '/srv/git/api', buildCommand: 'make', artifactPath: 'out/api' });
   });
@@ -150,6 +154,20 @@ describe.each(dialects)('GET /v1/events on %s', (dialect) => {
       { type: 'log', id: `b${build.id}`, text: 'ef', nextOffset: 6 },
       { type: 'log-end', id: `b${build.id}`, nextOffset: 6 },
     ]);
+  });
+
+  it('refuses a status subscription to a service the token may not watch, and to an unknown service', async () => {
+    listener = await Listener.open(c.url, webReadToken);
+    listener.send({ subscribe: 'status', service: 'api' });
+    expect(await listener.waitFor((m) => m.type === 'error' && m.id === 'api')).toMatchObject({ error: { code: 'FORBIDDEN', message: expect.stringContaining('may not watch service api') } });
+    listener.close();
+    listener = await Listener.open(c.url, readToken);
+    listener.send({ subscribe: 'status', service: 'nope' });
+    listener.send({ subscribe: 'status', service: 'Not A Name' });
+    await listener.waitFor((m) => m.type === 'error' && m.id === 'nope');
+    expect(listener.messages.filter((m) => m.type === 'error').map((m) => m.type === 'error' && m.error.code).sort()).toEqual(['INVALID_INPUT', 'NOT_FOUND']);
+    listener.send({ unsubscribe: 'status', service: 'nope' });
+    expect(listener.socket.readyState).toBe(WebSocket.OPEN);
   });
 
   it('answers bad messages and unknown builds with errors, keeping the connection', async () => {

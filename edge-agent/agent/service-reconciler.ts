@@ -190,6 +190,7 @@ export class ServiceReconciler {
     this.pass?.controller.abort(new FleetcastError('CANCELLED', 'the agent is stopping'));
     await this.restored?.catch(() => undefined);
     await this.loop;
+    await this.cachedRefresh;
     await this.deps.runner.close(options);
   }
 
@@ -227,7 +228,7 @@ export class ServiceReconciler {
         while (this.cachedStale && !this.stopped) {
           this.cachedStale = false;
           const builds = (await this.deps.cache.verified(this.service).catch(() => [])).map((b) => b.goal.build);
-          if (builds.join(',') === this.cached.join(',')) continue;
+          if (this.stopped || builds.join(',') === this.cached.join(',')) continue;
           this.cached = builds;
           if (this.lastReport) this.resend();
         }

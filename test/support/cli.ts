@@ -20,7 +20,7 @@ export interface RunningCli {
  * Runs the real executable, `node bin/fleetcast.js ARGS`, with only the FLEETCAST_ settings
  * given (none inherited from the developer's shell), and collects what it prints.
  */
-export function startCli(args: string[], env: Record<string, string>): RunningCli {
+export function startCli(args: string[], env: Record<string, string>, options: { /** Killed (SIGKILL) after this long. @defaultValue 30_000 */ timeoutMs?: number } = {}): RunningCli {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('FLEETCAST_')));
   const child = spawn(process.execPath, [path.join(repoRoot, 'bin/fleetcast.js'), ...args], {
     cwd: repoRoot,
@@ -31,7 +31,7 @@ export function startCli(args: string[], env: Record<string, string>): RunningCl
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
   const done = new Promise<CliRun>((resolve) =>
     child.on('close', (code) => {
       clearTimeout(timer);

@@ -21,6 +21,8 @@ export interface TestCoordinator {
   env: Record<string, string>;
   /** Sends a request to the API; `token: null` sends none. */
   request(method: string, urlPath: string, options?: RequestOptions): Promise<ApiResponse>;
+  /** Stops the coordinator and starts it again on the same port, database and data dir (a restart, as after an upgrade). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -53,14 +55,13 @@ export async function startTestCoordinator(
   const dataDir = testDb.env.FLEETCAST_DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-coordinator-'));
   // A coordinator that writes goals signs them, as an installation's does.
   const keys = options.env?.FLEETCAST_GOAL_SIGNING_KEY === undefined ? testGoalKeys(path.join(dataDir, 'goal-keys')) : undefined;
-  const config = loadCoordinatorConfig({
-    env: { ...testDb.env, FLEETCAST_DATA_DIR: dataDir, FLEETCAST_LISTEN: '127.0.0.1:0', FLEETCAST_REAPER_INTERVAL: '1s', ...keys?.coordinatorEnv, ...options.env },
-  });
+  const settings = { ...testDb.env, FLEETCAST_DATA_DIR: dataDir, FLEETCAST_LISTEN: '127.0.0.1:0', FLEETCAST_REAPER_INTERVAL: '1s', ...keys?.coordinatorEnv, ...options.env };
+  // Deploys only where the test gives a NATS hub: the others must not touch a NATS on 4222.
+  const withoutNats = options.env?.FLEETCAST_NATS_URL === undefined;
+  const overrides: CoordinatorOverrides = { logger: silentLogger(), eventsPollMs: 50, withoutNats, wavesIntervalMs: 100, hubRetryMs: 500, ...options.overrides };
   let handle: CoordinatorHandle;
   try {
-    // Deploys only where the test gives a NATS hub: the others must not touch a NATS on 4222.
-    const withoutNats = options.env?.FLEETCAST_NATS_URL === undefined;
-    handle = await runCoordinator(config, { logger: silentLogger(), eventsPollMs: 50, withoutNats, wavesIntervalMs: 100, hubRetryMs: 500, ...options.overrides });
+    handle = await runCoordinator(loadCoordinatorConfig({ env: settings }), overrides);
   } catch (err) {
     await testDb.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -69,7 +70,9 @@ export async function startTestCoordinator(
   const url = handle.url;
   const token = handle.adminToken;
   return {
-    handle,
+    get handle() {
+      return handle;
+    },
     url,
     token,
     dataDir,
@@ -94,6 +97,10 @@ export async function startTestCoordinator(
         json = undefined;
       }
       return { status: response.status, headers: response.headers, text, json };
+    },
+    async restart() {
+      await handle.stop();
+      handle = await runCoordinator(loadCoordinatorConfig({ env: { ...settings, FLEETCAST_LISTEN: new URL(url).host } }), overrides);
     },
     async stop() {
       await handle.stop();

@@ -13,25 +13,28 @@ import type { FleetFeed } from './fleet-feed.ts';
 import { FleetWatch } from './fleet-watch.ts';
 import { LogWatch } from './log-watch.ts';
 import { clientMessage, type ClientMessage, type ServerMessage } from './messages.ts';
+import { statusWatch } from './status-watch.ts';
 import type { NextStep } from './polling-loop.ts';
 
-/** A subscribe message (not an unsubscribe) about one thing. */
-type Subscription = Extract<ClientMessage, { subscribe: string; id: string }>;
+/** A subscribe message (not an unsubscribe) about one thing (the fleet is the FleetWatch's). */
+type Subscription = Exclude<Extract<ClientMessage, { subscribe: string }>, { subscribe: 'fleet' }>;
 
 /** A client watching more than this many things at once is probably leaking subscriptions. */
 const maxSubscriptions = 64;
 
 export interface EventsConnectionOptions {
   queue: BuildQueue;
-  deploys: Pick<DeployService, 'progress' | 'get'>;
+  deploys: Pick<DeployService, 'progress' | 'get' | 'status'>;
   logs: BuildLogSource;
   /** The one fleet-wide feed all connections share. */
   fleet: FleetFeed;
   logger: Logger;
   pollMs: number;
+  /** How often a status subscription reads the service's status (goals of every region, lock, newest deployment). */
+  statusPollMs: number;
 }
 
-/** One client of GET /v1/events and its subscriptions, each keyed `build:42`, `log:42` or `deployment:7`. */
+/** One client of GET /v1/events and its subscriptions, each keyed `build:42`, `log:42`, `deployment:7` or `status:api`. */
 export class EventsConnection {
   private readonly watches = new Map<string, Watch>();
 
@@ -61,7 +64,7 @@ export class EventsConnection {
       }
       const message = parseInput(clientMessage, json, 'message');
       if ('unsubscribe' in message) {
-        this.stopWatch(message.unsubscribe === 'fleet' ? 'fleet' : watchKey(message.unsubscribe, message.id));
+        this.stopWatch(message.unsubscribe === 'fleet' ? 'fleet' : message.unsubscribe === 'status' ? `status:${message.service}` : watchKey(message.unsubscribe, message.id));
         return;
       }
       if (message.subscribe === 'fleet') {
@@ -73,7 +76,7 @@ export class EventsConnection {
       }
       // Logs may show what a build saw: scope build, as GET /v1/builds/:id/log.
       if (message.subscribe === 'log') requireScope(this.principal, 'build', 'read build logs');
-      const key = watchKey(message.subscribe, message.id);
+      const key = message.subscribe === 'status' ? `status:${message.service}` : watchKey(message.subscribe, message.id);
       this.stopWatch(key);
       if (this.watches.size >= maxSubscriptions) {
         throw new FleetcastError('INVALID_INPUT', `at most ${maxSubscriptions} subscriptions per connection; unsubscribe from some first`);
@@ -82,7 +85,7 @@ export class EventsConnection {
         // A token limited to services watches only theirs: the service is looked up first.
         this.checkService(message).then(
           () => this.startWatch(key, message),
-          (err: unknown) => this.sendError(err, message.id),
+          (err: unknown) => this.sendError(err, subject(message)),
         );
         return;
       }
@@ -93,7 +96,12 @@ export class EventsConnection {
   }
 
   private async checkService(message: Subscription): Promise<void> {
-    const service = message.subscribe === 'deployment' ? (await this.options.deploys.get(message.id)).service : (await this.options.queue.get(message.id)).service;
+    const service =
+      message.subscribe === 'status'
+        ? message.service
+        : message.subscribe === 'deployment'
+          ? (await this.options.deploys.get(message.id)).service
+          : (await this.options.queue.get(message.id)).service;
     const services = this.principal.services!;
     if (!services.includes(service)) {
       throw new FleetcastError('FORBIDDEN', `token "${this.principal.name}" is limited to ${services.join(', ')} and may not watch service ${service}`, {
@@ -109,7 +117,10 @@ export class EventsConnection {
       const { queue, logs, pollMs } = this.options;
       const send = (m: ServerMessage) => this.send(m);
       let watch: Watch;
-      if (message.subscribe === 'deployment') {
+      if (message.subscribe === 'status') {
+        const { service } = message;
+        watch = statusWatch(service, this.principal, this.options.deploys, send, this.options.statusPollMs, (err) => this.onWatchError(key, service, err));
+      } else if (message.subscribe === 'deployment') {
         const id = `d${parseDeploymentId(message.id)}`;
         watch = deploymentWatch(id, this.options.deploys, send, pollMs, (err) => this.onWatchError(key, id, err));
       } else {
@@ -157,6 +168,11 @@ export class EventsConnection {
     for (const watch of this.watches.values()) watch.stop();
     this.watches.clear();
   }
+}
+
+/** What an error about a subscription names: the build, deployment or service. */
+function subject(message: Subscription): string {
+  return message.subscribe === 'status' ? message.service : message.id;
 }
 
 /** `build:42`, `log:42`, `deployment:7`: one subscription per kind and id. */

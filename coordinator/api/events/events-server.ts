@@ -15,7 +15,7 @@ export const eventsPath = '/v1/events';
 
 export interface EventsServerOptions {
   queue: BuildQueue;
-  deploys: Pick<DeployService, 'progress' | 'get'>;
+  deploys: Pick<DeployService, 'progress' | 'get' | 'status'>;
   logs: BuildLogSource;
   tokens: TokenStore;
   /** Dashboard sign-ins: a browser's WebSocket carries the session cookie instead of a token. */
@@ -25,19 +25,22 @@ export interface EventsServerOptions {
   logger: Logger;
   /** How often each subscription reads its build row / log. @defaultValue 300 */
   pollMs?: number;
+  /** How often a status subscription reads the service's status (a KV get per region, two SQL reads). @defaultValue 1000 */
+  statusPollMs?: number;
   /** Ping interval; a client that misses a pong is dropped. @defaultValue 30000 */
   pingMs?: number;
 }
 
 /**
- * GET /v1/events: the WebSocket stream `build --wait`, `logs --follow`, the bot and the dashboard
- * listen to instead of polling the API. It shares the API's HTTP server: the upgrade request is
- * authenticated (bearer header, `?token=`, or a dashboard session cookie from the coordinator's
- * own origin) before the WebSocket exists. `{"subscribe":"fleet"}` is served by the one shared
- * FleetFeed, not by a reader per connection.
- * Changes are found by the server polling each subscribed row (~300 ms), which costs one
- * indexed primary-key read per subscription per interval; a change feed (NATS) can replace
- * the polling later without clients noticing.
+ * GET /v1/events: the WebSocket stream `build --wait`, `logs --follow`, `deployment show
+ * --follow`, `status --watch`, the bot and the dashboard listen to instead of polling the API.
+ * It shares the API's HTTP server: the upgrade request is authenticated (bearer header,
+ * `?token=`, or a dashboard session cookie from the coordinator's own origin) before the
+ * WebSocket exists. `{"subscribe":"fleet"}` is served by the one shared FleetFeed, not by a
+ * reader per connection. Other changes are found by the server polling each subscribed row
+ * (~300 ms), which costs one indexed primary-key read per subscription per interval (a status
+ * subscription: a goal read per region and two SQL reads, every second); a change feed (NATS)
+ * can replace the polling later without clients noticing.
  */
 export class EventsServer {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
@@ -94,6 +97,7 @@ export class EventsServer {
         fleet: this.options.fleet,
         logger: this.options.logger,
         pollMs: this.options.pollMs ?? 300,
+        statusPollMs: this.options.statusPollMs ?? this.options.pollMs ?? 1_000,
       });
       this.connections.set(ws, { connection, alive: true });
       ws.on('pong', () => {

@@ -1,4 +1,3 @@
-import { grants } from '../../../api-contract/index.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { controlActions, type DeployOutcome } from '../../deploys/index.ts';
 import type { ApiContext } from '../api-context.ts';
@@ -16,6 +15,7 @@ import {
 } from '../deployment-json.ts';
 import { deployPreviewJson, toDeployPreviewJson } from '../deploy-preview-json.ts';
 import { errorJson } from '../error-json.ts';
+import { statusForReader } from '../status-for-reader.ts';
 import { parseInput } from '../parse-input.ts';
 import { controlBody, deployBody, deploymentParams, idempotencyKeyHeader, listDeploymentsQuery, lockBody, rollbackBody, serviceParams } from '../request-schemas.ts';
 import { defineRoute, type Route } from '../route.ts';
@@ -251,11 +251,7 @@ export function deployRoutes({ deploys, queue }: ApiContext): Route[] {
       params: serviceParams,
       responses: { 200: { description: 'status', schema: serviceStatusJson }, 404: refused, 503: refused },
       async handle({ params, principal }) {
-        const status = toServiceStatusJson(await deploys.status(params.name));
-        // The build's P2P key lets a machine find the region's swarm: deploy scope and above only
-        // (a read token, e.g. a dashboard's, sees null; admitted peers need it, and get it from their goal).
-        if (principal && grants(principal.scopes, 'deploy')) return status;
-        return { ...status, regions: status.regions.map((r) => ({ ...r, goal: r.goal && { ...r.goal, p2pKey: null } })) };
+        return statusForReader(toServiceStatusJson(await deploys.status(params.name)), principal);
       },
     }),
   ];
