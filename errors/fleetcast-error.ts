@@ -51,6 +51,8 @@ export const errorCodes = {
    * agent fetches it from the regional bucket instead.
    */
   PEERS_UNAVAILABLE: { httpStatus: 503, exitCode: 1 },
+  /** A service cannot be removed while machines run it (or while a region's machines cannot be counted); --force removes it anyway. */
+  SERVICE_IN_USE: { httpStatus: 409, exitCode: 3 },
 } as const satisfies Record<string, { httpStatus: number; exitCode: number }>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -34,6 +34,7 @@ const headlines = {
   HEALTH_CHECK_FAILED: ':rotating_light: The new build failed its health check',
   PREREQUISITE_MISSING: ':rotating_light: A program fleetcast needs is missing',
   PEERS_UNAVAILABLE: ':hourglass: No peer served the build (fetching from the bucket)',
+  SERVICE_IN_USE: ':no_entry: Machines still run the service',
 } as const satisfies Record<ErrorCode, string>;
 
 export function headline(code: ErrorCode): string {
