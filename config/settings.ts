@@ -446,6 +446,19 @@ export const settings = {
     { shown: '— (HTTP mode)', help: 'Slack app-level token xapp-…; set, the bot runs in Socket Mode instead of HTTP; prefer the variable' },
   ),
   /** The Slack Web API base URL; tests point it at a local server. */
+  /** Set: the coordinator sends commit statuses and deployments to GitHub for services whose repository is there. */
+  FLEETCAST_GITHUB_TOKEN: setting(
+    z.string().trim().min(20, 'a GitHub token (ghp_…, github_pat_… or an installation token) is at least 20 characters').optional(),
+    { shown: '— (GitHub is not told)', help: 'GitHub token with commit statuses and deployments write access; set, builds and deploys are reported to GitHub' },
+  ),
+  FLEETCAST_GITHUB_API_URL: setting(
+    z
+      .string()
+      .trim()
+      .refine((url) => /^https?:\/\/[^/\s]+(\/\S*)?$/.test(url), 'must be an http(s) URL such as https://api.github.com or https://github.example.com/api/v3')
+      .transform((url) => url.replace(/\/+$/, '')),
+    { default: 'https://api.github.com', help: 'GitHub REST API base URL (GitHub Enterprise: https://HOST/api/v3)' },
+  ),
   FLEETCAST_SLACK_API_URL: setting(
     z
       .string()

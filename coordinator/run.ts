@@ -11,6 +11,7 @@ import { ReplicationService, type ReplicationServiceOptions } from './replicatio
 import { ServiceRegistry } from '../queue/services/index.ts';
 import { AuditSpool, DeployService, spoolDir } from './deploys/index.ts';
 import { HubLink } from './fleet/hub-link.ts';
+import { GithubRelay } from './github/index.ts';
 import { MirrorCheck } from './fleet/mirror-check.ts';
 import { coordinatorGoalKeys } from '../goalstate/index.ts';
 import { PeriodicTask, Teardown } from '../lifecycle/index.ts';
@@ -32,6 +33,9 @@ export interface CoordinatorOverrides {
   spoolFlushMs?: number;
   /** How long a goal mirror may go without hearing from the hub before it counts as stalled (tests). */
   mirrorStallAfterMs?: number;
+  /** Pace of the GitHub relay's rounds and its first retry (tests). @defaultValue 2_000 each */
+  githubIntervalMs?: number;
+  githubRetryMs?: number;
 }
 
 export interface CoordinatorHandle {
@@ -169,6 +173,17 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
     const spoolFlusher = new PeriodicTask('writing spooled audit records', overrides.spoolFlushMs ?? 5_000, () => spool.flush(db), logger);
     spoolFlusher.start();
     teardown.add('the audit spool flusher', () => spoolFlusher.stop());
+    // GitHub hears about builds and deploys through an outbox: never in the way of either.
+    const github = config.FLEETCAST_GITHUB_TOKEN
+      ? await GithubRelay.start(db, {
+          token: config.FLEETCAST_GITHUB_TOKEN,
+          apiUrl: config.FLEETCAST_GITHUB_API_URL,
+          ...(overrides.githubIntervalMs ? { intervalMs: overrides.githubIntervalMs } : {}),
+          ...(overrides.githubRetryMs ? { retryMs: overrides.githubRetryMs } : {}),
+          logger,
+        })
+      : null;
+    if (github) teardown.add('the GitHub relay', () => github.stop());
     const api = await ApiServer.start(
       { db, queue, services, tokens, access, replication, deploys, fleet: { hub, mirrors }, logger },
       {
