@@ -1,5 +1,6 @@
 import type { Database } from '../../entities/index.ts';
 import type { Logger } from '../../logging/index.ts';
+import { redactRepoUrl } from '../../queue/services/index.ts';
 import { isFinal, toDeployment, type Deployment } from '../deploys/index.ts';
 import { GithubCursor } from './github-cursor.ts';
 import { shortDescription, type CommitState, type DeploymentState } from './github-event.ts';
@@ -62,7 +63,8 @@ export class GithubEvents {
       if (repo) {
         const states: [CommitState, string][] = [['pending', status === 'QUEUED' ? `b${id} queued` : `b${id} building`]];
         if (status === 'SUCCEEDED') states.push(['success', `b${id} built`]);
-        if (status === 'FAILED') states.push(['failure', `b${id} failed: ${String(row.failure_reason ?? '')}`]);
+        // Failure reasons are masked by the builder; repository credentials are hidden here too, as everywhere they are shown.
+        if (status === 'FAILED') states.push(['failure', `b${id} failed: ${redactRepoUrl(String(row.failure_reason ?? ''))}`]);
         await this.addStates(`build:${id}`, states.length, async (index) => {
           const [state, description] = states[index]!;
           await this.outbox.add(`build:${id}:${state}`, repo, { kind: 'commit-status', sha: String(row.commit_sha), state, context: 'fleetcast/build', description: shortDescription(description) });
