@@ -71,7 +71,14 @@ export function serviceRoutes({ services, deploys }: ApiContext): Route[] {
       async handle({ params, query, principal }) {
         // Removed already: the same answer as the first time, nothing checked or audited again.
         if (await services.isRemoved(params.name)) return { name: params.name, removed: true as const, changed: false };
-        const inUse = serviceInUse(await deploys.status(params.name));
+        let inUse: Error | null;
+        try {
+          inUse = serviceInUse(await deploys.status(params.name));
+        } catch (err) {
+          // The regions cannot be asked (NATS down): nobody can tell it is unused, but --force was asked for exactly that.
+          if (!query.force) throw err;
+          inUse = err as Error;
+        }
         if (inUse !== null && !query.force) throw inUse;
         const changed = await services.remove(params.name, principal!.name);
         if (changed) await auditChange(deploys, principal!, 'service-remove', params.name, { force: query.force, ...(inUse ? { inUse: inUse.message } : {}) });
