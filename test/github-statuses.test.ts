@@ -125,6 +125,8 @@ it('with GitHub down a deploy goes through; its statuses are delivered in order 
   expect(deploymentStates(deployed.json.id)).toEqual({});
   const [waiting] = await coordinator.handle.db.query(`SELECT COUNT(*) AS n FROM github_outbox WHERE delivered_at IS NULL AND attempts > 0`);
   expect(Number(waiting!.n)).toBeGreaterThan(0);
+  const metrics = await coordinator.request('GET', '/metrics', { token: null });
+  expect(Number(/^fleetcast_github_outbox_pending (\d+)$/m.exec(metrics.text)?.[1])).toBeGreaterThan(0);
 
   github.down = false;
   await eventually(async () => Object.values(deploymentStates(deployed.json.id)).filter((states) => states.at(-1) === 'success').length === 2, 30_000, 'the statuses delivered later');
