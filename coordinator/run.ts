@@ -11,7 +11,7 @@ import { ReplicationService, type ReplicationServiceOptions } from './replicatio
 import { ServiceRegistry } from '../queue/services/index.ts';
 import { AuditSpool, DeployService, spoolDir } from './deploys/index.ts';
 import { HubLink } from './fleet/hub-link.ts';
-import { GithubRelay } from './github/index.ts';
+import { githubAuth, GithubRelay } from './github/index.ts';
 import { MirrorCheck } from './fleet/mirror-check.ts';
 import { coordinatorGoalKeys } from '../goalstate/index.ts';
 import { PeriodicTask, Teardown } from '../lifecycle/index.ts';
@@ -74,6 +74,8 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
   // The goal-signing key and the keys its readers trust; a key file that cannot be read stops the start here.
   const goalKeys = coordinatorGoalKeys(config.FLEETCAST_GOAL_SIGNING_KEY, config.FLEETCAST_GOAL_PUBLIC_KEYS);
   if (!goalKeys.signingKey) logger.warn('FLEETCAST_GOAL_SIGNING_KEY is not set: this coordinator signs no goals, so deploys and rollbacks refuse (CONFIG_INVALID)');
+  // GitHub settings are checked before anything starts, like the permissions file.
+  const githubSignIn = githubAuth(config);
   const teardown = new Teardown(logger);
   try {
     if (config.FLEETCAST_PERMISSIONS !== undefined) {
@@ -174,9 +176,9 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
     spoolFlusher.start();
     teardown.add('the audit spool flusher', () => spoolFlusher.stop());
     // GitHub hears about builds and deploys through an outbox: never in the way of either.
-    const github = config.FLEETCAST_GITHUB_TOKEN
+    const github = githubSignIn
       ? await GithubRelay.start(db, {
-          token: config.FLEETCAST_GITHUB_TOKEN,
+          auth: githubSignIn,
           apiUrl: config.FLEETCAST_GITHUB_API_URL,
           ...(overrides.githubIntervalMs ? { intervalMs: overrides.githubIntervalMs } : {}),
           ...(overrides.githubRetryMs ? { retryMs: overrides.githubRetryMs } : {}),

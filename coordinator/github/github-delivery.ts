@@ -1,12 +1,19 @@
+import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
 import { backoffDelay } from '../../lifecycle/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import type { GithubEvent } from './github-event.ts';
 import type { GithubOutbox, OutboxRow } from './github-outbox.ts';
 
+/**
+ * How fleetcast signs in to GitHub: a token (FLEETCAST_GITHUB_TOKEN: classic with repo:status and
+ * repo_deployment, or fine-grained with commit statuses and deployments: write), or a GitHub App
+ * installation (its installation tokens are made and renewed from the private key as needed).
+ */
+export type GithubAuth = { token: string } | { appId: number; installationId: number; privateKey: string };
+
 export interface GithubDeliveryOptions {
-  /** FLEETCAST_GITHUB_TOKEN: a token with repo:status and repo_deployment (or a fine-grained one with commit statuses and deployments: write). */
-  token: string;
+  auth: GithubAuth;
   /** FLEETCAST_GITHUB_API_URL. @defaultValue https://api.github.com */
   apiUrl?: string;
   /** Rows sent per round. @defaultValue 100 */
@@ -39,8 +46,9 @@ export class GithubDelivery {
     private readonly options: GithubDeliveryOptions,
   ) {
     const { logger } = options;
+    const { auth } = options;
     this.octokit = new Octokit({
-      auth: options.token,
+      ...('token' in auth ? { auth: auth.token } : { authStrategy: createAppAuth, auth: { appId: auth.appId, installationId: auth.installationId, privateKey: auth.privateKey } }),
       baseUrl: (options.apiUrl ?? 'https://api.github.com').replace(/\/+$/, ''),
       userAgent: 'fleetcast',
       // Octokit logs failed requests itself: ours say which event and when it is tried again.

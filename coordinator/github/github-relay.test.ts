@@ -18,7 +18,7 @@ describe.each(['sqlite', 'mysql'] as const)('the GitHub relay on %s', (dialect) 
   let queue: BuildQueue;
   const relays: GithubRelay[] = [];
   const start = async () => {
-    const relay = await GithubRelay.start(db, { token: github.token, apiUrl: github.url, intervalMs: 50, retryMs: 50, logger: silentLogger() });
+    const relay = await GithubRelay.start(db, { auth: { token: github.token }, apiUrl: github.url, intervalMs: 50, retryMs: 50, logger: silentLogger() });
     relays.push(relay);
     return relay;
   };

@@ -1,12 +1,12 @@
 import type { Database } from '../../entities/index.ts';
 import { PeriodicTask } from '../../lifecycle/index.ts';
 import type { Logger } from '../../logging/index.ts';
-import { GithubDelivery } from './github-delivery.ts';
+import { GithubDelivery, type GithubAuth } from './github-delivery.ts';
 import { GithubEvents } from './github-events.ts';
 import { GithubOutbox } from './github-outbox.ts';
 
 export interface GithubRelayOptions {
-  token: string;
+  auth: GithubAuth;
   apiUrl: string;
   /** Pause between rounds. @defaultValue 2 s */
   intervalMs?: number;
@@ -31,7 +31,7 @@ export class GithubRelay {
   static async start(db: Database, options: GithubRelayOptions): Promise<GithubRelay> {
     const outbox = new GithubOutbox(db);
     const events = await GithubEvents.open(db, outbox, options.logger);
-    const delivery = new GithubDelivery(outbox, { token: options.token, apiUrl: options.apiUrl, retryMs: options.retryMs ?? 2_000, logger: options.logger });
+    const delivery = new GithubDelivery(outbox, { auth: options.auth, apiUrl: options.apiUrl, retryMs: options.retryMs ?? 2_000, logger: options.logger });
     const task = new PeriodicTask(
       'telling GitHub about builds and deploys',
       options.intervalMs ?? 2_000,

@@ -2,7 +2,10 @@
 // @octokit/rest client: commit statuses (POST /repos/O/R/statuses/SHA), deployments
 // (POST /repos/O/R/deployments) and deployment statuses (POST /repos/O/R/deployments/ID/statuses).
 // Every accepted call is kept in order. `down` answers every request 503 (GitHub unavailable);
-// a request without the expected token is 401.
+// a request without the expected token is 401. With `app`, it also plays GitHub's App sign-in:
+// POST /app/installations/ID/access_tokens with a JWT signed (RS256) by the App's key and issued
+// by its id answers an installation token, which the API then accepts.
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -20,15 +23,22 @@ export class FakeGithubServer {
   private nextId = 1000;
   private readonly deployments = new Map<number, { repo: string; environment: string }>();
 
+  /** Installation tokens handed out to the App. */
+  readonly installationTokens: string[] = [];
+  private readonly appKey: KeyObject | undefined;
+
   private constructor(
     private readonly server: http.Server,
     readonly token: string,
-  ) {}
+    private readonly app: { id: number; installationId: number; publicKeyPem: string } | undefined,
+  ) {
+    this.appKey = app ? createPublicKey(app.publicKeyPem) : undefined;
+  }
 
-  static async start(token = 'ghp_fleetcast_test_token_0123456789'): Promise<FakeGithubServer> {
+  static async start(token = 'ghp_fleetcast_test_token_0123456789', app?: { id: number; installationId: number; publicKeyPem: string }): Promise<FakeGithubServer> {
     let fake: FakeGithubServer;
     const server = http.createServer((req, res) => void fake.handle(req, res));
-    fake = new FakeGithubServer(server, token);
+    fake = new FakeGithubServer(server, token, app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return fake;
   }
@@ -47,6 +57,15 @@ export class FakeGithubServer {
     await new Promise((resolve) => this.server.close(resolve));
   }
 
+  /** An RS256 JWT of the App (iss = its id), signed by its key and not expired. */
+  private validAppJwt(header: string | undefined): boolean {
+    const jwt = /^Bearer ([\w-]+)\.([\w-]+)\.([\w-]+)$/i.exec(header ?? '');
+    if (!jwt || !this.appKey || !this.app) return false;
+    const ok = verify('RSA-SHA256', Buffer.from(`${jwt[1]}.${jwt[2]}`), this.appKey, Buffer.from(jwt[3]!, 'base64url'));
+    const claims = JSON.parse(Buffer.from(jwt[2]!, 'base64url').toString()) as { iss?: unknown; exp?: number };
+    return ok && String(claims.iss) === String(this.app.id) && (claims.exp ?? 0) * 1000 > Date.now();
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -58,7 +77,16 @@ export class FakeGithubServer {
       this.refused++;
       return reply(503, { message: 'Service Unavailable' });
     }
-    if (req.headers.authorization !== `token ${this.token}` && req.headers.authorization !== `Bearer ${this.token}`) return reply(401, { message: 'Bad credentials' });
+    const url0 = new URL(req.url ?? '/', 'http://localhost');
+    const appSignIn = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(url0.pathname);
+    if (req.method === 'POST' && appSignIn && this.app) {
+      if (Number(appSignIn[1]) !== this.app.installationId || !this.validAppJwt(req.headers.authorization)) return reply(401, { message: 'A JSON web token could not be decoded' });
+      const issued = `ghs_installation_${this.installationTokens.length}_0123456789abcdef`;
+      this.installationTokens.push(issued);
+      return reply(201, { token: issued, expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: { statuses: 'write', deployments: 'write' }, repository_selection: 'all' });
+    }
+    const presented = /^(?:token|Bearer) (\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (presented === undefined || (presented !== this.token && !this.installationTokens.includes(presented))) return reply(401, { message: 'Bad credentials' });
     let body: Record<string, unknown>;
     try {
       body = chunks.length === 0 ? {} : (JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>);
