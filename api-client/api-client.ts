@@ -53,12 +53,16 @@ export class ApiClient {
     return (await this.json<T>('POST', path, body)).body;
   }
 
+  async patch<T>(path: string, body: unknown): Promise<T> {
+    return (await this.json<T>('PATCH', path, body)).body;
+  }
+
   async delete<T>(path: string): Promise<T> {
     return (await this.json<T>('DELETE', path)).body;
   }
 
   /** A JSON request, with its status (201 created vs 200 existing matters to some callers). */
-  async json<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+  async json<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
     const response = await this.send(method, path, body, headers);
     return { status: response.status, body: (await response.json()) as T };
   }
@@ -107,7 +111,7 @@ export class ApiClient {
     return new FleetcastError(error.code as ErrorCode, message, error.details ?? {});
   }
 
-  private async send(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  private async send(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
     let response: Response;
     try {
       response = await fetch(this.config.apiUrl + path, {

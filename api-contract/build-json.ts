@@ -43,6 +43,16 @@ export const buildJson = z
     commitAuthor: z.string().nullable().meta({ description: '`Name <email>` of the commit\'s author, once built' }),
     commitSubject: z.string().nullable().meta({ description: "the commit message's first line, once built" }),
     branchOverrideBy: z.string().nullable().meta({ description: "the admin who allowed building a commit off the service's branch; null: the branch rule held" }),
+    used: z
+      .object({
+        buildCommand: z.string(),
+        artifact: z.string(),
+        runCommand: z.string().nullable(),
+        healthUrl: z.string().nullable(),
+        config: z.looseObject({ source: z.enum(['fleetcast.yml', 'service']) }).meta({ description: "where they came from, and the fleetcast.yml's waves, windows and gates as validated" }),
+      })
+      .nullable()
+      .meta({ description: 'what the build was built with and runs with (deploys and rollbacks of it use these); null until it succeeded, and for builds older than this record' }),
     durationMs: z.number().int().nullable().meta({ description: 'finishedAt − startedAt of the last attempt; null until finished' }),
     deployable: z.boolean().nullable().meta({ description: 'SUCCEEDED and verified in every region; null where not looked up (event stream)' }),
     deployableReason: z.string().nullable().meta({ description: 'why not deployable, in words a person can act on' }),

@@ -3,7 +3,7 @@
 // scopes and the on-behalf-of header. coordinator/api serves it; the CLI, the bot and
 // `fleetcast demo` read it (through api-client/) without importing the coordinator.
 export { buildJson, buildPageJson, regionReplicationJson, type BuildJson, type BuildPageJson } from './build-json.ts';
-export { serviceJson, serviceListJson, type ServiceJson, type ServiceListJson } from './service-json.ts';
+export { removedServiceJson, serviceJson, serviceListJson, type RemovedServiceJson, type ServiceJson, type ServiceListJson } from './service-json.ts';
 export {
   waveJson,
   deploymentJson,

@@ -27,3 +27,8 @@ export type ServiceJson = z.output<typeof serviceJson>;
 export const serviceListJson = z.object({ services: z.array(serviceJson) }).meta({ id: 'ServiceList' });
 
 export type ServiceListJson = z.output<typeof serviceListJson>;
+
+/** DELETE /v1/services/:name: the service is removed; `changed` is false when it was removed already. */
+export const removedServiceJson = z.object({ name: z.string(), removed: z.literal(true), changed: z.boolean() }).meta({ id: 'RemovedService' });
+
+export type RemovedServiceJson = z.output<typeof removedServiceJson>;

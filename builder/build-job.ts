@@ -12,6 +12,7 @@ import type { Logger } from '../logging/index.ts';
 import { BuildFailure } from './build-failure.ts';
 import { runBuildCommand } from './build-command.ts';
 import { buildEnvironment } from './build-environment.ts';
+import { readBuildPlan } from './build-plan.ts';
 import type { BuildSandbox } from './build-sandbox.ts';
 import type { GitMirror } from './git-mirror.ts';
 import type { SecretMasker } from './secret-masker.ts';
@@ -73,16 +74,19 @@ export function createBuildHandler(options: BuildJobOptions): BuildHandler {
       const commit = await options.mirror.describe(workspace, sha);
       await log.line(`==> ${sha.slice(0, 12)} by ${commit.author}: ${commit.subject}`);
 
-      const artifact = path.join(workspace, build.artifact);
+      // The repository's fleetcast.yml at this commit, if any, says how to build and run it.
+      const plan = await readBuildPlan(workspace, service, build);
+      await log.line(plan.used.config.source === 'fleetcast.yml' ? `==> using fleetcast.yml of ${sha.slice(0, 12)}` : '==> no fleetcast.yml: using the service settings');
+      const artifact = path.join(workspace, plan.used.artifact);
       await fs.mkdir(path.dirname(artifact), { recursive: true });
       const home = path.join(scratch, 'home');
       const tmp = path.join(scratch, 'tmp');
       await fs.mkdir(home, { recursive: true, mode: 0o700 });
       await fs.mkdir(tmp, { recursive: true, mode: 0o700 });
       const inSandbox = options.sandbox.kind === 'bwrap';
-      await log.line(`==> running in sandbox ${options.sandbox.kind} (network ${service.buildNetwork ? 'on' : 'off'}): ${service.buildCommand}`);
+      await log.line(`==> running in sandbox ${options.sandbox.kind} (network ${service.buildNetwork ? 'on' : 'off'}): ${plan.used.buildCommand}`);
       const result = await runBuildCommand({
-        argv: options.sandbox.argv(service.buildCommand, { workspace, home, tmp, readOnly: [options.mirror.objectsDir(service.name)], network: service.buildNetwork }),
+        argv: options.sandbox.argv(plan.used.buildCommand, { workspace, home, tmp, readOnly: [options.mirror.objectsDir(service.name)], network: service.buildNetwork }),
         cwd: workspace,
         env: buildEnvironment({
           buildId: formatBuildId(build.id),
@@ -107,8 +111,8 @@ export function createBuildHandler(options: BuildJobOptions): BuildHandler {
         throw new BuildFailure(`build command ${how}${masker.apply(lastLines(result.tail))}`);
       }
 
-      const { digest, size } = await hashArtifact(workspace, artifact, build.artifact);
-      await log.line(`==> artifact ${build.artifact}: ${formatBytes(size)}, sha256 ${digest}`);
+      const { digest, size } = await hashArtifact(workspace, artifact, plan.used.artifact);
+      await log.line(`==> artifact ${plan.used.artifact}: ${formatBytes(size)}, sha256 ${digest}`);
       const name = artifactObjectName(service.name, build.id, digest);
       await upload(options.store, name, artifact, { digest, size, build, sha }, uploadTries, signal, log);
 
@@ -117,7 +121,7 @@ export function createBuildHandler(options: BuildJobOptions): BuildHandler {
         throw new BuildFailure(`the stored artifact ${name} does not match what was built (${stored.size} bytes, sha256 ${stored.sha256})`);
       }
       await log.line(`==> stored and verified as ${options.store.bucket}/${name}`);
-      return { digest, size, commitAuthor: commit.author, commitSubject: commit.subject } satisfies BuildResult;
+      return { digest, size, commitAuthor: commit.author, commitSubject: commit.subject, used: plan.used } satisfies BuildResult;
     } catch (err) {
       await log.line(`==> FAILED: ${err instanceof Error ? err.message : String(err)}`);
       throw err;

@@ -503,6 +503,23 @@ export const settings = {
     { shown: '— (HTTP mode)', help: 'Slack app-level token xapp-…; set, the bot runs in Socket Mode instead of HTTP; prefer the variable' },
   ),
   /** The Slack Web API base URL; tests point it at a local server. */
+  /** Set: the coordinator sends commit statuses and deployments to GitHub for services whose repository is there. */
+  FLEETCAST_GITHUB_TOKEN: setting(
+    z.string().trim().min(20, 'a GitHub token (ghp_…, github_pat_… or an installation token) is at least 20 characters').optional(),
+    { shown: '— (GitHub is not told)', help: 'GitHub token with commit statuses and deployments write access; set, builds and deploys are reported to GitHub' },
+  ),
+  /** A GitHub App instead of a token: its id, its installation on the services' organisation, and its private key file. */
+  FLEETCAST_GITHUB_APP_ID: setting(z.coerce.number().int().min(1).optional(), { shown: '— (use FLEETCAST_GITHUB_TOKEN)', help: 'GitHub App id; with FLEETCAST_GITHUB_APP_INSTALLATION and FLEETCAST_GITHUB_APP_KEY instead of a token' }),
+  FLEETCAST_GITHUB_APP_INSTALLATION: setting(z.coerce.number().int().min(1).optional(), { shown: '—', help: "the GitHub App's installation id (on the organisation or repositories of the services)" }),
+  FLEETCAST_GITHUB_APP_KEY: setting(z.string().trim().min(1).optional(), { shown: '—', help: "file of the GitHub App's private key (PEM, mode 0600)" }),
+  FLEETCAST_GITHUB_API_URL: setting(
+    z
+      .string()
+      .trim()
+      .refine((url) => /^https?:\/\/[^/\s]+(\/\S*)?$/.test(url), 'must be an http(s) URL such as https://api.github.com or https://github.example.com/api/v3')
+      .transform((url) => url.replace(/\/+$/, '')),
+    { default: 'https://api.github.com', help: 'GitHub REST API base URL (GitHub Enterprise: https://HOST/api/v3)' },
+  ),
   FLEETCAST_SLACK_API_URL: setting(
     z
       .string()

@@ -12,6 +12,7 @@ import { ReplicationService, type ReplicationServiceOptions } from './replicatio
 import { ServiceRegistry } from '../queue/services/index.ts';
 import { AuditSpool, CommitHistory, DeployService, MetricGate, spoolDir } from './deploys/index.ts';
 import { HubLink } from './fleet/hub-link.ts';
+import { githubAuth, GithubRelay } from './github/index.ts';
 import { MirrorCheck } from './fleet/mirror-check.ts';
 import { coordinatorGoalKeys } from '../goalstate/index.ts';
 import { PeriodicTask, Teardown } from '../lifecycle/index.ts';
@@ -40,6 +41,9 @@ export interface CoordinatorOverrides {
   mirrorStallAfterMs?: number;
   /** The time freeze windows are judged at (tests set it). @defaultValue the system clock */
   clock?: Clock;
+  /** Pace of the GitHub relay's rounds and its first retry (tests). @defaultValue 2_000 each */
+  githubIntervalMs?: number;
+  githubRetryMs?: number;
 }
 
 export interface CoordinatorHandle {
@@ -85,6 +89,8 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
   if (apiCertificate === null && !loopbackHosts.has(config.FLEETCAST_LISTEN.host)) {
     logger.warn({ listen: config.FLEETCAST_LISTEN }, 'the API listens beyond this machine without TLS: tokens cross the network in plaintext; set FLEETCAST_TLS_CERT and FLEETCAST_TLS_KEY');
   }
+  // GitHub settings are checked before anything starts, like the permissions file.
+  const githubSignIn = githubAuth(config);
   const teardown = new Teardown(logger);
   try {
     if (config.FLEETCAST_PERMISSIONS !== undefined) {
@@ -198,6 +204,17 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
     const spoolFlusher = new PeriodicTask('writing spooled audit records', overrides.spoolFlushMs ?? 5_000, () => spool.flush(db), logger);
     spoolFlusher.start();
     teardown.add('the audit spool flusher', () => spoolFlusher.stop());
+    // GitHub hears about builds and deploys through an outbox: never in the way of either.
+    const github = githubSignIn
+      ? await GithubRelay.start(db, {
+          auth: githubSignIn,
+          apiUrl: config.FLEETCAST_GITHUB_API_URL,
+          ...(overrides.githubIntervalMs ? { intervalMs: overrides.githubIntervalMs } : {}),
+          ...(overrides.githubRetryMs ? { retryMs: overrides.githubRetryMs } : {}),
+          logger,
+        })
+      : null;
+    if (github) teardown.add('the GitHub relay', () => github.stop());
     const api = await ApiServer.start(
       { db, queue, services, tokens, access, replication, deploys, delivery, regions: config.FLEETCAST_REGIONS, fleet: { hub, mirrors }, logger },
       {

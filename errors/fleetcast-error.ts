@@ -59,6 +59,8 @@ export const errorCodes = {
   METRICS_UNAVAILABLE: { httpStatus: 503, exitCode: 1 },
   /** Prometheus refused a metric gate's query (bad PromQL, or an answer that is not one number per series): it will not pass as written. */
   METRICS_QUERY_INVALID: { httpStatus: 422, exitCode: 1 },
+  /** A service cannot be removed while machines run it (or while a region's machines cannot be counted); --force removes it anyway. */
+  SERVICE_IN_USE: { httpStatus: 409, exitCode: 3 },
 } as const satisfies Record<string, { httpStatus: number; exitCode: number }>;
 
 export type ErrorCode = keyof typeof errorCodes;

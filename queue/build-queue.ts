@@ -137,7 +137,10 @@ export class BuildQueue {
       throw new FleetcastError('INVALID_INPUT', `artifact size must be a whole number of bytes, got ${result.size}`);
     }
     const commit = { commit_author: result.commitAuthor?.slice(0, 255) ?? null, commit_subject: result.commitSubject?.slice(0, 500) ?? null };
-    if (await markSucceeded(this.db, buildsTable, claim, { digest, size: result.size, ...commit })) return this.get(claim.id);
+    const used = result.used
+      ? { build_command: result.used.buildCommand, artifact: result.used.artifact, run_command: result.used.runCommand, health_url: result.used.healthUrl, build_config: JSON.stringify(result.used.config) }
+      : {};
+    if (await markSucceeded(this.db, buildsTable, claim, { digest, size: result.size, ...commit, ...used })) return this.get(claim.id);
     const build = await this.get(claim.id);
     // A retry whose first attempt committed before the connection dropped.
     if (build.status === 'SUCCEEDED' && build.digest === digest && (await this.holdsToken(claim))) return build;

@@ -1,4 +1,5 @@
 import type { BuildStatus } from '../entities/index.ts';
+import { buildConfig, type BuildUsed } from './build-config.ts';
 import { FleetcastError } from '../errors/index.ts';
 import type { Claim } from './claim.ts';
 import { toJobFields, type JobFields } from './job-fields.ts';
@@ -21,6 +22,11 @@ export interface Build extends JobFields<BuildStatus> {
   commitSubject: string | null;
   /** The admin who allowed building a commit that is not on the service's branch; null: the branch rule holds. */
   branchOverrideBy: string | null;
+  /**
+   * What the build used (its commands, health check and fleetcast.yml sections), recorded when it
+   * succeeded; null for builds made before fleetcast recorded it, and until it succeeds.
+   */
+  used: BuildUsed | null;
 }
 
 export interface ClaimedBuild {
@@ -44,6 +50,19 @@ export function toBuild(row: BuildRow): Build {
     commitAuthor: (row.commit_author as string | null) ?? null,
     commitSubject: (row.commit_subject as string | null) ?? null,
     branchOverrideBy: (row.branch_override_by as string | null) ?? null,
+    used: toBuildUsed(row),
+  };
+}
+
+function toBuildUsed(row: BuildRow): BuildUsed | null {
+  if (row.build_command === null || row.build_command === undefined) return null;
+  const parsed = buildConfig.safeParse(row.build_config ? JSON.parse(String(row.build_config)) : { source: 'service' });
+  return {
+    buildCommand: String(row.build_command),
+    artifact: String(row.artifact),
+    runCommand: (row.run_command as string | null) ?? null,
+    healthUrl: (row.health_url as string | null) ?? null,
+    config: parsed.success ? parsed.data : { source: 'service' },
   };
 }
 

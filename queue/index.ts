@@ -6,6 +6,7 @@ export {
   type SubmitResult,
   type ListRequest,
 } from './build-queue.ts';
+export { buildConfig, buildConfigSections, type BuildConfig, type BuildUsed } from './build-config.ts';
 export { Reaper, type ReaperOptions, type ReapResult } from './reaper.ts';
 export {
   QueueWorker,

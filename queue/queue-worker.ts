@@ -1,6 +1,7 @@
 import { FleetcastError, isFleetcastError } from '../errors/index.ts';
 import { silentLogger, type Logger } from '../logging/index.ts';
 import type { Build } from './build.ts';
+import type { BuildUsed } from './build-config.ts';
 import type { Claim, Claimed } from './claim.ts';
 import { sleep } from '../lifecycle/index.ts';
 import { retryWhileUnavailable } from './retry.ts';
@@ -15,6 +16,8 @@ export interface BuildResult {
   /** `Name <email>` of the commit's author and its subject line, from the checkout. */
   commitAuthor?: string | null;
   commitSubject?: string | null;
+  /** What the build used (from the service, or the repository's fleetcast.yml), recorded with it. */
+  used?: BuildUsed;
 }
 
 export interface JobContext {

@@ -11,7 +11,7 @@ const readToken = 'read-only-token-for-tests';
 
 const buildKeys = [
   'id', 'service', 'commit', 'artifact', 'status', 'createdAt', 'startedAt', 'finishedAt', 'attempts', 'maxAttempts',
-  'claimedBy', 'lastHeartbeat', 'failureReason', 'digest', 'size', 'requestedBy', 'cancelledBy', 'commitAuthor', 'commitSubject', 'branchOverrideBy', 'durationMs',
+  'claimedBy', 'lastHeartbeat', 'failureReason', 'digest', 'size', 'requestedBy', 'cancelledBy', 'commitAuthor', 'commitSubject', 'branchOverrideBy', 'used', 'durationMs',
   'deployable', 'deployableReason', 'replication',
 ].sort();
 

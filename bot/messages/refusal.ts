@@ -38,6 +38,7 @@ const headlines = {
   PEERS_UNAVAILABLE: ':hourglass: No peer served the build (fetching from the bucket)',
   METRICS_UNAVAILABLE: ':hourglass: Prometheus did not answer the metric gate',
   METRICS_QUERY_INVALID: ':warning: Prometheus refused the metric gate query',
+  SERVICE_IN_USE: ':no_entry: Machines still run the service',
 } as const satisfies Record<ErrorCode, string>;
 
 export function headline(code: ErrorCode): string {

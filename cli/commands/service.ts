@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import type { ServiceJson, ServiceListJson } from '../../api-contract/index.ts';
+import type { RemovedServiceJson, ServiceJson, ServiceListJson } from '../../api-contract/index.ts';
 import { durationOrZeroMs } from '../../config/index.ts';
 import { FleetcastError } from '../../errors/index.ts';
 import { apiClient, clientCommand, wantsJson } from '../client-command.ts';
@@ -104,6 +104,57 @@ function addCommand(): Command {
   return command;
 }
 
+/**
+ * The flags of `service update` and the API field each sets. Generic on purpose: a setting
+ * `service add` gains gets one row here. `clear` is the value that removes an optional setting
+ * (`--run ''` runs nothing on the machines).
+ */
+const updateFlags: { flag: string; option: string; field: string; help: string; clearable?: boolean }[] = [
+  { flag: '--build <cmd>', option: 'build', field: 'buildCommand', help: 'build command, run in the checkout' },
+  { flag: '--artifact <path>', option: 'artifact', field: 'artifactPath', help: 'the file the build produces, relative to the checkout' },
+  { flag: '--run <cmd>', option: 'run', field: 'runCommand', help: "command that runs the service on each machine ('' for none)", clearable: true },
+  { flag: '--health <url>', option: 'health', field: 'healthUrl', help: "URL agents check after switching builds ('' for none)", clearable: true },
+  { flag: '--branch <branch>', option: 'branch', field: 'branch', help: 'branch (several: comma-separated) whose commits may be built' },
+];
+
+function updateCommand(): Command {
+  const command = clientCommand('update', 'change a service: only the settings given change (audited; repeating it changes nothing)').argument('<name>', 'service name');
+  for (const { flag, help } of updateFlags) command.option(flag, help);
+  command
+    .option('--build-env <name=value>', 'replace the build settings (repeatable)', collectSetting, [])
+    .option('--build-network', 'builds may reach the network')
+    .option('--no-build-network', 'builds run without any network')
+    .action(async (name: string, options: Record<string, unknown>) => {
+      const change: Record<string, unknown> = {};
+      for (const { option, field, clearable } of updateFlags) {
+        const value = options[option];
+        if (typeof value === 'string') change[field] = clearable && value.trim() === '' ? null : value;
+      }
+      const env = options.buildEnv as string[];
+      if (env.length > 0) change.buildEnv = buildSettings(env);
+      // commander sets buildNetwork true by default (the --no- form); only an explicit flag changes it.
+      const networkSource = command.getOptionValueSource('buildNetwork');
+      if (networkSource === 'cli') change.buildNetwork = options.buildNetwork;
+      if (Object.keys(change).length === 0) {
+        command.error(`error: nothing to change: give at least one of ${updateFlags.map((f) => f.flag.split(' ')[0]).join(', ')}, --build-env, --[no-]build-network`, { exitCode: 2, code: 'fleetcast.nothingToChange' });
+      }
+      const service = await apiClient(command).patch<ServiceJson>(`/v1/services/${encodeURIComponent(name)}`, change);
+      printResult(wantsJson(command), service, () => `updated service ${service.name}\n${serviceDetails(service)}`);
+    });
+  return command;
+}
+
+function removeCommand(): Command {
+  const command = clientCommand('remove', 'remove a service: new builds and deploys of it are refused; its builds, deployments and audit are kept')
+    .argument('<name>', 'service name')
+    .option('--force', 'remove it even while machines run it (they keep running their build)')
+    .action(async (name: string, options: { force?: boolean }) => {
+      const result = await apiClient(command).delete<RemovedServiceJson>(`/v1/services/${encodeURIComponent(name)}${options.force ? '?force=true' : ''}`);
+      printResult(wantsJson(command), result, () => (result.changed ? `removed service ${result.name}` : `service ${result.name} was removed already`));
+    });
+  return command;
+}
+
 function listCommand(): Command {
   const command = clientCommand('list', 'list services').action(async () => {
     const result = await apiClient(command).get<ServiceListJson>('/v1/services');
@@ -131,8 +182,10 @@ function showCommand(): Command {
 
 export function serviceCommand(): Command {
   return new Command('service')
-    .description('register and inspect services (add, list, show), their continuous deploy (cd), pre-deploy check (check) and delivery loop (delivery)')
+    .description('register, change, remove and inspect services (add, update, remove, list, show), their continuous deploy (cd), pre-deploy check (check) and delivery loop (delivery)')
     .addCommand(addCommand())
+    .addCommand(updateCommand())
+    .addCommand(removeCommand())
     .addCommand(listCommand())
     .addCommand(showCommand())
     .addCommand(continuousDeployCommand())

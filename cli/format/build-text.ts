@@ -53,6 +53,7 @@ export function buildDetails(build: BuildJson): string {
     ['digest', build.digest === null ? '-' : `sha256:${build.digest}`],
     ['size', build.size === null ? '-' : `${bytes(build.size)} (${build.size} bytes)`],
     ['requested by', build.requestedBy ?? '-'],
+    ...(build.used === null ? [] : ([['runs', `${build.used.runCommand ?? '(no run command)'}${build.used.healthUrl ? `, health ${build.used.healthUrl}` : ''} (from ${build.used.config.source})`]] as const)),
     ...(build.branchOverrideBy === null ? [] : ([['branch rule', `overridden by ${build.branchOverrideBy}`]] as const)),
     ...(build.cancelledBy === null ? [] : ([['cancelled by', build.cancelledBy]] as const)),
     ...(build.failureReason === null ? [] : ([['failure', build.failureReason]] as const)),

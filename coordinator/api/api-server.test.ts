@@ -103,7 +103,7 @@ describe.each(dialects)('the coordinator API on %s', (dialect) => {
     expect(Object.keys(first.json).sort()).toEqual(
       [
         'id', 'service', 'commit', 'artifact', 'status', 'createdAt', 'startedAt', 'finishedAt', 'attempts', 'maxAttempts',
-        'claimedBy', 'lastHeartbeat', 'failureReason', 'digest', 'size', 'requestedBy', 'cancelledBy', 'commitAuthor', 'commitSubject', 'branchOverrideBy', 'durationMs',
+        'claimedBy', 'lastHeartbeat', 'failureReason', 'digest', 'size', 'requestedBy', 'cancelledBy', 'commitAuthor', 'commitSubject', 'branchOverrideBy', 'used', 'durationMs',
   'deployable', 'deployableReason', 'replication',
       ].sort(),
     );

@@ -28,6 +28,7 @@ export function toBuildJson(build: Build, replication?: BuildReplication): Build
     commitAuthor: build.commitAuthor,
     commitSubject: build.commitSubject,
     branchOverrideBy: build.branchOverrideBy,
+    used: build.used,
     durationMs: build.startedAt && build.finishedAt ? build.finishedAt.getTime() - build.startedAt.getTime() : null,
     deployable: replication ? replication.deployable : null,
     deployableReason: replication ? replication.reason : null,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { buildStatuses } from '../../entities/index.ts';
 import { buildIdText } from '../../api-contract/index.ts';
-import { serviceSpec } from '../../queue/services/index.ts';
+import { serviceChange, serviceSpec } from '../../queue/services/index.ts';
 
 export { buildIdText };
 
@@ -19,6 +19,17 @@ export const commitSha = z
 export const addServiceBody = serviceSpec.strict().meta({ id: 'AddService' });
 
 export const serviceParams = z.object({ name: serviceName });
+
+/** PATCH /v1/services/:name: the fields to change (absent: unchanged; null clears runCommand / healthUrl). */
+export const updateServiceBody = serviceChange.strict().meta({ id: 'UpdateService' });
+
+export const removeServiceQuery = z.strictObject({
+  force: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true')
+    .meta({ description: 'remove it even while machines run it (audited)' }),
+});
 
 export const submitBuildBody = z
   .strictObject({

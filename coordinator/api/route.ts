@@ -24,7 +24,7 @@ export interface RouteInput<B extends z.ZodType, Q extends z.ZodType, P extends 
 }
 
 export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType> {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** fastify syntax: `/v1/builds/:id`. */
   url: string;
   summary: string;
@@ -52,7 +52,7 @@ export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z
 
 /** A route with its input types erased: what the server registers and the OpenAPI document describes. */
 export interface Route {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   url: string;
   summary: string;
   scope: Scope | null;

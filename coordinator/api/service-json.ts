@@ -1,7 +1,7 @@
-import { serviceJson, serviceListJson, type ServiceJson, type ServiceListJson } from '../../api-contract/index.ts';
+import { removedServiceJson, serviceJson, serviceListJson, type ServiceJson, type ServiceListJson } from '../../api-contract/index.ts';
 import { redactRepoUrl, type Service } from '../../queue/services/index.ts';
 
-export { serviceJson, serviceListJson, type ServiceJson, type ServiceListJson };
+export { removedServiceJson, serviceJson, serviceListJson, type ServiceJson, type ServiceListJson };
 
 export function toServiceJson(service: Service): ServiceJson {
   const { buildEnv, ...shown } = service;

@@ -7,7 +7,7 @@ export type { DeployPreview, RegionPreview, CommitChange } from './deploy-previe
 export { CommitHistory, type Commit } from './commit-history.ts';
 export { AuditSpool, spoolDir, type SpooledRecord } from './audit-spool.ts';
 export { controlActions, type ControlAction } from './rollout-control.ts';
-export { formatDeploymentId, parseDeploymentId, placeholderDeploymentId, isPlaceholderDeploymentId, isFinal, type Deployment, type ServiceLock } from './deployment.ts';
+export { formatDeploymentId, parseDeploymentId, placeholderDeploymentId, isPlaceholderDeploymentId, isFinal, toDeployment, type Deployment, type ServiceLock } from './deployment.ts';
 export type { GoalStore, FleetState } from './goal-store.ts';
 export type { MirrorState } from './mirror-state.ts';
 export { waveStatuses, defaultWaves, planWaves, type Wave, type WaveStatus } from './waves.ts';

@@ -106,6 +106,9 @@ export class WaveWriter {
   /** The goal document of a deployment in one region: everything an agent needs to fetch, verify and run the build. */
   goalFor(what: DeploymentGoals, region: string, at: Date, share?: number): GoalContent {
     const { build } = what;
+    // A build runs what it was built with (recorded from the service or its fleetcast.yml), so a
+    // rollback runs the old build's own command; builds from before that was recorded run the service's.
+    const runs = build.used ?? { artifact: what.service.artifactPath, runCommand: what.service.runCommand, healthUrl: what.service.healthUrl };
     return {
       service: build.service,
       region,
@@ -114,9 +117,9 @@ export class WaveWriter {
       size: build.size!,
       artifact: artifactObjectName(build.service, build.id, build.digest!),
       p2pKey: coreKey(this.clusterSecret, build.digest!),
-      fileName: path.posix.basename(what.service.artifactPath),
-      runCommand: what.service.runCommand,
-      healthUrl: what.service.healthUrl,
+      fileName: path.posix.basename(runs.artifact),
+      runCommand: runs.runCommand,
+      healthUrl: runs.healthUrl,
       deployment: what.deployment,
       kind: what.kind,
       by: what.by,

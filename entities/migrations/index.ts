@@ -7,7 +7,20 @@ import { HonestDeploymentStates } from './0006-honest-deployment-states.ts';
 import { BuildSandboxBranchOverride } from './0007-build-sandbox-branch-override.ts';
 import { ServiceWavePlanAutoRollback } from './0008-service-wave-plan-auto-rollback.ts';
 import { ServiceMetricGates } from './0009-service-metric-gates.ts';
+import { ServicesAsCodeGithubOutbox } from './0010-services-as-code-github-outbox.ts';
 import { DeliveryLoop } from './0011-delivery-loop.ts';
 
 /** Every migration, in order. Append only. */
-export const migrations = [ServicesAndBuilds, Replications, DeploymentsLocksAudit, WavesIdempotencyCommits, WebhookDeliveriesAuditIndexes, HonestDeploymentStates, BuildSandboxBranchOverride, ServiceWavePlanAutoRollback, ServiceMetricGates, DeliveryLoop];
+export const migrations = [
+  ServicesAndBuilds,
+  Replications,
+  DeploymentsLocksAudit,
+  WavesIdempotencyCommits,
+  WebhookDeliveriesAuditIndexes,
+  HonestDeploymentStates,
+  BuildSandboxBranchOverride,
+  ServiceWavePlanAutoRollback,
+  ServiceMetricGates,
+  ServicesAsCodeGithubOutbox,
+  DeliveryLoop,
+];

@@ -1,4 +1,4 @@
-export { ServiceRegistry } from './service-registry.ts';
-export { serviceSpec, validateServiceName, validateServiceSpec, type Service, type ServiceSpec } from './service.ts';
+export { ServiceRegistry, type ServiceUpdate } from './service-registry.ts';
+export { serviceChange, serviceSpec, validateServiceChange, validateServiceName, validateServiceSpec, type Service, type ServiceChange, type ServiceSpec } from './service.ts';
 export { redactRepoUrl, repoKind, repoUrlProblem, type RepoKind } from './repo-url.ts';
 export { metricGateSpec, renderGateQuery, unknownPlaceholders, gatePlaceholders, type MetricGate, type GatePlaceholder } from './metric-gate.ts';

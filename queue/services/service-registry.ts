@@ -1,8 +1,29 @@
 import { fromSqlTime, type Database } from '../../entities/index.ts';
 import { FleetcastError } from '../../errors/index.ts';
-import { validateServiceName, validateServiceSpec, type Service, type ServiceSpec } from './service.ts';
+import { validateServiceChange, validateServiceName, validateServiceSpec, type Service, type ServiceChange, type ServiceSpec } from './service.ts';
 
-/** The services fleetcast knows how to build. Rows are never deleted: builds refer to them. */
+/** Column of each field `update` may change, and how its value is stored. */
+const changeColumns: Record<string, { column: string; toSql(value: unknown): unknown }> = {
+  branch: { column: 'branch', toSql: (v) => v },
+  buildCommand: { column: 'build_command', toSql: (v) => v },
+  artifactPath: { column: 'artifact_path', toSql: (v) => v },
+  runCommand: { column: 'run_command', toSql: (v) => v },
+  healthUrl: { column: 'health_url', toSql: (v) => v },
+  buildNetwork: { column: 'build_network', toSql: (v) => (v ? 1 : 0) },
+  buildEnv: { column: 'build_env', toSql: (v) => JSON.stringify(v) },
+};
+
+/** What `update` did: the service as it is now and the fields whose value changed (empty: nothing to do). */
+export interface ServiceUpdate {
+  service: Service;
+  changed: string[];
+}
+
+/**
+ * The services fleetcast knows how to build. Rows are never deleted: builds and deployments
+ * refer to them; a removed service is marked (removed_at) and hidden, and `add` of its name
+ * registers it again.
+ */
 export class ServiceRegistry {
   constructor(private readonly db: Database) {}
 
@@ -22,26 +43,84 @@ export class ServiceRegistry {
       ],
     );
     if (affected === 0) {
-      throw new FleetcastError('CONFLICT', `service ${service.name} already exists`, { service: service.name });
+      // A removed service's name may be registered again: its row (and history) comes back with the new settings.
+      const { affected: revived } = await this.db.execute(
+        {
+          mysql: `UPDATE services SET repo = ?, branch = ?, build_command = ?, artifact_path = ?, run_command = ?, health_url = ?, build_network = ?, build_env = ?,
+                         removed_at = NULL, removed_by = NULL, updated_at = UTC_TIMESTAMP(3)
+                   WHERE name = ? AND removed_at IS NOT NULL`,
+          sqlite: `UPDATE services SET repo = ?, branch = ?, build_command = ?, artifact_path = ?, run_command = ?, health_url = ?, build_network = ?, build_env = ?,
+                          removed_at = NULL, removed_by = NULL, updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now')
+                    WHERE name = ? AND removed_at IS NOT NULL`,
+        },
+        [service.repo, service.branch, service.buildCommand, service.artifactPath, service.runCommand, service.healthUrl, service.buildNetwork ? 1 : 0, JSON.stringify(service.buildEnv), service.name],
+      );
+      if (revived === 0) throw new FleetcastError('CONFLICT', `service ${service.name} already exists; change it with: fleetcast service update ${service.name} …`, { service: service.name });
     }
     return this.get(service.name);
   }
 
+  /**
+   * Changes the given fields; the others keep their value. Idempotent: fields given with the
+   * value they already have are not reported as changed (and nothing is written when none is).
+   * Builds already queued keep the artifact path they were queued with.
+   */
+  async update(name: string, change: ServiceChange): Promise<ServiceUpdate> {
+    const before = await this.get(name);
+    const fields = validateServiceChange(change) as Record<string, unknown>;
+    const changed = Object.keys(fields).filter((field) => field in changeColumns && JSON.stringify(fields[field]) !== JSON.stringify(before[field as keyof Service]));
+    if (changed.length === 0) return { service: before, changed };
+    const set = changed.map((field) => `${changeColumns[field]!.column} = ?, `).join('');
+    await this.db.execute(
+      {
+        mysql: `UPDATE services SET ${set}updated_at = UTC_TIMESTAMP(3) WHERE name = ? AND removed_at IS NULL`,
+        sqlite: `UPDATE services SET ${set}updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE name = ? AND removed_at IS NULL`,
+      },
+      [...changed.map((field) => changeColumns[field]!.toSql(fields[field])), before.name],
+    );
+    return { service: await this.get(name), changed };
+  }
+
+  /**
+   * Marks the service removed (hidden from get and list; new builds and deploys of it are
+   * refused as unknown). Its builds, deployments and audit stay. Idempotent: true when this call
+   * removed it, false when it was removed already.
+   */
+  async remove(name: string, by: string): Promise<boolean> {
+    await this.isRemoved(name);
+    const { affected } = await this.db.execute(
+      {
+        mysql: `UPDATE services SET removed_at = UTC_TIMESTAMP(3), removed_by = ?, updated_at = UTC_TIMESTAMP(3) WHERE name = ? AND removed_at IS NULL`,
+        sqlite: `UPDATE services SET removed_at = strftime('%Y-%m-%d %H:%M:%f', 'now'), removed_by = ?, updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE name = ? AND removed_at IS NULL`,
+      },
+      [by.slice(0, 200), name],
+    );
+    return affected === 1;
+  }
+
+  /** Whether the service was removed; NOT_FOUND when it was never registered. */
+  async isRemoved(name: string): Promise<boolean> {
+    validateServiceName(name);
+    const [row] = await this.db.query(`SELECT removed_at FROM services WHERE name = ?`, [name]);
+    if (!row) throw unknownService(name);
+    return row.removed_at !== null && row.removed_at !== undefined;
+  }
+
   async get(name: string): Promise<Service> {
     validateServiceName(name);
-    const [row] = await this.db.query(`SELECT * FROM services WHERE name = ?`, [name]);
-    if (!row) {
-      throw new FleetcastError('NOT_FOUND', `unknown service "${name}"; register it with: fleetcast service add ${name} …`, {
-        service: name,
-      });
-    }
+    const [row] = await this.db.query(`SELECT * FROM services WHERE name = ? AND removed_at IS NULL`, [name]);
+    if (!row) throw unknownService(name);
     return toService(row);
   }
 
   async list(): Promise<Service[]> {
-    const rows = await this.db.query(`SELECT * FROM services ORDER BY name`);
+    const rows = await this.db.query(`SELECT * FROM services WHERE removed_at IS NULL ORDER BY name`);
     return rows.map(toService);
   }
+}
+
+function unknownService(name: string): FleetcastError {
+  return new FleetcastError('NOT_FOUND', `unknown service "${name}"; register it with: fleetcast service add ${name} …`, { service: name });
 }
 
 function toService(row: Record<string, unknown>): Service {

@@ -94,6 +94,35 @@ export const serviceSpec = z.object({
 
 export type ServiceSpec = z.input<typeof serviceSpec>;
 
+/**
+ * The fields `service update` may change: any of a service's settings but its name and
+ * repository (the repository names the builds' mirror; a new one is a new service). Absent
+ * fields keep their value; null clears the run command or health URL. New settings of
+ * `service add` belong here too, so update stays generic.
+ */
+export const serviceChange = serviceSpec
+  .omit({ name: true, repo: true })
+  .extend({
+    // No defaults: an absent field means "unchanged", not "back to the default".
+    branch: serviceSpec.shape.branch.removeDefault(),
+    runCommand: serviceSpec.shape.runCommand.removeDefault(),
+    healthUrl: serviceSpec.shape.healthUrl.removeDefault(),
+    buildNetwork: serviceSpec.shape.buildNetwork.removeDefault(),
+    buildEnv: serviceSpec.shape.buildEnv.removeDefault(),
+  })
+  .partial();
+
+export type ServiceChange = z.input<typeof serviceChange>;
+
+export function validateServiceChange(change: ServiceChange): z.output<typeof serviceChange> {
+  const result = serviceChange.safeParse(change);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'service'}: ${issue.message}`);
+    throw new FleetcastError('INVALID_INPUT', `invalid service change: ${problems.join('; ')}`, { problems });
+  }
+  return result.data;
+}
+
 export function validateServiceName(name: string): string {
   const result = serviceName.safeParse(name);
   if (!result.success) {

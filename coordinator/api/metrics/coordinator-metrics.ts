@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { buildStatuses, deploymentStatuses, replicationStatuses, type Database } from '../../../entities/index.ts';
 import { countDeploymentsByStatus } from '../../deploys/index.ts';
+import { GithubOutbox } from '../../github/index.ts';
 import type { Logger } from '../../../logging/index.ts';
 import type { BuildQueue } from '../../../queue/index.ts';
 import { countReplicationsByStatus, oldestUnfinishedAgeSeconds } from '../../replication/index.ts';
@@ -32,6 +33,8 @@ export class CoordinatorMetrics {
   private readonly replicationLag: Gauge;
   private readonly copiesInFlight: Gauge;
   private readonly deployments: Gauge<'status'>;
+  private readonly githubPending: Gauge;
+  private readonly githubOutbox: GithubOutbox;
   private readonly feed: BuildDurationFeed;
   private readonly fleet: FleetMetrics | undefined;
 
@@ -81,6 +84,12 @@ export class CoordinatorMetrics {
       labelNames: ['status'],
       registers,
     });
+    this.githubPending = new Gauge({
+      name: 'fleetcast_github_outbox_pending',
+      help: 'commit statuses and deployment statuses waiting to be sent to GitHub (0 when FLEETCAST_GITHUB_TOKEN is unset); growing: GitHub is down or refuses the token',
+      registers,
+    });
+    this.githubOutbox = new GithubOutbox(db);
     this.feed = new BuildDurationFeed(db);
     this.fleet = fleet ? new FleetMetrics(this.registry, fleet) : undefined;
   }
@@ -100,7 +109,9 @@ export class CoordinatorMetrics {
       const copies = await countReplicationsByStatus(this.db);
       const lag = await oldestUnfinishedAgeSeconds(this.db);
       const deployments = await countDeploymentsByStatus(this.db);
+      const githubPending = await this.githubOutbox.backlog();
       this.up.set(1);
+      this.githubPending.set(githubPending);
       for (const status of replicationStatuses) this.replications.set({ status }, copies[status]);
       this.replicationLag.set(Math.max(0, lag));
       this.copiesInFlight.set(copies.COPYING);
