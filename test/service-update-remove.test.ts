@@ -55,6 +55,27 @@ it('service update changes only what is given, clears with an empty value, and i
   expect((await coordinator.handle.services.get('web')).runCommand).toBeNull();
 });
 
+it('service update sets and clears the per-service wave plan, auto-rollback and metric gate', async () => {
+  const set = await runCli(['service', 'update', 'web', '--waves', 'eu:25%;eu;us', '--auto-rollback', 'off', '--gate-query', 'sum(errors{region="{{region}}"})', '--gate-max', '0.5', '--gate-for', '30s', '--json'], coordinator.env);
+  expect(set.code, set.stderr).toBe(0);
+  expect(onlyJson(set)).toMatchObject({ wavePlan: 'eu:25%;eu;us', autoRollback: false, metricGate: { query: 'sum(errors{region="{{region}}"})', max: 0.5, holdMs: 30_000 } });
+  expect(await coordinator.handle.services.get('web')).toMatchObject({ wavePlan: 'eu:25%;eu;us', autoRollback: false, metricGate: { max: 0.5, holdMs: 30_000 } });
+
+  // A plan naming a region the coordinator does not have is refused, and nothing changes.
+  const mars = await runCli(['service', 'update', 'web', '--waves', 'mars:5%;eu'], coordinator.env);
+  expect(mars.code).toBe(2);
+  expect(mars.stderr).toMatch(/mars/);
+  // Half a gate is a mistake worth saying.
+  const half = await runCli(['service', 'update', 'web', '--gate-max', '1'], coordinator.env);
+  expect(half.code).not.toBe(0);
+  expect(half.stderr).toMatch(/--gate-query/);
+
+  const cleared = await runCli(['service', 'update', 'web', '--waves', '', '--auto-rollback', 'default', '--no-gate', '--json'], coordinator.env);
+  expect(cleared.code, cleared.stderr + cleared.stdout).toBe(0);
+  expect(onlyJson(cleared)).toMatchObject({ wavePlan: null, autoRollback: null, metricGate: null });
+  expect(await coordinator.handle.services.get('web')).toMatchObject({ wavePlan: null, autoRollback: null, metricGate: null });
+});
+
 it('service update refuses bad values and unknown fields, naming them, and nothing without a flag', async () => {
   const bad = await coordinator.request('PATCH', '/v1/services/web', { body: { artifactPath: '../etc/passwd' } });
   expect(bad.status).toBe(400);

@@ -37,7 +37,7 @@ function gateFor(value: string): number {
 }
 
 /** --gate-query with --gate-max (and --gate-for) make the metric gate; either alone is a mistake worth saying. */
-function metricGate(options: AddOptions): { query: string; max: number; holdMs?: number } | undefined {
+function metricGate(options: Pick<AddOptions, 'gateQuery' | 'gateMax' | 'gateFor'>): { query: string; max: number; holdMs?: number } | undefined {
   if (options.gateQuery === undefined && options.gateMax === undefined && options.gateFor === undefined) return undefined;
   if (options.gateQuery === undefined || options.gateMax === undefined) {
     throw new FleetcastError('INVALID_INPUT', 'a metric gate needs both --gate-query and --gate-max (and optionally --gate-for)', {});
@@ -115,7 +115,13 @@ const updateFlags: { flag: string; option: string; field: string; help: string; 
   { flag: '--run <cmd>', option: 'run', field: 'runCommand', help: "command that runs the service on each machine ('' for none)", clearable: true },
   { flag: '--health <url>', option: 'health', field: 'healthUrl', help: "URL agents check after switching builds ('' for none)", clearable: true },
   { flag: '--branch <branch>', option: 'branch', field: 'branch', help: 'branch (several: comma-separated) whose commits may be built' },
+  { flag: '--waves <plan>', option: 'waves', field: 'wavePlan', help: "its own wave plan, e.g. \"eu:1%;eu;us,ap\" ('' for the coordinator's)", clearable: true },
 ];
+
+/** `on`, `off` or `default` (follow FLEETCAST_DEPLOY_AUTO_ROLLBACK) of `service update --auto-rollback` (commander stores a parser's null as ''). */
+function onOffDefault(value: string): boolean | 'default' {
+  return value === 'default' ? value : onOff(value);
+}
 
 function updateCommand(): Command {
   const command = clientCommand('update', 'change a service: only the settings given change (audited; repeating it changes nothing)').argument('<name>', 'service name');
@@ -124,6 +130,11 @@ function updateCommand(): Command {
     .option('--build-env <name=value>', 'replace the build settings (repeatable)', collectSetting, [])
     .option('--build-network', 'builds may reach the network')
     .option('--no-build-network', 'builds run without any network')
+    .option('--auto-rollback <on|off|default>', "roll a failed wave back automatically (default: as FLEETCAST_DEPLOY_AUTO_ROLLBACK says)", onOffDefault)
+    .option('--gate-query <promql>', 'metric gate: PromQL query with {{region}}, {{build}}, {{service}} (with --gate-max)')
+    .option('--gate-max <number>', 'metric gate: the wave fails when the query answers more than this', gateMax)
+    .option('--gate-for <duration>', 'metric gate: how long after a wave converged the query must stay within bounds (default 1m)', gateFor)
+    .option('--no-gate', 'remove the metric gate: waves are judged on the agents\' health only')
     .action(async (name: string, options: Record<string, unknown>) => {
       const change: Record<string, unknown> = {};
       for (const { option, field, clearable } of updateFlags) {
@@ -132,11 +143,18 @@ function updateCommand(): Command {
       }
       const env = options.buildEnv as string[];
       if (env.length > 0) change.buildEnv = buildSettings(env);
+      if (options.autoRollback !== undefined) change.autoRollback = options.autoRollback === 'default' ? null : options.autoRollback;
+      // A gate is given whole (query and max); --no-gate clears it.
+      if (options.gate === false) change.metricGate = null;
+      else {
+        const gate = metricGate(options as Pick<AddOptions, 'gateQuery' | 'gateMax' | 'gateFor'>);
+        if (gate) change.metricGate = gate;
+      }
       // commander sets buildNetwork true by default (the --no- form); only an explicit flag changes it.
       const networkSource = command.getOptionValueSource('buildNetwork');
       if (networkSource === 'cli') change.buildNetwork = options.buildNetwork;
       if (Object.keys(change).length === 0) {
-        command.error(`error: nothing to change: give at least one of ${updateFlags.map((f) => f.flag.split(' ')[0]).join(', ')}, --build-env, --[no-]build-network`, { exitCode: 2, code: 'fleetcast.nothingToChange' });
+        command.error(`error: nothing to change: give at least one of ${updateFlags.map((f) => f.flag.split(' ')[0]).join(', ')}, --build-env, --[no-]build-network, --auto-rollback, --gate-query with --gate-max, --no-gate`, { exitCode: 2, code: 'fleetcast.nothingToChange' });
       }
       const service = await apiClient(command).patch<ServiceJson>(`/v1/services/${encodeURIComponent(name)}`, change);
       printResult(wantsJson(command), service, () => `updated service ${service.name}\n${serviceDetails(service)}`);

@@ -2,15 +2,24 @@ import { fromSqlTime, type Database } from '../../entities/index.ts';
 import { FleetcastError } from '../../errors/index.ts';
 import { validateServiceChange, validateServiceName, validateServiceSpec, type Service, type ServiceChange, type ServiceSpec } from './service.ts';
 
-/** Column of each field `update` may change, and how its value is stored. */
-const changeColumns: Record<string, { column: string; toSql(value: unknown): unknown }> = {
-  branch: { column: 'branch', toSql: (v) => v },
-  buildCommand: { column: 'build_command', toSql: (v) => v },
-  artifactPath: { column: 'artifact_path', toSql: (v) => v },
-  runCommand: { column: 'run_command', toSql: (v) => v },
-  healthUrl: { column: 'health_url', toSql: (v) => v },
-  buildNetwork: { column: 'build_network', toSql: (v) => (v ? 1 : 0) },
-  buildEnv: { column: 'build_env', toSql: (v) => JSON.stringify(v) },
+/** Columns of each field `update` may change, and how its value is stored in them. */
+const changeColumns: Record<string, { columns: string[]; toSql(value: unknown): unknown[] }> = {
+  branch: { columns: ['branch'], toSql: (v) => [v] },
+  buildCommand: { columns: ['build_command'], toSql: (v) => [v] },
+  artifactPath: { columns: ['artifact_path'], toSql: (v) => [v] },
+  runCommand: { columns: ['run_command'], toSql: (v) => [v] },
+  healthUrl: { columns: ['health_url'], toSql: (v) => [v] },
+  buildNetwork: { columns: ['build_network'], toSql: (v) => [v ? 1 : 0] },
+  buildEnv: { columns: ['build_env'], toSql: (v) => [JSON.stringify(v)] },
+  wavePlan: { columns: ['wave_plan'], toSql: (v) => [v] },
+  autoRollback: { columns: ['auto_rollback'], toSql: (v) => [v === null ? null : v ? 1 : 0] },
+  metricGate: {
+    columns: ['metric_gate_query', 'metric_gate_max', 'metric_gate_hold_ms'],
+    toSql: (v) => {
+      const gate = v as Service['metricGate'];
+      return [gate?.query ?? null, gate?.max ?? null, gate?.holdMs ?? null];
+    },
+  },
 };
 
 /** What `update` did: the service as it is now and the fields whose value changed (empty: nothing to do). */
@@ -47,13 +56,20 @@ export class ServiceRegistry {
       const { affected: revived } = await this.db.execute(
         {
           mysql: `UPDATE services SET repo = ?, branch = ?, build_command = ?, artifact_path = ?, run_command = ?, health_url = ?, build_network = ?, build_env = ?,
+                         metric_gate_query = ?, metric_gate_max = ?, metric_gate_hold_ms = ?, wave_plan = ?, auto_rollback = ?,
                          removed_at = NULL, removed_by = NULL, updated_at = UTC_TIMESTAMP(3)
                    WHERE name = ? AND removed_at IS NOT NULL`,
           sqlite: `UPDATE services SET repo = ?, branch = ?, build_command = ?, artifact_path = ?, run_command = ?, health_url = ?, build_network = ?, build_env = ?,
+                          metric_gate_query = ?, metric_gate_max = ?, metric_gate_hold_ms = ?, wave_plan = ?, auto_rollback = ?,
                           removed_at = NULL, removed_by = NULL, updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now')
                     WHERE name = ? AND removed_at IS NOT NULL`,
         },
-        [service.repo, service.branch, service.buildCommand, service.artifactPath, service.runCommand, service.healthUrl, service.buildNetwork ? 1 : 0, JSON.stringify(service.buildEnv), service.name],
+        [
+          ...[service.repo, service.branch, service.buildCommand, service.artifactPath, service.runCommand, service.healthUrl, service.buildNetwork ? 1 : 0, JSON.stringify(service.buildEnv)],
+          ...changeColumns.metricGate!.toSql(service.metricGate),
+          ...[service.wavePlan, ...changeColumns.autoRollback!.toSql(service.autoRollback)],
+          service.name,
+        ],
       );
       if (revived === 0) throw new FleetcastError('CONFLICT', `service ${service.name} already exists; change it with: fleetcast service update ${service.name} …`, { service: service.name });
     }
@@ -70,13 +86,13 @@ export class ServiceRegistry {
     const fields = validateServiceChange(change) as Record<string, unknown>;
     const changed = Object.keys(fields).filter((field) => field in changeColumns && JSON.stringify(fields[field]) !== JSON.stringify(before[field as keyof Service]));
     if (changed.length === 0) return { service: before, changed };
-    const set = changed.map((field) => `${changeColumns[field]!.column} = ?, `).join('');
+    const set = changed.flatMap((field) => changeColumns[field]!.columns.map((column) => `${column} = ?, `)).join('');
     await this.db.execute(
       {
         mysql: `UPDATE services SET ${set}updated_at = UTC_TIMESTAMP(3) WHERE name = ? AND removed_at IS NULL`,
         sqlite: `UPDATE services SET ${set}updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE name = ? AND removed_at IS NULL`,
       },
-      [...changed.map((field) => changeColumns[field]!.toSql(fields[field])), before.name],
+      [...changed.flatMap((field) => changeColumns[field]!.toSql(fields[field])), before.name],
     );
     return { service: await this.get(name), changed };
   }

@@ -109,6 +109,9 @@ export const serviceChange = serviceSpec
     healthUrl: serviceSpec.shape.healthUrl.removeDefault(),
     buildNetwork: serviceSpec.shape.buildNetwork.removeDefault(),
     buildEnv: serviceSpec.shape.buildEnv.removeDefault(),
+    wavePlan: serviceSpec.shape.wavePlan.removeDefault(),
+    autoRollback: serviceSpec.shape.autoRollback.removeDefault(),
+    metricGate: serviceSpec.shape.metricGate.removeDefault(),
   })
   .partial();
 

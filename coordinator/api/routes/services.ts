@@ -44,6 +44,7 @@ export function serviceRoutes({ services, deploys, regions }: ApiContext): Route
       body: updateServiceBody,
       responses: { 200: { description: 'the service as it is now', schema: serviceJson }, 400: refused, 404: refused },
       async handle({ params, body, principal }) {
+        if (body.wavePlan && regions) planWaves({ setting: 'all', configured: regions, servicePlan: { service: params.name, plan: body.wavePlan } });
         const { service, changed } = await services.update(params.name, body);
         // Idempotent: a repeated request changes nothing and leaves no second audit row.
         if (changed.length > 0) {
