@@ -37,7 +37,7 @@ beforeAll(async () => {
       FLEETCAST_DEPLOY_WAVES: 'all',
     },
   });
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   for (const worker of workers.splice(0)) {
@@ -47,7 +47,7 @@ afterAll(async () => {
   await coordinator?.stop();
   await pair?.destroy();
   await cluster?.stop();
-});
+}, 60_000);
 
 it('loses no acknowledged build or deployment when the primary dies and the replica is promoted; builds run once', async () => {
   expect((await coordinator.request('POST', '/v1/services', { body: serviceBody('api') })).status).toBe(201);
@@ -74,7 +74,13 @@ it('loses no acknowledged build or deployment when the primary dies and the repl
   expect(semiSync.yesTx).toBeGreaterThan(queued);
 
   await pair.primary.kill9();
-  await sleep(1_000);
+  // The replica is up but read_only: it is not taken as the primary, so nothing is served from it.
+  for (let i = 0; i < 3; i++) {
+    const down = await coordinator.request('GET', '/v1/deployments?service=api');
+    expect(down.status, down.text).toBe(503);
+    expect(down.text).toContain('DATABASE_UNAVAILABLE');
+    await sleep(300);
+  }
   await pair.promoteReplica();
 
   // The coordinator serves again, from the promoted replica, without a restart.

@@ -93,7 +93,8 @@ export class PrivateMariaDb {
   /** kill -9: the crash the database must survive. */
   async kill9(): Promise<void> {
     const child = this.process;
-    if (!child || child.exitCode !== null) return;
+    // A process killed by a signal has a signalCode and no exitCode: it is gone all the same.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
