@@ -47,6 +47,14 @@ export function defaultSqlitePath(dataDir: string): string {
 }
 const mysqlMigrationLock = 'fleetcast_migrations';
 
+/** With several MariaDB hosts configured: which of them is the primary now, and how to find the next. */
+interface Failover {
+  hosts: MysqlHosts;
+  finder: PrimaryFinder;
+  primary: MysqlHost;
+  poolSize: number;
+}
+
 /**
  * The SQL database behind the coordinator and the workers: MariaDB/MySQL in production,
  * SQLite when none is configured. Statements are plain SQL; TypeORM supplies the drivers,
@@ -66,7 +74,7 @@ export class Database implements SqlRunner {
     /** Where the database is, for messages (never includes a password). */
     private currentLocation: string,
     private readonly logger: Logger,
-    private readonly failover?: { hosts: MysqlHosts; finder: PrimaryFinder; primary: MysqlHost; poolSize: number },
+    private readonly failover?: Failover,
   ) {}
 
   /** The pool of the current primary; replaced when the database fails over to another host. */
@@ -82,7 +90,7 @@ export class Database implements SqlRunner {
   static async open(options: DatabaseOptions): Promise<Database> {
     const logger = options.logger ?? silentLogger();
     const hosts = options.url ? MysqlHosts.parse(options.url) : undefined;
-    let failover: { hosts: MysqlHosts; finder: PrimaryFinder; primary: MysqlHost; poolSize: number } | undefined;
+    let failover: Failover | undefined;
     let url = options.url;
     if (hosts?.several) {
       const finder = new PrimaryFinder(hosts);
@@ -183,7 +191,7 @@ export class Database implements SqlRunner {
       .finally(() => (this.failingOver = undefined));
   }
 
-  private async switchPrimary(failover: NonNullable<Database['failover']>): Promise<void> {
+  private async switchPrimary(failover: Failover): Promise<void> {
     const primary = await failover.finder.find(failover.primary);
     if (primary === failover.primary) return;
     const url = failover.hosts.urlOf(primary);
