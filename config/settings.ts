@@ -72,7 +72,11 @@ export const settings = {
       .string()
       .regex(/^mysql:\/\/[^/]+\/[A-Za-z0-9_$-]+(\?.*)?$/, 'must look like mysql://user:pass@host:port/db')
       .optional(),
-    { shown: 'SQLite file `<data dir>/fleetcast.sqlite`', help: 'mysql://user:pass@host:port/db' },
+    {
+      shown: 'SQLite file `<data dir>/fleetcast.sqlite`',
+      // Several hosts: a primary and its replicas; the writable one is used, and found again after a failover.
+      help: 'mysql://user:pass@host:port/db, or host1:port,host2:port for a primary and its replicas (the writable one is used)',
+    },
   ),
   FLEETCAST_REGIONS: setting(
     z

@@ -16,10 +16,38 @@ const transientCodes = new Set([
   'ER_LOCK_WAIT_TIMEOUT',
   'ER_CONNECTION_KILLED',
   'ER_CLIENT_INTERACTION_TIMEOUT',
+  // The server is read_only: a replica, or a primary being demoted in a switchover.
+  'ER_OPTION_PREVENTS_STATEMENT',
   'SQLITE_BUSY',
   'SQLITE_LOCKED',
 ]);
 const transientMessages = [/closed state/i, /connection lost/i, /server has gone away/i, /pool is closed/i];
+
+// The subset that says "this server is gone or no longer the primary" (not "busy"): with several
+// hosts configured, the database then looks for the writable one.
+const connectionLossCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_SERVER_SHUTDOWN',
+  'ER_CONNECTION_KILLED',
+  'ER_OPTION_PREVENTS_STATEMENT',
+]);
+const connectionLossMessages = [/closed state/i, /connection lost/i, /server has gone away/i];
+
+export function isConnectionLoss(err: unknown): boolean {
+  for (let current: unknown = err, depth = 0; current && depth < 4; depth++) {
+    const { code, message, driverError, cause } = current as { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown };
+    if (typeof code === 'string' && connectionLossCodes.has(code)) return true;
+    if (typeof message === 'string' && connectionLossMessages.some((pattern) => pattern.test(message))) return true;
+    current = driverError ?? cause;
+  }
+  return false;
+}
 
 export function isTransientDatabaseError(err: unknown): boolean {
   for (let current: unknown = err, depth = 0; current && depth < 4; depth++) {

@@ -3,12 +3,18 @@ import path from 'node:path';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { FleetcastError } from '../errors/index.ts';
 import { silentLogger, type Logger } from '../logging/index.ts';
-import { toDatabaseError } from './database-errors.ts';
+import { isConnectionLoss, toDatabaseError } from './database-errors.ts';
 import type { Dialect, DialectSql } from './dialect.ts';
 import { migrations } from './migrations/index.ts';
+import { hostText, MysqlHosts, type MysqlHost } from './mysql-hosts.ts';
+import { PrimaryFinder } from './primary-finder.ts';
 
 export interface DatabaseOptions {
-  /** `mysql://user:pass@host:port/db`. When absent, the embedded SQLite file is used. */
+  /**
+   * `mysql://user:pass@host:port/db`. When absent, the embedded SQLite file is used. Several
+   * hosts (`host1:3306,host2:3306`) are a primary and its replicas: the first writable one is
+   * used, and on connection loss the hosts are tried again for the (promoted) writable one.
+   */
   url?: string | undefined;
   /** The SQLite file, used when no `url` is given. */
   sqlitePath?: string;
@@ -41,6 +47,14 @@ export function defaultSqlitePath(dataDir: string): string {
 }
 const mysqlMigrationLock = 'fleetcast_migrations';
 
+/** With several MariaDB hosts configured: which of them is the primary now, and how to find the next. */
+interface Failover {
+  hosts: MysqlHosts;
+  finder: PrimaryFinder;
+  primary: MysqlHost;
+  poolSize: number;
+}
+
 /**
  * The SQL database behind the coordinator and the workers: MariaDB/MySQL in production,
  * SQLite when none is configured. Statements are plain SQL; TypeORM supplies the drivers,
@@ -49,23 +63,49 @@ const mysqlMigrationLock = 'fleetcast_migrations';
 export class Database implements SqlRunner {
   /** SQLite: the tail of the queue of operations waiting for the one connection. */
   private sqliteTurn: Promise<void> = Promise.resolve();
+  /** The search for a new primary under way (one at a time, shared by every failing caller). */
+  private failingOver: Promise<void> | undefined;
+  /** Pools of former primaries being closed. */
+  private readonly retiring: Promise<void>[] = [];
 
   private constructor(
-    readonly dataSource: DataSource,
+    private current: DataSource,
     readonly dialect: Dialect,
     /** Where the database is, for messages (never includes a password). */
-    readonly location: string,
+    private currentLocation: string,
+    private readonly logger: Logger,
+    private readonly failover?: Failover,
   ) {}
+
+  /** The pool of the current primary; replaced when the database fails over to another host. */
+  get dataSource(): DataSource {
+    return this.current;
+  }
+
+  /** Where the database is, for messages (never includes a password). */
+  get location(): string {
+    return this.currentLocation;
+  }
 
   static async open(options: DatabaseOptions): Promise<Database> {
     const logger = options.logger ?? silentLogger();
-    const { dataSource, dialect, location } = createDataSource(options);
+    const hosts = options.url ? MysqlHosts.parse(options.url) : undefined;
+    let failover: Failover | undefined;
+    let url = options.url;
+    if (hosts?.several) {
+      const finder = new PrimaryFinder(hosts);
+      const primary = await finder.find();
+      failover = { hosts, finder, primary, poolSize: options.poolSize ?? 10 };
+      url = hosts.urlOf(primary);
+      logger.info({ database: hosts.locationOf(primary), hosts: hosts.hosts.map(hostText) }, 'database primary chosen');
+    }
+    const { dataSource, dialect, location } = createDataSource({ ...options, url });
     try {
       await dataSource.initialize();
     } catch (err) {
       throw toDatabaseError(err, location);
     }
-    const database = new Database(dataSource, dialect, location);
+    const database = new Database(dataSource, dialect, location, logger, failover);
     try {
       await database.refuseNewerSchema();
       if (options.migrate ?? true) {
@@ -134,7 +174,37 @@ export class Database implements SqlRunner {
   }
 
   async close(): Promise<void> {
-    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    await this.failingOver;
+    if (this.current.isInitialized) await this.current.destroy();
+    await Promise.all(this.retiring);
+  }
+
+  /**
+   * Several hosts configured and the connection lost: looks for the writable host among them
+   * (the current one first) and moves the pool there. The failed call is not repeated — it may
+   * have committed — its caller retries as it does for any DATABASE_UNAVAILABLE.
+   */
+  private failOver(): void {
+    if (!this.failover || this.failingOver) return;
+    this.failingOver = this.switchPrimary(this.failover)
+      .catch((err: unknown) => this.logger.warn({ err, database: this.location }, 'database primary not found yet'))
+      .finally(() => (this.failingOver = undefined));
+  }
+
+  private async switchPrimary(failover: Failover): Promise<void> {
+    const primary = await failover.finder.find(failover.primary);
+    if (primary === failover.primary) return;
+    const url = failover.hosts.urlOf(primary);
+    const { dataSource, location } = createDataSource({ url, poolSize: failover.poolSize });
+    await dataSource.initialize();
+    const former = this.current;
+    const formerLocation = this.currentLocation;
+    this.current = dataSource;
+    this.currentLocation = location;
+    failover.primary = primary;
+    this.logger.warn({ database: location, former: formerLocation }, 'database failed over to a new primary');
+    // A dead host's connections may never answer a goodbye: closing it must not hold close() forever.
+    this.retiring.push(Promise.race([former.destroy().catch(() => undefined), sleepMs(5_000)]));
   }
 
   /** Names of the migrations applied to this database, in order. */
@@ -178,6 +248,7 @@ export class Database implements SqlRunner {
       runner = this.dataSource.createQueryRunner();
       return await work(runner);
     } catch (err) {
+      if (isConnectionLoss(err)) this.failOver();
       throw toDatabaseError(err, this.location);
     } finally {
       await runner?.release().catch(() => undefined);
@@ -237,8 +308,8 @@ function createDataSource(options: DatabaseOptions): { dataSource: DataSource; d
     logging: false,
   };
   if (options.url) {
-    const url = new URL(options.url);
-    const location = `mysql://${url.host}${url.pathname}`;
+    const hosts = MysqlHosts.parse(options.url);
+    const location = hosts.locationOf(hosts.hosts[0]!);
     const dataSource = new DataSource({
       ...common,
       type: 'mysql',
@@ -285,4 +356,8 @@ async function runExecute(runner: QueryRunner, dialect: Dialect, sql: string | D
 
 function pick(sql: string | DialectSql, dialect: Dialect): string {
   return typeof sql === 'string' ? sql : sql[dialect];
+}
+
+function sleepMs(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -9,19 +9,27 @@ import mysql from 'mysql2/promise';
  * A MariaDB server of the test's own (own data dir, own port), for tests that kill or restart
  * the database: the shared server on 3306 serves every other test and must stay up.
  */
+export interface PrivateMariaDbOptions {
+  /** More mariadbd options (replication: server id, binlog, semi-sync). */
+  serverArgs?: string[];
+  /** Create the `fleetcast` database. A replica gets it from its primary instead. @defaultValue true */
+  createDatabase?: boolean;
+}
+
 export class PrivateMariaDb {
   private process: ChildProcess | undefined;
 
   private constructor(
     readonly dir: string,
     readonly port: number,
+    private readonly serverArgs: string[] = [],
   ) {}
 
   get url(): string {
     return `mysql://root@127.0.0.1:${this.port}/fleetcast`;
   }
 
-  static async start(): Promise<PrivateMariaDb> {
+  static async start(options: PrivateMariaDbOptions = {}): Promise<PrivateMariaDb> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-mariadb-'));
     const install = spawnSync(
       'mariadb-install-db',
@@ -31,12 +39,19 @@ export class PrivateMariaDb {
     if (install.status !== 0) {
       throw new Error(`mariadb-install-db failed (is mariadb-server installed? run bash ops/ensure-services.sh):\n${install.stderr}${install.error ?? ''}`);
     }
-    const server = new PrivateMariaDb(dir, await freePort());
+    const server = new PrivateMariaDb(dir, await freePort(), options.serverArgs);
     await server.startServer();
-    const conn = await mysql.createConnection({ host: '127.0.0.1', port: server.port, user: 'root' });
-    await conn.query('CREATE DATABASE fleetcast');
-    await conn.end();
+    if (options.createDatabase ?? true) {
+      const conn = await server.connect();
+      await conn.query('CREATE DATABASE fleetcast');
+      await conn.end();
+    }
     return server;
+  }
+
+  /** A root connection (over TCP, no password: the private server's own root). */
+  async connect(): Promise<mysql.Connection> {
+    return mysql.createConnection({ host: '127.0.0.1', port: this.port, user: 'root' });
   }
 
   /** Starts the server on its data dir again (after kill9) and waits until it answers. */
@@ -54,6 +69,7 @@ export class PrivateMariaDb {
         `--log-error=${this.dir}/error.log`,
         '--innodb-buffer-pool-size=32M',
         '--skip-name-resolve',
+        ...this.serverArgs,
       ],
       { stdio: 'ignore' },
     );
@@ -77,7 +93,8 @@ export class PrivateMariaDb {
   /** kill -9: the crash the database must survive. */
   async kill9(): Promise<void> {
     const child = this.process;
-    if (!child || child.exitCode !== null) return;
+    // A process killed by a signal has a signalCode and no exitCode: it is gone all the same.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
