@@ -67,11 +67,14 @@ it("kill -9 of the goal stream's hub server and of each region's mirror leader m
   const build = await expectBuiltOnce(install, web, id);
   await install.json(['deploy', id]);
   await downloading('eu');
+  // Leaders looked up first: right after a hub server dies, requests to a region's JetStream wait
+  // for that region's links to move to another hub server.
   const hubNode = await leaderNode('KV_goal');
+  const leafNodes = new Map<string, number>();
+  for (const region of install.regions) leafNodes.set(region, await leaderNode(`KV_goal-${region}`, region));
   await install.cluster.stopHub({ kill: true, node: hubNode });
   killed.push(`hub-${hubNode}`);
-  for (const region of install.regions) {
-    const leafNode = await leaderNode(`KV_goal-${region}`, region);
+  for (const [region, leafNode] of leafNodes) {
     await install.cluster.stopLeaf(region, { kill: true, node: leafNode });
     killed.push(`leaf-${region}-${leafNode}`);
   }
