@@ -38,10 +38,11 @@ function percentiles(samples: number[]): Latencies {
   return { p50: at(0.5), p99: at(0.99), samples: sorted.length };
 }
 
-/** A bare client of one of the cluster's URLs, over TLS when the cluster has a CA. */
+/** A bare client of one of the cluster's URLs (a cluster's: every server, comma-separated), over TLS when the cluster has a CA. */
 async function rawConnect(url: string, ca: string | undefined): Promise<NatsConnection> {
-  const u = new URL(url);
-  return connect({ servers: `${u.hostname}:${u.port}`, user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password), ...(ca ? { tls: { caFile: ca } } : {}) });
+  const all = url.split(',').map((one) => new URL(one));
+  const u = all[0]!;
+  return connect({ servers: all.map((one) => `${one.hostname}:${one.port}`), user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password), ...(ca ? { tls: { caFile: ca } } : {}) });
 }
 
 /**
@@ -377,6 +378,58 @@ export const goalstateBenchmark: Benchmark = {
       await identities.cluster.stop();
       keys.remove();
       fs.rmSync(identityDir, { recursive: true, force: true });
+    }
+  },
+};
+
+/**
+ * The same goal path on clustered NATS (what `fleetcast up --ha` runs): a 3-server hub and 3 leaf
+ * servers per region, `goal`, every mirror and status bucket with 3 copies, each watcher given
+ * its region's server list. The raw baseline is a bare KV put → watch on the very same cluster.
+ */
+export const goalstateHaBenchmark: Benchmark = {
+  name: 'goalstate-ha',
+  description: 'goalstate on clustered NATS (3 hub servers, 3 leaf servers per region, R3) vs bare KV on the same cluster',
+  onlyWhenNamed: true,
+  async run({ quick }) {
+    const perRegion = quick ? 10 : 100;
+    const iterations = quick ? 20 : 200;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-bench-ha-'));
+    const tls = ensureLocalTls(path.join(dir, 'tls'));
+    const cluster = await LocalNatsCluster.start({ regions, tls, nodes: 3 });
+    const keys = testGoalKeys();
+    try {
+      const writer = await GoalWriter.connect({ url: cluster.urls.hub, regions, replicas: 3, connect: connectOptions(cluster, undefined) });
+      await writer.ensureBuckets();
+      await writer.close();
+      const paths: GoalPath[] = [
+        { name: 'raw', measure: (c, n, first, count) => measureRaw(c, n, first, count) },
+        { name: 'signed', measure: (c, n, first, count) => measureOurs(c, keys, false, n, first, count) },
+      ];
+      const blocks = 4;
+      const perBlock = iterations / blocks;
+      const samples = new Map<string, number[]>(paths.map((p) => [p.name, []]));
+      for (let block = 0; block < blocks; block++) {
+        const first = 1 + block * (perBlock + warmupRounds);
+        for (const goalPath of paths) samples.get(goalPath.name)!.push(...(await goalPath.measure(cluster, perRegion, first, perBlock)));
+      }
+      const raw = percentiles(samples.get('raw')!);
+      const ours = percentiles(samples.get('signed')!);
+      const watchers = perRegion * regions.length;
+      return [
+        row(`clustered (3 + 3 per region, R3): signed goal write → ${watchers} watchers verified p50`, ours.p50, 'ms', { baseline: raw.p50, higherIsBetter: false }),
+        row(`clustered (3 + 3 per region, R3): signed goal write → ${watchers} watchers verified p99`, ours.p99, 'ms', {
+          baseline: raw.p99,
+          higherIsBetter: false,
+          target: '<= 2 x raw p99',
+          pass: ours.p99 <= 2 * raw.p99,
+        }),
+        row('observations (each path)', ours.samples, 'samples', { baseline: raw.samples }),
+      ];
+    } finally {
+      await cluster.stop();
+      keys.remove();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   },
 };

@@ -7,14 +7,14 @@ import { queueBenchmark } from './queue.ts';
 import { replicationBenchmark } from './replication.ts';
 import { builderBenchmark } from './builder.ts';
 import { blobstoreBenchmark, blobstoreS3Benchmark } from './blobstore.ts';
-import { goalstateBenchmark } from './goalstate.ts';
+import { goalstateBenchmark, goalstateHaBenchmark } from './goalstate.ts';
 import { p2pBenchmark, p2pRssBenchmark } from './p2p.ts';
 import { simBenchmark } from './sim.ts';
 import { dashboardBenchmark } from './dashboard.ts';
 import { swarmBenchmark } from './swarm.ts';
 
 // p2p before sim: the simulator calibrates on bench/results/p2p.json when it is there.
-const benchmarks: Benchmark[] = [queueBenchmark, builderBenchmark, replicationBenchmark, blobstoreBenchmark, blobstoreS3Benchmark, goalstateBenchmark, p2pBenchmark, p2pRssBenchmark, simBenchmark, swarmBenchmark, dashboardBenchmark];
+const benchmarks: Benchmark[] = [queueBenchmark, builderBenchmark, replicationBenchmark, blobstoreBenchmark, blobstoreS3Benchmark, goalstateBenchmark, goalstateHaBenchmark, p2pBenchmark, p2pRssBenchmark, simBenchmark, swarmBenchmark, dashboardBenchmark];
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {

@@ -284,6 +284,11 @@ export const settings = {
       help: "PEM file of the CA that signed the NATS servers' certificates: the connection is TLS, checked against it",
     },
   ),
+  /** Copies of the goal bucket (hub) and of each region's mirror and status bucket (its leaf servers). */
+  FLEETCAST_NATS_REPLICAS: setting(
+    z.coerce.number().int().min(1).max(5),
+    { default: '1', help: "copies of the goal bucket on the hub and of each region's goal mirror and status bucket: 3 when the hub and every region are 3-server NATS clusters (fleetcast up --ha), at most the servers of the smallest cluster" },
+  ),
   /** Goals kept per service and region in the global `goal` bucket (rollback without SQL). */
   FLEETCAST_GOAL_HISTORY: setting(
     z.coerce.number().int().min(2).max(64),

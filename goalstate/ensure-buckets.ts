@@ -1,3 +1,4 @@
+import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { FleetcastError } from '../errors/index.ts';
 import type { Logger } from '../logging/index.ts';
@@ -15,6 +16,13 @@ export interface FleetBucketsOptions {
   statusMaxAgeMs?: number;
   /** Largest status report. @defaultValue 4096 */
   statusMaxValueSize?: number;
+  /**
+   * Copies of `goal` on the hub and of each region's mirror and status bucket on its leaf
+   * servers (FLEETCAST_NATS_REPLICAS): 3 on clustered NATS, so one server of the hub or of a
+   * region can die without stopping deploys, rollbacks or status reports. Existing buckets with
+   * fewer copies are raised. @defaultValue 1
+   */
+  replicas?: number;
 }
 
 export const bucketDefaults = {
@@ -22,6 +30,7 @@ export const bucketDefaults = {
   mirrorHistory: 10,
   statusMaxAgeMs: 24 * 3_600_000,
   statusMaxValueSize: 4096,
+  replicas: 1,
 } as const;
 
 /**
@@ -41,15 +50,16 @@ export interface EnsureContext {
 export async function ensureFleetBuckets(nc: NatsConnection, options: FleetBucketsOptions, context: EnsureContext): Promise<void> {
   const { server, logger, timeoutMs: timeout } = context;
   const goalHistory = options.goalHistory ?? bucketDefaults.goalHistory;
+  const replicas = options.replicas ?? bucketDefaults.replicas;
   // The connection is to the hub (GoalWriter checks its domain), so the plain API prefix is the hub's.
   const hint = `Is ${server} the NATS hub, with JetStream domain "${hubDomain}" (ops/nats/hub.conf.template)?`;
   try {
-    await createBucket(nc, goalBucket, { timeoutMs: timeout }, { history: goalHistory, description: 'fleetcast goal state: <service>.<region> -> goal document' });
+    await createBucket(nc, goalBucket, { timeoutMs: timeout }, { history: goalHistory, replicas, description: 'fleetcast goal state: <service>.<region> -> goal document' });
     const hubManager = await streamManager(nc, { timeoutMs: timeout });
     const info = await hubManager.streams.info(kvStream(goalBucket));
-    if (info.config.max_msgs_per_subject < goalHistory) {
-      await hubManager.streams.update(kvStream(goalBucket), { ...info.config, max_msgs_per_subject: goalHistory });
-      logger.info({ bucket: goalBucket, history: goalHistory }, 'raised the history of the goal bucket');
+    if (info.config.max_msgs_per_subject < goalHistory || info.config.num_replicas < replicas) {
+      await hubManager.streams.update(kvStream(goalBucket), { ...info.config, max_msgs_per_subject: Math.max(goalHistory, info.config.max_msgs_per_subject), num_replicas: Math.max(replicas, info.config.num_replicas) });
+      logger.info({ bucket: goalBucket, history: goalHistory, replicas }, 'raised the history or the replicas of the goal bucket');
     }
   } catch (err) {
     throw natsFailure(err, { action: `creating the ${goalBucket} bucket on the hub`, server, startHint: hint });
@@ -83,10 +93,12 @@ export async function ensureFleetBuckets(nc: NatsConnection, options: FleetBucke
 
 async function ensureRegionBuckets(nc: NatsConnection, region: string, options: FleetBucketsOptions, timeout: number): Promise<void> {
   const access = { domain: region, timeoutMs: timeout };
+  const replicas = options.replicas ?? bucketDefaults.replicas;
   // The mirror must name its source by the hub's domain: it lives in the region's domain.
   await createBucket(nc, goalMirrorBucket(region), access, {
     mirror: { name: goalBucket, domain: hubDomain },
     history: options.mirrorHistory ?? bucketDefaults.mirrorHistory,
+    replicas,
     description: `fleetcast goal state of region ${region}: a mirror of ${goalBucket} on the hub`,
   });
   const jsm = await streamManager(nc, access);
@@ -98,10 +110,19 @@ async function ensureRegionBuckets(nc: NatsConnection, region: string, options: 
       { region },
     );
   }
+  await raiseReplicas(jsm, kvStream(goalMirrorBucket(region)), replicas);
   await createBucket(nc, statusBucket(region), access, {
     history: 1,
+    replicas,
     ttl: options.statusMaxAgeMs ?? bucketDefaults.statusMaxAgeMs,
     maxValueSize: options.statusMaxValueSize ?? bucketDefaults.statusMaxValueSize,
     description: `fleetcast agent status of region ${region}: <service>.<machine> -> report`,
   });
+  await raiseReplicas(jsm, kvStream(statusBucket(region)), replicas);
+}
+
+/** A bucket made before its servers were a cluster gets its copies added (the server moves its data). */
+async function raiseReplicas(jsm: JetStreamManager, stream: string, replicas: number): Promise<void> {
+  const info = await jsm.streams.info(stream);
+  if (info.config.num_replicas < replicas) await jsm.streams.update(stream, { ...info.config, num_replicas: replicas });
 }

@@ -124,7 +124,7 @@ function same(a: KvEntry | null, b: KvEntry | null): boolean {
  * Through the hub connection, with the coordinator's credentials. Agents' watches of it restart
  * on their own and are handed the hub's signed goals again.
  */
-export async function recreateGoalMirror(nc: NatsConnection, region: string, options: { timeoutMs: number; history?: number }): Promise<void> {
+export async function recreateGoalMirror(nc: NatsConnection, region: string, options: { timeoutMs: number; history?: number; replicas?: number }): Promise<void> {
   const access = { domain: region, timeoutMs: options.timeoutMs };
   const stream = kvStream(goalMirrorBucket(region));
   try {
@@ -136,6 +136,7 @@ export async function recreateGoalMirror(nc: NatsConnection, region: string, opt
     await createBucket(nc, goalMirrorBucket(region), access, {
       mirror: { name: goalBucket, domain: hubDomain },
       history: options.history ?? bucketDefaults.mirrorHistory,
+      replicas: options.replicas ?? bucketDefaults.replicas,
       description: `fleetcast goal state of region ${region}: a mirror of ${goalBucket} on the hub`,
     });
   } catch (err) {

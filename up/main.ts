@@ -11,6 +11,8 @@ export interface UpCommandOptions {
   workers?: string;
   seeders?: string;
   dir?: string;
+  /** `--ha`: clustered NATS (3 hub servers, 3 leaf servers per region) and 2 coordinators. */
+  ha?: boolean;
 }
 
 /** Settings passed on to every process of the installation when set here. */
@@ -36,11 +38,12 @@ export async function main(options: UpCommandOptions, sources: ConfigSources = {
     ...(options.workers ? { workers: positive(options.workers, '--workers') } : {}),
     ...(options.seeders ? { seedersPerRegion: positive(options.seeders, '--seeders') } : {}),
     env,
+    ...(options.ha ? { ha: true } : {}),
     // The roles' logs are rotated like the agents' service logs.
     log: { maxBytes: config.FLEETCAST_AGENT_LOG_MAX, keep: config.FLEETCAST_AGENT_LOG_KEEP },
     logger,
   });
-  say(`ready: API ${up.file.apiUrl}, regions ${up.file.regions.join(', ')}, NATS hub ${new URL(up.file.hub).host}`);
+  say(`ready: API ${(up.file.apiUrls ?? [up.file.apiUrl]).join(' ')}, regions ${up.file.regions.join(', ')}, NATS hub ${(up.file.hubServers ?? [up.file.hub]).map((url) => new URL(url).host).join(' ')}`);
   say(`dashboard: ${up.file.apiUrl}/dashboard/ (sign in with the admin token in ${upFilePath(dir)}, or a token of the permissions file; the browser must trust the installation's CA, ${up.file.ca ?? '<dir>/tls/ca.crt'})`);
   say(`client commands find it with: export FLEETCAST_DATA_DIR=${dir}   (then e.g. fleetcast status)`);
   say('Ctrl-C stops everything.');

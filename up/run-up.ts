@@ -26,6 +26,12 @@ export interface UpOptions {
   /** Seeders per region. @defaultValue 1 */
   seedersPerRegion?: number;
   /**
+   * High availability: the NATS hub and each region as 3-server JetStream clusters with every
+   * bucket replicated 3 times (FLEETCAST_NATS_REPLICAS=3), every process given the list of its
+   * servers, and a second coordinator on its own port. @defaultValue false
+   */
+  ha?: boolean;
+  /**
    * FLEETCAST_* settings given to every process (a database URL, GCS…); those `up` decides
    * (data dir, regions, addresses, NATS URLs) win.
    */
@@ -45,6 +51,9 @@ export interface UpHandle {
   /** Stops every process (agents first, the NATS servers last) and removes up.json. */
   stop(): Promise<void>;
 }
+
+/** Servers per NATS cluster with --ha: three is the smallest JetStream cluster that survives losing one. */
+const haServers = 3;
 
 /** Settings that make a one-machine installation feel quick; a user's own settings win. */
 const localDefaults: Record<string, string> = {
@@ -89,7 +98,8 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
   // with a CA made once in <dir>/tls; clients trust it through up.json's `ca`.
   const tls = ensureLocalTls(path.join(dir, 'tls'));
   const trustingCa = new Agent({ connect: { ca: fs.readFileSync(tls.ca) } });
-  const cluster = await LocalNatsCluster.start({ regions, dir: path.join(dir, 'nats'), identities, tls });
+  const ha = options.ha ?? false;
+  const cluster = await LocalNatsCluster.start({ regions, dir: path.join(dir, 'nats'), identities, tls, nodes: ha ? haServers : 1 });
   const processes: RoleProcess[] = [];
   let file: UpFile | undefined;
   // up.json names every pid: a restarted process gets its new one in.
@@ -112,6 +122,8 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
     const apiPort = await freePort();
     const dhtPort = await freePort();
     const apiUrl = `https://127.0.0.1:${apiPort}`;
+    // The second coordinator of --ha: the same database, hub and keys, its own port.
+    const secondApiPort = ha ? await freePort() : undefined;
     const dht = `127.0.0.1:${dhtPort}`;
     // The goal-signing key: the coordinator signs every goal with the private key, every other
     // process trusts only its public key. Made once per installation directory.
@@ -127,7 +139,9 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
       FLEETCAST_DHT_BOOTSTRAP: dht,
       FLEETCAST_GOAL_PUBLIC_KEYS: goalKey.public,
       FLEETCAST_NATS_CA: tls.ca,
+      ...(ha ? { FLEETCAST_NATS_REPLICAS: String(haServers) } : {}),
     };
+    const coordinatorEnv = { ...common, FLEETCAST_NATS_URL: cluster.urls.hub, FLEETCAST_TLS_CERT: tls.apiCert, FLEETCAST_TLS_KEY: tls.apiKey, ...coordinatorCreds, FLEETCAST_GOAL_SIGNING_KEY: goalKey.private };
     const specs: RoleSpec[][] = [
       [
         { name: 'dht', role: 'dht', args: ['dht', '--listen', dht], env: common },
@@ -135,19 +149,23 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
           name: 'coordinator',
           role: 'coordinator',
           args: ['coordinator'],
-          env: {
-            ...common,
-            FLEETCAST_LISTEN: `127.0.0.1:${apiPort}`,
-            FLEETCAST_TLS_CERT: tls.apiCert,
-            FLEETCAST_TLS_KEY: tls.apiKey,
-            FLEETCAST_NATS_URL: cluster.urls.hub,
-            ...coordinatorCreds,
-            FLEETCAST_GOAL_SIGNING_KEY: goalKey.private,
-          },
+          env: { ...coordinatorEnv, FLEETCAST_LISTEN: `127.0.0.1:${apiPort}` },
           ready: async () => (await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(1_000), dispatcher: trustingCa })).ok,
         },
       ],
       [
+        // Started once the first has migrated the database and created the buckets.
+        ...(secondApiPort
+          ? [
+              {
+                name: 'coordinator-2',
+                role: 'coordinator',
+                args: ['coordinator'],
+                env: { ...coordinatorEnv, FLEETCAST_LISTEN: `127.0.0.1:${secondApiPort}` },
+                ready: async () => (await fetch(`https://127.0.0.1:${secondApiPort}/healthz`, { signal: AbortSignal.timeout(1_000), dispatcher: trustingCa })).ok,
+              } satisfies RoleSpec,
+            ]
+          : []),
         ...range(options.workers ?? 2).map((n): RoleSpec => ({ name: `worker-${n}`, role: 'worker', args: ['worker'], env: { ...common, FLEETCAST_WORKER_ID: `worker-${n}` } })),
         ...regions.flatMap((region) =>
           range(options.seedersPerRegion ?? 1).map((n): RoleSpec => ({
@@ -193,7 +211,18 @@ export async function runUp(options: UpOptions): Promise<UpHandle> {
     }
     natsWatch.start();
     const token = fs.readFileSync(path.join(dir, 'api-token'), 'utf8').trim();
-    file = { apiUrl, token, regions, hub: cluster.urls.hub, leaves: cluster.urls.agents, ca: tls.ca, processes: processList(cluster, processes) };
+    file = {
+      apiUrl,
+      token,
+      regions,
+      hub: cluster.urls.hub,
+      leaves: cluster.urls.agents,
+      hubServers: cluster.urls.hub.split(','),
+      leafServers: Object.fromEntries(Object.entries(cluster.urls.agents).map(([region, urls]) => [region, urls.split(',')])),
+      apiUrls: [apiUrl, ...(secondApiPort ? [`https://127.0.0.1:${secondApiPort}`] : [])],
+      ca: tls.ca,
+      processes: processList(cluster, processes),
+    };
     writeUpFile(dir, file);
     logger.info({ dir, apiUrl, processes: processes.length }, 'fleetcast up: every process is ready');
     return { dir, file, processes, cluster, stop };
@@ -250,16 +279,19 @@ class NatsWatch {
     if (this.busy) return;
     this.busy = true;
     try {
-      if (!this.cluster.hubRunning()) {
-        this.logger.warn('the NATS hub exited; restarting it');
-        await this.cluster.startHub();
+      for (const node of range(this.cluster.nodes)) {
+        if (this.cluster.hubRunning(node)) continue;
+        this.logger.warn({ node }, 'a NATS hub server exited; restarting it');
+        await this.cluster.startHub(node);
         this.onRestart();
       }
       for (const region of this.regions) {
-        if (this.cluster.leafRunning(region)) continue;
-        this.logger.warn({ region }, `the NATS leaf of ${region} exited; restarting it`);
-        await this.cluster.startLeaf(region);
-        this.onRestart();
+        for (const node of range(this.cluster.nodes)) {
+          if (this.cluster.leafRunning(region, node)) continue;
+          this.logger.warn({ region, node }, `a NATS leaf server of ${region} exited; restarting it`);
+          await this.cluster.startLeaf(region, node);
+          this.onRestart();
+        }
       }
       const stamp = this.stamp();
       if (stamp !== this.registryStamp) {

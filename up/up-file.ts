@@ -6,10 +6,20 @@ export interface UpFile {
   apiUrl: string;
   token: string;
   regions: string[];
-  /** The NATS hub's client URL (no credentials: each process presents its own creds file, `<dir>/nats-identities/creds/`). */
+  /**
+   * The NATS hub's client URL (no credentials: each process presents its own creds file,
+   * `<dir>/nats-identities/creds/`); with `--ha` every hub server's, comma-separated — the form
+   * FLEETCAST_NATS_URL takes.
+   */
   hub: string;
-  /** Each region's leaf (no credentials, as `hub`). */
+  /** Each region's leaf (no credentials, as `hub`; with `--ha` its servers comma-separated). */
   leaves: Record<string, string>;
+  /** The hub's servers one by one (one entry without `--ha`). */
+  hubServers?: string[];
+  /** Each region's leaf servers one by one. */
+  leafServers?: Record<string, string[]>;
+  /** Every coordinator's API address; `apiUrl` is the first. With `--ha` there are two. */
+  apiUrls?: string[];
   /**
    * The installation's CA: it signed the NATS servers' certificates (`hub` and `leaves` are
    * `tls://`; FLEETCAST_NATS_CA for a client) and the coordinator's (`apiUrl` is https://; client

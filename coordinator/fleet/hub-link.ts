@@ -15,6 +15,8 @@ export interface HubLinkOptions {
   regions: string[];
   /** FLEETCAST_GOAL_HISTORY. */
   goalHistory: number;
+  /** FLEETCAST_NATS_REPLICAS: copies of every bucket the link creates. */
+  replicas?: number;
   /** FLEETCAST_STATUS_SILENT_AFTER. */
   silentAfterMs: number;
   /** FLEETCAST_GOAL_SIGNING_KEY: without it, goal writes refuse with CONFIG_INVALID. */
@@ -127,6 +129,7 @@ export class HubLink {
           connection: this.nc,
           regions: options.regions,
           goalHistory: options.goalHistory,
+          ...(options.replicas ? { replicas: options.replicas } : {}),
           signingKey: options.signingKey,
           keyring: options.keyring,
           connect: { timeoutMs: 3_000 },

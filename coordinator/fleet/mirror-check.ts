@@ -16,6 +16,8 @@ export interface MirrorCheckOptions {
   stallAfterMs?: number;
   /** History of a recreated mirror. */
   mirrorHistory?: number;
+  /** Copies of a recreated mirror (FLEETCAST_NATS_REPLICAS). @defaultValue 1 */
+  replicas?: number;
   audit: MirrorRepairAudit;
   logger: Logger;
 }
@@ -87,7 +89,7 @@ export class MirrorCheck {
     const at = new Date();
     let error: Error | undefined;
     try {
-      await recreateGoalMirror(nc, region, { timeoutMs, ...(this.options.mirrorHistory ? { history: this.options.mirrorHistory } : {}) });
+      await recreateGoalMirror(nc, region, { timeoutMs, ...(this.options.mirrorHistory ? { history: this.options.mirrorHistory } : {}), ...(this.options.replicas ? { replicas: this.options.replicas } : {}) });
       this.options.logger.warn({ region, problem }, `recreated the goal mirror of ${region} as a mirror of the hub's goal bucket (${problem})`);
     } catch (err) {
       error = err as Error;

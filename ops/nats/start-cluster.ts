@@ -1,16 +1,18 @@
-// npx tsx ops/nats/start-cluster.ts [--regions eu,us,ap] [--dir DIR]
+// npx tsx ops/nats/start-cluster.ts [--regions eu,us,ap] [--nodes 3] [--dir DIR]
 // Starts a private NATS hub plus one leaf node per region on free ports (development, tests,
 // benchmarks), prints one JSON document with their URLs on stdout, and runs until SIGINT or
 // SIGTERM, then stops every server cleanly (and removes the temporary dir unless --dir).
 import { LocalNatsCluster } from './local-cluster.ts';
 
-const usage = `usage: npx tsx ops/nats/start-cluster.ts [--regions eu,us,ap] [--dir DIR]
+const usage = `usage: npx tsx ops/nats/start-cluster.ts [--regions eu,us,ap] [--nodes 3] [--dir DIR]
 
 Starts nats-server processes: a hub (JetStream domain "hub", holds the global goal bucket) and one
 leaf per region (domain = region name, mirrors goal as goal-<region>). Prints
   { "hub": url, "leaves": {region: url}, "agents": {region: url}, "leafLink": url, "hubLeafnodes": url, "dir", "processes" }
 on stdout (URLs carry the generated credentials) and stops them all on Ctrl-C / SIGTERM.
   --regions   comma-separated region names [a-z0-9-]+ (default: FLEETCAST_REGIONS, else local)
+  --nodes     servers per cluster: 3 runs the hub and each region as 3-server JetStream clusters
+              (URLs are then comma-separated lists of the servers) (default 1)
   --dir       keep configs, stores and logs here (default: a temporary dir, removed on stop)`;
 
 const args = process.argv.slice(2);
@@ -28,7 +30,7 @@ function option(name: string): string | undefined {
   }
   return value;
 }
-const known = new Set(['--regions', '--dir']);
+const known = new Set(['--regions', '--nodes', '--dir']);
 const unknown = args.filter((arg, i) => arg.startsWith('--') && !known.has(arg) && !known.has(args[i - 1] ?? ''));
 if (unknown.length > 0) {
   console.error(`unknown option ${unknown.join(' ')}\n\n${usage}`);
@@ -42,9 +44,15 @@ if (bad.length > 0) {
   process.exit(2);
 }
 
+const nodes = Number(option('--nodes') ?? '1');
+if (!Number.isInteger(nodes) || nodes < 1 || nodes > 5) {
+  console.error(`--nodes ${option('--nodes')}: give a whole number from 1 to 5`);
+  process.exit(2);
+}
+
 let cluster: LocalNatsCluster;
 try {
-  cluster = await LocalNatsCluster.start({ regions, dir: option('--dir') });
+  cluster = await LocalNatsCluster.start({ regions, dir: option('--dir'), nodes });
 } catch (err) {
   console.error(`could not start the NATS cluster: ${(err as Error).message}`);
   process.exit(1);

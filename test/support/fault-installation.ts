@@ -134,6 +134,12 @@ export interface FaultInstallationOptions {
    * bytes instead of being a hard link: a replicator can then be caught mid-copy.
    */
   regionalBucketsApart?: boolean;
+  /**
+   * What `fleetcast up --ha` runs: the NATS hub and each region as 3-server clusters with every
+   * bucket replicated 3 times, every process given the list of its servers, and a second
+   * coordinator (`coordinator-2`) on its own port.
+   */
+  ha?: boolean;
 }
 
 /**
@@ -163,7 +169,7 @@ export class FaultInstallation {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetcast-faults-'));
     const logDir = path.join(dir, 'logs');
     fs.mkdirSync(logDir);
-    const cluster = await TestNatsCluster.start(regions);
+    const cluster = await TestNatsCluster.start(regions, options.ha ? { nodes: 3 } : {});
     const install = new FaultInstallation(dir, regions, cluster);
     try {
       if (options.regionalBucketsApart) {
@@ -186,6 +192,7 @@ export class FaultInstallation {
         FLEETCAST_SECRET: randomBytes(32).toString('hex'),
         FLEETCAST_DHT_BOOTSTRAP: dht,
         FLEETCAST_GOAL_PUBLIC_KEYS: install.keys.publicFile,
+        ...(options.ha ? { FLEETCAST_NATS_REPLICAS: '3' } : {}),
       };
       // Read at each start: a restarted NATS server keeps its port, but the env stays one place.
       const add = (name: string, role: string, args: string[], env: () => Record<string, string>) => {
@@ -203,6 +210,15 @@ export class FaultInstallation {
       }));
       await Promise.all([install.role('dht').start(), install.role('coordinator').start()]);
       install.token = fs.readFileSync(path.join(dir, 'api-token'), 'utf8').trim();
+      if (options.ha) {
+        const secondPort = await freePort();
+        add('coordinator-2', 'coordinator', ['coordinator'], () => ({
+          FLEETCAST_LISTEN: `127.0.0.1:${secondPort}`,
+          FLEETCAST_NATS_URL: urls.hub,
+          FLEETCAST_REPLICATION_CONCURRENCY: '0',
+          FLEETCAST_GOAL_SIGNING_KEY: install.keys.privateFile,
+        }));
+      }
       for (let n = 1; n <= (options.workers ?? 2); n++) add(`worker-${n}`, 'worker', ['worker'], () => ({ FLEETCAST_WORKER_ID: `worker-${n}` }));
       add('replicator', 'replicator', ['replicator'], () => ({ FLEETCAST_WORKER_ID: 'replicator-1' }));
       for (const region of regions) {

@@ -21,7 +21,7 @@ export class TestNatsCluster {
    * `identities`: the servers' users are that registry's identities (no shared passwords but the leaf admin's).
    * `host`: the address the servers listen on (default 127.0.0.1).
    */
-  static async start(regions: string[] = ['eu', 'us', 'ap'], options: { identities?: NatsIdentityRegistry; tls?: LocalTlsFiles; host?: string } = {}): Promise<TestNatsCluster> {
+  static async start(regions: string[] = ['eu', 'us', 'ap'], options: { identities?: NatsIdentityRegistry; tls?: LocalTlsFiles; host?: string; nodes?: number } = {}): Promise<TestNatsCluster> {
     return new TestNatsCluster(await LocalNatsCluster.start({ regions, ...options }));
   }
 
@@ -48,12 +48,13 @@ export class TestNatsCluster {
     return this.cluster.dir;
   }
 
-  async stopHub(options: { kill?: boolean } = {}): Promise<void> {
+  /** `node`: one server of a clustered hub (1-based); without it, every server. */
+  async stopHub(options: { kill?: boolean; node?: number } = {}): Promise<void> {
     await this.cluster.stopHub(options);
   }
 
-  async startHub(): Promise<void> {
-    await this.cluster.startHub();
+  async startHub(node?: number): Promise<void> {
+    await this.cluster.startHub(node);
   }
 
   async restartHub(options: { kill?: boolean } = {}): Promise<void> {
@@ -61,12 +62,13 @@ export class TestNatsCluster {
     await this.cluster.startHub();
   }
 
-  async stopLeaf(region: string, options: { kill?: boolean } = {}): Promise<void> {
+  /** `node`: one server of a clustered leaf (1-based); without it, every server. */
+  async stopLeaf(region: string, options: { kill?: boolean; node?: number } = {}): Promise<void> {
     await this.cluster.stopLeaf(region, options);
   }
 
-  async startLeaf(region: string): Promise<void> {
-    await this.cluster.startLeaf(region);
+  async startLeaf(region: string, node?: number): Promise<void> {
+    await this.cluster.startLeaf(region, node);
   }
 
   async restartLeaf(region: string, options: { kill?: boolean } = {}): Promise<void> {
@@ -77,12 +79,14 @@ export class TestNatsCluster {
   /** A plain nats client (no fleetcast code) for one of the cluster's URLs; `credsFile`: as that NATS identity. */
   /**
    * A plain client, as a stolen creds file would be used: with its identity's own inbox prefix
-   * (the only inboxes it may subscribe to) unless `inboxPrefix` says another.
+   * (the only inboxes it may subscribe to) unless `inboxPrefix` says another. A cluster's URL
+   * names every server, comma-separated: the client may use any of them.
    */
   async rawConnect(url: string, options: { credsFile?: string; inboxPrefix?: string } = {}): Promise<NatsConnection> {
-    const parsed = new URL(url);
+    const all = url.split(',').map((one) => new URL(one));
+    const parsed = all[0]!;
     const nc = await connect({
-      servers: `${parsed.hostname}:${parsed.port}`,
+      servers: all.map((one) => `${one.hostname}:${one.port}`),
       user: decodeURIComponent(parsed.username),
       pass: decodeURIComponent(parsed.password),
       ...(this.cluster.ca ? { tls: { caFile: this.cluster.ca } } : {}),

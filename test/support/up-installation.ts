@@ -16,6 +16,8 @@ export interface UpInstallationOptions {
   env?: Record<string, string>;
   /** Written to `<dir>/permissions.json` and given as FLEETCAST_PERMISSIONS. */
   permissions?: Record<string, unknown>;
+  /** `fleetcast up --ha`: clustered NATS and 2 coordinators. */
+  ha?: boolean;
 }
 
 /**
@@ -54,6 +56,7 @@ export class UpInstallation {
     }
     const up = spawnTs('bin/fleetcast.js', { FLEETCAST_LOG_LEVEL: 'warn', ...env }, [
       'up', '--dir', path.join(dir, 'fleet'), '--regions', options.regions.join(','), '--agents', String(options.agentsPerRegion), '--workers', '1',
+      ...(options.ha ? ['--ha'] : []),
     ]);
     const upJson = upFilePath(path.join(dir, 'fleet'));
     try {
