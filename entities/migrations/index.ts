@@ -5,6 +5,7 @@ import { WavesIdempotencyCommits } from './0004-waves-idempotency-commits.ts';
 import { WebhookDeliveriesAuditIndexes } from './0005-webhook-deliveries-audit-indexes.ts';
 import { HonestDeploymentStates } from './0006-honest-deployment-states.ts';
 import { BuildSandboxBranchOverride } from './0007-build-sandbox-branch-override.ts';
+import { LeasesSlackReplays } from './0012-leases-slack-replays.ts';
 
 /** Every migration, in order. Append only. */
-export const migrations = [ServicesAndBuilds, Replications, DeploymentsLocksAudit, WavesIdempotencyCommits, WebhookDeliveriesAuditIndexes, HonestDeploymentStates, BuildSandboxBranchOverride];
+export const migrations = [ServicesAndBuilds, Replications, DeploymentsLocksAudit, WavesIdempotencyCommits, WebhookDeliveriesAuditIndexes, HonestDeploymentStates, BuildSandboxBranchOverride, LeasesSlackReplays];
