@@ -38,6 +38,7 @@ export const coordinatorSettings = [
   'FLEETCAST_WAVE_MIN_DONE',
   'FLEETCAST_WAVE_TIMEOUT',
   'FLEETCAST_WAVE_SOAK',
+  'FLEETCAST_ROLLOUT_LEASE',
   'FLEETCAST_GIT_ALLOW_FILE',
 ] as const;
 
