@@ -18,6 +18,7 @@ import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { serviceRoutes } from './routes/services.ts';
+import { slackRoutes } from './routes/slack.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
 
 /**
@@ -82,6 +83,7 @@ export class ApiServer {
       ...deployRoutes(ctx),
       ...auditRoutes(ctx),
       ...whoamiRoutes(),
+      ...slackRoutes(ctx),
       ...openApiRoutes(() => routes),
     ];
     for (const route of routes) {
