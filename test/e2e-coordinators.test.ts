@@ -6,6 +6,8 @@
 // another coordinator holds the service's lease is refused with CONFLICT naming it.
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ApiClient, streamEvents } from '../api-client/index.ts';
+import type { ServerMessage } from '../api-contract/index.ts';
 import { connectAdmin, freshDatabase, type TestDatabase } from './support/databases.ts';
 import { eventually } from './support/eventually.ts';
 import { FaultInstallation } from './support/fault-installation.ts';
@@ -64,21 +66,43 @@ it('the coordinator stepping a rollout killed -9 between its waves: the other ta
   const holder = ['coordinator', 'coordinator-2'].map((name) => install.role(name)).find((role) => role.pid === holderPid);
   expect(holder, `the lease holder ${lease!.holder} is one of the coordinators`).toBeDefined();
   const other = holder!.name === 'coordinator' ? 'coordinator-2' : 'coordinator';
+  // A client of the coordinator that is not stepping the rollout follows it live on /v1/events.
+  const client = new ApiClient({ apiUrl: install.apiUrls.get(other)!, urlFrom: 'the test', token: install.token, tokenPlaces: [] });
+  const seen: { status: string; waves: string[] }[] = [];
+  const followed = streamEvents(client, {
+    subscription: () => ({ subscribe: 'deployment', id }),
+    onMessage: (message: ServerMessage) => {
+      if (message.type !== 'deployment') return undefined;
+      seen.push({ status: message.deployment.status, waves: message.deployment.waves.map((w) => w.status) });
+      return message.final ? message : undefined;
+    },
+  });
+  await eventually(() => seen.length > 0, 10_000, 'the first event');
+  expect(seen[0]).toEqual({ status: 'ROLLING', waves: ['CONVERGED', 'PENDING'] });
   await holder!.kill9();
+  // The load balancer's part: clients go on through the survivor.
+  install.apiUrl = install.apiUrls.get(other)!;
 
   const done = await eventually(async () => {
     const d = await deployment(id, install.apiUrls.get(other));
     return d.status === 'CONVERGED' && d;
   }, 60_000, `${id} to converge through ${other}`);
   expect(done.waves.map((w: { status: string }) => w.status)).toEqual(['CONVERGED', 'CONVERGED']);
+  const final = await followed;
+  expect(final).toMatchObject({ final: true, deployment: { status: 'CONVERGED' } });
+  // Live: the client saw the second wave written before the end.
+  expect(seen.map((e) => e.waves.join(','))).toContain('CONVERGED,WRITTEN');
   await install.converged('web', build.id, 1);
   const [taken] = await rows<{ holder: string }>(`SELECT holder FROM leases WHERE name = ?`, [`rollout:${id}`]);
   // Let go once converged; if still there, it is the survivor's.
   if (taken) expect(Number(taken.holder.split(':')[1])).toBe(install.role(other).pid);
   // Each region's goal written exactly once, the second wave by the survivor.
   expect((await goalWrites(id)).map((w) => w.region).sort()).toEqual(['eu', 'us']);
-  expect(install.role(other).logged('"msg":"wave written"', id)).toHaveLength(1);
+  // One "wave written" per wave across both coordinators: the first by whichever took the deploy, the second by the survivor.
+  expect(install.role(other).logged('"msg":"wave written"', `"deployment":"${id}"`, '"regions":["us"]')).toHaveLength(1);
+  expect([holder!, install.role(other)].flatMap((role) => role.logged('"msg":"wave written"', `"deployment":"${id}"`))).toHaveLength(2);
   await holder!.start();
+  install.apiUrl = install.apiUrls.get('coordinator')!;
 }, 180_000);
 
 it('two deploys of one service sent at once through both coordinators never leave two ROLLING; one while another coordinator holds the service is refused with CONFLICT', async () => {

@@ -53,6 +53,11 @@ export class Leases {
     await sql.deleteLease(this.db, name, this.holder);
   }
 
+  /** Forgets leases expired for a minute: a superseded rollout's is never let go by its holder. */
+  async forgetExpired(): Promise<void> {
+    await sql.deleteExpiredLeases(this.db, 60_000);
+  }
+
   async holderOf(name: string): Promise<string | null> {
     return sql.selectLeaseHolder(this.db, name);
   }

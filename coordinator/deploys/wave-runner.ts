@@ -113,6 +113,7 @@ export class WaveRunner {
     try {
       rows = await sql.selectFollowed(this.db, since);
       this.lastFollowed = rows;
+      await this.options.leases.forgetExpired();
       // Their records may still wait in the spool: until it is written, SQL shows them still rolling.
       if (this.options.spool.pending().length === 0) this.undoneWithoutSql.clear();
     } catch (err) {

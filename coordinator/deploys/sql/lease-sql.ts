@@ -65,3 +65,14 @@ export async function selectLeaseHolder(db: SqlRunner, name: string): Promise<st
   const rows = await db.query<{ holder: string }>(`SELECT holder FROM leases WHERE name = ?`, [name]);
   return rows[0]?.holder ?? null;
 }
+
+/** Leases nobody renewed for `ms`: those of rollouts that ended without their holder letting go (superseded, holder dead). */
+export async function deleteExpiredLeases(db: SqlRunner, ms: number): Promise<void> {
+  await db.execute(
+    {
+      mysql: `DELETE FROM leases WHERE expires_at < ${nowMysql} - INTERVAL ? MICROSECOND`,
+      sqlite: `DELETE FROM leases WHERE expires_at < strftime('%Y-%m-%d %H:%M:%f', 'now', ?)`,
+    },
+    [durationParam(db.dialect, ms, 'ago')],
+  );
+}
