@@ -25,6 +25,7 @@ export {
 export { deployPreviewJson, commitJson, type DeployPreviewJson, type CommitJson } from './deploy-preview-json.ts';
 export { errorJson, toErrorJson, type ErrorJson } from './error-json.ts';
 export { whoamiJson, type WhoamiJson } from './whoami-json.ts';
+export { slackRequestBody, slackRequestSeenJson, type SlackRequestBody, type SlackRequestSeenJson } from './slack-request-json.ts';
 export { clientMessage, serverMessage, type ClientMessage, type ServerMessage } from './events.ts';
 export { buildIdText, deploymentIdText } from './ids.ts';
 export { scopes, grants, type Scope } from './scopes.ts';

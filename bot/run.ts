@@ -84,7 +84,8 @@ export async function runBot(config: BotConfig, overrides: BotOverrides = {}): P
     };
 
     const mode = slackMode(config);
-    const replayGuard = mode === 'http' ? new ReplayGuard(logger, now) : null;
+    // Shared with the other bot replicas through the coordinator: a request replayed to another replica is refused too.
+    const replayGuard = mode === 'http' ? new ReplayGuard(logger, now, (signature, timestamp) => fleet.firstSlackRequest(signature, timestamp)) : null;
     const receiver = createReceiver({
       mode,
       signingSecret: config.FLEETCAST_SLACK_SIGNING_SECRET,

@@ -491,6 +491,11 @@ export const settings = {
     durationMs,
     { default: '2m', help: "a metric gate that gets no value (Prometheus unreachable, an error, or no data for the query) this long fails its wave: the gate fails closed" },
   ),
+  /** How long a coordinator's lease of a rollout (or of a service's goal writes) lasts unrenewed: another coordinator takes over a dead one's rollouts after this. */
+  FLEETCAST_ROLLOUT_LEASE: setting(
+    durationMs,
+    { default: '10s', help: "with several coordinators on one database: one steps each rollout and renews its lease every round; another takes over once a dead one's lease has run out this long" },
+  ),
   /** The cluster secret (P2P key pairs); unset: `<data dir>/secret`, generated on first use. */
   FLEETCAST_SECRET: setting(
     z.string().trim().min(32, 'use at least 32 characters, e.g. the output of: openssl rand -hex 32').optional(),

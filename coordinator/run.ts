@@ -10,7 +10,7 @@ import { BlobBuildLogs } from './blob-build-logs.ts';
 import { BuildQueue, Reaper } from '../queue/index.ts';
 import { ReplicationService, type ReplicationServiceOptions } from './replication/index.ts';
 import { ServiceRegistry } from '../queue/services/index.ts';
-import { AuditSpool, CommitHistory, DeployService, MetricGate, spoolDir } from './deploys/index.ts';
+import { AuditSpool, CommitHistory, DeployService, Leases, MetricGate, spoolDir } from './deploys/index.ts';
 import { HubLink } from './fleet/hub-link.ts';
 import { githubAuth, GithubRelay } from './github/index.ts';
 import { MirrorCheck } from './fleet/mirror-check.ts';
@@ -169,6 +169,8 @@ export async function runCoordinator(config: CoordinatorConfig, overrides: Coord
       // Previews (--dry-run) list commits from the coordinator's own mirror of each repository.
       commits: new CommitHistory(path.join(config.FLEETCAST_DATA_DIR, 'commits'), { allowFile: config.FLEETCAST_GIT_ALLOW_FILE }),
       guard,
+      // Shared with the other coordinators on this database: one steps each rollout, another takes over after the lease time.
+      leases: new Leases(db, { ttlMs: config.FLEETCAST_ROLLOUT_LEASE }),
       waves: {
         maxFailedFraction: config.FLEETCAST_WAVE_MAX_FAILED,
         minDoneFraction: config.FLEETCAST_WAVE_MIN_DONE,

@@ -1,6 +1,6 @@
 import { ApiClient, streamEvents } from '../../api-client/index.ts';
 // The auth folder's index, not the coordinator's: the bot must not load the server's modules.
-import { onBehalfOfHeader } from '../../api-contract/index.ts';
+import { onBehalfOfHeader, type SlackRequestSeenJson } from '../../api-contract/index.ts';
 import { isFleetcastError } from '../../errors/index.ts';
 import { onBehalfOf, type SlackUser } from '../slack/slack-user.ts';
 import type { BuildInfo, BuildPageJson, DeployPreviewInfo, DeploymentEvent, DeploymentInfo, DeploymentListJson, LockJson, StatusInfo, WhoamiJson } from './fleet-json.ts';
@@ -25,6 +25,11 @@ export class FleetApi {
 
   whoami(): Promise<WhoamiJson> {
     return this.client.get('/v1/whoami');
+  }
+
+  /** Reports a signed Slack request to the coordinator, shared by every bot replica: false when one saw it before (a replay). */
+  async firstSlackRequest(signature: string, timestamp: string): Promise<boolean> {
+    return (await this.client.post<SlackRequestSeenJson>('/v1/slack/requests', { signature, timestamp })).firstTime;
   }
 
   build(id: string): Promise<BuildInfo> {

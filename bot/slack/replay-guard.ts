@@ -11,6 +11,9 @@ import { RecentKeys } from './recent-keys.ts';
  */
 const signatureWindowMs = 6 * 60_000;
 
+/** The replicas' shared memory of signed requests (the coordinator's, in SQL): false for one seen before. */
+export type SharedReplayCheck = (signature: string, timestamp: string) => Promise<boolean>;
+
 interface SignedRequest {
   signature: string;
   timestamp: string;
@@ -21,6 +24,9 @@ interface SignedRequest {
  * and timestamp first; `extract` (Bolt's customPropertiesExtractor, called only for requests
  * that passed) hands the signature to `middleware`, which refuses one seen before;
  * `processEventErrorHandler` answers that refusal with 401, as Bolt does a bad signature.
+ * With `shared`, a request new to this replica is checked against what every replica has seen,
+ * so a copy sent to another replica is refused too; while the coordinator cannot answer, this
+ * replica's own memory is the guard (and the request is served: Slack must not wait on it).
  */
 export class ReplayGuard {
   private readonly seen: RecentKeys;
@@ -28,6 +34,7 @@ export class ReplayGuard {
   constructor(
     private readonly logger: Logger,
     now?: () => number,
+    private readonly shared: SharedReplayCheck | null = null,
   ) {
     this.seen = new RecentKeys({ ttlMs: signatureWindowMs, ...(now ? { now } : {}) });
   }
@@ -38,12 +45,22 @@ export class ReplayGuard {
 
   readonly middleware: Middleware<AnyMiddlewareArgs> = async ({ context, next }) => {
     const signed = context.fleetcastSignedRequest as SignedRequest | undefined;
-    if (signed && !this.seen.firstTime(`${signed.timestamp}:${signed.signature}`)) {
+    if (signed && !(this.seen.firstTime(`${signed.timestamp}:${signed.signature}`) && (await this.firstAcrossReplicas(signed)))) {
       this.logger.warn({ timestamp: signed.timestamp, retry: context.retryNum ?? null }, 'rejected a replayed Slack request (its signature was seen before)');
       throw new FleetcastError('UNAUTHORIZED', 'this signed Slack request was received before; a replay is refused');
     }
     await next();
   };
+
+  private async firstAcrossReplicas(signed: SignedRequest): Promise<boolean> {
+    if (!this.shared) return true;
+    try {
+      return await this.shared(signed.signature, signed.timestamp);
+    } catch (err) {
+      this.logger.warn({ err, timestamp: signed.timestamp }, "could not check the Slack request against the other bot replicas (coordinator unreachable?); only this replica's memory guards it");
+      return true;
+    }
+  }
 
   readonly processEventErrorHandler = async (args: ReceiverProcessEventErrorHandlerArgs): Promise<boolean> => {
     const { error, response } = args;

@@ -27,6 +27,7 @@ import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { serviceRoutes } from './routes/services.ts';
+import { slackRoutes } from './routes/slack.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
 
 /**
@@ -101,6 +102,7 @@ export class ApiServer {
       ...fleetRoutes(ctx),
       ...sessionRoutes(ctx, sessions, sessionTtlMs, refusals),
       ...whoamiRoutes(),
+      ...slackRoutes(ctx),
       ...openApiRoutes(() => routes),
     ];
     for (const route of routes) {

@@ -22,6 +22,7 @@ import { rollbackTarget } from './rollback-target.ts';
 import { controlChange, type ControlAction, type ControlRequest } from './rollout-control.ts';
 import { undoDeployment } from './rollout-undo.ts';
 import { ServiceLocks } from './service-locks.ts';
+import { Leases, rolloutLease } from './leases.ts';
 import { ServiceMutex } from './service-mutex.ts';
 import * as sql from './sql/deploy-sql.ts';
 import { WaveRunner, type WaveRunnerOptions } from './wave-runner.ts';
@@ -42,7 +43,9 @@ export interface DeployServiceOptions {
   /** FLEETCAST_DEPLOY_WAVES (see waves.ts). @defaultValue `canary` */
   wavePlan?: string;
   /** How waves are judged and paced (FLEETCAST_WAVE_*), and FLEETCAST_DEPLOY_AUTO_ROLLBACK. */
-  waves?: Partial<Omit<WaveRunnerOptions, 'spool' | 'undo'>>;
+  waves?: Partial<Omit<WaveRunnerOptions, 'spool' | 'undo' | 'leases' | 'mutex'>>;
+  /** The leases shared with the other coordinators on this database (rollouts, services). @defaultValue new Leases(db): 10 s, a new holder name */
+  leases?: Leases;
   /**
    * FLEETCAST_DEPLOY_PREFETCH: with the first wave, the regions of the later waves get a prefetch
    * hint, and their agents fetch the build into their caches while the first wave rolls out.
@@ -64,7 +67,9 @@ export interface DeployServiceOptions {
  * state-changing call leaves an audit row (DeployAudit, spooled while SQL is down).
  */
 export class DeployService {
-  private readonly mutex = new ServiceMutex();
+  private readonly mutex: ServiceMutex;
+  /** Shared with the other coordinators: who steps each rollout, who writes each service's goals. */
+  readonly leases: Leases;
   private readonly regions: readonly string[];
   private readonly writer: WaveWriter;
   private readonly auditLog: DeployAudit;
@@ -85,6 +90,8 @@ export class DeployService {
     private readonly options: DeployServiceOptions,
   ) {
     this.regions = options.regions;
+    this.leases = options.leases ?? new Leases(db);
+    this.mutex = new ServiceMutex(this.leases);
     // Checked now: a bad FLEETCAST_DEPLOY_WAVES stops the coordinator at start.
     planWaves({ setting: this.wavePlan, configured: this.regions });
     this.auditLog = new DeployAudit(db, options.spool);
@@ -97,6 +104,7 @@ export class DeployService {
       services,
       fleet: options.fleet,
       mutex: this.mutex,
+      leases: this.leases,
       writer: this.writer,
       spool: options.spool,
       undo: (deployment, regions, by, reason) => undoDeployment(options.fleet.goals(), (service, request) => this.rollback(service, request), deployment, regions, by ?? systemActor, reason),
@@ -127,6 +135,7 @@ export class DeployService {
       const passed = await this.options.guard?.admit(build, request);
       if (passed) Object.assign(detail, passed.detail);
       const goals = this.options.fleet.goals();
+      // A deploy racing one through another coordinator is refused at once (CONFLICT): exactly one starts.
       return this.mutex.run(build.service, async () => {
         const lock = await this.locks.get(build.service);
         if (lock) throw lockedError(lock);
@@ -134,7 +143,7 @@ export class DeployService {
         detail.deployment = deployment.id;
         await passed?.started(deployment.id);
         return deployment;
-      });
+      }, 0);
     });
   }
 
@@ -172,7 +181,8 @@ export class DeployService {
         if (key !== undefined) this.spooledByKey.set(key, deployment);
         return deployment;
       }
-    });
+      // An incident does not give up at once: a dead coordinator's lease of the service runs out within the lease time.
+    }, this.leases.ttlMs + 1_000);
   }
 
   /**
@@ -195,7 +205,11 @@ export class DeployService {
         if (!change) return { deployment, change };
         const { status, waves, error, undo } = change;
         // The rollback is this request's: claimed here before SQL says so, the runner's loop leaves it alone.
-        if (undo) this.runner.claimRollback(deployment.id);
+        if (undo) {
+          // Whichever coordinator steps the rollout, the rollback is this one's: its loop must not do it too.
+          await this.leases.takeOver(rolloutLease(deployment.id));
+          this.runner.claimRollback(deployment.id);
+        }
         const recorded = await sql
           .updateDeploymentProgress(this.db, id, { waves: row.waves === null ? null : String(row.waves), status: deployment.status }, {
             status,
@@ -214,7 +228,7 @@ export class DeployService {
         }
         this.options.logger.info({ deployment: deployment.id, service, by: request.by, action }, `rollout ${action}`);
         return { deployment: { ...deployment, status, waves, error }, change };
-      });
+      }, 3_000);
       if (!done.change) return { ...done.deployment, replayed: true };
       if (done.change.undo) {
         const reason = `rollback of ${done.deployment.id}, aborted by ${request.by}${request.reason ? `: ${request.reason}` : ''}`;

@@ -6,6 +6,7 @@ export type { Relay } from './relay.ts';
 export type { DeployPreview, RegionPreview, CommitChange } from './deploy-preview.ts';
 export { CommitHistory, type Commit } from './commit-history.ts';
 export { AuditSpool, spoolDir, type SpooledRecord } from './audit-spool.ts';
+export { Leases, newHolderName, rolloutLease, serviceLease, type LeasesOptions } from './leases.ts';
 export { controlActions, type ControlAction } from './rollout-control.ts';
 export { formatDeploymentId, parseDeploymentId, placeholderDeploymentId, isPlaceholderDeploymentId, isFinal, toDeployment, type Deployment, type ServiceLock } from './deployment.ts';
 export type { GoalStore, FleetState } from './goal-store.ts';

@@ -275,10 +275,11 @@ describe('rollout', () => {
     fleet.set('eu', 'eu-m4', b, 'downloading');
     await strict.runner.runOnce();
     expect(await goalBuild('us')).toBeNull();
-    // 3 of 4 done: a share of 0.75 lets the rollout go on; 0.8 does not.
-    await open({ waves: { minDoneFraction: 0.8 } }).runner.runOnce();
+    // 3 of 4 done: a share of 0.75 lets the rollout go on; 0.8 does not. (The same coordinator's
+    // lease: another would wait for it to run out.)
+    await open({ waves: { minDoneFraction: 0.8 }, leases: strict.leases }).runner.runOnce();
     expect(await goalBuild('us')).toBeNull();
-    await open({ waves: { minDoneFraction: 0.75 } }).runner.runOnce();
+    await open({ waves: { minDoneFraction: 0.75 }, leases: strict.leases }).runner.runOnce();
     expect(await goalBuild('us')).toBe(b);
   });
 

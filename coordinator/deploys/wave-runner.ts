@@ -10,6 +10,7 @@ import type { AuditSpool } from './audit-spool.ts';
 import { pendingRollback, toDeployment, type Deployment } from './deployment.ts';
 import type { FleetState } from './goal-store.ts';
 import type { MetricGate } from './metric-gate.ts';
+import { rolloutLease, type Leases } from './leases.ts';
 import type { ServiceMutex } from './service-mutex.ts';
 import * as sql from './sql/deploy-sql.ts';
 import type { WaveWriter } from './wave-writer.ts';
@@ -30,6 +31,8 @@ export interface WaveRunnerOptions {
   services: Pick<ServiceRegistry, 'get'>;
   fleet: FleetState;
   mutex: ServiceMutex;
+  /** Which coordinator steps each rollout (several may run): this one steps only those whose lease it holds. */
+  leases: Leases;
   writer: WaveWriter;
   /** Where a failed wave is recorded while SQL is down. */
   spool: AuditSpool;
@@ -82,6 +85,8 @@ export class WaveRunner {
   private lastFollowed: Record<string, unknown>[] = [];
   /** Deployments failed and rolled back while SQL was down: not judged again until their spooled records are in SQL. */
   private readonly undoneWithoutSql = new Set<string>();
+  /** Rollouts whose lease this coordinator held at its last look: what it goes on judging while SQL is down. */
+  private readonly held = new Set<string>();
   /** Deployments whose rollback this process is doing now (claimRollback, rollBack). */
   private readonly rollingBack = new Set<string>();
   /** Each service's own auto-rollback setting as last read (null: the global one): what a failure uses while SQL is down. */
@@ -113,6 +118,7 @@ export class WaveRunner {
     try {
       rows = await sql.selectFollowed(this.db, since);
       this.lastFollowed = rows;
+      await this.options.leases.forgetExpired();
       // Their records may still wait in the spool: until it is written, SQL shows them still rolling.
       if (this.options.spool.pending().length === 0) this.undoneWithoutSql.clear();
     } catch (err) {
@@ -123,11 +129,35 @@ export class WaveRunner {
       const deployment = toDeployment(row);
       if (this.undoneWithoutSql.has(deployment.id)) continue;
       try {
+        if (!(await this.holdsRollout(deployment.id))) continue;
         await this.step(deployment, row.waves === null ? null : String(row.waves));
       } catch (err) {
         this.options.logger.warn({ err, deployment: deployment.id, service: deployment.service }, 'could not move the rollout forward; trying again next round');
       }
     }
+  }
+
+  /**
+   * Takes or renews the rollout's lease: exactly one coordinator steps a rollout, and another
+   * takes over once a dead one's lease ran out (FLEETCAST_ROLLOUT_LEASE). With SQL down, a
+   * coordinator goes on with the rollouts it held.
+   */
+  private async holdsRollout(id: string): Promise<boolean> {
+    try {
+      const mine = await this.options.leases.acquire(rolloutLease(id));
+      if (mine) this.held.add(id);
+      else this.held.delete(id);
+      return mine;
+    } catch (err) {
+      if (!isFleetcastError(err, 'DATABASE_UNAVAILABLE')) throw err;
+      return this.held.has(id);
+    }
+  }
+
+  /** A rollout that needs no more stepping: its lease goes at once, not when it runs out. */
+  private async letGo(id: string): Promise<void> {
+    this.held.delete(id);
+    await this.options.leases.release(rolloutLease(id)).catch(() => undefined);
   }
 
   /**
@@ -184,7 +214,7 @@ export class WaveRunner {
     const next = waves.findIndex((wave) => wave.status === 'PENDING');
     if (next < 0) {
       this.options.logger.info({ deployment: deployment.id, service: deployment.service, build: deployment.build }, 'deployment converged');
-      await this.record(deployment, wavesAsRead, { status: 'CONVERGED', waves, error: null, convergedAt: now });
+      if (await this.record(deployment, wavesAsRead, { status: 'CONVERGED', waves, error: null, convergedAt: now })) await this.letGo(deployment.id);
       return;
     }
     const previous = waves[next - 1];
@@ -211,6 +241,8 @@ export class WaveRunner {
     this.options.logger.warn({ deployment: deployment.id, service: deployment.service, build: deployment.build }, error);
     const update: ProgressUpdate = { status: 'FAILED', waves, error, convergedAt: null, ...(auto ? { rollback: pendingRollback } : {}) };
     try {
+      // Fencing: only the lease's holder fails a rollout (and so rolls it back).
+      if (!(await this.options.leases.stillHeld(rolloutLease(deployment.id)))) return;
       if (!(await this.record(deployment, wavesAsRead, update))) return;
     } catch (err) {
       if (!isFleetcastError(err, 'DATABASE_UNAVAILABLE')) throw err;
@@ -255,6 +287,7 @@ export class WaveRunner {
     const id = Number(deployment.id.slice(1));
     try {
       await sql.recordRollback(this.db, id, outcome.rollback, recorded);
+      await this.letGo(deployment.id);
     } catch (err) {
       if (!isFleetcastError(err, 'DATABASE_UNAVAILABLE')) throw err;
       this.options.spool.write({ rolledBack: { id, rollback: outcome.rollback, error: recorded } });
@@ -297,6 +330,11 @@ export class WaveRunner {
     await this.options.mutex.run(deployment.service, async () => {
       const fresh = await sql.selectDeployment(this.db, Number(deployment.id.slice(1)));
       if (!fresh || fresh.status !== 'ROLLING' || (fresh.waves === null ? null : String(fresh.waves)) !== wavesAsRead) return;
+      // Fencing: a coordinator that stalled past its lease must not write a wave the new holder writes too.
+      if (!(await this.options.leases.stillHeld(rolloutLease(deployment.id)))) {
+        this.options.logger.info({ deployment: deployment.id, service: deployment.service }, 'rollout taken over by another coordinator; not writing the wave');
+        return;
+      }
       const build = await this.options.queue.get(parseBuildId(deployment.build));
       const service = await this.options.services.get(deployment.service);
       this.autoRollbackOf.set(service.name, service.autoRollback ?? null);

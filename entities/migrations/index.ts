@@ -9,6 +9,7 @@ import { ServiceWavePlanAutoRollback } from './0008-service-wave-plan-auto-rollb
 import { ServiceMetricGates } from './0009-service-metric-gates.ts';
 import { ServicesAsCodeGithubOutbox } from './0010-services-as-code-github-outbox.ts';
 import { DeliveryLoop } from './0011-delivery-loop.ts';
+import { LeasesSlackReplays } from './0012-leases-slack-replays.ts';
 
 /** Every migration, in order. Append only. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   ServiceMetricGates,
   ServicesAsCodeGithubOutbox,
   DeliveryLoop,
+  LeasesSlackReplays,
 ];

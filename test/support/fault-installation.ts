@@ -137,9 +137,11 @@ export interface FaultInstallationOptions {
   /**
    * What `fleetcast up --ha` runs: the NATS hub and each region as 3-server clusters with every
    * bucket replicated 3 times, every process given the list of its servers, and a second
-   * coordinator (`coordinator-2`) on its own port.
+   * coordinator (`coordinator-2`) on its own port (unless `coordinators` says how many).
    */
   ha?: boolean;
+  /** Coordinators on the one database, `coordinator` then `coordinator-2`…, each on its own port (apiUrls). @defaultValue 1 (2 with `ha`) */
+  coordinators?: number;
 }
 
 /**
@@ -151,6 +153,8 @@ export interface FaultInstallationOptions {
 export class FaultInstallation {
   readonly roles = new Map<string, FaultRole>();
   apiUrl = '';
+  /** Each coordinator's API by role name (`coordinator`, `coordinator-2`…). */
+  readonly apiUrls = new Map<string, string>();
   token = '';
   private apart: string | undefined;
   /** The goal-signing key pair, as `fleetcast up` makes it: the coordinator signs with `privateFile`, every agent and seeder trusts `publicFile`. */
@@ -180,9 +184,7 @@ export class FaultInstallation {
           fs.symlinkSync(path.join(install.apart, region), path.join(dir, 'buckets', `fleetcast-${region}`));
         }
       }
-      const apiPort = await freePort();
       const dht = `127.0.0.1:${await freePort()}`;
-      install.apiUrl = `http://127.0.0.1:${apiPort}`;
       const common = {
         ...quickRecovery,
         ...options.env,
@@ -202,23 +204,21 @@ export class FaultInstallation {
       };
       const urls = cluster.urls;
       add('dht', 'dht', ['dht', '--listen', dht], () => ({}));
-      add('coordinator', 'coordinator', ['coordinator'], () => ({
-        FLEETCAST_LISTEN: `127.0.0.1:${apiPort}`,
-        FLEETCAST_NATS_URL: urls.hub,
-        FLEETCAST_REPLICATION_CONCURRENCY: '0',
-        FLEETCAST_GOAL_SIGNING_KEY: install.keys.privateFile,
-      }));
-      await Promise.all([install.role('dht').start(), install.role('coordinator').start()]);
-      install.token = fs.readFileSync(path.join(dir, 'api-token'), 'utf8').trim();
-      if (options.ha) {
-        const secondPort = await freePort();
-        add('coordinator-2', 'coordinator', ['coordinator'], () => ({
-          FLEETCAST_LISTEN: `127.0.0.1:${secondPort}`,
+      for (let n = 1; n <= (options.coordinators ?? (options.ha ? 2 : 1)); n++) {
+        const name = n === 1 ? 'coordinator' : `coordinator-${n}`;
+        const apiPort = await freePort();
+        install.apiUrls.set(name, `http://127.0.0.1:${apiPort}`);
+        add(name, 'coordinator', ['coordinator'], () => ({
+          FLEETCAST_LISTEN: `127.0.0.1:${apiPort}`,
           FLEETCAST_NATS_URL: urls.hub,
           FLEETCAST_REPLICATION_CONCURRENCY: '0',
           FLEETCAST_GOAL_SIGNING_KEY: install.keys.privateFile,
         }));
       }
+      install.apiUrl = install.apiUrls.get('coordinator')!;
+      // The first coordinator alone first: it writes the data directory's API token the others read.
+      await Promise.all([install.role('dht').start(), install.role('coordinator').start()]);
+      install.token = fs.readFileSync(path.join(dir, 'api-token'), 'utf8').trim();
       for (let n = 1; n <= (options.workers ?? 2); n++) add(`worker-${n}`, 'worker', ['worker'], () => ({ FLEETCAST_WORKER_ID: `worker-${n}` }));
       add('replicator', 'replicator', ['replicator'], () => ({ FLEETCAST_WORKER_ID: 'replicator-1' }));
       for (const region of regions) {
@@ -277,8 +277,8 @@ export class FaultInstallation {
   }
 
   /** A request to the coordinator's HTTP API with the admin token; its JSON. */
-  async api(method: string, urlPath: string, body?: unknown): Promise<{ status: number; json: any }> {
-    const reply = await fetch(`${this.apiUrl}${urlPath}`, {
+  async api(method: string, urlPath: string, body?: unknown, apiUrl = this.apiUrl): Promise<{ status: number; json: any }> {
+    const reply = await fetch(`${apiUrl}${urlPath}`, {
       method,
       headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
