@@ -11,9 +11,10 @@ import { goalstateBenchmark } from './goalstate.ts';
 import { p2pBenchmark, p2pRssBenchmark } from './p2p.ts';
 import { simBenchmark } from './sim.ts';
 import { swarmBenchmark } from './swarm.ts';
+import { fanoutBenchmark } from './fanout.ts';
 
 // p2p before sim: the simulator calibrates on bench/results/p2p.json when it is there.
-const benchmarks: Benchmark[] = [queueBenchmark, builderBenchmark, replicationBenchmark, blobstoreBenchmark, blobstoreS3Benchmark, goalstateBenchmark, p2pBenchmark, p2pRssBenchmark, simBenchmark, swarmBenchmark];
+const benchmarks: Benchmark[] = [queueBenchmark, builderBenchmark, replicationBenchmark, blobstoreBenchmark, blobstoreS3Benchmark, goalstateBenchmark, p2pBenchmark, p2pRssBenchmark, simBenchmark, swarmBenchmark, fanoutBenchmark];
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {
