@@ -12,9 +12,10 @@ import { p2pBenchmark, p2pRssBenchmark } from './p2p.ts';
 import { simBenchmark } from './sim.ts';
 import { dashboardBenchmark } from './dashboard.ts';
 import { swarmBenchmark } from './swarm.ts';
+import { fanoutBenchmark } from './fanout.ts';
 
 // p2p before sim: the simulator calibrates on bench/results/p2p.json when it is there.
-const benchmarks: Benchmark[] = [queueBenchmark, builderBenchmark, replicationBenchmark, blobstoreBenchmark, blobstoreS3Benchmark, goalstateBenchmark, goalstateHaBenchmark, p2pBenchmark, p2pRssBenchmark, simBenchmark, swarmBenchmark, dashboardBenchmark];
+const benchmarks: Benchmark[] = [queueBenchmark, builderBenchmark, replicationBenchmark, blobstoreBenchmark, blobstoreS3Benchmark, goalstateBenchmark, goalstateHaBenchmark, p2pBenchmark, p2pRssBenchmark, simBenchmark, swarmBenchmark, dashboardBenchmark, fanoutBenchmark];
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {

@@ -43,7 +43,7 @@ export interface SimParams {
   bucketEgress: number;
 
   // --- goal state and waves (coordinator/deploys, goalstate)
-  /** Goal write on the hub → agents of a leaf see it, seconds (goalstate bench p99 21 ms at 300 watchers; 1 s allows for 10k watchers per leaf). measured+assumed */
+  /** Goal write on the hub → agents of a leaf see it, seconds (goalstate bench p99 21 ms at 300 watchers; fanout bench p99 0.9 s at 50,000 agents per server with republish, 5.3 s at 10,000 with one KV watch each). measured+assumed */
   goalPropagationS: number;
   /** Agent report → status view → wave runner round (progress every 1 s, runner every 1 s). code */
   gateDelayS: number;
@@ -134,6 +134,29 @@ export const defaultCalibration: PeerCalibration = {
   verifyRate: 81.7e6,
   corePrepRate: 219e6,
   source: 'figures measured on 2026-12-03, verify rate on 2026-12-08 (params.ts defaultCalibration)',
+};
+
+/**
+ * What one agent costs its region's NATS server, per way of following the goal. Not an input of
+ * the transfer simulation (servers are not its bottleneck): the sizes of the leaf clusters the
+ * simulated regions assume. measured (`npm run bench -- fanout`, 50,000 agents; BENCHMARKS.md, issue 21)
+ */
+export interface RegionServerCost {
+  /** Server memory per agent, its own connection included, KiB. */
+  memoryKiB: number;
+  /** Server CPU to set one agent up (at start and after the server restarts), ms. */
+  setupCpuMs: number;
+  /** Server CPU per idle agent, cores. */
+  idleCores: number;
+  /** Server CPU of one agent's status writes at FLEETCAST_STATUS_INTERVAL (30 s), cores. */
+  statusCores: number;
+}
+
+export const regionServerCost: { kvWatch: RegionServerCost; republish: RegionServerCost } = {
+  /** One JetStream consumer per agent (today's agent). The naive server took only half the status rate: a lower bound. */
+  kvWatch: { memoryKiB: 66.2, setupCpuMs: 1.5, idleCores: 2.1e-6, statusCores: 9.0e-6 },
+  /** A core subscription to the republished goal subjects + a direct get at start (not in the agent yet). */
+  republish: { memoryKiB: 21.6, setupCpuMs: 0.18, idleCores: 0.08e-6, statusCores: 4.5e-6 },
 };
 
 export function defaultParams(overrides: Partial<SimParams> = {}): SimParams {
