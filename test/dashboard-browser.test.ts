@@ -65,13 +65,9 @@ beforeAll(async () => {
   fleet = await TestFleet.start(regions);
   coordinator = await startTestCoordinator('sqlite', {
     env: {
-      FLEETCAST_NATS_URL: fleet.cluster.urls.hub,
-      FLEETCAST_REGIONS: regions.join(','),
-      FLEETCAST_REPLICATION_CONCURRENCY: '0',
-      FLEETCAST_AUDIT_EVERY: '7d',
+      ...fleet.coordinatorEnv(),
       FLEETCAST_DEPLOY_WAVES: 'canary',
       FLEETCAST_PERMISSIONS: permissions,
-      ...fleet.keys.coordinatorEnv,
     },
     overrides: { buildLogs: logs },
   });

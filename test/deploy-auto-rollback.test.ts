@@ -57,12 +57,8 @@ beforeAll(async () => {
   coordinator = await startTestCoordinator('mysql', {
     env: {
       FLEETCAST_DATABASE_URL: server.url,
-      FLEETCAST_NATS_URL: fleet.cluster.urls.hub,
-      FLEETCAST_REGIONS: regions.join(','),
-      FLEETCAST_REPLICATION_CONCURRENCY: '0',
-      FLEETCAST_AUDIT_EVERY: '7d',
+      ...fleet.coordinatorEnv(),
       FLEETCAST_DEPLOY_WAVES: 'canary',
-      ...fleet.keys.coordinatorEnv,
     },
     overrides: { spoolFlushMs: 300 },
   });

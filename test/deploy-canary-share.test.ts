@@ -64,14 +64,10 @@ beforeAll(async () => {
   fleet = await TestFleet.start(regions);
   coordinator = await startTestCoordinator('mysql', {
     env: {
-      FLEETCAST_NATS_URL: fleet.cluster.urls.hub,
-      FLEETCAST_REGIONS: regions.join(','),
-      FLEETCAST_REPLICATION_CONCURRENCY: '0',
-      FLEETCAST_AUDIT_EVERY: '7d',
+      ...fleet.coordinatorEnv(),
       FLEETCAST_DEPLOY_WAVES: 'all',
       // The service's own setting (true) overrides this one.
       FLEETCAST_DEPLOY_AUTO_ROLLBACK: 'false',
-      ...fleet.keys.coordinatorEnv,
     },
   });
   const added = await coordinator.request('POST', '/v1/services', { body: serviceBody('api', { runCommand: 'sh ./api', wavePlan: 'eu:25%;eu;us', autoRollback: true }) });

@@ -61,15 +61,11 @@ beforeAll(async () => {
   fleet = await TestFleet.start(regions);
   coordinator = await startTestCoordinator('mysql', {
     env: {
-      FLEETCAST_NATS_URL: fleet.cluster.urls.hub,
-      FLEETCAST_REGIONS: regions.join(','),
-      FLEETCAST_REPLICATION_CONCURRENCY: '0',
-      FLEETCAST_AUDIT_EVERY: '7d',
+      ...fleet.coordinatorEnv(),
       FLEETCAST_DEPLOY_WAVES: 'canary',
       FLEETCAST_PROMETHEUS_URL: prometheus.url,
       FLEETCAST_PROMETHEUS_EVERY: '1s',
       FLEETCAST_PROMETHEUS_GRACE: `${graceMs}ms`,
-      ...fleet.keys.coordinatorEnv,
     },
   });
   const added = await coordinator.request('POST', '/v1/services', { body: serviceBody('api', { runCommand: 'sh ./api', metricGate: { query, max, holdMs } }) });

@@ -81,13 +81,9 @@ beforeAll(async () => {
   fleet = await TestFleet.start(regions);
   coordinator = await startTestCoordinator('mysql', {
     env: {
-      FLEETCAST_NATS_URL: fleet.cluster.urls.hub,
-      FLEETCAST_REGIONS: regions.join(','),
-      FLEETCAST_REPLICATION_CONCURRENCY: '0',
-      FLEETCAST_AUDIT_EVERY: '7d',
+      ...fleet.coordinatorEnv(),
       FLEETCAST_DEPLOY_WAVES: 'canary',
       FLEETCAST_GIT_ALLOW_FILE: 'true',
-      ...fleet.keys.coordinatorEnv,
     },
   });
   expect((await coordinator.request('POST', '/v1/services', { body: serviceBody('api', { repo, runCommand: 'sh ./api' }) })).status).toBe(201);

@@ -61,16 +61,12 @@ beforeAll(async () => {
   fs.writeFileSync(permissions, JSON.stringify({ tokens: [{ name: 'follower', token: readToken, scopes: ['read'] }] }));
   coordinator = await startTestCoordinator('mysql', {
     env: {
-      FLEETCAST_NATS_URL: fleet.cluster.urls.hub,
-      FLEETCAST_REGIONS: regions.join(','),
-      FLEETCAST_REPLICATION_CONCURRENCY: '0',
-      FLEETCAST_AUDIT_EVERY: '7d',
+      ...fleet.coordinatorEnv(),
       FLEETCAST_DEPLOY_WAVES: 'canary',
       // One of the two us machines may fail without halting the rollout: its status stays to be counted.
       FLEETCAST_WAVE_MAX_FAILED: '0.5',
       FLEETCAST_STATUS_SILENT_AFTER: '4s',
       FLEETCAST_PERMISSIONS: permissions,
-      ...fleet.keys.coordinatorEnv,
     },
   });
   expect((await coordinator.request('POST', '/v1/services', { body: serviceBody('api', { runCommand: 'sh ./api' }) })).status).toBe(201);

@@ -71,6 +71,20 @@ export class TestFleet {
     }
   }
 
+  /**
+   * What a test coordinator of this fleet needs: its hub, regions and goal-signing key, no
+   * replication (the tests put builds in the buckets) and no audit export.
+   */
+  coordinatorEnv(): Record<string, string> {
+    return {
+      FLEETCAST_NATS_URL: this.cluster.urls.hub,
+      FLEETCAST_REGIONS: this.regions.join(','),
+      FLEETCAST_REPLICATION_CONCURRENCY: '0',
+      FLEETCAST_AUDIT_EVERY: '7d',
+      ...this.keys.coordinatorEnv,
+    };
+  }
+
   bucket(region: string): Promise<FsBlobStore> {
     return FsBlobStore.open({ root: path.join(this.dataDir, 'buckets'), bucket: regionBucketName(region), fsync: false });
   }
