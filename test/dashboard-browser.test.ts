@@ -128,7 +128,13 @@ it('shows a deploy converge live on the overview and the service page, without r
 
 it('rolls back from the page, behind a confirmation: every agent switches back', async () => {
   const before = (await coordinator.handle.deploys.status('api')).deployment!;
+  const target = (await coordinator.handle.deploys.list({ service: 'api', limit: 2 }))[1]!.build;
   await page.click('button[data-action=rollback]');
+  // The coordinator's own preview (the --dry-run route): the build it returns to, every machine already holding it.
+  await page.waitForSelector('[role=dialog] [data-preview=ok]', { timeout: 15_000 });
+  const preview = (await page.textContent('[role=dialog] [data-preview]'))!;
+  expect(preview).toContain(`Build ${target}`);
+  expect(preview).toContain('Holding it in cache');
   await page.fill('[role=dialog] input', 'bad release, from the dashboard');
   await screenshot('confirm-rollback');
   await page.click('button[data-confirm=rollback]');

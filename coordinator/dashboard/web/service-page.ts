@@ -7,6 +7,7 @@ import { grants } from '../../../api-contract/scopes.ts';
 import { api } from './api.ts';
 import { ConfirmButton } from './confirm-button.ts';
 import { duration, shortCommit, when } from './format.ts';
+import { PreviewPanel } from './preview-panel.ts';
 import { useLive, useLoad } from './hooks.ts';
 import { Badge, Shares } from './shares.ts';
 
@@ -84,15 +85,12 @@ function Actions({ status, builds }: { status: ServiceStatusJson; builds: BuildJ
       </select></label>
       <${ConfirmButton} label="Deploy" title=${`Deploy ${build.id} of ${name}?`} reason="optional" run=${(reason: string) => api.call('POST', '/v1/deployments', { build: build.id, ...(reason ? { reason } : {}) })}>
         <p>Commit <span class="mono">${shortCommit(build.commit)}</span> ${build.commitSubject ?? ''} ${build.commitAuthor ? `(${build.commitAuthor})` : ''}</p>
-        <p>Replaces ${status.regions.map((r) => {
-          const running = r.goal ? builds.find((b) => b.id === r.goal!.build) : undefined;
-          return `${r.region}: ${r.goal?.build ?? 'nothing'}${running ? ` (${shortCommit(running.commit)})` : ''}`;
-        }).join(', ')}.</p>
-        <p>Waves: ${status.deployWaves.map((w, i) => `${i + 1}: ${w.join(', ')}`).join(' → ')}</p>
+        <${PreviewPanel} request=${{ kind: 'deploy', build: build.id }} />
         <p>Now running: ${goals}. A rollback afterwards returns to these builds.</p>
       <//>`}
     <${ConfirmButton} label="Rollback" danger title=${`Roll ${name} back?`} reason="optional" run=${(reason: string) => api.call('POST', `/v1/services/${name}/rollback`, reason ? { reason } : {})}>
       <p>Every region goes back to the build deployed before the current one (now: ${goals}); ${name} is then locked.</p>
+      <${PreviewPanel} request=${{ kind: 'rollback', service: name }} />
     <//>
     ${status.lock
       ? html`<${ConfirmButton} label="Unlock" title=${`Unlock ${name}?`} reason="optional" run=${() => api.call('DELETE', `/v1/services/${name}/lock`)}>
