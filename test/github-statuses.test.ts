@@ -65,14 +65,14 @@ afterAll(async () => {
 it('sends a commit status per build state, in order, for services on GitHub only', async () => {
   const { queue } = coordinator.handle;
   const { build } = await queue.submit({ service: 'api', commit: 'a'.repeat(40) });
-  await eventually(async () => github.of('status').some((s) => s.sha === 'a'.repeat(40)), 10_000, 'the pending status');
+  await eventually(async () => github.of('status').some((s) => s.sha === 'a'.repeat(40)), 30_000, 'the pending status');
   const claimed = (await queue.claim('test-builder'))!;
   await queue.fail(claimed.claim, 'build command exited with code 2');
   await queue.submit({ service: 'local', commit: 'c'.repeat(40) });
   await queue.fail((await queue.claim('test-builder'))!.claim, 'no builder in this test');
   const good = await deployableBuild(coordinator.handle, 'api', regions);
 
-  await eventually(async () => github.of('status').filter((s) => s.sha === good.commit).length === 2, 10_000, 'the statuses of the good build');
+  await eventually(async () => github.of('status').filter((s) => s.sha === good.commit).length === 2, 30_000, 'the statuses of the good build');
   expect(github.of('status').filter((s) => s.sha === 'a'.repeat(40)).map((s) => [s.repo, s.context, s.state])).toEqual([
     ['acme/api', 'fleetcast/build', 'pending'],
     ['acme/api', 'fleetcast/build', 'failure'],
@@ -80,7 +80,7 @@ it('sends a commit status per build state, in order, for services on GitHub only
   expect(github.of('status').find((s) => s.state === 'failure')!.description).toBe(`b${build.id} failed: build command exited with code 2`);
   expect(github.of('status').filter((s) => s.sha === good.commit).map((s) => s.state)).toEqual(['pending', 'success']);
   expect(github.of('status').some((s) => s.sha === 'c'.repeat(40))).toBe(false);
-});
+}, 120_000);
 
 it('creates a GitHub deployment per region for a deploy and a rollback, with their statuses in order', async () => {
   const first = `b${(await deployableBuild(coordinator.handle, 'api', regions)).id}`;
@@ -97,8 +97,8 @@ it('creates a GitHub deployment per region for a deploy and a rollback, with the
   expect(back.status, back.text).toBe(201);
   await runEverywhere(first);
   await eventually(async () => (await coordinator.handle.deploys.get(back.json.id)).status === 'CONVERGED', 20_000, 'the rollback converged');
-  await eventually(async () => Object.values(deploymentStates(back.json.id)).every((states) => states.at(-1) === 'success') && Object.keys(deploymentStates(back.json.id)).length === 2, 10_000, 'the rollback statuses');
-  await eventually(async () => Object.values(deploymentStates(two.json.id)).every((states) => states.at(-1) === 'inactive'), 10_000, 'the rolled back deploy marked inactive');
+  await eventually(async () => Object.values(deploymentStates(back.json.id)).every((states) => states.at(-1) === 'success') && Object.keys(deploymentStates(back.json.id)).length === 2, 30_000, 'the rollback statuses');
+  await eventually(async () => Object.values(deploymentStates(two.json.id)).every((states) => states.at(-1) === 'inactive'), 30_000, 'the rolled back deploy marked inactive');
 
   expect(deploymentStates(one.json.id)).toEqual({ eu: ['queued', 'in_progress', 'success'], us: ['queued', 'in_progress', 'success'] });
   expect(deploymentStates(two.json.id)).toEqual({ eu: ['queued', 'in_progress', 'success', 'inactive'], us: ['queued', 'in_progress', 'success', 'inactive'] });
@@ -111,17 +111,17 @@ it('creates a GitHub deployment per region for a deploy and a rollback, with the
     expect(github.calls.findIndex((c) => c.kind === 'deployment-status' && c.deploymentId === d.id)).toBeGreaterThan(created);
   }
   await coordinator.request('DELETE', '/v1/services/api/lock');
-});
+}, 120_000);
 
 it('with GitHub down a deploy goes through; its statuses are delivered in order once GitHub is back', async () => {
   const build = `b${(await deployableBuild(coordinator.handle, 'api', regions)).id}`;
-  await eventually(async () => github.of('status').filter((s) => s.description.startsWith(`${build} `)).length === 2, 10_000, 'the build statuses');
+  await eventually(async () => github.of('status').filter((s) => s.description.startsWith(`${build} `)).length === 2, 30_000, 'the build statuses');
   github.down = true;
   const deployed = await coordinator.request('POST', '/v1/deployments', { body: { build } });
   expect(deployed.status, deployed.text).toBe(201);
   await runEverywhere(build);
   await eventually(async () => (await coordinator.handle.deploys.get(deployed.json.id)).status === 'CONVERGED', 20_000, 'the deploy converged while GitHub is down');
-  await eventually(async () => github.refused >= 3, 10_000, 'retries against GitHub');
+  await eventually(async () => github.refused >= 3, 30_000, 'retries against GitHub');
   expect(deploymentStates(deployed.json.id)).toEqual({});
   const [waiting] = await coordinator.handle.db.query(`SELECT COUNT(*) AS n FROM github_outbox WHERE delivered_at IS NULL AND attempts > 0`);
   expect(Number(waiting!.n)).toBeGreaterThan(0);
@@ -132,5 +132,5 @@ it('with GitHub down a deploy goes through; its statuses are delivered in order 
   await eventually(async () => Object.values(deploymentStates(deployed.json.id)).filter((states) => states.at(-1) === 'success').length === 2, 30_000, 'the statuses delivered later');
   expect(deploymentStates(deployed.json.id)).toEqual({ eu: ['queued', 'in_progress', 'success'], us: ['queued', 'in_progress', 'success'] });
   // Nothing is left behind (the last events may still be on their way a moment).
-  await eventually(async () => Number((await coordinator.handle.db.query(`SELECT COUNT(*) AS n FROM github_outbox WHERE delivered_at IS NULL`))[0]!.n) === 0, 10_000, 'an empty outbox');
-});
+  await eventually(async () => Number((await coordinator.handle.db.query(`SELECT COUNT(*) AS n FROM github_outbox WHERE delivered_at IS NULL`))[0]!.n) === 0, 30_000, 'an empty outbox');
+}, 120_000);
