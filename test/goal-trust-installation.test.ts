@@ -178,7 +178,8 @@ describe('a rollback with MariaDB killed', () => {
     const deployment = await eventually(async () => {
       const list = await install.json(['deployments', 'web']);
       const newest = (list.deployments ?? list)[0];
-      return newest?.kind === 'rollback' && newest.convergedAt && newest;
+      // Not yet (undefined) until the rollback is recorded and has converged.
+      return newest?.kind === 'rollback' && newest.convergedAt ? newest : undefined;
     }, 60_000, 'the rollback recorded and converged');
     expect(deployment.waves[0].goals).toEqual(signed);
     const writes = (await audit('web')).filter((row) => row.action === 'goal-write' && JSON.parse(String(row.detail)).withoutDatabase);

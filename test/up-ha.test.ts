@@ -31,7 +31,11 @@ it('up.json lists every server of the hub and of each region, and both coordinat
   expect(pids(file, 'coordinator')).toHaveLength(2);
   expect(file.apiUrls).toHaveLength(2);
   expect(file.apiUrls![0]).toBe(file.apiUrl);
-  for (const apiUrl of file.apiUrls!) expect((await fetch(`${apiUrl}/healthz`)).ok, apiUrl).toBe(true);
+  // Both over https, with the installation's own CA.
+  for (const apiUrl of file.apiUrls!) {
+    expect(apiUrl).toMatch(/^https:/);
+    expect((await up.fetch(`${apiUrl}/healthz`)).ok, apiUrl).toBe(true);
+  }
 }, 30_000);
 
 it('a hub server killed -9 is restarted by up, and client commands work meanwhile', async () => {

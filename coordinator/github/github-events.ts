@@ -1,4 +1,4 @@
-import type { Database } from '../../entities/index.ts';
+import { toSqlTime, type Database } from '../../entities/index.ts';
 import type { Logger } from '../../logging/index.ts';
 import { redactRepoUrl } from '../../queue/services/index.ts';
 import { isFinal, toDeployment, type Deployment } from '../deploys/index.ts';
@@ -9,6 +9,8 @@ import { githubRepoOf } from './github-repo.ts';
 
 /** Rows looked at per table and round. */
 const pageSize = 500;
+/** How long after being rolled back a deployment behind the cursor is still looked at (rounds are seconds apart; a coordinator restarted within it adds what it missed). */
+const rolledBackWindowMs = 60 * 60_000;
 
 /**
  * Turns what happened to builds and deployments into GitHub events in the outbox: a commit
@@ -85,34 +87,47 @@ export class GithubEvents {
     let done = this.deployments.value;
     let open = false;
     for (const row of rows) {
-      const deployment = toDeployment(row);
-      const repo = repos.get(deployment.service);
-      if (repo) {
-        for (const region of deployment.regions) {
-          const key = `deploy:${deployment.id}:${region}`;
-          const states = regionStates(deployment, region);
-          // The deployment first; then its statuses, which name it.
-          await this.addStates(key, states.length + 1, async (index) => {
-            if (index === 0) {
-              await this.outbox.add(`${key}:create`, repo, {
-                kind: 'deployment',
-                sha: String(row.commit_sha),
-                environment: region,
-                task: deployment.kind === 'rollback' ? 'deploy:rollback' : 'deploy',
-                description: shortDescription(`${deployment.kind} of ${deployment.build} by ${deployment.requestedBy}${deployment.reason ? `: ${deployment.reason}` : ''}`),
-                payload: { deployment: deployment.id, build: deployment.build, kind: deployment.kind },
-              });
-              return;
-            }
-            const [state, description] = states[index - 1]!;
-            await this.outbox.add(`${key}:${state}`, repo, { kind: 'deployment-status', deployment: `${key}:create`, environment: region, state, description: shortDescription(description) });
-          });
-        }
-      }
+      const deployment = await this.addDeployment(row, repos);
       if (!isFinal(deployment)) open = true;
       if (!open) done = Number(row.id);
     }
+    // A CONVERGED deployment the cursor has passed may be rolled back later (ROLLED_BACK: its
+    // statuses end `inactive`): those changed lately are looked at again (each state is added once).
+    const since = toSqlTime(this.db.dialect, new Date(Date.now() - rolledBackWindowMs));
+    const rolledBack = await this.db.query(
+      `SELECT d.*, b.commit_sha FROM deployments d JOIN builds b ON b.id = d.build_id WHERE d.id <= ? AND d.status = 'ROLLED_BACK' AND d.updated_at >= ? ORDER BY d.id LIMIT ${pageSize}`,
+      [done, since],
+    );
+    for (const row of rolledBack) await this.addDeployment(row, repos);
     await this.advance(this.deployments, done, 'deploy');
+  }
+
+  /** The outbox events of one deployment row not yet added: per region, the GitHub deployment, then its statuses. */
+  private async addDeployment(row: Record<string, unknown>, repos: Map<string, string>): Promise<Deployment> {
+    const deployment = toDeployment(row);
+    const repo = repos.get(deployment.service);
+    if (!repo) return deployment;
+    for (const region of deployment.regions) {
+      const key = `deploy:${deployment.id}:${region}`;
+      const states = regionStates(deployment, region);
+      // The deployment first; then its statuses, which name it.
+      await this.addStates(key, states.length + 1, async (index) => {
+        if (index === 0) {
+          await this.outbox.add(`${key}:create`, repo, {
+            kind: 'deployment',
+            sha: String(row.commit_sha),
+            environment: region,
+            task: deployment.kind === 'rollback' ? 'deploy:rollback' : 'deploy',
+            description: shortDescription(`${deployment.kind} of ${deployment.build} by ${deployment.requestedBy}${deployment.reason ? `: ${deployment.reason}` : ''}`),
+            payload: { deployment: deployment.id, build: deployment.build, kind: deployment.kind },
+          });
+          return;
+        }
+        const [state, description] = states[index - 1]!;
+        await this.outbox.add(`${key}:${state}`, repo, { kind: 'deployment-status', deployment: `${key}:create`, environment: region, state, description: shortDescription(description) });
+      });
+    }
+    return deployment;
   }
 
   /** Adds the states from the first not yet added (in order; added once per process, and once in all by their keys). */
