@@ -13,9 +13,9 @@ import { logsCommand } from './commands/logs.ts';
 import { serviceCommand } from './commands/service.ts';
 import { replicateCommand } from './commands/replicate.ts';
 import { showCommand } from './commands/show.ts';
-import { freezeCommand } from './commands/freeze.ts';
+import { freezeCommand, unfreezeCommand } from './commands/freeze.ts';
 
 /** The commands that talk to the coordinator's HTTP API (DESIGN.md, "Client commands"). */
 export function clientCommands(): Command[] {
-  return [serviceCommand(), buildCommand(), buildsCommand(), showCommand(), logsCommand(), cancelCommand(), replicateCommand(), deployCommand(), deploymentsCommand(), deploymentCommand(), rollbackCommand(), statusCommand(), lockCommand(), unlockCommand(), freezeCommand(), auditCommand()];
+  return [serviceCommand(), buildCommand(), buildsCommand(), showCommand(), logsCommand(), cancelCommand(), replicateCommand(), deployCommand(), deploymentsCommand(), deploymentCommand(), rollbackCommand(), statusCommand(), lockCommand(), unlockCommand(), freezeCommand(), unfreezeCommand(), auditCommand()];
 }

@@ -27,6 +27,8 @@ const program = new Command('fleetcast')
   .description('Builds merged commits into binaries and ships them to every machine of a fleet.')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
+  // Each command's options are its own: `freeze SERVICE --reason …` and `freeze add --reason …` do not mix.
+  .enablePositionalOptions()
   .exitOverride();
 
 for (const command of [coordinatorCommand(), workerCommand(), replicatorCommand(), seederCommand(), agentCommand(), dhtCommand(), botCommand(), migrateCommand(), upCommand(), demoCommand(), credsCommand(), tokenCommand(), ...clientCommands()]) {

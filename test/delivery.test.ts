@@ -25,7 +25,7 @@ beforeAll(async () => {
     env: { FLEETCAST_NATS_URL: cluster.urls.hub, FLEETCAST_REGIONS: regions.join(','), FLEETCAST_REPLICATION_CONCURRENCY: '0', FLEETCAST_AUDIT_EVERY: '7d', FLEETCAST_CD_INTERVAL: '100ms' },
     overrides: { clock: () => now },
   });
-  for (const name of ['api', 'shop', 'weekly', 'checked', 'cd', 'cdcheck']) expect((await coordinator.request('POST', '/v1/services', { body: serviceBody(name) })).status).toBe(201);
+  for (const name of ['api', 'shop', 'weekly', 'checked', 'cd', 'cdcheck', 'web']) expect((await coordinator.request('POST', '/v1/services', { body: serviceBody(name) })).status).toBe(201);
   // The URL a pre-deploy check asks: /ok answers 200, anything else 503 with a reason.
   checkServer = http.createServer((request, response) => {
     response.writeHead(request.url === '/ok' ? 200 : 503, { 'content-type': 'text/plain' }).end(request.url === '/ok' ? 'all good' : 'error budget exhausted');
@@ -101,6 +101,27 @@ describe('freeze windows', () => {
     }
     expect(onlyJson(await cli(['freeze', 'add', '--weekly', 'Someday', '--reason', 'x'])).error.message).toContain('Fri 16:00-Mon 08:00');
     expect(onlyJson(await cli(['freeze', 'add', '--weekly', 'Fri 16:00-Mon 08:00', '--tz', 'Mars/Olympus', '--reason', 'x'])).error.message).toContain('unknown time zone');
+  });
+
+  it("DESIGN.md's form: freeze SERVICE|--all --reason T [--until …] and unfreeze SERVICE|--all", async () => {
+    const build = await deployableBuild(coordinator.handle, 'web', regions);
+    const frozen = await cli(['freeze', 'web', '--reason', 'quarter close']);
+    expect(frozen.code, frozen.stdout + frozen.stderr).toBe(0);
+    expect(onlyJson(frozen)).toMatchObject({ service: 'web', kind: 'once', reason: 'quarter close' });
+    const refused = await cli(['deploy', `b${build.id}`]);
+    expect(refused.code).toBe(3);
+    expect(onlyJson(refused).error).toMatchObject({ code: 'FROZEN' });
+    expect(onlyJson(refused).error.message).toContain('on until fleetcast unfreeze');
+    // Every service at once, with an end; then both lifted.
+    const all = await cli(['freeze', '--all', '--reason', 'migration', '--until', '2030-01-01T00:00:00Z']);
+    expect(onlyJson(all)).toMatchObject({ service: null, reason: 'migration' });
+    expect((await cli(['freeze', 'web', '--all', '--reason', 'x'])).code).toBe(2);
+    expect((await cli(['freeze', 'web'])).code).toBe(2);
+    const unfrozen = await cli(['unfreeze', 'web']);
+    expect(onlyJson(unfrozen).removed.map((f: { service: string }) => f.service)).toEqual(['web']);
+    expect(onlyJson(await cli(['deploy', `b${build.id}`])).error.code).toBe('FROZEN');
+    expect(onlyJson(await cli(['unfreeze', '--all'])).removed).toHaveLength(1);
+    expect((await cli(['deploy', `b${build.id}`])).code).toBe(0);
   });
 });
 

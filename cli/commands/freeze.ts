@@ -68,6 +68,59 @@ function removeCommand(): Command {
   return command;
 }
 
+/** What `freeze SERVICE` without --until means: on until `fleetcast unfreeze` (the windows need an end). */
+export const untilUnfrozen = '9999-12-31T00:00:00.000Z';
+
+interface TargetOptions {
+  all?: boolean;
+}
+
+/** SERVICE or --all (exactly one), as DESIGN.md's `freeze SERVICE|--all` and `unfreeze` take them. */
+function target(command: Command, service: string | undefined, options: TargetOptions): string | null {
+  if ((service === undefined) === (options.all !== true)) {
+    command.error('error: name a SERVICE or give --all (one of them)', { exitCode: 2, code: 'fleetcast.freezeTarget' });
+  }
+  return service ?? null;
+}
+
+/**
+ * `fleetcast freeze SERVICE|--all --reason T [--until TIME]` (DESIGN.md's form): a one-off freeze
+ * from now, until TIME or until `fleetcast unfreeze`; the subcommands manage windows of every kind.
+ * Its options count only before a subcommand's name (positional options, enabled from the
+ * program down), so `freeze add --reason …` is add's.
+ */
 export function freezeCommand(): Command {
-  return new Command('freeze').description('deploy freeze windows (add, list, remove); rollbacks are always allowed').addCommand(addCommand()).addCommand(listCommand()).addCommand(removeCommand());
+  const command = clientCommand('freeze', 'freeze deploys of SERVICE (or --all) until --until or `fleetcast unfreeze`; add, list and remove manage windows, weekly ones too; rollbacks are always allowed')
+    .enablePositionalOptions()
+    .argument('[service]', 'the service to freeze')
+    .option('--all', 'every service')
+    .option('--reason <text>', 'why (shown to whoever tries to deploy)')
+    .option('--until <time>', 'until (ISO 8601; default: until fleetcast unfreeze)')
+    .action(async (service: string | undefined, options: TargetOptions & { reason?: string; until?: string }) => {
+      const only = target(command, service, options);
+      if (options.reason === undefined) command.error("error: required option '--reason <text>' not specified", { exitCode: 2, code: 'fleetcast.missingReason' });
+      const freeze = await apiClient(command).post<FreezeJson>('/v1/freezes', {
+        reason: options.reason,
+        ...(only === null ? {} : { service: only }),
+        until: options.until === undefined ? untilUnfrozen : isoTime(options.until),
+      });
+      printResult(wantsJson(command), freeze, () => `added ${freezeLine(freeze)}`);
+    });
+  return command.addCommand(addCommand()).addCommand(listCommand()).addCommand(removeCommand());
+}
+
+/** `fleetcast unfreeze SERVICE|--all`: removes the one-off and weekly windows of that service (or the global ones) that are on or to come. */
+export function unfreezeCommand(): Command {
+  const command = clientCommand('unfreeze', "remove SERVICE's freeze windows (--all: the ones of every service); deploys go again unless another window is on")
+    .argument('[service]', 'the service')
+    .option('--all', 'the windows set for every service')
+    .action(async (service: string | undefined, options: TargetOptions) => {
+      const only = target(command, service, options);
+      const client = apiClient(command);
+      const listed = await client.get<FreezeListJson>(`/v1/freezes${only === null ? '' : `?service=${encodeURIComponent(only)}`}`);
+      const removed: FreezeJson[] = [];
+      for (const freeze of listed.freezes.filter((f) => f.service === only)) removed.push(await client.delete<FreezeJson>(`/v1/freezes/${encodeURIComponent(freeze.id)}`));
+      printResult(wantsJson(command), { removed }, () => (removed.length === 0 ? `no freeze windows of ${only ?? 'every service'}` : removed.map((f) => `removed ${freezeLine(f)}`).join('\n')));
+    });
+  return command;
 }

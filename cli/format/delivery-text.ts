@@ -3,7 +3,8 @@ import { fields } from './table.ts';
 
 /** `f3 for every service, weekly Fri 16:00-Mon 08:00 Europe/Paris (on until …): weekend` */
 export function freezeLine(freeze: FreezeJson): string {
-  const when = freeze.kind === 'weekly' ? `weekly ${freeze.weekly} ${freeze.timeZone}` : `from ${freeze.startsAt} until ${freeze.endsAt}`;
+  const until = freeze.endsAt?.startsWith('9999-') ? 'fleetcast unfreeze' : freeze.endsAt;
+  const when = freeze.kind === 'weekly' ? `weekly ${freeze.weekly} ${freeze.timeZone}` : `from ${freeze.startsAt} until ${until}`;
   return `${freeze.id} for ${freeze.service ?? 'every service'}, ${when}${freeze.activeUntil ? ` (on until ${freeze.activeUntil})` : ''}: ${freeze.reason} (by ${freeze.createdBy})`;
 }
 

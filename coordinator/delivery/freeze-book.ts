@@ -3,7 +3,7 @@ import { FleetcastError } from '../../errors/index.ts';
 import type { ServiceRegistry } from '../../queue/services/index.ts';
 import type { Clock } from './clock.ts';
 import * as sql from './delivery-sql.ts';
-import { activeUntil, checkTimeZone, describeFreeze, formatFreezeId, parseFreezeId, parseWeekly, type FreezeWindow } from './freeze-window.ts';
+import { activeUntil, checkTimeZone, describeFreeze, endText, formatFreezeId, parseFreezeId, parseWeekly, type FreezeWindow } from './freeze-window.ts';
 
 export interface FreezeRequest {
   /** null: every service. */
@@ -85,10 +85,10 @@ export class FreezeBook {
 
 /** FROZEN, naming each window on and when it ends. */
 export function frozenError(service: string, active: ActiveFreeze[]): FleetcastError {
-  const windows = active.map((a) => `${describeFreeze(a.window)}, on until ${a.until.toISOString()}`).join('; ');
+  const windows = active.map((a) => `${describeFreeze(a.window)}, on until ${endText(a.until)}`).join('; ');
   return new FleetcastError(
     'FROZEN',
-    `deploys of ${service} are frozen: ${windows}. Nothing was deployed; rollbacks are still allowed. Wait for the window to end, remove it (fleetcast freeze remove ID), or, as an admin, deploy anyway with --override-freeze REASON`,
+    `deploys of ${service} are frozen: ${windows}. Nothing was deployed; rollbacks are still allowed. Wait for the window to end, remove it (fleetcast freeze remove ID, or fleetcast unfreeze SERVICE), or, as an admin, deploy anyway with --override-freeze REASON`,
     { service, freezes: active.map((a) => ({ id: a.window.id, reason: a.window.reason, until: a.until.toISOString() })) },
   );
 }

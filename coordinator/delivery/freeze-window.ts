@@ -85,9 +85,14 @@ export function activeUntil(window: FreezeWindow, at: Date): Date | null {
 }
 
 /** `f3 (every service, "Fri 16:00-Mon 08:00" Europe/Paris): weekend, set by alice` */
+/** `fleetcast freeze SERVICE` without --until ends in the year 9999: until someone unfreezes it. */
+export function endText(end: Date | null | undefined): string {
+  return end && end.getUTCFullYear() >= 9999 ? 'fleetcast unfreeze' : (end?.toISOString() ?? 'unknown');
+}
+
 export function describeFreeze(window: FreezeWindow): string {
   const scope = window.service ?? 'every service';
-  const when = window.kind === 'weekly' ? `weekly ${window.weekly} ${window.timeZone}` : `${window.startsAt?.toISOString() ?? 'now'} to ${window.endsAt?.toISOString()}`;
+  const when = window.kind === 'weekly' ? `weekly ${window.weekly} ${window.timeZone}` : `${window.startsAt?.toISOString() ?? 'now'} to ${endText(window.endsAt)}`;
   return `${window.id} (${scope}, ${when}): ${window.reason}, set by ${window.createdBy}`;
 }
 
