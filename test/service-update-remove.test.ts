@@ -76,6 +76,16 @@ it('service update sets and clears the per-service wave plan, auto-rollback and 
   expect(await coordinator.handle.services.get('web')).toMatchObject({ wavePlan: null, autoRollback: null, metricGate: null });
 });
 
+it('service update --continuous-deploy / --no-continuous-deploy turns the delivery loop on and off (DESIGN.md)', async () => {
+  const on = await runCli(['service', 'update', 'web', '--continuous-deploy', '--json'], coordinator.env);
+  expect(on.code, on.stderr + on.stdout).toBe(0);
+  expect(onlyJson(on)).toMatchObject({ name: 'web' });
+  expect((await coordinator.request('GET', '/v1/services/web/delivery')).json.continuousDeploy).toMatchObject({ enabled: true });
+  const off = await runCli(['service', 'update', 'web', '--no-continuous-deploy', '--json'], coordinator.env);
+  expect(off.code, off.stderr + off.stdout).toBe(0);
+  expect((await coordinator.request('GET', '/v1/services/web/delivery')).json.continuousDeploy).toMatchObject({ enabled: false });
+});
+
 it('service update refuses bad values and unknown fields, naming them, and nothing without a flag', async () => {
   const bad = await coordinator.request('PATCH', '/v1/services/web', { body: { artifactPath: '../etc/passwd' } });
   expect(bad.status).toBe(400);

@@ -135,6 +135,8 @@ function updateCommand(): Command {
     .option('--gate-max <number>', 'metric gate: the wave fails when the query answers more than this', gateMax)
     .option('--gate-for <duration>', 'metric gate: how long after a wave converged the query must stay within bounds (default 1m)', gateFor)
     .option('--no-gate', 'remove the metric gate: waves are judged on the agents\' health only')
+    .option('--continuous-deploy', "deploy every SUCCEEDED, deployable build of the service's first branch by itself (as service cd on)")
+    .option('--no-continuous-deploy', 'stop deploying builds by themselves (as service cd off)')
     .action(async (name: string, options: Record<string, unknown>) => {
       const change: Record<string, unknown> = {};
       for (const { option, field, clearable } of updateFlags) {
@@ -153,10 +155,15 @@ function updateCommand(): Command {
       // commander sets buildNetwork true by default (the --no- form); only an explicit flag changes it.
       const networkSource = command.getOptionValueSource('buildNetwork');
       if (networkSource === 'cli') change.buildNetwork = options.buildNetwork;
-      if (Object.keys(change).length === 0) {
-        command.error(`error: nothing to change: give at least one of ${updateFlags.map((f) => f.flag.split(' ')[0]).join(', ')}, --build-env, --[no-]build-network, --auto-rollback, --gate-query with --gate-max, --no-gate`, { exitCode: 2, code: 'fleetcast.nothingToChange' });
+      // Continuous deploy is the delivery loop's setting (its own route); only an explicit flag changes it.
+      const continuousDeploy = command.getOptionValueSource('continuousDeploy') === 'cli' ? (options.continuousDeploy as boolean) : undefined;
+      if (Object.keys(change).length === 0 && continuousDeploy === undefined) {
+        command.error(`error: nothing to change: give at least one of ${updateFlags.map((f) => f.flag.split(' ')[0]).join(', ')}, --build-env, --[no-]build-network, --auto-rollback, --gate-query with --gate-max, --no-gate, --[no-]continuous-deploy`, { exitCode: 2, code: 'fleetcast.nothingToChange' });
       }
-      const service = await apiClient(command).patch<ServiceJson>(`/v1/services/${encodeURIComponent(name)}`, change);
+      const client = apiClient(command);
+      const path = `/v1/services/${encodeURIComponent(name)}`;
+      if (continuousDeploy !== undefined) await client.post(`${path}/continuous-deploy`, { enabled: continuousDeploy });
+      const service = Object.keys(change).length > 0 ? await client.patch<ServiceJson>(path, change) : await client.get<ServiceJson>(path);
       printResult(wantsJson(command), service, () => `updated service ${service.name}\n${serviceDetails(service)}`);
     });
   return command;
