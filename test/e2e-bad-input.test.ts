@@ -53,6 +53,9 @@ beforeAll(async () => {
       // A copy is re-hashed by the auditor's next round (every 10 s) once 25 s old: late enough
       // for the agent to meet the damaged copy first, soon enough for the test to see it repaired.
       FLEETCAST_AUDIT_EVERY: '25s',
+      // Seeders prepare goals only: a preheat of the newest build could read its regional copy
+      // before the test damages it, and the agent would get the good bytes from a peer.
+      FLEETCAST_SEEDER_PREHEAT: '0',
       // No seeder makes a core of a damaged copy: the agent goes to the bucket soon.
       FLEETCAST_AGENT_SEEDER_WAIT: '3s',
       FLEETCAST_AGENT_BUCKET_FALLBACK: '2s',
