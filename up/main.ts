@@ -31,6 +31,12 @@ export async function main(options: UpCommandOptions, sources: ConfigSources = {
   if (config.FLEETCAST_LOG_LEVEL === 'debug' || config.FLEETCAST_LOG_LEVEL === 'trace') env.FLEETCAST_LOG_LEVEL = config.FLEETCAST_LOG_LEVEL;
   const say = (text: string) => process.stdout.write(text + '\n');
   say(`fleetcast up: starting an installation in ${dir} (logs in ${path.join(dir, 'logs')})`);
+  // Listening before anything starts: a signal that comes while the installation starts (or just
+  // after up.json is written) stops it cleanly once it is up, instead of killing `up` outright.
+  const stopAsked = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
   const up = await runUp({
     dir,
     ...(options.regions ? { regions: options.regions.split(',').map((r) => r.trim()).filter(Boolean) } : {}),
@@ -48,11 +54,7 @@ export async function main(options: UpCommandOptions, sources: ConfigSources = {
   say(`client commands find it with: export FLEETCAST_DATA_DIR=${dir}   (then e.g. fleetcast status)`);
   say('Ctrl-C stops everything.');
   const board = new StatusBoard(up.processes, process.stdout);
-  await new Promise<void>((resolve) => {
-    const onSignal = () => resolve();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  });
+  await stopAsked;
   board.stop();
   say('stopping…');
   await up.stop();
